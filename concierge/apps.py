@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class ConciergeConfig(AppConfig):
+    name = "concierge"
+    verbose_name = _("Accounts and platform")
+
+    def ready(self):
+        from .roles import roles_sync_after_migrate
+
+        # Groups and their permissions follow the code: every migrate brings them up to date.
+        post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="concierge.roles_sync")

@@ -1,0 +1,9 @@
+"""ASGI entry point. Production settings unless told."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "concierge.settings.production")
+
+application = get_asgi_application()

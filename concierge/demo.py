@@ -1,0 +1,42 @@
+"""The demo cast. Each app adds its part in `seed_demo` below; every step is idempotent."""
+
+from .models import Role, User
+from .services import user_create, user_set_role
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+DEMO_USERS = [
+    # email, role, first name, last name, superuser
+    ("admin@demo.conciergemd.example", Role.STAFF, "Sam", "Rivera", True),
+    ("clinician@demo.conciergemd.example", Role.CLINICIAN, "Dana", "Okafor", False),
+    ("nurse@demo.conciergemd.example", Role.NURSE, "Maya", "Chen", False),
+    ("nurse2@demo.conciergemd.example", Role.NURSE, "Luis", "Ortega", False),
+    ("patient@demo.conciergemd.example", Role.PATIENT, "Alex", "Morgan", False),
+    ("patient2@demo.conciergemd.example", Role.PATIENT, "Jordan", "Lee", False),
+]
+
+
+def demo_user(email, role, first_name, last_name, superuser=False):
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        return user_create(
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            is_superuser=superuser,
+        )
+    user.first_name, user.last_name, user.is_superuser, user.is_active = first_name, last_name, superuser, True
+    if not user.check_password(DEMO_PASSWORD):
+        user.set_password(DEMO_PASSWORD)
+    user.save()
+    return user_set_role(user=user, role=role)
+
+
+def seed_demo():
+    lines = []
+    for email, role, first, last, superuser in DEMO_USERS:
+        demo_user(email, role, first, last, superuser)
+        lines.append(f"  {role.label:<10} {email}")
+    return lines

@@ -1,0 +1,50 @@
+"""Roles are Django groups; this module says which permissions each one carries.
+
+The table below is the single place to change what a role may do in admin. `roles_sync` runs
+after every `migrate` and makes the groups match it (adding and removing permissions).
+Permissions named here that do not exist yet (an app not migrated) are skipped.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from .models import Role
+
+ROLE_PERMISSIONS = {
+    Role.PATIENT: [],
+    Role.NURSE: [],
+    Role.CLINICIAN: [
+        "concierge.view_user",
+    ],
+    Role.STAFF: [
+        "concierge.view_user",
+        "concierge.add_user",
+        "concierge.change_user",
+    ],
+}
+
+# Roles that work in Django admin.
+ADMIN_ROLES = {Role.STAFF, Role.CLINICIAN}
+
+
+def _permissions(names):
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    perms = Permission.objects.select_related("content_type").filter(codename__in=[codename for _, codename in wanted])
+    return [p for p in perms if (p.content_type.app_label, p.codename) in wanted]
+
+
+def roles_sync():
+    """Make every role group carry exactly the permissions in ROLE_PERMISSIONS."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(_permissions(names))
+
+
+def roles_sync_after_migrate(sender, using="default", **kwargs):
+    # post_migrate fires once per app, and Django makes each app's permissions in its own
+    # handler; make them all first so that the groups can be given permissions of any app.
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    roles_sync()

@@ -1,0 +1,30 @@
+"""Tests: fast and isolated. PostgreSQL comes from DATABASE_URL (`python3 dev.py test` sets it)."""
+
+from .base import *  # noqa: F403
+from .base import CELERY_BEAT_SCHEDULE, env  # noqa: F401
+
+DEBUG = False
+SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PAYMENT_GATEWAY = "fake"
+SMS_BACKEND = "memory"
+STRIPE_SECRET_KEY = ""
+STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+SITE_URL = "http://testserver"
+DEMO_DATA_ALLOWED = True
+
+# Unit tests run tasks in the calling thread; the integration tests start a real worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = env("REDIS_URL", default="") or "memory://"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Static files straight from the source folders: no collectstatic outside production.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,115 @@
+import re
+
+import pytest
+from django.core import mail
+
+from concierge.tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_has_labelled_fields(client):
+    response = client.get("/accounts/login/")
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'<label[^>]*for="id_username"', content)
+    assert re.search(r'<label[^>]*for="id_password"', content)
+    assert '<main id="main"' in content
+
+
+def test_wrong_password_shows_the_error_and_keeps_the_email(client, patient):
+    response = client.post("/accounts/login/", {"username": patient.email, "password": "not-the-password"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "do not match an account" in content
+    assert f'value="{patient.email}"' in content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_missing_field_is_marked_beside_that_field(client):
+    response = client.post("/accounts/login/", {"username": "", "password": "x"})
+
+    content = response.content.decode()
+    assert 'id="id_username"' in content
+    assert re.search(r'id="error_1_id_username"[^>]*>.*This field is required', content, re.S)
+
+
+def test_patient_logs_in_and_lands_on_their_account(client, patient):
+    response = client.post(
+        "/accounts/login/", {"username": patient.email.upper(), "password": TEST_PASSWORD}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert int(client.session["_auth_user_id"]) == patient.pk
+    assert patient.email in response.content.decode()
+
+
+def test_staff_logs_in_and_lands_in_admin(client, staff_user):
+    response = client.post("/accounts/login/", {"username": staff_user.email, "password": TEST_PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get(response["Location"])["Location"] == "/admin/"
+
+
+def test_logout_is_a_post_and_ends_the_session(client, patient):
+    client.force_login(patient)
+
+    assert client.get("/accounts/logout/").status_code == 405
+    response = client.post("/accounts/logout/")
+
+    assert "You are logged out" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/me/").status_code == 302
+
+
+def test_password_reset_emails_a_link_that_sets_a_new_password(client, patient):
+    client.post("/accounts/password/reset/", {"email": "PAT@example.com"})
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [patient.email]
+    assert message.subject == "Reset your ConciergeMD password"
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-secret-42", "new_password2": "a-brand-new-secret-42"},
+    )
+    assert done.status_code == 302
+    patient.refresh_from_db()
+    assert patient.check_password("a-brand-new-secret-42")
+    assert client.get(link, follow=True).context["validlink"] is False
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, patient):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+
+    assert mail.outbox == []
+    assert "If that address has an account" in response.content.decode()
+
+
+def test_password_change_refuses_a_short_password_and_keeps_the_session(client, patient):
+    client.force_login(patient)
+
+    short = client.post(
+        "/accounts/password/change/",
+        {"old_password": TEST_PASSWORD, "new_password1": "short1", "new_password2": "short1"},
+    )
+    assert "at least 12 characters" in short.content.decode()
+
+    ok = client.post(
+        "/accounts/password/change/",
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "longer-and-better-77",
+            "new_password2": "longer-and-better-77",
+        },
+    )
+    assert ok.status_code == 302
+    patient.refresh_from_db()
+    assert patient.check_password("longer-and-better-77")
+    assert client.get("/me/").status_code == 200

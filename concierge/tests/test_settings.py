@@ -1,0 +1,76 @@
+"""Production settings refuse to start without their secrets and pass `check --deploy` cleanly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "concierge.settings.production",
+    "SECRET_KEY": "p" * 10 + "9x!Qz7#Lk2@Vb8$Rt5^Nm4&Hj6*Gf3(Ds1)Aw0_Ec" + "K" * 10,
+    "ALLOWED_HOSTS": "clinic.example.com",
+    "SITE_URL": "https://clinic.example.com",
+    "DATABASE_URL": "postgres://app:secret@db.internal:5432/concierge",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "STRIPE_SECRET_KEY": "sk_live_example",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "TWILIO_AUTH_TOKEN": "twilio-token",
+    "TWILIO_FROM_NUMBER": "+15005550006",
+}
+
+
+def run_manage(env, *args):
+    # Start from this environment minus what the test run sets for itself.
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_check_deploy_has_zero_warnings():
+    result = run_manage(PRODUCTION_ENV, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_each_secret():
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "TWILIO_AUTH_TOKEN", "EMAIL_URL"):
+        env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+
+        result = run_manage(env, "check")
+
+        assert result.returncode != 0, f"started without {name}"
+        assert "ImproperlyConfigured" in result.stderr
+        assert name in result.stderr
+
+
+def test_production_refuses_a_weak_secret_key_and_sqlite():
+    weak = run_manage({**PRODUCTION_ENV, "SECRET_KEY": "short"}, "check")
+    sqlite = run_manage({**PRODUCTION_ENV, "DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "check")
+
+    assert weak.returncode != 0 and "SECRET_KEY must be at least 50" in weak.stderr
+    assert sqlite.returncode != 0 and "PostgreSQL" in sqlite.stderr
+
+
+def test_production_forces_the_real_gateways():
+    result = run_manage(
+        {**PRODUCTION_ENV, "PAYMENT_GATEWAY": "fake", "SMS_BACKEND": "console"},
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.PAYMENT_GATEWAY, settings.SMS_BACKEND, settings.DEBUG)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["stripe", "twilio", "False"]

@@ -1,0 +1,66 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .models import Role
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request):
+    return render(request, "home.html")
+
+
+@login_required
+def home_for_user(request):
+    """Where each role lands after logging in."""
+    user = request.user
+    if user.is_staff:
+        return redirect("admin:index")
+    return render(request, "account.html", {"is_nurse": user.has_role(Role.NURSE)})
+
+
+def _database_ok():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.exception("health check: database unreachable")
+        return False
+
+
+def _broker_state():
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return "local"  # the local run's folder broker, or tests' in-memory one
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        return "ok" if client.ping() else "down"
+    except redis.RedisError:
+        logger.exception("health check: broker unreachable")
+        return "down"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the database (and the broker, where one is configured) answers; 503 otherwise."""
+    checks = {
+        "database": "ok" if _database_ok() else "down",
+        "broker": _broker_state(),
+    }
+    healthy = "down" not in checks.values()
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )

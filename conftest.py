@@ -1,0 +1,158 @@
+"""Shared test set-up: the cast of people, services that may be missing, and the browser.
+
+Tests that need PostgreSQL, Redis or Chromium are marked (`postgres`, `redis`, `browser`; a test
+that uses Playwright's `page` is marked `browser` automatically). Where a service is missing
+they are skipped with the reason, except when CONCIERGE_REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+# The live server and Playwright's sync API share a thread with the Django ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE_JS = Path(__file__).parent / "tests" / "axe" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _missing(marker):
+    if marker == "postgres":
+        from django.conf import settings
+
+        if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+            return "needs PostgreSQL: set DATABASE_URL or install PostgreSQL's server (python3 dev.py test starts one)"
+    if marker == "redis" and not os.environ.get("REDIS_URL"):
+        return "needs Redis: set REDIS_URL or install redis-server"
+    if marker == "browser" and not Path(CHROMIUM).exists():
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing(marker)
+        if reason is None:
+            continue
+        if os.environ.get("CONCIERGE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"CI requires every service, but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+# --- the cast ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def patient(db):
+    from concierge.tests.factories import UserFactory
+
+    return UserFactory(role="patient", email="pat@example.com", first_name="Pat")
+
+
+@pytest.fixture
+def other_patient(db):
+    from concierge.tests.factories import UserFactory
+
+    return UserFactory(role="patient", email="other@example.com", first_name="Olive")
+
+
+@pytest.fixture
+def nurse(db):
+    from concierge.tests.factories import UserFactory
+
+    return UserFactory(role="nurse", email="nurse@example.com", first_name="Nia")
+
+
+@pytest.fixture
+def clinician(db):
+    from concierge.tests.factories import UserFactory
+
+    return UserFactory(role="clinician", email="clinician@example.com", first_name="Cleo")
+
+
+@pytest.fixture
+def staff_user(db):
+    from concierge.tests.factories import UserFactory
+
+    return UserFactory(role="staff", email="staff@example.com", first_name="Stef")
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": PHONE, "locale": "en-US", "timezone_id": "America/New_York"}
+
+
+class AxeChecker:
+    """Runs axe-core on the page the browser shows; every loaded page must be checked.
+
+    Tests call `axe(page)` after each navigation. At the end of the test, a page that loaded but
+    was never checked fails the test, so a new step cannot skip the accessibility check.
+    """
+
+    IMPACTS = ("serious", "critical")
+
+    def __init__(self, page):
+        self.page = page
+        self.loads = []  # one entry per page load: [url, checked]
+        page.on("load", lambda p: self.loads.append([p.url, False]))
+
+    def __call__(self, page=None):
+        page = page or self.page
+        page.wait_for_load_state("load")
+        violations = page.evaluate(
+            """async () => {
+                const result = await axe.run(document, {resultTypes: ['violations']});
+                return result.violations
+                  .filter(v => ['serious', 'critical'].includes(v.impact))
+                  .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                              nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+            }"""
+        )
+        if self.loads:
+            self.loads[-1][1] = True
+        assert not violations, f"accessibility violations on {page.url}:\n" + json.dumps(violations, indent=2)
+
+    def unchecked(self):
+        return [url for url, checked in self.loads if not checked]
+
+
+@pytest.fixture
+def axe(page):
+    page.add_init_script(path=str(AXE_JS))
+    checker = AxeChecker(page)
+    yield checker
+    unchecked = checker.unchecked()
+    assert not unchecked, f"pages loaded without an accessibility check: {unchecked}"
