@@ -1,5 +1,7 @@
 """The demo cast. Each app adds its part in `seed_demo` below; every step is idempotent."""
 
+from django.utils.module_loading import import_string
+
 from .models import Role, User
 from .services import user_create, user_set_role
 
@@ -34,9 +36,16 @@ def demo_user(email, role, first_name, last_name, superuser=False):
     return user_set_role(user=user, role=role)
 
 
+# Each app adds its demo data in this order (later steps use earlier ones).
+DEMO_STEPS = ["nurses.demo.seed", "booking.demo.seed", "patients.demo.seed", "notifications.demo.seed"]
+
+
 def seed_demo():
     lines = []
+    users = {}
     for email, role, first, last, superuser in DEMO_USERS:
-        demo_user(email, role, first, last, superuser)
+        users[email] = demo_user(email, role, first, last, superuser)
         lines.append(f"  {role.label:<10} {email}")
+    for step in DEMO_STEPS:
+        import_string(step)(users, lines)
     return lines

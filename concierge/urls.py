@@ -41,5 +41,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include(accounts)),
     path("me/", views.home_for_user, name="home-for-user"),
+    path("", include("patients.urls")),
+    path("", include("booking.urls")),
+    path("nurse/", include("nurses.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

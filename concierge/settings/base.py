@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "phonenumber_field",
+    "localflavor",
     "patients",
     "booking",
     "nurses",
@@ -232,3 +233,10 @@ LOGGING = {
 
 # Demo data (`manage.py seed_demo`) is for the local run and tests only.
 DEMO_DATA_ALLOWED = False
+
+# --- Geography ------------------------------------------------------------------------------
+# Travel between two ZIPs = straight-line miles x road factor, at the average speed, never less
+# than the minimum (parking, carrying equipment in).
+TRAVEL_ROAD_FACTOR = env.float("TRAVEL_ROAD_FACTOR", default=1.3)
+TRAVEL_AVERAGE_MPH = env.float("TRAVEL_AVERAGE_MPH", default=30.0)
+TRAVEL_MIN_MINUTES = env.int("TRAVEL_MIN_MINUTES", default=15)

@@ -1,0 +1,209 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from localflavor.us.models import USStateField, USZipCodeField
+
+from nurses.models import ProviderKind
+
+
+class ServiceKind(models.TextChoices):
+    EVALUATION = "evaluation", _("Telehealth evaluation")
+    INFUSION = "infusion", _("Home infusion")
+    BOOSTER = "booster", _("Booster infusion")
+
+
+class Service(models.Model):
+    """Something a patient can book, its price, and who delivers it.
+
+    A home visit blocks the provider for set-up + infusion minutes (from the patient's plan, else
+    `default_infusion_minutes`) + observation. A telehealth evaluation blocks `duration_minutes`.
+    """
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=ServiceKind.choices)
+    delivered_by = models.CharField(_("delivered by"), max_length=16, choices=ProviderKind.choices)
+    is_telehealth = models.BooleanField(_("by video"), default=False)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (telehealth)"), default=45)
+    setup_minutes = models.PositiveSmallIntegerField(_("set-up minutes"), default=20)
+    default_infusion_minutes = models.PositiveSmallIntegerField(_("infusion minutes if no plan"), default=40)
+    observation_minutes = models.PositiveSmallIntegerField(_("observation minutes"), default=60)
+    # Money is integer cents, USD, everywhere.
+    price_cents = models.PositiveIntegerField(_("price (cents)"))
+    deposit_cents = models.PositiveIntegerField(_("deposit (cents)"), default=0)
+    is_active = models.BooleanField(_("bookable"), default=True)
+
+    class Meta:
+        ordering = ["price_cents"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.deposit_cents > self.price_cents:
+            raise ValidationError({"deposit_cents": _("The deposit cannot be more than the price.")})
+
+    def visit_minutes(self, infusion_minutes=None):
+        """How long the provider is with the patient (travel not included)."""
+        if self.is_telehealth:
+            return self.duration_minutes
+        return self.setup_minutes + (infusion_minutes or self.default_infusion_minutes) + self.observation_minutes
+
+
+class ServiceArea(models.Model):
+    """Where we go: a state with a list of ZIPs, or a radius around a nurse base ZIP."""
+
+    name = models.CharField(_("name"), max_length=100)
+    state = USStateField(_("state"))
+    zip_codes = models.TextField(_("ZIP codes"), blank=True, help_text=_("Separated by spaces, commas or new lines."))
+    base_zip = USZipCodeField(_("base ZIP"), blank=True)
+    radius_miles = models.PositiveSmallIntegerField(_("radius (miles)"), null=True, blank=True)
+    services = models.ManyToManyField(Service, related_name="areas", verbose_name=_("services"))
+    providers = models.ManyToManyField(
+        "nurses.Provider", related_name="areas", blank=True, verbose_name=_("providers serving it")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["state", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.state})"
+
+    def zip_list(self):
+        return {z.strip().zfill(5) for z in self.zip_codes.replace(",", " ").split() if z.strip().isdigit()}
+
+    def clean(self):
+        if not self.zip_list() and not (self.base_zip and self.radius_miles):
+            raise ValidationError(_("Give a list of ZIP codes, or a base ZIP and a radius."))
+
+
+class WaitlistEntry(models.Model):
+    """Someone whose ZIP we do not cover yet, who wants to hear when we do."""
+
+    zip_code = USZipCodeField(_("ZIP code"))
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("waitlist entries")
+
+    def __str__(self):
+        return f"{self.zip_code} ({self.created_at:%Y-%m-%d})"
+
+
+class AppointmentStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    CONFIRMED = "confirmed", _("Confirmed")
+    EN_ROUTE = "en_route", _("Nurse on the way")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+    EXPIRED = "expired", _("Hold expired")
+
+
+# A visit in one of these statuses occupies its provider's time (and its patient's).
+BLOCKING_STATUSES = (
+    AppointmentStatus.HELD,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.EN_ROUTE,
+    AppointmentStatus.IN_PROGRESS,
+)
+
+
+class CancelledBy(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    STAFF = "staff", _("Staff")
+    CLINIC = "clinic", _("ConciergeMD (system)")
+
+
+class Series(models.Model):
+    """Infusions booked together for one treatment plan; held together or not at all."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series")
+    clearance = models.ForeignKey("patients.Clearance", on_delete=models.PROTECT, related_name="series")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = _("series")
+
+    def __str__(self):
+        return f"Series {self.pk}"
+
+
+class Appointment(models.Model):
+    """One visit: who, what, where, when, and where it is in its life cycle.
+
+    Times are UTC. `starts_at`/`ends_at` are the visit itself; `blocked_from`/`blocked_until` add
+    the provider's travel before and after, and are what may not overlap for one provider
+    (PostgreSQL exclusion constraint, see migrations). The address is copied at booking so a
+    later change of the profile does not move a booked visit.
+    """
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(
+        "nurses.Provider", on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+    )
+    clearance = models.ForeignKey(
+        "patients.Clearance", on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+    )
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.HELD
+    )
+
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    blocked_from = models.DateTimeField(_("provider blocked from"))
+    blocked_until = models.DateTimeField(_("provider blocked until"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+
+    address_line1 = models.CharField(_("street address"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("apartment, suite, etc."), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = USStateField(_("state"))
+    zip_code = USZipCodeField(_("ZIP code"))
+
+    price_cents = models.PositiveIntegerField(_("price (cents)"), validators=[MinValueValidator(0)])
+    amount_due_cents = models.PositiveIntegerField(_("due at booking (cents)"), validators=[MinValueValidator(0)])
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=16, choices=CancelledBy.choices, blank=True)
+    cancelled_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cancellation_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["provider", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["status", "hold_expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(blocked_from__lte=models.F("starts_at"), blocked_until__gte=models.F("ends_at")),
+                name="appt_block_covers_visit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+
+    @property
+    def is_blocking(self):
+        return self.status in BLOCKING_STATUSES
