@@ -1,0 +1,36 @@
+"""Calendar files (.ics) for visits. The title never says what the visit is for."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event
+
+
+def appointment_title(appointment):
+    if appointment.service.is_telehealth:
+        return _("Video visit with ConciergeMD")
+    return _("Home visit")
+
+
+def appointment_ics(appointment):
+    """An iCalendar file for one visit: neutral title, the visit address, the clinic's phone."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//ConciergeMD//Visits//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.pk}@conciergemd")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", appointment_title(appointment))
+    if not appointment.service.is_telehealth:
+        parts = [appointment.address_line1, appointment.address_line2, appointment.city, appointment.state]
+        event.add("location", ", ".join(p for p in parts if p) + f" {appointment.zip_code}")
+    event.add(
+        "description",
+        _("Questions or changes: call %(phone)s. Details: %(url)s")
+        % {"phone": settings.CLINIC_PHONE, "url": settings.SITE_URL + "/dashboard/"},
+    )
+    calendar.add_component(event)
+    return calendar.to_ical()
