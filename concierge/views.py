@@ -1,4 +1,5 @@
 import logging
+import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -6,8 +7,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from .middleware import IdleTimeoutMiddleware, idle_timeout_seconds
 from .models import Role
 
 logger = logging.getLogger(__name__)
@@ -64,3 +66,12 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@require_POST
+def session_keepalive(request):
+    """The idle-timeout warning's "Stay logged in" button: counts as activity."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"authenticated": False}, status=401)
+    request.session[IdleTimeoutMiddleware.KEY] = int(time.time())
+    return JsonResponse({"authenticated": True, "timeout_seconds": idle_timeout_seconds(request.user)})

@@ -54,9 +54,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "concierge.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "concierge.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "concierge.urls"
@@ -142,6 +144,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12  # an absolute limit; the idle timeout below ends most sessions first
+SESSION_IDLE_TIMEOUT_STAFF = env.int("SESSION_IDLE_TIMEOUT_STAFF", default=15 * 60)
+SESSION_IDLE_TIMEOUT_PATIENT = env.int("SESSION_IDLE_TIMEOUT_PATIENT", default=30 * 60)
 # Strict Content Security Policy: our own origin only, no inline script. Stripe's origins are
 # added by the payment page alone.
 CONTENT_SECURITY_POLICY = {
@@ -216,20 +222,30 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {}
 
 # --- Logging --------------------------------------------------------------------------------
+# Every handler passes records through the PHI filter (concierge/privacy.py), and error reports
+# leave out request data and local variables.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"phi": {"()": "concierge.privacy.PHIFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["phi"]},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's own request-line logger would bypass the filter with its own handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+DEFAULT_EXCEPTION_REPORTER_FILTER = "concierge.privacy.PHISafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "concierge.privacy.PHISafeExceptionReporter"
+# Celery logs through the configuration above (and so through the PHI filter).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Demo data (`manage.py seed_demo`) is for the local run and tests only.
 DEMO_DATA_ALLOWED = False

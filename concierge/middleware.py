@@ -1,0 +1,69 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext as _
+
+from .models import Role
+
+# Nothing on the site needs these browser features; the nurse's check-in may ask for location.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(self), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(self), usb=(), interest-cohort=()"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+def idle_timeout_seconds(user):
+    """Staff, clinicians and nurses: 15 minutes; patients: 30 (settings)."""
+    if user.is_staff or user.has_role(Role.NURSE, Role.CLINICIAN, Role.STAFF):
+        return settings.SESSION_IDLE_TIMEOUT_STAFF
+    return settings.SESSION_IDLE_TIMEOUT_PATIENT
+
+
+class IdleTimeoutMiddleware:
+    """Ends a logged-in session after a quiet spell, measured on the server.
+
+    The page shows a warning shortly before (static/js/session-timeout.js reads the timeout
+    from the <body>); the server is the authority. Activity is written at most once a minute so
+    that a busy page does not save the session on every request.
+    """
+
+    KEY = "last_activity"
+    EXEMPT_PATHS = ("/healthz", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith(self.EXEMPT_PATHS):
+            return self.get_response(request)
+        now = int(time.time())
+        timeout = idle_timeout_seconds(user)
+        request.idle_timeout_seconds = timeout
+        last = request.session.get(self.KEY, now)
+        if now - last > timeout:
+            logout(request)
+            messages.info(
+                request,
+                _("You were logged out after %(minutes)d minutes without activity.") % {"minutes": timeout // 60},
+            )
+            return redirect_to_login(request.get_full_path())
+        if now - last >= 60 or self.KEY not in request.session:
+            request.session[self.KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,64 @@
+import pytest
+import time_machine
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_patient_session_ends_after_30_idle_minutes(client, patient):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(patient)
+        assert client.get("/me/").status_code == 200
+
+        clock.shift(29 * 60)
+        assert client.get("/me/").status_code == 200  # activity resets the clock
+
+        clock.shift(31 * 60)
+        response = client.get("/me/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/me/"
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("who", ["staff_user", "nurse", "clinician"])
+def test_staff_nurse_and_clinician_sessions_end_after_15_idle_minutes(client, request, who):
+    user = request.getfixturevalue(who)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(user)
+        client.get("/me/")
+        clock.shift(16 * 60)
+        response = client.get("/me/", follow=True)
+
+    assert "_auth_user_id" not in client.session
+    assert "logged out after 15 minutes without activity" in response.content.decode()
+
+
+def test_keepalive_counts_as_activity(client, patient):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(patient)
+        client.get("/me/")
+        clock.shift(25 * 60)
+        assert client.post("/session/keepalive").json() == {"authenticated": True, "timeout_seconds": 1800}
+        clock.shift(25 * 60)
+        assert client.get("/me/").status_code == 200
+
+
+def test_pages_for_logged_in_people_carry_the_timeout_for_the_warning(client, nurse):
+    client.force_login(nurse)
+
+    content = client.get("/me/").content.decode()
+
+    assert '<meta name="idle-timeout" content="900"' in content
+    assert 'id="idle-warning"' in content
+    assert "/static/js/session-timeout.js" in content
+
+
+def test_session_cookie_is_http_only(client, patient):
+    from concierge.tests.factories import TEST_PASSWORD
+
+    client.post("/accounts/login/", {"username": patient.email, "password": TEST_PASSWORD})
+
+    cookie = client.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
