@@ -28,3 +28,8 @@ STORAGES = {
 # Static files straight from the source folders: no collectstatic outside production.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests that travel days ahead in time keep their login; the idle timeout has its own tests,
+# which set the production values explicitly.
+SESSION_IDLE_TIMEOUT_STAFF = 60 * 60 * 24 * 365
+SESSION_IDLE_TIMEOUT_PATIENT = 60 * 60 * 24 * 365

@@ -5,6 +5,12 @@ from django.utils import timezone
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def production_timeouts(settings):
+    settings.SESSION_IDLE_TIMEOUT_STAFF = 15 * 60
+    settings.SESSION_IDLE_TIMEOUT_PATIENT = 30 * 60
+
+
 def test_patient_session_ends_after_30_idle_minutes(client, patient):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         client.force_login(patient)
