@@ -139,6 +139,13 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- Cache (rate limits, and anything else shared between web processes) -------------------
+# Local run and tests: in-process. Production shares Redis between web processes (production.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATE_LIMITS_ENABLED = True
+# Set when a proxy we run puts the client address in X-Forwarded-For.
+RATE_LIMIT_TRUST_X_FORWARDED_FOR = env.bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=False)
+
 # --- Security headers ------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
