@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role, User
 
+
+def admin_login(request, extra_context=None):
+    """The admin has no login page of its own: everyone logs in (and does two-step) at /accounts/login/."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = admin_login
 admin.site.site_header = _("ConciergeMD clinic admin")
 admin.site.site_title = _("ConciergeMD admin")
 admin.site.index_title = _("Running the clinic")

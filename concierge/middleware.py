@@ -4,6 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .models import Role
@@ -66,4 +69,33 @@ class IdleTimeoutMiddleware:
             return redirect_to_login(request.get_full_path())
         if now - last >= 60 or self.KEY not in request.session:
             request.session[self.KEY] = now
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """Sends a logged-in person who needs a second step to set it up or enter a code.
+
+    Runs after django-otp's OTPMiddleware (which tells whether this session was verified).
+    Everything is closed to them until then, the admin included, except the two-step pages,
+    logging out and static files.
+    """
+
+    OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/session/keepalive")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .two_factor import two_factor_enabled, two_factor_required
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.OPEN_PATHS)
+            and two_factor_required(user)
+            and not user.is_verified()
+        ):
+            target = "two-factor-verify" if two_factor_enabled(user) else "two-factor-setup"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import forms, views
+from . import forms, two_factor_views, views
 
 accounts = [
     path(
@@ -33,6 +33,10 @@ accounts = [
         auth_views.PasswordResetConfirmView.as_view(form_class=forms.NewPasswordForm, post_reset_login=False),
         name="password_reset_confirm",
     ),
+    path("2fa/setup/", two_factor_views.setup, name="two-factor-setup"),
+    path("2fa/verify/", two_factor_views.verify, name="two-factor-verify"),
+    path("2fa/recovery-codes/", two_factor_views.recovery_codes, name="two-factor-recovery-codes"),
+    path("2fa/disable/", two_factor_views.disable, name="two-factor-disable"),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
 

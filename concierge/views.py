@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from . import two_factor
 from .middleware import IdleTimeoutMiddleware, idle_timeout_seconds
 from .models import Role
 
@@ -26,7 +27,15 @@ def home_for_user(request):
     user = request.user
     if user.is_staff:
         return redirect("admin:index")
-    return render(request, "account.html", {"is_nurse": user.has_role(Role.NURSE)})
+    return render(
+        request,
+        "account.html",
+        {
+            "is_nurse": user.has_role(Role.NURSE),
+            "two_factor_enabled": two_factor.two_factor_enabled(user),
+            "two_factor_required": user.has_role(Role.NURSE, Role.CLINICIAN, Role.STAFF) or user.is_staff,
+        },
+    )
 
 
 def _database_ok():

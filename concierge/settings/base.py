@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "phonenumber_field",
     "localflavor",
     "patients",
@@ -53,8 +56,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
+    "concierge.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,6 +150,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RATE_LIMITS_ENABLED = True
 # Set when a proxy we run puts the client address in X-Forwarded-For.
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env.bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=False)
+
+# --- Two-step login (concierge/two_factor.py) ---------------------------------------------
+TWO_FACTOR_ENFORCED = True
+OTP_TOTP_ISSUER = "ConciergeMD"
 
 # --- Security headers ------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
@@ -263,3 +272,21 @@ DEMO_DATA_ALLOWED = False
 TRAVEL_ROAD_FACTOR = env.float("TRAVEL_ROAD_FACTOR", default=1.3)
 TRAVEL_AVERAGE_MPH = env.float("TRAVEL_AVERAGE_MPH", default=30.0)
 TRAVEL_MIN_MINUTES = env.int("TRAVEL_MIN_MINUTES", default=15)
+
+# --- Booking and scheduling (issue 4) -------------------------------------------------------
+# Patients see start times at least BOOKING_MIN_NOTICE_HOURS ahead and at most BOOKING_HORIZON_DAYS
+# ahead, on a BOOKING_STEP_MINUTES grid in the visit's own time zone. A held time is kept for
+# BOOKING_HOLD_MINUTES while the patient pays. Patients change or cancel online up to
+# BOOKING_CHANGE_CUTOFF_HOURS before the visit; inside it they call the clinic.
+BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=12)
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)
+BOOKING_STEP_MINUTES = env.int("BOOKING_STEP_MINUTES", default=30)
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
+BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
+# How long a booking waits for another booking of the same nurse or patient before it gives up
+# with "please try again" (PostgreSQL lock_timeout, milliseconds).
+BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
+    "task": "booking.tasks.appointment_holds_expire",
+    "schedule": 60.0,
+}

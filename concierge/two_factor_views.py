@@ -1,0 +1,88 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from . import two_factor
+from .errors import ApplicationError
+from .ratelimit import rate_limit
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}),
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+    )
+
+
+def _next_url(request, default="home-for-user"):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return resolve_url(default) if default else ""
+
+
+@login_required
+def setup(request):
+    """Pair an authenticator app: scan, type the first code, get recovery codes once."""
+    device = two_factor.totp_device_pending(user=request.user)
+    if device is None or (request.method == "GET" and "restart" in request.GET):
+        device = two_factor.totp_device_start(user=request.user)
+    form = CodeForm(request.POST or None)
+    form.fields["code"].help_text = _("The 6-digit code your app shows for ConciergeMD.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.totp_device_confirm(request=request, device=device, token=form.cleaned_data["code"])
+        except ApplicationError as error:
+            form.add_error("code", error.message)
+        else:
+            return render(request, "account/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
+    return render(
+        request,
+        "account/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": two_factor.totp_qr_data_uri(device),
+            "secret": two_factor.totp_secret_for_typing(device),
+            "required": two_factor.two_factor_required(request.user),
+            "next": _next_url(request, ""),
+        },
+    )
+
+
+@login_required
+@rate_limit("two-factor-verify", per_minute=10)
+def verify(request):
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            two_factor.two_factor_verify(request=request, token=form.cleaned_data["code"])
+        except ApplicationError as error:
+            form.add_error("code", error.message)
+        else:
+            return redirect(_next_url(request))
+    return render(request, "account/two_factor_verify.html", {"form": form, "next": _next_url(request, "")})
+
+
+@login_required
+@require_POST
+def recovery_codes(request):
+    codes = two_factor.recovery_codes_regenerate(user=request.user)
+    return render(request, "account/recovery_codes.html", {"codes": codes, "next": ""})
+
+
+@login_required
+@require_POST
+def disable(request):
+    try:
+        two_factor.two_factor_disable(user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Two-step login is off."))
+    return redirect("home-for-user")
