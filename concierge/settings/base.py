@@ -290,3 +290,39 @@ CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.appointment_holds_expire",
     "schedule": 60.0,
 }
+
+# --- Patients: screening, safety and clearance (issue 3) -------------------------------------
+# PCL-5 total at or above this suggests provisional PTSD (National Center for PTSD: 31-33).
+PCL5_PROVISIONAL_PTSD_CUTOFF = 33
+# Who is emailed at once when a patient's PHQ-9 item 9 is above 0 (a link to the admin record only).
+ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL", default="clinician@demo.conciergemd.example")
+# The expiry date offered on a new clearance, in days from the decision.
+CLEARANCE_DEFAULT_VALID_DAYS = 90
+# Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).
+SCREENING_RETAKE_DAYS = 7
+# Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
+# order, with the dashboard's context: `user`, `profile`, `journey`), e.g. "booking/dashboard_visits.html".
+PATIENT_DASHBOARD_SECTIONS = []
+
+# --- Notifications: the outbox, reminders, texts (issue 6) -----------------------------------
+# The reminder rules themselves are in notifications/rules.py (one table). Texts go only between
+# these local times in the patient's zone (end excluded); a text due at night moves to the
+# nearest allowed time before the visit, NOTIFICATIONS_SMS_EVENING_MARGIN_MINUTES before the end
+# of the evening at the latest, or becomes an email.
+NOTIFICATIONS_SMS_HOURS = ("08:00", "21:00")
+NOTIFICATIONS_SMS_EVENING_MARGIN_MINUTES = 10
+# At most this many texts to one patient per local calendar day; more become emails.
+NOTIFICATIONS_SMS_DAILY_CAP = env.int("NOTIFICATIONS_SMS_DAILY_CAP", default=4)
+# Transient send errors are retried after 1, 2, 4, 8... minutes (capped), up to this many attempts.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = 60
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = 60 * 60
+# The zone for quiet hours when a message is about no visit and the patient has no address yet.
+NOTIFICATIONS_DEFAULT_TIME_ZONE = "America/New_York"
+# The clock: every minute, claim the messages that are due and queue one send task each. Nothing
+# is scheduled ahead in the broker; a tick that waited too long is dropped (the next one follows).
+CELERY_BEAT_SCHEDULE["notifications-dispatch-due"] = {
+    "task": "notifications.tasks.messages_dispatch_due",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}

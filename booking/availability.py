@@ -1,0 +1,385 @@
+"""Free start times for a visit: a pure module over data that is already loaded.
+
+`find_slots(providers, query)` answers "when can a provider who may legally and physically reach
+this address start this visit?" for a range of days. It does no database work: the selector
+`booking.selectors.availability_for` loads everything in a fixed number of queries and calls it,
+and the booking guard calls it again under lock before it writes.
+
+The rules, for every provider handed in (the selector already kept only active providers of the
+right kind serving an area that covers the ZIP):
+
+- a licence valid in the visit's state on the visit's date (`nurses.licensure`);
+- working that day: the weekly pattern in the provider's own time zone, unless a date override
+  replaces it (other hours, or none for a day off); time off is cut out of those hours;
+- fewer visits that day than the provider's maximum;
+- the provider's day is a route: from the home base to each visit in turn and back home. A start
+  time fits when the provider can leave the previous stop (the previous visit that day, or the
+  home base) no earlier than the shift starts or that visit ends, drive there, do the visit,
+  and drive on to the next stop (the next visit that day, or home) by the time it starts or the
+  shift ends. Telehealth visits need no travel;
+- the patient is not in another visit at that time, and other infusions are at least the plan's
+  minimum spacing away;
+- at least `notice` after now, no later than `horizon` after today, on the `step` grid counted
+  from local midnight in the visit's own time zone (so 9:00 and 9:30 stay 9:00 and 9:30 on the
+  days clocks change, and Arizona, with no daylight-saving time, simply never shifts).
+
+Dispatch rule (who gets the visit when several providers are free at that time), in this order:
+
+1. the patient's previous provider (continuity of care);
+2. then the least added travel (minutes added to that provider's route by inserting the visit);
+3. then the lightest day (fewest visits already booked that day);
+4. then the lowest provider id, so the choice is always the same for the same data.
+
+Internally times are whole minutes since the Unix epoch (UTC): integer arithmetic keeps the
+search over hundreds of providers and weeks fast.
+"""
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from nurses.licensure import licence_valid_in
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_minutes(moment):
+    return int(moment.timestamp()) // 60
+
+
+def from_minutes(minutes):
+    return EPOCH + timedelta(minutes=minutes)
+
+
+@lru_cache(maxsize=64)
+def zone(name):
+    return ZoneInfo(name)
+
+
+def local_minutes(day, at, tz):
+    """A wall-clock time on a date in a time zone, as epoch minutes (zoneinfo resolves DST gaps)."""
+    return to_minutes(datetime.combine(day, at, tzinfo=tz))
+
+
+# --- the data handed in -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenceData:
+    state: str
+    licence_type: str
+    multistate: bool
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class VisitData:
+    """A blocking visit already on a provider's route."""
+
+    starts_at: datetime
+    ends_at: datetime
+    zip_code: str
+
+
+@dataclass
+class ProviderData:
+    id: int
+    home_zip: str
+    time_zone: str
+    max_visits_per_day: int
+    licences: list = field(default_factory=list)  # LicenceData
+    weekly: dict = field(default_factory=dict)  # weekday (Mon=0) -> [(start time, end time)]
+    overrides: dict = field(default_factory=dict)  # date -> [(start, end)]; an empty list is a day off
+    time_off: list = field(default_factory=list)  # [(starts_at, ends_at)] aware datetimes
+    visits: list = field(default_factory=list)  # VisitData, the blocking ones
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    visit_zip: str
+    visit_state: str
+    visit_time_zone: str
+    visit_minutes: int
+    telehealth: bool
+    first_day: date  # in the visit's time zone, inclusive
+    last_day: date
+    now: datetime
+    notice: timedelta = timedelta(hours=12)
+    horizon_days: int = 60
+    step_minutes: int = 30
+    patient_busy: tuple = ()  # [(starts_at, ends_at)] of the patient's other blocking visits
+    patient_infusions: tuple = ()  # starts of the patient's other infusions (for spacing)
+    min_gap: timedelta | None = None  # minimum time between two infusions' starts
+    preferred_provider_id: int | None = None  # the patient's previous provider
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A provider who can take a visit at one start time, with what it costs their route."""
+
+    provider_id: int
+    travel_before: int  # minutes from the previous stop
+    travel_after: int  # minutes to the next stop
+    added_travel: int  # minutes the visit adds to the provider's route
+    visits_that_day: int
+    preferred: bool
+
+    def dispatch_key(self):
+        return (not self.preferred, self.added_travel, self.visits_that_day, self.provider_id)
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    time_zone: str
+    candidates: tuple  # Candidate, best first (the dispatch rule)
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(zone(self.time_zone))
+
+    @property
+    def local_date(self):
+        return self.local_start.date()
+
+    @property
+    def best(self):
+        return self.candidates[0]
+
+    def candidate_for(self, provider_id):
+        return next((c for c in self.candidates if c.provider_id == provider_id), None)
+
+
+# --- helpers shared with the booking service --------------------------------------------------
+
+
+def licences_allow(licences, *, visit_state, on_date):
+    return any(
+        licence_valid_in(
+            state=lic.state,
+            licence_type=lic.licence_type,
+            multistate=lic.multistate,
+            expires_on=lic.expires_on,
+            visit_state=visit_state,
+            on_date=on_date,
+        )
+        for lic in licences
+    )
+
+
+def area_covers(*, area_state, zip_codes, base_zip, radius_miles, zip_info):
+    """Does a service area cover this ZIP? Same state, and in its ZIP list or within its radius."""
+    from concierge.geo import distance_miles, zip_lookup
+
+    if zip_info is None or zip_info.state != area_state:
+        return False
+    if zip_info.zip_code in zip_codes:
+        return True
+    if base_zip and radius_miles:
+        base = zip_lookup(base_zip)
+        return base is not None and distance_miles(base, zip_info) <= radius_miles
+    return False
+
+
+class TravelCache:
+    """Travel minutes between ZIPs, looked up once per pair."""
+
+    def __init__(self, travel=None):
+        if travel is None:
+            from concierge.geo import travel_minutes as travel
+        self._travel = travel
+        self._cache = {}
+
+    def __call__(self, zip_a, zip_b):
+        key = (zip_a, zip_b)
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = self._travel(zip_a, zip_b)
+            return value
+
+
+def route_blocks(*, visits, home_zip, travel):
+    """The time each visit of one provider's day blocks, travel included.
+
+    `visits`: that day's blocking visits as (starts_at, ends_at, zip_code, telehealth), any order.
+    Returns [(blocked_from, blocked_until)] in the same order. A home visit blocks the trip to it
+    (from the previous home visit of the day, or from the home base for the first) and, for the
+    last one of the day, the trip home; a telehealth visit blocks just itself. These are the
+    ranges the PostgreSQL exclusion constraint compares. They follow the same route `find_slots`
+    checks, so the constraint only ever fires on a real clash.
+    """
+    blocks = [None] * len(visits)
+    home_visits = sorted((i for i, v in enumerate(visits) if not v[3]), key=lambda i: visits[i][0])
+    for i, v in enumerate(visits):
+        if v[3]:
+            blocks[i] = (v[0], v[1])
+    for position, i in enumerate(home_visits):
+        starts_at, ends_at, zip_code, _ = visits[i]
+        previous_zip = visits[home_visits[position - 1]][2] if position else home_zip
+        before = travel(previous_zip, zip_code) or 0
+        after = (travel(zip_code, home_zip) or 0) if position == len(home_visits) - 1 else 0
+        blocks[i] = (starts_at - timedelta(minutes=before), ends_at + timedelta(minutes=after))
+    return blocks
+
+
+def _subtract(start, end, cuts):
+    """[start, end) minus the (sorted) cut intervals, as a list of intervals."""
+    pieces = []
+    cursor = start
+    for cut_start, cut_end in cuts:
+        if cut_end <= cursor or cut_start >= end:
+            continue
+        if cut_start > cursor:
+            pieces.append((cursor, cut_start))
+        cursor = max(cursor, cut_end)
+        if cursor >= end:
+            break
+    if cursor < end:
+        pieces.append((cursor, end))
+    return pieces
+
+
+def _days(first, last):
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+# --- the search -------------------------------------------------------------------------------
+
+
+def find_slots(providers, query, *, travel=None):
+    """Every free start time in the query's days, each with its candidates (best first)."""
+    travel = travel if isinstance(travel, TravelCache) else TravelCache(travel)
+    visit_tz = zone(query.visit_time_zone)
+    duration = query.visit_minutes
+    step = query.step_minutes
+
+    # The grid of start times, in the visit's zone, inside notice and horizon.
+    today = query.now.astimezone(visit_tz).date()
+    first_day = max(query.first_day, today)
+    last_day = min(query.last_day, today + timedelta(days=query.horizon_days))
+    earliest = to_minutes(query.now + query.notice)
+    grid, day_of = [], {}
+    for day in _days(first_day, last_day):
+        midnight = local_minutes(day, time(0), visit_tz)
+        next_midnight = local_minutes(day + timedelta(days=1), time(0), visit_tz)
+        # US offsets change by whole hours, so a grid counted in UTC minutes from local midnight
+        # stays on the local wall-clock grid across a daylight-saving change.
+        for minute in range(midnight, next_midnight, step):
+            if minute >= earliest:
+                grid.append(minute)
+                day_of[minute] = day
+    if not grid:
+        return []
+
+    # What the patient's own calendar allows, once for every provider.
+    busy = [(to_minutes(a), to_minutes(b)) for a, b in query.patient_busy]
+    gap = int(query.min_gap.total_seconds() // 60) if query.min_gap else 0
+    infusions = [to_minutes(s) for s in query.patient_infusions] if gap else []
+    patient_ok = {}
+    for g in grid:
+        end = g + duration
+        patient_ok[g] = not any(g < b and end > a for a, b in busy) and not any(abs(g - s) < gap for s in infusions)
+
+    visit_zip = query.visit_zip
+    found = defaultdict(list)
+    for provider in providers:
+        licensed = {
+            day: licences_allow(provider.licences, visit_state=query.visit_state, on_date=day)
+            for day in _days(first_day, last_day)
+        }
+        if not any(licensed.values()):
+            continue
+        home = provider.home_zip
+        if not query.telehealth and travel(home, visit_zip) is None:
+            continue  # an unknown ZIP is an impossible trip, never a free one
+        ptz = zone(provider.time_zone)
+        by_day = defaultdict(list)
+        for v in provider.visits:
+            by_day[v.starts_at.astimezone(ptz).date()].append(
+                (to_minutes(v.starts_at), to_minutes(v.ends_at), v.zip_code)
+            )
+        time_off = sorted((to_minutes(a), to_minutes(b)) for a, b in provider.time_off)
+        preferred = provider.id == query.preferred_provider_id
+
+        p_first = from_minutes(grid[0]).astimezone(ptz).date()
+        p_last = from_minutes(grid[-1] + duration).astimezone(ptz).date()
+        for pday in _days(p_first, p_last):
+            shifts = provider.overrides[pday] if pday in provider.overrides else provider.weekly.get(pday.weekday())
+            if not shifts:
+                continue
+            route = sorted(by_day.get(pday, ()))
+            load = len(route)
+            if load >= provider.max_visits_per_day:
+                continue
+            starts = [r[0] for r in route]
+            for shift_start, shift_end in shifts:
+                window_start = local_minutes(pday, shift_start, ptz)
+                window_end = local_minutes(pday, shift_end, ptz)
+                for a, b in _subtract(window_start, window_end, time_off):
+                    for i in range(bisect_left(grid, a), len(grid)):
+                        g = grid[i]
+                        end = g + duration
+                        if end > b:
+                            break
+                        if not patient_ok[g] or not licensed[day_of[g]]:
+                            continue
+                        k = bisect_right(starts, g)
+                        prev = route[k - 1] if k else None
+                        nxt = route[k] if k < load else None
+                        depart = max(prev[1], a) if prev else a
+                        arrive = min(nxt[0], b) if nxt else b
+                        if query.telehealth:
+                            before = after = added = 0
+                        else:
+                            from_zip = prev[2] if prev else home
+                            to_zip = nxt[2] if nxt else home
+                            before, after = travel(from_zip, visit_zip), travel(visit_zip, to_zip)
+                            if before is None or after is None:
+                                continue
+                            saved = travel(from_zip, to_zip) if (prev or nxt) else 0
+                            added = before + after - (saved or 0)
+                        if g - before < depart or end + after > arrive:
+                            continue
+                        found[g].append(Candidate(provider.id, before, after, added, load, preferred))
+
+    return [
+        Slot(
+            starts_at=from_minutes(g),
+            ends_at=from_minutes(g + duration),
+            time_zone=query.visit_time_zone,
+            candidates=tuple(sorted(found[g], key=Candidate.dispatch_key)),
+        )
+        for g in sorted(found)
+    ]
+
+
+# --- reading the answer -----------------------------------------------------------------------
+
+
+def slot_at(slots, starts_at):
+    return next((s for s in slots if s.starts_at == starts_at), None)
+
+
+def slots_by_day(slots):
+    """{local date: [Slot, ...]} in time order."""
+    days = defaultdict(list)
+    for slot in slots:
+        days[slot.local_date].append(slot)
+    return dict(days)
+
+
+def nearest(slots, starts_at, limit=3):
+    """The `limit` free starts closest to `starts_at`, in time order."""
+    closest = sorted(slots, key=lambda s: (abs((s.starts_at - starts_at).total_seconds()), s.starts_at))[:limit]
+    return sorted(closest, key=lambda s: s.starts_at)
