@@ -47,6 +47,7 @@ class EvaluationFactory(ServiceFactory):
 class ServiceAreaFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ServiceArea
+        skip_postgeneration_save = True
 
     name = "New York City"
     state = "NY"

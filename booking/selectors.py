@@ -1,0 +1,303 @@
+"""Reads for booking: coverage, free times, and a patient's visits.
+
+`availability_for` is the one way free times are loaded: a fixed number of queries (eight with
+a patient, whatever the number of providers and days), then the pure `booking.availability`
+module does the rest in memory.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from concierge.geo import zip_lookup
+from nurses.models import DateOverride, Provider, TimeOff
+
+from . import availability
+from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, ServiceArea, ServiceKind
+
+INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
+# Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
+HAPPENED_OR_BOOKED = (*BLOCKING_STATUSES, AppointmentStatus.COMPLETED)
+
+
+@dataclass(frozen=True)
+class VisitPlace:
+    """Where a visit happens, copied onto the appointment when it is booked."""
+
+    zip_code: str
+    state: str
+    time_zone: str
+    city: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+
+    @classmethod
+    def from_zip(cls, zip_code, **address):
+        info = zip_lookup(zip_code)
+        if info is None:
+            return None
+        return cls(zip_code=info.zip_code, state=info.state, time_zone=info.time_zone, **address)
+
+
+def visit_place_for(*, patient):
+    """The patient's home as a VisitPlace, or None when they have no known ZIP yet."""
+    profile = getattr(patient, "patient_profile", None)
+    if profile is None or not profile.zip_code:
+        return None
+    return VisitPlace.from_zip(
+        profile.zip_code,
+        city=profile.city,
+        address_line1=profile.address_line1,
+        address_line2=profile.address_line2,
+    )
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    area: ServiceArea
+    services: list
+    base: object  # ZipInfo of the nurse base, or None for a ZIP-list area
+
+
+@dataclass(frozen=True)
+class Coverage:
+    zip_info: object  # ZipInfo, or None for an unknown ZIP
+    areas: list  # AreaCoverage
+
+    @property
+    def covered(self):
+        return bool(self.areas)
+
+    @property
+    def services(self):
+        seen = {}
+        for entry in self.areas:
+            for service in entry.services:
+                seen.setdefault(service.pk, service)
+        return sorted(seen.values(), key=lambda s: s.price_cents)
+
+
+def areas_covering(*, zip_info, service=None, with_services=True):
+    """Active areas covering a ZIP (optionally: that offer a service). One query, two with services."""
+    if zip_info is None:
+        return []
+    areas = ServiceArea.objects.filter(is_active=True, state=zip_info.state)
+    if with_services:
+        areas = areas.prefetch_related(Prefetch("services", queryset=_active_services()))
+    if service is not None:
+        areas = areas.filter(services=service)
+    return [
+        area
+        for area in areas
+        if availability.area_covers(
+            area_state=area.state,
+            zip_codes=area.zip_list(),
+            base_zip=area.base_zip,
+            radius_miles=area.radius_miles,
+            zip_info=zip_info,
+        )
+    ]
+
+
+def _active_services():
+    from .models import Service
+
+    return Service.objects.filter(is_active=True)
+
+
+def coverage_for_zip(*, zip_code):
+    info = zip_lookup(zip_code)
+    entries = []
+    for area in areas_covering(zip_info=info):
+        services = list(area.services.all())
+        if services:
+            entries.append(AreaCoverage(area=area, services=services, base=zip_lookup(area.base_zip)))
+    return Coverage(zip_info=info, areas=entries)
+
+
+def service_list_for_place(*, place):
+    """Bookable services at this address, cheapest first."""
+    if place is None:
+        return []
+    return coverage_for_zip(zip_code=place.zip_code).services
+
+
+# --- availability -----------------------------------------------------------------------------
+
+
+def _utc_range(place, first_day, last_day):
+    tz = availability.zone(place.time_zone)
+    # A day either side: the provider's own day may start or end in another zone, and the visits
+    # just before and after decide the travel.
+    start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=tz)
+    end = datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=tz)
+    return start, end
+
+
+def _provider_data(providers, visits):
+    roster = []
+    for p in providers:
+        overrides = defaultdict(list)
+        for o in p.date_overrides.all():
+            hours = overrides[o.date]  # creates the day (a day off) even when this row has no times
+            if o.start_time is not None:
+                hours.append((o.start_time, o.end_time))
+        weekly = defaultdict(list)
+        for s in p.weekly_shifts.all():
+            weekly[s.weekday].append((s.start_time, s.end_time))
+        roster.append(
+            availability.ProviderData(
+                id=p.pk,
+                home_zip=p.home_zip,
+                time_zone=p.time_zone,
+                max_visits_per_day=p.max_visits_per_day,
+                licences=[
+                    availability.LicenceData(lic.state, lic.licence_type, lic.multistate, lic.expires_on)
+                    for lic in p.licences.all()
+                ],
+                weekly=dict(weekly),
+                overrides=dict(overrides),
+                time_off=[(t.starts_at, t.ends_at) for t in p.time_off.all()],
+                visits=visits.get(p.pk, []),
+            )
+        )
+    return roster
+
+
+def availability_for(
+    *,
+    service,
+    place,
+    first_day,
+    last_day,
+    patient=None,
+    now=None,
+    visit_minutes=None,
+    min_gap=None,
+    exclude_appointment_id=None,
+    preferred_provider_id=None,
+    provider_ids=None,
+    notice=None,
+):
+    """Free start times for `service` at `place` between two local dates (inclusive).
+
+    Returns `booking.availability.Slot`s, each with its candidate providers best first (the
+    dispatch rule). `patient` adds their own calendar (no overlap, infusion spacing `min_gap`)
+    and their previous provider; `exclude_appointment_id` leaves out a visit being moved;
+    `provider_ids` restricts the search (the booking guard, staff reassigning).
+    """
+    now = now or timezone.now()
+    range_start, range_end = _utc_range(place, first_day, last_day)
+    areas = areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False)
+
+    providers = Provider.objects.filter(
+        is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=[a.pk for a in areas]
+    )
+    if provider_ids is not None:
+        providers = providers.filter(pk__in=list(provider_ids))
+    providers = list(
+        providers.distinct()
+        .order_by("pk")
+        .prefetch_related(
+            "licences",
+            "weekly_shifts",
+            Prefetch(
+                "date_overrides",
+                queryset=DateOverride.objects.filter(
+                    date__gte=range_start.date() - timedelta(days=1), date__lte=range_end.date() + timedelta(days=1)
+                ),
+            ),
+            Prefetch("time_off", queryset=TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start)),
+        )
+    )
+
+    visits = defaultdict(list)
+    if providers:
+        rows = (
+            Appointment.objects.filter(
+                provider_id__in=[p.pk for p in providers],
+                status__in=BLOCKING_STATUSES,
+                starts_at__lt=range_end,
+                ends_at__gt=range_start,
+            )
+            # A hold past its expiry is dead even before the minute task marks it expired.
+            .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
+            .exclude(pk=exclude_appointment_id or 0)
+            .values_list("provider_id", "starts_at", "ends_at", "zip_code")
+        )
+        for provider_id, starts_at, ends_at, zip_code in rows:
+            visits[provider_id].append(availability.VisitData(starts_at, ends_at, zip_code))
+
+    busy, infusions, previous = [], [], None
+    if patient is not None:
+        rows = (
+            Appointment.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
+            .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
+            .exclude(pk=exclude_appointment_id or 0)
+            .order_by("starts_at")
+            .values_list("starts_at", "ends_at", "status", "provider_id", "provider__kind", "service__kind")
+        )
+        for starts_at, ends_at, status, provider_id, provider_kind, service_kind in rows:
+            if status in BLOCKING_STATUSES and starts_at < range_end and ends_at > range_start:
+                busy.append((starts_at, ends_at))
+            if service_kind in INFUSION_KINDS:
+                infusions.append(starts_at)
+            if provider_id and provider_kind == service.delivered_by and status != AppointmentStatus.HELD:
+                previous = provider_id  # rows are in time order: the last one wins
+
+    query = availability.SlotQuery(
+        visit_zip=place.zip_code,
+        visit_state=place.state,
+        visit_time_zone=place.time_zone,
+        visit_minutes=visit_minutes or service.visit_minutes(),
+        telehealth=service.is_telehealth,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        notice=timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS) if notice is None else notice,
+        horizon_days=settings.BOOKING_HORIZON_DAYS,
+        step_minutes=settings.BOOKING_STEP_MINUTES,
+        patient_busy=tuple(busy),
+        patient_infusions=tuple(infusions) if service.kind in INFUSION_KINDS else (),
+        min_gap=min_gap if service.kind in INFUSION_KINDS else None,
+        preferred_provider_id=preferred_provider_id or previous,
+    )
+    return availability.find_slots(_provider_data(providers, visits), query)
+
+
+# --- a patient's visits -----------------------------------------------------------------------
+
+
+def _patient_visits(patient):
+    return Appointment.objects.filter(patient=patient).select_related("service", "provider__user")
+
+
+def appointment_list_for_patient(*, patient, upcoming=None, now=None):
+    """The patient's visits (expired holds left out), soonest first.
+
+    `upcoming=True`: only those not yet over and not cancelled; `upcoming=False`: the rest,
+    latest first.
+    """
+    now = now or timezone.now()
+    visits = _patient_visits(patient).exclude(status=AppointmentStatus.EXPIRED)
+    if upcoming is True:
+        return visits.filter(ends_at__gt=now, status__in=BLOCKING_STATUSES).order_by("starts_at")
+    if upcoming is False:
+        return visits.filter(Q(ends_at__lte=now) | ~Q(status__in=BLOCKING_STATUSES)).order_by("-starts_at")
+    return visits.order_by("starts_at")
+
+
+def appointment_get_for_patient(*, patient, pk):
+    """One of the patient's own visits (any status), or None: someone else's is None too (404)."""
+    return _patient_visits(patient).filter(pk=pk).first()
+
+
+def appointment_get(*, pk):
+    return Appointment.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()

@@ -1,0 +1,11 @@
+"""Celery tasks for booking: thin wrappers around services (ids in, nothing clinical in arguments)."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def appointment_holds_expire():
+    """Every minute (CELERY_BEAT_SCHEDULE): release holds that ran out. Safe to run twice at once."""
+    return services.appointment_holds_expire()
