@@ -19,6 +19,11 @@ ROLE_PERMISSIONS = {
         "concierge.view_user",
         "concierge.add_user",
         "concierge.change_user",
+        # Notifications: see every message (admin and /outbox/); "change" is the resend action.
+        "notifications.view_message",
+        "notifications.change_message",
+        "notifications.view_smsoptout",
+        "notifications.view_inboundsms",
     ],
 }
 

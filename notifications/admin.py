@@ -1,0 +1,88 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from concierge.errors import ApplicationError
+
+from . import services
+from .models import InboundSms, Message, MessageStatus, SmsOptOut
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what was sent and received: looked at, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "channel", "template", "recipient", "status", "due_at", "attempts", "sent_at", "last_error")
+    list_filter = ("status", "channel", "template")
+    search_fields = ("recipient__email", "to_address", "unique_key", "provider_message_id")
+    date_hierarchy = "due_at"
+    list_select_related = ("recipient",)
+    actions = ["resend"]
+    fieldsets = (
+        (None, {"fields": ("channel", "template", "recipient", "to_address", "appointment", "status", "last_error")}),
+        (_("When"), {"fields": ("due_at", "claimed_at", "attempt_started_at", "sent_at", "delivered_at", "attempts")}),
+        (_("What was sent"), {"fields": ("subject", "body")}),
+        (
+            _("Bookkeeping"),
+            {
+                "classes": ("collapse",),
+                "fields": ("unique_key", "context", "fallback_for", "provider_message_id", "created_at", "updated_at"),
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "created_at", "updated_at"]
+
+    @admin.action(description=_("Send the selected failed messages again"), permissions=["change"])
+    def resend(self, request, queryset):
+        failed = list(queryset.filter(status=MessageStatus.FAILED))
+        resent, skipped = 0, queryset.count() - len(failed)
+        for message in failed:
+            try:
+                services.message_resend(message=message)
+                resent += 1
+            except ApplicationError:
+                skipped += 1  # changed meanwhile (another staff member resent it)
+        if resent:
+            self.message_user(
+                request,
+                ngettext("%(n)d message queued again.", "%(n)d messages queued again.", resent) % {"n": resent},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d message was not failed, so it was left alone.",
+                    "%(n)d messages were not failed, so they were left alone.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ReadOnlyAdmin):
+    list_display = ("phone_number", "is_opted_out", "keyword", "changed_at")
+    list_filter = ("is_opted_out",)
+    search_fields = ("phone_number",)
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "from_number", "action", "message_sid")
+    list_filter = ("action",)
+    search_fields = ("from_number", "message_sid")

@@ -1,0 +1,310 @@
+"""What each message says: the template registry, rendering, and the wording rules.
+
+Texts land on lock screens and emails in shared inboxes, so no template names a diagnosis, a
+drug, a treatment or a symptom (`FORBIDDEN_WORDS`; a test renders every template against it).
+Every text fits one GSM-7 segment (160 characters) and carries the first name, "your ConciergeMD
+home visit" (or "video visit"), the date and time with the zone abbreviation, the clinic phone
+and "Reply STOP to opt out".
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+
+from .models import Channel
+
+SMS_MAX_LENGTH = 160
+NAME_MAX_LENGTH = 15
+
+# Words that must never appear in a text, an email subject or a patient email. Whole words,
+# any case. Shared with other apps' tests through `forbidden_words_in`.
+FORBIDDEN_WORDS = (
+    "ketamine",
+    "esketamine",
+    "spravato",
+    "infusion",
+    "infusions",
+    "iv",
+    "intravenous",
+    "drip",
+    "ptsd",
+    "trauma",
+    "depression",
+    "depressed",
+    "depressive",
+    "anxiety",
+    "anxious",
+    "dose",
+    "dosage",
+    "mg",
+    "psychiatric",
+    "psychiatry",
+    "mental",
+    "suicide",
+    "suicidal",
+    "self-harm",
+    "therapy",
+    "treatment",
+    "diagnosis",
+    "diagnosed",
+    "symptom",
+    "symptoms",
+    "medication",
+    "drug",
+    "prescription",
+    "phq-9",
+    "gad-7",
+    "pcl-5",
+    "score",
+)
+_FORBIDDEN_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in FORBIDDEN_WORDS) + r")(?![\w-])", re.I)
+
+
+def forbidden_words_in(text):
+    """The forbidden words found in `text` (lower case), in order."""
+    return [match.group(0).lower() for match in _FORBIDDEN_RE.finditer(text or "")]
+
+
+# --- GSM-7 --------------------------------------------------------------------------------------
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u202f": " ",
+    }
+)
+
+
+def gsm7_length(text):
+    """Septets `text` takes in GSM-7 (extension characters count twice), or None if it cannot."""
+    length = 0
+    for char in text:
+        if char in GSM7_BASIC:
+            length += 1
+        elif char in GSM7_EXTENDED:
+            length += 2
+        else:
+            return None
+    return length
+
+
+def to_gsm7(text):
+    """`text` with typography and accents GSM-7 lacks replaced by their plain forms.
+
+    One character outside GSM-7 turns the whole text into UCS-2, with 70 characters a segment.
+    """
+    text = text.translate(_TYPOGRAPHY)
+    out = []
+    for char in text:
+        if char in GSM7_BASIC or char in GSM7_EXTENDED:
+            out.append(char)
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        out.append("".join(c for c in plain if c in GSM7_BASIC))
+    return "".join(out)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+# Visit states in which a message about the visit still makes sense when it is sent.
+LIVE = ("confirmed", "en_route")
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    key: str
+    channels: tuple[str, ...]
+    # Appointment statuses in which it may still be sent; None: not about a visit.
+    visit_statuses: tuple[str, ...] | None = LIVE
+    # Only while the visit is still at the time the message was planned for.
+    bound_to_visit_time: bool = True
+    # The visit's moment after which the message is pointless ("starts_at", "ends_at" or None).
+    # Quiet hours never move a text past it either.
+    deadline: str | None = "starts_at"
+    attach_ics: bool = False
+
+
+TEMPLATES = {
+    t.key: t
+    for t in (
+        MessageTemplate("confirmation", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, attach_ics=True),
+        MessageTemplate("prep_72h", (Channel.EMAIL,)),
+        MessageTemplate("reminder_24h", (Channel.EMAIL, Channel.SMS)),
+        MessageTemplate("reminder_2h", (Channel.EMAIL, Channel.SMS)),
+        MessageTemplate(
+            "checkin",
+            (Channel.EMAIL,),
+            visit_statuses=("confirmed", "en_route", "in_progress", "completed"),
+            deadline=None,
+        ),
+        MessageTemplate("rescheduled", (Channel.EMAIL, Channel.SMS), attach_ics=True),
+        MessageTemplate(
+            "cancelled",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("cancelled",),
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
+        MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
+        MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
+    )
+}
+
+
+def template_get(key):
+    try:
+        return TEMPLATES[key]
+    except KeyError:
+        raise ValueError(f"Unknown message template {key!r}; known: {', '.join(sorted(TEMPLATES))}") from None
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str = ""
+    attachments: list = field(default_factory=list)  # (filename, bytes, mimetype)
+
+
+def when_text(moment, time_zone):
+    """'Tue Mar 3, 9:00 AM EST': the visit's own zone, with its abbreviation."""
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j, g:i A T")
+
+
+def day_text(moment, time_zone):
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j")
+
+
+def eta_text(eta_from, eta_until, time_zone):
+    """'9:40-10:00 AM EST', or '11:40 AM-12:20 PM EST' across noon."""
+    zone = ZoneInfo(time_zone)
+    a, b = eta_from.astimezone(zone), eta_until.astimezone(zone)
+    if dateformat.format(a, "A") == dateformat.format(b, "A"):
+        return f"{dateformat.format(a, 'g:i')}-{dateformat.format(b, 'g:i A T')}"
+    return f"{dateformat.format(a, 'g:i A')}-{dateformat.format(b, 'g:i A T')}"
+
+
+def first_name_for(user):
+    profile = getattr(user, "patient_profile", None) if user is not None else None
+    name = (profile.display_name if profile is not None else "") or (user.first_name if user is not None else "")
+    return (name or "").strip().split(" ")[0] if name else ""
+
+
+def _visit_context(appointment):
+    telehealth = appointment.service.is_telehealth
+    tz = appointment.time_zone
+    address = ", ".join(p for p in (appointment.address_line1, appointment.address_line2, appointment.city) if p)
+    if appointment.state:
+        address = f"{address}, {appointment.state} {appointment.zip_code}".strip(", ")
+    return {
+        "telehealth": telehealth,
+        # The exact phrase the texts must carry.
+        "visit": _("ConciergeMD video visit") if telehealth else _("ConciergeMD home visit"),
+        "when": when_text(appointment.starts_at, tz),
+        "day": day_text(appointment.starts_at, tz),
+        "address": "" if telehealth else address,
+        "time_zone": tz,
+    }
+
+
+def message_context(message):
+    ctx = {
+        "clinic_name": settings.CLINIC_NAME,
+        "clinic_phone": settings.CLINIC_PHONE,
+        "site_url": settings.SITE_URL,
+        "dashboard_url": settings.SITE_URL + "/dashboard/",
+        "name": first_name_for(message.recipient) or _("there"),
+    }
+    if message.appointment_id:
+        ctx.update(_visit_context(message.appointment))
+    data = message.context or {}
+    if message.template == "on_my_way" and message.appointment_id:
+        tz = message.appointment.time_zone
+        ctx["eta"] = eta_text(datetime.fromisoformat(data["eta_from"]), datetime.fromisoformat(data["eta_until"]), tz)
+        ctx["day"] = day_text(datetime.fromisoformat(data["eta_from"]), tz)
+    if message.template == "staff_alert":
+        ctx["alert_subject"] = data.get("subject", "")
+        ctx["alert_body"] = data.get("body", "")
+    return ctx
+
+
+def _squash(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def render_sms(message):
+    """The text for an SMS row: GSM-7, one segment. A long name is shortened to make it fit."""
+    ctx = message_context(message)
+    name = to_gsm7(ctx["name"])[:NAME_MAX_LENGTH]
+    path = f"notifications/sms/{message.template}.txt"
+    while True:
+        text = to_gsm7(_squash(render_to_string(path, {**ctx, "name": name})))
+        if len(text) <= SMS_MAX_LENGTH and gsm7_length(text) <= SMS_MAX_LENGTH:
+            return text
+        if not name:
+            raise ValueError(f"SMS template {message.template} is longer than {SMS_MAX_LENGTH} characters")
+        name = name[:-1]
+
+
+def render_email(message):
+    ctx = message_context(message)
+    base = f"notifications/email/{message.template}"
+    subject = _squash(render_to_string(f"{base}.subject.txt", ctx))
+    text = render_to_string(f"{base}.txt", ctx).strip() + "\n"
+    html = render_to_string(f"{base}.html", ctx)
+    attachments = []
+    if template_get(message.template).attach_ics and message.appointment_id:
+        from booking.calendar import appointment_ics
+
+        attachments.append(("visit.ics", appointment_ics(message.appointment), "text/calendar"))
+    return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
+
+
+def render(message):
+    with translation.override(settings.LANGUAGE_CODE):
+        if message.channel == Channel.SMS:
+            return Rendered(subject="", text=render_sms(message))
+        return render_email(message)
+
+
+def preview(message):
+    """(subject, text) a pending message would have if it were sent now; for the staff outbox."""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            if message.channel == Channel.SMS:
+                return "", render_sms(message)
+            ctx = message_context(message)
+            base = f"notifications/email/{message.template}"
+            return _squash(render_to_string(f"{base}.subject.txt", ctx)), render_to_string(f"{base}.txt", ctx).strip()
+    except Exception:  # a preview must never break the page
+        return "", ""
+
+
+def local_text(moment, message):
+    """A time shown in the visit's zone (or the default zone), with the abbreviation."""
+    if moment is None:
+        return ""
+    zone = message.appointment.time_zone if message.appointment_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
+    return dateformat.format(moment.astimezone(ZoneInfo(zone)), "D M j, g:i A T")
