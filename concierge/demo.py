@@ -15,6 +15,7 @@ DEMO_USERS = [
     ("nurse2@demo.conciergemd.example", Role.NURSE, "Luis", "Ortega", False),
     ("patient@demo.conciergemd.example", Role.PATIENT, "Alex", "Morgan", False),
     ("patient2@demo.conciergemd.example", Role.PATIENT, "Jordan", "Lee", False),
+    ("patient3@demo.conciergemd.example", Role.PATIENT, "Riley", "Park", False),
 ]
 
 
@@ -37,7 +38,8 @@ def demo_user(email, role, first_name, last_name, superuser=False):
 
 
 # Each app adds its demo data in this order (later steps use earlier ones).
-DEMO_STEPS = ["nurses.demo.seed", "booking.demo.seed", "patients.demo.seed", "notifications.demo.seed"]
+# Patients come before booking: booking's demo visits need Alex's clearance to exist.
+DEMO_STEPS = ["nurses.demo.seed", "patients.demo.seed", "booking.demo.seed", "notifications.demo.seed"]
 
 
 def seed_demo():

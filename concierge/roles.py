@@ -14,11 +14,24 @@ ROLE_PERMISSIONS = {
     Role.NURSE: [],
     Role.CLINICIAN: [
         "concierge.view_user",
+        # Patients (issue 3): clinical records are for clinicians only. Clearances are added,
+        # never changed; safety alerts are acknowledged and resolved ("change").
+        "patients.view_patientprofile",
+        "patients.view_reviewqueueentry",
+        "patients.view_intakeresponse",
+        "patients.view_screeningresponse",
+        "patients.view_safetyalert",
+        "patients.change_safetyalert",
+        "patients.view_clearance",
+        "patients.add_clearance",
     ],
     Role.STAFF: [
         "concierge.view_user",
         "concierge.add_user",
         "concierge.change_user",
+        # Patients: contact details and visit address only; no intake, questionnaires, safety
+        # alerts or clearances (those carry clinical answers and diagnoses).
+        "patients.view_patientprofile",
         # Notifications: see every message (admin and /outbox/); "change" is the resend action.
         "notifications.view_message",
         "notifications.change_message",

@@ -27,6 +27,11 @@ def home_for_user(request):
     user = request.user
     if user.is_staff:
         return redirect("admin:index")
+    if user.has_role(Role.PATIENT):
+        # Patients land on their dashboard (the patients app), shown here directly.
+        from patients.views import dashboard
+
+        return dashboard(request)
     return render(
         request,
         "account.html",

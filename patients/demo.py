@@ -2,8 +2,181 @@
 
 `seed(users, lines)`: users maps the demo emails to User rows; append a line to `lines` for each
 thing worth printing. Must be idempotent: running it twice gives the same data.
+
+- Alex Morgan (patient@): profile complete in New York, intake sent, PHQ-9/GAD-7/PCL-5 at baseline
+  and a few weeks later, cleared by the demo clinician with the default plan.
+- Jordan Lee (patient2@): profile complete in Phoenix, intake sent (a benzodiazepine: clinician
+  review), baseline questionnaires, waiting for review.
+- Riley Park (patient3@): fresh from sign-up: date of birth and terms only.
 """
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import selectors, services
+from .models import (
+    ClearanceDecision,
+    Diagnosis,
+    IntakeResponse,
+    IntakeStatus,
+    PatientProfile,
+    ScreeningResponse,
+    WeightUnit,
+)
+
+CLINICIAN = "clinician@demo.conciergemd.example"
+ALEX = "patient@demo.conciergemd.example"
+JORDAN = "patient2@demo.conciergemd.example"
+RILEY = "patient3@demo.conciergemd.example"
+
+BASE_ANSWERS = {
+    "hypertension": "no",
+    "heart_disease": False,
+    "heart_rhythm": False,
+    "stroke": False,
+    "seizures": False,
+    "psychosis": "no",
+    "bipolar": "no",
+    "medication_trials": 3,
+    "other_treatments": ["psychotherapy"],
+    "substance_use": "no",
+    "alcohol_frequency": "monthly_or_less",
+    "alcohol_quantity": "1_2",
+    "pregnancy": "not_applicable",
+    "liver_disease": False,
+    "ketamine_reaction": "never_had",
+    "anaesthesia_reaction": False,
+    "benzodiazepines": False,
+    "opioids": False,
+    "maois": False,
+    "lamotrigine": False,
+    "stimulants": False,
+    "medications": "Sertraline 100 mg once a day",
+    "has_allergies": False,
+}
+
+# (instrument, days ago, item answers)
+ALEX_SCREENINGS = [
+    ("phq9", 35, [2, 2, 3, 2, 1, 2, 2, 1, 0]),
+    ("gad7", 35, [2, 2, 2, 2, 1, 2, 2]),
+    ("pcl5", 35, [3, 3, 2, 3, 3, 3, 3, 1, 2, 2, 3, 2, 3, 2, 2, 1, 3, 3, 2, 3]),
+    ("phq9", 6, [1, 1, 2, 1, 1, 1, 1, 0, 0]),
+    ("gad7", 6, [1, 1, 1, 1, 1, 1, 1]),
+    ("pcl5", 6, [2, 1, 1, 2, 2, 2, 2, 1, 1, 1, 2, 1, 2, 1, 1, 0, 2, 2, 1, 2]),
+]
+JORDAN_SCREENINGS = [
+    ("phq9", 2, [2, 3, 2, 2, 2, 2, 1, 1, 0]),
+    ("gad7", 2, [3, 3, 2, 2, 1, 2, 2]),
+    ("pcl5", 2, [1, 1, 0, 1, 1, 1, 1, 0, 2, 1, 2, 2, 1, 2, 1, 0, 1, 1, 2, 2]),
+]
+
+
+def _profile(user, **fields):
+    profile = services.profile_update(patient=user, **fields)
+    if profile.terms_accepted_at is None:
+        PatientProfile.objects.filter(pk=profile.pk).update(
+            terms_accepted_at=profile.created_at, sms_opt_in_changed_at=profile.created_at
+        )
+    return profile
+
+
+def _intake(user, answers, days_ago):
+    if IntakeResponse.objects.filter(patient=user, status=IntakeStatus.SUBMITTED).exists():
+        return
+    services.intake_draft_save(patient=user, answers=answers)
+    sent = services.intake_submit(patient=user)
+    IntakeResponse.objects.filter(pk=sent.pk).update(submitted_at=timezone.now() - timedelta(days=days_ago))
+
+
+def _screenings(user, rows):
+    for index, (instrument, days_ago, answers) in enumerate(rows):
+        token = f"demo-{instrument}-{index}"
+        if ScreeningResponse.objects.filter(patient=user, form_token=token).exists():
+            continue
+        when = timezone.now() - timedelta(days=days_ago, hours=2)
+        response = services.screening_submit(
+            patient=user,
+            instrument=instrument,
+            item_answers=answers,
+            difficulty=1,
+            form_token=token,
+        )
+        ScreeningResponse.objects.filter(pk=response.pk).update(
+            started_at=when - timedelta(minutes=4), submitted_at=when, seconds_taken=4 * 60 + 10 * index
+        )
 
 
 def seed(users, lines):
-    pass
+    clinician = users[CLINICIAN]
+    alex, jordan, riley = users[ALEX], users[JORDAN], users[RILEY]
+
+    _profile(
+        alex,
+        legal_first_name="Alex",
+        legal_last_name="Morgan",
+        date_of_birth=date(1986, 5, 14),
+        mobile_phone="+12125550143",
+        sms_opt_in=True,
+        address_line1="350 W 31st St",
+        address_line2="Apt 12B",
+        city="New York",
+        state="NY",
+        zip_code="10001",
+        weight_kg=Decimal("82.0"),
+        weight_unit=WeightUnit.KILOGRAMS,
+        emergency_contact_name="Jamie Morgan",
+        emergency_contact_phone="+12125550178",
+        emergency_contact_relationship="Spouse",
+        support_person_name="Jamie Morgan",
+        support_person_phone="+12125550178",
+    )
+    _intake(alex, {**BASE_ANSWERS, "hypertension": "controlled", "bp_systolic": 128, "bp_diastolic": 82}, 40)
+    _screenings(alex, ALEX_SCREENINGS)
+    if selectors.clearance_active_for(patient=alex) is None:
+        services.clearance_record(
+            patient=alex,
+            clinician=clinician,
+            diagnosis=Diagnosis.PTSD,
+            decision=ClearanceDecision.CLEARED,
+            note="Evaluated by video. Blood pressure controlled on lisinopril; check before each infusion.",
+            expires_on=timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS),
+        )
+    lines.append("  patients   Alex Morgan: cleared, 6 infusions planned; Jordan Lee: waiting for review;")
+    lines.append("             Riley Park: just signed up")
+
+    _profile(
+        jordan,
+        legal_first_name="Jordan",
+        legal_last_name="Lee",
+        date_of_birth=date(1979, 11, 2),
+        mobile_phone="+16025550188",
+        sms_opt_in=True,
+        address_line1="200 W Washington St",
+        city="Phoenix",
+        state="AZ",
+        zip_code="85004",
+        weight_kg=Decimal("74.8"),
+        weight_unit=WeightUnit.POUNDS,
+        emergency_contact_name="Casey Lee",
+        emergency_contact_phone="+16025550112",
+        emergency_contact_relationship="Sibling",
+        support_person_name="Casey Lee",
+        support_person_phone="+16025550112",
+    )
+    _intake(
+        jordan,
+        {**BASE_ANSWERS, "benzodiazepines": True, "medications": "Clonazepam 0.5 mg at night; bupropion 300 mg"},
+        3,
+    )
+    _screenings(jordan, JORDAN_SCREENINGS)
+
+    # Riley signed up a moment ago: date of birth and terms, nothing else.
+    profile, created = PatientProfile.objects.get_or_create(
+        user=riley, defaults={"date_of_birth": date(1995, 8, 21), "terms_accepted_at": timezone.now()}
+    )
+    if created:
+        profile.sms_opt_in_changed_at = profile.terms_accepted_at
+        profile.save(update_fields=["sms_opt_in_changed_at"])

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -16,6 +17,23 @@ MINIMUM_AGE = 18
 
 def age_on(born, today):
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def birth_date_problem(born, today=None):
+    """Why this date of birth cannot open an account (under 18, future, implausible), or None."""
+    today = today or timezone.localdate()
+    if born > today:
+        return _("The date of birth is in the future.")
+    if age_on(born, today) < MINIMUM_AGE:
+        return _("You must be 18 or older to use ConciergeMD.")
+    if born < date(today.year - 120, 1, 1):
+        return _("Please check the year of birth.")
+    return None
+
+
+class WeightUnit(models.TextChoices):
+    POUNDS = "lb", _("lb")
+    KILOGRAMS = "kg", _("kg")
 
 
 class PatientProfile(models.Model):
@@ -49,6 +67,10 @@ class PatientProfile(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(30), MaxValueValidator(300)],
+    )
+    # The unit the patient typed their weight in; the form shows it back in that unit.
+    weight_unit = models.CharField(
+        _("weight unit"), max_length=2, choices=WeightUnit.choices, default=WeightUnit.POUNDS
     )
 
     emergency_contact_name = models.CharField(_("emergency contact"), max_length=150, blank=True)
@@ -101,13 +123,9 @@ class PatientProfile(models.Model):
     def clean(self):
         errors = {}
         if self.date_of_birth:
-            today = timezone.localdate()
-            if self.date_of_birth > today:
-                errors["date_of_birth"] = _("The date of birth is in the future.")
-            elif age_on(self.date_of_birth, today) < MINIMUM_AGE:
-                errors["date_of_birth"] = _("You must be 18 or older to use ConciergeMD.")
-            elif self.date_of_birth < date(today.year - 120, 1, 1):
-                errors["date_of_birth"] = _("Please check the year of birth.")
+            problem = birth_date_problem(self.date_of_birth)
+            if problem:
+                errors["date_of_birth"] = problem
         if self.zip_code:
             info = zip_lookup(self.zip_code)
             if info is None:
@@ -171,6 +189,17 @@ class Clearance(models.Model):
     )
     expires_on = models.DateField(_("clearance expires on"), null=True, blank=True)
 
+    # The intake version the clinician read when deciding (infusions wait for a new decision when
+    # a later intake raises something this one did not).
+    intake = models.ForeignKey(
+        "IntakeResponse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clearances",
+        verbose_name=_("intake version reviewed"),
+    )
+
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_reason = models.TextField(blank=True)
@@ -183,10 +212,21 @@ class Clearance(models.Model):
         return f"{self.get_decision_display()} ({self.decided_at:%Y-%m-%d})"
 
     def clean(self):
-        if self.decision == ClearanceDecision.CLEARED and not self.expires_on:
-            raise ValidationError({"expires_on": _("A clearance needs an expiry date.")})
-        if self.decision != ClearanceDecision.CLEARED and not self.note:
-            raise ValidationError({"note": _("Say why, for the patient's record.")})
+        errors = {}
+        if self.decision == ClearanceDecision.CLEARED:
+            if not self.expires_on:
+                errors["expires_on"] = _("A clearance needs an expiry date.")
+            elif self._state.adding and self.expires_on <= timezone.localdate():
+                errors["expires_on"] = _("The expiry date must be after today.")
+            hours_needed = ((self.infusions_planned or 1) - 1) * (self.min_hours_between or 0)
+            if self.series_window_days and hours_needed > self.series_window_days * 24:
+                errors["series_window_days"] = _(
+                    "%(count)s infusions at least %(hours)s hours apart do not fit in %(days)s days."
+                ) % {"count": self.infusions_planned, "hours": self.min_hours_between, "days": self.series_window_days}
+        elif not self.note:
+            errors["note"] = _("Say why, for the patient's record.")
+        if errors:
+            raise ValidationError(errors)
 
     def is_active_on(self, day):
         return (
@@ -195,3 +235,199 @@ class Clearance(models.Model):
             and self.expires_on is not None
             and day <= self.expires_on
         )
+
+
+class IntakeStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Sent")
+
+
+class IntakeResponse(models.Model):
+    """One version of a patient's medical intake (questions in `patients/intake.py`).
+
+    A patient has at most one draft, which they save and come back to. Sending it gives it the
+    next version number; from then on the row is never changed. Changing an answer later starts a
+    new draft from the last version and, when sent, becomes the next version.
+    """
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intakes")
+    status = models.CharField(_("status"), max_length=12, choices=IntakeStatus.choices, default=IntakeStatus.DRAFT)
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    questionnaire_version = models.CharField(_("questionnaire version"), max_length=20)
+    # {question key: answer}; the keys, types and choices are defined in patients/intake.py.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("medical intake")
+        verbose_name_plural = _("medical intakes")
+        ordering = ["patient", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=models.Q(status="draft"), name="intake_one_draft_per_patient"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "version"],
+                condition=models.Q(version__isnull=False),
+                name="intake_version_unique_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="draft", version__isnull=True, submitted_at__isnull=True)
+                    | models.Q(status="submitted", version__isnull=False, submitted_at__isnull=False)
+                ),
+                name="intake_sent_rows_have_version_and_time",
+            ),
+        ]
+
+    def __str__(self):
+        if self.status == IntakeStatus.DRAFT:
+            return gettext("Draft intake")
+        return gettext("Intake version %(version)s") % {"version": self.version}
+
+    @property
+    def is_draft(self):
+        return self.status == IntakeStatus.DRAFT
+
+
+class TriageOutcome(models.TextChoices):
+    ELIGIBLE = "eligible", _("May book an evaluation")
+    CLINICIAN_REVIEW = "clinician_review", _("Clinician review needed")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible")
+
+
+class TriageResult(models.Model):
+    """The triage rules (patients/triage_rules.py) applied to one sent intake version."""
+
+    intake = models.OneToOneField(IntakeResponse, on_delete=models.PROTECT, related_name="triage")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=TriageOutcome.choices)
+    fired_rules = models.JSONField(_("rules that fired"), default=list, blank=True)
+    rules_version = models.CharField(_("rules version"), max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("triage result")
+
+    def __str__(self):
+        return self.get_outcome_display()
+
+
+class Instrument(models.TextChoices):
+    PHQ9 = "phq9", _("PHQ-9")
+    GAD7 = "gad7", _("GAD-7")
+    PCL5 = "pcl5", _("PCL-5")
+
+
+class ScreeningResponse(models.Model):
+    """One completed symptom questionnaire (PHQ-9, GAD-7 or PCL-5), item by item, with its score."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screenings")
+    instrument = models.CharField(_("questionnaire"), max_length=8, choices=Instrument.choices)
+    # The answer to each item in order (0..3, or 0..4 for the PCL-5); definitions in instruments.py.
+    item_answers = models.JSONField(_("item answers"))
+    # The PHQ-9 and GAD-7 closing question (how difficult the problems made life), not scored.
+    difficulty = models.PositiveSmallIntegerField(_("difficulty"), null=True, blank=True)
+    total = models.PositiveSmallIntegerField(_("total score"))
+    band = models.CharField(_("band"), max_length=24)
+    provisional_positive = models.BooleanField(_("at or above the cut-off"), null=True, blank=True)
+    subscores = models.JSONField(_("subscores"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    seconds_taken = models.PositiveIntegerField(_("seconds taken"), null=True, blank=True)
+    # One per displayed form: a second press of "Send" returns the first response.
+    form_token = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("symptom questionnaire")
+        verbose_name_plural = _("symptom questionnaires")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["patient", "instrument", "-submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "form_token"], name="screening_once_per_form"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_instrument_display()} ({self.submitted_at:%Y-%m-%d})"
+
+    @property
+    def definition(self):
+        from .instruments import INSTRUMENTS
+
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def needs_safety_review(self):
+        return self.instrument == Instrument.PHQ9 and self.item_answers[8] > 0
+
+    def clean(self):
+        definition = self.definition
+        answers = self.item_answers
+        if (
+            not isinstance(answers, list)
+            or len(answers) != len(definition.items)
+            or any(not isinstance(a, int) or isinstance(a, bool) or not 0 <= a <= definition.max_item for a in answers)
+        ):
+            raise ValidationError({"item_answers": _("Every item needs one answer from the list.")})
+
+
+class SafetyReason(models.TextChoices):
+    PHQ9_ITEM9 = "phq9_item9", _("Screening answer needs a safety review")
+
+
+class SafetyAlert(models.Model):
+    """An urgent item for the on-call clinician. Holds infusion booking until resolved."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_alerts")
+    reason = models.CharField(_("reason"), max_length=20, choices=SafetyReason.choices)
+    screening = models.OneToOneField(
+        ScreeningResponse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="safety_alert",
+        verbose_name=_("questionnaire"),
+    )
+    created_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("on-call clinician emailed at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+
+    class Meta:
+        verbose_name = _("safety alert")
+        ordering = [models.F("resolved_at").asc(nulls_first=True), "-created_at"]
+        indexes = [models.Index(fields=["patient", "resolved_at"])]
+
+    def __str__(self):
+        return gettext("Safety alert %(id)s") % {"id": self.pk}
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+
+class ReviewQueueEntry(PatientProfile):
+    """The clinicians' review queue in admin: patients waiting for a decision, safety flags first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("patient to review")
+        verbose_name_plural = _("review queue")

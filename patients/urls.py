@@ -1,5 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "patients"
 
-urlpatterns = []
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("signup/terms/", views.terms, name="terms"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/account/", views.account, name="account"),
+    path("profile/", views.profile, name="profile"),
+    path("intake/", views.intake_start, name="intake"),
+    path("intake/update/", views.intake_update, name="intake_update"),
+    path("intake/discard/", views.intake_discard, name="intake_discard"),
+    path("intake/review/", views.intake_review, name="intake_review"),
+    path("intake/versions/", views.intake_versions, name="intake_versions"),
+    path("intake/versions/<int:pk>/", views.intake_version, name="intake_version"),
+    path("intake/<slug:slug>/", views.intake_section, name="intake_section"),
+    path("questionnaires/", views.screenings, name="screenings"),
+    path("questionnaires/results/<int:pk>/", views.screening_result, name="screening_result"),
+    path("questionnaires/results/<int:pk>/support/", views.screening_support, name="screening_support"),
+    path("questionnaires/<slug:instrument>/", views.screening_form, name="screening"),
+]

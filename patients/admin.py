@@ -1,0 +1,529 @@
+"""Clinicians' side of patients in Django admin: the review queue, clearances, safety alerts, and
+read-only views of intake answers and questionnaires.
+
+Who sees what is decided by the permissions in concierge/roles.py: clinical records (intake,
+questionnaires, safety alerts, clearances with their diagnosis) are for clinicians; schedulers
+(the staff role) see patients' contact details only. Clearances are recorded by clinicians and
+never edited: a new decision is a new row. Writes go through patients/services.py.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import ApplicationError
+from concierge.models import Role, User
+
+from . import selectors, services
+from .instruments import band_label
+from .intake import answers_for_display
+from .models import (
+    Clearance,
+    ClearanceDecision,
+    IntakeResponse,
+    IntakeStatus,
+    PatientProfile,
+    ReviewQueueEntry,
+    SafetyAlert,
+    ScreeningResponse,
+    TriageOutcome,
+)
+from .triage import rules_for_ids
+
+REVIEW_MEDIA = {"css": {"all": ("patients/admin-review.css",)}}
+
+
+def patient_label(user):
+    name = user.get_full_name()
+    return f"{name} ({user.email})" if name != user.email else user.email
+
+
+def review_url(user):
+    return reverse("admin:patients_clearance_add") + f"?patient={user.pk}"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records made by services: viewable with the view permission, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- patients' details ---------------------------------------------------------------------------
+
+
+@admin.register(PatientProfile)
+class PatientProfileAdmin(ReadOnlyAdmin):
+    list_display = ("full_legal_name", "user", "mobile_phone", "city", "state", "zip_code")
+    list_filter = ("state",)
+    search_fields = ("legal_first_name", "legal_last_name", "preferred_name", "user__email", "zip_code")
+    list_select_related = ("user",)
+    contact_fieldsets = (
+        (None, {"fields": ("user", "legal_first_name", "legal_last_name", "preferred_name", "date_of_birth")}),
+        (_("Contact"), {"fields": ("mobile_phone", "sms_opt_in", "sms_opt_in_changed_at", "terms_accepted_at")}),
+        (
+            _("Visit address"),
+            {"fields": ("address_line1", "address_line2", "city", "state", "zip_code", "time_zone")},
+        ),
+        (
+            _("People to call"),
+            {
+                "fields": (
+                    "emergency_contact_name",
+                    "emergency_contact_phone",
+                    "emergency_contact_relationship",
+                    "support_person_name",
+                    "support_person_phone",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("legal name"), ordering="legal_last_name")
+    def full_legal_name(self, obj):
+        return obj.full_legal_name or "—"
+
+    def _clinical(self, request):
+        return request.user.is_superuser or request.user.has_role(Role.CLINICIAN)
+
+    def get_fieldsets(self, request, obj=None):
+        if not self._clinical(request):
+            return self.contact_fieldsets  # schedulers: no weight, no safety flag
+        return (*self.contact_fieldsets, (_("Clinical"), {"fields": ("weight_kg", "safety_review_required")}))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
+
+
+# --- the review queue ------------------------------------------------------------------------------
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("show")
+    parameter_name = "show"
+
+    def lookups(self, request, model_admin):
+        return (("all", _("All patients")),)
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Waiting for review"),
+        }
+        yield from list(super().choices(changelist))[1:]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return selectors.review_queue(queryset, waiting_only=True)
+
+
+@admin.register(ReviewQueueEntry)
+class ReviewQueueAdmin(ReadOnlyAdmin):
+    list_display = ("review_link", "safety", "state", "intake_sent", "triage", "last_decision")
+    list_display_links = None
+    list_filter = (WaitingFilter,)
+    search_fields = ("legal_first_name", "legal_last_name", "user__email")
+
+    def get_ordering(self, request):
+        # Annotations from selectors.review_queue: open safety alerts first, then the longest waiting.
+        return ("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
+
+    def get_queryset(self, request):
+        return selectors.review_queue(super().get_queryset(request), waiting_only=False)
+
+    @admin.display(description=_("patient"))
+    def review_link(self, obj):
+        return format_html('<a href="{}">{}</a>', review_url(obj.user), patient_label(obj.user))
+
+    @admin.display(description=_("safety"), ordering="-has_open_alert")
+    def safety(self, obj):
+        if obj.has_open_alert:
+            return format_html('<strong class="review-alert">{}</strong>', _("Open safety alert"))
+        return "—"
+
+    @admin.display(description=_("intake sent"), ordering="intake_sent_at")
+    def intake_sent(self, obj):
+        return obj.intake_sent_at or "—"
+
+    @admin.display(description=_("triage"))
+    def triage(self, obj):
+        return TriageOutcome(obj.triage_outcome).label if obj.triage_outcome else "—"
+
+    @admin.display(description=_("last decision"))
+    def last_decision(self, obj):
+        if not obj.decision:
+            return _("None yet")
+        return f"{ClearanceDecision(obj.decision).label} ({obj.decided_at:%Y-%m-%d})"
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+
+# --- clearances -----------------------------------------------------------------------------------
+
+
+class ClearanceForm(forms.ModelForm):
+    class Meta:
+        model = Clearance
+        fields = (
+            "patient",
+            "diagnosis",
+            "decision",
+            "note",
+            "infusions_planned",
+            "dose_mg_per_kg",
+            "infusion_minutes",
+            "min_hours_between",
+            "series_window_days",
+            "expires_on",
+        )
+        help_texts = {
+            "note": _("Required when declining or asking for more information. Patients do not see this note."),
+            "expires_on": _("After this day no new infusion can be booked without a new decision."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "patient" in self.fields:
+            self.fields["patient"].queryset = User.objects.filter(groups__name=Role.PATIENT).order_by(
+                "last_name", "first_name", "email"
+            )
+            self.fields["patient"].label_from_instance = patient_label
+        if "expires_on" in self.fields and not self.initial.get("expires_on"):
+            self.initial["expires_on"] = timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS)
+
+    def clean(self):
+        cleaned = super().clean()
+        patient, decision = cleaned.get("patient"), cleaned.get("decision")
+        if patient and decision:
+            problem = services.clearance_problem(patient=patient, decision=decision)
+            if problem:
+                raise ValidationError(problem)
+        return cleaned
+
+
+@admin.register(Clearance)
+class ClearanceAdmin(admin.ModelAdmin):
+    form = ClearanceForm
+    change_form_template = "admin/patients/clearance/change_form.html"
+    list_display = ("patient_name", "decision", "diagnosis", "expires_on", "clinician", "decided_at")
+    list_filter = ("decision", "diagnosis")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    list_select_related = ("patient", "clinician")
+    date_hierarchy = "decided_at"
+    fieldsets = (
+        (None, {"fields": ("patient", "diagnosis", "decision", "note")}),
+        (
+            _("Treatment plan (when cleared)"),
+            {
+                "fields": (
+                    "infusions_planned",
+                    "dose_mg_per_kg",
+                    "infusion_minutes",
+                    "min_hours_between",
+                    "series_window_days",
+                    "expires_on",
+                )
+            },
+        ),
+    )
+    view_fieldsets = (
+        *fieldsets,
+        (_("Decided"), {"fields": ("clinician", "decided_at", "intake")}),
+    )
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    def has_add_permission(self, request):
+        # A decision is a clinical act: the permission and the clinician role, superuser or not.
+        return super().has_add_permission(request) and request.user.has_role(Role.CLINICIAN)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions are never edited; a new decision is a new row
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        return self.view_fieldsets if obj is not None else self.fieldsets
+
+    def _summary_patient(self, request, obj):
+        if obj is not None:
+            return obj.patient
+        raw = request.POST.get("patient") or request.GET.get("patient")
+        if raw and str(raw).isdigit():
+            return User.objects.filter(pk=raw, groups__name=Role.PATIENT).first()
+        return None
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id) if object_id else None
+        patient = self._summary_patient(request, obj)
+        if patient is not None:
+            extra_context["review"] = selectors.review_summary_for(patient=patient)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        clearance = services.clearance_record(
+            patient=data["patient"],
+            clinician=request.user,
+            diagnosis=data["diagnosis"],
+            decision=data["decision"],
+            note=data.get("note", ""),
+            infusions_planned=data["infusions_planned"],
+            dose_mg_per_kg=data["dose_mg_per_kg"],
+            infusion_minutes=data["infusion_minutes"],
+            min_hours_between=data["min_hours_between"],
+            series_window_days=data["series_window_days"],
+            expires_on=data.get("expires_on"),
+        )
+        obj.pk = clearance.pk
+        obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})
+
+
+# --- safety alerts --------------------------------------------------------------------------------
+
+
+class SafetyAlertForm(forms.ModelForm):
+    action = forms.ChoiceField(
+        label=_("What are you doing?"),
+        choices=(
+            ("acknowledge", _("I have seen this and am dealing with it")),
+            ("resolve", _("Resolved: I have spoken with the patient (note required)")),
+        ),
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = SafetyAlert
+        fields = ("resolution_note",)
+        help_texts = {"resolution_note": _("What was done, and the plan. Kept in the patient's record.")}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.resolved_at is not None:
+            raise ValidationError(_("This alert was already resolved."))
+        if cleaned.get("action") == "resolve" and not (cleaned.get("resolution_note") or "").strip():
+            self.add_error("resolution_note", _("Say what was done, for the patient's record."))
+        return cleaned
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("open", _("Open")), ("resolved", _("Resolved")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(SafetyAlert)
+class SafetyAlertAdmin(admin.ModelAdmin):
+    form = SafetyAlertForm
+    list_display = ("__str__", "patient_name", "created_at", "status", "acknowledged_by", "resolved_by")
+    list_filter = (OpenFilter,)
+    list_select_related = ("patient", "acknowledged_by", "resolved_by")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    readonly_fields = (
+        "patient_contact",
+        "reason",
+        "created_at",
+        "notified_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "review",
+    )
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    @admin.display(description=_("patient"))
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        if obj.resolved_at:
+            return _("Resolved")
+        if obj.acknowledged_at:
+            return _("Acknowledged")
+        return format_html('<strong class="review-alert">{}</strong>', _("Open"))
+
+    @admin.display(description=_("patient and who to call"))
+    def patient_contact(self, obj):
+        profile = selectors.profile_get(patient=obj.patient)
+        if profile is None:
+            return patient_label(obj.patient)
+        return format_html(
+            "{}<br>{}: {}<br>{}: {} {} ({})<br>{}: {}",
+            patient_label(obj.patient),
+            _("Mobile"),
+            profile.mobile_phone or "—",
+            _("Emergency contact"),
+            profile.emergency_contact_name or "—",
+            profile.emergency_contact_phone or "",
+            profile.emergency_contact_relationship or "—",
+            _("Time zone"),
+            profile.time_zone or "—",
+        )
+
+    @admin.display(description=_("review"))
+    def review(self, obj):
+        return format_html('<a href="{}">{}</a>', review_url(obj.patient), _("Open this patient's review screen"))
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.resolved_at is None and self.has_change_permission(request, obj):
+            return [*fields, "action", "resolution_note"]
+        return [*fields, "resolution_note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.resolved_at is None and self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return (*self.readonly_fields, "resolution_note")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Acknowledging and resolving are clinical acts: clinicians only.
+        return super().has_change_permission(request, obj) and request.user.has_role(Role.CLINICIAN)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if form.cleaned_data["action"] == "resolve":
+                services.safety_alert_resolve(
+                    alert=obj, clinician=request.user, note=form.cleaned_data["resolution_note"]
+                )
+            else:
+                services.safety_alert_acknowledge(alert=obj, clinician=request.user)
+        except (ApplicationError, ValidationError) as error:
+            messages.error(request, getattr(error, "message", None) or "; ".join(error.messages))
+        obj.refresh_from_db()
+
+
+# --- intake and questionnaires (read only) ----------------------------------------------------------
+
+
+@admin.register(IntakeResponse)
+class IntakeResponseAdmin(ReadOnlyAdmin):
+    list_display = ("patient_name", "version", "submitted_at", "outcome", "questionnaire_version")
+    list_select_related = ("patient", "triage")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    fields = ("patient", "version", "questionnaire_version", "submitted_at", "triage_rules", "answers_table")
+    readonly_fields = fields
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    def get_queryset(self, request):
+        # Drafts are the patient's work in progress, not part of the record yet.
+        return super().get_queryset(request).filter(status=IntakeStatus.SUBMITTED)
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    @admin.display(description=_("triage"))
+    def outcome(self, obj):
+        triage = getattr(obj, "triage", None)
+        return triage.get_outcome_display() if triage else "—"
+
+    @admin.display(description=_("rules that fired"))
+    def triage_rules(self, obj):
+        triage = getattr(obj, "triage", None)
+        if triage is None:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<li><strong>{}</strong> ({}): {}</li>",
+            ((rule.id, rule.outcome, rule.staff_text) for rule in rules_for_ids(triage.fired_rules)),
+        )
+        return format_html(
+            "{} — {} {}<ul>{}</ul>", triage.get_outcome_display(), _("rules version"), triage.rules_version, rows
+        )
+
+    @admin.display(description=_("answers"))
+    def answers_table(self, obj):
+        parts = []
+        for section, rows in answers_for_display(obj.answers):
+            body = format_html_join(
+                "", "<tr><th scope='row'>{}</th><td>{}</td></tr>", ((q.label, a or "—") for q, a in rows)
+            )
+            parts.append(format_html("<h3>{}</h3><table class='review-answers'>{}</table>", section.title, body))
+        return format_html_join("", "{}", ((p,) for p in parts))
+
+
+@admin.register(ScreeningResponse)
+class ScreeningResponseAdmin(ReadOnlyAdmin):
+    list_display = ("patient_name", "instrument", "total", "band_words", "submitted_at", "seconds_taken")
+    list_filter = ("instrument",)
+    list_select_related = ("patient",)
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    fields = (
+        "patient",
+        "instrument",
+        "total",
+        "band_words",
+        "provisional_positive",
+        "subscores",
+        "started_at",
+        "submitted_at",
+        "seconds_taken",
+        "items_table",
+    )
+    readonly_fields = fields
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    @admin.display(description=_("band"))
+    def band_words(self, obj):
+        return band_label(obj.instrument, obj.band)
+
+    @admin.display(description=_("answers"))
+    def items_table(self, obj):
+        definition = obj.definition
+        rows = [
+            (number, text, answer, definition.option_label(answer))
+            for number, (text, answer) in enumerate(zip(definition.items, obj.item_answers, strict=True), start=1)
+        ]
+        body = format_html_join("", "<tr><td>{}</td><th scope='row'>{}</th><td>{} — {}</td></tr>", rows)
+        return format_html("<table class='review-answers'>{}</table>", body)

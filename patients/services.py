@@ -1,0 +1,415 @@
+"""Use cases that change patients' records: sign-up, profile, intake, questionnaires, safety and clearance.
+
+Each one is a transaction of its own and starts side effects (emails) only once it has committed.
+Logs name rows by id only: no answers, scores, names or diagnoses.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import InvalidState, NotAllowed
+from concierge.models import Role
+from concierge.services import user_create
+
+from . import instruments, intake
+from .models import (
+    Clearance,
+    ClearanceDecision,
+    IntakeResponse,
+    IntakeStatus,
+    PatientProfile,
+    SafetyAlert,
+    SafetyReason,
+    ScreeningResponse,
+    TriageResult,
+    WeightUnit,
+)
+from .triage import triage_evaluate
+from .triage_rules import RULES_VERSION
+
+logger = logging.getLogger(__name__)
+
+KG_PER_LB = Decimal("0.45359237")
+
+
+class IntakeIncomplete(InvalidState):
+    default_message = _("Some questions still need an answer.")
+    code = "intake_incomplete"
+
+
+def weight_to_kg(value, unit):
+    """A weight typed in lb or kg, in kg to one decimal place."""
+    value = Decimal(value)
+    kg = value * KG_PER_LB if unit == WeightUnit.POUNDS else value
+    return kg.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def weight_for_display(weight_kg, unit):
+    """The stored kg in the patient's unit: whole pounds, or kg to one place."""
+    if weight_kg is None:
+        return None
+    if unit == WeightUnit.POUNDS:
+        return (Decimal(weight_kg) / KG_PER_LB).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    return Decimal(weight_kg).quantize(Decimal("0.1"))
+
+
+def _profile_locked(patient):
+    """The patient's profile row, locked for this transaction (made if missing)."""
+    profile = PatientProfile.objects.select_for_update().filter(user=patient).first()
+    if profile is None:
+        profile = PatientProfile.objects.create(user=patient)
+    return profile
+
+
+# --- sign-up and profile ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_sign_up(*, email, password, date_of_birth, accepts_terms, sms_opt_in):
+    """A new patient login with its profile: terms accepted now, text-message consent recorded with its time."""
+    if not accepts_terms:
+        raise ValidationError({"accept_terms": _("Please agree to the terms and privacy notice to continue.")})
+    now = timezone.now()
+    profile = PatientProfile(
+        date_of_birth=date_of_birth,
+        terms_accepted_at=now,
+        sms_opt_in=bool(sms_opt_in),
+        sms_opt_in_changed_at=now,
+    )
+    profile.full_clean(exclude=["user"])
+    user = user_create(email=email, password=password, role=Role.PATIENT)
+    profile.user = user
+    profile.save()
+    logger.info("patient %s signed up", user.pk)
+    return user
+
+
+PROFILE_FIELDS = (
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "mobile_phone",
+    "sms_opt_in",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip_code",
+    "weight_kg",
+    "weight_unit",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "support_person_name",
+    "support_person_phone",
+)
+
+
+@transaction.atomic
+def profile_update(*, patient, **fields):
+    """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"profile_update() got unexpected fields: {sorted(unknown)}")
+    profile = _profile_locked(patient)
+    if "sms_opt_in" in fields and bool(fields["sms_opt_in"]) != profile.sms_opt_in:
+        profile.sms_opt_in_changed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(profile, name, value if value is not None or name in ("date_of_birth", "weight_kg") else "")
+    profile.full_clean()
+    profile.save()
+    # The login's own name follows the profile: it greets the patient and names them in admin.
+    patient.first_name = profile.display_name[:150]
+    patient.last_name = profile.legal_last_name[:150]
+    patient.save(update_fields=["first_name", "last_name"])
+    return profile
+
+
+# --- medical intake -----------------------------------------------------------------------------
+
+
+def _latest_sent(patient):
+    return IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED).order_by("-version").first()
+
+
+@transaction.atomic
+def intake_draft_start(*, patient):
+    """The patient's draft, made if needed; a new draft starts from their last sent answers."""
+    _profile_locked(patient)  # one intake change at a time per patient
+    draft = IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    latest = _latest_sent(patient)
+    draft = IntakeResponse(
+        patient=patient,
+        questionnaire_version=intake.INTAKE_VERSION,
+        answers=dict(latest.answers) if latest else {},
+    )
+    draft.full_clean()
+    draft.save()
+    return draft
+
+
+@transaction.atomic
+def intake_draft_save(*, patient, answers):
+    """Keep these answers in the draft (save and come back later). Sent versions are never touched."""
+    draft = intake_draft_start(patient=patient)
+    draft = IntakeResponse.objects.select_for_update().get(pk=draft.pk)
+    merged = {**draft.answers, **answers}
+    # Empty answers are dropped; answers to questions that turn out not to apply are kept until
+    # sending (the patient may still change the answer they depend on).
+    draft.answers = {k: v for k, v in merged.items() if k in intake.QUESTIONS and v not in (None, "", [])}
+    draft.questionnaire_version = intake.INTAKE_VERSION
+    draft.full_clean()
+    draft.save()
+    return draft
+
+
+@transaction.atomic
+def intake_draft_discard(*, patient):
+    IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.DRAFT).delete()
+
+
+@transaction.atomic
+def intake_submit(*, patient):
+    """Send the draft: it becomes the next version, is triaged, and never changes again.
+
+    Sending twice (a double click, two tabs) sends once: the second call finds no draft and
+    returns the version already sent. A draft identical to the last version is dropped.
+    """
+    _profile_locked(patient)
+    draft = IntakeResponse.objects.select_for_update().filter(patient=patient, status=IntakeStatus.DRAFT).first()
+    latest = _latest_sent(patient)
+    if draft is None:
+        if latest is None:
+            raise IntakeIncomplete(_("Please answer the health questions first."))
+        return latest
+    answers = intake.clean_answers(draft.answers)
+    incomplete = intake.first_incomplete_section(answers)
+    if incomplete is not None:
+        raise IntakeIncomplete(extra={"section": incomplete.slug})
+    if latest is not None and latest.answers == answers and latest.questionnaire_version == intake.INTAKE_VERSION:
+        draft.delete()
+        return latest
+
+    draft.answers = answers
+    draft.status = IntakeStatus.SUBMITTED
+    draft.version = (IntakeResponse.objects.filter(patient=patient).aggregate(v=Max("version"))["v"] or 0) + 1
+    draft.submitted_at = timezone.now()
+    draft.questionnaire_version = intake.INTAKE_VERSION
+    draft.full_clean()
+    draft.save()
+
+    evaluation = triage_evaluate(answers, today=timezone.localdate())
+    TriageResult.objects.create(
+        intake=draft, outcome=evaluation.outcome, fired_rules=evaluation.rule_ids, rules_version=RULES_VERSION
+    )
+    logger.info("intake %s sent as version %s", draft.pk, draft.version)
+    return draft
+
+
+# --- symptom questionnaires and the safety path -------------------------------------------------
+
+
+@transaction.atomic
+def screening_submit(*, patient, instrument, item_answers, form_token, difficulty=None, started_at=None):
+    """Score and keep one questionnaire. A PHQ-9 item 9 above 0 raises a safety alert at once.
+
+    `form_token` identifies the form the patient filled in: sending it again returns the first
+    response and raises nothing new.
+    """
+    existing = ScreeningResponse.objects.filter(patient=patient, form_token=form_token).first()
+    if existing is not None:
+        return existing
+    definition = instruments.INSTRUMENTS[instrument]
+    result = instruments.score(instrument, list(item_answers))
+    now = timezone.now()
+    if started_at is not None and (started_at > now or now - started_at > timedelta(hours=12)):
+        started_at = None  # a clock that makes no sense is not a measurement
+    response = ScreeningResponse(
+        patient=patient,
+        instrument=instrument,
+        item_answers=list(item_answers),
+        difficulty=difficulty if definition.difficulty_question else None,
+        total=result.total,
+        band=result.band.key,
+        provisional_positive=result.provisional_positive,
+        subscores=result.subscores or {},
+        started_at=started_at,
+        submitted_at=now,
+        seconds_taken=int((now - started_at).total_seconds()) if started_at else None,
+        form_token=form_token,
+    )
+    response.full_clean()
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError:
+        # The same form sent twice at the same moment: the other request saved it.
+        return ScreeningResponse.objects.get(patient=patient, form_token=form_token)
+    if response.needs_safety_review:
+        safety_alert_raise(screening=response)
+    return response
+
+
+@transaction.atomic
+def safety_alert_raise(*, screening):
+    """Open an alert for this answer, hold infusion booking, and email the on-call clinician once."""
+    alert, created = SafetyAlert.objects.get_or_create(
+        screening=screening, defaults={"patient": screening.patient, "reason": SafetyReason.PHQ9_ITEM9}
+    )
+    profile = _profile_locked(screening.patient)
+    if alert.is_open and not profile.safety_review_required:
+        profile.safety_review_required = True
+        profile.save(update_fields=["safety_review_required", "updated_at"])
+    if created:
+        logger.warning("safety alert %s raised", alert.pk)
+        transaction.on_commit(lambda: _notify_later(alert.pk))
+    return alert
+
+
+def _notify_later(alert_id):
+    from .tasks import safety_alert_notify as task
+
+    try:
+        task.delay(alert_id)
+        return
+    except Exception:
+        # The broker is down: send it from here rather than lose an urgent alert.
+        logger.exception("safety alert %s: could not queue the email, sending it now", alert_id)
+    try:
+        safety_alert_notify(alert_id=alert_id)
+    except Exception:
+        logger.exception("safety alert %s: the on-call email failed; the alert is open in admin", alert_id)
+
+
+def safety_alert_notify(*, alert_id):
+    """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers."""
+    # Claim the alert first so two workers never both send; give it back if sending fails.
+    claimed = SafetyAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=timezone.now())
+    if not claimed:
+        return False
+    link = settings.SITE_URL + reverse("admin:patients_safetyalert_change", args=[alert_id])
+    try:
+        send_mail(
+            subject=str(_("Urgent: a patient needs a safety review")),
+            message=str(
+                _(
+                    "A patient's answers need a clinician's safety review today.\n\n"
+                    "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
+                    "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
+                )
+            )
+            % {"link": link},
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[settings.ONCALL_CLINICIAN_EMAIL],
+        )
+    except Exception:
+        SafetyAlert.objects.filter(pk=alert_id).update(notified_at=None)
+        raise
+    return True
+
+
+def _require_clinician(user):
+    if not user.has_role(Role.CLINICIAN):
+        raise NotAllowed(_("Only a clinician can do this."))
+
+
+@transaction.atomic
+def safety_alert_acknowledge(*, alert, clinician):
+    """A clinician has seen the alert and is dealing with it."""
+    _require_clinician(clinician)
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = clinician
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return alert
+
+
+@transaction.atomic
+def safety_alert_resolve(*, alert, clinician, note):
+    """Close the alert with what was done. The infusion hold lifts when no other alert is open."""
+    _require_clinician(clinician)
+    if not (note or "").strip():
+        raise ValidationError({"resolution_note": _("Say what was done, for the patient's record.")})
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.resolved_at is not None:
+        raise InvalidState(_("This alert was already resolved."))
+    now = timezone.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = now, clinician
+    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, clinician, note.strip()
+    alert.save()
+    profile = _profile_locked(alert.patient)
+    still_open = SafetyAlert.objects.filter(patient=alert.patient, resolved_at__isnull=True).exists()
+    if profile.safety_review_required and not still_open:
+        profile.safety_review_required = False
+        profile.save(update_fields=["safety_review_required", "updated_at"])
+    logger.info("safety alert %s resolved", alert.pk)
+    return alert
+
+
+# --- clinician clearance --------------------------------------------------------------------------
+
+
+def clearance_problem(*, patient, decision):
+    """Why this decision cannot be recorded for this patient now, or None."""
+    if not patient.has_role(Role.PATIENT):
+        return _("This login is not a patient.")
+    if decision == ClearanceDecision.CLEARED and _latest_sent(patient) is None:
+        return _("This patient has not sent their health questions yet, so they cannot be cleared.")
+    return None
+
+
+@transaction.atomic
+def clearance_record(
+    *,
+    patient,
+    clinician,
+    diagnosis,
+    decision,
+    note="",
+    infusions_planned=6,
+    dose_mg_per_kg=Decimal("0.5"),
+    infusion_minutes=40,
+    min_hours_between=48,
+    series_window_days=21,
+    expires_on=None,
+):
+    """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed."""
+    _require_clinician(clinician)
+    _profile_locked(patient)
+    problem = clearance_problem(patient=patient, decision=decision)
+    if problem:
+        raise InvalidState(problem)
+    clearance = Clearance(
+        patient=patient,
+        clinician=clinician,
+        diagnosis=diagnosis,
+        decision=decision,
+        note=note,
+        infusions_planned=infusions_planned,
+        dose_mg_per_kg=dose_mg_per_kg,
+        infusion_minutes=infusion_minutes,
+        min_hours_between=min_hours_between,
+        series_window_days=series_window_days,
+        expires_on=expires_on,
+        intake=_latest_sent(patient),
+        decided_at=timezone.now(),
+    )
+    clearance.full_clean()
+    clearance.save()
+    logger.info("clearance %s recorded", clearance.pk)
+    return clearance

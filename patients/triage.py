@@ -1,0 +1,87 @@
+"""Applies the triage rules (patients/triage_rules.py) to a set of intake answers."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from . import triage_rules
+from .models import TriageOutcome
+from .triage_rules import CLINICIAN_REVIEW, NOT_ELIGIBLE, RULES
+
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+class Answers(dict):
+    """The intake answers, plus the day they are judged on (for "months since")."""
+
+    def __init__(self, answers, today):
+        super().__init__(answers)
+        self.today = today
+
+
+@dataclass(frozen=True)
+class TriageEvaluation:
+    outcome: str  # a TriageOutcome value
+    fired: tuple  # the Rules that fired, in the order of RULES
+
+    @property
+    def rule_ids(self):
+        return [rule.id for rule in self.fired]
+
+
+def triage_evaluate(answers, *, today=None):
+    """Which rules fire for these answers and the outcome: the strictest rule wins."""
+    context = Answers(answers, today or timezone.localdate())
+    fired = tuple(rule for rule in RULES if rule.condition(context))
+    outcomes = {rule.outcome for rule in fired}
+    if NOT_ELIGIBLE in outcomes:
+        outcome = TriageOutcome.NOT_ELIGIBLE
+    elif CLINICIAN_REVIEW in outcomes:
+        outcome = TriageOutcome.CLINICIAN_REVIEW
+    else:
+        outcome = TriageOutcome.ELIGIBLE
+    return TriageEvaluation(outcome=outcome.value, fired=fired)
+
+
+def rules_for_ids(rule_ids):
+    """Rules for stored ids; an id a later rules version removed still shows, as its id."""
+    return [RULES_BY_ID.get(rule_id) or triage_rules.Rule(rule_id, "", "", None, rule_id, "") for rule_id in rule_ids]
+
+
+def _topics(rules, outcome):
+    seen = []
+    for rule in rules:
+        if rule.outcome == outcome and rule.topic and rule.topic not in seen:
+            seen.append(rule.topic)
+    return seen
+
+
+def patient_message(outcome, rule_ids):
+    """Kind words for the patient about a triage result. Never rule ids, never scores."""
+    rules = rules_for_ids(rule_ids)
+    if outcome == TriageOutcome.NOT_ELIGIBLE:
+        topics = ", ".join(str(t) for t in _topics(rules, NOT_ELIGIBLE))
+        return format_lazy(
+            _(
+                "Thank you for answering so openly. Because of what you told us about {topics}, ketamine "
+                "treatment at home is not safe for you right now, so we cannot book an evaluation online. "
+                "This is about your safety. Please call us: we can talk about what may help, and if things "
+                "change you can update your answers."
+            ),
+            topics=topics,
+        )
+    if outcome == TriageOutcome.CLINICIAN_REVIEW:
+        topics = ", ".join(str(t) for t in _topics(rules, CLINICIAN_REVIEW))
+        return format_lazy(
+            _(
+                "Thank you. A few of your answers need a clinician's attention. You can book your evaluation "
+                "as usual; your clinician will talk with you about {topics}."
+            ),
+            topics=topics,
+        )
+    return _(
+        "Thank you. Nothing in your answers stops you booking your evaluation. Your clinician will go through "
+        "them with you."
+    )

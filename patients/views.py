@@ -1,0 +1,393 @@
+"""The patient portal: sign-up, profile, intake, questionnaires, the crisis page and the dashboard.
+
+Every view checks who may do it, validates a form, calls one service and redirects or renders.
+Records are always looked up through the logged-in patient, so another patient's id finds nothing
+(404).
+"""
+
+import functools
+import logging
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from concierge.models import Role
+from concierge.ratelimit import rate_limit
+
+from . import charts, intake, selectors, services
+from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpForm, screening_token
+from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
+from .models import Instrument, TriageOutcome, WeightUnit
+from .services import weight_for_display
+from .triage import patient_message
+
+logger = logging.getLogger(__name__)
+
+
+def patient_required(view):
+    """Logged in, as a patient. Everyone else gets the friendly 403 page."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_role(Role.PATIENT):
+            raise PermissionDenied
+        # Dates and times on these pages are shown in the patient's own (visit) time zone.
+        request.patient_profile = selectors.profile_get(patient=request.user)
+        with timezone.override(_patient_zone(request.patient_profile)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _patient_zone(profile):
+    try:
+        return ZoneInfo(profile.time_zone) if profile and profile.time_zone else ZoneInfo(settings.TIME_ZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def _add_service_errors(form, error, field_map=None):
+    """A ValidationError from a service, shown beside the matching fields of the form."""
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            name = field_map.get(field, field)
+            form.add_error(name if name in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- sign-up and profile ------------------------------------------------------------------------
+
+
+def terms(request):
+    return render(request, "patients/terms.html")
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limit("signup", per_hour=20)
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home-for-user")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.patient_sign_up(
+                email=data["email"],
+                password=data["password1"],
+                date_of_birth=data["date_of_birth"],
+                accepts_terms=data["accept_terms"],
+                sms_opt_in=data["sms_opt_in"],
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your account is ready. Next, tell us where to find you."))
+            return redirect("patients:profile")
+    return render(request, "patients/signup.html", {"form": form})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    profile = request.patient_profile
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                services.profile_update(patient=request.user, **form.profile_fields())
+            except ValidationError as error:
+                _add_service_errors(form, error, {"weight_kg": "weight"})
+            else:
+                messages.success(request, _("Your details are saved."))
+                return redirect("patients:dashboard")
+    else:
+        initial = {}
+        if profile is not None:
+            initial = {name: getattr(profile, name) for name in services.PROFILE_FIELDS if name != "weight_kg"}
+            initial["weight_unit"] = profile.weight_unit or WeightUnit.POUNDS
+            initial["weight"] = weight_for_display(profile.weight_kg, initial["weight_unit"])
+            for name in ("mobile_phone", "emergency_contact_phone", "support_person_phone"):
+                if initial.get(name):
+                    initial[name] = initial[name].as_national  # (212) 555-0143, as people write it
+            initial = {k: v for k, v in initial.items() if v not in (None, "")}
+        form = ProfileForm(initial=initial)
+    return render(request, "patients/profile.html", {"form": form, "profile": profile})
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@patient_required
+def account(request):
+    """The shared account page (password, two-step login) for patients, whose /me/ is the dashboard."""
+    from concierge import two_factor
+
+    context = {"is_nurse": False, "two_factor_enabled": two_factor.two_factor_enabled(request.user)}
+    context["two_factor_required"] = False
+    return render(request, "account.html", context)
+
+
+def _dashboard_sections():
+    """The other apps' dashboard templates (settings.PATIENT_DASHBOARD_SECTIONS) that exist.
+
+    A section whose template is missing is left out and logged, so that one app's mistake never
+    takes a patient's dashboard down.
+    """
+    found = []
+    for name in settings.PATIENT_DASHBOARD_SECTIONS:
+        try:
+            found.append(get_template(name))
+        except TemplateDoesNotExist:
+            logger.error("patient dashboard: section template %s is missing", name)
+    return found
+
+
+@patient_required
+def dashboard(request):
+    profile = request.patient_profile
+    journey = selectors.journey_for(patient=request.user)
+    responses = list(selectors.screening_list_for_patient(patient=request.user))
+    zone = _patient_zone(profile)
+    context = {
+        "profile": profile,
+        "journey": journey,
+        "score_charts": charts.score_charts(responses, zone),
+        "clearance": selectors.clearance_active_for(patient=request.user),
+        "dashboard_sections": _dashboard_sections(),
+        "zone_name": timezone.localtime(timezone.now(), zone).tzname(),
+    }
+    return render(request, "patients/dashboard.html", context)
+
+
+# --- the medical intake ---------------------------------------------------------------------------
+
+
+def _section_position(section):
+    slugs = [s.slug for s in intake.SECTIONS]
+    return slugs.index(section.slug)
+
+
+@patient_required
+def intake_start(request):
+    """Where "Health questions" leads: the draft where it was left, or the last version sent."""
+    draft = selectors.intake_draft_get(patient=request.user)
+    latest = selectors.intake_latest_sent(patient=request.user)
+    if draft is not None:
+        incomplete = intake.first_incomplete_section(draft.answers)
+        if incomplete is None:
+            return redirect("patients:intake_review")
+        return redirect("patients:intake_section", slug=incomplete.slug)
+    if latest is None:
+        return redirect("patients:intake_section", slug=intake.SECTIONS[0].slug)
+    return render(request, "patients/intake_summary.html", _version_context(latest))
+
+
+@patient_required
+@require_POST
+def intake_update(request):
+    services.intake_draft_start(patient=request.user)
+    messages.info(request, _("Change any answer, then send your answers again. Your earlier answers are kept."))
+    return redirect("patients:intake_section", slug=intake.SECTIONS[0].slug)
+
+
+@patient_required
+@require_POST
+def intake_discard(request):
+    services.intake_draft_discard(patient=request.user)
+    messages.info(request, _("Your unsent changes were discarded."))
+    return redirect("patients:dashboard")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def intake_section(request, slug):
+    section = intake.SECTIONS_BY_SLUG.get(slug)
+    if section is None:
+        raise Http404
+    draft = selectors.intake_draft_get(patient=request.user)
+    source = draft or selectors.intake_latest_sent(patient=request.user)
+    answers = source.answers if source else {}
+    position = _section_position(section)
+
+    if request.method == "POST":
+        later = request.POST.get("action") == "later"
+        form = IntakeSectionForm(request.POST, section=section, draft=later, answers=answers)
+        if form.is_valid():
+            services.intake_draft_save(patient=request.user, answers=form.answers())
+            if later:
+                messages.success(request, _("Your answers are saved. Come back to finish them any time."))
+                return redirect("patients:dashboard")
+            if position + 1 < len(intake.SECTIONS):
+                return redirect("patients:intake_section", slug=intake.SECTIONS[position + 1].slug)
+            return redirect("patients:intake_review")
+    else:
+        form = IntakeSectionForm(section=section, answers=answers)
+    context = {
+        "form": form,
+        "section": section,
+        "step": position + 1,
+        "steps": len(intake.SECTIONS),
+        "previous": intake.SECTIONS[position - 1] if position else None,
+        "is_revision": draft is not None and selectors.intake_latest_sent(patient=request.user) is not None,
+    }
+    return render(request, "patients/intake_section.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def intake_review(request):
+    draft = selectors.intake_draft_get(patient=request.user)
+    if request.method == "POST":
+        try:
+            sent = services.intake_submit(patient=request.user)
+        except services.IntakeIncomplete as error:
+            messages.error(request, error.message)
+            slug = error.extra.get("section")
+            return redirect("patients:intake_section", slug=slug) if slug else redirect("patients:intake")
+        messages.success(request, _("Thank you. Your answers are sent to your care team."))
+        return redirect("patients:intake_version", pk=sent.pk)
+    if draft is None:
+        return redirect("patients:intake")
+    missing = {key for section in intake.SECTIONS for key in intake.section_missing(section, draft.answers)}
+    context = {
+        "draft": draft,
+        "sections": intake.answers_for_display(intake.clean_answers(draft.answers)),
+        "missing": missing,
+        "is_revision": selectors.intake_latest_sent(patient=request.user) is not None,
+    }
+    return render(request, "patients/intake_review.html", context)
+
+
+def _version_context(version):
+    triage = getattr(version, "triage", None)
+    return {
+        "version": version,
+        "sections": intake.answers_for_display(version.answers),
+        "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage else "",
+        "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE),
+        "has_draft": False,
+    }
+
+
+@patient_required
+def intake_versions(request):
+    versions = selectors.intake_list_for_patient(patient=request.user)
+    return render(request, "patients/intake_versions.html", {"versions": versions})
+
+
+@patient_required
+def intake_version(request, pk):
+    version = selectors.intake_get_for_patient(patient=request.user, pk=pk)
+    if version is None:
+        raise Http404
+    context = _version_context(version)
+    latest = selectors.intake_latest_sent(patient=request.user)
+    context["is_latest"] = latest is not None and latest.pk == version.pk
+    context["has_draft"] = selectors.intake_draft_get(patient=request.user) is not None
+    context["journey"] = selectors.journey_for(patient=request.user)
+    return render(request, "patients/intake_version.html", context)
+
+
+# --- symptom questionnaires -----------------------------------------------------------------------
+
+
+@patient_required
+def screenings(request):
+    responses = list(selectors.screening_list_for_patient(patient=request.user))
+    latest = {}
+    for response in responses:
+        latest[response.instrument] = response
+    rows = [
+        {
+            "definition": INSTRUMENTS[code],
+            "latest": latest.get(code),
+            "band": band_label(code, latest[code].band) if code in latest else "",
+        }
+        for code in INSTRUMENT_ORDER
+    ]
+    return render(request, "patients/screenings.html", {"rows": rows})
+
+
+def _next_due(patient, after):
+    """The next questionnaire in the usual order the patient has not answered in the last week."""
+    journey_due = {d.code for d in selectors.journey_for(patient=patient).due_instruments}
+    order = list(INSTRUMENT_ORDER)
+    for code in order[order.index(after) + 1 :]:
+        if code in journey_due:
+            return INSTRUMENTS[code]
+    return None
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def screening_form(request, instrument):
+    if instrument not in Instrument.values:
+        raise Http404
+    definition = INSTRUMENTS[instrument]
+    fresh_token = None
+    if request.method == "POST":
+        form = ScreeningForm(request.POST, definition=definition)
+        if form.is_valid():
+            response = services.screening_submit(
+                patient=request.user,
+                instrument=instrument,
+                item_answers=form.item_answers(),
+                difficulty=form.cleaned_data.get("difficulty"),
+                form_token=form.form_token(),
+                started_at=form.started_at(),
+            )
+            if response.needs_safety_review:
+                # The very next page is the crisis panel: never carry on silently.
+                return redirect("patients:screening_support", pk=response.pk)
+            return redirect("patients:screening_result", pk=response.pk)
+        if "token" in form.errors:
+            fresh_token = screening_token(instrument)
+    else:
+        form = ScreeningForm(definition=definition, initial={"token": screening_token(instrument)})
+    context = {"form": form, "definition": definition, "fresh_token": fresh_token}
+    return render(request, "patients/screening_form.html", context)
+
+
+def _own_screening(request, pk):
+    response = selectors.screening_get_for_patient(patient=request.user, pk=pk)
+    if response is None:
+        raise Http404
+    return response
+
+
+@patient_required
+def screening_result(request, pk):
+    response = _own_screening(request, pk)
+    context = {
+        "response": response,
+        "definition": response.definition,
+        "band": band_label(response.instrument, response.band),
+        "next_definition": _next_due(request.user, response.instrument),
+    }
+    return render(request, "patients/screening_result.html", context)
+
+
+@patient_required
+def screening_support(request, pk):
+    response = _own_screening(request, pk)
+    context = {
+        "response": response,
+        "continue_url": reverse("patients:dashboard"),
+    }
+    return render(request, "patients/crisis.html", context)
