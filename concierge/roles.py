@@ -37,6 +37,12 @@ ROLE_PERMISSIONS = {
         "notifications.change_message",
         "notifications.view_smsoptout",
         "notifications.view_inboundsms",
+        # Payments (issue 5): see payments, refunds and gateway events; refund with a reason.
+        "payments.view_payment",
+        "payments.view_paymentallocation",
+        "payments.view_refund",
+        "payments.view_webhookevent",
+        "payments.refund_payment",
     ],
 }
 

@@ -7,6 +7,7 @@ with its meaning, in `.env.example` and the README.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "localflavor",
     "patients",
     "booking",
+    "booking.payments",
     "nurses",
     "notifications",
 ]
@@ -325,4 +327,34 @@ CELERY_BEAT_SCHEDULE["notifications-dispatch-due"] = {
     "task": "notifications.tasks.messages_dispatch_due",
     "schedule": 60.0,
     "options": {"expires": 55},
+}
+
+# --- Payments: Stripe deposits and payments, refunds, reconciliation (issue 5) -------------
+# Stripe's API version is pinned: the SDK (requirements.txt) and the webhook endpoint in Stripe's
+# dashboard must use this one. Upgrading is a deliberate change with its own tests.
+STRIPE_API_VERSION = "2026-10-28.endive"
+# Webhooks signed longer ago than this are refused (replays); Stripe's own default.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+PAYMENT_CURRENCY = "usd"
+# The cancellation policy (booking/payments/policy.py): a patient who cancels this many hours or
+# more before the visit gets everything back; later, the late-cancellation fee is kept.
+PAYMENT_FULL_REFUND_HOURS = env.int("PAYMENT_FULL_REFUND_HOURS", default=24)
+PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default=5000)
+# An open payment whose hold ran out this long ago is cancelled at the gateway (a card check that
+# began just before the hold ran out may still finish in this time).
+PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default=15)
+# How long a payment change waits for a row lock before answering "try again" (webhook: 503).
+PAYMENT_LOCK_TIMEOUT_MS = env.int("PAYMENT_LOCK_TIMEOUT_MS", default=3000)
+# Where alerts about money go: refunds that failed, disputes, paid visits that could not be kept.
+PAYMENTS_STAFF_EMAIL = env("PAYMENTS_STAFF_EMAIL", default="care@conciergemd.example")
+# The patient's dashboard lists the payments (booking/payments/templates/payments/_dashboard_payments.html).
+PATIENT_DASHBOARD_SECTIONS += ["payments/_dashboard_payments.html"]
+CELERY_BEAT_SCHEDULE["payments-reconcile-daily"] = {
+    "task": "booking.payments.tasks.payments_reconcile",
+    "schedule": crontab(hour=7, minute=30),  # UTC: before the clinic's day starts in the US
+}
+CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
+    "task": "booking.payments.tasks.payments_release_abandoned",
+    "schedule": 300.0,
+    "options": {"expires": 290},
 }

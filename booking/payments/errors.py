@@ -1,0 +1,42 @@
+"""Payment rules that say no, in words for the person who asked (see concierge.errors)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import ApplicationError, InvalidState, TryAgainLater
+
+
+class HoldExpired(InvalidState):
+    default_message = _("We could not hold this time for you any longer. Please choose a time again.")
+    code = "hold_expired"
+
+
+class AlreadyPaid(InvalidState):
+    default_message = _("This booking is already paid.")
+    code = "already_paid"
+
+
+class NothingToPay(InvalidState):
+    default_message = _("There is nothing to pay for this booking.")
+    code = "nothing_to_pay"
+
+
+class PaymentUnavailable(TryAgainLater):
+    default_message = _("We cannot take payments right now. Please try again in a few minutes, or call us.")
+    code = "payment_unavailable"
+
+
+class CardRejected(ApplicationError):
+    """The card page's answer (the fake gateway's; Stripe's own page shows Stripe's)."""
+
+    default_message = _("Your card was declined.")
+    code = "card_rejected"
+
+
+class RefundNotAllowed(ApplicationError):
+    default_message = _("This refund is not possible.")
+    code = "refund_not_allowed"
+
+
+class RefundTooLarge(RefundNotAllowed):
+    default_message = _("That is more than can still be refunded.")
+    code = "refund_too_large"

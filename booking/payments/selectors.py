@@ -1,0 +1,40 @@
+"""Reads about payments for pages (the patient's dashboard, the payment pages)."""
+
+from django.db.models import Prefetch
+
+from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Refund
+
+# What the patient's list shows: money that moved or is moving, not abandoned attempts.
+SHOWN_TO_PATIENT = (*PAID_STATUSES, PaymentStatus.PROCESSING)
+
+
+def payment_list_for_patient(*, patient, limit=20):
+    """The patient's own payments, newest first, with their visits and refunds (three queries)."""
+    return list(
+        Payment.objects.filter(patient=patient, status__in=SHOWN_TO_PATIENT)
+        .prefetch_related(
+            Prefetch(
+                "allocations",
+                queryset=PaymentAllocation.objects.select_related("appointment__service").order_by(
+                    "appointment__starts_at"
+                ),
+            ),
+            Prefetch("refunds", queryset=Refund.objects.order_by("created_at")),
+        )
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def payment_get_for_patient(*, patient, payment_id):
+    """One of the patient's payments, or None (someone else's id is treated as not found)."""
+    return (
+        Payment.objects.filter(patient=patient, pk=payment_id)
+        .select_related("appointment", "series")
+        .prefetch_related("allocations__appointment__service")
+        .first()
+    )
+
+
+def payment_paid_for(*, appointment_ids):
+    """The paid payment covering any of these visits, if there is one."""
+    return Payment.objects.filter(allocations__appointment__in=appointment_ids, status__in=PAID_STATUSES).first()

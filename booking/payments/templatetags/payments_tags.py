@@ -1,0 +1,27 @@
+from django import template
+
+from .. import display, selectors
+
+register = template.Library()
+
+
+@register.filter
+def cents(value):
+    """{{ payment.amount_cents|cents }} -> "$100.00"."""
+    return display.money(value)
+
+
+@register.filter
+def visit_title(appointment):
+    return display.visit_title(appointment)
+
+
+@register.filter
+def visit_when(appointment):
+    return display.visit_when(appointment)
+
+
+@register.inclusion_tag("payments/_payments_list.html")
+def payments_for_patient(user):
+    """The patient's payments section (the dashboard includes `payments/_dashboard_payments.html`)."""
+    return {"payments": selectors.payment_list_for_patient(patient=user) if user.is_authenticated else []}

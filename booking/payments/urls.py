@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("pay/<int:appointment_id>/", views.pay_appointment, name="start"),
+    path("pay/series/<int:series_id>/", views.pay_series, name="start_series"),
+    path("pay/return/<int:payment_id>/", views.pay_return, name="return"),
+    path("pay/status/<int:payment_id>/", views.pay_status, name="status"),
+    path("stripe/webhook/", views.stripe_webhook, name="webhook"),
+]
+
+# The local test gateway's card page exists only where that gateway is the one in use.
+if settings.PAYMENT_GATEWAY == "fake":
+    urlpatterns.append(path("pay/fake/<str:client_secret>/", views.fake_pay, name="fake_pay"))

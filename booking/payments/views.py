@@ -1,0 +1,211 @@
+"""Payment pages: pay for a held visit, come back from the card check, see the outcome; the webhook.
+
+Only the patient who holds the visit may see or pay it (another id is a 404). The payment page
+is the one page whose Content Security Policy lets Stripe's script and frames in.
+"""
+
+from zoneinfo import ZoneInfo
+
+from csp.decorators import csp_replace, csp_update
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from booking.models import Appointment, AppointmentStatus, Series
+from concierge.errors import ApplicationError, TryAgainLater
+
+from . import selectors, services
+from .display import money, visit_title, visit_when
+from .errors import AlreadyPaid, PaymentUnavailable
+from .forms import FakeCardForm
+from .gateways import GatewayError, gateway_for, gateway_name
+from .models import Payment, PaymentStatus, RefundReason
+from .webhooks import webhook_receive
+
+# Stripe.js and its Payment Element: Stripe's documented origins, added to this page only.
+STRIPE_CSP_ADD = {
+    "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+    "img-src": ["https://*.stripe.com"],
+}
+# frame-src is 'none' everywhere else; 'none' cannot be combined with origins, so it is replaced.
+STRIPE_CSP_FRAMES = {"frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]}
+
+
+def _visits_of(payment):
+    return [a.appointment for a in payment.allocations.select_related("appointment__service")]
+
+
+def _pay_url(payment):
+    if payment.series_id:
+        return reverse("payments:start_series", args=[payment.series_id])
+    return reverse("payments:start", args=[payment.appointment_id])
+
+
+def _pay_context(request, payment, visits, card_form=None):
+    held_until = min(v.hold_expires_at for v in visits if v.hold_expires_at) if visits else None
+    tz = visits[0].time_zone if visits else "UTC"
+    context = {
+        "payment": payment,
+        "visits": [
+            {
+                "title": visit_title(v),
+                "when": visit_when(v),
+                "amount": money(v.amount_due_cents),
+                "price": v.price_cents,
+            }
+            for v in visits
+        ],
+        "total": money(payment.amount_cents),
+        "balance": money(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
+        "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
+        "held_until": dateformat.format(held_until.astimezone(ZoneInfo(tz)), "g:i A T") if held_until else "",
+        "gateway": payment.gateway,
+        "return_url": request.build_absolute_uri(reverse("payments:return", args=[payment.pk])),
+    }
+    if payment.gateway == "stripe":
+        context["publishable_key"] = settings.STRIPE_PUBLISHABLE_KEY
+    else:
+        context["card_form"] = card_form or FakeCardForm()
+    return context
+
+
+def _pay_page(request, *, appointment=None, series=None):
+    if series is not None:
+        visits = list(series.appointments.exclude(status=AppointmentStatus.CANCELLED).select_related("service"))
+    else:
+        visits = [appointment]
+    try:
+        payment = services.payment_start(patient=request.user, appointment=appointment, series=series)
+    except AlreadyPaid as exc:
+        return redirect("payments:status", payment_id=exc.extra["payment_id"])
+    except (PaymentUnavailable, TryAgainLater) as exc:
+        return render(request, "payments/unavailable.html", {"message": exc.message}, status=503)
+    except ApplicationError as exc:  # the hold ran out, nothing to pay, not yours
+        return render(
+            request,
+            "payments/unavailable.html",
+            {"message": exc.message, "visits": [{"title": visit_title(v), "when": visit_when(v)} for v in visits]},
+        )
+    return render(request, "payments/pay.html", _pay_context(request, payment, visits))
+
+
+@never_cache
+@login_required
+@require_GET
+@csp_update(STRIPE_CSP_ADD)
+@csp_replace(STRIPE_CSP_FRAMES)
+def pay_appointment(request, appointment_id):
+    """`payments:start`: booking sends the patient here right after holding a time."""
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("service"), pk=appointment_id, patient=request.user
+    )
+    if appointment.series_id:
+        # A series is paid together.
+        return redirect("payments:start_series", series_id=appointment.series_id)
+    return _pay_page(request, appointment=appointment)
+
+
+@never_cache
+@login_required
+@require_GET
+@csp_update(STRIPE_CSP_ADD)
+@csp_replace(STRIPE_CSP_FRAMES)
+def pay_series(request, series_id):
+    series = get_object_or_404(Series, pk=series_id, patient=request.user)
+    return _pay_page(request, series=series)
+
+
+@never_cache
+@login_required
+@require_GET
+def pay_return(request, payment_id):
+    """Where the card check sends the patient back (Stripe adds ?payment_intent=...).
+
+    This page and the webhook may arrive together: both call `payment_sync`, which confirms once.
+    """
+    payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
+    if payment is None:
+        raise Http404
+    if payment.intent_id:
+        try:
+            intent = gateway_for(payment.gateway).intent_retrieve(intent_id=payment.intent_id)
+            services.payment_sync(payment=payment, intent=intent, source="return page")
+        except (GatewayError, TryAgainLater):
+            pass  # the webhook brings the news; the status page says "processing" until then
+        payment.refresh_from_db()
+    if payment.status in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
+        return redirect(_pay_url(payment))
+    return redirect("payments:status", payment_id=payment.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def pay_status(request, payment_id):
+    payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
+    if payment is None:
+        raise Http404
+    if payment.status in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
+        return redirect(_pay_url(payment))
+    visits = _visits_of(payment)
+    unfulfilled = payment.refunds.filter(reason_code=RefundReason.UNFULFILLED)
+    confirmed = [v for v in visits if v.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE)]
+    return render(
+        request,
+        "payments/status.html",
+        {
+            "payment": payment,
+            "amount": money(payment.amount_cents),
+            "visits": [
+                {"title": visit_title(v), "when": visit_when(v), "status": v.get_status_display()} for v in visits
+            ],
+            "confirmed": bool(confirmed),
+            "refunded_unfulfilled": money(sum(r.amount_cents for r in unfulfilled)) if unfulfilled else "",
+            "pay_url": _pay_url(payment),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def fake_pay(request, client_secret):
+    """The local test gateway's card check (PAYMENT_GATEWAY=fake only): what Stripe's form does."""
+    if gateway_name() != "fake":
+        raise Http404
+    payment = get_object_or_404(Payment, client_secret=client_secret, patient=request.user, gateway="fake")
+    if request.method == "GET":
+        return redirect(_pay_url(payment))
+    from .gateways import fake
+
+    form = FakeCardForm(request.POST)
+    if form.is_valid():
+        try:
+            intent = fake.intent_pay(client_secret=client_secret, card_number=form.cleaned_data["card_number"])
+        except GatewayError as exc:
+            if exc.code == "incorrect_number":
+                form.add_error("card_number", _("Your card number is incorrect."))
+            else:
+                messages.error(request, exc.message)
+                return redirect(_pay_url(payment))
+        else:
+            return redirect(f"{reverse('payments:return', args=[payment.pk])}?payment_intent={intent.id}")
+    visits = _visits_of(payment)
+    return render(request, "payments/pay.html", _pay_context(request, payment, visits, card_form=form), status=400)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """`/stripe/webhook/`: Stripe's events, signed. 400 refused, 200 done, 503 try again."""
+    result = webhook_receive(payload=request.body, sig_header=request.headers.get("Stripe-Signature"))
+    return JsonResponse({"detail": result.detail}, status=result.status)
