@@ -39,7 +39,7 @@ from patients import selectors as patient_selectors
 
 from . import availability, policy, selectors
 from .errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
-from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Series, ServiceKind
+from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Series, ServiceKind, WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -755,3 +755,22 @@ def appointment_holds_expire(*, now=None):
         except TryAgainLater:
             logger.info("booking: holds of provider %s left for the next run (busy)", provider_id)
     return expired
+
+
+# --- the waitlist -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def waitlist_join(*, zip_code, email="", phone=""):
+    """Someone outside our areas wants to hear when we come. Asking twice keeps one entry."""
+    email = (email or "").strip().lower()
+    phone = str(phone or "").strip()
+    existing = WaitlistEntry.objects.filter(
+        zip_code=zip_code, email=email, phone=phone, contacted_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    entry = WaitlistEntry(zip_code=zip_code, email=email, phone=phone)
+    entry.full_clean()
+    entry.save()
+    return entry

@@ -1,5 +1,28 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "booking"
 
-urlpatterns = []
+urlpatterns = [
+    # Public
+    path("coverage/", views.coverage, name="coverage"),
+    path("coverage/waitlist/", views.waitlist, name="waitlist"),
+    path("coverage/waitlist/thanks/", views.waitlist_done, name="waitlist_done"),
+    # Booking (patients)
+    path("book/", views.book, name="book"),
+    path("book/series/", views.series, name="series"),
+    path("book/series/change/<int:index>/", views.series_change, name="series_change"),
+    path("book/series/<int:pk>/checkout/", views.series_checkout, name="series_checkout"),
+    path("book/<slug:code>/", views.book_days, name="days"),
+    path("book/<slug:code>/review/", views.book_review, name="review"),
+    path("book/<slug:code>/<str:day>/", views.book_times, name="times"),
+    # The patient's own visits
+    path("visits/", views.visit_list, name="visits"),
+    path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("visits/<int:pk>/checkout/", views.checkout, name="checkout"),
+    path("visits/<int:pk>/calendar.ics", views.visit_ics, name="visit_ics"),
+    path("visits/<int:pk>/cancel/", views.visit_cancel, name="cancel"),
+    path("visits/<int:pk>/reschedule/", views.visit_reschedule, name="reschedule"),
+    path("visits/<int:pk>/reschedule/<str:day>/", views.visit_reschedule_times, name="reschedule_times"),
+]

@@ -1,0 +1,113 @@
+from datetime import UTC, datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from concierge.geo import normalize_zip, zip_lookup
+
+
+class ZipField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("ZIP code"))
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "postal-code", "pattern": "[0-9-]*"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        if zip_lookup(value) is None:
+            raise forms.ValidationError(_("We do not recognise this ZIP code. Please check it (5 digits)."))
+        return normalize_zip(value)
+
+
+class CoverageForm(forms.Form):
+    zip_code = ZipField(help_text=_("The ZIP code of the home where you would have your infusions."))
+
+
+class WaitlistForm(forms.Form):
+    zip_code = ZipField()
+    email = forms.EmailField(label=_("Email"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    phone = PhoneNumberField(
+        label=_("Or a mobile phone number"),
+        region="US",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            not data.get("email")
+            and not data.get("phone")
+            and not self.has_error("email")
+            and not self.has_error("phone")
+        ):
+            self.add_error("email", _("Give an email address or a phone number so we can tell you."))
+        return data
+
+
+class StartTimeForm(forms.Form):
+    """A start time chosen from the list (UTC, ISO 8601), carried in a hidden field."""
+
+    starts_at = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_starts_at(self):
+        return parse_start(self.cleaned_data["starts_at"])
+
+
+def parse_start(value):
+    try:
+        moment = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise forms.ValidationError(_("That time could not be read. Please choose a time again.")) from None
+    if moment.tzinfo is None:
+        raise forms.ValidationError(_("That time could not be read. Please choose a time again."))
+    return moment.astimezone(UTC)
+
+
+def start_param(moment):
+    """How a start time travels in links and forms."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you cancelling? (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Please do not include medical details; call us if something has changed with your health."),
+    )
+
+
+PART_OF_DAY = [("", _("Any time")), ("morning", _("Mornings")), ("afternoon", _("Afternoons"))]
+
+
+class SeriesStartForm(forms.Form):
+    first_day = forms.DateField(
+        label=_("First infusion on or after"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    part_of_day = forms.ChoiceField(
+        label=_("Preferred time of day"), choices=PART_OF_DAY, required=False, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, first=None, last=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first, self.last = first, last
+        if first and last:
+            self.fields["first_day"].widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
+
+    def clean_first_day(self):
+        day = self.cleaned_data["first_day"]
+        if self.first and day < self.first:
+            raise forms.ValidationError(
+                _("Please choose a date from %(date)s.") % {"date": self.first.strftime("%b %-d")}
+            )
+        if self.last and day > self.last:
+            raise forms.ValidationError(
+                _("Please choose a date up to %(date)s.") % {"date": self.last.strftime("%b %-d")}
+            )
+        return day

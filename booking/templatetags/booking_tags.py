@@ -1,0 +1,56 @@
+"""Showing visits: times in the visit's own zone with its abbreviation, money in dollars."""
+
+from django import template
+from django.utils import formats
+
+from booking import selectors
+from booking.availability import zone
+
+register = template.Library()
+
+
+def _local(value, tz):
+    return value.astimezone(zone(tz)) if value is not None and tz else value
+
+
+@register.filter
+def visit_time(value, tz):
+    """'9:30 AM EST' in the time zone `tz` (the visit's)."""
+    if value is None:
+        return ""
+    local = _local(value, tz)
+    return f"{formats.date_format(local, 'g:i A')} {local.tzname()}"
+
+
+@register.filter
+def visit_day(value, tz):
+    """'Tuesday, March 3' in the visit's time zone."""
+    return formats.date_format(_local(value, tz), "l, F j") if value is not None else ""
+
+
+@register.filter
+def visit_day_short(value, tz):
+    """'Tue, Mar 3' in the visit's time zone."""
+    return formats.date_format(_local(value, tz), "D, M j") if value is not None else ""
+
+
+@register.filter
+def dollars(cents):
+    """45000 -> '$450.00'."""
+    dollars_part, rest = divmod(int(cents or 0), 100)
+    return f"${dollars_part:,}.{rest:02d}"
+
+
+@register.inclusion_tag("booking/_upcoming_visits_list.html", takes_context=True)
+def upcoming_visits_for(context, user):
+    """The patient's next visits, for the dashboard (booking/_upcoming_visits.html)."""
+    visits = list(selectors.appointment_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
+    return {"visits": visits, "request": context.get("request")}
+
+
+@register.filter
+def start_param(value):
+    """A start time as it travels in links and forms (UTC, ISO 8601)."""
+    from booking.forms import start_param as fmt
+
+    return fmt(value) if value is not None else ""

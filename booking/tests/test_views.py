@@ -1,0 +1,307 @@
+"""Booking pages: who may see what, the flow from service to confirmation, changes, coverage."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from booking import services
+from booking.forms import start_param
+from booking.models import Appointment, AppointmentStatus, WaitlistEntry
+from booking.tests import factories as f
+from booking.tests.conftest import TUESDAY, ny
+from concierge.tests.factories import TEST_PASSWORD
+
+S = AppointmentStatus
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pat(client, cleared):
+    client.force_login(cleared)
+    return client
+
+
+def text(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# --- coverage (public) ------------------------------------------------------------------------
+
+
+def test_coverage_says_yes_with_services_and_base(client, nyc):
+    response = client.get(reverse("booking:coverage"), {"zip_code": "10011"})
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "Good news: we cover New York (10011)." in page
+    assert "New York City: our nurses start from New York (10001)." in page
+    assert "Home infusion" in page and "Telehealth evaluation" in page
+
+
+def test_coverage_says_no_and_the_waitlist_keeps_one_entry(client, nyc):
+    response = client.get(reverse("booking:coverage"), {"zip_code": "85004"})
+    assert "We do not come to 85004 yet." in text(response)
+    assert 'name="email"' in text(response)
+
+    for _ in range(2):
+        response = client.post(reverse("booking:waitlist"), {"zip_code": "85004", "email": "Ann@Example.com"})
+        assert response.status_code == 302
+    response = client.get(response["Location"])
+
+    assert "you are on the waitlist" in text(response)
+    assert list(WaitlistEntry.objects.values_list("zip_code", "email", "phone")) == [("85004", "ann@example.com", "")]
+
+
+def test_waitlist_needs_email_or_phone_and_keeps_what_was_typed(client):
+    response = client.post(reverse("booking:waitlist"), {"zip_code": "85004", "phone": "12"})
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "Enter a valid phone number" in page
+    assert 'value="12"' in page and 'value="85004"' in page
+    response = client.post(reverse("booking:waitlist"), {"zip_code": "85004"})
+    assert "Give an email address or a phone number" in text(response)
+    response = client.post(reverse("booking:waitlist"), {"zip_code": "85004", "phone": "(602) 555-0100"})
+    assert response.status_code == 302
+    assert WaitlistEntry.objects.get().phone == "+16025550100"
+    assert not WaitlistEntry.objects.filter(zip_code="").exists()
+
+
+def test_unknown_zip_gets_a_message_beside_the_field(client):
+    response = client.get(reverse("booking:coverage"), {"zip_code": "00000"})
+
+    assert "We do not recognise this ZIP code" in text(response)
+    assert 'value="00000"' in text(response)
+
+
+# --- who may book -----------------------------------------------------------------------------
+
+
+def test_booking_pages_need_a_patient_login(client, nurse, nyc):
+    url = reverse("booking:book")
+    assert client.get(url)["Location"].startswith(reverse("login"))
+    client.force_login(nurse)
+    assert client.get(url).status_code == 403
+
+
+def test_another_patients_visit_is_not_found(client, cleared, cleared_too, infusion):
+    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    client.force_login(cleared_too)
+
+    for name in ("booking:visit", "booking:checkout", "booking:visit_ics", "booking:cancel", "booking:reschedule"):
+        assert client.get(reverse(name, args=[visit.pk])).status_code == 404, name
+    assert client.post(reverse("booking:checkout", args=[visit.pk])).status_code == 404
+    visit.refresh_from_db()
+    assert visit.status == S.HELD
+
+
+def test_book_page_lists_what_the_patient_may_book(client, clock, patient, nyc):
+    f.patient_profile(patient)
+    client.force_login(patient)
+
+    page = text(client.get(reverse("booking:book")))
+
+    assert "Infusions can be booked once a clinician has cleared you." in page
+    assert reverse("booking:days", args=["evaluation"]) in page
+    assert reverse("booking:days", args=["home-infusion"]) not in page
+    assert "$450.00" in page and "$100.00 deposit now" in page
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
+    days = text(pat.get(reverse("booking:days", args=["home-infusion"])))
+    assert "Times are shown in your local time (EST)." in days
+    times_url = reverse("booking:times", args=["home-infusion", TUESDAY.isoformat()])
+    assert times_url in days
+
+    times = text(pat.get(times_url))
+    assert "8:30 AM EST" in times and "3:30 PM EST" in times and "4:00 PM EST" not in times
+    review_url = reverse("booking:review", args=["home-infusion"]) + "?start=" + start_param(ny(TUESDAY, 10))
+    assert review_url in times
+
+    review = text(pat.get(review_url))
+    for words in (
+        "Tuesday, March 3",
+        "10:00 AM EST – 12:00 PM EST",
+        "350 5th Ave",
+        "Robin Example",
+        "$450.00 for the visit",
+        "You pay a $100.00 deposit now",
+        "up to 24 hours before your visit",
+        "No food for 6 hours before your visit.",
+        "Clear liquids only, until 2 hours before your visit.",
+        "An adult you trust must be with you",
+        "No driving until the next day.",
+        "Hold this time for 10 minutes",
+    ):
+        assert words in review, words
+
+    response = pat.post(reverse("booking:review", args=["home-infusion"]), {"starts_at": start_param(ny(TUESDAY, 10))})
+    visit = Appointment.objects.get()
+    assert response["Location"] == reverse("booking:checkout", args=[visit.pk])
+    assert visit.status == S.HELD and visit.provider == maya
+
+    checkout = text(pat.get(response["Location"]))
+    assert "We are holding this time for you until 9:10 AM EST." in checkout
+    assert 'data-hold-expires="2026-03-02T14:10:00+00:00"' in checkout
+    assert "js/hold-countdown.js" in checkout
+    assert "Pay $100.00 and confirm" in checkout
+
+    response = pat.post(reverse("booking:checkout", args=[visit.pk]))
+    assert response["Location"] == reverse("booking:visit", args=[visit.pk])
+    visit.refresh_from_db()
+    assert visit.status == S.CONFIRMED
+
+    confirmation = text(pat.get(response["Location"]))
+    assert "You are booked" in confirmation
+    assert reverse("booking:visit_ics", args=[visit.pk]) in confirmation
+    ics = pat.get(reverse("booking:visit_ics", args=[visit.pk]))
+    assert ics["Content-Type"].startswith("text/calendar")
+    body = ics.content.decode()
+    assert "SUMMARY:Home visit" in body
+    assert "ketamine" not in body.lower() and "infusion" not in body.lower()
+
+    mine = text(pat.get(reverse("booking:visits")))
+    assert "Tue, Mar 3, 10:00 AM EST" in mine
+
+
+def test_losing_the_race_shows_nearest_times_not_an_error(pat, cleared, cleared_too, infusion):
+    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
+
+    response = pat.post(reverse("booking:review", args=["home-infusion"]), {"starts_at": start_param(ny(TUESDAY, 10))})
+
+    page = text(response)
+    assert response.status_code == 409
+    assert "That time was just taken." in page
+    assert "Tue, Mar 3, 12:30 PM EST" in page  # the nearest free time after it
+
+
+def test_a_time_that_is_no_longer_free_is_said_on_the_review_page(pat, cleared_too, infusion):
+    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
+
+    page = text(pat.get(reverse("booking:review", args=["home-infusion"]) + "?start=" + start_param(ny(TUESDAY, 10))))
+
+    assert "That time is no longer free." in page
+    assert "Hold this time" not in page
+
+
+def test_a_garbled_time_goes_back_to_the_calendar(pat, nyc):
+    response = pat.get(reverse("booking:review", args=["home-infusion"]) + "?start=next-tuesday")
+    assert response["Location"] == reverse("booking:days", args=["home-infusion"])
+    assert pat.get(reverse("booking:times", args=["home-infusion", "2026-13-45"])).status_code == 404
+    assert pat.get(reverse("booking:days", args=["home-infusion"]) + "?from=2026-13-45").status_code == 200
+
+
+def test_an_expired_hold_can_still_be_paid_when_the_time_is_free(pat, cleared, infusion, clock):
+    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    clock.shift(timedelta(minutes=20))
+    services.appointment_holds_expire()
+
+    page = text(pat.get(reverse("booking:checkout", args=[visit.pk])))
+    assert "Your hold has run out." in page
+    pat.post(reverse("booking:checkout", args=[visit.pk]))
+
+    visit.refresh_from_db()
+    assert visit.status == S.CONFIRMED
+
+
+def test_no_direct_confirm_unless_the_gateway_is_the_fake(pat, cleared, infusion, settings):
+    settings.PAYMENT_GATEWAY = "stripe"
+    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+
+    assert "Pay $100.00 and confirm" not in text(pat.get(reverse("booking:checkout", args=[visit.pk])))
+    assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 403
+    visit.refresh_from_db()
+    assert visit.status == S.HELD
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+def test_reschedule_and_cancel_pages(pat, cleared, infusion):
+    visit = services.appointment_confirm(
+        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    )
+    detail = text(pat.get(reverse("booking:visit", args=[visit.pk])))
+    assert reverse("booking:reschedule", args=[visit.pk]) in detail
+    assert reverse("booking:cancel", args=[visit.pk]) in detail
+
+    times_url = reverse("booking:reschedule_times", args=[visit.pk, TUESDAY.isoformat()])
+    times = text(pat.get(times_url))
+    assert "10:00 AM EST" in times  # its own time counts as free when moving it
+    response = pat.post(times_url, {"starts_at": start_param(ny(TUESDAY, 14))})
+    assert response["Location"] == reverse("booking:visit", args=[visit.pk])
+    visit.refresh_from_db()
+    assert visit.starts_at == ny(TUESDAY, 14)
+
+    response = pat.post(reverse("booking:cancel", args=[visit.pk]), {"reason": "Feeling better"})
+    assert response["Location"] == reverse("booking:visits")
+    visit.refresh_from_db()
+    assert (visit.status, visit.cancellation_reason) == (S.CANCELLED, "Feeling better")
+
+
+def test_inside_the_cut_off_the_pages_show_the_policy_and_phone(pat, cleared, infusion, clock):
+    visit = services.appointment_confirm(
+        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    )
+    clock.move_to(ny(TUESDAY, 10) - timedelta(hours=20))
+
+    detail = text(pat.get(reverse("booking:visit", args=[visit.pk])))
+    assert "less than 24 hours away" in detail and "(888) 555-0142" in detail
+    assert reverse("booking:cancel", args=[visit.pk]) not in detail
+    for name in ("booking:cancel", "booking:reschedule"):
+        page = text(pat.get(reverse(name, args=[visit.pk])))
+        assert "Please call us to change this visit" in page and "tel:+18885550142" in page
+    pat.post(reverse("booking:cancel", args=[visit.pk]))
+    visit.refresh_from_db()
+    assert visit.status == S.CONFIRMED
+
+
+# --- series -----------------------------------------------------------------------------------
+
+
+def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
+    page = text(pat.get(reverse("booking:series"), {"first_day": TUESDAY.isoformat(), "part_of_day": ""}))
+    assert "6 are left to book." in page
+    assert "Tue, Mar 3, 8:30 AM EST" in page and "Thu, Mar 5, 8:30 AM EST" in page
+    assert "Hold these 6 times" in page
+
+    change = text(pat.get(reverse("booking:series_change", args=[5])))
+    assert "Change infusion 6" in change
+    assert "Thursday, March 12" not in change  # less than 48 hours after the fifth (Wed 11, 9:30 AM)
+    assert "Friday, March 13" in change and "Monday, March 23" in change  # up to the 21-day window
+    assert "Tuesday, March 24" not in change
+    friday = ny(TUESDAY + timedelta(days=10), 14)
+    response = pat.post(reverse("booking:series_change", args=[5]), {"starts_at": start_param(friday)})
+    assert response["Location"].endswith("?keep=1")
+    assert "Fri, Mar 13, 2:00 PM EDT" in text(pat.get(response["Location"]))
+    # A time that breaks the spacing is refused, and the proposal stays as it was.
+    pat.post(reverse("booking:series_change", args=[5]), {"starts_at": start_param(ny(TUESDAY + timedelta(days=9), 9))})
+    assert "Fri, Mar 13, 2:00 PM EDT" in text(pat.get(reverse("booking:series") + "?keep=1"))
+
+    response = pat.post(reverse("booking:series"))
+    series_pk = int(response["Location"].rstrip("/").split("/")[-2])
+    assert Appointment.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
+    assert "Pay $600.00 and confirm" in text(pat.get(response["Location"]))
+
+    response = pat.post(response["Location"])
+    assert response["Location"] == reverse("booking:visits")
+    assert Appointment.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 6
+
+
+def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
+    from django.template.loader import render_to_string
+
+    services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    html = re.sub(r"\s+", " ", render_to_string("booking/_upcoming_visits.html", {"user": cleared}))
+
+    assert "Your visits" in html and "Tue, Mar 3, 10:00 AM EST" in html and "Held" in html
+
+
+def test_login_with_password_then_book_page(client, cleared, nyc):
+    assert client.login(username=cleared.email, password=TEST_PASSWORD)
+    assert client.get(reverse("booking:book")).status_code == 200
