@@ -13,6 +13,7 @@ DEMO_USERS = [
     ("clinician@demo.conciergemd.example", Role.CLINICIAN, "Dana", "Okafor", False),
     ("nurse@demo.conciergemd.example", Role.NURSE, "Maya", "Chen", False),
     ("nurse2@demo.conciergemd.example", Role.NURSE, "Luis", "Ortega", False),
+    ("nurse3@demo.conciergemd.example", Role.NURSE, "Priya", "Shah", False),
     ("patient@demo.conciergemd.example", Role.PATIENT, "Alex", "Morgan", False),
     ("patient2@demo.conciergemd.example", Role.PATIENT, "Jordan", "Lee", False),
     ("patient3@demo.conciergemd.example", Role.PATIENT, "Riley", "Park", False),

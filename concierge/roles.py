@@ -43,6 +43,20 @@ ROLE_PERMISSIONS = {
         "payments.view_refund",
         "payments.view_webhookevent",
         "payments.refund_payment",
+        # Booking and the roster (issue 4): providers with licences, shifts, overrides and time
+        # off; services and areas; the waitlist. Visits are read-only in admin ("change" is the
+        # cancel action): every change of time goes through the booking services.
+        *(
+            f"nurses.{action}_{model}"
+            for model in ("provider", "licence", "weeklyshift", "dateoverride", "timeoff")
+            for action in ("view", "add", "change", "delete")
+        ),
+        *(f"booking.{action}_{model}" for model in ("service", "servicearea") for action in ("view", "add", "change")),
+        "booking.view_waitlistentry",
+        "booking.change_waitlistentry",
+        "booking.view_appointment",
+        "booking.change_appointment",
+        "booking.view_series",
     ],
 }
 

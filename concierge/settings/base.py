@@ -358,3 +358,6 @@ CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
     "schedule": 300.0,
     "options": {"expires": 290},
 }
+
+# --- Booking on the patient dashboard (issue 4): the next visits, "Your visits" -------------
+PATIENT_DASHBOARD_SECTIONS = [*PATIENT_DASHBOARD_SECTIONS, "booking/_upcoming_visits.html"]
