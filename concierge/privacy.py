@@ -17,7 +17,16 @@ REDACTED = "[redacted]"
 
 # Field names whose values are personal or clinical. Matched as substrings of the key.
 SENSITIVE_KEYS = (
-    "name",
+    # person names (but not "name" alone: Celery and Django log task and view names under it)
+    "first_name",
+    "last_name",
+    "full_name",
+    "legal",
+    "preferred",
+    "patient_name",
+    "display_name",
+    "support_person",
+    "emergency",
     "email",
     "phone",
     "birth",
