@@ -447,7 +447,12 @@ def refund_submit(*, refund_id):
         raise
     except GatewayError as exc:
         return refund_reject(refund_id=refund.pk, message=exc.message)
-    return refund_sync(refund=result, source="submit")
+    refund_sync(refund=result, source="submit")
+    # Reported from before/after: the gateway's own event may have applied the change already.
+    refund.refresh_from_db()
+    if refund.status == RefundStatus.PENDING and not refund.refund_id:
+        return ""
+    return f"refund {refund.pk}: pending -> {refund.status} (sent to the gateway)"
 
 
 @transaction.atomic
@@ -606,6 +611,7 @@ def payment_abandon(*, payment_id):
     if not payment.intent_id:
         with transaction.atomic():
             return _payment_cancel_open(payment, note="never reached the gateway")
+    before = payment.status
     gateway = gateway_for(payment.gateway)
     try:
         intent = gateway.intent_cancel(intent_id=payment.intent_id, idempotency_key=f"{payment.idempotency_key}-cancel")
@@ -613,7 +619,12 @@ def payment_abandon(*, payment_id):
         raise
     except GatewayError:
         intent = gateway.intent_retrieve(intent_id=payment.intent_id)
-    return payment_sync(payment=payment, intent=intent, source="cancel")
+    line = payment_sync(payment=payment, intent=intent, source="cancel")
+    # The gateway's own event may have applied the change already: report it from before/after.
+    payment.refresh_from_db()
+    if line or payment.status == before:
+        return line
+    return f"payment {payment.pk}: {before} -> {payment.status} (cancel)"
 
 
 def payments_release_abandoned(*, now=None):
