@@ -322,23 +322,19 @@ def find_slots(providers, query, *, travel=None):
             load = len(route)
             if load >= provider.max_visits_per_day:
                 continue
-            starts = [r[0] for r in route]
             for shift_start, shift_end in shifts:
                 window_start = local_minutes(pday, shift_start, ptz)
                 window_end = local_minutes(pday, shift_end, ptz)
                 for a, b in _subtract(window_start, window_end, time_off):
-                    for i in range(bisect_left(grid, a), len(grid)):
-                        g = grid[i]
-                        end = g + duration
-                        if end > b:
-                            break
-                        if not patient_ok[g] or not licensed[day_of[g]]:
-                            continue
-                        k = bisect_right(starts, g)
+                    # Between two stops of the route (gap k: after visit k-1, before visit k) the
+                    # travel is the same for every start, so each gap gives one range of starts.
+                    for k in range(load + 1):
                         prev = route[k - 1] if k else None
                         nxt = route[k] if k < load else None
                         depart = max(prev[1], a) if prev else a
                         arrive = min(nxt[0], b) if nxt else b
+                        if arrive - depart < duration:
+                            continue
                         if query.telehealth:
                             before = after = added = 0
                         else:
@@ -349,9 +345,15 @@ def find_slots(providers, query, *, travel=None):
                                 continue
                             saved = travel(from_zip, to_zip) if (prev or nxt) else 0
                             added = before + after - (saved or 0)
-                        if g - before < depart or end + after > arrive:
+                        lowest, highest = depart + before, arrive - after - duration
+                        if lowest > highest:
                             continue
-                        found[g].append(Candidate(provider.id, before, after, added, load, preferred))
+                        candidate = None
+                        for i in range(bisect_left(grid, lowest), bisect_right(grid, highest)):
+                            g = grid[i]
+                            if patient_ok[g] and licensed[day_of[g]]:
+                                candidate = candidate or Candidate(provider.id, before, after, added, load, preferred)
+                                found[g].append(candidate)
 
     return [
         Slot(

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from concierge.geo import zip_lookup
-from nurses.models import DateOverride, Provider, TimeOff
+from nurses.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability
 from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, ServiceArea, ServiceKind
@@ -141,34 +141,34 @@ def _utc_range(place, first_day, last_day):
     return start, end
 
 
-def _provider_data(providers, visits):
-    roster = []
-    for p in providers:
-        overrides = defaultdict(list)
-        for o in p.date_overrides.all():
-            hours = overrides[o.date]  # creates the day (a day off) even when this row has no times
-            if o.start_time is not None:
-                hours.append((o.start_time, o.end_time))
-        weekly = defaultdict(list)
-        for s in p.weekly_shifts.all():
-            weekly[s.weekday].append((s.start_time, s.end_time))
-        roster.append(
-            availability.ProviderData(
-                id=p.pk,
-                home_zip=p.home_zip,
-                time_zone=p.time_zone,
-                max_visits_per_day=p.max_visits_per_day,
-                licences=[
-                    availability.LicenceData(lic.state, lic.licence_type, lic.multistate, lic.expires_on)
-                    for lic in p.licences.all()
-                ],
-                weekly=dict(weekly),
-                overrides=dict(overrides),
-                time_off=[(t.starts_at, t.ends_at) for t in p.time_off.all()],
-                visits=visits.get(p.pk, []),
-            )
-        )
-    return roster
+def _roster(provider_ids, range_start, range_end):
+    """The roster data of these providers, as plain values: one query per table."""
+    licences, weekly, overrides, time_off = defaultdict(list), defaultdict(dict), defaultdict(dict), defaultdict(list)
+    rows = Licence.objects.filter(provider_id__in=provider_ids).values_list(
+        "provider_id", "state", "licence_type", "multistate", "expires_on"
+    )
+    for provider_id, *licence in rows:
+        licences[provider_id].append(availability.LicenceData(*licence))
+    rows = WeeklyShift.objects.filter(provider_id__in=provider_ids).values_list(
+        "provider_id", "weekday", "start_time", "end_time"
+    )
+    for provider_id, weekday, start, end in rows:
+        weekly[provider_id].setdefault(weekday, []).append((start, end))
+    rows = DateOverride.objects.filter(
+        provider_id__in=provider_ids,
+        date__gte=range_start.date() - timedelta(days=1),
+        date__lte=range_end.date() + timedelta(days=1),
+    ).values_list("provider_id", "date", "start_time", "end_time")
+    for provider_id, day, start, end in rows:
+        hours = overrides[provider_id].setdefault(day, [])  # the day exists (a day off) even without times
+        if start is not None:
+            hours.append((start, end))
+    rows = TimeOff.objects.filter(
+        provider_id__in=provider_ids, starts_at__lt=range_end, ends_at__gt=range_start
+    ).values_list("provider_id", "starts_at", "ends_at")
+    for provider_id, start, end in rows:
+        time_off[provider_id].append((start, end))
+    return licences, weekly, overrides, time_off
 
 
 def availability_for(
@@ -203,26 +203,16 @@ def availability_for(
     if provider_ids is not None:
         providers = providers.filter(pk__in=list(provider_ids))
     providers = list(
-        providers.distinct()
-        .order_by("pk")
-        .prefetch_related(
-            "licences",
-            "weekly_shifts",
-            Prefetch(
-                "date_overrides",
-                queryset=DateOverride.objects.filter(
-                    date__gte=range_start.date() - timedelta(days=1), date__lte=range_end.date() + timedelta(days=1)
-                ),
-            ),
-            Prefetch("time_off", queryset=TimeOff.objects.filter(starts_at__lt=range_end, ends_at__gt=range_start)),
-        )
+        providers.distinct().order_by("pk").values_list("pk", "home_zip", "time_zone", "max_visits_per_day")
     )
+    ids = [p[0] for p in providers]
 
-    visits = defaultdict(list)
+    roster = []
     if providers:
+        visits = defaultdict(list)
         rows = (
             Appointment.objects.filter(
-                provider_id__in=[p.pk for p in providers],
+                provider_id__in=ids,
                 status__in=BLOCKING_STATUSES,
                 starts_at__lt=range_end,
                 ends_at__gt=range_start,
@@ -234,6 +224,21 @@ def availability_for(
         )
         for provider_id, starts_at, ends_at, zip_code in rows:
             visits[provider_id].append(availability.VisitData(starts_at, ends_at, zip_code))
+        licences, weekly, overrides, time_off = _roster(ids, range_start, range_end)
+        roster = [
+            availability.ProviderData(
+                id=pk,
+                home_zip=home_zip,
+                time_zone=time_zone,
+                max_visits_per_day=max_visits,
+                licences=licences[pk],
+                weekly=weekly[pk],
+                overrides=overrides[pk],
+                time_off=time_off[pk],
+                visits=visits[pk],
+            )
+            for pk, home_zip, time_zone, max_visits in providers
+        ]
 
     busy, infusions, previous = [], [], None
     if patient is not None:
@@ -269,7 +274,7 @@ def availability_for(
         min_gap=min_gap if service.kind in INFUSION_KINDS else None,
         preferred_provider_id=preferred_provider_id or previous,
     )
-    return availability.find_slots(_provider_data(providers, visits), query)
+    return availability.find_slots(roster, query)
 
 
 # --- a patient's visits -----------------------------------------------------------------------
