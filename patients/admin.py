@@ -130,7 +130,7 @@ class WaitingFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "all":
             return queryset
-        return selectors.review_queue(queryset, waiting_only=True)
+        return selectors.review_queue_waiting(queryset)
 
 
 @admin.register(ReviewQueueEntry)
@@ -145,7 +145,8 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         return ("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
 
     def get_queryset(self, request):
-        return selectors.review_queue(super().get_queryset(request), waiting_only=False)
+        # Annotate first: the ordering reads the annotations.
+        return selectors.review_queue(self.model._default_manager.all(), waiting_only=False)
 
     @admin.display(description=_("patient"))
     def review_link(self, obj):
@@ -384,9 +385,13 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         profile = selectors.profile_get(patient=obj.patient)
         if profile is None:
             return patient_label(obj.patient)
+        name = profile.full_legal_name or obj.patient.get_full_name()
+        if profile.preferred_name and profile.preferred_name != profile.legal_first_name:
+            name = f'{name} ("{profile.preferred_name}")'
         return format_html(
-            "{}<br>{}: {}<br>{}: {} {} ({})<br>{}: {}",
-            patient_label(obj.patient),
+            "{} ({})<br>{}: {}<br>{}: {} {} ({})<br>{}: {}",
+            name,
+            obj.patient.email,
             _("Mobile"),
             profile.mobile_phone or "—",
             _("Emergency contact"),

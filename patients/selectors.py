@@ -277,12 +277,17 @@ def review_queue(queryset=None, *, waiting_only=True):
         decision=Subquery(latest_decision.values("decision")[:1]),
     )
     if waiting_only:
-        queryset = queryset.filter(
-            Q(has_open_alert=True)
-            | Q(intake_sent_at__isnull=False, decided_at__isnull=True)
-            | Q(intake_sent_at__isnull=False, intake_sent_at__gt=F("decided_at"))
-        )
+        queryset = review_queue_waiting(queryset)
     return queryset.order_by("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
+
+
+def review_queue_waiting(queryset):
+    """Of an annotated review queue: an open safety alert, or an intake sent since the last decision."""
+    return queryset.filter(
+        Q(has_open_alert=True)
+        | Q(intake_sent_at__isnull=False, decided_at__isnull=True)
+        | Q(intake_sent_at__isnull=False, intake_sent_at__gt=F("decided_at"))
+    )
 
 
 # --- what a clinician reads before deciding -------------------------------------------------------
