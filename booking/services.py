@@ -582,15 +582,23 @@ class SeriesProposal:
     last_day: object  # the last date the plan allows (window, clearance, horizon)
 
 
-def series_remaining(*, patient, clearance):
-    """How many of the plan's infusions are still to be booked."""
-    booked = Appointment.objects.filter(
+def _plan_infusions(patient, clearance):
+    return Appointment.objects.filter(
         patient=patient,
         clearance=clearance,
         service__kind=ServiceKind.INFUSION,
         status__in=(*BLOCKING_STATUSES, S.COMPLETED),
-    ).count()
-    return max(0, clearance.infusions_planned - booked)
+    )
+
+
+def series_remaining(*, patient, clearance):
+    """How many of the plan's infusions are still to be booked."""
+    return max(0, clearance.infusions_planned - _plan_infusions(patient, clearance).count())
+
+
+def series_plan_starts(*, patient, clearance):
+    """When the plan's infusions already booked (or given) start: the plan's window counts from the first."""
+    return sorted(_plan_infusions(patient, clearance).values_list("starts_at", flat=True))
 
 
 def _part_of_day_ok(slot, part):
@@ -613,7 +621,9 @@ def series_propose(*, patient, service, first_day, part_of_day=None, now=None):
     ctx = booking_context(patient=patient, service=service)
     clearance = ctx.clearance
     wanted = series_remaining(patient=patient, clearance=clearance)
-    last_day = min(first_day + timedelta(days=clearance.series_window_days - 1), clearance.expires_on)
+    booked = series_plan_starts(patient=patient, clearance=clearance)
+    window_from = min([first_day] + [ctx.local_date(s) for s in booked[:1]])
+    last_day = min(window_from + timedelta(days=clearance.series_window_days - 1), clearance.expires_on)
     slots = [
         s
         for s in selectors.availability_for(
@@ -666,8 +676,9 @@ def series_propose(*, patient, service, first_day, part_of_day=None, now=None):
     return SeriesProposal(visits=greedy(), **proposal)
 
 
-def series_check(*, ctx, starts, remaining):
-    """The plan's rules for a set of times: how many, spacing, window, clearance."""
+def series_check(*, ctx, starts, remaining, booked=()):
+    """The plan's rules for a set of times: how many, spacing, window (with the plan's infusions
+    already `booked`), clearance."""
     if not starts:
         raise SeriesInvalid(_("Choose at least one time."))
     if len(starts) > remaining:
@@ -679,7 +690,8 @@ def series_check(*, ctx, starts, remaining):
                 _("Infusions must be at least %(hours)s hours apart.") % {"hours": ctx.clearance.min_hours_between}
             )
     window = ctx.clearance.series_window_days
-    if ctx.local_date(starts[-1]) - ctx.local_date(starts[0]) >= timedelta(days=window):
+    every = sorted([*starts, *booked])
+    if ctx.local_date(every[-1]) - ctx.local_date(every[0]) >= timedelta(days=window):
         raise SeriesInvalid(_("All the infusions must fall within %(days)s days.") % {"days": window})
     for starts_at in starts:
         _check_clearance_date(ctx, starts_at)
@@ -699,7 +711,10 @@ def series_hold(*, patient, service, visits, now=None):
     ctx = booking_context(patient=patient, service=service)
     visits = sorted(visits, key=lambda v: v[0])
     series_check(
-        ctx=ctx, starts=[s for s, _ in visits], remaining=series_remaining(patient=patient, clearance=ctx.clearance)
+        ctx=ctx,
+        starts=[s for s, _ in visits],
+        remaining=series_remaining(patient=patient, clearance=ctx.clearance),
+        booked=series_plan_starts(patient=patient, clearance=ctx.clearance),
     )
     series = Series(patient=patient, clearance=ctx.clearance)
     series.full_clean()

@@ -169,6 +169,7 @@ def _days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=No
     earlier = first - timedelta(days=DAYS_PER_PAGE) if first > today else None
     later = last + timedelta(days=1) if last < last_allowed else None
     return {
+        "spacing_hours": ctx.clearance.min_hours_between if ctx.min_gap else None,
         "days": days,
         "earlier": max(earlier, today) if earlier else None,
         "later": later,
@@ -615,7 +616,8 @@ def series_change(request, index):
     low = before[-1] + ctx.min_gap if before else timezone.now()
     high = after[0] - ctx.min_gap if after else None
     window = timedelta(days=ctx.clearance.series_window_days - 1)
-    local_days = [s.astimezone(availability.zone(tz)).date() for s in others]
+    booked = services.series_plan_starts(patient=request.user, clearance=ctx.clearance)
+    local_days = [s.astimezone(availability.zone(tz)).date() for s in [*others, *booked]]
     first_day = max(
         low.astimezone(availability.zone(tz)).date(), (max(local_days) - window) if local_days else _today(tz)
     )

@@ -95,3 +95,15 @@ def test_the_plans_rules(cleared, infusion, starts, message):
     with pytest.raises(services.SeriesInvalid, match=message):
         services.series_hold(patient=cleared, service=infusion, visits=[(s, None) for s in starts])
     assert not Appointment.objects.exists()
+
+
+def test_the_window_counts_from_the_plans_first_infusion_already_booked(cleared, infusion):
+    services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+
+    proposal = services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY + timedelta(days=10))
+
+    assert proposal.wanted == 5
+    assert proposal.last_day == TUESDAY + timedelta(days=20)
+    assert len(proposal.visits) == 5  # 13, 15, 17, 19, 21 March... within 3-23 March
+    with pytest.raises(services.SeriesInvalid, match="within 21 days"):
+        services.series_hold(patient=cleared, service=infusion, visits=[(ny(TUESDAY + timedelta(days=21), 10), None)])

@@ -126,7 +126,7 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
     review = text(pat.get(review_url))
     for words in (
         "Tuesday, March 3",
-        "10:00 AM EST – 12:00 PM EST",
+        "10:00 AM EST \u2013 12:00 PM EST",  # an en dash between the times
         "350 5th Ave",
         "Robin Example",
         "$450.00 for the visit",

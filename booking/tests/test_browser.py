@@ -1,0 +1,94 @@
+"""In the browser, at phone width: the cleared demo patient books an infusion; a visitor checks coverage."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from booking.models import Appointment, AppointmentStatus
+from concierge.demo import DEMO_PASSWORD
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo")
+
+
+def test_the_cleared_demo_patient_books_an_infusion_on_a_phone_and_sees_it_on_the_dashboard(
+    live_server, page, axe, demo
+):
+    page.goto(live_server.url + "/accounts/login/")
+    axe(page)
+    page.get_by_label("Email").fill("patient@demo.conciergemd.example")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    axe(page)
+
+    page.goto(live_server.url + "/book/")
+    axe(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book a visit")
+    page.get_by_role("link", name="Book one infusion").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a day")
+    axe(page)
+    page.locator("a.day-free").first.click()
+
+    axe(page)
+    first_time = page.locator("a.time-button").first
+    time_text = first_time.inner_text()
+    assert re.fullmatch(r"\d{1,2}:\d{2} [AP]M E[SD]T", time_text), time_text
+    day_heading = page.get_by_role("heading", level=1).inner_text()  # e.g. "Monday, December 7"
+    first_time.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review your visit")
+    axe(page)
+    expect(page.locator("main")).to_contain_text(time_text)
+    expect(page.locator("main")).to_contain_text("No food for 6 hours before your visit.")
+    expect(page.locator("main")).to_contain_text("$100.00 deposit")
+    page.get_by_role("button", name=re.compile("Hold this time")).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay and confirm")
+    axe(page)
+    expect(page.locator("[data-hold-countdown]")).to_have_text(re.compile(r"\((9|10):\d\d\)"))
+    page.get_by_role("button", name="Pay $100.00 and confirm").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are booked")
+    axe(page)
+    expect(page.get_by_role("link", name="Add to my calendar (.ics)")).to_be_visible()
+    visit = Appointment.objects.filter(patient__email="patient@demo.conciergemd.example").latest("created_at")
+    assert visit.status == AppointmentStatus.CONFIRMED
+
+    page.goto(live_server.url + "/dashboard/")
+    axe(page)
+    visits = page.get_by_role("region", name="Your visits")
+    short_day = re.sub(r"^(\w{3})\w*, (\w{3})\w* (\d+)$", r"\1, \2 \3", day_heading)  # "Mon, Dec 7"
+    expect(visits).to_contain_text(f"{short_day}, {time_text}")
+
+
+def test_a_visitor_checks_coverage_and_joins_the_waitlist_on_a_phone(live_server, page, axe, demo):
+    page.goto(live_server.url + "/")
+    axe(page)
+    page.get_by_role("link", name="Check coverage").first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Do we come to you?")
+    axe(page)
+    page.get_by_label("ZIP code").fill("85012")
+    page.get_by_role("button", name="Check my ZIP code").click()
+    expect(page.get_by_role("status")).to_contain_text("Good news: we cover Phoenix (85012).")
+    expect(page.get_by_role("status")).to_contain_text("our nurses start from Phoenix (85004)")
+    axe(page)
+
+    page.get_by_label("ZIP code").fill("60601")
+    page.get_by_role("button", name="Check my ZIP code").click()
+    expect(page.get_by_role("status")).to_contain_text("We do not come to 60601 yet.")
+    axe(page)
+    page.get_by_role("button", name="Tell me when you come").click()
+    expect(page.locator("#id_email").locator("xpath=..")).to_contain_text("Give an email address or a phone number")
+    axe(page)
+    page.get_by_label("Email").fill("chicago@example.com")
+    page.get_by_role("button", name="Tell me when you come").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you: you are on the waitlist")
+    axe(page)
