@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import groupby, pairwise
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -383,7 +384,9 @@ def appointment_confirm(*, appointment, now=None):
         if current.status == S.CANCELLED:
             raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
 
-    # The hold ran out: the time must be free again, through the same guard as a booking.
+    # The hold ran out: the time must be free again, through the same guard as a booking, with
+    # the same provider (already locked by a payment confirming it: locking other providers now
+    # would take locks out of the fixed order).
     ctx = booking_context(
         patient=current.patient, service=current.service, place=_place_of(current), check_eligibility=True
     )
@@ -402,9 +405,14 @@ def appointment_confirm(*, appointment, now=None):
             _route_update(provider=old_provider, day=old_day)
         return moved
 
-    moved = _guard(ctx=ctx, requests=[(current.starts_at, current.provider_id)], now=now, write=write, moving=current)[
-        0
-    ]
+    moved = _guard(
+        ctx=ctx,
+        requests=[(current.starts_at, current.provider_id)],
+        now=now,
+        write=write,
+        moving=current,
+        provider_ids=[current.provider_id],
+    )[0]
     return _confirmed(moved, now)
 
 
@@ -462,10 +470,19 @@ def appointment_cancel(*, appointment, by, reason="", actor=None, now=None):
     if current.provider_id:
         provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
+    _refund_by_policy(current)
     if was != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
         notify.appointment_cancelled(appointment=current)
     return current
+
+
+def _refund_by_policy(visit):
+    """Payments apply the cancellation policy (and close an unpaid hold's open payment)."""
+    if apps.is_installed("booking.payments"):
+        from booking.payments.services import refund_for_cancellation
+
+        refund_for_cancellation(appointment=visit)
 
 
 @transaction.atomic
@@ -558,6 +575,8 @@ def appointment_transition(*, appointment, to, actor=None, now=None):
     current.status = to
     current.full_clean()
     current.save()
+    if to == S.NO_SHOW:
+        _refund_by_policy(current)
     if not current.is_blocking and current.provider_id:
         provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
