@@ -69,7 +69,7 @@ class FailedRefundFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["reference", "patient", "covers", "amount", "refunded", "status", "gateway", "created_at"]
+    list_display = ["reference", "patient", "covers", "amount", "refunded", "status", "created_at"]
     list_filter = ["status", FailedRefundFilter, "gateway", "created_at"]
     search_fields = ["=id", "patient__email", "intent_id", "charge_id", "refunds__refund_id"]
     list_select_related = ["patient", "appointment", "series"]

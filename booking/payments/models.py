@@ -122,7 +122,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Payment {self.pk} ({self.get_status_display()})"
+        return f"P-{self.pk} ({self.get_status_display()})"
 
     @property
     def is_open(self):
@@ -153,7 +153,7 @@ class PaymentAllocation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.amount_cents} for appointment {self.appointment_id}"
+        return f"${self.amount_cents / 100:,.2f} for visit {self.appointment_id}"
 
 
 class RefundStatus(models.TextChoices):
@@ -213,7 +213,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.pk} of payment {self.payment_id} ({self.get_status_display()})"
+        return f"Refund {self.pk} of P-{self.payment_id} ({self.get_status_display()})"
 
 
 class WebhookEvent(models.Model):

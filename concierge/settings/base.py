@@ -333,6 +333,13 @@ CELERY_BEAT_SCHEDULE["notifications-dispatch-due"] = {
 # Stripe's API version is pinned: the SDK (requirements.txt) and the webhook endpoint in Stripe's
 # dashboard must use this one. Upgrading is a deliberate change with its own tests.
 STRIPE_API_VERSION = "2026-10-28.endive"
+# With Stripe keys in the environment (and no explicit PAYMENT_GATEWAY) the app uses Stripe itself.
+if STRIPE_SECRET_KEY and not env("PAYMENT_GATEWAY", default=""):
+    PAYMENT_GATEWAY = "stripe"
+# The fake gateway signs its events with this; an empty value copied from .env.example must not
+# leave the local run unable to verify them.
+if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
+    STRIPE_WEBHOOK_SECRET = "whsec_local_fake_gateway_secret"
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_CURRENCY = "usd"

@@ -1,0 +1,82 @@
+"""The demo patient pays for a held visit on a phone: a declined card, then the success card.
+
+The hold is made through booking's service (the booking pages' "hold" step does exactly this);
+the test then follows the page that step will redirect to, `payments:start` (/pay/<id>/).
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from booking import selectors
+from booking import services as booking
+from booking.models import AppointmentStatus, Service
+from concierge.demo import DEMO_PASSWORD
+from concierge.models import User
+
+
+@pytest.fixture
+def demo_hold(transactional_db):
+    call_command("seed_demo")
+    alex = User.objects.get(email="patient@demo.conciergemd.example")
+    service = Service.objects.get(code="home-infusion")
+    ctx = booking.booking_context(patient=alex, service=service)
+    first = timezone.localdate() + timedelta(days=20)
+    slots = selectors.availability_for(
+        service=service,
+        place=selectors.visit_place_for(patient=alex),
+        patient=alex,
+        first_day=first,
+        last_day=first + timedelta(days=14),
+        visit_minutes=ctx.visit_minutes,
+        min_gap=ctx.min_gap,
+    )
+    return booking.appointment_hold(patient=alex, service=service, starts_at=slots[0].starts_at)
+
+
+def fill_card(page, number):
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Pay $100.00").click()
+
+
+def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page, axe, demo_hold):
+    page.goto(live_server.url + "/accounts/login/")
+    axe(page)
+    page.get_by_label("Email").fill("patient@demo.conciergemd.example")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    axe(page)
+
+    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay to book your visit")
+    expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
+    expect(page.get_by_text("Home visit")).to_be_visible()
+    axe(page)
+
+    fill_card(page, "4000 0000 0000 0002")
+    expect(page).to_have_url(re.compile(rf"/pay/{demo_hold.pk}/$"))
+    expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was charged.")
+    axe(page)
+    demo_hold.refresh_from_db()
+    assert demo_hold.status == AppointmentStatus.HELD  # still held: the patient can try again
+
+    fill_card(page, "4242 4242 4242 4242")
+    expect(page).to_have_url(re.compile(r"/pay/status/\d+/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
+    expect(page.get_by_text("Thank you. We received $100.00")).to_be_visible()
+    axe(page)
+    demo_hold.refresh_from_db()
+    assert demo_hold.status == AppointmentStatus.CONFIRMED
+
+    page.goto(live_server.url + "/dashboard/")
+    payments = page.get_by_role("region", name="Payments")
+    expect(payments).to_contain_text("$100.00")
+    axe(page)
