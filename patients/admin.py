@@ -140,6 +140,10 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     list_filter = (WaitingFilter,)
     search_fields = ("legal_first_name", "legal_last_name", "user__email")
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": _("Patients waiting for a clinician"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
     def get_ordering(self, request):
         # Annotations from selectors.review_queue: open safety alerts first, then the longest waiting.
         return ("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
@@ -393,10 +397,10 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             name,
             obj.patient.email,
             _("Mobile"),
-            profile.mobile_phone or "—",
+            profile.mobile_phone.as_national if profile.mobile_phone else "—",
             _("Emergency contact"),
             profile.emergency_contact_name or "—",
-            profile.emergency_contact_phone or "",
+            profile.emergency_contact_phone.as_national if profile.emergency_contact_phone else "",
             profile.emergency_contact_relationship or "—",
             _("Time zone"),
             profile.time_zone or "—",
