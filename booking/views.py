@@ -343,7 +343,7 @@ def checkout(request, pk):
             page["error"] = error.message
             return render(request, "booking/checkout.html", page, status=409)
         messages.success(request, _("You are booked. We have sent you a confirmation."))
-        return redirect("booking:visit", pk=visit.pk)
+        return redirect(reverse("booking:visit", args=[visit.pk]) + "?booked=1")
     return render(request, "booking/checkout.html", page)
 
 
@@ -379,6 +379,7 @@ def visit_detail(request, pk):
             "policy_text": policy.cancellation_policy(),
             "prep": policy.PREP_INSTRUCTIONS,
             "cutoff_hours": settings.BOOKING_CHANGE_CUTOFF_HOURS,
+            "just_booked": request.GET.get("booked") == "1" and visit.status == AppointmentStatus.CONFIRMED,
         },
     )
 

@@ -152,7 +152,7 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
     assert "Pay $100.00 and confirm" in checkout
 
     response = pat.post(reverse("booking:checkout", args=[visit.pk]))
-    assert response["Location"] == reverse("booking:visit", args=[visit.pk])
+    assert response["Location"] == reverse("booking:visit", args=[visit.pk]) + "?booked=1"
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED
 
