@@ -636,9 +636,10 @@ def payments_release_abandoned(*, now=None):
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_ABANDON_GRACE_MINUTES)
     lines = []
-    candidates = Payment.objects.filter(status__in=OPEN_STATUSES, created_at__lt=cutoff).prefetch_related(
-        "allocations__appointment"
-    )
+    # A payment already processing cannot be cancelled at the gateway; reconciliation follows it.
+    candidates = Payment.objects.filter(
+        status__in=[S.REQUIRES_PAYMENT, S.FAILED], created_at__lt=cutoff
+    ).prefetch_related("allocations__appointment")
     for payment in candidates:
         visits = [a.appointment for a in payment.allocations.all()]
         lapsed = any(

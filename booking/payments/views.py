@@ -135,14 +135,19 @@ def pay_return(request, payment_id):
     payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
     if payment is None:
         raise Http404
+    intent = None
     if payment.intent_id:
         try:
             intent = gateway_for(payment.gateway).intent_retrieve(intent_id=payment.intent_id)
             services.payment_sync(payment=payment, intent=intent, source="return page")
         except (GatewayError, TryAgainLater):
-            pass  # the webhook brings the news; the status page says "processing" until then
+            pass  # the webhook brings the news
         payment.refresh_from_db()
     if payment.status in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
+        if intent is not None and intent.status in ("succeeded", "processing"):
+            # The money is in but our records are busy right now: never show the card form again.
+            context = {"payment": payment, "checking": True, "refresh_url": request.get_full_path(), "visits": []}
+            return render(request, "payments/status.html", context)
         return redirect(_pay_url(payment))
     return redirect("payments:status", payment_id=payment.pk)
 

@@ -48,7 +48,9 @@ def intent_create(*, amount_cents, currency, idempotency_key, description, metad
         "currency": currency,
         "description": description,
         "metadata": {k: str(v) for k, v in metadata.items()},
-        "automatic_payment_methods": {"enabled": True},
+        # Cards (and the wallets built on them) answer within seconds; bank debits take days,
+        # far longer than a booking hold.
+        "payment_method_types": ["card"],
     }
     data = _call(
         "payment_intents.create",

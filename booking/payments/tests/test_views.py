@@ -11,6 +11,7 @@ from booking.models import AppointmentStatus
 from booking.payments import selectors, services
 from booking.payments.gateways import fake, stripe_gateway
 from booking.payments.models import Payment, PaymentStatus
+from concierge.errors import TryAgainLater
 
 from .test_stripe_gateway import FakeStripeHTTP, intent_json
 
@@ -171,3 +172,22 @@ def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     assert "$100.00" in html
     assert "Home visit, Tue Mar 3, 10:00 AM EST" in html
     assert f"reference P-{payment.pk}" in html
+
+
+def test_a_paid_card_never_sees_the_card_form_again_while_our_records_are_busy(patient_client, held, monkeypatch):
+    patient_client.get(f"/pay/{held.pk}/")
+    payment = Payment.objects.get()
+    fake.DELIVER_EVENTS = False  # Stripe's event is late...
+    fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
+
+    def busy(**kwargs):
+        raise TryAgainLater()
+
+    monkeypatch.setattr(services, "payment_sync", busy)  # ...and the row is locked right now
+    response = patient_client.get(f"/pay/return/{payment.pk}/?payment_intent={payment.intent_id}")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Your payment is being processed" in page
+    assert f'<meta http-equiv="refresh" content="3;url=/pay/return/{payment.pk}/?payment_intent=' in page
+    assert "Card number" not in page
