@@ -29,7 +29,6 @@ def save_and_continue(page, axe):
 
 
 def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_alert(live_server, page, axe, oncall):
-    page.set_default_timeout(8000)
     page.goto(live_server.url + "/")
     axe(page)
     page.get_by_role("link", name="Get started: sign up").click()
