@@ -68,6 +68,7 @@ def _pay_context(request, payment, visits, card_form=None):
         "balance": money(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
         "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
         "held_until": dateformat.format(held_until.astimezone(ZoneInfo(tz)), "g:i A T") if held_until else "",
+        "held_until_iso": held_until.isoformat() if held_until else "",
         "gateway": payment.gateway,
         "return_url": request.build_absolute_uri(reverse("payments:return", args=[payment.pk])),
     }

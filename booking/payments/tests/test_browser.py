@@ -14,9 +14,12 @@ from playwright.sync_api import expect
 
 from booking import selectors
 from booking import services as booking
-from booking.models import AppointmentStatus, Service
+from booking.models import Appointment, AppointmentStatus, Service
+from booking.payments.gateways import stripe_gateway
 from concierge.demo import DEMO_PASSWORD
 from concierge.models import User
+
+from .test_stripe_gateway import FakeStripeHTTP, intent_json
 
 
 @pytest.fixture
@@ -79,4 +82,44 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     page.goto(live_server.url + "/dashboard/")
     payments = page.get_by_role("region", name="Payments")
     expect(payments).to_contain_text("$100.00")
+    axe(page)
+
+
+def log_in(page, axe, live_server):
+    page.goto(live_server.url + "/accounts/login/")
+    axe(page)
+    page.get_by_label("Email").fill("patient@demo.conciergemd.example")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    axe(page)
+
+
+def test_a_hold_running_out_on_the_page_says_so_and_paying_still_books_a_free_time(live_server, page, axe, demo_hold):
+    log_in(page, axe, live_server)
+    Appointment.objects.filter(pk=demo_hold.pk).update(hold_expires_at=timezone.now() + timedelta(seconds=4))
+
+    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    axe(page)
+    expect(page.get_by_text("Your hold has run out.")).to_be_visible(timeout=10_000)
+    axe(page)
+
+    fill_card(page, "4242 4242 4242 4242")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
+    axe(page)
+    demo_hold.refresh_from_db()
+    assert demo_hold.status == AppointmentStatus.CONFIRMED
+
+
+def test_with_stripe_a_card_form_that_cannot_load_says_so(live_server, page, axe, demo_hold, settings, monkeypatch):
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_offline"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_offline"
+    monkeypatch.setattr(stripe_gateway, "http_client_factory", lambda: FakeStripeHTTP([(200, intent_json())]))
+    page.route("https://js.stripe.com/**", lambda route: route.abort())  # no network here: as if Stripe were down
+    log_in(page, axe, live_server)
+
+    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    expect(page.get_by_role("alert")).to_have_text("The card form could not load. Please reload the page, or call us.")
+    expect(page.get_by_role("button", name="Pay $100.00")).to_be_disabled()
     axe(page)
