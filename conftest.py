@@ -51,6 +51,17 @@ def pytest_runtest_setup(item):
         pytest.skip(reason)
 
 
+# --- logging in -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client():
+    """Django's test client whose force_login also passes the second step (two-step login)."""
+    from concierge.testing import VerifiedClient
+
+    return VerifiedClient()
+
+
 # --- the cast ---------------------------------------------------------------------------------
 
 

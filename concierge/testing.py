@@ -1,0 +1,54 @@
+"""Test helpers for logging in with both steps (password and authenticator code)."""
+
+import django_otp
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def authenticator_for(user):
+    """The user's confirmed authenticator app (made on first use), as a phone would hold it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+
+
+def current_code(device, drift=0):
+    """The code the app shows now; drift=1 is the next one (a used code is not accepted twice)."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
+
+
+class VerifiedClient(Client):
+    """`force_login` as a person who also typed their authenticator code.
+
+    Tests that exercise the login pages themselves post to them and get the real two steps.
+    """
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        from concierge.two_factor import two_factor_required
+
+        if two_factor_required(user):
+            session = self.session
+            session[django_otp.DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+            session.save()
+
+
+def browser_login(page, base_url, user, password, axe=None, next_path=""):
+    """Log in through the real pages in Playwright, typing the authenticator code when asked."""
+    page.goto(f"{base_url}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+    if axe:
+        axe(page)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    from concierge.two_factor import two_factor_required
+
+    if two_factor_required(user):
+        device = authenticator_for(user)
+        page.wait_for_url("**/accounts/2fa/verify/**")
+        if axe:
+            axe(page)
+        page.get_by_label("Code").fill(current_code(device))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
