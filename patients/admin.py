@@ -184,6 +184,8 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
 
 class ClearanceForm(forms.ModelForm):
+    clinician = None  # the person deciding; set by ClearanceAdmin.get_form
+
     class Meta:
         model = Clearance
         fields = (
@@ -217,7 +219,7 @@ class ClearanceForm(forms.ModelForm):
         cleaned = super().clean()
         patient, decision = cleaned.get("patient"), cleaned.get("decision")
         if patient and decision:
-            problem = services.clearance_problem(patient=patient, decision=decision)
+            problem = services.clearance_problem(patient=patient, decision=decision, clinician=self.clinician)
             if problem:
                 raise ValidationError(problem)
         return cleaned
@@ -272,6 +274,11 @@ class ClearanceAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         return self.view_fieldsets if obj is not None else self.fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.clinician = request.user
+        return form
 
     def _summary_patient(self, request, obj):
         if obj is not None:

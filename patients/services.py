@@ -251,7 +251,9 @@ def screening_submit(*, patient, instrument, item_answers, form_token, difficult
         seconds_taken=int((now - started_at).total_seconds()) if started_at else None,
         form_token=form_token,
     )
-    response.full_clean()
+    # The once-per-form rule is left to the database constraint below: checking it here too would
+    # turn a double click racing this request into an error instead of the first response.
+    response.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             response.save()
@@ -364,12 +366,42 @@ def safety_alert_resolve(*, alert, clinician, note):
 # --- clinician clearance --------------------------------------------------------------------------
 
 
-def clearance_problem(*, patient, decision):
+def clinician_licensed_for(*, clinician, state, on_date=None):
+    """True when the clinician holds a licence valid in `state` on `on_date` (nurses.licensure rules)."""
+    from nurses.licensure import licence_valid_in
+    from nurses.models import Licence
+
+    on_date = on_date or timezone.localdate()
+    licences = Licence.objects.filter(provider__user=clinician, provider__is_active=True)
+    return any(
+        licence_valid_in(
+            state=licence.state,
+            licence_type=licence.licence_type,
+            multistate=licence.multistate,
+            expires_on=licence.expires_on,
+            visit_state=state,
+            on_date=on_date,
+        )
+        for licence in licences
+    )
+
+
+def clearance_problem(*, patient, decision, clinician=None):
     """Why this decision cannot be recorded for this patient now, or None."""
     if not patient.has_role(Role.PATIENT):
         return _("This login is not a patient.")
-    if decision == ClearanceDecision.CLEARED and _latest_sent(patient) is None:
+    if decision != ClearanceDecision.CLEARED:
+        return None
+    if _latest_sent(patient) is None:
         return _("This patient has not sent their health questions yet, so they cannot be cleared.")
+    profile = PatientProfile.objects.filter(user=patient).first()
+    if profile is None or not profile.state:
+        return _("This patient has not given their address yet, so the state they are treated in is unknown.")
+    # Treatment happens where the patient lives: the clinician who clears must be licensed there.
+    if clinician is not None and not clinician_licensed_for(clinician=clinician, state=profile.state):
+        return _("You have no active licence on file for %(state)s, where this patient is treated.") % {
+            "state": profile.state
+        }
     return None
 
 
@@ -391,7 +423,7 @@ def clearance_record(
     """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed."""
     _require_clinician(clinician)
     _profile_locked(patient)
-    problem = clearance_problem(patient=patient, decision=decision)
+    problem = clearance_problem(patient=patient, decision=decision, clinician=clinician)
     if problem:
         raise InvalidState(problem)
     clearance = Clearance(

@@ -83,12 +83,30 @@ def screening(patient, instrument="phq9", answers=None, token=None, **kwargs):
     )
 
 
+def licensed(clinician, state="NY"):
+    """Give the clinician a provider profile and a licence in `state` valid for a year."""
+    from nurses import services as roster
+
+    provider = roster.provider_save(user=clinician, kind="clinician", home_zip="10001")
+    roster.licence_save(
+        provider=provider,
+        state=state,
+        licence_type="MD",
+        number=f"{state}-MD-1",
+        expires_on=timezone.localdate() + timedelta(days=365),
+    )
+    return clinician
+
+
 def cleared(patient, clinician, **plan):
-    """Patient has a sent intake (if none yet) and an active clearance by this clinician."""
+    """Patient has a sent intake (if none yet) and an active clearance by this clinician (licensed
+    in the patient's state)."""
     from patients.models import IntakeResponse
 
     if not IntakeResponse.objects.filter(patient=patient, status="submitted").exists():
         sent_intake(patient)
+    profile = PatientProfile.objects.filter(user=patient).first()
+    licensed(clinician, profile.state if profile and profile.state else "NY")
     return services.clearance_record(
         patient=patient,
         clinician=clinician,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from concierge.tests.factories import UserFactory
 from patients.models import Clearance, ClearanceDecision, PatientProfile, SafetyAlert
 
-from .factories import PatientProfileFactory, cleared, screening, sent_intake
+from .factories import PatientProfileFactory, cleared, licensed, screening, sent_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,7 @@ def clearance_post(patient, **changes):
 
 def test_a_clinician_clears_a_patient_with_a_plan_recorded_with_who_and_when(client, clinician, profile):
     intake = sent_intake(profile.user)
+    licensed(clinician, "NY")
     client.force_login(clinician)
 
     response = client.post("/admin/patients/clearance/add/", clearance_post(profile.user))
@@ -172,6 +173,7 @@ def test_decisions_are_never_edited_a_new_decision_is_a_new_row(client, clinicia
 )
 def test_bad_clearance_input_is_refused_beside_the_field(client, clinician, profile, changes, field, message):
     sent_intake(profile.user)
+    licensed(clinician, "NY")
     client.force_login(clinician)
 
     response = client.post("/admin/patients/clearance/add/", clearance_post(profile.user, **changes))
@@ -190,6 +192,21 @@ def test_a_patient_without_an_intake_cannot_be_cleared(client, clinician, profil
 
     assert "has not sent their health questions" in response.content.decode()
     assert not Clearance.objects.exists()
+
+
+def test_a_clinician_clears_only_where_they_hold_an_active_licence(client, clinician, profile):
+    sent_intake(profile.user)  # the patient lives in New York
+    licensed(clinician, "AZ")
+    client.force_login(clinician)
+
+    refused = client.post("/admin/patients/clearance/add/", clearance_post(profile.user))
+
+    assert "no active licence on file for NY" in refused.content.decode()
+    assert not Clearance.objects.exists()
+    declined = client.post(
+        "/admin/patients/clearance/add/", clearance_post(profile.user, decision="declined", note="Refer locally.")
+    )
+    assert declined.status_code == 302  # declining is not treating
 
 
 def test_only_clinicians_add_clearances_not_staff_nor_a_superuser_without_the_role(client, staff_user, profile):

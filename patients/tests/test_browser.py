@@ -138,6 +138,7 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
 
     page.get_by_role("button", name="Show menu").click()
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are logged out")
     axe(page)
 
     # the on-call clinician logs in through /admin/ with the email login and sees the alert
