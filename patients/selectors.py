@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS
@@ -149,6 +150,29 @@ def book_url():
         return "/book/"
 
 
+def _upcoming_evaluation(patient):
+    """The patient's next booked evaluation (booking app), or None."""
+    from booking.models import Appointment, AppointmentStatus, ServiceKind
+
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            service__kind=ServiceKind.EVALUATION,
+            status__in=(AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE, AppointmentStatus.IN_PROGRESS),
+            ends_at__gte=timezone.now(),
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def _visit_url(appointment):
+    try:
+        return reverse("booking:visit", args=[appointment.pk])
+    except NoReverseMatch:
+        return book_url()
+
+
 @dataclass
 class Step:
     key: str
@@ -237,6 +261,12 @@ def journey_for(*, patient):
         journey.next_label = str(_("Answer the symptom questionnaires"))
         journey.next_url = reverse("patients:screening", args=[never_taken[0]])
         journey.next_text = str(_("Three short questionnaires, about 10 minutes in all."))
+    elif decision is None and (evaluation := _upcoming_evaluation(patient)) is not None:
+        local = timezone.localtime(evaluation.starts_at)
+        journey.next_label, journey.next_url = str(_("See your evaluation")), _visit_url(evaluation)
+        journey.next_text = str(
+            _("Your video evaluation is booked for %(when)s. Your clinician will go through your answers with you.")
+        ) % {"when": f"{date_format(local, 'l, F j, g:i A')} {local.tzname()}"}
     elif decision is None:
         journey.next_label, journey.next_url = str(_("Book your evaluation")), book_url()
         journey.next_text = str(_("A video visit with a clinician licensed in your state."))

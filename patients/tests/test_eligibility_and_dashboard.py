@@ -210,3 +210,20 @@ def test_me_shows_a_patient_their_dashboard(client, profile):
 
     assert response.status_code == 200
     assert "What to do next" in response.content.decode()
+
+
+def test_a_booked_evaluation_replaces_book_your_evaluation(client, profile):
+    from booking.tests.factories import AppointmentFactory, EvaluationFactory
+
+    sent_intake(profile.user)
+    for code in ("phq9", "gad7", "pcl5"):
+        screening(profile.user, code)
+    starts = timezone.now() + timedelta(days=2)
+    visit = AppointmentFactory(patient=profile.user, service=EvaluationFactory(), starts_at=starts)
+    client.force_login(profile.user)
+
+    page = client.get("/dashboard/").content.decode()
+
+    assert "Your video evaluation is booked for" in page
+    assert "Book your evaluation" not in page
+    assert f'href="/visits/{visit.pk}/"' in page
