@@ -306,45 +306,21 @@ def book_review(request, code):
     return render(request, "booking/review.html", page)
 
 
-# --- paying (until payments arrive: the local fake gateway confirms) ---------------------------
-
-
-def _fake_gateway():
-    return settings.PAYMENT_GATEWAY == "fake"
+# --- paying -----------------------------------------------------------------------------------
+# Payment lives in booking.payments: a held visit (or series) is paid on its page, and only a
+# successful payment confirms it (booking.payments.services.payment_sync -> appointment_confirm).
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def checkout(request, pk):
-    """Step 5: the hold, counting down, and payment. With the fake gateway, "pay" confirms at once."""
+    """Step 5: pay for the held time (the payments app's page shows the hold counting down)."""
     visit = _own_visit(request, pk)
     if visit.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE, AppointmentStatus.IN_PROGRESS):
         return redirect("booking:visit", pk=visit.pk)
     if visit.status not in (AppointmentStatus.HELD, AppointmentStatus.EXPIRED):
         raise Http404
-    page = {
-        "visit": visit,
-        "visits": [visit],
-        "due": visit.amount_due_cents,
-        "fake_gateway": _fake_gateway(),
-        "expired": visit.status == AppointmentStatus.EXPIRED or visit.hold_expires_at <= timezone.now(),
-        "policy_text": policy.cancellation_policy(),
-        "again_url": reverse("booking:days", args=[visit.service.code]),
-    }
-    if request.method == "POST":
-        if not _fake_gateway():
-            raise PermissionDenied
-        try:
-            services.appointment_confirm(appointment=visit)
-        except SlotTaken:
-            page["error"] = _("That time was just taken while you were paying. Please choose another time.")
-            return render(request, "booking/checkout.html", page, status=409)
-        except ApplicationError as error:
-            page["error"] = error.message
-            return render(request, "booking/checkout.html", page, status=409)
-        messages.success(request, _("You are booked. We have sent you a confirmation."))
-        return redirect(reverse("booking:visit", args=[visit.pk]) + "?booked=1")
-    return render(request, "booking/checkout.html", page)
+    return redirect("payments:start", appointment_id=visit.pk)
 
 
 # --- the patient's visits ---------------------------------------------------------------------
@@ -681,32 +657,9 @@ def series_change(request, index):
 
 
 @patient_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def series_checkout(request, pk):
     held = get_object_or_404(Series, pk=pk, patient=request.user)
-    visits = list(held.appointments.select_related("service", "provider__user").order_by("starts_at"))
-    if not visits:
+    if not held.appointments.exists():
         raise Http404
-    if all(v.status == AppointmentStatus.CONFIRMED for v in visits):
-        return redirect("booking:visits")
-    page = {
-        "series": held,
-        "visits": visits,
-        "visit": visits[0],
-        "due": sum(v.amount_due_cents for v in visits),
-        "fake_gateway": _fake_gateway(),
-        "expired": any(v.status == AppointmentStatus.EXPIRED or v.hold_expires_at <= timezone.now() for v in visits),
-        "policy_text": policy.cancellation_policy(),
-        "again_url": reverse("booking:series"),
-    }
-    if request.method == "POST":
-        if not _fake_gateway():
-            raise PermissionDenied
-        try:
-            services.series_confirm(series=held)
-        except ApplicationError as error:
-            page["error"] = error.message
-            return render(request, "booking/checkout.html", page, status=409)
-        messages.success(request, _("Your infusions are booked. We have sent you a confirmation for each."))
-        return redirect("booking:visits")
-    return render(request, "booking/checkout.html", page)
+    return redirect("payments:start_series", series_id=held.pk)

@@ -1,4 +1,5 @@
-"""In the browser, at phone width: the cleared demo patient books an infusion; a visitor checks coverage."""
+"""In the browser, at phone width: the cleared demo patient books and pays for an infusion (declined card, then
+the success card) and sees it on the dashboard; a visitor checks coverage."""
 
 import re
 
@@ -8,6 +9,14 @@ from playwright.sync_api import expect
 
 from booking.models import Appointment, AppointmentStatus
 from concierge.demo import DEMO_PASSWORD
+
+
+def pay_with_card(page, number):
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Pay $100.00").click()
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture
@@ -49,15 +58,23 @@ def test_the_cleared_demo_patient_books_an_infusion_on_a_phone_and_sees_it_on_th
     expect(page.locator("main")).to_contain_text("$100.00 deposit")
     page.get_by_role("button", name=re.compile("Hold this time")).click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Pay and confirm")
+    # The hold step leads straight to payment (the local test gateway; Stripe's form in production).
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay to book your visit")
+    expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
     axe(page)
-    expect(page.locator("[data-hold-countdown]")).to_have_text(re.compile(r"\((9|10):\d\d\)"))
-    page.get_by_role("button", name="Pay $100.00 and confirm").click()
-
-    expect(page.get_by_role("heading", level=1)).to_have_text("You are booked")
-    axe(page)
-    expect(page.get_by_role("link", name="Add to my calendar (.ics)")).to_be_visible()
     visit = Appointment.objects.filter(patient__email="patient@demo.conciergemd.example").latest("created_at")
+    assert visit.status == AppointmentStatus.HELD
+
+    pay_with_card(page, "4000 0000 0000 0002")  # the decline card
+    expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    axe(page)
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.HELD  # still held: try again while the hold lasts
+
+    pay_with_card(page, "4242 4242 4242 4242")  # the success card
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
+    axe(page)
+    visit.refresh_from_db()
     assert visit.status == AppointmentStatus.CONFIRMED
 
     page.goto(live_server.url + "/dashboard/")

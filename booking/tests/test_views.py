@@ -30,6 +30,15 @@ def text(response):
 # --- coverage (public) ------------------------------------------------------------------------
 
 
+def pay_fake(client, visit):
+    """Pay on the payment page with the local test gateway's success card, as the patient would."""
+    page = client.get(reverse("payments:start", args=[visit.pk]), follow=True).content.decode()
+    action = re.search(r'<form method="post" action="(/pay/fake/[^"]+)"', page).group(1)
+    response = client.post(action, {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    client.get(response["Location"])  # the return page confirms (as the webhook would)
+
+
 def test_coverage_says_yes_with_services_and_base(client, nyc):
     response = client.get(reverse("booking:coverage"), {"zip_code": "10011"})
 
@@ -92,7 +101,7 @@ def test_another_patients_visit_is_not_found(client, cleared, cleared_too, infus
 
     for name in ("booking:visit", "booking:checkout", "booking:visit_ics", "booking:cancel", "booking:reschedule"):
         assert client.get(reverse(name, args=[visit.pk])).status_code == 404, name
-    assert client.post(reverse("booking:checkout", args=[visit.pk])).status_code == 404
+    assert client.get(reverse("payments:start", args=[visit.pk])).status_code == 404
     visit.refresh_from_db()
     assert visit.status == S.HELD
 
@@ -145,18 +154,20 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
     assert response["Location"] == reverse("booking:checkout", args=[visit.pk])
     assert visit.status == S.HELD and visit.provider == maya
 
+    # The hold step hands over to payment; only a successful payment confirms.
+    response = pat.get(response["Location"])
+    assert response["Location"] == reverse("payments:start", args=[visit.pk])
     checkout = text(pat.get(response["Location"]))
     assert "We are holding this time for you until 9:10 AM EST." in checkout
-    assert 'data-hold-expires="2026-03-02T14:10:00+00:00"' in checkout
-    assert "js/hold-countdown.js" in checkout
-    assert "Pay $100.00 and confirm" in checkout
+    assert "Pay $100.00" in checkout
+    visit.refresh_from_db()
+    assert visit.status == S.HELD
 
-    response = pat.post(reverse("booking:checkout", args=[visit.pk]))
-    assert response["Location"] == reverse("booking:visit", args=[visit.pk]) + "?booked=1"
+    pay_fake(pat, visit)
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED
 
-    confirmation = text(pat.get(response["Location"]))
+    confirmation = text(pat.get(reverse("booking:visit", args=[visit.pk]) + "?booked=1"))
     assert "You are booked" in confirmation
     assert reverse("booking:visit_ics", args=[visit.pk]) in confirmation
     ics = pat.get(reverse("booking:visit_ics", args=[visit.pk]))
@@ -196,25 +207,25 @@ def test_a_garbled_time_goes_back_to_the_calendar(pat, nyc):
     assert pat.get(reverse("booking:days", args=["home-infusion"]) + "?from=2026-13-45").status_code == 200
 
 
-def test_an_expired_hold_can_still_be_paid_when_the_time_is_free(pat, cleared, infusion, clock):
+def test_a_hold_that_ran_out_before_paying_started_asks_for_a_new_time(pat, cleared, infusion, clock):
     visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=20))
     services.appointment_holds_expire()
 
-    page = text(pat.get(reverse("booking:checkout", args=[visit.pk])))
-    assert "Your hold has run out." in page
-    pat.post(reverse("booking:checkout", args=[visit.pk]))
+    page = text(pat.get(reverse("booking:checkout", args=[visit.pk]), follow=True))
 
+    assert "Please choose a time again." in page
     visit.refresh_from_db()
-    assert visit.status == S.CONFIRMED
+    assert visit.status == S.EXPIRED
 
 
-def test_no_direct_confirm_unless_the_gateway_is_the_fake(pat, cleared, infusion, settings):
-    settings.PAYMENT_GATEWAY = "stripe"
+def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
     visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
-    assert "Pay $100.00 and confirm" not in text(pat.get(reverse("booking:checkout", args=[visit.pk])))
-    assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 403
+    assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 405
+    assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse(
+        "payments:start", args=[visit.pk]
+    )
     visit.refresh_from_db()
     assert visit.status == S.HELD
 
@@ -286,10 +297,12 @@ def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
     response = pat.post(reverse("booking:series"))
     series_pk = int(response["Location"].rstrip("/").split("/")[-2])
     assert Appointment.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
-    assert "Pay $600.00 and confirm" in text(pat.get(response["Location"]))
+    pay_page = pat.get(response["Location"])
+    assert pay_page["Location"] == reverse("payments:start_series", args=[series_pk])
+    assert "Pay $600.00" in text(pat.get(pay_page["Location"]))
+    assert Appointment.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 0
 
-    response = pat.post(response["Location"])
-    assert response["Location"] == reverse("booking:visits")
+    pay_fake(pat, Appointment.objects.filter(series_id=series_pk).first())
     assert Appointment.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 6
 
 
