@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +10,13 @@ from .models import Role, User
 
 
 def admin_login(request, extra_context=None):
-    """The admin has no login page of its own: everyone logs in (and does two-step) at /accounts/login/."""
+    """The admin has no login page of its own: everyone logs in (and does two-step) at /accounts/login/.
+
+    Someone already logged in who is not staff (a patient, a nurse) is told no, instead of being
+    sent back and forth between the two login pages.
+    """
+    if request.user.is_authenticated:
+        raise PermissionDenied
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 

@@ -40,7 +40,13 @@ def demo_user(email, role, first_name, last_name, superuser=False):
 
 # Each app adds its demo data in this order (later steps use earlier ones).
 # Patients come before booking: booking's demo visits need Alex's clearance to exist.
-DEMO_STEPS = ["nurses.demo.seed", "patients.demo.seed", "booking.demo.seed", "booking.payments.demo.seed", "notifications.demo.seed"]
+DEMO_STEPS = [
+    "nurses.demo.seed",
+    "patients.demo.seed",
+    "booking.demo.seed",
+    "booking.payments.demo.seed",
+    "notifications.demo.seed",
+]
 
 
 def seed_demo():

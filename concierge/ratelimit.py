@@ -59,3 +59,12 @@ def rate_limit(scope, *, per_hour=None, per_minute=None):
         return wrapped
 
     return decorator
+
+
+def login_identity(request, credentials=None):
+    """The email a login attempt is for, lower-cased, so 'Ann@X.com' and 'ann@x.com' share a lockout."""
+    credentials = credentials or {}
+    value = credentials.get("username") or credentials.get("email")
+    if not value and request is not None:
+        value = getattr(request, "POST", {}).get("username", "")
+    return (value or "").strip().lower() or None

@@ -1,6 +1,7 @@
 """Test helpers for logging in with both steps (password and authenticator code)."""
 
 import django_otp
+from django.http import HttpRequest
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -22,6 +23,11 @@ class VerifiedClient(Client):
 
     Tests that exercise the login pages themselves post to them and get the real two steps.
     """
+
+    def login(self, **credentials):
+        # django-axes needs the request to know the client's address.
+        credentials.setdefault("request", HttpRequest())
+        return super().login(**credentials)
 
     def force_login(self, user, backend=None):
         super().force_login(user, backend)

@@ -4,6 +4,7 @@
 with its meaning, in `.env.example` and the README.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "concierge.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "concierge.urls"
@@ -112,6 +116,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and login ------------------------------------------------------------------------
 AUTH_USER_MODEL = "concierge.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out email + address pair is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home-for-user"
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +161,17 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RATE_LIMITS_ENABLED = True
 # Set when a proxy we run puts the client address in X-Forwarded-For.
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env.bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=False)
+
+# --- Lockout after failed logins (django-axes) ---------------------------------------------
+# Five wrong passwords for one email from one address lock that pair out for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "concierge.ratelimit.client_address"
+AXES_USERNAME_CALLABLE = "concierge.ratelimit.login_identity"
+AXES_VERBOSE = False
 
 # --- Two-step login (concierge/two_factor.py) ---------------------------------------------
 TWO_FACTOR_ENFORCED = True
@@ -339,7 +359,7 @@ if STRIPE_SECRET_KEY and not env("PAYMENT_GATEWAY", default=""):
 # The fake gateway signs its events with this; an empty value copied from .env.example must not
 # leave the local run unable to verify them.
 if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
-    STRIPE_WEBHOOK_SECRET = "whsec_local_fake_gateway_secret"
+    STRIPE_WEBHOOK_SECRET = "whsec_local_fake_gateway_secret"  # noqa: S105 (local run only; production requires its own)
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_CURRENCY = "usd"

@@ -40,6 +40,10 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 
+# Who hears about a patient's safety answers and about payments needing a person: real inboxes.
+ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL")
+PAYMENTS_STAFF_EMAIL = env("PAYMENTS_STAFF_EMAIL")
+
 # Real outside systems only: a fake gateway in production would take bookings without money.
 PAYMENT_GATEWAY = "stripe"
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")

@@ -113,3 +113,39 @@ def test_password_change_refuses_a_short_password_and_keeps_the_session(client, 
     patient.refresh_from_db()
     assert patient.check_password("longer-and-better-77")
     assert client.get("/me/").status_code == 200
+
+
+def test_five_wrong_passwords_lock_that_email_from_that_address(client, patient):
+    for _ in range(5):
+        client.post(
+            "/accounts/login/", {"username": patient.email, "password": "wrong-password"}, REMOTE_ADDR="10.1.1.1"
+        )
+
+    locked = client.post(
+        "/accounts/login/", {"username": patient.email, "password": TEST_PASSWORD}, REMOTE_ADDR="10.1.1.1"
+    )
+
+    assert locked.status_code == 429
+    assert "paused for 15 minutes" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another address, or another email from this address, is not locked.
+    other = client.post(
+        "/accounts/login/", {"username": patient.email, "password": TEST_PASSWORD}, REMOTE_ADDR="10.2.2.2"
+    )
+    assert other.status_code == 302
+
+
+def test_the_lockout_ends_after_the_cooling_off_period(client, patient):
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):
+            client.post("/accounts/login/", {"username": patient.email, "password": "wrong-password"})
+        assert (
+            client.post("/accounts/login/", {"username": patient.email, "password": TEST_PASSWORD}).status_code == 429
+        )
+        clock.shift(16 * 60)
+        assert (
+            client.post("/accounts/login/", {"username": patient.email, "password": TEST_PASSWORD}).status_code == 302
+        )

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from concierge.demo import DEMO_PASSWORD, DEMO_USERS
 from concierge.models import User
@@ -23,7 +24,7 @@ def test_seed_demo_twice_gives_the_same_data(capsys):
     assert snapshot() == first
     assert len(first) == len(DEMO_USERS)
     for email, *_ in DEMO_USERS:
-        assert authenticate(username=email, password=DEMO_PASSWORD) is not None
+        assert authenticate(HttpRequest(), username=email, password=DEMO_PASSWORD) is not None
     assert "patient@demo.conciergemd.example" in capsys.readouterr().out
 
 
@@ -36,7 +37,7 @@ def test_seed_demo_repairs_a_changed_demo_login():
 
     call_command("seed_demo")
 
-    assert authenticate(username=nurse.email, password=DEMO_PASSWORD) is not None
+    assert authenticate(HttpRequest(), username=nurse.email, password=DEMO_PASSWORD) is not None
 
 
 def test_seed_demo_is_refused_where_demo_data_is_off(settings):

@@ -21,6 +21,8 @@ PRODUCTION_ENV = {
     "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
     "TWILIO_AUTH_TOKEN": "twilio-token",
     "TWILIO_FROM_NUMBER": "+15005550006",
+    "ONCALL_CLINICIAN_EMAIL": "oncall@clinic.example.com",
+    "PAYMENTS_STAFF_EMAIL": "billing@clinic.example.com",
 }
 
 
@@ -45,7 +47,15 @@ def test_production_check_deploy_has_zero_warnings():
 
 
 def test_production_refuses_to_start_without_each_secret():
-    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "TWILIO_AUTH_TOKEN", "EMAIL_URL"):
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STRIPE_SECRET_KEY",
+        "TWILIO_AUTH_TOKEN",
+        "EMAIL_URL",
+        "ONCALL_CLINICIAN_EMAIL",
+    ):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
 
         result = run_manage(env, "check")

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from concierge.models import Role, User
 from concierge.roles import ROLE_PERMISSIONS
@@ -14,8 +15,8 @@ def test_email_is_the_login_and_is_stored_lower_case():
     user = user_create(email="  Ann.Smith@Example.COM ", password="a-long-password-1", role=Role.PATIENT)
 
     assert user.email == "ann.smith@example.com"
-    assert authenticate(username="ANN.SMITH@example.com", password="a-long-password-1") == user
-    assert authenticate(username="ann.smith@example.com", password="wrong-password-1") is None
+    assert authenticate(HttpRequest(), username="ANN.SMITH@example.com", password="a-long-password-1") == user
+    assert authenticate(HttpRequest(), username="ann.smith@example.com", password="wrong-password-1") is None
 
 
 def test_the_same_email_in_another_case_is_refused():

@@ -14,7 +14,6 @@ from booking.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
 from booking.payments import services
 from booking.payments.gateways import fake
 from booking.payments.models import Payment, PaymentStatus, Refund, RefundReason, WebhookEvent
-from concierge.tests.factories import TEST_PASSWORD
 from notifications.models import Message
 
 from .conftest import TUESDAY, ny
@@ -86,7 +85,7 @@ def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, roun
 
     def return_page():
         browser = Client()
-        assert browser.login(email=patient.email, password=TEST_PASSWORD)
+        browser.force_login(patient)
         return browser.get(f"/pay/return/{payment.pk}/?payment_intent={payment.intent_id}").status_code
 
     results, errors = run_together(return_page, lambda: post_event(Client(), event).status_code)
