@@ -183,6 +183,11 @@ class Appointment(models.Model):
     )
     cancellation_reason = models.TextField(blank=True)
 
+    # Telehealth evaluations (issue 10): the video room, made from TELEHEALTH_URL_TEMPLATE when
+    # the visit is confirmed or pasted by staff. Shown only through the join button, which the
+    # server opens shortly before the start (booking/telehealth.py).
+    video_url = models.URLField(_("video link"), max_length=500, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
