@@ -17,6 +17,9 @@ DEMO_USERS = [
     ("patient@demo.conciergemd.example", Role.PATIENT, "Alex", "Morgan", False),
     ("patient2@demo.conciergemd.example", Role.PATIENT, "Jordan", "Lee", False),
     ("patient3@demo.conciergemd.example", Role.PATIENT, "Riley", "Park", False),
+    # Maya Chen's patients today (nurses.demo.seed_today).
+    ("patient4@demo.conciergemd.example", Role.PATIENT, "Taylor", "Brooks", False),
+    ("patient5@demo.conciergemd.example", Role.PATIENT, "Rob", "Hart", False),
 ]
 
 
@@ -44,6 +47,7 @@ DEMO_STEPS = [
     "nurses.demo.seed",
     "patients.demo.seed",
     "booking.demo.seed",
+    "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)
     "booking.payments.demo.seed",
     "notifications.demo.seed",
 ]

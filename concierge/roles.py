@@ -9,6 +9,20 @@ from django.contrib.auth.models import Group, Permission
 
 from .models import Role
 
+# The nurse's visit chart and everything in it: view only (admin shows it read-only).
+CHART_VIEW_PERMISSIONS = [
+    f"nurses.view_{model}"
+    for model in (
+        "visitchart",
+        "vitalsreading",
+        "doserecord",
+        "adverseevent",
+        "dischargechecklist",
+        "chartamendment",
+        "chartevent",
+    )
+]
+
 ROLE_PERMISSIONS = {
     Role.PATIENT: [],
     Role.NURSE: [],
@@ -24,6 +38,8 @@ ROLE_PERMISSIONS = {
         "patients.change_safetyalert",
         "patients.view_clearance",
         "patients.add_clearance",
+        # Visit charts (issue 7): read in admin, never edited there (amendments come from the nurse).
+        *CHART_VIEW_PERMISSIONS,
     ],
     Role.STAFF: [
         "concierge.view_user",
@@ -57,6 +73,8 @@ ROLE_PERMISSIONS = {
         "booking.view_appointment",
         "booking.change_appointment",
         "booking.view_series",
+        # Visit charts (issue 7): staff read every chart in admin; nobody edits one there.
+        *CHART_VIEW_PERMISSIONS,
     ],
 }
 

@@ -1,4 +1,5 @@
-"""The roster in admin: each provider with their licences, weekly shifts, date overrides and time off."""
+"""The roster in admin (each provider with licences, weekly shifts, date overrides and time off) and the
+visit charts, read-only with their history."""
 
 from datetime import timedelta
 
@@ -7,7 +8,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .licensure import licence_valid_in
-from .models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
+from .models import (
+    AdverseEvent,
+    ChartAmendment,
+    ChartEvent,
+    DateOverride,
+    DischargeChecklist,
+    DoseRecord,
+    Licence,
+    Provider,
+    TimeOff,
+    VisitChart,
+    VitalsReading,
+    WeeklyShift,
+)
 
 
 class LicenceInline(admin.TabularInline):
@@ -91,3 +105,180 @@ class ProviderAdmin(admin.ModelAdmin):
             }
         )
         return ", ".join(valid) or "—"
+
+
+# --- visit charts (issue 7): staff and clinicians read every chart; nobody edits one here ------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VitalsInline(ReadOnlyInline):
+    model = VitalsReading
+    fields = (
+        "kind",
+        "taken_at",
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "spo2",
+        "respiratory_rate",
+        "sedation_note",
+        "alerts",
+        "action_taken",
+        "action_note",
+        "recorded_by",
+        "recorded_at",
+    )
+
+
+class DoseInline(ReadOnlyInline):
+    model = DoseRecord
+    verbose_name_plural = _("dose records (the last one is current; earlier ones are kept)")
+    fields = (
+        "weight_entered",
+        "weight_unit",
+        "weight_kg",
+        "dose_mg_per_kg",
+        "dose_mg",
+        "lot_number",
+        "volume_ml",
+        "started_at",
+        "stopped_at",
+        "recorded_by",
+        "recorded_at",
+    )
+
+
+class AdverseEventInline(ReadOnlyInline):
+    model = AdverseEvent
+    fields = ("kind", "note", "recorded_by", "recorded_at")
+
+
+class DischargeInline(ReadOnlyInline):
+    model = DischargeChecklist
+    fields = (
+        "baseline_mental_status",
+        "vitals_near_baseline",
+        "adult_present",
+        "instructions_given",
+        "note",
+        "recorded_by",
+        "recorded_at",
+    )
+
+
+class AmendmentInline(ReadOnlyInline):
+    model = ChartAmendment
+    fields = ("section", "text", "reason", "amended_by", "amended_at")
+
+
+class HistoryInline(ReadOnlyInline):
+    model = ChartEvent
+    fields = ("at", "actor", "kind", "summary")
+
+
+class SignedFilter(admin.SimpleListFilter):
+    title = _("signature")
+    parameter_name = "signed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("signed")), ("no", _("not signed yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(signed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(signed_at__isnull=True)
+        return queryset
+
+
+@admin.register(VisitChart)
+class VisitChartAdmin(admin.ModelAdmin):
+    """Read-only: charts change only through the nurse's pages (amendments after signing)."""
+
+    list_display = ("visit_time", "patient", "nurse_name", "outcome", "signed_at", "alerts_count")
+    list_filter = ("outcome", SignedFilter)
+    search_fields = (
+        "appointment__patient__email",
+        "appointment__patient__first_name",
+        "appointment__patient__last_name",
+        "nurse__email",
+        "nurse__last_name",
+    )
+    date_hierarchy = "created_at"
+    list_select_related = ("appointment__patient", "nurse")
+    fields = (
+        "appointment",
+        "nurse",
+        "created_at",
+        "on_my_way_at",
+        "eta_from",
+        "eta_until",
+        "eta_entered",
+        "arrived_at",
+        "arrival_latitude",
+        "arrival_longitude",
+        "arrival_accuracy_m",
+        "adult_present",
+        "prep_followed",
+        "stopped_at",
+        "stop_reason",
+        "no_show_reason",
+        "outcome",
+        "signed_at",
+        "signed_by",
+        "signature_name",
+        "locked_at",
+    )
+    readonly_fields = fields
+    inlines = (VitalsInline, DoseInline, AdverseEventInline, DischargeInline, AmendmentInline, HistoryInline)
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(alert_readings=Count("vitals", filter=~Q(vitals__alerts=[]), distinct=True))
+        )
+
+    @admin.display(description=_("visit (UTC)"), ordering="appointment__starts_at")
+    def visit_time(self, obj):
+        return f"{obj.appointment.starts_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description=_("patient"))
+    def patient(self, obj):
+        return obj.appointment.patient.get_full_name()
+
+    @admin.display(description=_("nurse"), ordering="nurse__last_name")
+    def nurse_name(self, obj):
+        return obj.nurse.get_full_name()
+
+    @admin.display(description=_("readings past limits"), ordering="alert_readings")
+    def alerts_count(self, obj):
+        return obj.alert_readings
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,240 @@
+"""Reads for the nurse's day: their own visits only, each with what the nurse needs at the door.
+
+A nurse reaches a patient's details only through a visit assigned to their Provider; every
+selector here takes the provider and filters by it, so someone else's visit is simply not found.
+The day list costs a fixed number of queries, whatever the number of visits.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking.models import Appointment, AppointmentStatus
+from concierge.models import Role
+from patients.models import IntakeResponse, IntakeStatus
+
+from . import protocol
+from .models import Provider, ProviderKind
+
+S = AppointmentStatus
+# The nurse's list shows the visits that are theirs to do or done; holds, expired holds and
+# cancellations are not work.
+DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
+MAP_URL = "https://www.google.com/maps/search/?api=1&query="
+
+
+def provider_for_nurse(*, user):
+    """The nurse's Provider row, or None (not a nurse, or no roster profile yet)."""
+    if not user.is_authenticated or not user.has_role(Role.NURSE):
+        return None
+    return Provider.objects.filter(user=user, kind=ProviderKind.NURSE).select_related("user").first()
+
+
+def provider_today(provider, now=None):
+    return (now or timezone.now()).astimezone(ZoneInfo(provider.time_zone)).date()
+
+
+def _day_bounds(provider, first_day, days=1):
+    tz = ZoneInfo(provider.time_zone)
+    start = datetime.combine(first_day, time(0), tzinfo=tz)
+    end = datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=tz)
+    return start, end
+
+
+def _visits(provider):
+    return (
+        Appointment.objects.filter(provider=provider, status__in=DAY_STATUSES)
+        .exclude(service__is_telehealth=True)
+        .select_related("service", "clearance", "patient__patient_profile", "chart")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _latest_intakes(patient_ids):
+    """{patient id: latest sent intake (with triage)}, in one query."""
+    latest = {}
+    rows = (
+        IntakeResponse.objects.filter(patient_id__in=set(patient_ids), status=IntakeStatus.SUBMITTED)
+        .select_related("triage")
+        .order_by("patient_id", "-version", "-pk")
+    )
+    for intake in rows:
+        latest.setdefault(intake.patient_id, intake)
+    return latest
+
+
+@dataclass
+class Briefing:
+    """What the nurse needs to know about a visit, from the booking, the profile, plan and intake."""
+
+    visit: Appointment
+    name: str
+    legal_name: str
+    phone: str  # E.164 for tel: links, or ""
+    phone_display: str
+    address: str
+    map_url: str
+    support_name: str
+    support_phone: str
+    support_phone_display: str
+    weight_kg: object  # Decimal or None
+    mg_per_kg: object
+    total_mg: object
+    infusion_minutes: object
+    allergies: str
+    medications: str
+    notes: list = field(default_factory=list)  # triage rule texts the nurse must know
+    clinician_note: str = ""
+
+    @property
+    def chart(self):
+        return getattr(self.visit, "chart", None)
+
+
+def _phone(number):
+    if not number:
+        return "", ""
+    return number.as_e164, number.as_national
+
+
+def briefing_for(visit, intake):
+    from patients.triage import rules_for_ids
+
+    profile = getattr(visit.patient, "patient_profile", None)
+    clearance = visit.clearance
+    parts = [visit.address_line1, visit.address_line2, visit.city, f"{visit.state} {visit.zip_code}"]
+    address = ", ".join(p.strip() for p in parts if p and p.strip())
+    phone, phone_display = _phone(profile.mobile_phone if profile else None)
+    support_phone, support_display = _phone(profile.support_person_phone if profile else None)
+    weight = profile.weight_kg if profile else None
+    answers = intake.answers if intake is not None else {}
+    if intake is None:
+        allergies = str(_("No health questions on file: ask."))
+    elif answers.get("has_allergies"):
+        allergies = answers.get("allergies") or str(_("Yes (not described): ask."))
+    else:
+        allergies = str(_("None reported"))
+    triage = getattr(intake, "triage", None) if intake is not None else None
+    notes = [rule.staff_text or rule.id for rule in rules_for_ids(triage.fired_rules)] if triage else []
+    return Briefing(
+        visit=visit,
+        name=(profile.display_name if profile else "") or visit.patient.first_name or visit.patient.email,
+        legal_name=(profile.full_legal_name if profile else "") or visit.patient.get_full_name(),
+        phone=phone,
+        phone_display=phone_display,
+        address=address,
+        map_url=MAP_URL + quote_plus(address),
+        support_name=profile.support_person_name if profile else "",
+        support_phone=support_phone,
+        support_phone_display=support_display,
+        weight_kg=weight,
+        mg_per_kg=clearance.dose_mg_per_kg if clearance else None,
+        total_mg=protocol.dose_mg(weight, clearance.dose_mg_per_kg) if clearance and weight else None,
+        infusion_minutes=clearance.infusion_minutes if clearance else None,
+        allergies=allergies,
+        medications=answers.get("medications", ""),
+        notes=notes,
+        clinician_note=clearance.note if clearance else "",
+    )
+
+
+def visit_list_for_nurse(*, provider, day):
+    """The nurse's home visits on one day (their own zone), in time order, as Briefings."""
+    start, end = _day_bounds(provider, day)
+    visits = list(_visits(provider).filter(starts_at__gte=start, starts_at__lt=end))
+    intakes = _latest_intakes(v.patient_id for v in visits)
+    return [briefing_for(v, intakes.get(v.patient_id)) for v in visits]
+
+
+def visit_week_for_nurse(*, provider, first_day, days=7):
+    """[(day, [visits])] for `days` days from `first_day`, every day listed (empty ones too)."""
+    start, end = _day_bounds(provider, first_day, days)
+    tz = ZoneInfo(provider.time_zone)
+    by_day = {first_day + timedelta(days=i): [] for i in range(days)}
+    for visit in _visits(provider).filter(starts_at__gte=start, starts_at__lt=end):
+        by_day.setdefault(visit.starts_at.astimezone(tz).date(), []).append(visit)
+    return sorted(by_day.items())
+
+
+def visit_get_for_nurse(*, provider, pk):
+    """One of this nurse's visits (any day), or None: another nurse's visit is None too (404)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return _visits(provider).select_related("provider__user", "patient").filter(pk=pk).first()
+
+
+def visit_briefing_for_nurse(*, provider, pk):
+    visit = visit_get_for_nurse(provider=provider, pk=pk)
+    if visit is None:
+        return None
+    return briefing_for(visit, _latest_intakes([visit.patient_id]).get(visit.patient_id))
+
+
+def previous_stop(*, visit):
+    """The nurse's visit before this one on the same (provider-local) day, or None."""
+    start, _end = _day_bounds(visit.provider, visit.starts_at.astimezone(ZoneInfo(visit.provider.time_zone)).date())
+    return (
+        Appointment.objects.filter(
+            provider_id=visit.provider_id,
+            status__in=DAY_STATUSES,
+            starts_at__gte=start,
+            starts_at__lt=visit.starts_at,
+        )
+        .exclude(service__is_telehealth=True)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+@dataclass
+class ChartView:
+    chart: object  # VisitChart or None
+    vitals: list
+    doses: list
+    adverse_events: list
+    discharges: list
+    amendments: list
+    events: list
+
+    @property
+    def baseline(self):
+        return next((v for v in self.vitals if v.kind == "baseline"), None)
+
+    @property
+    def last_reading(self):
+        return self.vitals[-1] if self.vitals else None
+
+    @property
+    def dose(self):
+        return self.doses[-1] if self.doses else None
+
+    @property
+    def discharge(self):
+        return self.discharges[-1] if self.discharges else None
+
+    @property
+    def next_reading_due(self):
+        last = self.last_reading
+        return last.taken_at + timedelta(minutes=protocol.VITALS_EVERY_MINUTES) if last else None
+
+
+def chart_view(*, visit):
+    """Everything charted on this visit (no chart yet: empty lists)."""
+    chart = getattr(visit, "chart", None)
+    if chart is None:
+        return ChartView(None, [], [], [], [], [], [])
+    return ChartView(
+        chart=chart,
+        vitals=list(chart.vitals.all()),
+        doses=list(chart.doses.all()),
+        adverse_events=list(chart.adverse_events.all()),
+        discharges=list(chart.discharges.all()),
+        amendments=list(chart.amendments.select_related("amended_by")),
+        events=list(chart.events.select_related("actor")),
+    )

@@ -1,0 +1,85 @@
+"""The protocol's numbers: warnings exactly past each limit, plausible ranges, the dose arithmetic."""
+
+from decimal import Decimal
+
+import pytest
+
+from nurses import protocol
+
+CALM = {"systolic": 120, "diastolic": 80, "heart_rate": 72, "spo2": 98, "respiratory_rate": 14}
+
+
+@pytest.mark.parametrize(
+    ("field", "at_limit", "past_limit", "code"),
+    [
+        ("systolic", 180, 181, "systolic_high"),
+        ("diastolic", 110, 111, "diastolic_high"),
+        ("heart_rate", 130, 131, "heart_rate_high"),
+        ("heart_rate", 50, 49, "heart_rate_low"),
+        ("spo2", 92, 91, "spo2_low"),
+    ],
+)
+def test_a_limit_warns_only_past_its_value(field, at_limit, past_limit, code):
+    assert protocol.vitals_alerts({**CALM, field: at_limit}) == []
+    assert protocol.vitals_alerts({**CALM, field: past_limit}) == [code]
+
+
+def test_a_calm_reading_warns_nothing_and_several_limits_warn_together():
+    assert protocol.vitals_alerts(CALM) == []
+    reading = {**CALM, "systolic": 190, "diastolic": 115, "spo2": 88}
+    assert protocol.vitals_alerts(reading) == ["systolic_high", "diastolic_high", "spo2_low"]
+    assert protocol.alert_messages(["systolic_high", "spo2_low"]) == ["Systolic above 180 mmHg", "SpO2 below 92%"]
+
+
+def test_the_default_limits_are_the_protocol_defaults():
+    assert (protocol.SYSTOLIC_MAX, protocol.DIASTOLIC_MAX) == (180, 110)
+    assert (protocol.HEART_RATE_MAX, protocol.HEART_RATE_MIN, protocol.SPO2_MIN) == (130, 50, 92)
+
+
+def test_a_stored_code_that_a_later_protocol_dropped_still_shows():
+    assert protocol.alert_messages(["old_rule"]) == ["old_rule"]
+
+
+@pytest.mark.parametrize(
+    ("weight", "unit", "kg"),
+    [
+        ("80", "kg", "80.0"),
+        ("80.04", "kg", "80.0"),
+        ("80.05", "kg", "80.1"),  # half up
+        ("180", "lb", "81.6"),  # 81.6466...
+        ("150", "lb", "68.0"),  # 68.0388...
+        ("165.5", "lb", "75.1"),  # 75.0696...
+        ("1", "lb", "0.5"),  # 0.4536
+    ],
+)
+def test_weight_in_kg_from_kg_or_lb_to_one_decimal(weight, unit, kg):
+    assert protocol.weight_kg(Decimal(weight), unit) == Decimal(kg)
+
+
+@pytest.mark.parametrize(
+    ("kg", "mg_per_kg", "mg"),
+    [
+        ("80.0", "0.50", "40.0"),
+        ("81.6", "0.50", "40.8"),
+        ("68.5", "0.50", "34.3"),  # 34.25 rounds half up
+        ("75.1", "0.75", "56.3"),  # 56.325
+        ("91.2", "1.00", "91.2"),
+        ("64.3", "0.45", "28.9"),  # 28.935
+    ],
+)
+def test_the_dose_is_weight_times_plan_rounded_to_a_tenth_of_a_mg(kg, mg_per_kg, mg):
+    assert protocol.dose_mg(Decimal(kg), Decimal(mg_per_kg)) == Decimal(mg)
+
+
+def test_from_pounds_to_the_dose_in_decimal_arithmetic():
+    # 180 lb = 81.6466 kg -> 81.6 kg; x 0.5 = 40.8 mg (not 40.82 from the unrounded weight).
+    kg = protocol.weight_kg(Decimal("180"), "lb")
+    assert protocol.dose_mg(kg, Decimal("0.5")) == Decimal("40.8")
+    assert isinstance(protocol.dose_mg(kg, Decimal("0.5")), Decimal)
+
+
+def test_a_weight_far_from_the_profile_is_pointed_out():
+    assert not protocol.weight_changed_a_lot(Decimal("88.0"), Decimal("80.0"))  # exactly 10%
+    assert protocol.weight_changed_a_lot(Decimal("88.1"), Decimal("80.0"))
+    assert protocol.weight_changed_a_lot(Decimal("71.9"), Decimal("80.0"))
+    assert not protocol.weight_changed_a_lot(Decimal("71.9"), None)

@@ -1,0 +1,487 @@
+"""The nurse's pages: their day, one visit, and the chart steps (phone first).
+
+Each view checks who may do it (a nurse, and the visit is theirs: anything else is a 404, so
+nobody learns which visit ids exist), validates a form, calls one service, then redirects or
+renders. Business errors come back beside the fields with everything typed kept; nothing here
+ends in a 500.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from concierge.errors import ApplicationError
+
+from . import selectors, services
+from .forms import AmendForm, CheckInForm, DischargeForm, DoseForm, OnMyWayForm, ReasonForm, SignForm, VitalsForm
+
+DRAFT_CLEAR_KEY = "nurses_draft_clear"
+
+
+def nurse_required(view):
+    """Logged in, a nurse, with a roster profile; anyone else gets 404 (not 403: nothing to learn)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        provider = selectors.provider_for_nurse(user=request.user)
+        if provider is None:
+            raise Http404
+        request.provider = provider
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _briefing(request, pk):
+    briefing = selectors.visit_briefing_for_nurse(provider=request.provider, pk=pk)
+    if briefing is None:
+        raise Http404
+    return briefing
+
+
+def _draft_key(visit, step):
+    return f"visit-{visit.pk}-{step}"
+
+
+def _done(request, visit, step, message):
+    """After a successful step: the message, the saved draft to forget, back to the visit."""
+    messages.success(request, message)
+    request.session[DRAFT_CLEAR_KEY] = _draft_key(visit, step)
+    return redirect("nurses:visit", pk=visit.pk)
+
+
+def _apply_error(form, error):
+    """An ApplicationError onto the form: beside the fields it names, else at the top."""
+    fields = error.extra.get("fields") or {}
+    field = error.extra.get("field")
+    placed = False
+    for name, message in fields.items():
+        if name in form.fields:
+            form.add_error(name, message)
+            placed = True
+    if field and field in form.fields:
+        form.add_error(field, error.message)
+        placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _context(request, briefing, step, form=None, **extra):
+    visit = briefing.visit
+    return {
+        "b": briefing,
+        "visit": visit,
+        "chart_view": selectors.chart_view(visit=visit),
+        "form": form,
+        "step": step,
+        "draft_key": _draft_key(visit, step),
+        "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
+        **extra,
+    }
+
+
+def _local_date(visit):
+    return services.visit_local_date(visit)
+
+
+# --- the day --------------------------------------------------------------------------------
+
+
+def _day_param(request, provider):
+    try:
+        day = parse_date(request.GET.get("date") or "")
+    except ValueError:
+        day = None
+    return day or selectors.provider_today(provider)
+
+
+@nurse_required
+@require_GET
+def today(request):
+    provider = request.provider
+    day = _day_param(request, provider)
+    visits = selectors.visit_list_for_nurse(provider=provider, day=day)
+    today_ = selectors.provider_today(provider)
+    return render(
+        request,
+        "nurses/today.html",
+        {
+            "day": day,
+            "is_today": day == today_,
+            "today": today_,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "briefings": visits,
+            "provider": provider,
+            "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
+        },
+    )
+
+
+@nurse_required
+@require_GET
+def week(request):
+    provider = request.provider
+    first = _day_param(request, provider)
+    days = selectors.visit_week_for_nurse(provider=provider, first_day=first)
+    return render(
+        request,
+        "nurses/week.html",
+        {
+            "days": days,
+            "first": first,
+            "previous_week": first - timedelta(days=7),
+            "next_week": first + timedelta(days=7),
+            "today": selectors.provider_today(provider),
+        },
+    )
+
+
+# --- one visit ------------------------------------------------------------------------------
+
+
+def _next_step(visit, chart_view):
+    """(label, url name) of the one primary action for this visit now, or None."""
+    chart = chart_view.chart
+    status = visit.status
+    if status == "confirmed":
+        return _("On my way"), "nurses:on_my_way"
+    if status == "en_route":
+        return _("Check in"), "nurses:check_in"
+    if status == "in_progress" and chart is not None:
+        dose = chart_view.dose
+        if chart.stopped_at is None and dose is None:
+            return _("Record the dose"), "nurses:dose"
+        if not any(v.kind != "baseline" for v in chart_view.vitals) and chart.stopped_at is None:
+            return _("Record vitals"), "nurses:vitals"
+        if dose is not None and dose.stopped_at is None:
+            return _("Record vitals"), "nurses:vitals"
+        if chart_view.discharge is None:
+            return _("Discharge checklist"), "nurses:discharge"
+        return _("Sign the chart"), "nurses:sign"
+    return None
+
+
+@nurse_required
+@require_GET
+def visit_detail(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    chart_view = selectors.chart_view(visit=visit)
+    next_step = _next_step(visit, chart_view)
+    missing = services.chart_missing(chart_view.chart, chart_view) if visit.status == "in_progress" else []
+    return render(
+        request,
+        "nurses/visit.html",
+        {
+            "b": briefing,
+            "visit": visit,
+            "chart_view": chart_view,
+            "next_step": next_step,
+            "missing": missing,
+            "is_visit_day": _local_date(visit) == timezone.now().astimezone(services._zone(visit)).date(),
+            "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def on_my_way(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = OnMyWayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        eta_from = services.local_moment(visit, data["eta_from"]) if data.get("eta_from") else None
+        eta_until = services.local_moment(visit, data["eta_until"]) if data.get("eta_until") else None
+        try:
+            chart = services.visit_on_my_way(
+                appointment=visit, nurse=request.user, eta_from=eta_from, eta_until=eta_until
+            )
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(
+                request,
+                visit,
+                "on_my_way",
+                _("On your way. %(name)s was told you arrive %(from)s - %(until)s.")
+                % {
+                    "name": briefing.name,
+                    "from": services._local_text(visit, chart.eta_from),
+                    "until": services._local_text(visit, chart.eta_until),
+                },
+            )
+    estimate = None
+    if visit.status == "confirmed":
+        estimate = services.eta_estimate(appointment=visit)
+    return render(request, "nurses/on_my_way.html", _context(request, briefing, "on_my_way", form, estimate=estimate))
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def check_in(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        latitude, longitude, accuracy = form.location()
+        baseline = services.Vitals(
+            taken_at=timezone.now(),
+            **{name: data[name] for name in CheckInForm.VITALS_FIELDS},
+            sedation_note=data["sedation_note"],
+            action_taken=data["action_taken"],
+            action_note=data["action_note"],
+        )
+        try:
+            services.visit_check_in(
+                appointment=visit,
+                nurse=request.user,
+                adult_present=data["adult_present"],
+                prep_followed=data["prep_followed"],
+                baseline=baseline,
+                latitude=latitude,
+                longitude=longitude,
+                accuracy_m=accuracy,
+            )
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "check_in", _("Checked in. Baseline vitals recorded."))
+    return render(request, "nurses/check_in.html", _context(request, briefing, "check_in", form))
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def vitals(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    now_local = timezone.now().astimezone(services._zone(visit))
+    form = VitalsForm(request.POST or None, initial={"taken_at": now_local.strftime("%H:%M")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        reading = services.Vitals(
+            taken_at=services.local_moment(visit, data["taken_at"]),
+            **{name: data[name] for name in VitalsForm.VITALS_FIELDS},
+            sedation_note=data["sedation_note"],
+            action_taken=data["action_taken"],
+            action_note=data["action_note"],
+        )
+        try:
+            services.vitals_record(appointment=visit, nurse=request.user, vitals=reading, form_token=data["form_token"])
+        except services.ActionRequired as error:
+            form.alerts = error.extra.get("alerts", [])
+            form.add_error("action_taken", error.message)
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "vitals", _("Vitals recorded."))
+    return render(request, "nurses/vitals.html", _context(request, briefing, "vitals", form))
+
+
+def _dose_initial(chart_view, briefing):
+    dose = chart_view.dose
+    if dose is None:
+        profile = getattr(briefing.visit.patient, "patient_profile", None)
+        return {"weight_unit": getattr(profile, "weight_unit", "lb") or "lb"}
+    return {
+        "weight": dose.weight_entered,
+        "weight_unit": dose.weight_unit,
+        "lot_number": dose.lot_number,
+        "volume_ml": dose.volume_ml,
+        "started_at": dose.started_at.astimezone(services._zone(briefing.visit)).strftime("%H:%M"),
+        "stopped_at": dose.stopped_at.astimezone(services._zone(briefing.visit)).strftime("%H:%M")
+        if dose.stopped_at
+        else "",
+    }
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def dose(request, pk):
+    """Two steps on one page: today's weight gives the dose (shown), the nurse confirms and records it."""
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    chart_view = selectors.chart_view(visit=visit)
+    form = DoseForm(request.POST or None, initial=_dose_initial(chart_view, briefing))
+    computed = None
+    if request.method == "POST":
+        valid = form.is_valid()
+        kg = form.weight_kg()
+        clearance = visit.clearance
+        if kg is not None and clearance is not None:
+            computed = {"weight_kg": kg, "dose_mg": services.protocol.dose_mg(kg, clearance.dose_mg_per_kg)}
+        recording = request.POST.get("action") == "record"
+        if recording and valid and form.check_record():
+            data = form.cleaned_data
+            try:
+                services.dose_record(
+                    appointment=visit,
+                    nurse=request.user,
+                    weight=data["weight"],
+                    weight_unit=data["weight_unit"],
+                    confirmed_dose_mg=data["confirmed_dose_mg"],
+                    lot_number=data["lot_number"],
+                    volume_ml=data["volume_ml"],
+                    started_at=services.local_moment(visit, data["started_at"]),
+                    stopped_at=services.local_moment(visit, data["stopped_at"]) if data.get("stopped_at") else None,
+                    adverse_events=data["adverse_events"],
+                    adverse_event_note=data["adverse_event_note"],
+                    form_token=data["form_token"],
+                )
+            except services.DoseChanged as error:
+                form.add_error("confirm", error.message)
+            except ApplicationError as error:
+                _apply_error(form, error)
+            else:
+                return _done(request, visit, "dose", _("Dose recorded."))
+        if computed is not None:
+            # The page shows this dose; confirming it sends it back, checked again by the service.
+            form.data = form.data.copy()
+            form.data["confirmed_dose_mg"] = str(computed["dose_mg"])
+            if not recording or "confirm" in form.errors:
+                form.data.pop("confirm", None)
+    elif chart_view.dose is not None and visit.clearance is not None:
+        initial = form.initial
+        kg = services.protocol.weight_kg(initial["weight"], initial["weight_unit"])
+        computed = {"weight_kg": kg, "dose_mg": services.protocol.dose_mg(kg, visit.clearance.dose_mg_per_kg)}
+        form.initial["confirmed_dose_mg"] = computed["dose_mg"]
+    weight_warning = False
+    if computed is not None and briefing.weight_kg:
+        weight_warning = services.protocol.weight_changed_a_lot(computed["weight_kg"], briefing.weight_kg)
+    return render(
+        request,
+        "nurses/dose.html",
+        _context(request, briefing, "dose", form, computed=computed, weight_warning=weight_warning),
+    )
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def discharge(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = DischargeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.discharge_record(
+                appointment=visit,
+                nurse=request.user,
+                baseline_mental_status=data["baseline_mental_status"],
+                vitals_near_baseline=data["vitals_near_baseline"],
+                adult_present=data["adult_present"],
+                instructions_given=data["instructions_given"],
+                note=data["note"],
+                form_token=data["form_token"],
+            )
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "discharge", _("Discharge checklist complete."))
+    return render(request, "nurses/discharge.html", _context(request, briefing, "discharge", form))
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def sign(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = SignForm(request.POST or None)
+    missing = []
+    chart_view = selectors.chart_view(visit=visit)
+    if chart_view.chart is not None and not chart_view.chart.is_locked:
+        missing = services.chart_missing(chart_view.chart, chart_view)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.chart_sign(
+                appointment=visit,
+                nurse=request.user,
+                signature_name=form.cleaned_data["signature_name"],
+                confirm=form.cleaned_data["confirm"],
+            )
+        except services.ChartIncomplete as error:
+            missing = error.extra.get("missing", [])
+            form.add_error(None, error.message)
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "sign", _("Chart signed. The visit is complete."))
+    return render(
+        request,
+        "nurses/sign.html",
+        _context(request, briefing, "sign", form, missing=missing, full_name=request.user.get_full_name()),
+    )
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def no_show(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_no_show(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "no_show", _("Recorded as a no-show."))
+    return render(request, "nurses/no_show.html", _context(request, briefing, "no_show", form))
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def stop(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_stop(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(
+                request, visit, "stop", _("Visit stopped. Complete the discharge checklist, then sign the chart.")
+            )
+    return render(request, "nurses/stop.html", _context(request, briefing, "stop", form))
+
+
+@nurse_required
+@require_http_methods(["GET", "POST"])
+def amend(request, pk):
+    briefing = _briefing(request, pk)
+    visit = briefing.visit
+    form = AmendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.chart_amend(
+                appointment=visit,
+                nurse=request.user,
+                section=data["section"],
+                text=data["text"],
+                reason=data["reason"],
+                form_token=data["form_token"],
+            )
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, "amend", _("Amendment added. The original chart is unchanged."))
+    return render(request, "nurses/amend.html", _context(request, briefing, "amend", form))
