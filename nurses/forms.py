@@ -48,11 +48,11 @@ def _int_field(name, label, help_text=""):
 class VitalsFields(forms.Form):
     """Blood pressure, heart rate, SpO2, breathing and sedation; protocol limits ask for the action taken."""
 
-    systolic = _int_field("systolic", _("Systolic (top number, mmHg)"))
-    diastolic = _int_field("diastolic", _("Diastolic (bottom number, mmHg)"))
-    heart_rate = _int_field("heart_rate", _("Heart rate (beats/min)"))
+    systolic = _int_field("systolic", _("Systolic (mmHg)"))
+    diastolic = _int_field("diastolic", _("Diastolic (mmHg)"))
+    heart_rate = _int_field("heart_rate", _("Heart rate (/min)"))
     spo2 = _int_field("spo2", _("SpO2 (%)"))
-    respiratory_rate = _int_field("respiratory_rate", _("Respiratory rate (breaths/min)"))
+    respiratory_rate = _int_field("respiratory_rate", _("Resp. rate (/min)"))
     sedation_note = forms.CharField(
         label=_("Sedation / dissociation"),
         required=False,
@@ -87,6 +87,11 @@ class VitalsFields(forms.Form):
     @property
     def alert_messages(self):
         return protocol.alert_messages(self.alerts)
+
+    @property
+    def only_needs_action(self):
+        """The reading is valid and only waits for the action taken (the warning says it all)."""
+        return bool(self.alerts) and set(self.errors) == {"action_taken"}
 
     @property
     def show_action(self):
@@ -203,7 +208,6 @@ class DoseForm(TokenMixin):
         choices=AdverseEventKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Tick any that happened; leave all empty if none."),
     )
     adverse_event_note = forms.CharField(
         label=_("Adverse events: details"), required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -231,7 +231,8 @@ def chart_view(*, visit):
         return ChartView(None, [], [], [], [], [], [])
     return ChartView(
         chart=chart,
-        vitals=list(chart.vitals.all()),
+        # The baseline first, then in the order taken (a typed time has no seconds).
+        vitals=sorted(chart.vitals.all(), key=lambda r: (r.kind != "baseline", r.taken_at, r.pk)),
         doses=list(chart.doses.all()),
         adverse_events=list(chart.adverse_events.all()),
         discharges=list(chart.discharges.all()),

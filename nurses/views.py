@@ -11,12 +11,12 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from concierge.errors import ApplicationError
 
@@ -41,11 +41,26 @@ def nurse_required(view):
     return wrapper
 
 
-def _briefing(request, pk):
-    briefing = selectors.visit_briefing_for_nurse(provider=request.provider, pk=pk)
-    if briefing is None:
-        raise Http404
-    return briefing
+def own_visit(*methods):
+    """A page about one visit: a nurse (else 404), the visit is theirs (else 404), then the method (405).
+
+    The view is called with the visit's Briefing instead of its id.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        @nurse_required
+        def wrapper(request, pk):
+            briefing = selectors.visit_briefing_for_nurse(provider=request.provider, pk=pk)
+            if briefing is None:
+                raise Http404
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, briefing)
+
+        return wrapper
+
+    return decorate
 
 
 def _draft_key(visit, step):
@@ -171,10 +186,8 @@ def _next_step(visit, chart_view):
     return None
 
 
-@nurse_required
-@require_GET
-def visit_detail(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET")
+def visit_detail(request, briefing):
     visit = briefing.visit
     chart_view = selectors.chart_view(visit=visit)
     next_step = _next_step(visit, chart_view)
@@ -198,12 +211,10 @@ def visit_detail(request, pk):
 # --- the steps ------------------------------------------------------------------------------
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def on_my_way(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def on_my_way(request, briefing):
     visit = briefing.visit
-    form = OnMyWayForm(request.POST or None)
+    form = OnMyWayForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         eta_from = services.local_moment(visit, data["eta_from"]) if data.get("eta_from") else None
@@ -232,12 +243,10 @@ def on_my_way(request, pk):
     return render(request, "nurses/on_my_way.html", _context(request, briefing, "on_my_way", form, estimate=estimate))
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def check_in(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def check_in(request, briefing):
     visit = briefing.visit
-    form = CheckInForm(request.POST or None)
+    form = CheckInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         latitude, longitude, accuracy = form.location()
@@ -266,13 +275,13 @@ def check_in(request, pk):
     return render(request, "nurses/check_in.html", _context(request, briefing, "check_in", form))
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def vitals(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def vitals(request, briefing):
     visit = briefing.visit
     now_local = timezone.now().astimezone(services._zone(visit))
-    form = VitalsForm(request.POST or None, initial={"taken_at": now_local.strftime("%H:%M")})
+    form = VitalsForm(
+        request.POST if request.method == "POST" else None, initial={"taken_at": now_local.strftime("%H:%M")}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         reading = services.Vitals(
@@ -298,7 +307,8 @@ def _dose_initial(chart_view, briefing):
     dose = chart_view.dose
     if dose is None:
         profile = getattr(briefing.visit.patient, "patient_profile", None)
-        return {"weight_unit": getattr(profile, "weight_unit", "lb") or "lb"}
+        now_local = timezone.now().astimezone(services._zone(briefing.visit))
+        return {"weight_unit": getattr(profile, "weight_unit", "lb") or "lb", "started_at": now_local.strftime("%H:%M")}
     return {
         "weight": dose.weight_entered,
         "weight_unit": dose.weight_unit,
@@ -311,14 +321,12 @@ def _dose_initial(chart_view, briefing):
     }
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def dose(request, pk):
+@own_visit("GET", "POST")
+def dose(request, briefing):
     """Two steps on one page: today's weight gives the dose (shown), the nurse confirms and records it."""
-    briefing = _briefing(request, pk)
     visit = briefing.visit
     chart_view = selectors.chart_view(visit=visit)
-    form = DoseForm(request.POST or None, initial=_dose_initial(chart_view, briefing))
+    form = DoseForm(request.POST if request.method == "POST" else None, initial=_dose_initial(chart_view, briefing))
     computed = None
     if request.method == "POST":
         valid = form.is_valid()
@@ -371,12 +379,10 @@ def dose(request, pk):
     )
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def discharge(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def discharge(request, briefing):
     visit = briefing.visit
-    form = DischargeForm(request.POST or None)
+    form = DischargeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -397,12 +403,10 @@ def discharge(request, pk):
     return render(request, "nurses/discharge.html", _context(request, briefing, "discharge", form))
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def sign(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def sign(request, briefing):
     visit = briefing.visit
-    form = SignForm(request.POST or None)
+    form = SignForm(request.POST if request.method == "POST" else None)
     missing = []
     chart_view = selectors.chart_view(visit=visit)
     if chart_view.chart is not None and not chart_view.chart.is_locked:
@@ -429,12 +433,10 @@ def sign(request, pk):
     )
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def no_show(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def no_show(request, briefing):
     visit = briefing.visit
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_no_show(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
@@ -445,12 +447,10 @@ def no_show(request, pk):
     return render(request, "nurses/no_show.html", _context(request, briefing, "no_show", form))
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def stop(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def stop(request, briefing):
     visit = briefing.visit
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_stop(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
@@ -463,12 +463,10 @@ def stop(request, pk):
     return render(request, "nurses/stop.html", _context(request, briefing, "stop", form))
 
 
-@nurse_required
-@require_http_methods(["GET", "POST"])
-def amend(request, pk):
-    briefing = _briefing(request, pk)
+@own_visit("GET", "POST")
+def amend(request, briefing):
     visit = briefing.visit
-    form = AmendForm(request.POST or None)
+    form = AmendForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

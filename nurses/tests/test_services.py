@@ -31,7 +31,14 @@ pytestmark = pytest.mark.django_db
 
 
 def calm(taken_at, **changes):
-    values = dict(systolic=124, diastolic=78, heart_rate=72, spo2=98, respiratory_rate=14, sedation_note="calm")
+    values = {
+        "systolic": 124,
+        "diastolic": 78,
+        "heart_rate": 72,
+        "spo2": 98,
+        "respiratory_rate": 14,
+        "sedation_note": "calm",
+    }
     values.update(changes)
     return services.Vitals(taken_at=taken_at, **values)
 
@@ -58,7 +65,12 @@ def record_dose(visit, nurse, *, weight="80.0", unit="kg", dose="40.0", start=(1
 
 
 def discharge(visit, nurse, **changes):
-    values = dict(baseline_mental_status=True, vitals_near_baseline=True, adult_present=True, instructions_given=True)
+    values = {
+        "baseline_mental_status": True,
+        "vitals_near_baseline": True,
+        "adult_present": True,
+        "instructions_given": True,
+    }
     values.update(changes)
     return services.discharge_record(appointment=visit, nurse=nurse, **values)
 
