@@ -81,21 +81,37 @@ class TwoFactorMiddleware:
     """
 
     OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/session/keepalive")
+    SESSION_KEY = "two_factor_not_needed"
+
+    def _required(self, request, user):
+        """Asked once per session for people who do not need it (most patients): saves two queries a page.
+
+        A patient who turns it on in this session is verified by doing so, so the answer cannot go stale.
+        """
+        from .two_factor import two_factor_required
+
+        if request.session.get(self.SESSION_KEY):
+            return False
+        required = two_factor_required(user)
+        if not required:
+            request.session[self.SESSION_KEY] = True
+        return required
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        from .two_factor import two_factor_enabled, two_factor_required
+        from .two_factor import two_factor_enabled
 
         user = getattr(request, "user", None)
         if (
             user is not None
             and user.is_authenticated
-            and not request.path.startswith(self.OPEN_PATHS)
-            and two_factor_required(user)
             and not user.is_verified()
+            and not request.path.startswith(self.OPEN_PATHS)
+            and self._required(request, user)
         ):
+            request.session.pop(self.SESSION_KEY, None)
             target = "two-factor-verify" if two_factor_enabled(user) else "two-factor-setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -22,7 +22,7 @@ def client_address(request):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[-1].strip()  # the address our own proxy saw
-    return request.META.get("REMOTE_ADDR", "unknown")
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def hit(scope, key, limit, window_seconds):
@@ -49,7 +49,7 @@ def rate_limit(scope, *, per_hour=None, per_minute=None):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             limited = request.method == "POST" and settings.RATE_LIMITS_ENABLED
-            if limited and not hit(scope, client_address(request), limit, window):
+            if limited and not hit(scope, client_address(request) or "unknown", limit, window):
                 message = _(
                     "Too many attempts from your connection. Please wait %(minutes)d minutes and try again, or call us."
                 ) % {"minutes": max(1, window // 60)}

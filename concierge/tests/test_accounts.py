@@ -46,12 +46,17 @@ def test_patient_logs_in_and_lands_on_their_account(client, patient):
     assert patient.email in response.content.decode()
 
 
-def test_staff_logs_in_and_lands_in_admin(client, staff_user):
+def test_staff_logs_in_with_both_steps_and_lands_in_admin(client, staff_user):
+    from concierge.testing import authenticator_for, current_code
+
+    device = authenticator_for(staff_user)
     response = client.post("/accounts/login/", {"username": staff_user.email, "password": TEST_PASSWORD})
+    assert client.get(response["Location"])["Location"] == "/accounts/2fa/verify/?next=%2Fme%2F"
 
-    assert response.status_code == 302
-    assert client.get(response["Location"])["Location"] == "/admin/"
+    verified = client.post("/accounts/2fa/verify/", {"code": current_code(device), "next": "/me/"})
 
+    assert verified["Location"] == "/me/"
+    assert client.get("/me/")["Location"] == "/admin/"
 
 def test_logout_is_a_post_and_ends_the_session(client, patient):
     client.force_login(patient)

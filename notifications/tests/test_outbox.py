@@ -131,9 +131,10 @@ def test_the_outbox_page_works_on_a_phone_and_passes_axe(live_server, page, axe,
 
 def _login_cookie(live_server, user):
     from django.conf import settings
-    from django.test import Client
 
-    client = Client()
+    from concierge.testing import VerifiedClient
+
+    client = VerifiedClient()  # logged in with both steps
     client.force_login(user)
     return {
         "name": settings.SESSION_COOKIE_NAME,
