@@ -38,7 +38,7 @@ from notifications import services as notify
 from nurses.models import Provider
 from patients import selectors as patient_selectors
 
-from . import availability, policy, selectors
+from . import availability, policy, selectors, telehealth
 from .errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
 from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Series, ServiceKind, WaitlistEntry
 
@@ -419,6 +419,7 @@ def appointment_confirm(*, appointment, now=None):
 def _confirmed(visit, now):
     visit.status = S.CONFIRMED
     visit.confirmed_at = now
+    telehealth.video_link_assign(appointment=visit)  # a video evaluation gets its room (issue 10)
     visit.full_clean()
     visit.save()
     notify.appointment_confirmed(appointment=visit)

@@ -26,3 +26,13 @@ urlpatterns = [
     path("visits/<int:pk>/reschedule/", views.visit_reschedule, name="reschedule"),
     path("visits/<int:pk>/reschedule/<str:day>/", views.visit_reschedule_times, name="reschedule_times"),
 ]
+
+# Video evaluations (issue 10): the join link for patients and clinicians, the clinicians' list.
+from . import telehealth_views  # noqa: E402
+
+urlpatterns += [
+    path("visits/<int:pk>/join/", telehealth_views.visit_join, name="join"),
+    path("staff/evaluations/", telehealth_views.evaluations, name="staff_evaluations"),
+    path("staff/evaluations/<int:pk>/join/", telehealth_views.evaluation_join, name="staff_join"),
+    path("staff/evaluations/<int:pk>/link/", telehealth_views.evaluation_link, name="staff_video_link"),
+]

@@ -49,6 +49,7 @@ DEMO_STEPS = [
     "booking.demo.seed",
     "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)
     "booking.payments.demo.seed",
+    "patients.portal_demo.seed",  # after booking: Jordan's video evaluation gets its room
     "notifications.demo.seed",
 ]
 

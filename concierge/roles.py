@@ -38,6 +38,13 @@ ROLE_PERMISSIONS = {
         "patients.change_safetyalert",
         "patients.view_clearance",
         "patients.add_clearance",
+        # Care-team portal (issue 10): clinicians read and answer every patient message thread
+        # (health ones only they may), and review flagged follow-up check-ins ("change").
+        "patients.view_messagethread",
+        "patients.answer_health_thread",
+        "patients.answer_logistics_thread",
+        "patients.view_followupcheckin",
+        "patients.change_followupcheckin",
         # Visit charts (issue 7): read in admin, never edited there (amendments come from the nurse).
         *CHART_VIEW_PERMISSIONS,
     ],
@@ -48,6 +55,11 @@ ROLE_PERMISSIONS = {
         # Patients: contact details and visit address only; no intake, questionnaires, safety
         # alerts or clearances (those carry clinical answers and diagnoses).
         "patients.view_patientprofile",
+        # Care-team portal (issue 10): schedulers see the reply queue (every waiting thread and
+        # how long it waited) and answer threads about visits, payments and the account; threads
+        # about the patient's health (clinical content) are the clinicians'.
+        "patients.view_messagethread",
+        "patients.answer_logistics_thread",
         # Notifications: see every message (admin and /outbox/); "change" is the resend action.
         "notifications.view_message",
         "notifications.change_message",

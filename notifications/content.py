@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 
@@ -166,6 +167,15 @@ TEMPLATES = {
         ),
         MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
+        # The care team answered in the portal (issue 10): only "you have a new message" and a
+        # login link; the message itself never leaves the portal.
+        MessageTemplate(
+            "portal_message",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
     )
 }
 
@@ -226,6 +236,9 @@ def _visit_context(appointment):
         "day": day_text(appointment.starts_at, tz),
         "address": "" if telehealth else address,
         "time_zone": tz,
+        # The visit page: for a video visit, where the join button appears shortly before the start.
+        "visit_url": settings.SITE_URL + reverse("booking:visit", args=[appointment.pk]),
+        "join_minutes": settings.TELEHEALTH_JOIN_OPENS_MINUTES,
     }
 
 
@@ -236,9 +249,15 @@ def message_context(message):
         "site_url": settings.SITE_URL,
         "dashboard_url": settings.SITE_URL + "/dashboard/",
         "name": first_name_for(message.recipient) or _("there"),
+        # The patient's secure messages (a login link; what was written stays in the portal).
+        "messages_url": settings.SITE_URL + reverse("patients:messages"),
+        "checkin_url": settings.SITE_URL + "/dashboard/",
     }
     if message.appointment_id:
         ctx.update(_visit_context(message.appointment))
+        if message.template == "checkin" and not message.appointment.service.is_telehealth:
+            # The day-after check-in for a home visit lands on that visit's check-in page.
+            ctx["checkin_url"] = settings.SITE_URL + reverse("patients:checkin", args=[message.appointment_id])
     data = message.context or {}
     if message.template == "on_my_way" and message.appointment_id:
         tz = message.appointment.time_zone

@@ -28,8 +28,10 @@ from .intake import answers_for_display
 from .models import (
     Clearance,
     ClearanceDecision,
+    FollowUpCheckIn,
     IntakeResponse,
     IntakeStatus,
+    MessageThread,
     PatientProfile,
     ReviewQueueEntry,
     SafetyAlert,
@@ -145,8 +147,9 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_ordering(self, request):
-        # Annotations from selectors.review_queue: open safety alerts first, then the longest waiting.
-        return ("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
+        # Annotations from selectors.review_queue: open safety alerts first, then flagged check-ins,
+        # then the longest waiting.
+        return selectors.REVIEW_QUEUE_ORDER
 
     def get_queryset(self, request):
         # Annotate first: the ordering reads the annotations.
@@ -160,6 +163,8 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     def safety(self, obj):
         if obj.has_open_alert:
             return format_html('<strong class="review-alert">{}</strong>', _("Open safety alert"))
+        if getattr(obj, "has_checkin_to_review", False):
+            return format_html('<strong class="review-alert">{}</strong>', _("Check-in to review"))
         return "—"
 
     @admin.display(description=_("intake sent"), ordering="intake_sent_at")
@@ -199,8 +204,10 @@ class ClearanceForm(forms.ModelForm):
             "min_hours_between",
             "series_window_days",
             "expires_on",
+            "evaluation",
         )
         help_texts = {
+            "evaluation": _("The video evaluation this decision was made at, if any."),
             "note": _("Required when declining or asking for more information. Patients do not see this note."),
             "expires_on": _("After this day no new infusion can be booked without a new decision."),
         }
@@ -214,6 +221,12 @@ class ClearanceForm(forms.ModelForm):
             self.fields["patient"].label_from_instance = patient_label
         if "expires_on" in self.fields and not self.initial.get("expires_on"):
             self.initial["expires_on"] = timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS)
+        if "evaluation" in self.fields:
+            # Only the chosen patient's video evaluations (issue 10).
+            raw = self.data.get("patient") if self.is_bound else self.initial.get("patient")
+            patient_id = int(raw) if str(raw or "").isdigit() else None
+            self.fields["evaluation"].queryset = evaluations_of(patient_id)
+            self.fields["evaluation"].label_from_instance = evaluation_label
 
     def clean(self):
         cleaned = super().clean()
@@ -222,7 +235,29 @@ class ClearanceForm(forms.ModelForm):
             problem = services.clearance_problem(patient=patient, decision=decision, clinician=self.clinician)
             if problem:
                 raise ValidationError(problem)
+        evaluation = cleaned.get("evaluation")
+        if evaluation is not None and patient is not None and evaluation.patient_id != patient.pk:
+            self.add_error("evaluation", _("That visit is not this patient's evaluation."))
         return cleaned
+
+
+def evaluations_of(patient_id):
+    from booking.models import Appointment, AppointmentStatus
+
+    if patient_id is None:
+        return Appointment.objects.none()
+    return (
+        Appointment.objects.filter(patient_id=patient_id, service__is_telehealth=True)
+        .exclude(status__in=(AppointmentStatus.HELD, AppointmentStatus.EXPIRED, AppointmentStatus.CANCELLED))
+        .order_by("-starts_at")
+    )
+
+
+def evaluation_label(visit):
+    from booking.templatetags.booking_tags import visit_day_short, visit_time
+
+    when = f"{visit_day_short(visit.starts_at, visit.time_zone)}, {visit_time(visit.starts_at, visit.time_zone)}"
+    return f"{when} ({visit.get_status_display()})"
 
 
 @admin.register(Clearance)
@@ -235,7 +270,7 @@ class ClearanceAdmin(admin.ModelAdmin):
     list_select_related = ("patient", "clinician")
     date_hierarchy = "decided_at"
     fieldsets = (
-        (None, {"fields": ("patient", "diagnosis", "decision", "note")}),
+        (None, {"fields": ("patient", "evaluation", "diagnosis", "decision", "note")}),
         (
             _("Treatment plan (when cleared)"),
             {
@@ -294,7 +329,21 @@ class ClearanceAdmin(admin.ModelAdmin):
         patient = self._summary_patient(request, obj)
         if patient is not None:
             extra_context["review"] = selectors.review_summary_for(patient=patient)
+            extra_context["evaluation_visit"] = self._evaluation_visit(request, obj, patient)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _evaluation_visit(self, request, obj, patient):
+        """The video evaluation under review (issue 10), with its join button for its clinician."""
+        from booking import telehealth
+
+        visit = obj.evaluation if obj is not None else None
+        raw = request.POST.get("evaluation") or request.GET.get("evaluation")
+        if visit is None and raw and str(raw).isdigit():
+            visit = evaluations_of(patient.pk).filter(pk=raw).select_related("service", "provider").first()
+        if visit is None:
+            return None
+        mine = visit.provider_id is not None and visit.provider.user_id == request.user.pk
+        return {"visit": visit, "join": telehealth.join_state(appointment=visit), "mine": mine}
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -310,6 +359,7 @@ class ClearanceAdmin(admin.ModelAdmin):
             min_hours_between=data["min_hours_between"],
             series_window_days=data["series_window_days"],
             expires_on=data.get("expires_on"),
+            evaluation=data.get("evaluation"),
         )
         obj.pk = clearance.pk
         obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})
@@ -367,6 +417,7 @@ class SafetyAlertAdmin(admin.ModelAdmin):
     readonly_fields = (
         "patient_contact",
         "reason",
+        "source",
         "created_at",
         "notified_at",
         "acknowledged_at",
@@ -412,6 +463,20 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             _("Time zone"),
             profile.time_zone or "—",
         )
+
+    @admin.display(description=_("from"))
+    def source(self, obj):
+        """The message or check-in whose words raised it (issue 10), or the questionnaire."""
+        if obj.message_id:
+            url = reverse("patients:staff_thread", args=[obj.message.thread_id])
+            return format_html('<a href="{}">{}</a>', url, _("Open the conversation"))
+        if obj.checkin_id:
+            url = reverse("admin:patients_followupcheckin_change", args=[obj.checkin_id])
+            return format_html('<a href="{}">{}</a>', url, _("Open the check-in"))
+        if obj.screening_id:
+            url = reverse("admin:patients_screeningresponse_change", args=[obj.screening_id])
+            return format_html('<a href="{}">{}</a>', url, obj.screening)
+        return "—"
 
     @admin.display(description=_("review"))
     def review(self, obj):
@@ -543,3 +608,205 @@ class ScreeningResponseAdmin(ReadOnlyAdmin):
         ]
         body = format_html_join("", "<tr><td>{}</td><th scope='row'>{}</th><td>{} — {}</td></tr>", rows)
         return format_html("<table class='review-answers'>{}</table>", body)
+
+
+# --- the care-team portal (issue 10): message threads and follow-up check-ins --------------------
+
+
+class ThreadQueueFilter(admin.SimpleListFilter):
+    title = _("reply")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return (("overdue", _("Overdue for a reply")), ("yes", _("Waiting for a reply")), ("no", _("Answered")))
+
+    def queryset(self, request, queryset):
+        from .messaging_selectors import reply_due_within, threads_awaiting_reply
+
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=threads_awaiting_reply(older_than=reply_due_within()).values("pk"))
+        if self.value() == "yes":
+            return queryset.filter(waiting_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(waiting_since__isnull=True)
+        return queryset
+
+
+@admin.register(MessageThread)
+class MessageThreadAdmin(ReadOnlyAdmin):
+    """The patients' message threads; reading and answering happen on the staff inbox page.
+
+    Schedulers see every thread and how long it has waited, but a thread about the patient's
+    health shows them no subject (clinical content is for clinicians).
+    """
+
+    list_display = ("thread_link", "patient_name", "topic", "urgent", "waited", "answered_by", "answered_at")
+    list_display_links = None
+    list_filter = (ThreadQueueFilter, "topic", "urgent")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    list_select_related = ("patient", "answered_by")
+
+    def get_ordering(self, request):
+        return ("-urgent", F("waiting_since").asc(nulls_last=True), "-last_message_at")
+
+    @admin.display(description=_("conversation"))
+    def thread_link(self, obj):
+        from .messaging_selectors import may_answer
+
+        if not may_answer(self._user, obj):
+            return format_html("<em>{}</em>", _("About the patient's health: for a clinician"))
+        return format_html('<a href="{}">{}</a>', reverse("patients:staff_thread", args=[obj.pk]), obj.subject)
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
+    def waited(self, obj):
+        from .messaging_selectors import reply_due_within, waited_working_hours
+
+        hours = waited_working_hours(obj)
+        if hours is None:
+            return "—"
+        if hours >= reply_due_within().total_seconds() / 3600:
+            return format_html('<strong class="review-alert">{} h</strong>', hours)
+        return f"{hours} h"
+
+    def changelist_view(self, request, extra_context=None):
+        self._user = request.user
+        extra_context = {"title": _("Patient messages (answer them on the staff inbox page)"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # One place to read and answer: the staff inbox page (it checks who may open the thread).
+        if str(object_id).isdigit():
+            from django.shortcuts import redirect
+
+            return redirect("patients:staff_thread", pk=object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+
+class CheckInReviewFilter(admin.SimpleListFilter):
+    title = _("show")
+    parameter_name = "show"
+
+    def lookups(self, request, model_admin):
+        return (("all", _("All check-ins")),)
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("To review (worrying, not yet reviewed)"),
+        }
+        yield from list(super().choices(changelist))[1:]
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(reviewed_at__isnull=True).exclude(flags=[])
+
+
+class CheckInReviewForm(forms.ModelForm):
+    mark_reviewed = forms.BooleanField(label=_("I have reviewed this check-in and done what it needs"), required=True)
+
+    class Meta:
+        model = FollowUpCheckIn
+        fields = ()
+
+
+@admin.register(FollowUpCheckIn)
+class FollowUpCheckInAdmin(admin.ModelAdmin):
+    """Check-ins the day after an infusion; the worrying ones are the clinicians' queue."""
+
+    form = CheckInReviewForm
+    list_display = ("__str__", "patient_name", "submitted_at", "feeling", "flag_words", "reviewed_by")
+    list_filter = (CheckInReviewFilter,)
+    list_select_related = ("patient", "reviewed_by")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    readonly_fields = (
+        "patient_name",
+        "visit",
+        "submitted_at",
+        "feeling",
+        "side_effect_list",
+        "side_effect_severity",
+        "other_side_effect",
+        "questionnaires",
+        "flag_words",
+        "reviewed_at",
+        "reviewed_by",
+    )
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": _("Follow-up check-ins"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return format_html('<a href="{}">{}</a>', review_url(obj.patient), patient_label(obj.patient))
+
+    @admin.display(description=_("visit"))
+    def visit(self, obj):
+        from booking.templatetags.booking_tags import visit_day_short, visit_time
+
+        appointment = obj.appointment
+        when = f"{visit_day_short(appointment.starts_at, appointment.time_zone)}, "
+        return when + visit_time(appointment.starts_at, appointment.time_zone)
+
+    @admin.display(description=_("side effects"))
+    def side_effect_list(self, obj):
+        return ", ".join(obj.side_effect_labels) or _("None")
+
+    @admin.display(description=_("questionnaires"))
+    def questionnaires(self, obj):
+        rows = [
+            (
+                reverse("admin:patients_screeningresponse_change", args=[r.pk]),
+                r.definition.name,
+                r.total,
+                r.definition.max_total,
+            )
+            for r in (obj.phq9, obj.pcl5)
+            if r is not None
+        ]
+        if not rows:
+            return _("None due")
+        return format_html_join(", ", '<a href="{}">{}: {} / {}</a>', rows)
+
+    @admin.display(description=_("needs a look because"))
+    def flag_words(self, obj):
+        if not obj.flags:
+            return "—"
+        return format_html('<strong class="review-alert">{}</strong>', "; ".join(obj.flag_labels))
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.flags and obj.reviewed_at is None and self.has_change_permission(request, obj):
+            return [*fields, "mark_reviewed"]
+        return fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Marking a check-in reviewed is a clinical act: clinicians only.
+        return super().has_change_permission(request, obj) and request.user.has_role(Role.CLINICIAN)
+
+    def save_model(self, request, obj, form, change):
+        from .checkins import checkin_mark_reviewed
+
+        try:
+            checkin_mark_reviewed(checkin=obj, clinician=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        obj.refresh_from_db()

@@ -640,6 +640,16 @@ class FollowUpCheckIn(models.Model):
     def flagged(self):
         return bool(self.flags)
 
+    @property
+    def flag_labels(self):
+        labels = dict(CheckInFlag.choices)
+        return [str(labels.get(flag, flag)) for flag in self.flags]
+
+    @property
+    def side_effect_labels(self):
+        labels = dict(SideEffect.choices)
+        return [str(labels.get(code, code)) for code in self.side_effects]
+
     def clean(self):
         unknown = set(self.side_effects or []) - set(SideEffect.values)
         if unknown or not isinstance(self.side_effects, list):

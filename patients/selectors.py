@@ -14,6 +14,7 @@ from .instruments import INSTRUMENT_ORDER, INSTRUMENTS
 from .models import (
     Clearance,
     ClearanceDecision,
+    FollowUpCheckIn,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -291,16 +292,25 @@ def journey_for(*, patient):
 # --- the clinicians' review queue --------------------------------------------------------------
 
 
+# Open safety alerts first, then check-ins to review, then the longest waiting for a decision.
+REVIEW_QUEUE_ORDER = ("-has_open_alert", "-has_checkin_to_review", F("intake_sent_at").asc(nulls_last=True), "pk")
+
+
 def review_queue(queryset=None, *, waiting_only=True):
     """Patient profiles annotated for review, open safety alerts first, then the longest waiting."""
     queryset = queryset if queryset is not None else PatientProfile.objects.all()
     open_alert = SafetyAlert.objects.filter(patient=OuterRef("user_id"), resolved_at__isnull=True)
+    # A follow-up check-in with something worrying in it that no clinician has reviewed (issue 10).
+    checkin_to_review = FollowUpCheckIn.objects.filter(patient=OuterRef("user_id"), reviewed_at__isnull=True).exclude(
+        flags=[]
+    )
     latest_intake = IntakeResponse.objects.filter(patient=OuterRef("user_id"), status=IntakeStatus.SUBMITTED).order_by(
         "-version"
     )
     latest_decision = Clearance.objects.filter(patient=OuterRef("user_id")).order_by("-decided_at", "-id")
     queryset = queryset.select_related("user").annotate(
         has_open_alert=Exists(open_alert),
+        has_checkin_to_review=Exists(checkin_to_review),
         intake_sent_at=Subquery(latest_intake.values("submitted_at")[:1]),
         triage_outcome=Subquery(latest_intake.values("triage__outcome")[:1]),
         decided_at=Subquery(latest_decision.values("decided_at")[:1]),
@@ -308,13 +318,15 @@ def review_queue(queryset=None, *, waiting_only=True):
     )
     if waiting_only:
         queryset = review_queue_waiting(queryset)
-    return queryset.order_by("-has_open_alert", F("intake_sent_at").asc(nulls_last=True), "pk")
+    return queryset.order_by(*REVIEW_QUEUE_ORDER)
 
 
 def review_queue_waiting(queryset):
-    """Of an annotated review queue: an open safety alert, or an intake sent since the last decision."""
+    """Of an annotated review queue: an open safety alert, a flagged check-in not yet reviewed, or an
+    intake sent since the last decision."""
     return queryset.filter(
         Q(has_open_alert=True)
+        | Q(has_checkin_to_review=True)
         | Q(intake_sent_at__isnull=False, decided_at__isnull=True)
         | Q(intake_sent_at__isnull=False, intake_sent_at__gt=F("decided_at"))
     )
@@ -366,4 +378,10 @@ def review_summary_for(*, patient):
             Clearance.objects.filter(patient=patient).select_related("clinician").order_by("-decided_at", "-id")
         ),
         "eligibility": booking_eligibility_for(patient=patient),
+        # Follow-up check-ins after infusions (issue 10): the latest, worrying ones marked.
+        "checkins": list(
+            FollowUpCheckIn.objects.filter(patient=patient)
+            .select_related("appointment", "phq9", "pcl5")
+            .order_by("-submitted_at", "-id")[:5]
+        ),
     }

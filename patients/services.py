@@ -419,13 +419,19 @@ def clearance_record(
     min_hours_between=48,
     series_window_days=21,
     expires_on=None,
+    evaluation=None,
 ):
-    """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed."""
+    """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed.
+
+    `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any.
+    """
     _require_clinician(clinician)
     _profile_locked(patient)
     problem = clearance_problem(patient=patient, decision=decision, clinician=clinician)
     if problem:
         raise InvalidState(problem)
+    if evaluation is not None and (evaluation.patient_id != patient.pk or not evaluation.service.is_telehealth):
+        raise InvalidState(_("That visit is not this patient's evaluation."))
     clearance = Clearance(
         patient=patient,
         clinician=clinician,
@@ -439,6 +445,7 @@ def clearance_record(
         series_window_days=series_window_days,
         expires_on=expires_on,
         intake=_latest_sent(patient),
+        evaluation=evaluation,
         decided_at=timezone.now(),
     )
     clearance.full_clean()

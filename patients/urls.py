@@ -22,3 +22,19 @@ urlpatterns = [
     path("questionnaires/results/<int:pk>/support/", views.screening_support, name="screening_support"),
     path("questionnaires/<slug:instrument>/", views.screening_form, name="screening"),
 ]
+
+# The care-team portal (issue 10): secure messages, follow-up check-ins, the staff inbox.
+from . import portal_views  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/messages/", portal_views.thread_list, name="messages"),
+    path("dashboard/messages/new/", portal_views.thread_new, name="message_new"),
+    path("dashboard/messages/<int:pk>/", portal_views.thread_detail, name="thread"),
+    path("dashboard/messages/<int:pk>/support/", portal_views.thread_support, name="thread_support"),
+    path("dashboard/check-in/<int:appointment_id>/", portal_views.checkin, name="checkin"),
+    path("dashboard/check-in/<int:appointment_id>/thanks/", portal_views.checkin_done, name="checkin_done"),
+    path("dashboard/check-in/<int:appointment_id>/support/", portal_views.checkin_support, name="checkin_support"),
+    path("staff/messages/", portal_views.staff_inbox, name="staff_inbox"),
+    path("staff/messages/<int:pk>/", portal_views.staff_thread, name="staff_thread"),
+    path("staff/messages/<int:pk>/topic/", portal_views.staff_thread_topic, name="staff_thread_topic"),
+]

@@ -388,3 +388,31 @@ CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
 
 # --- Booking on the patient dashboard (issue 4): the next visits, "Your visits" -------------
 PATIENT_DASHBOARD_SECTIONS = [*PATIENT_DASHBOARD_SECTIONS, "booking/_upcoming_visits.html"]
+
+# --- Care-team portal: secure messages, check-ins, telehealth evaluations (issue 10) --------
+# A patient message nobody has answered within this many working hours joins the overdue
+# queue (staff inbox, admin). Working hours are the care team's, in one zone (public holidays
+# are not modelled); patients/working_hours.py counts in them.
+MESSAGES_REPLY_WITHIN_WORKING_HOURS = env.int("MESSAGES_REPLY_WITHIN_WORKING_HOURS", default=4)
+MESSAGES_WORKING_HOURS = {
+    "time_zone": env("MESSAGES_WORKING_TIME_ZONE", default="America/New_York"),
+    "weekdays": env.list("MESSAGES_WORKING_DAYS", cast=int, default=[0, 1, 2, 3, 4]),  # Monday = 0
+    "opens": env("MESSAGES_WORKING_OPENS", default="08:00"),
+    "closes": env("MESSAGES_WORKING_CLOSES", default="18:00"),
+}
+# Where the care team is told (neutral subject, a link, never the content) that a patient wrote.
+CARE_TEAM_EMAIL = env("CARE_TEAM_EMAIL", default="care@conciergemd.example")
+# A follow-up check-in asks the PHQ-9 (everyone) and the PCL-5 (PTSD plans) when the last one is
+# this many days old. A score this much worse than the one before is a clinically meaningful
+# change (PHQ-9: 5 points, Lowe et al. 2004; PCL-5: 10 points, National Center for PTSD) and
+# puts the check-in in the clinicians' queue.
+CHECKIN_SCREENING_DUE_DAYS = 7
+CHECKIN_WORSE_BY = {"phq9": 5, "pcl5": 10}
+# Telehealth evaluations: the video room for each confirmed evaluation comes from this template
+# ({token} is a random unguessable token); leave it empty to have staff paste a link per visit.
+TELEHEALTH_URL_TEMPLATE = env("TELEHEALTH_URL_TEMPLATE", default="https://meet.example.com/conciergemd-{token}")
+# The join button opens this many minutes before the start and closes this long after the end.
+TELEHEALTH_JOIN_OPENS_MINUTES = 10
+TELEHEALTH_JOIN_CLOSES_MINUTES = 30
+# First on the dashboard: an unread answer or a check-in to do comes before everything else.
+PATIENT_DASHBOARD_SECTIONS = ["patients/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]

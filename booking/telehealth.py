@@ -1,0 +1,194 @@
+"""Telehealth evaluations: the video link, when it may be joined, and the clinician's list.
+
+No video service is built here. Each evaluation gets a room address when it is confirmed, from
+`settings.TELEHEALTH_URL_TEMPLATE` (e.g. "https://meet.example.com/conciergemd-{token}", with a
+random unguessable token), or staff paste one on the evaluations page. The address is never put
+in a page, an email or a text: patients and clinicians reach it through a join link that the
+server opens TELEHEALTH_JOIN_OPENS_MINUTES (10) before the start and closes
+TELEHEALTH_JOIN_CLOSES_MINUTES after the end; before that the page says when it opens.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import InvalidState, NotAllowed
+from concierge.models import Role
+
+from .models import Appointment, AppointmentStatus, ServiceKind
+
+logger = logging.getLogger(__name__)
+
+S = AppointmentStatus
+# A video visit can be joined in these statuses (a nurse's en route / in progress do not apply,
+# but a clinician's tools may move an evaluation there).
+JOINABLE_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS)
+
+
+def video_url_new():
+    """A fresh room address from the configured template, or "" when staff paste links instead."""
+    template = settings.TELEHEALTH_URL_TEMPLATE
+    if not template:
+        return ""
+    return template.format(token=secrets.token_urlsafe(18))
+
+
+def video_link_assign(*, appointment):
+    """Give a telehealth visit its room (unsaved: booking's confirmation saves it). Keeps one already set."""
+    if appointment.service.is_telehealth and not appointment.video_url:
+        appointment.video_url = video_url_new()
+    return appointment
+
+
+def _may_manage_links(user):
+    return user.is_active and user.is_staff and user.has_perm("booking.change_appointment")
+
+
+@transaction.atomic
+def video_link_set(*, appointment, url, actor):
+    """Staff paste the room address for a video visit (replacing the generated one)."""
+    if not (_may_manage_links(actor) or _is_the_clinician(actor, appointment)):
+        raise NotAllowed(_("You cannot change this visit's video link."))
+    visit = Appointment.objects.select_for_update().select_related("service").get(pk=appointment.pk)
+    if not visit.service.is_telehealth:
+        raise InvalidState(_("Only video visits have a video link."))
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["https"])(url)
+    except ValidationError as error:
+        raise ValidationError({"url": _("Paste the full https:// address of the video room.")}) from error
+    visit.video_url = url
+    visit.save(update_fields=["video_url", "updated_at"])
+    logger.info("telehealth: video link of visit %s changed", visit.pk)
+    return visit
+
+
+# --- when the video visit may be joined -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinState:
+    status: str  # "open", "early", "closed", "no_link", "not_video", "cancelled"
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+    @property
+    def is_open(self):
+        return self.status == "open"
+
+    @property
+    def minutes_before(self):
+        return settings.TELEHEALTH_JOIN_OPENS_MINUTES
+
+    @property
+    def seconds_until_open(self):
+        if self.status != "early" or self.opens_at is None:
+            return None
+        return max(0, int((self.opens_at - timezone.now()).total_seconds()))
+
+
+def join_window(appointment):
+    opens = appointment.starts_at - timedelta(minutes=settings.TELEHEALTH_JOIN_OPENS_MINUTES)
+    closes = appointment.ends_at + timedelta(minutes=settings.TELEHEALTH_JOIN_CLOSES_MINUTES)
+    return opens, closes
+
+
+def join_state(*, appointment, now=None):
+    """Whether the video visit can be joined now (the server decides; pages only show it)."""
+    if not appointment.service.is_telehealth:
+        return JoinState("not_video")
+    opens, closes = join_window(appointment)
+    if appointment.status not in JOINABLE_STATUSES:
+        return JoinState("cancelled" if appointment.status == S.CANCELLED else "closed", opens, closes)
+    now = now or timezone.now()
+    if now >= closes:
+        return JoinState("closed", opens, closes)
+    if not appointment.video_url:
+        return JoinState("no_link", opens, closes)
+    if now < opens:
+        return JoinState("early", opens, closes)
+    return JoinState("open", opens, closes)
+
+
+def join_url_for(*, appointment, user, now=None):
+    """The room address, for the visit's patient or its clinician while the join window is open."""
+    if user.pk != appointment.patient_id and not _is_the_clinician(user, appointment):
+        raise NotAllowed()
+    state = join_state(appointment=appointment, now=now)
+    if not state.is_open:
+        raise InvalidState(_("The video visit cannot be joined now."))
+    return appointment.video_url
+
+
+def _is_the_clinician(user, appointment):
+    return (
+        user.is_active
+        and user.has_role(Role.CLINICIAN)
+        and appointment.provider_id is not None
+        and appointment.provider.user_id == user.pk
+    )
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _evaluations():
+    return Appointment.objects.filter(service__kind=ServiceKind.EVALUATION, service__is_telehealth=True)
+
+
+def next_evaluation_for(*, patient, now=None):
+    """The patient's next video evaluation not yet over (for the dashboard), or None."""
+    now = now or timezone.now()
+    closes_after = now - timedelta(minutes=settings.TELEHEALTH_JOIN_CLOSES_MINUTES)
+    return (
+        _evaluations()
+        .filter(patient=patient, status__in=JOINABLE_STATUSES, ends_at__gt=closes_after)
+        .select_related("service", "provider__user")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def evaluation_list_for(*, user, day_from, days=8):
+    """Video evaluations from `day_from` (a UTC-aware datetime) for `days` days.
+
+    A clinician sees their own; staff who manage visits see everyone's.
+    """
+    visits = (
+        _evaluations()
+        .filter(
+            status__in=(*JOINABLE_STATUSES, S.COMPLETED),
+            starts_at__gte=day_from,
+            starts_at__lt=day_from + timedelta(days=days),
+        )
+        .select_related("service", "provider__user", "patient")
+        .prefetch_related("clearances")
+        .order_by("starts_at")
+    )
+    if user.has_role(Role.CLINICIAN):
+        return visits.filter(provider__user=user)
+    if _may_manage_links(user):
+        return visits
+    return visits.none()
+
+
+def evaluation_get_for(*, user, pk):
+    """One evaluation this person may open (its clinician, or staff who manage visits), or None."""
+    visit = _evaluations().select_related("service", "provider__user", "patient").filter(pk=pk).first()
+    if visit is None:
+        return None
+    if _is_the_clinician(user, visit) or (not user.has_role(Role.CLINICIAN) and _may_manage_links(user)):
+        return visit
+    return None
+
+
+def may_use_evaluations_page(user):
+    return user.is_authenticated and user.is_staff and (user.has_role(Role.CLINICIAN) or _may_manage_links(user))
