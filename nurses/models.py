@@ -360,7 +360,7 @@ class DischargeChecklist(AppendOnly):
         ]
 
     def __str__(self):
-        return _("complete") if self.is_complete else _("incomplete")
+        return str(_("complete") if self.is_complete else _("incomplete"))
 
     @property
     def is_complete(self):

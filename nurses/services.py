@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.errors import ApplicationError, InvalidState, NotAllowed
+from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
 from concierge.geo import travel_minutes
 
 from . import protocol
@@ -173,11 +173,31 @@ def _require_nurse(visit, nurse):
 
 
 def _fresh(appointment):
-    from booking.models import Appointment
+    """The visit re-read under lock, taking booking's lock order: Provider, patient, visit.
 
-    return Appointment.objects.select_related("provider__user", "patient", "service", "clearance").get(
-        pk=appointment.pk
+    Two taps racing on one visit queue up here, so the second sees what the first did (and
+    booking's appointment_transition, called later in the same transaction, already holds them).
+    """
+    from booking.models import Appointment
+    from concierge.models import User
+
+    provider_id, patient_id = (
+        Appointment.objects.filter(pk=appointment.pk).values_list("provider_id", "patient_id").get()
     )
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
+        if provider_id:
+            list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
+        list(User.objects.select_for_update().filter(pk=patient_id).values_list("pk"))
+        return (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("provider__user", "patient", "service", "clearance")
+            .get(pk=appointment.pk)
+        )
+    except OperationalError as exc:
+        raise TryAgainLater() from exc
 
 
 def _transition(visit, to, nurse, now):

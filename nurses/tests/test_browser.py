@@ -1,0 +1,152 @@
+"""In the browser at phone width (390 x 844): the demo nurse works through a visit from her day list.
+
+The clock is Tuesday 3 March 2026, 8:30 in New York (ticking), so the demo day (9:00 and 12:00) is
+ahead and texts are inside their allowed hours.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from booking.models import Appointment, AppointmentStatus
+from concierge.demo import DEMO_PASSWORD
+from concierge.models import User
+from concierge.testing import authenticator_for, browser_login
+from notifications.content import forbidden_words_in, render
+from notifications.models import Message
+from nurses.models import DoseRecord, VisitChart, VitalsReading
+
+NY = ZoneInfo("America/New_York")
+START = datetime(2026, 3, 3, 8, 30, tzinfo=NY).astimezone(UTC)
+
+
+@pytest.fixture
+def demo_day(transactional_db):
+    with time_machine.travel(START, tick=True):
+        call_command("seed_demo")
+        yield
+
+
+def hhmm(moment):
+    return moment.astimezone(NY).strftime("%H:%M")
+
+
+def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_day):
+    maya = User.objects.get(email="nurse@demo.conciergemd.example")
+    authenticator_for(maya)  # her phone's authenticator app (nurses must use the second step)
+    browser_login(page, live_server.url, maya, DEMO_PASSWORD, axe=axe)
+
+    # Her day, straight after logging in.
+    expect(page).to_have_url(re.compile(r"/nurse/$"))
+    axe(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    expect(page.locator("main")).to_contain_text("9:00 AM EST")
+    expect(page.locator("main")).to_contain_text("Latex (hives); adhesive tape (rash)")
+    expect(page.locator("main")).to_contain_text("68.5 kg · 0.50 mg/kg · 34.3 mg · 40 min")
+    page.get_by_role("button", name="On my way to Taylor").click()
+
+    # On my way: the visit page says what the patient was told.
+    axe(page)
+    expect(page.get_by_role("status")).to_contain_text("Taylor was told you arrive")
+    page.get_by_role("link", name="Check in", exact=True).click()
+
+    axe(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
+    page.get_by_label("The adult who stays is here").check()
+    page.get_by_label("The patient followed the preparation").check()
+    page.get_by_label("Systolic").fill("132")
+    page.get_by_label("Diastolic").fill("84")
+    page.get_by_label("Heart rate").fill("76")
+    page.get_by_label("SpO2").fill("98")
+    page.get_by_label("Resp. rate").fill("14")
+    page.get_by_label("Sedation / dissociation").fill("alert, calm")
+    page.get_by_role("button", name="Check in").click()
+
+    axe(page)
+    expect(page.get_by_role("status")).to_contain_text("Checked in. Baseline vitals recorded.")
+    page.get_by_role("link", name="Vitals", exact=True).click()
+
+    # Vitals: what is typed survives a reload (the phone lost its connection)...
+    axe(page)
+    page.get_by_label("Systolic").fill("138")
+    page.get_by_label("Diastolic").fill("88")
+    page.reload()
+    axe(page)
+    expect(page.get_by_label("Systolic")).to_have_value("138")
+    expect(page.get_by_text("We put back what you had typed")).to_be_visible()
+    # ... and an impossible value is refused beside its field, with the rest kept.
+    page.get_by_label("Heart rate").fill("82")
+    page.get_by_label("SpO2").fill("150")
+    page.get_by_label("Resp. rate").fill("16")
+    page.get_by_role("button", name="Save the reading").click()
+    axe(page)
+    spo2 = page.get_by_label("SpO2")
+    expect(spo2).to_have_class(re.compile("is-invalid"))
+    expect(page.locator("main")).to_contain_text("Enter a value between 50 and 100.")
+    expect(page.get_by_label("Systolic")).to_have_value("138")
+    expect(page.get_by_label("Heart rate")).to_have_value("82")
+    assert VitalsReading.objects.count() == 1
+    spo2.fill("97")
+    page.get_by_role("button", name="Save the reading").click()
+
+    axe(page)
+    expect(page.get_by_role("status")).to_contain_text("Vitals recorded.")
+    page.get_by_role("link", name="Record the dose").click()
+
+    # The dose: today's weight (lb, as the profile is kept), worked out, confirmed, recorded.
+    axe(page)
+    page.get_by_label("Weight today").fill("151")
+    page.get_by_role("button", name="Work out the dose").click()
+    axe(page)
+    expect(page.locator("[data-dose-mg]")).to_have_text("34.3 mg")
+    now = timezone.now()
+    page.get_by_label("I have checked this dose against the plan").check()
+    page.get_by_label("Lot number").fill("KT-2231")
+    page.get_by_label("Volume (mL)").fill("100")
+    page.get_by_label("Infusion started").fill(hhmm(now - timedelta(minutes=1)))
+    page.get_by_label("Infusion stopped").fill(hhmm(now + timedelta(minutes=1)))
+    page.get_by_role("button", name="Record the dose").click()
+
+    axe(page)
+    expect(page.get_by_role("status")).to_contain_text("Dose recorded.")
+    page.get_by_role("link", name="Discharge checklist").click()
+
+    axe(page)
+    page.get_by_label("Back to their baseline mental status").check()
+    page.get_by_label("Vitals back near the baseline").check()
+    page.get_by_label("The adult who stays is present").check()
+    page.get_by_label("Instructions given").check()
+    page.get_by_role("button", name="Save the checklist").click()
+
+    axe(page)
+    page.get_by_role("link", name="Sign the chart").click()
+    axe(page)
+    page.get_by_label("Type your full name to sign").fill("Maya Chen")
+    page.get_by_label("I confirm this chart is complete and correct").check()
+    page.get_by_role("button", name="Sign and finish the visit").click()
+
+    axe(page)
+    expect(page.get_by_role("status")).to_contain_text("Chart signed. The visit is complete.")
+    expect(page.locator("main")).to_contain_text("Signed by Maya Chen")
+
+    visit = Appointment.objects.get(patient__email="patient4@demo.conciergemd.example", provider__user=maya)
+    assert visit.status == AppointmentStatus.COMPLETED
+    chart = VisitChart.objects.get(appointment=visit)
+    assert chart.is_locked and chart.signed_by == maya and chart.arrived_at is not None
+    assert [r.spo2 for r in VitalsReading.objects.filter(chart=chart).order_by("id")] == [98, 97]
+    dose = DoseRecord.objects.get(chart=chart)
+    assert (dose.weight_entered, dose.weight_unit, dose.weight_kg, dose.dose_mg) == (
+        Decimal("151.0"),
+        "lb",
+        Decimal("68.5"),
+        Decimal("34.3"),
+    )
+    eta = Message.objects.get(appointment=visit, template="on_my_way")
+    assert forbidden_words_in(render(eta).text) == []
