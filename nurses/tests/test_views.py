@@ -118,7 +118,7 @@ def test_the_day_shows_what_the_nurse_needs_in_time_order(nurse_client, visit, n
 
 def test_the_day_costs_the_same_queries_for_one_visit_or_six(nurse_client, visit, nia, django_assert_max_num_queries):
     nurse_client.get(reverse("nurses:today"))  # warm up (session, content types)
-    with django_assert_max_num_queries(9) as one:
+    with django_assert_max_num_queries(7) as one:
         nurse_client.get(reverse("nurses:today"))
     for hour in (11, 12, 13, 14, 15):
         user, clearance = f.patient_with_plan(allergies="Penicillin", has_allergies=True)
