@@ -51,6 +51,15 @@ def pytest_runtest_setup(item):
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with empty rate-limit counters (the cache is per process)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- logging in -------------------------------------------------------------------------------
 
 

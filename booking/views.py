@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from booking.calendar import appointment_ics
 from concierge.errors import ApplicationError
 from concierge.models import Role
+from concierge.ratelimit import rate_limit
 from patients import selectors as patient_selectors
 
 from . import availability, policy, selectors, services
@@ -79,6 +80,7 @@ def _unavailable(request, error, *, service=None, status=200):
 
 
 @require_GET
+@rate_limit("coverage", per_hour=120, methods=("GET",))
 def coverage(request):
     form = CoverageForm(request.GET or None)
     result = None
@@ -91,6 +93,7 @@ def coverage(request):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("waitlist", per_hour=20)
 def waitlist(request):
     form = WaitlistForm(request.POST or None, initial={"zip_code": request.GET.get("zip_code", "")})
     if request.method == "POST" and form.is_valid():
@@ -274,6 +277,7 @@ def _nearest_links(code, nearest):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
 def book_review(request, code):
     """Step 4: review (address, support person, price, policy, preparation), then hold the time."""
     service = _service(code)
@@ -382,6 +386,7 @@ def _closed(request, visit):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
 def visit_cancel(request, pk):
     visit = _own_visit(request, pk)
     if visit.status not in policy.CHANGEABLE_STATUSES:
@@ -440,6 +445,7 @@ def visit_reschedule(request, pk):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
 def visit_reschedule_times(request, pk, day):
     visit = _own_visit(request, pk)
     if not policy.patient_may_change(visit):
@@ -507,6 +513,7 @@ def _proposal_to_session(request, *, first_day, part_of_day, visits):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
 def series(request):
     """Book the plan's remaining infusions together: choose a start, adjust, hold all."""
     service = _infusion_service()
@@ -574,6 +581,7 @@ def series(request):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
 def series_change(request, index):
     """Pick another time for one infusion of the proposal, keeping the plan's spacing."""
     service = _infusion_service()

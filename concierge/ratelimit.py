@@ -3,8 +3,8 @@
     @rate_limit("signup", per_hour=10)
     def signup(request): ...
 
-Counts POSTs per client address and per scope; past the limit the view is not called and the
-person gets a 429 page that says how long to wait. GETs are never limited.
+Counts requests (POSTs unless told otherwise) per client address and per scope; past the limit
+the view is not called and the person gets a 429 page that says how long to wait.
 """
 
 import functools
@@ -40,7 +40,7 @@ def hit(scope, key, limit, window_seconds):
     return count <= limit
 
 
-def rate_limit(scope, *, per_hour=None, per_minute=None):
+def rate_limit(scope, *, per_hour=None, per_minute=None, methods=("POST",)):
     if (per_hour is None) == (per_minute is None):
         raise ValueError("Give exactly one of per_hour or per_minute.")
     limit, window = (per_hour, 3600) if per_hour is not None else (per_minute, 60)
@@ -48,7 +48,7 @@ def rate_limit(scope, *, per_hour=None, per_minute=None):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            limited = request.method == "POST" and settings.RATE_LIMITS_ENABLED
+            limited = request.method in methods and settings.RATE_LIMITS_ENABLED
             if limited and not hit(scope, client_address(request) or "unknown", limit, window):
                 message = _(
                     "Too many attempts from your connection. Please wait %(minutes)d minutes and try again, or call us."

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import forms, two_factor_views, views
+from .ratelimit import rate_limit
 
 accounts = [
     path(
@@ -19,11 +20,13 @@ accounts = [
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            form_class=forms.ResetRequestForm,
-            subject_template_name="registration/password_reset_subject.txt",
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
+        rate_limit("password-reset", per_hour=10)(
+            auth_views.PasswordResetView.as_view(
+                form_class=forms.ResetRequestForm,
+                subject_template_name="registration/password_reset_subject.txt",
+                email_template_name="registration/password_reset_email.txt",
+                html_email_template_name="registration/password_reset_email.html",
+            )
         ),
         name="password_reset",
     ),

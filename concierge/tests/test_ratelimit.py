@@ -50,3 +50,19 @@ def test_x_forwarded_for_is_used_only_when_trusted(settings):
     for i in range(3):
         assert post(f"203.0.113.{i}").status_code == 200
     assert post("203.0.113.0").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_public_and_booking_endpoints_are_limited(client):
+
+    for _ in range(10):
+        client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+    assert client.post("/accounts/password/reset/", {"email": "nobody@example.com"}).status_code == 429
+
+    cache.clear()
+    codes = {client.get("/coverage/", {"zip": "10001"}).status_code for _ in range(121)}
+    assert 429 in codes
+
+    cache.clear()
+    codes = [client.post("/signup/", {}).status_code for _ in range(21)]
+    assert codes[-1] == 429 and codes[0] != 429
