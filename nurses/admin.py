@@ -5,8 +5,12 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from concierge.staff.roster import RosterChangeCheckMixin
+
+from . import protocol
 from .licensure import licence_valid_in
 from .models import (
     AdverseEvent,
@@ -24,10 +28,28 @@ from .models import (
 )
 
 
+def licence_expiry_note(expires_on, today=None):
+    """'expired', 'expires in 12 days' (within 30 days: highlighted), or '' (staff roster, issue 8)."""
+    today = today or timezone.localdate()
+    if expires_on is None:
+        return ""
+    days = (expires_on - today).days
+    if days < 0:
+        return format_html('<strong class="licence-expired">{}</strong>', _("expired"))
+    if days <= 30:
+        return format_html('<strong class="licence-expiring">{}</strong>', _("expires in %(n)s days") % {"n": days})
+    return ""
+
+
 class LicenceInline(admin.TabularInline):
     model = Licence
     extra = 0
-    fields = ("state", "licence_type", "multistate", "number", "expires_on", "verified_on")
+    fields = ("state", "licence_type", "multistate", "number", "expires_on", "expiry", "verified_on")
+    readonly_fields = ("expiry",)
+
+    @admin.display(description=_("status"))
+    def expiry(self, obj):
+        return licence_expiry_note(obj.expires_on) if obj and obj.pk else ""
 
 
 class WeeklyShiftInline(admin.TabularInline):
@@ -61,10 +83,18 @@ class LicenceStatusFilter(admin.SimpleListFilter):
     parameter_name = "licences"
 
     def lookups(self, request, model_admin):
-        return [("expiring", _("a licence expires within 60 days")), ("expired", _("a licence has expired"))]
+        return [
+            ("soon", _("a licence expires within 30 days")),
+            ("expiring", _("a licence expires within 60 days")),
+            ("expired", _("a licence has expired")),
+        ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
+        if self.value() == "soon":
+            return queryset.filter(
+                licences__expires_on__gte=today, licences__expires_on__lte=today + timedelta(days=30)
+            ).distinct()
         if self.value() == "expiring":
             return queryset.filter(
                 licences__expires_on__gte=today, licences__expires_on__lte=today + timedelta(days=60)
@@ -75,14 +105,27 @@ class LicenceStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "home_zip", "time_zone", "max_visits_per_day", "states", "is_active")
+class ProviderAdmin(RosterChangeCheckMixin, admin.ModelAdmin):
+    # RosterChangeCheckMixin (issue 8): a change that would orphan booked visits lists them and asks.
+    list_display = (
+        "__str__",
+        "kind",
+        "home_zip",
+        "time_zone",
+        "max_visits_per_day",
+        "states",
+        "licence_warning",
+        "is_active",
+    )
     list_filter = ("kind", "is_active", LicenceStatusFilter, "licences__state")
     search_fields = ("user__first_name", "user__last_name", "user__email", "home_zip")
     autocomplete_fields = ("user",)
     readonly_fields = ("time_zone",)
     fields = ("user", "kind", "phone", "home_zip", "time_zone", "max_visits_per_day", "is_active")
     inlines = (LicenceInline, WeeklyShiftInline, DateOverrideInline, TimeOffInline)
+
+    class Media:
+        css = {"all": ("concierge/staff-admin.css",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").prefetch_related("licences")
@@ -105,6 +148,13 @@ class ProviderAdmin(admin.ModelAdmin):
             }
         )
         return ", ".join(valid) or "—"
+
+    @admin.display(description=_("licence expiring"))
+    def licence_warning(self, obj):
+        # The soonest expiry within 30 days (or already past), highlighted; the licences are prefetched.
+        soonest = min((lic.expires_on for lic in obj.licences.all()), default=None)
+        note = licence_expiry_note(soonest)
+        return format_html("{} ({})", note, soonest.strftime("%b %-d, %Y")) if note else "—"
 
 
 # --- visit charts (issue 7): staff and clinicians read every chart; nobody edits one here ------
@@ -139,12 +189,16 @@ class VitalsInline(ReadOnlyInline):
         "spo2",
         "respiratory_rate",
         "sedation_note",
-        "alerts",
+        "warnings",
         "action_taken",
         "action_note",
         "recorded_by",
         "recorded_at",
     )
+
+    @admin.display(description=_("protocol warnings"))
+    def warnings(self, obj):
+        return "; ".join(protocol.alert_messages(obj.alerts)) or "-"
 
 
 class DoseInline(ReadOnlyInline):

@@ -89,7 +89,16 @@ def test_chart_readers_see_every_chart_with_its_history(client, role, signed_cha
     assert listing.status_code == 200
     assert "Completed" in listing.content.decode()
     page = client.get(f"/admin/nurses/visitchart/{signed_chart.pk}/change/").content.decode()
-    for expected in ("KT-9", "40.0", "Misread label", "Lot KT-8", "Signed as", "systolic_high", "Nausea", "Called"):
+    for expected in (
+        "KT-9",
+        "40.0",
+        "Misread label",
+        "Lot KT-8",
+        "Signed as",
+        "Systolic above 180 mmHg",
+        "Nausea",
+        "Called",
+    ):
         assert expected in page, expected
     assert 'name="_save"' not in page  # read-only: no save button
 
