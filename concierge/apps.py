@@ -8,7 +8,11 @@ class ConciergeConfig(AppConfig):
     verbose_name = _("Accounts and platform")
 
     def ready(self):
+        from .audit import audit_register
         from .roles import roles_sync_after_migrate
+
+        # The audit trail (django-auditlog): the models listed in concierge/audit.py.
+        audit_register()
 
         # Groups and their permissions follow the code: every migrate brings them up to date.
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="concierge.roles_sync")

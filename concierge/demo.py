@@ -11,6 +11,8 @@ DEMO_USERS = [
     # email, role, first name, last name, superuser
     ("admin@demo.conciergemd.example", Role.STAFF, "Sam", "Rivera", True),
     ("clinician@demo.conciergemd.example", Role.CLINICIAN, "Dana", "Okafor", False),
+    # Runs the clinic: the board, queues, reports, the audit trail (issue 8). Not a superuser.
+    ("manager@demo.conciergemd.example", Role.MANAGER, "Morgan", "Blake", False),
     ("nurse@demo.conciergemd.example", Role.NURSE, "Maya", "Chen", False),
     ("nurse2@demo.conciergemd.example", Role.NURSE, "Luis", "Ortega", False),
     ("nurse3@demo.conciergemd.example", Role.NURSE, "Priya", "Shah", False),

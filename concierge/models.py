@@ -12,7 +12,10 @@ class Role(models.TextChoices):
     PATIENT = "patient", _("Patient")
     NURSE = "nurse", _("Nurse")
     CLINICIAN = "clinician", _("Clinician")
-    STAFF = "staff", _("Staff")
+    # The scheduler: runs visits and rosters in admin, never sees clinical answers.
+    STAFF = "staff", _("Scheduler (staff)")
+    # Runs the clinic: what schedulers see, plus reports, the audit trail and who viewed records.
+    MANAGER = "manager", _("Manager")
 
 
 class UserManager(BaseUserManager):
@@ -113,3 +116,31 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_clinician(self):
         return self.has_role(Role.CLINICIAN)
+
+
+class PatientRecordView(models.Model):
+    """Who opened a patient's record, when, and which part (written by concierge.audit.record_view).
+
+    Changes are in the audit trail (django-auditlog); this is the other half: reading. Rows are
+    only ever added.
+    """
+
+    viewer = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="patient_records_viewed", verbose_name=_("viewed by")
+    )
+    patient = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="record_views", verbose_name=_("patient")
+    )
+    what = models.CharField(_("what was opened"), max_length=120)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("patient record view")
+        verbose_name_plural = _("who viewed patient records")
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-viewed_at"])]
+        permissions = [("view_reports", _("Can see the clinic's reports"))]
+
+    def __str__(self):
+        return f"{self.viewer} viewed {self.patient} ({self.what})"

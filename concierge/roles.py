@@ -85,13 +85,27 @@ ROLE_PERMISSIONS = {
         "booking.view_appointment",
         "booking.change_appointment",
         "booking.view_series",
-        # Visit charts (issue 7): staff read every chart in admin; nobody edits one there.
-        *CHART_VIEW_PERMISSIONS,
+        # The audit trail (issue 8): entries of the models this role may view (concierge/audit.py).
+        "auditlog.view_logentry",
+        # Visit charts (issue 7) are clinical answers: schedulers do not read them (issue 8); the
+        # clinicians and managers do (CHART_VIEW_PERMISSIONS above and below).
     ],
 }
+# Managers (issue 8): everything schedulers do, the visit charts, the reports, the whole audit
+# trail of what they may view, and who viewed patients' records. Not intake answers, scores,
+# safety alerts or clearances (clinical answers are the clinicians').
+ROLE_PERMISSIONS[Role.MANAGER] = [
+    *ROLE_PERMISSIONS[Role.STAFF],
+    *CHART_VIEW_PERMISSIONS,
+    "concierge.view_reports",
+    "concierge.view_patientrecordview",
+]
+# Clinicians also see the visits (their video evaluations, the board) and the audit trail of
+# what they may view.
+ROLE_PERMISSIONS[Role.CLINICIAN] += ["booking.view_appointment", "booking.view_series", "auditlog.view_logentry"]
 
 # Roles that work in Django admin.
-ADMIN_ROLES = {Role.STAFF, Role.CLINICIAN}
+ADMIN_ROLES = {Role.STAFF, Role.CLINICIAN, Role.MANAGER}
 
 
 def _permissions(names):

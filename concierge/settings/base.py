@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "phonenumber_field",
     "localflavor",
+    "auditlog",  # the audit trail (concierge/audit.py)
     "patients",
     "booking",
     "booking.payments",
@@ -64,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
     "concierge.middleware.TwoFactorMiddleware",
+    # The audit trail: who made each change (django-auditlog), and who opened a patient's record.
+    "auditlog.middleware.AuditlogMiddleware",
+    "concierge.audit.PatientRecordViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -416,3 +420,21 @@ TELEHEALTH_JOIN_OPENS_MINUTES = 10
 TELEHEALTH_JOIN_CLOSES_MINUTES = 30
 # First on the dashboard: an unread answer or a check-in to do comes before everything else.
 PATIENT_DASHBOARD_SECTIONS = ["patients/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
+
+# --- Staff in admin: schedule board, queues, reports, audit (issue 8) ------------------------
+# The board marks a visit at risk when the licence that covers it expires within this many days
+# of the visit, and a hold that runs out within this many minutes.
+BOARD_LICENCE_WARNING_DAYS = env.int("BOARD_LICENCE_WARNING_DAYS", default=30)
+BOARD_HOLD_WARNING_MINUTES = env.int("BOARD_HOLD_WARNING_MINUTES", default=5)
+# Reports: the days of payments and questionnaires are counted in this zone (visits use their own).
+REPORTS_TIME_ZONE = env("REPORTS_TIME_ZONE", default="America/New_York")
+# Outcomes report: a response is a drop of at least this percent from baseline; remission is a last
+# score below these thresholds (PHQ-9 and GAD-7 below 5: minimal; PCL-5 below the provisional cut-off).
+OUTCOME_RESPONSE_DROP_PERCENT = env.int("OUTCOME_RESPONSE_DROP_PERCENT", default=50)
+OUTCOME_REMISSION_BELOW = {
+    "phq9": env.int("OUTCOME_REMISSION_PHQ9_BELOW", default=5),
+    "gad7": env.int("OUTCOME_REMISSION_GAD7_BELOW", default=5),
+    "pcl5": env.int("OUTCOME_REMISSION_PCL5_BELOW", default=33),
+}
+# The audit trail keeps the address of whoever made a change (from X-Forwarded-For behind a proxy).
+AUDITLOG_DISABLE_REMOTE_ADDR = False

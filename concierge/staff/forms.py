@@ -1,0 +1,67 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MAX_REPORT_DAYS = 366
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ReportRangeForm(forms.Form):
+    first_day = forms.DateField(label=_("From"), widget=DateInput)
+    last_day = forms.DateField(label=_("Until (inclusive)"), widget=DateInput)
+
+    @classmethod
+    def default_range(cls, today=None):
+        today = today or timezone.localdate()
+        return {"first_day": today - timedelta(days=29), "last_day": today}
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last:
+            if last < first:
+                self.add_error("last_day", _("The end must be on or after the start."))
+            elif (last - first).days >= MAX_REPORT_DAYS:
+                self.add_error("last_day", _("Choose at most %(n)s days.") % {"n": MAX_REPORT_DAYS})
+        return cleaned
+
+
+class VisitCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the visit cancelled?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Kept on the visit. The patient is told the visit is cancelled, not why."),
+    )
+
+
+class VisitRefundForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the visit refunded in full?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Kept with the refund, e.g. 'No-show after a family emergency: refunded by the manager'."),
+    )
+
+
+class ReassignForm(forms.Form):
+    """The nurses offered are those eligible and free; any active provider is accepted and the booking
+    guard decides (someone may have booked them since the page was shown)."""
+
+    provider = forms.ModelChoiceField(
+        label=_("Give the visit to"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose who takes the visit."), "invalid_choice": _("Choose a nurse offered.")},
+    )
+
+    def __init__(self, *args, queryset, offered, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = queryset
+        self.offered = offered  # [(Provider, Candidate)], shown as the choices
+        self.fields["provider"].choices = [(p.pk, str(p)) for p, _c in offered]
