@@ -120,7 +120,7 @@ def test_the_day_costs_the_same_queries_for_one_visit_or_six(nurse_client, visit
     nurse_client.get(reverse("nurses:today"))  # warm up (session, content types)
     with django_assert_max_num_queries(7) as one:
         nurse_client.get(reverse("nurses:today"))
-    for hour in (11, 12, 13, 14, 15):
+    for hour in (12, 13, 14, 15, 16):
         user, clearance = f.patient_with_plan(allergies="Penicillin", has_allergies=True)
         f.visit_for(nia, user, clearance, ny(hour, 30), minutes=30)
     with django_assert_max_num_queries(len(one.captured_queries)):
