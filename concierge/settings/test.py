@@ -38,3 +38,10 @@ SESSION_IDLE_TIMEOUT_PATIENT = 60 * 60 * 24 * 365
 # Two-step login is enforced in tests as everywhere: the `client` fixture's force_login passes
 # the second step, and browser tests log in through concierge.testing.browser_login.
 TWO_FACTOR_ENFORCED = True
+
+# A worker process started by an integration test cannot share the test's in-memory outboxes:
+# these make its emails (one file per send) and texts (one JSON line per send) countable.
+if env("TEST_EMAIL_FILE_PATH", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH")
+SMS_MEMORY_JOURNAL = env("SMS_MEMORY_JOURNAL", default="")
