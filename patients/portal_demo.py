@@ -8,7 +8,8 @@
 Idempotent: a thread is started once (fixed form tokens); nothing is added on a second run.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -45,9 +46,10 @@ def _alex_thread(alex, clinician):
         ),
         form_token=ANSWER_TOKEN,
     )
-    # Set the clock back a day, as if it had happened yesterday.
-    asked = timezone.now() - timedelta(days=1, hours=3)
-    answered = asked + timedelta(hours=2, minutes=10)
+    # Set the clock back, as if Alex had asked yesterday morning and Dana answered at lunchtime.
+    yesterday = timezone.localdate(timezone=ZoneInfo("America/New_York")) - timedelta(days=1)
+    asked = datetime.combine(yesterday, time(9, 40), tzinfo=ZoneInfo("America/New_York"))
+    answered = asked + timedelta(hours=2, minutes=55)
     ThreadMessage.objects.filter(pk=question.pk).update(created_at=asked)
     ThreadMessage.objects.filter(pk=answer.pk).update(created_at=answered)
     MessageThread.objects.filter(pk=thread.pk).update(
