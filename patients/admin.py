@@ -36,6 +36,7 @@ from .models import (
     ReviewQueueEntry,
     SafetyAlert,
     ScreeningResponse,
+    ThreadTopic,
     TriageOutcome,
 )
 from .triage import rules_for_ids
@@ -649,11 +650,23 @@ class MessageThreadAdmin(ReadOnlyAdmin):
     def get_ordering(self, request):
         return ("-urgent", F("waiting_since").asc(nulls_last=True), "-last_message_at")
 
+    def get_queryset(self, request):
+        from django.db.models import BooleanField, Case, Value, When
+
+        from .messaging_selectors import may_answer_health, may_answer_logistics
+
+        # Whether the person looking may open each thread (messaging_selectors.may_answer, as a column).
+        health, logistics = may_answer_health(request.user), may_answer_logistics(request.user)
+        can_open = Case(
+            When(topic=ThreadTopic.HEALTH, then=Value(health)),
+            default=Value(logistics),
+            output_field=BooleanField(),
+        )
+        return super().get_queryset(request).annotate(viewer_can_open=can_open)
+
     @admin.display(description=_("conversation"))
     def thread_link(self, obj):
-        from .messaging_selectors import may_answer
-
-        if not may_answer(self._user, obj):
+        if not obj.viewer_can_open:
             return format_html("<em>{}</em>", _("About the patient's health: for a clinician"))
         return format_html('<a href="{}">{}</a>', reverse("patients:staff_thread", args=[obj.pk]), obj.subject)
 
@@ -673,7 +686,6 @@ class MessageThreadAdmin(ReadOnlyAdmin):
         return f"{hours} h"
 
     def changelist_view(self, request, extra_context=None):
-        self._user = request.user
         extra_context = {"title": _("Patient messages (answer them on the staff inbox page)"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 

@@ -16,7 +16,6 @@ def care_portal_for(context, user):
     evaluation = next_evaluation_for(patient=user) if user else None
     return {
         "threads": threads,
-        "unread": sum(1 for t in threads if t.has_unread) if threads else 0,
         "unread_total": selectors.unread_count_for_patient(patient=user) if threads else 0,
         "checkins_to_do": list(checkins.checkins_to_do(patient=user)[:3]) if user else [],
         "evaluation": evaluation,
