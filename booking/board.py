@@ -80,13 +80,20 @@ def minutes_between(a, b):
     return max(0, int((b - a).total_seconds() // 60))
 
 
+def _clock(moment):
+    # "9:05" and "AM"/"PM" (US English, as every page shows times), without Django's slower date formatter:
+    # the board writes hundreds of these.
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d}", "AM" if moment.hour < 12 else "PM"
+
+
 def time_range_label(start, end, tz_name):
     """'9:00-11:00 AM EST' or '11:30 AM-1:30 PM EST' (local, with the zone's abbreviation)."""
     tz = zone(tz_name)
     a, b = start.astimezone(tz), end.astimezone(tz)
-    if formats.date_format(a, "A") == formats.date_format(b, "A"):
-        return f"{formats.date_format(a, 'g:i')}-{formats.date_format(b, 'g:i A')} {b.tzname()}"
-    return f"{formats.date_format(a, 'g:i A')}-{formats.date_format(b, 'g:i A')} {b.tzname()}"
+    (a_time, a_half), (b_time, b_half) = _clock(a), _clock(b)
+    if a_half == b_half:
+        return f"{a_time}-{b_time} {b_half} {b.tzname()}"
+    return f"{a_time} {a_half}-{b_time} {b_half} {b.tzname()}"
 
 
 def duration_label(minutes):
@@ -274,9 +281,9 @@ def visit_risks(*, appointment, provider_row_data, now):
         if appointment.hold_expires_at <= now:
             risks.append(_("the hold has run out (not paid)"))
         elif appointment.hold_expires_at <= now + hold_warning():
+            local = appointment.hold_expires_at.astimezone(zone(appointment.time_zone))
             risks.append(
-                _("the hold runs out at %(time)s")
-                % {"time": formats.time_format(appointment.hold_expires_at.astimezone(zone(appointment.time_zone)))}
+                _("the hold runs out at %(time)s") % {"time": f"{formats.date_format(local, 'g:i A')} {local.tzname()}"}
             )
     if provider_row_data is None:
         risks.append(_("no nurse assigned"))
@@ -324,15 +331,39 @@ class _Data:
     visits: list
 
 
+# What the board reads of a visit (and its service and patient): the rest of the row stays in the database.
+VISIT_FIELDS = (
+    "status",
+    "starts_at",
+    "ends_at",
+    "blocked_from",
+    "blocked_until",
+    "time_zone",
+    "state",
+    "hold_expires_at",
+    "provider_id",
+    "service__name",
+    "service__is_telehealth",
+    "patient__email",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__patient_profile__preferred_name",
+    "patient__patient_profile__legal_first_name",
+    "patient__patient_profile__legal_last_name",
+)
+
+
 def _load(first_day, last_day):
-    # Providers and visits may be in any US zone: load a day either side, then sort by local date.
-    range_start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=zone("UTC"))
-    range_end = datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=zone("UTC"))
+    # A local date is somewhere between UTC-12 and UTC+14: load those instants, then sort by local date.
+    utc = zone("UTC")
+    range_start = datetime.combine(first_day, time(0), tzinfo=utc) - timedelta(hours=14)
+    range_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=utc) + timedelta(hours=12)
     providers = {p.pk: p for p in Provider.objects.select_related("user")}
     licences, weekly, overrides, time_off = selectors._roster(list(providers), range_start, range_end)
     visits = list(
         Appointment.objects.filter(status__in=SHOWN_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start)
         .select_related("service", "patient__patient_profile")
+        .only(*VISIT_FIELDS)
         .order_by("starts_at", "pk")
     )
     return _Data(providers, licences, weekly, overrides, time_off, visits)
@@ -366,17 +397,21 @@ def _provider_order(provider):
     return (provider.kind != ProviderKind.NURSE, provider.user.last_name, provider.user.first_name, provider.pk)
 
 
-def _build_day(data, day, now):
-    by_provider = defaultdict(list)
-    unassigned = []
+def _by_day(data):
+    """{(provider id, the provider's local date): [visits]} and {the visit's local date: [visits without one]}."""
+    by_provider_day, unassigned = defaultdict(list), defaultdict(list)
     for visit in data.visits:
-        if visit.provider_id is None:
-            if visit.starts_at.astimezone(zone(visit.time_zone)).date() == day:
-                unassigned.append(visit)
-            continue
-        provider = data.providers.get(visit.provider_id)
-        if provider is not None and visit.starts_at.astimezone(zone(provider.time_zone)).date() == day:
-            by_provider[provider.pk].append(visit)
+        provider = data.providers.get(visit.provider_id) if visit.provider_id else None
+        if provider is None:
+            unassigned[visit.starts_at.astimezone(zone(visit.time_zone)).date()].append(visit)
+        else:
+            by_provider_day[(provider.pk, visit.starts_at.astimezone(zone(provider.time_zone)).date())].append(visit)
+    return by_provider_day, unassigned
+
+
+def _build_day(data, day, now, grouped=None, layout=True):
+    by_provider_day, unassigned_by_day = grouped or _by_day(data)
+    unassigned = unassigned_by_day.get(day, [])
 
     rows = []
     for provider in sorted(data.providers.values(), key=_provider_order):
@@ -387,7 +422,7 @@ def _build_day(data, day, now):
             overrides=data.overrides[provider.pk],
             time_off=data.time_off[provider.pk],
         )
-        visits = by_provider.get(provider.pk, [])
+        visits = by_provider_day.get((provider.pk, day), [])
         if not visits and (not windows or not provider.is_active):
             continue
         licences = data.licences[provider.pk]
@@ -421,7 +456,7 @@ def _build_day(data, day, now):
             axis_start = min(axis_start, minutes // 60)
             axis_end = max(axis_end, -(-minutes // 60))
     axis_end = min(24, max(axis_end, axis_start + 1))
-    for row in rows:
+    for row in rows if layout else ():  # the week needs the figures, not the drawing
         lay_out(row, axis_start=axis_start, axis_end=axis_end, time_off=data.time_off[row.provider.pk])
     return Board(
         day=day,
@@ -465,7 +500,8 @@ def board_for_week(*, first_day, now=None, days=7):
     last_day = first_day + timedelta(days=days - 1)
     data = _load(first_day, last_day)
     week_days = [first_day + timedelta(days=i) for i in range(days)]
-    boards = [_build_day(data, day, now) for day in week_days]
+    grouped = _by_day(data)
+    boards = [_build_day(data, day, now, grouped, layout=False) for day in week_days]
     providers = {}
     for board in boards:
         for row in board.rows:
@@ -563,6 +599,7 @@ def visits_orphaned_by_roster(*, provider_id, now=None):
     """
     now = now or timezone.now()
     provider = Provider.objects.get(pk=provider_id)
+    provider_id = provider.pk  # an id from a URL may be a string; the roster's maps are keyed by int
     visits = list(
         Appointment.objects.filter(provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__gt=now)
         .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)

@@ -96,7 +96,7 @@ def safety_alerts(*, limit=LIMIT):
     ]
     return Queue(
         key="alerts",
-        title=_("Open safety alerts"),
+        title=_("Patient safety: open alerts"),
         description=_("Acknowledge when you take it on; resolve with a note once you have spoken with the patient."),
         count=alerts.count(),
         rows=rows,
