@@ -42,10 +42,6 @@ def _links(*pairs):
     return [(url, label) for url, label in pairs if url]
 
 
-def is_manager(user):
-    return user.is_superuser or user.has_role(Role.MANAGER)
-
-
 def sees_clinical_queues(user):
     return user.is_superuser or user.has_role(Role.CLINICIAN, Role.MANAGER)
 
