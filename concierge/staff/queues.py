@@ -219,7 +219,12 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
                 "since": thread.waiting_since,
                 "hours": hours,
                 "overdue": hours is not None and hours >= due_hours,
-                "url": _url("admin:patients_messagethread_change", args=[thread.pk]) if can_open else "",
+                "url": (
+                    _url("patients:staff_thread", args=[thread.pk])
+                    or _url("admin:patients_messagethread_change", args=[thread.pk])
+                )
+                if can_open
+                else "",
             }
         )
     return Queue(
@@ -230,7 +235,7 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
         rows=rows,
         links=_links(
             (
-                _url("patients:care_team_inbox") or _url("admin:patients_messagethread_changelist"),
+                _url("patients:staff_inbox") or _url("admin:patients_messagethread_changelist"),
                 _("Open the care-team inbox"),
             )
         ),
