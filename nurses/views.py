@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from concierge.audit import record_view
 from concierge.errors import ApplicationError
 
 from . import selectors, services
@@ -189,6 +190,8 @@ def _next_step(visit, chart_view):
 @own_visit("GET")
 def visit_detail(request, briefing):
     visit = briefing.visit
+    # The nurse sees the patient's details and clinical flags here: kept in the record-view log.
+    record_view(user=request.user, patient=visit.patient_id, what="visit page (nurse)", path=request.path)
     chart_view = selectors.chart_view(visit=visit)
     next_step = _next_step(visit, chart_view)
     missing = services.chart_missing(chart_view.chart, chart_view) if visit.status == "in_progress" else []

@@ -322,3 +322,12 @@ def test_every_step_page_renders_in_every_state(nurse_client, visit, clock):
     check_in(nurse_client, visit)
     for name in VISIT_URLS:
         assert nurse_client.get(url(name, visit)).status_code == 200, name
+
+
+def test_opening_a_visit_is_kept_in_the_record_view_log(nurse_client, nurse, visit):
+    from concierge.models import PatientRecordView
+
+    nurse_client.get(url("visit", visit))
+
+    row = PatientRecordView.objects.get()
+    assert (row.viewer, row.patient_id, row.what) == (nurse, visit.patient_id, "visit page (nurse)")

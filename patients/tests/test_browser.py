@@ -158,7 +158,7 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     axe(page)
-    page.get_by_role("link", name="Safety alerts").click()
+    page.get_by_role("link", name="Safety alerts", exact=True).click()
     axe(page)
     row = page.get_by_role("row", name=re.compile("sam.new@example.com"))
     expect(row).to_contain_text("Open")
