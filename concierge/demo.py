@@ -6,6 +6,12 @@ from .models import Role, User
 from .services import user_create, user_set_role
 
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_EMAIL_DOMAIN = "@demo.conciergemd.example"
+# Staff, clinicians and nurses log in with two steps. Every demo login that needs it shares this
+# published authenticator key (base32 JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP, in the README), and in the
+# local run the code page also shows the current code for demo logins (never in production:
+# DEMO_DATA_ALLOWED is off there).
+DEMO_TOTP_KEY_HEX = "48656c6c6f21deadbeef48656c6c6f21deadbeef"
 
 DEMO_USERS = [
     # email, role, first name, last name, superuser
@@ -56,11 +62,27 @@ DEMO_STEPS = [
 ]
 
 
+def demo_authenticator(user):
+    """The demo authenticator app for a login that needs two steps (idempotent)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .two_factor import two_factor_required
+
+    if not two_factor_required(user):
+        return None
+    TOTPDevice.objects.filter(user=user).exclude(name="Demo authenticator").delete()
+    device, _created = TOTPDevice.objects.update_or_create(
+        user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+    )
+    return device
+
+
 def seed_demo():
     lines = []
     users = {}
     for email, role, first, last, superuser in DEMO_USERS:
         users[email] = demo_user(email, role, first, last, superuser)
+        demo_authenticator(users[email])
         lines.append(f"  {role.label:<10} {email}")
     for step in DEMO_STEPS:
         import_string(step)(users, lines)

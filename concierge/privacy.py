@@ -120,7 +120,8 @@ class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):
     def get_post_parameters(self, request):
         if request is None:
             return {}
-        return dict.fromkeys(request.POST, REDACTED)
+        # Even the field names can be clinical ("medications", "diagnosis"): only their number.
+        return {REDACTED: f"{len(request.POST)} fields"} if request.POST else {}
 
     def get_traceback_frame_variables(self, request, tb_frame):
         return [(name, REDACTED) for name in tb_frame.f_locals]

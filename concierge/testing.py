@@ -3,8 +3,11 @@
 import django_otp
 from django.http import HttpRequest
 from django.test import Client
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from concierge.two_factor import current_code
+
+__all__ = ["VerifiedClient", "authenticator_for", "browser_login", "current_code"]
 
 
 def authenticator_for(user):
@@ -12,10 +15,6 @@ def authenticator_for(user):
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
 
-
-def current_code(device, drift=0):
-    """The code the app shows now; drift=1 is the next one (a used code is not accepted twice)."""
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
 
 
 class VerifiedClient(Client):

@@ -14,6 +14,7 @@ import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -115,6 +116,11 @@ def two_factor_disable(*, user):
         raise ApplicationError(_("Two-step login is required for your role and cannot be turned off."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+
+
+def current_code(device, drift=0):
+    """The code the app shows now; drift=1 is the next one (a used code is not accepted twice)."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
 
 
 def _clean(token):

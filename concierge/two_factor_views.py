@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
@@ -66,7 +67,23 @@ def verify(request):
             form.add_error("code", error.message)
         else:
             return redirect(_next_url(request))
-    return render(request, "account/two_factor_verify.html", {"form": form, "next": _next_url(request, "")})
+    return render(
+        request,
+        "account/two_factor_verify.html",
+        {"form": form, "next": _next_url(request, ""), "demo_code": _demo_code(request.user)},
+    )
+
+
+def _demo_code(user):
+    """The current code of a demo login's authenticator, shown on the page in the local run only."""
+    from .demo import DEMO_EMAIL_DOMAIN
+
+    if not settings.DEMO_DATA_ALLOWED or not user.email.endswith(DEMO_EMAIL_DOMAIN):
+        return ""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, name="Demo authenticator", confirmed=True).first()
+    return two_factor.current_code(device) if device else ""
 
 
 @login_required

@@ -130,3 +130,28 @@ def test_staff_cannot_turn_it_off(client, nurse):
 
     assert "cannot be turned off" in response.content.decode()
     assert TOTPDevice.objects.filter(user=nurse, confirmed=True).exists()
+
+
+def test_demo_logins_share_the_published_key_and_the_local_run_shows_the_code(client, settings):
+    import base64
+
+    from django.core.management import call_command
+
+    from concierge.demo import DEMO_TOTP_KEY_HEX
+    from concierge.models import User
+    from concierge.two_factor import current_code
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    nurse = User.objects.get(email="nurse@demo.conciergemd.example")
+    devices = TOTPDevice.objects.filter(user=nurse)
+    assert [d.key for d in devices] == [DEMO_TOTP_KEY_HEX]
+    assert base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode() == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert not TOTPDevice.objects.filter(user__email="patient@demo.conciergemd.example").exists()
+
+    client.post("/accounts/login/", {"username": nurse.email, "password": "demo-pass-2026"})
+    page = client.get("/accounts/2fa/verify/").content.decode()
+    assert f"the code right now is <strong>{current_code(devices[0])}</strong>" in page
+
+    settings.DEMO_DATA_ALLOWED = False  # production
+    assert "the code right now" not in client.get("/accounts/2fa/verify/").content.decode()
