@@ -13,6 +13,7 @@ For other apps:
     sms_on_my_way(*, appointment, eta_from, eta_until)
     staff_alert_email(*, to, subject, body, unique_key)
     appointment_confirmed / appointment_rescheduled / appointment_cancelled (booking)
+    messages_cancel_pending_for(*, user, reason) (a patient closed their account)
 """
 
 import logging
@@ -271,6 +272,19 @@ def _cancel_unsent(appointment, *, templates=None, exclude=(), reason):
         unsent = unsent.filter(template__in=templates)
     if exclude:
         unsent = unsent.exclude(template__in=exclude)
+    return unsent.update(status=MessageStatus.CANCELLED, last_error=reason, updated_at=timezone.now())
+
+
+@transaction.atomic
+def messages_cancel_pending_for(*, user, reason):
+    """Cancel every message to this person that has not started going out (a closed account).
+
+    As `_cancel_unsent`: claimed rows whose send task has not started are cancelled too. Returns
+    how many rows were cancelled; a second call finds none.
+    """
+    unsent = Message.objects.filter(recipient=user).filter(
+        Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, attempt_started_at__isnull=True)
+    )
     return unsent.update(status=MessageStatus.CANCELLED, last_error=reason, updated_at=timezone.now())
 
 

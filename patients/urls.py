@@ -38,3 +38,11 @@ urlpatterns += [
     path("staff/messages/<int:pk>/", portal_views.staff_thread, name="staff_thread"),
     path("staff/messages/<int:pk>/topic/", portal_views.staff_thread_topic, name="staff_thread_topic"),
 ]
+
+# Data rights (issue 9): download my data, close my account. The patient's own; no ids.
+from . import data_rights_views  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/account/data/", data_rights_views.data_export, name="data_export"),
+    path("dashboard/account/close/", data_rights_views.account_close, name="account_close"),
+]

@@ -96,7 +96,7 @@ def signup(request):
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="concierge.backends.EmailLoginBackend")
             messages.success(request, _("Welcome! Your account is ready. Next, tell us where to find you."))
             return redirect("patients:profile")
     return render(request, "patients/signup.html", {"form": form})

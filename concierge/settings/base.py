@@ -123,7 +123,8 @@ AUTH_USER_MODEL = "concierge.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: a locked-out email + address pair is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that lets the login form say "this account is closed" (concierge/backends.py).
+    "concierge.backends.EmailLoginBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home-for-user"
