@@ -17,6 +17,7 @@ still waiting in the outbox; disables the login (`is_active = False`: the login 
 session of theirs at its next request, concierge/backends.py); stores when and why. The audit
 trail (django-auditlog) keeps the user's and the profile's changes. `account_closed_at` is the
 flag anything that contacts patients unasked (marketing, which does not exist yet) must check.
+`patient_account_reopen` is the way back (staff, when the patient calls).
 """
 
 import logging
@@ -816,7 +817,7 @@ def patient_account_close(*, patient, reason="", now=None):
     # The profile row first: two closings of one account queue here, and the second finds it
     # closed. Booking never locks profiles, so this cannot deadlock with its provider->patient order.
     profile = _profile_locked(patient)
-    if profile.account_closed_at is not None:
+    if profile.account_closed_at is not None and not User.objects.filter(pk=patient.pk, is_active=True).exists():
         return AccountClosure(closed_at=profile.account_closed_at, already_closed=True)
 
     preview = account_close_preview(patient=patient, now=now)
@@ -865,3 +866,30 @@ def patient_account_close(*, patient, reason="", now=None):
         refund_cents=refund_cents,
         messages_cancelled=messages_cancelled,
     )
+
+
+@transaction.atomic
+def patient_account_reopen(*, patient, actor):
+    """Staff reopen a closed account (the patient called): the login works again. Safe to call twice.
+
+    Texts stay off: the patient opts in again on their profile (and texts START for the number).
+    The closure's time and reason stay in the audit trail.
+    """
+    from .services import _profile_locked
+
+    if actor is None or not (actor.is_superuser or actor.has_perm("concierge.change_user")):
+        raise NotAllowed()
+    profile = _profile_locked(patient)
+    user = User.objects.select_for_update().get(pk=patient.pk)
+    if profile.account_closed_at is None and user.is_active:
+        return profile
+    profile.account_closed_at, profile.account_closed_reason = None, ""
+    profile.full_clean()
+    profile.save()
+    if not user.is_active:
+        user.is_active = True
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=["is_active"])
+    patient.is_active = True
+    logger.info("patient %s: account reopened by user %s", patient.pk, actor.pk)
+    return profile

@@ -582,6 +582,32 @@ def test_closing_twice_has_one_effect(records, patient, commit):
     assert LogEntry.objects.count() == entries and Message.objects.count() == messages
 
 
+def test_staff_reopen_a_closed_account_and_it_can_be_closed_again(records, patient, staff_user, client):
+    from concierge.roles import roles_sync
+
+    roles_sync()
+    data_rights.patient_account_close(patient=patient, reason="Moving abroad")
+    with pytest.raises(data_rights.NotAllowed):
+        data_rights.patient_account_reopen(patient=patient, actor=patient)
+
+    data_rights.patient_account_reopen(patient=patient, actor=User.objects.get(pk=staff_user.pk))
+    data_rights.patient_account_reopen(patient=patient, actor=User.objects.get(pk=staff_user.pk))
+
+    user = User.objects.get(pk=patient.pk)
+    profile = PatientProfile.objects.get(user=patient)
+    assert user.is_active and profile.account_closed_at is None and not data_rights.account_is_closed(patient=user)
+    assert profile.sms_opt_in is False  # texts wait for the patient's own yes
+    assert client.login(username=patient.email, password=TEST_PASSWORD)
+    # A login made active again in admin only (the profile still marked closed) can be closed again.
+    User.objects.filter(pk=patient.pk).update(is_active=False)
+    data_rights.patient_account_close(patient=User.objects.get(pk=patient.pk))
+    user.is_active = True
+    user.save()
+    later = data_rights.patient_account_close(patient=User.objects.get(pk=patient.pk), now=NOW + timedelta(hours=1))
+    assert not later.already_closed and not User.objects.get(pk=patient.pk).is_active
+    assert PatientProfile.objects.get(user=patient).account_closed_at == NOW + timedelta(hours=1)
+
+
 def test_wrong_password_or_no_confirmation_keeps_what_was_typed(patient, client):
     client.force_login(patient)
     response = client.post(
