@@ -1,9 +1,12 @@
+import functools
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -28,7 +31,27 @@ def _next_url(request, default="home-for-user"):
     return resolve_url(default) if default else ""
 
 
+def second_step_first(view):
+    """Changing the second step needs the second step.
+
+    These pages are open to a session that has typed only the password (so that people can get
+    through the second step). Without this check such a session could pair another app, see new
+    recovery codes or turn the second step off, and so skip the code altogether.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if settings.TWO_FACTOR_ENFORCED and two_factor.two_factor_enabled(user) and not user.is_verified():
+            back = request.get_full_path() if request.method == "GET" else resolve_url("home-for-user")
+            return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': back})}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_required
+@second_step_first
 def setup(request):
     """Pair an authenticator app: scan, type the first code, get recovery codes once."""
     device = two_factor.totp_device_pending(user=request.user)
@@ -88,13 +111,18 @@ def _demo_code(user):
 
 @login_required
 @require_POST
+@second_step_first
 def recovery_codes(request):
+    if not two_factor.two_factor_enabled(request.user):
+        # Recovery codes stand in for the app: without one paired they would be a second step on their own.
+        return redirect("two-factor-setup")
     codes = two_factor.recovery_codes_regenerate(user=request.user)
     return render(request, "account/recovery_codes.html", {"codes": codes, "next": ""})
 
 
 @login_required
 @require_POST
+@second_step_first
 def disable(request):
     try:
         two_factor.two_factor_disable(user=request.user)
