@@ -103,10 +103,33 @@ class PatientProfileAdmin(ReadOnlyAdmin):
     def _clinical(self, request):
         return request.user.is_superuser or request.user.has_role(Role.CLINICIAN)
 
+    account_fieldset = (_("Account"), {"fields": ("account_closed_at", "account_closed_reason")})
+    actions = ["reopen_accounts"]
+
     def get_fieldsets(self, request, obj=None):
         if not self._clinical(request):
-            return self.contact_fieldsets  # schedulers: no weight, no safety flag
-        return (*self.contact_fieldsets, (_("Clinical"), {"fields": ("weight_kg", "safety_review_required")}))
+            return (*self.contact_fieldsets, self.account_fieldset)  # schedulers: no weight, no safety flag
+        return (
+            *self.contact_fieldsets,
+            self.account_fieldset,
+            (_("Clinical"), {"fields": ("weight_kg", "safety_review_required")}),
+        )
+
+    @admin.action(description=_("Reopen the selected closed accounts (the patient called)"))
+    def reopen_accounts(self, request, queryset):
+        from concierge.errors import ApplicationError
+
+        from .data_rights import patient_account_reopen
+
+        reopened = 0
+        for profile in queryset.filter(account_closed_at__isnull=False).select_related("user"):
+            try:
+                patient_account_reopen(patient=profile.user, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+                return
+            reopened += 1
+        self.message_user(request, _("%(count)d account(s) reopened.") % {"count": reopened})
 
     def get_readonly_fields(self, request, obj=None):
         return [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]

@@ -111,6 +111,7 @@ def _screenings(user, rows):
 
 def seed(users, lines):
     clinician = users[CLINICIAN]
+    _reopen_closed_demo_accounts(users)
     alex, jordan, riley = users[ALEX], users[JORDAN], users[RILEY]
 
     _profile(
@@ -180,3 +181,14 @@ def seed(users, lines):
     if created:
         profile.sms_opt_in_changed_at = profile.terms_accepted_at
         profile.save(update_fields=["sms_opt_in_changed_at"])
+
+
+def _reopen_closed_demo_accounts(users):
+    """Someone tried "close my account" on a demo patient: the next seed opens it again."""
+    from .data_rights import patient_account_reopen
+    from .models import PatientProfile
+
+    admin = users["admin@demo.conciergemd.example"]
+    closed = PatientProfile.objects.filter(user__in=users.values(), account_closed_at__isnull=False)
+    for profile in closed.select_related("user"):
+        patient_account_reopen(patient=profile.user, actor=admin)

@@ -741,3 +741,41 @@ def test_the_demo_patient_downloads_their_data_then_closes_their_account_on_a_ph
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("This account is closed. Please call us")
     axe(page)
+
+
+def test_staff_reopen_a_closed_account_from_admin(clock, patient, staff_user, client):
+    from patients.data_rights import patient_account_close
+    from patients.tests.factories import PatientProfileFactory
+
+    PatientProfileFactory(user=patient)
+    patient_account_close(patient=patient, reason="moving away")
+    client.force_login(staff_user)
+
+    response = client.post(
+        "/admin/patients/patientprofile/",
+        {"action": "reopen_accounts", "_selected_action": [patient.patient_profile.pk]},
+        follow=True,
+    )
+
+    assert "1 account(s) reopened." in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.is_active
+    assert patient.patient_profile.account_closed_at is None
+    page = client.get(f"/admin/patients/patientprofile/{patient.patient_profile.pk}/change/").content.decode()
+    assert "Account" in page
+
+
+def test_seed_demo_reopens_a_demo_account_someone_closed(db):
+    from django.core.management import call_command
+
+    from concierge.models import User
+    from patients.data_rights import patient_account_close
+
+    call_command("seed_demo")
+    riley = User.objects.get(email="patient3@demo.conciergemd.example")
+    patient_account_close(patient=riley)
+
+    call_command("seed_demo")
+
+    riley.refresh_from_db()
+    assert riley.is_active and riley.patient_profile.account_closed_at is None
