@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# The New York test world (clock, Maya, the NYC area, cleared patients), shared by every app's tests.
+pytest_plugins = ["booking.tests.world"]
+
 # The live server and Playwright's sync API share a thread with the Django ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

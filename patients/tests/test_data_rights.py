@@ -8,9 +8,8 @@ is on Tuesday at 10:00 (25 hours ahead: outside the 24-hour cut-off, a full refu
 
 import json
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -26,6 +25,7 @@ from booking.payments import services as payments
 from booking.payments.gateways import fake
 from booking.payments.models import Payment, PaymentStatus, Refund, RefundReason
 from booking.tests import factories as bf
+from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
 from concierge.models import User
 from concierge.tests.factories import TEST_PASSWORD
 from notifications.models import InboundSms, Message, MessageStatus, SmsOptOut
@@ -46,47 +46,11 @@ from .portal_factories import answer, thread_for
 
 pytestmark = pytest.mark.django_db
 
-NY = ZoneInfo("America/New_York")
-NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-TUESDAY = date(2026, 3, 3)
 THURSDAY = date(2026, 3, 5)  # infusions are at least 48 hours apart
 SATURDAY = date(2026, 3, 7)
 PAT_PHONE = "+12125550123"
 OLIVE_PHONE = "+12125550177"
 MARKER = "ZEBRA-OLIVE"  # written into every free-text field of the other patient's records
-
-
-def ny(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY).astimezone(UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def infusion(db):
-    return bf.ServiceFactory()
-
-
-@pytest.fixture
-def maya(nurse):
-    return bf.ProviderFactory(user=nurse)
-
-
-@pytest.fixture
-def nyc(infusion, maya):
-    return bf.ServiceAreaFactory(services=[infusion], providers=[maya])
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
 
 
 def paid_visit(patient, service, starts_at, commit):

@@ -5,32 +5,14 @@ The clock stands on Monday 2 March 2026, 9:00 in New York (14:00 UTC). Visits ar
 Tuesday 3 March through booking's own services (the guard), so their travel blocks are real.
 """
 
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
-
 import pytest
-import time_machine
 
 from booking import services as booking
 from booking.tests import factories as bf
+from booking.tests.world import MONDAY, NOW, NY, TUESDAY, ny  # noqa: F401 (tests import them from here)
 from concierge.roles import roles_sync
 from concierge.testing import VerifiedClient
 from concierge.tests.factories import UserFactory
-
-NY = ZoneInfo("America/New_York")
-NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-MONDAY = date(2026, 3, 2)
-TUESDAY = date(2026, 3, 3)
-
-
-def ny(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY).astimezone(UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
