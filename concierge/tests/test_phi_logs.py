@@ -21,9 +21,8 @@ from django.test import RequestFactory
 from django.urls import include, path
 from django.views.debug import get_exception_reporter_class
 
-from booking import selectors
-from booking import services as booking
 from booking.models import Appointment, AppointmentStatus, Service
+from booking.testing import first_free_start
 from concierge.models import User
 from concierge.privacy import PHIFilter
 from concierge.tests.factories import UserFactory
@@ -149,20 +148,10 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
         alex = User.objects.get(email="patient@demo.conciergemd.example")
         client.force_login(alex)
         service = Service.objects.get(code="home-infusion")
-        ctx = booking.booking_context(patient=alex, service=service)
-        first = NOW.date() + timedelta(days=10)
-        slot = selectors.availability_for(
-            service=service,
-            place=selectors.visit_place_for(patient=alex),
-            patient=alex,
-            first_day=first,
-            last_day=first + timedelta(days=14),
-            visit_minutes=ctx.visit_minutes,
-            min_gap=ctx.min_gap,
-        )[0]
+        starts_at = first_free_start(patient=alex, service=service, first_day=NOW.date() + timedelta(days=10))
         from booking.forms import start_param
 
-        held = client.post("/book/home-infusion/review/", {"starts_at": start_param(slot.starts_at)})
+        held = client.post("/book/home-infusion/review/", {"starts_at": start_param(starts_at)})
         visit = Appointment.objects.get(pk=int(re.search(r"/visits/(\d+)/", held["Location"]).group(1)))
         assert held.status_code == 302 and visit.status == AppointmentStatus.HELD
         page = client.get(f"/pay/{visit.pk}/").content.decode()

@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from booking import selectors
 from booking import services as booking
 from booking.models import Appointment, AppointmentStatus, Service
 from booking.payments.gateways import stripe_gateway
+from booking.testing import first_free_start
 from concierge.demo import DEMO_PASSWORD
 from concierge.models import User
 
@@ -27,18 +27,8 @@ def demo_hold(transactional_db):
     call_command("seed_demo")
     alex = User.objects.get(email="patient@demo.conciergemd.example")
     service = Service.objects.get(code="home-infusion")
-    ctx = booking.booking_context(patient=alex, service=service)
-    first = timezone.localdate() + timedelta(days=20)
-    slots = selectors.availability_for(
-        service=service,
-        place=selectors.visit_place_for(patient=alex),
-        patient=alex,
-        first_day=first,
-        last_day=first + timedelta(days=14),
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-    )
-    return booking.appointment_hold(patient=alex, service=service, starts_at=slots[0].starts_at)
+    starts_at = first_free_start(patient=alex, service=service, first_day=timezone.localdate() + timedelta(days=20))
+    return booking.appointment_hold(patient=alex, service=service, starts_at=starts_at)
 
 
 def fill_card(page, number):
