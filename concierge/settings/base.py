@@ -393,7 +393,8 @@ CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
 }
 
 # --- Booking on the patient dashboard (issue 4): the next visits, "Your visits" -------------
-PATIENT_DASHBOARD_SECTIONS = [*PATIENT_DASHBOARD_SECTIONS, "booking/_upcoming_visits.html"]
+# Before payments: what is coming matters more than what was paid.
+PATIENT_DASHBOARD_SECTIONS = ["booking/_upcoming_visits.html", *PATIENT_DASHBOARD_SECTIONS]
 
 # --- Care-team portal: secure messages, check-ins, telehealth evaluations (issue 10) --------
 # A patient message nobody has answered within this many working hours joins the overdue
