@@ -78,19 +78,11 @@ def _book(patient, service, *, days_ahead, count=1, confirm=True):
     if place is None:
         return []
     try:
-        ctx = services.booking_context(patient=patient, service=service)
+        ctx = services.booking_context(patient=patient, service=service, place=place)
     except ApplicationError:
         return []  # not eligible (yet): the patients demo decides
     first = timezone.now().astimezone(zone(place.time_zone)).date() + timedelta(days=days_ahead)
-    slots = selectors.availability_for(
-        service=service,
-        place=place,
-        patient=patient,
-        first_day=first,
-        last_day=first + timedelta(days=14),
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-    )
+    slots = ctx.slots(first_day=first, last_day=first + timedelta(days=14))
     booked, earliest = [], None
     for slot in slots:
         if len(booked) == count:

@@ -197,6 +197,19 @@ class BookingContext:
     def local_date(self, moment):
         return moment.astimezone(availability.zone(self.place.time_zone)).date()
 
+    def slots(self, *, first_day, last_day, **kwargs):
+        """Free start times for this patient, service and place (the one search every page uses)."""
+        return selectors.availability_for(
+            service=self.service,
+            place=self.place,
+            patient=self.patient,
+            first_day=first_day,
+            last_day=last_day,
+            visit_minutes=self.visit_minutes,
+            min_gap=self.min_gap,
+            **kwargs,
+        )
+
 
 def booking_context(*, patient, service, place=None, check_eligibility=True):
     """Everything a booking of `service` for `patient` depends on, or the reason it cannot happen."""
@@ -242,17 +255,7 @@ def _check_clearance_date(ctx, starts_at):
 
 def _slots_around(ctx, starts_at, now, **kwargs):
     day = ctx.local_date(starts_at)
-    return selectors.availability_for(
-        service=ctx.service,
-        place=ctx.place,
-        patient=ctx.patient,
-        first_day=day - timedelta(days=1),
-        last_day=day + timedelta(days=1),
-        now=now,
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-        **kwargs,
-    )
+    return ctx.slots(first_day=day - timedelta(days=1), last_day=day + timedelta(days=1), now=now, **kwargs)
 
 
 def _taken(slots, starts_at):
@@ -644,20 +647,7 @@ def series_propose(*, patient, service, first_day, part_of_day=None, now=None):
     booked = series_plan_starts(patient=patient, clearance=clearance)
     window_from = min([first_day] + [ctx.local_date(s) for s in booked[:1]])
     last_day = min(window_from + timedelta(days=clearance.series_window_days - 1), clearance.expires_on)
-    slots = [
-        s
-        for s in selectors.availability_for(
-            service=service,
-            place=ctx.place,
-            patient=patient,
-            first_day=first_day,
-            last_day=last_day,
-            now=now,
-            visit_minutes=ctx.visit_minutes,
-            min_gap=ctx.min_gap,
-        )
-        if _part_of_day_ok(s, part_of_day)
-    ]
+    slots = [s for s in ctx.slots(first_day=first_day, last_day=last_day, now=now) if _part_of_day_ok(s, part_of_day)]
     proposal = {
         "wanted": wanted,
         "window_days": clearance.series_window_days,

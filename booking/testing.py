@@ -107,17 +107,7 @@ def build_roster(*, nurses, days, first_day, visits_per_day=4, prefix="bench"):
 
 def first_free_start(*, patient, service, first_day, days=14):
     """The first time this patient could book this service from `first_day` on (the pages' own search)."""
-    from booking import selectors
     from booking import services as booking
 
     ctx = booking.booking_context(patient=patient, service=service)
-    slots = selectors.availability_for(
-        service=service,
-        place=selectors.visit_place_for(patient=patient),
-        patient=patient,
-        first_day=first_day,
-        last_day=first_day + timedelta(days=days),
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-    )
-    return slots[0].starts_at
+    return ctx.slots(first_day=first_day, last_day=first_day + timedelta(days=days))[0].starts_at

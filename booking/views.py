@@ -153,17 +153,7 @@ def _days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=No
     first = _parse_day(first_param) or today
     first = min(max(first, today), last_allowed)
     last = min(first + timedelta(days=DAYS_PER_PAGE - 1), last_allowed)
-    slots = selectors.availability_for(
-        service=ctx.service,
-        place=ctx.place,
-        patient=ctx.patient,
-        first_day=first,
-        last_day=last,
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-        exclude_appointment_id=exclude,
-        preferred_provider_id=preferred,
-    )
+    slots = ctx.slots(first_day=first, last_day=last, exclude_appointment_id=exclude, preferred_provider_id=preferred)
     by_day = availability.slots_by_day(slots)
     days = []
     for i in range((last - first).days + 1):
@@ -209,17 +199,7 @@ def book_days(request, code):
 
 
 def _times(ctx, day, *, exclude=None, preferred=None):
-    return selectors.availability_for(
-        service=ctx.service,
-        place=ctx.place,
-        patient=ctx.patient,
-        first_day=day,
-        last_day=day,
-        visit_minutes=ctx.visit_minutes,
-        min_gap=ctx.min_gap,
-        exclude_appointment_id=exclude,
-        preferred_provider_id=preferred,
-    )
+    return ctx.slots(first_day=day, last_day=day, exclude_appointment_id=exclude, preferred_provider_id=preferred)
 
 
 def _day_or_404(value, time_zone):
@@ -637,19 +617,7 @@ def series_change(request, index):
         messages.error(request, _("Please choose one of the times shown."))
     slots = []
     if first_day <= last_day:
-        slots = [
-            s
-            for s in selectors.availability_for(
-                service=service,
-                place=ctx.place,
-                patient=request.user,
-                first_day=first_day,
-                last_day=last_day,
-                visit_minutes=ctx.visit_minutes,
-                min_gap=ctx.min_gap,
-            )
-            if fits(s.starts_at)
-        ]
+        slots = [s for s in ctx.slots(first_day=first_day, last_day=last_day) if fits(s.starts_at)]
     return render(
         request,
         "booking/series_change.html",

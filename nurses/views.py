@@ -105,6 +105,24 @@ def _context(request, briefing, step, form=None, **extra):
     }
 
 
+def _simple_step(request, briefing, step, form_class, act, done_message):
+    """A step whose whole job is: a valid form, one service call, back to the visit.
+
+    `act(visit, data)` calls the service; its ApplicationError lands on the form, which is shown
+    again with what was typed. The template is nurses/<step>.html.
+    """
+    visit = briefing.visit
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(visit, form.cleaned_data)
+        except ApplicationError as error:
+            _apply_error(form, error)
+        else:
+            return _done(request, visit, step, done_message)
+    return render(request, f"nurses/{step}.html", _context(request, briefing, step, form))
+
+
 def _local_date(visit):
     return services.visit_local_date(visit)
 
@@ -384,26 +402,23 @@ def dose(request, briefing):
 
 @own_visit("GET", "POST")
 def discharge(request, briefing):
-    visit = briefing.visit
-    form = DischargeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.discharge_record(
-                appointment=visit,
-                nurse=request.user,
-                baseline_mental_status=data["baseline_mental_status"],
-                vitals_near_baseline=data["vitals_near_baseline"],
-                adult_present=data["adult_present"],
-                instructions_given=data["instructions_given"],
-                note=data["note"],
-                form_token=data["form_token"],
-            )
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
-            return _done(request, visit, "discharge", _("Discharge checklist complete."))
-    return render(request, "nurses/discharge.html", _context(request, briefing, "discharge", form))
+    return _simple_step(
+        request,
+        briefing,
+        "discharge",
+        DischargeForm,
+        lambda visit, data: services.discharge_record(
+            appointment=visit,
+            nurse=request.user,
+            baseline_mental_status=data["baseline_mental_status"],
+            vitals_near_baseline=data["vitals_near_baseline"],
+            adult_present=data["adult_present"],
+            instructions_given=data["instructions_given"],
+            note=data["note"],
+            form_token=data["form_token"],
+        ),
+        _("Discharge checklist complete."),
+    )
 
 
 @own_visit("GET", "POST")
@@ -438,51 +453,42 @@ def sign(request, briefing):
 
 @own_visit("GET", "POST")
 def no_show(request, briefing):
-    visit = briefing.visit
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.visit_no_show(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
-            return _done(request, visit, "no_show", _("Recorded as a no-show."))
-    return render(request, "nurses/no_show.html", _context(request, briefing, "no_show", form))
+    return _simple_step(
+        request,
+        briefing,
+        "no_show",
+        ReasonForm,
+        lambda visit, data: services.visit_no_show(appointment=visit, nurse=request.user, reason=data["reason"]),
+        _("Recorded as a no-show."),
+    )
 
 
 @own_visit("GET", "POST")
 def stop(request, briefing):
-    visit = briefing.visit
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.visit_stop(appointment=visit, nurse=request.user, reason=form.cleaned_data["reason"])
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
-            return _done(
-                request, visit, "stop", _("Visit stopped. Complete the discharge checklist, then sign the chart.")
-            )
-    return render(request, "nurses/stop.html", _context(request, briefing, "stop", form))
+    return _simple_step(
+        request,
+        briefing,
+        "stop",
+        ReasonForm,
+        lambda visit, data: services.visit_stop(appointment=visit, nurse=request.user, reason=data["reason"]),
+        _("Visit stopped. Complete the discharge checklist, then sign the chart."),
+    )
 
 
 @own_visit("GET", "POST")
 def amend(request, briefing):
-    visit = briefing.visit
-    form = AmendForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.chart_amend(
-                appointment=visit,
-                nurse=request.user,
-                section=data["section"],
-                text=data["text"],
-                reason=data["reason"],
-                form_token=data["form_token"],
-            )
-        except ApplicationError as error:
-            _apply_error(form, error)
-        else:
-            return _done(request, visit, "amend", _("Amendment added. The original chart is unchanged."))
-    return render(request, "nurses/amend.html", _context(request, briefing, "amend", form))
+    return _simple_step(
+        request,
+        briefing,
+        "amend",
+        AmendForm,
+        lambda visit, data: services.chart_amend(
+            appointment=visit,
+            nurse=request.user,
+            section=data["section"],
+            text=data["text"],
+            reason=data["reason"],
+            form_token=data["form_token"],
+        ),
+        _("Amendment added. The original chart is unchanged."),
+    )

@@ -138,24 +138,42 @@ class PatientProfileAdmin(ReadOnlyAdmin):
 # --- the review queue ------------------------------------------------------------------------------
 
 
-class WaitingFilter(admin.SimpleListFilter):
+class WorkFirstFilter(admin.SimpleListFilter):
+    """A list that opens on the rows needing work (`default_label`), with one choice to see them all.
+
+    Subclasses name the two choices and say which rows need work in `needing_work`.
+    """
+
     title = _("show")
     parameter_name = "show"
+    default_label = ""
+    all_label = ""
 
     def lookups(self, request, model_admin):
-        return (("all", _("All patients")),)
+        return (("all", self.all_label),)
 
     def choices(self, changelist):
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": _("Waiting for review"),
+            "display": self.default_label,
         }
-        yield from list(super().choices(changelist))[1:]
+        yield from list(super().choices(changelist))[1:]  # Django's own "All" is the default above
 
     def queryset(self, request, queryset):
         if self.value() == "all":
             return queryset
+        return self.needing_work(queryset)
+
+    def needing_work(self, queryset):
+        raise NotImplementedError
+
+
+class WaitingFilter(WorkFirstFilter):
+    default_label = _("Waiting for review")
+    all_label = _("All patients")
+
+    def needing_work(self, queryset):
         return selectors.review_queue_waiting(queryset)
 
 
@@ -724,24 +742,11 @@ class MessageThreadAdmin(ReadOnlyAdmin):
         css = REVIEW_MEDIA["css"]
 
 
-class CheckInReviewFilter(admin.SimpleListFilter):
-    title = _("show")
-    parameter_name = "show"
+class CheckInReviewFilter(WorkFirstFilter):
+    default_label = _("To review (worrying, not yet reviewed)")
+    all_label = _("All check-ins")
 
-    def lookups(self, request, model_admin):
-        return (("all", _("All check-ins")),)
-
-    def choices(self, changelist):
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": _("To review (worrying, not yet reviewed)"),
-        }
-        yield from list(super().choices(changelist))[1:]
-
-    def queryset(self, request, queryset):
-        if self.value() == "all":
-            return queryset
+    def needing_work(self, queryset):
         return queryset.filter(reviewed_at__isnull=True).exclude(flags=[])
 
 
