@@ -5,13 +5,13 @@ booking services (the guard) or the staff services in concierge/staff/services.p
 (or the list, or the schedule board) staff can:
 
 - reassign it: only providers who are eligible and free at its time are offered
-  (`booking.board.reassign_candidates`), and `appointment_reassign` re-checks under lock, so a
+  (`booking.board.reassign_candidates`), and `visit_reassign` re-checks under lock, so a
   nurse booked meanwhile, or without a licence there, is refused with a message;
 - cancel it with a reason (the cancellation policy: a staff cancellation is refunded in full);
 - refund it in full with a reason (e.g. a late cancellation or a no-show forgiven);
 - send the patient a reminder now; mark it a no-show once its time has passed.
 
-The schedule board (`/admin/booking/appointment/board/`, a day; `.../board/week/`) lays out each
+The schedule board (`/admin/booking/visit/board/`, a day; `.../board/week/`) lays out each
 provider's day: visits, travel, free time, and the visits at risk.
 """
 
@@ -40,7 +40,7 @@ from nurses.models import Provider
 from . import board, policy, services
 from .availability import zone
 from .errors import SlotTaken
-from .models import Appointment, AppointmentStatus, CancelledBy, Series, Service, ServiceArea, WaitlistEntry
+from .models import CancelledBy, Series, Service, ServiceArea, Visit, VisitStatus, WaitlistEntry
 from .templatetags.booking_tags import dollars, visit_day_short, visit_time
 
 STAFF_CSS = {"all": ("concierge/staff-admin.css",)}
@@ -158,9 +158,9 @@ def _is_clinical(user):
     return user.is_superuser or user.has_role(Role.CLINICIAN)
 
 
-@admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdmin):
-    change_form_template = "admin/booking/appointment/change_form.html"
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    change_form_template = "admin/booking/visit/change_form.html"
     list_display = ("starts_local", "patient_name", "service", "provider", "status", "state", "zip_code")
     list_display_links = ("starts_local",)
     list_filter = (
@@ -343,15 +343,15 @@ class AppointmentAdmin(ReadOnlyAdmin):
         actions = []
         pk = visit.pk
         if visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > now:
-            actions.append((_("Reassign…"), reverse("admin:booking_appointment_reassign", args=[pk]), "get"))
-        if services.transition_allowed(visit.status, AppointmentStatus.CANCELLED):
-            actions.append((_("Cancel…"), reverse("admin:booking_appointment_cancel_visit", args=[pk]), "get"))
-        if visit.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE) and visit.starts_at > now:
-            actions.append((_("Send a reminder now"), reverse("admin:booking_appointment_remind", args=[pk]), "post"))
-        if visit.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE) and visit.starts_at <= now:
-            actions.append((_("Mark as no-show"), reverse("admin:booking_appointment_no_show", args=[pk]), "post"))
+            actions.append((_("Reassign…"), reverse("admin:booking_visit_reassign", args=[pk]), "get"))
+        if services.transition_allowed(visit.status, VisitStatus.CANCELLED):
+            actions.append((_("Cancel…"), reverse("admin:booking_visit_cancel_visit", args=[pk]), "get"))
+        if visit.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE) and visit.starts_at > now:
+            actions.append((_("Send a reminder now"), reverse("admin:booking_visit_remind", args=[pk]), "post"))
+        if visit.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE) and visit.starts_at <= now:
+            actions.append((_("Mark as no-show"), reverse("admin:booking_visit_no_show", args=[pk]), "post"))
         if request.user.has_perm("payments.refund_payment") and _paid_cents(visit):
-            actions.append((_("Refund in full…"), reverse("admin:booking_appointment_refund", args=[pk]), "get"))
+            actions.append((_("Refund in full…"), reverse("admin:booking_visit_refund", args=[pk]), "get"))
         return actions
 
     # --- pages and actions ------------------------------------------------------------------------
@@ -361,11 +361,11 @@ class AppointmentAdmin(ReadOnlyAdmin):
         return [
             path("board/", view(self.board_view), name="booking_board"),
             path("board/week/", view(self.board_week_view), name="booking_board_week"),
-            path("<int:object_id>/reassign/", view(self.reassign_view), name="booking_appointment_reassign"),
-            path("<int:object_id>/cancel/", view(self.cancel_view), name="booking_appointment_cancel_visit"),
-            path("<int:object_id>/refund/", view(self.refund_view), name="booking_appointment_refund"),
-            path("<int:object_id>/remind/", view(require_POST(self.remind_view)), name="booking_appointment_remind"),
-            path("<int:object_id>/no-show/", view(require_POST(self.no_show_view)), name="booking_appointment_no_show"),
+            path("<int:object_id>/reassign/", view(self.reassign_view), name="booking_visit_reassign"),
+            path("<int:object_id>/cancel/", view(self.cancel_view), name="booking_visit_cancel_visit"),
+            path("<int:object_id>/refund/", view(self.refund_view), name="booking_visit_refund"),
+            path("<int:object_id>/remind/", view(require_POST(self.remind_view)), name="booking_visit_remind"),
+            path("<int:object_id>/no-show/", view(require_POST(self.no_show_view)), name="booking_visit_no_show"),
             *super().get_urls(),
         ]
 
@@ -380,13 +380,13 @@ class AppointmentAdmin(ReadOnlyAdmin):
             **extra,
         }
         if visit is not None:
-            context["change_url"] = reverse("admin:booking_appointment_change", args=[visit.pk])
+            context["change_url"] = reverse("admin:booking_visit_change", args=[visit.pk])
             context["visit_summary"] = visit_summary(visit)
         return TemplateResponse(request, template, context)
 
     def _visit_for_change(self, request, object_id):
         visit = get_object_or_404(
-            Appointment.objects.select_related("service", "provider__user", "patient__patient_profile"),
+            Visit.objects.select_related("service", "provider__user", "patient__patient_profile"),
             pk=object_id,
         )
         if not self.has_change_permission(request, visit):
@@ -431,7 +431,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
     def reassign_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
-        back = _safe_next(request, reverse("admin:booking_appointment_change", args=[visit.pk]))
+        back = _safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk]))
         problem, offered = None, []
         if visit.status not in policy.CHANGEABLE_STATUSES or visit.ends_at <= timezone.now():
             problem = _("This visit is %(status)s: it can no longer be given to someone else.") % {
@@ -439,7 +439,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
             }
         else:
             try:
-                offered = board.reassign_candidates(appointment=visit)
+                offered = board.reassign_candidates(visit=visit)
             except ApplicationError as error:
                 problem = error.message
         queryset = Provider.objects.filter(is_active=True, kind=visit.service.delivered_by).select_related("user")
@@ -447,7 +447,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
         if request.method == "POST" and problem is None and form.is_valid():
             chosen = form.cleaned_data["provider"]
             try:
-                services.appointment_reassign(appointment=visit, provider=chosen, actor=request.user)
+                services.visit_reassign(visit=visit, provider=chosen, actor=request.user)
             except SlotTaken:
                 form.add_error(
                     "provider",
@@ -469,12 +469,12 @@ class AppointmentAdmin(ReadOnlyAdmin):
                 return redirect(back)
             # Refused: offer who is free now.
             try:
-                form.offered = board.reassign_candidates(appointment=visit)
+                form.offered = board.reassign_candidates(visit=visit)
             except ApplicationError:
                 form.offered = []
         return self._page(
             request,
-            "admin/booking/appointment/reassign.html",
+            "admin/booking/visit/reassign.html",
             _("Reassign a visit"),
             visit,
             form=form,
@@ -484,17 +484,17 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
     def cancel_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
-        change_url = reverse("admin:booking_appointment_change", args=[visit.pk])
+        change_url = reverse("admin:booking_visit_change", args=[visit.pk])
         form = VisitCancelForm(request.POST or None)
         problem = None
-        if not services.transition_allowed(visit.status, AppointmentStatus.CANCELLED):
+        if not services.transition_allowed(visit.status, VisitStatus.CANCELLED):
             problem = _("This visit is %(status)s: it can no longer be cancelled.") % {
                 "status": visit.get_status_display().lower()
             }
         if request.method == "POST" and problem is None and form.is_valid():
             try:
-                services.appointment_cancel(
-                    appointment=visit, by=CancelledBy.STAFF, reason=form.cleaned_data["reason"], actor=request.user
+                services.visit_cancel(
+                    visit=visit, by=CancelledBy.STAFF, reason=form.cleaned_data["reason"], actor=request.user
                 )
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -509,7 +509,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
                 return redirect(_safe_next(request, change_url))
         return self._page(
             request,
-            "admin/booking/appointment/cancel.html",
+            "admin/booking/visit/cancel.html",
             _("Cancel a visit"),
             visit,
             form=form,
@@ -522,13 +522,13 @@ class AppointmentAdmin(ReadOnlyAdmin):
         visit = self._visit_for_change(request, object_id)
         if not request.user.has_perm("payments.refund_payment"):
             raise PermissionDenied
-        change_url = reverse("admin:booking_appointment_change", args=[visit.pk])
-        payment, due = staff_services.visit_refund_due(appointment=visit)
+        change_url = reverse("admin:booking_visit_change", args=[visit.pk])
+        payment, due = staff_services.visit_refund_due(visit=visit)
         form = VisitRefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 refund = staff_services.visit_refund_in_full(
-                    appointment=visit, reason=form.cleaned_data["reason"], actor=request.user
+                    visit=visit, reason=form.cleaned_data["reason"], actor=request.user
                 )
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -542,7 +542,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
                 return redirect(change_url)
         return self._page(
             request,
-            "admin/booking/appointment/refund.html",
+            "admin/booking/visit/refund.html",
             _("Refund a visit in full"),
             visit,
             form=form,
@@ -554,24 +554,24 @@ class AppointmentAdmin(ReadOnlyAdmin):
     def remind_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
         try:
-            staff_services.visit_reminder_send(appointment=visit, actor=request.user)
+            staff_services.visit_reminder_send(visit=visit, actor=request.user)
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
             self.message_user(
                 request, _("A reminder is on its way (email, and a text if the patient takes texts)."), messages.SUCCESS
             )
-        return redirect(_safe_next(request, reverse("admin:booking_appointment_change", args=[visit.pk])))
+        return redirect(_safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk])))
 
     def no_show_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
         try:
-            staff_services.visit_no_show_mark(appointment=visit, actor=request.user)
+            staff_services.visit_no_show_mark(visit=visit, actor=request.user)
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
             self.message_user(request, _("Marked as a no-show (the policy refunds nothing)."), messages.SUCCESS)
-        return redirect(_safe_next(request, reverse("admin:booking_appointment_change", args=[visit.pk])))
+        return redirect(_safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk])))
 
     # --- list actions ---------------------------------------------------------------------------------
 
@@ -580,8 +580,8 @@ class AppointmentAdmin(ReadOnlyAdmin):
         done, refused = 0, []
         for visit in queryset:
             try:
-                services.appointment_cancel(
-                    appointment=visit, by=CancelledBy.STAFF, reason=_("Cancelled by staff"), actor=request.user
+                services.visit_cancel(
+                    visit=visit, by=CancelledBy.STAFF, reason=_("Cancelled by staff"), actor=request.user
                 )
                 done += 1
             except ApplicationError as error:
@@ -599,11 +599,11 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reassign the selected visit…"), permissions=["change"])
     def reassign_one(self, request, queryset):
-        return self._one(request, queryset, "admin:booking_appointment_reassign")
+        return self._one(request, queryset, "admin:booking_visit_reassign")
 
     @admin.action(description=_("Refund the selected visit in full…"), permissions=["refund"])
     def refund_one(self, request, queryset):
-        return self._one(request, queryset, "admin:booking_appointment_refund")
+        return self._one(request, queryset, "admin:booking_visit_refund")
 
     def has_refund_permission(self, request):
         return request.user.has_perm("payments.refund_payment")
@@ -620,7 +620,7 @@ class AppointmentAdmin(ReadOnlyAdmin):
         done, refused = 0, []
         for visit in queryset:
             try:
-                service(appointment=visit, actor=request.user)
+                service(visit=visit, actor=request.user)
                 done += 1
             except ApplicationError as error:
                 refused.append(f"#{visit.pk}: {error.message}")
@@ -667,7 +667,7 @@ def _paid_cents(visit):
     from booking.payments.models import PAID_STATUSES, PaymentAllocation
 
     return (
-        PaymentAllocation.objects.filter(appointment=visit, payment__status__in=PAID_STATUSES).aggregate(
+        PaymentAllocation.objects.filter(visit=visit, payment__status__in=PAID_STATUSES).aggregate(
             s=Sum("amount_cents")
         )["s"]
         or 0
@@ -680,7 +680,7 @@ def _refunded_for(visit):
     prefix = staff_services.refund_prefix(visit)
     return (
         Refund.objects.filter(status__in=REFUND_COUNTING_STATUSES)
-        .filter(Q(appointment=visit) | Q(appointment__isnull=True, reason__startswith=prefix))
+        .filter(Q(visit=visit) | Q(visit__isnull=True, reason__startswith=prefix))
         .aggregate(s=Sum("amount_cents"))["s"]
         or 0
     )
@@ -691,7 +691,7 @@ def visit_payments(visit):
     from booking.payments.models import Payment
 
     payments = list(
-        Payment.objects.filter(Q(appointment=visit) | Q(allocations__appointment=visit))
+        Payment.objects.filter(Q(visit=visit) | Q(allocations__visit=visit))
         .distinct()
         .prefetch_related("refunds")
         .order_by("created_at", "pk")

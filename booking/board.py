@@ -28,11 +28,11 @@ from nurses.models import Provider, ProviderKind
 
 from . import availability, selectors
 from .availability import zone
-from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus
+from .models import BLOCKING_STATUSES, Visit, VisitStatus
 
 COLUMN_MINUTES = 5
 DEFAULT_AXIS = (7, 19)  # local hours shown when nobody works earlier or later
-SHOWN_STATUSES = (*BLOCKING_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+SHOWN_STATUSES = (*BLOCKING_STATUSES, VisitStatus.COMPLETED, VisitStatus.NO_SHOW)
 
 
 def licence_warning_days():
@@ -120,7 +120,7 @@ class Segment:
 
 @dataclass
 class BoardVisit:
-    appointment: Appointment
+    visit: Visit
     provider_name: str
     patient_name: str
     time_label: str
@@ -131,11 +131,11 @@ class BoardVisit:
 
     @property
     def status(self):
-        return self.appointment.get_status_display()
+        return self.visit.get_status_display()
 
     @property
     def status_code(self):
-        return self.appointment.status
+        return self.visit.status
 
     @property
     def at_risk(self):
@@ -143,7 +143,7 @@ class BoardVisit:
 
     @property
     def can_reassign(self):
-        return self.appointment.status in (AppointmentStatus.HELD, AppointmentStatus.CONFIRMED)
+        return self.visit.status in (VisitStatus.HELD, VisitStatus.CONFIRMED)
 
 
 @dataclass
@@ -165,14 +165,14 @@ class BoardRow:
     @property
     def booked_minutes(self):
         return sum(
-            minutes_between(v.appointment.starts_at, v.appointment.ends_at)
+            minutes_between(v.visit.starts_at, v.visit.ends_at)
             for v in self.visits
-            if v.appointment.status != AppointmentStatus.NO_SHOW
+            if v.visit.status != VisitStatus.NO_SHOW
         )
 
     @property
     def travel_minutes(self):
-        return sum(v.travel_before + v.travel_after for v in self.visits if v.appointment.is_blocking)
+        return sum(v.travel_before + v.travel_after for v in self.visits if v.visit.is_blocking)
 
     @property
     def free_minutes(self):
@@ -218,7 +218,7 @@ class Board:
     @property
     def at_risk(self):
         visits = [v for row in self.rows for v in row.visits if v.risks] + [v for v in self.unassigned if v.risks]
-        return sorted(visits, key=lambda v: v.appointment.starts_at)
+        return sorted(visits, key=lambda v: v.visit.starts_at)
 
     @property
     def visit_count(self):
@@ -252,7 +252,7 @@ def lay_out(row, *, axis_start, axis_end, time_off):
     segments = []
     busy = []
     for visit in row.visits:
-        appt = visit.appointment
+        appt = visit.visit
         if appt.is_blocking:
             busy.append((appt.blocked_from, appt.blocked_until))
             if appt.blocked_from < appt.starts_at:
@@ -272,16 +272,16 @@ def lay_out(row, *, axis_start, axis_end, time_off):
     return row
 
 
-def visit_risks(*, appointment, provider_row_data, now):
+def visit_risks(*, visit, provider_row_data, now):
     """Why a visit may not happen as booked (a list of short sentences; empty when all is well)."""
-    if appointment.status not in BLOCKING_STATUSES:
+    if visit.status not in BLOCKING_STATUSES:
         return []
     risks = []
-    if appointment.status == AppointmentStatus.HELD and appointment.hold_expires_at:
-        if appointment.hold_expires_at <= now:
+    if visit.status == VisitStatus.HELD and visit.hold_expires_at:
+        if visit.hold_expires_at <= now:
             risks.append(_("the hold has run out (not paid)"))
-        elif appointment.hold_expires_at <= now + hold_warning():
-            local = appointment.hold_expires_at.astimezone(zone(appointment.time_zone))
+        elif visit.hold_expires_at <= now + hold_warning():
+            local = visit.hold_expires_at.astimezone(zone(visit.time_zone))
             risks.append(
                 _("the hold runs out at %(time)s") % {"time": f"{formats.date_format(local, 'g:i A')} {local.tzname()}"}
             )
@@ -289,7 +289,7 @@ def visit_risks(*, appointment, provider_row_data, now):
         risks.append(_("no nurse assigned"))
         return risks
     provider, licences, windows = provider_row_data
-    visit_day = appointment.starts_at.astimezone(zone(appointment.time_zone)).date()
+    visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
     valid = [
         lic
         for lic in licences
@@ -298,22 +298,22 @@ def visit_risks(*, appointment, provider_row_data, now):
             licence_type=lic.licence_type,
             multistate=lic.multistate,
             expires_on=lic.expires_on,
-            visit_state=appointment.state,
+            visit_state=visit.state,
             on_date=visit_day,
         )
     ]
     if not valid:
-        risks.append(_("no licence valid in %(state)s on that day") % {"state": appointment.state})
+        risks.append(_("no licence valid in %(state)s on that day") % {"state": visit.state})
     else:
         expires = max(lic.expires_on for lic in valid)
         if expires <= visit_day + timedelta(days=licence_warning_days()):
             risks.append(
                 _("licence for %(state)s expires %(date)s")
-                % {"state": appointment.state, "date": formats.date_format(expires, "M j, Y")}
+                % {"state": visit.state, "date": formats.date_format(expires, "M j, Y")}
             )
     if not provider.is_active:
         risks.append(_("the nurse is no longer active"))
-    elif windows is not None and not any(a <= appointment.starts_at and appointment.ends_at <= b for a, b in windows):
+    elif windows is not None and not any(a <= visit.starts_at and visit.ends_at <= b for a, b in windows):
         risks.append(_("outside the nurse's working hours"))
     return risks
 
@@ -361,7 +361,7 @@ def _load(first_day, last_day):
     providers = {p.pk: p for p in Provider.objects.select_related("user")}
     licences, weekly, overrides, time_off = selectors._roster(list(providers), range_start, range_end)
     visits = list(
-        Appointment.objects.filter(status__in=SHOWN_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start)
+        Visit.objects.filter(status__in=SHOWN_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start)
         .select_related("service", "patient__patient_profile")
         .only(*VISIT_FIELDS)
         .order_by("starts_at", "pk")
@@ -379,17 +379,17 @@ def patient_display_name(user):
     return name or user.get_full_name()
 
 
-def _board_visit(appointment, provider, now, row_data):
-    tz_name = appointment.time_zone
+def _board_visit(visit, provider, now, row_data):
+    tz_name = visit.time_zone
     return BoardVisit(
-        appointment=appointment,
+        visit=visit,
         provider_name=str(provider) if provider is not None else "",
-        patient_name=patient_display_name(appointment.patient),
-        time_label=time_range_label(appointment.starts_at, appointment.ends_at, tz_name),
-        telehealth=appointment.service.is_telehealth,
-        travel_before=minutes_between(appointment.blocked_from, appointment.starts_at),
-        travel_after=minutes_between(appointment.ends_at, appointment.blocked_until),
-        risks=visit_risks(appointment=appointment, provider_row_data=row_data, now=now),
+        patient_name=patient_display_name(visit.patient),
+        time_label=time_range_label(visit.starts_at, visit.ends_at, tz_name),
+        telehealth=visit.service.is_telehealth,
+        travel_before=minutes_between(visit.blocked_from, visit.starts_at),
+        travel_after=minutes_between(visit.ends_at, visit.blocked_until),
+        risks=visit_risks(visit=visit, provider_row_data=row_data, now=now),
     )
 
 
@@ -450,7 +450,7 @@ def _build_day(data, day, now, grouped=None, layout=True):
     for row in rows:
         tz = zone(row.provider.time_zone)
         moments = [m for w in row.windows for m in w]
-        moments += [m for v in row.visits for m in (v.appointment.blocked_from, v.appointment.blocked_until)]
+        moments += [m for v in row.visits for m in (v.visit.blocked_from, v.visit.blocked_until)]
         for moment in moments:
             minutes = _axis_minutes(moment, day, tz)
             axis_start = min(axis_start, minutes // 60)
@@ -517,7 +517,7 @@ def board_for_week(*, first_day, now=None, days=7):
                 cells.append(
                     WeekCell(
                         board.day,
-                        len([v for v in row.visits if v.appointment.is_blocking or v.status_code == "completed"]),
+                        len([v for v in row.visits if v.visit.is_blocking or v.status_code == "completed"]),
                         row.booked_minutes,
                         row.working_minutes,
                         len([v for v in row.visits if v.risks]),
@@ -531,52 +531,52 @@ def board_for_week(*, first_day, now=None, days=7):
 # --- reassigning: who could take a visit ---------------------------------------------------------
 
 
-def visit_place(appointment):
+def visit_place(visit):
     return selectors.VisitPlace(
-        zip_code=appointment.zip_code,
-        state=appointment.state,
-        time_zone=appointment.time_zone,
-        city=appointment.city,
-        address_line1=appointment.address_line1,
-        address_line2=appointment.address_line2,
+        zip_code=visit.zip_code,
+        state=visit.state,
+        time_zone=visit.time_zone,
+        city=visit.city,
+        address_line1=visit.address_line1,
+        address_line2=visit.address_line2,
     )
 
 
-def reassign_candidates(*, appointment, now=None):
+def reassign_candidates(*, visit, now=None):
     """Providers who are eligible and free to take this visit at its time, best first (dispatch rule).
 
     The same search the booking guard re-runs under lock (staff: no notice), so what is offered
-    here is what `appointment_reassign` accepts unless someone books in between. The current
+    here is what `visit_reassign` accepts unless someone books in between. The current
     provider is left out. Returns [(Provider, Candidate)].
     """
     from . import services
 
     now = now or timezone.now()
     ctx = services.booking_context(
-        patient=appointment.patient,
-        service=appointment.service,
-        place=visit_place(appointment),
+        patient=visit.patient,
+        service=visit.service,
+        place=visit_place(visit),
         check_eligibility=False,
     )
-    clearance = appointment.clearance or ctx.clearance
+    clearance = visit.clearance or ctx.clearance
     min_gap = timedelta(hours=clearance.min_hours_between) if clearance is not None else ctx.min_gap
-    day = appointment.starts_at.astimezone(zone(appointment.time_zone)).date()
+    day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
     slots = selectors.availability_for(
-        service=appointment.service,
+        service=visit.service,
         place=ctx.place,
-        patient=appointment.patient,
+        patient=visit.patient,
         first_day=day,
         last_day=day,
         now=now,
-        visit_minutes=minutes_between(appointment.starts_at, appointment.ends_at),
+        visit_minutes=minutes_between(visit.starts_at, visit.ends_at),
         min_gap=min_gap,
-        exclude_appointment_id=appointment.pk,
+        exclude_visit_id=visit.pk,
         notice=timedelta(0),
     )
-    slot = availability.slot_at(slots, appointment.starts_at)
+    slot = availability.slot_at(slots, visit.starts_at)
     if slot is None:
         return []
-    candidates = [c for c in slot.candidates if c.provider_id != appointment.provider_id]
+    candidates = [c for c in slot.candidates if c.provider_id != visit.provider_id]
     providers = Provider.objects.select_related("user").in_bulk([c.provider_id for c in candidates])
     return [(providers[c.provider_id], c) for c in candidates if c.provider_id in providers]
 
@@ -586,7 +586,7 @@ def reassign_candidates(*, appointment, now=None):
 
 @dataclass(frozen=True)
 class Orphan:
-    appointment: Appointment
+    visit: Visit
     reason: str
 
 
@@ -601,8 +601,8 @@ def visits_orphaned_by_roster(*, provider_id, now=None):
     provider = Provider.objects.get(pk=provider_id)
     provider_id = provider.pk  # an id from a URL may be a string; the roster's maps are keyed by int
     visits = list(
-        Appointment.objects.filter(provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__gt=now)
-        .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
+        Visit.objects.filter(provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__gt=now)
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
         .select_related("service", "patient__patient_profile")
         .order_by("starts_at", "pk")
     )
@@ -624,10 +624,10 @@ def visits_orphaned_by_roster(*, provider_id, now=None):
     )
     # Every blocking visit of those days (past ones included) shapes the route.
     route = list(
-        Appointment.objects.filter(
+        Visit.objects.filter(
             provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start
         )
-        .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
         .values_list("pk", "starts_at", "ends_at", "zip_code")
     )
     orphans = []

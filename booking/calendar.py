@@ -6,27 +6,27 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 
-def appointment_title(appointment):
-    if appointment.service.is_telehealth:
+def visit_calendar_title(visit):
+    if visit.service.is_telehealth:
         return _("Video visit with ConciergeMD")
     return _("Home visit")
 
 
-def appointment_ics(appointment):
+def visit_calendar_ics(visit):
     """An iCalendar file for one visit: neutral title, the visit address, the clinic's phone."""
     calendar = Calendar()
     calendar.add("prodid", "-//ConciergeMD//Visits//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"appointment-{appointment.pk}@conciergemd")
+    event.add("uid", f"visit-{visit.pk}@conciergemd")
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", appointment.starts_at)
-    event.add("dtend", appointment.ends_at)
-    event.add("summary", appointment_title(appointment))
-    if not appointment.service.is_telehealth:
-        parts = [appointment.address_line1, appointment.address_line2, appointment.city, appointment.state]
-        event.add("location", ", ".join(p for p in parts if p) + f" {appointment.zip_code}")
+    event.add("dtstart", visit.starts_at)
+    event.add("dtend", visit.ends_at)
+    event.add("summary", visit_calendar_title(visit))
+    if not visit.service.is_telehealth:
+        parts = [visit.address_line1, visit.address_line2, visit.city, visit.state]
+        event.add("location", ", ".join(p for p in parts if p) + f" {visit.zip_code}")
     event.add(
         "description",
         _("Questions or changes: call %(phone)s. Details: %(url)s")

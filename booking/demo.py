@@ -19,7 +19,7 @@ from nurses.models import Provider, ProviderKind
 
 from . import selectors, services
 from .availability import zone
-from .models import BLOCKING_STATUSES, Appointment, Service, ServiceArea, ServiceKind
+from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _areas(users, services_by_code):
 
 def _book(patient, service, *, days_ahead, count=1, confirm=True):
     """The first free morning times from `days_ahead` days on, through the booking services."""
-    if Appointment.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=timezone.now()).exists():
+    if Visit.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=timezone.now()).exists():
         return []  # already has visits coming up: seeded before
     place = selectors.visit_place_for(patient=patient)
     if place is None:
@@ -90,9 +90,9 @@ def _book(patient, service, *, days_ahead, count=1, confirm=True):
         if slot.local_start.hour != 10 or (earliest and slot.starts_at < earliest):
             continue
         try:
-            visit = services.appointment_hold(patient=patient, service=service, starts_at=slot.starts_at)
+            visit = services.visit_hold(patient=patient, service=service, starts_at=slot.starts_at)
             if confirm:
-                visit = services.appointment_confirm(appointment=visit)
+                visit = services.visit_confirm(visit=visit)
         except ApplicationError:
             logger.info("demo: could not book %s", slot.starts_at)
             continue

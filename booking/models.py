@@ -97,7 +97,7 @@ class WaitlistEntry(models.Model):
         return f"{self.zip_code} ({self.created_at:%Y-%m-%d})"
 
 
-class AppointmentStatus(models.TextChoices):
+class VisitStatus(models.TextChoices):
     HELD = "held", _("Held")
     CONFIRMED = "confirmed", _("Confirmed")
     EN_ROUTE = "en_route", _("Nurse on the way")
@@ -110,10 +110,10 @@ class AppointmentStatus(models.TextChoices):
 
 # A visit in one of these statuses occupies its provider's time (and its patient's).
 BLOCKING_STATUSES = (
-    AppointmentStatus.HELD,
-    AppointmentStatus.CONFIRMED,
-    AppointmentStatus.EN_ROUTE,
-    AppointmentStatus.IN_PROGRESS,
+    VisitStatus.HELD,
+    VisitStatus.CONFIRMED,
+    VisitStatus.EN_ROUTE,
+    VisitStatus.IN_PROGRESS,
 )
 
 
@@ -137,7 +137,7 @@ class Series(models.Model):
         return f"Series {self.pk}"
 
 
-class Appointment(models.Model):
+class Visit(models.Model):
     """One visit: who, what, where, when, and where it is in its life cycle.
 
     Times are UTC. `starts_at`/`ends_at` are the visit itself; `blocked_from`/`blocked_until` add
@@ -146,18 +146,16 @@ class Appointment(models.Model):
     later change of the profile does not move a booked visit.
     """
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="visits")
     provider = models.ForeignKey(
-        "nurses.Provider", on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+        "nurses.Provider", on_delete=models.PROTECT, related_name="visits", null=True, blank=True
     )
     clearance = models.ForeignKey(
-        "patients.Clearance", on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+        "patients.Clearance", on_delete=models.PROTECT, related_name="visits", null=True, blank=True
     )
-    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.HELD
-    )
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="visits", null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=VisitStatus.choices, default=VisitStatus.HELD)
 
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))

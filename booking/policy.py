@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import AppointmentStatus
+from .models import VisitStatus
 
 # Before each infusion (DESIGN.md, the patient's path, step 6).
 PREP_INSTRUCTIONS = (
@@ -20,7 +20,7 @@ PREP_INSTRUCTIONS = (
     _("No driving until the next day."),
 )
 
-CHANGEABLE_STATUSES = (AppointmentStatus.HELD, AppointmentStatus.CONFIRMED)
+CHANGEABLE_STATUSES = (VisitStatus.HELD, VisitStatus.CONFIRMED)
 
 
 def change_cutoff():
@@ -31,10 +31,10 @@ def hold_duration():
     return timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
 
-def patient_may_change(appointment, now=None):
+def patient_may_change(visit, now=None):
     """May the patient reschedule or cancel this visit online (outside the cut-off)?"""
     now = now or timezone.now()
-    return appointment.status in CHANGEABLE_STATUSES and appointment.starts_at - now >= change_cutoff()
+    return visit.status in CHANGEABLE_STATUSES and visit.starts_at - now >= change_cutoff()
 
 
 def cancellation_policy():

@@ -17,16 +17,16 @@ from concierge.geo import zip_lookup
 from nurses.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability
-from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, ServiceArea, ServiceKind
+from .models import BLOCKING_STATUSES, ServiceArea, ServiceKind, Visit, VisitStatus
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
-HAPPENED_OR_BOOKED = (*BLOCKING_STATUSES, AppointmentStatus.COMPLETED)
+HAPPENED_OR_BOOKED = (*BLOCKING_STATUSES, VisitStatus.COMPLETED)
 
 
 @dataclass(frozen=True)
 class VisitPlace:
-    """Where a visit happens, copied onto the appointment when it is booked."""
+    """Where a visit happens, copied onto the visit when it is booked."""
 
     zip_code: str
     state: str
@@ -181,7 +181,7 @@ def availability_for(
     now=None,
     visit_minutes=None,
     min_gap=None,
-    exclude_appointment_id=None,
+    exclude_visit_id=None,
     preferred_provider_id=None,
     provider_ids=None,
     notice=None,
@@ -190,7 +190,7 @@ def availability_for(
 
     Returns `booking.availability.Slot`s, each with its candidate providers best first (the
     dispatch rule). `patient` adds their own calendar (no overlap, infusion spacing `min_gap`)
-    and their previous provider; `exclude_appointment_id` leaves out a visit being moved;
+    and their previous provider; `exclude_visit_id` leaves out a visit being moved;
     `provider_ids` restricts the search (the booking guard, staff reassigning).
     """
     now = now or timezone.now()
@@ -211,15 +211,15 @@ def availability_for(
     if providers:
         visits = defaultdict(list)
         rows = (
-            Appointment.objects.filter(
+            Visit.objects.filter(
                 provider_id__in=ids,
                 status__in=BLOCKING_STATUSES,
                 starts_at__lt=range_end,
                 ends_at__gt=range_start,
             )
             # A hold past its expiry is dead even before the minute task marks it expired.
-            .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
-            .exclude(pk=exclude_appointment_id or 0)
+            .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+            .exclude(pk=exclude_visit_id or 0)
             .values_list("provider_id", "starts_at", "ends_at", "zip_code")
         )
         for provider_id, starts_at, ends_at, zip_code in rows:
@@ -243,9 +243,9 @@ def availability_for(
     busy, infusions, previous = [], [], None
     if patient is not None:
         rows = (
-            Appointment.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
-            .exclude(status=AppointmentStatus.HELD, hold_expires_at__lte=now)
-            .exclude(pk=exclude_appointment_id or 0)
+            Visit.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
+            .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+            .exclude(pk=exclude_visit_id or 0)
             .order_by("starts_at")
             .values_list("starts_at", "ends_at", "status", "provider_id", "provider__kind", "service__kind")
         )
@@ -254,7 +254,7 @@ def availability_for(
                 busy.append((starts_at, ends_at))
             if service_kind in INFUSION_KINDS:
                 infusions.append(starts_at)
-            if provider_id and provider_kind == service.delivered_by and status != AppointmentStatus.HELD:
+            if provider_id and provider_kind == service.delivered_by and status != VisitStatus.HELD:
                 previous = provider_id  # rows are in time order: the last one wins
 
     query = availability.SlotQuery(
@@ -281,17 +281,17 @@ def availability_for(
 
 
 def _patient_visits(patient):
-    return Appointment.objects.filter(patient=patient).select_related("service", "provider__user")
+    return Visit.objects.filter(patient=patient).select_related("service", "provider__user")
 
 
-def appointment_list_for_patient(*, patient, upcoming=None, now=None):
+def visit_list_for_patient(*, patient, upcoming=None, now=None):
     """The patient's visits (expired holds left out), soonest first.
 
     `upcoming=True`: only those not yet over and not cancelled; `upcoming=False`: the rest,
     latest first.
     """
     now = now or timezone.now()
-    visits = _patient_visits(patient).exclude(status=AppointmentStatus.EXPIRED)
+    visits = _patient_visits(patient).exclude(status=VisitStatus.EXPIRED)
     if upcoming is True:
         return visits.filter(ends_at__gt=now, status__in=BLOCKING_STATUSES).order_by("starts_at")
     if upcoming is False:
@@ -299,10 +299,10 @@ def appointment_list_for_patient(*, patient, upcoming=None, now=None):
     return visits.order_by("starts_at")
 
 
-def appointment_get_for_patient(*, patient, pk):
+def visit_get_for_patient(*, patient, pk):
     """One of the patient's own visits (any status), or None: someone else's is None too (404)."""
     return _patient_visits(patient).filter(pk=pk).first()
 
 
-def appointment_get(*, pk):
-    return Appointment.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()
+def visit_get(*, pk):
+    return Visit.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()

@@ -40,15 +40,15 @@ from patients import selectors as patient_selectors
 
 from . import availability, policy, selectors, telehealth
 from .errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
-from .models import BLOCKING_STATUSES, Appointment, AppointmentStatus, CancelledBy, Series, ServiceKind, WaitlistEntry
+from .models import BLOCKING_STATUSES, CancelledBy, Series, ServiceKind, Visit, VisitStatus, WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
-S = AppointmentStatus
+S = VisitStatus
 
 # The life cycle. Moves INTO a blocking status from a non-blocking one (EXPIRED -> CONFIRMED)
-# happen only through the guard (appointment_confirm); cancellations only through
-# appointment_cancel; expiry only through appointment_holds_expire.
+# happen only through the guard (visit_confirm); cancellations only through
+# visit_cancel; expiry only through visit_holds_expire.
 ALLOWED_TRANSITIONS = {
     S.HELD: {S.CONFIRMED, S.CANCELLED, S.EXPIRED},
     S.EXPIRED: {S.CONFIRMED},
@@ -59,7 +59,7 @@ ALLOWED_TRANSITIONS = {
     S.CANCELLED: set(),
     S.NO_SHOW: set(),
 }
-# What field work may do with appointment_transition (the nurse's day, issue 7).
+# What field work may do with visit_transition (the nurse's day, issue 7).
 FIELD_TRANSITIONS = {S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW, S.CONFIRMED}
 
 LOCK_FAILURES = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
@@ -110,13 +110,11 @@ def _lock(*, provider_ids=(), patient_ids=()):
         list(User.objects.select_for_update().filter(pk__in=patients).order_by("pk").values_list("pk"))
 
 
-def _locked_appointment(appointment):
-    """The appointment's row, fresh and locked, after its provider and patient (the fixed order)."""
-    provider_id, patient_id = (
-        Appointment.objects.filter(pk=appointment.pk).values_list("provider_id", "patient_id").get()
-    )
+def _locked_visit(visit):
+    """The visit's row, fresh and locked, after its provider and patient (the fixed order)."""
+    provider_id, patient_id = Visit.objects.filter(pk=visit.pk).values_list("provider_id", "patient_id").get()
     _lock(provider_ids=[provider_id], patient_ids=[patient_id])
-    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    current = Visit.objects.select_for_update().get(pk=visit.pk)
     if current.provider_id != provider_id:
         raise TryAgainLater()  # reassigned between our read and our lock
     return current
@@ -141,7 +139,7 @@ def _route_update(*, provider, day, pending=None):
     day_start = datetime.combine(day, time(0), tzinfo=tz)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     others = list(
-        Appointment.objects.filter(
+        Visit.objects.filter(
             provider=provider, status__in=BLOCKING_STATUSES, starts_at__gte=day_start, starts_at__lt=day_end
         )
         .exclude(pk=pending.pk if pending is not None and pending.pk else 0)
@@ -156,7 +154,7 @@ def _route_update(*, provider, day, pending=None):
     for visit, (new_from, new_until) in zip(others, blocks, strict=False):
         narrow = (max(visit.blocked_from, new_from), min(visit.blocked_until, new_until))
         if narrow != (visit.blocked_from, visit.blocked_until):
-            Appointment.objects.filter(pk=visit.pk).update(blocked_from=narrow[0], blocked_until=narrow[1])
+            Visit.objects.filter(pk=visit.pk).update(blocked_from=narrow[0], blocked_until=narrow[1])
     if pending is not None:
         if pending.is_blocking:
             pending.blocked_from, pending.blocked_until = blocks[-1]
@@ -164,14 +162,14 @@ def _route_update(*, provider, day, pending=None):
         pending.save()
     for visit, (new_from, new_until) in zip(others, blocks, strict=False):
         if (new_from, new_until) != (visit.blocked_from, visit.blocked_until):
-            Appointment.objects.filter(pk=visit.pk).update(blocked_from=new_from, blocked_until=new_until)
+            Visit.objects.filter(pk=visit.pk).update(blocked_from=new_from, blocked_until=new_until)
     return pending
 
 
 def _expire_stale_holds(*, provider_ids, patient_id, now, keep=None):
     """Holds past their time are dead: mark them expired so their time is free at once."""
     return (
-        Appointment.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+        Visit.objects.filter(status=S.HELD, hold_expires_at__lte=now)
         .filter(Q(provider_id__in=list(provider_ids)) | Q(patient_id=patient_id))
         .exclude(pk=keep.pk if keep is not None else 0)
         .update(status=S.EXPIRED, updated_at=now)
@@ -270,7 +268,7 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
     a visit being moved or re-acquired (left out of the busy data, its provider locked too).
     """
     exclude_id = moving.pk if moving is not None else None
-    options = {"exclude_appointment_id": exclude_id, "provider_ids": provider_ids, "notice": notice}
+    options = {"exclude_visit_id": exclude_id, "provider_ids": provider_ids, "notice": notice}
 
     # 1. Who could take each time, without locks.
     pool = {moving.provider_id} if moving is not None and moving.provider_id else set()
@@ -310,7 +308,7 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
 
 def _new_visit(ctx, slot, candidate, *, now, series=None):
     place = ctx.place
-    return Appointment(
+    return Visit(
         patient=ctx.patient,
         service=ctx.service,
         provider_id=candidate.provider_id,
@@ -343,11 +341,11 @@ def _place_new(ctx, slot, candidate, *, now, series=None):
 
 
 @transaction.atomic
-def appointment_hold(*, patient, service, starts_at, now=None, provider=None):
+def visit_hold(*, patient, service, starts_at, now=None, provider=None):
     """Hold a time for the patient for BOOKING_HOLD_MINUTES, with the provider the dispatch rule picks.
 
     The visit is HELD with its price and the amount due now (the deposit, else the full price)
-    until `appointment_confirm`. Raises NotEligible, NotCovered, SlotTaken or TryAgainLater.
+    until `visit_confirm`. Raises NotEligible, NotCovered, SlotTaken or TryAgainLater.
     `provider` (staff booking) restricts the choice to one provider.
     """
     now = now or timezone.now()
@@ -363,7 +361,7 @@ def appointment_hold(*, patient, service, starts_at, now=None, provider=None):
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment, now=None):
+def visit_confirm(*, visit, now=None):
     """HELD -> CONFIRMED (payment succeeded). Safe to call twice: a confirmed visit is returned as is.
 
     A hold that has run out (expired, or past its time) is re-acquired through the guard only
@@ -371,7 +369,7 @@ def appointment_confirm(*, appointment, now=None):
     the payment can be refunded. A cancelled visit raises InvalidState.
     """
     now = now or timezone.now()
-    current = Appointment.objects.get(pk=appointment.pk)
+    current = Visit.objects.get(pk=visit.pk)
     if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
         return current
     if current.status == S.CANCELLED:
@@ -379,7 +377,7 @@ def appointment_confirm(*, appointment, now=None):
 
     if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at > now:
         with _lock_failures_as_try_again():
-            current = _locked_appointment(current)
+            current = _locked_visit(current)
         if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
             return current  # confirmed by someone else while we waited for the lock
         if current.status == S.HELD and current.hold_expires_at > now:
@@ -396,7 +394,7 @@ def appointment_confirm(*, appointment, now=None):
     ctx.visit_minutes = _minutes(current)
 
     def write(slot, candidate, index):
-        moved = Appointment.objects.select_for_update().get(pk=current.pk)
+        moved = Visit.objects.select_for_update().get(pk=current.pk)
         if moved.status not in (S.HELD, S.EXPIRED):
             raise InvalidState()
         moved.provider_id = candidate.provider_id
@@ -422,10 +420,10 @@ def appointment_confirm(*, appointment, now=None):
 def _confirmed(visit, now):
     visit.status = S.CONFIRMED
     visit.confirmed_at = now
-    telehealth.video_link_assign(appointment=visit)  # a video evaluation gets its room (issue 10)
+    telehealth.video_link_assign(visit=visit)  # a video evaluation gets its room (issue 10)
     visit.full_clean()
     visit.save()
-    notify.appointment_confirmed(appointment=visit)
+    notify.visit_confirmed(visit=visit)
     return visit
 
 
@@ -445,7 +443,7 @@ def _minutes(visit):
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment, by, reason="", actor=None, now=None):
+def visit_cancel(*, visit, by, reason="", actor=None, now=None):
     """Cancel a visit; its time is free at once. Safe to call twice.
 
     Patients (`by=CancelledBy.PATIENT`) may cancel their own visits up to the cut-off; inside it
@@ -453,7 +451,7 @@ def appointment_cancel(*, appointment, by, reason="", actor=None, now=None):
     """
     now = now or timezone.now()
     with _lock_failures_as_try_again():
-        current = _locked_appointment(appointment)
+        current = _locked_visit(visit)
     if current.status == S.CANCELLED:
         return current
     if not transition_allowed(current.status, S.CANCELLED):
@@ -477,7 +475,7 @@ def appointment_cancel(*, appointment, by, reason="", actor=None, now=None):
     _refund_by_policy(current)
     if was != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
-        notify.appointment_cancelled(appointment=current)
+        notify.visit_cancelled(visit=current)
     return current
 
 
@@ -486,11 +484,11 @@ def _refund_by_policy(visit):
     if apps.is_installed("booking.payments"):
         from booking.payments.services import refund_for_cancellation
 
-        refund_for_cancellation(appointment=visit)
+        refund_for_cancellation(visit=visit)
 
 
 @transaction.atomic
-def appointment_reschedule(*, appointment, starts_at, by, actor=None, provider=None, now=None):
+def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=None):
     """Move a held or confirmed visit to another time (and, for staff, another provider).
 
     Through the guard, keeping the same provider when they are free. Patients may move their own
@@ -498,7 +496,7 @@ def appointment_reschedule(*, appointment, starts_at, by, actor=None, provider=N
     not yet under way, with no notice. Same time and provider: nothing happens.
     """
     now = now or timezone.now()
-    current = Appointment.objects.select_related("service", "provider", "patient").get(pk=appointment.pk)
+    current = Visit.objects.select_related("service", "provider", "patient").get(pk=visit.pk)
     is_patient = by == CancelledBy.PATIENT
     if is_patient and actor is not None and actor.pk != current.patient_id:
         raise NotAllowed()
@@ -521,7 +519,7 @@ def appointment_reschedule(*, appointment, starts_at, by, actor=None, provider=N
     old_day = _provider_day(old_provider, previous_starts_at) if old_provider else None
 
     def write(slot, candidate, index):
-        moved = Appointment.objects.select_for_update().get(pk=current.pk)
+        moved = Visit.objects.select_for_update().get(pk=current.pk)
         if moved.status not in policy.CHANGEABLE_STATUSES:
             raise InvalidState()
         new_provider = Provider.objects.get(pk=candidate.provider_id)
@@ -544,15 +542,15 @@ def appointment_reschedule(*, appointment, starts_at, by, actor=None, provider=N
         notice=None if is_patient else timedelta(0),
     )[0]
     if moved.status == S.CONFIRMED and moved.starts_at != previous_starts_at:
-        notify.appointment_rescheduled(appointment=moved, previous_starts_at=previous_starts_at)
+        notify.visit_rescheduled(visit=moved, previous_starts_at=previous_starts_at)
     return moved
 
 
-def appointment_reassign(*, appointment, provider, actor=None, now=None):
+def visit_reassign(*, visit, provider, actor=None, now=None):
     """Staff: give a visit to another provider at the same time (through the guard)."""
-    return appointment_reschedule(
-        appointment=appointment,
-        starts_at=appointment.starts_at,
+    return visit_reschedule(
+        visit=visit,
+        starts_at=visit.starts_at,
         by=CancelledBy.STAFF,
         actor=actor,
         provider=provider,
@@ -561,17 +559,17 @@ def appointment_reassign(*, appointment, provider, actor=None, now=None):
 
 
 @transaction.atomic
-def appointment_transition(*, appointment, to, actor=None, now=None):
+def visit_transition(*, visit, to, actor=None, now=None):
     """Field work: CONFIRMED -> EN_ROUTE -> IN_PROGRESS -> COMPLETED, or NO_SHOW. Safe to repeat.
 
-    Only the moves in ALLOWED_TRANSITIONS; holds are confirmed with appointment_confirm and
-    visits cancelled with appointment_cancel.
+    Only the moves in ALLOWED_TRANSITIONS; holds are confirmed with visit_confirm and
+    visits cancelled with visit_cancel.
     """
     now = now or timezone.now()
     if to not in FIELD_TRANSITIONS:
         raise TransitionNotAllowed()
     with _lock_failures_as_try_again():
-        current = _locked_appointment(appointment)
+        current = _locked_visit(visit)
     if current.status == to:
         return current
     if current.status not in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS) or not transition_allowed(current.status, to):
@@ -606,7 +604,7 @@ class SeriesProposal:
 
 
 def _plan_infusions(patient, clearance):
-    return Appointment.objects.filter(
+    return Visit.objects.filter(
         patient=patient,
         clearance=clearance,
         service__kind=ServiceKind.INFUSION,
@@ -713,7 +711,7 @@ def series_hold(*, patient, service, visits, now=None):
     """Hold several infusions of the plan together: all of them, or none.
 
     `visits`: [(starts_at, preferred provider id or None)] (e.g. from series_propose, adjusted).
-    Returns the Series; its appointments are HELD for BOOKING_HOLD_MINUTES.
+    Returns the Series; its visits are HELD for BOOKING_HOLD_MINUTES.
     """
     now = now or timezone.now()
     if service.kind != ServiceKind.INFUSION:
@@ -742,14 +740,14 @@ def series_hold(*, patient, service, visits, now=None):
 def series_confirm(*, series, now=None):
     """Confirm every visit of a series together (payment succeeded): all of them, or none."""
     now = now or timezone.now()
-    visits = list(series.appointments.exclude(status=S.CANCELLED).order_by("starts_at"))
-    return [appointment_confirm(appointment=v, now=now) for v in visits]
+    visits = list(series.visits.exclude(status=S.CANCELLED).order_by("starts_at"))
+    return [visit_confirm(visit=v, now=now) for v in visits]
 
 
 # --- holds that ran out -----------------------------------------------------------------------
 
 
-def appointment_holds_expire(*, now=None):
+def visit_holds_expire(*, now=None):
     """Mark holds past their time EXPIRED and free their time. Returns how many it expired.
 
     Runs every minute (booking.tasks). One short transaction per provider rather than one for
@@ -759,7 +757,7 @@ def appointment_holds_expire(*, now=None):
     """
     now = now or timezone.now()
     stale = list(
-        Appointment.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+        Visit.objects.filter(status=S.HELD, hold_expires_at__lte=now)
         .order_by("provider_id", "pk")
         .values_list("provider_id", "pk", "starts_at")[:1000]
     )
@@ -769,7 +767,7 @@ def appointment_holds_expire(*, now=None):
         try:
             with transaction.atomic(), _lock_failures_as_try_again():
                 _lock(provider_ids=[provider_id])
-                count = Appointment.objects.filter(
+                count = Visit.objects.filter(
                     pk__in=[pk for _, pk, _ in rows], status=S.HELD, hold_expires_at__lte=now
                 ).update(status=S.EXPIRED, updated_at=now)
                 if count and provider_id:

@@ -6,6 +6,6 @@ from . import services
 
 
 @shared_task
-def appointment_holds_expire():
+def visit_holds_expire():
     """Every minute (CELERY_BEAT_SCHEDULE): release holds that ran out. Safe to run twice at once."""
-    return services.appointment_holds_expire()
+    return services.visit_holds_expire()

@@ -23,11 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role
 
-from .models import Appointment, AppointmentStatus, ServiceKind
+from .models import ServiceKind, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
 
-S = AppointmentStatus
+S = VisitStatus
 # A video visit can be joined in these statuses (a nurse's en route / in progress do not apply,
 # but a clinician's tools may move an evaluation there).
 JOINABLE_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS)
@@ -41,23 +41,23 @@ def video_url_new():
     return template.format(token=secrets.token_urlsafe(18))
 
 
-def video_link_assign(*, appointment):
+def video_link_assign(*, visit):
     """Give a telehealth visit its room (unsaved: booking's confirmation saves it). Keeps one already set."""
-    if appointment.service.is_telehealth and not appointment.video_url:
-        appointment.video_url = video_url_new()
-    return appointment
+    if visit.service.is_telehealth and not visit.video_url:
+        visit.video_url = video_url_new()
+    return visit
 
 
 def _may_manage_links(user):
-    return user.is_active and user.is_staff and user.has_perm("booking.change_appointment")
+    return user.is_active and user.is_staff and user.has_perm("booking.change_visit")
 
 
 @transaction.atomic
-def video_link_set(*, appointment, url, actor):
+def video_link_set(*, visit, url, actor):
     """Staff paste the room address for a video visit (replacing the generated one)."""
-    if not (_may_manage_links(actor) or _is_the_clinician(actor, appointment)):
+    if not (_may_manage_links(actor) or _is_the_clinician(actor, visit)):
         raise NotAllowed(_("You cannot change this visit's video link."))
-    visit = Appointment.objects.select_for_update().select_related("service").get(pk=appointment.pk)
+    visit = Visit.objects.select_for_update().select_related("service").get(pk=visit.pk)
     if not visit.service.is_telehealth:
         raise InvalidState(_("Only video visits have a video link."))
     url = (url or "").strip()
@@ -95,45 +95,45 @@ class JoinState:
         return max(0, int((self.opens_at - timezone.now()).total_seconds()))
 
 
-def join_window(appointment):
-    opens = appointment.starts_at - timedelta(minutes=settings.TELEHEALTH_JOIN_OPENS_MINUTES)
-    closes = appointment.ends_at + timedelta(minutes=settings.TELEHEALTH_JOIN_CLOSES_MINUTES)
+def join_window(visit):
+    opens = visit.starts_at - timedelta(minutes=settings.TELEHEALTH_JOIN_OPENS_MINUTES)
+    closes = visit.ends_at + timedelta(minutes=settings.TELEHEALTH_JOIN_CLOSES_MINUTES)
     return opens, closes
 
 
-def join_state(*, appointment, now=None):
+def join_state(*, visit, now=None):
     """Whether the video visit can be joined now (the server decides; pages only show it)."""
-    if not appointment.service.is_telehealth:
+    if not visit.service.is_telehealth:
         return JoinState("not_video")
-    opens, closes = join_window(appointment)
-    if appointment.status not in JOINABLE_STATUSES:
-        return JoinState("cancelled" if appointment.status == S.CANCELLED else "closed", opens, closes)
+    opens, closes = join_window(visit)
+    if visit.status not in JOINABLE_STATUSES:
+        return JoinState("cancelled" if visit.status == S.CANCELLED else "closed", opens, closes)
     now = now or timezone.now()
     if now >= closes:
         return JoinState("closed", opens, closes)
-    if not appointment.video_url:
+    if not visit.video_url:
         return JoinState("no_link", opens, closes)
     if now < opens:
         return JoinState("early", opens, closes)
     return JoinState("open", opens, closes)
 
 
-def join_url_for(*, appointment, user, now=None):
+def join_url_for(*, visit, user, now=None):
     """The room address, for the visit's patient or its clinician while the join window is open."""
-    if user.pk != appointment.patient_id and not _is_the_clinician(user, appointment):
+    if user.pk != visit.patient_id and not _is_the_clinician(user, visit):
         raise NotAllowed()
-    state = join_state(appointment=appointment, now=now)
+    state = join_state(visit=visit, now=now)
     if not state.is_open:
         raise InvalidState(_("The video visit cannot be joined now."))
-    return appointment.video_url
+    return visit.video_url
 
 
-def _is_the_clinician(user, appointment):
+def _is_the_clinician(user, visit):
     return (
         user.is_active
         and user.has_role(Role.CLINICIAN)
-        and appointment.provider_id is not None
-        and appointment.provider.user_id == user.pk
+        and visit.provider_id is not None
+        and visit.provider.user_id == user.pk
     )
 
 
@@ -141,7 +141,7 @@ def _is_the_clinician(user, appointment):
 
 
 def _evaluations():
-    return Appointment.objects.filter(service__kind=ServiceKind.EVALUATION, service__is_telehealth=True)
+    return Visit.objects.filter(service__kind=ServiceKind.EVALUATION, service__is_telehealth=True)
 
 
 def next_evaluation_for(*, patient, now=None):

@@ -54,9 +54,9 @@ def visit_join(request, pk):
     """The patient's "Join video visit": to the room while it is open, else back to the visit page."""
     visit = _own_visit(request, pk)
     try:
-        url = telehealth.join_url_for(appointment=visit, user=request.user)
+        url = telehealth.join_url_for(visit=visit, user=request.user)
     except ApplicationError:
-        state = telehealth.join_state(appointment=visit)
+        state = telehealth.join_state(visit=visit)
         if state.status == "early":
             messages.info(
                 request,
@@ -111,7 +111,7 @@ def _evaluations_page(request, bound=None, status=200):
     rows = [
         {
             "visit": visit,
-            "join": telehealth.join_state(appointment=visit),
+            "join": telehealth.join_state(visit=visit),
             "decisions": list(visit.clearances.all()),
             "decision_url": decision_url(visit),
             # A link typed with a mistake comes back beside its field, as typed.
@@ -134,7 +134,7 @@ def evaluations(request):
 def evaluation_join(request, pk):
     visit = _evaluation(request, pk)
     try:
-        url = telehealth.join_url_for(appointment=visit, user=request.user)
+        url = telehealth.join_url_for(visit=visit, user=request.user)
     except ApplicationError as error:
         messages.info(request, error.message)
         return redirect("booking:staff_evaluations")
@@ -148,7 +148,7 @@ def evaluation_link(request, pk):
     form = _link_form(visit, request.POST)
     if form.is_valid():
         try:
-            telehealth.video_link_set(appointment=visit, url=form.cleaned_data["url"], actor=request.user)
+            telehealth.video_link_set(visit=visit, url=form.cleaned_data["url"], actor=request.user)
         except ValidationError as error:
             form.add_error("url", error.message_dict.get("url", error.messages))
         except ApplicationError as error:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from concierge.models import User
 from nurses.models import Licence, Provider, ProviderKind, WeeklyShift
 
-from .models import Appointment, AppointmentStatus, Service, ServiceArea, ServiceKind
+from .models import Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 NY = ZoneInfo("America/New_York")
 HOME_ZIPS = ["10001", "10011", "10003", "10016", "10019", "10024", "10028", "10036"]
@@ -84,11 +84,11 @@ def build_roster(*, nurses, days, first_day, visits_per_day=4, prefix="bench"):
             for k, start in enumerate(starts):
                 starts_at = datetime.combine(day, start, tzinfo=NY)
                 visits.append(
-                    Appointment(
+                    Visit(
                         patient=patient,
                         service=service,
                         provider=provider,
-                        status=AppointmentStatus.CONFIRMED,
+                        status=VisitStatus.CONFIRMED,
                         starts_at=starts_at,
                         ends_at=starts_at + timedelta(minutes=60),
                         blocked_from=starts_at - timedelta(minutes=30),
@@ -101,7 +101,7 @@ def build_roster(*, nurses, days, first_day, visits_per_day=4, prefix="bench"):
                         confirmed_at=timezone.now(),
                     )
                 )
-    Appointment.objects.bulk_create(visits, batch_size=2000)
+    Visit.objects.bulk_create(visits, batch_size=2000)
     return service, providers
 
 

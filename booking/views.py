@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking.calendar import appointment_ics
+from booking.calendar import visit_calendar_ics
 from concierge.errors import ApplicationError
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
@@ -28,7 +28,7 @@ from patients import selectors as patient_selectors
 from . import availability, policy, selectors, services
 from .errors import SlotTaken
 from .forms import CancelForm, CoverageForm, SeriesStartForm, StartTimeForm, WaitlistForm, parse_start, start_param
-from .models import AppointmentStatus, CancelledBy, Series, Service, ServiceKind
+from .models import CancelledBy, Series, Service, ServiceKind, VisitStatus
 
 DAYS_PER_PAGE = 14
 SERIES_SESSION_KEY = "booking_series_proposal"
@@ -46,7 +46,7 @@ def patient_required(view):
 
 
 def _own_visit(request, pk):
-    visit = selectors.appointment_get_for_patient(patient=request.user, pk=pk)
+    visit = selectors.visit_get_for_patient(patient=request.user, pk=pk)
     if visit is None:
         raise Http404
     return visit
@@ -153,7 +153,7 @@ def _days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=No
     first = _parse_day(first_param) or today
     first = min(max(first, today), last_allowed)
     last = min(first + timedelta(days=DAYS_PER_PAGE - 1), last_allowed)
-    slots = ctx.slots(first_day=first, last_day=last, exclude_appointment_id=exclude, preferred_provider_id=preferred)
+    slots = ctx.slots(first_day=first, last_day=last, exclude_visit_id=exclude, preferred_provider_id=preferred)
     by_day = availability.slots_by_day(slots)
     days = []
     for i in range((last - first).days + 1):
@@ -199,7 +199,7 @@ def book_days(request, code):
 
 
 def _times(ctx, day, *, exclude=None, preferred=None):
-    return ctx.slots(first_day=day, last_day=day, exclude_appointment_id=exclude, preferred_provider_id=preferred)
+    return ctx.slots(first_day=day, last_day=day, exclude_visit_id=exclude, preferred_provider_id=preferred)
 
 
 def _day_or_404(value, time_zone):
@@ -273,7 +273,7 @@ def book_review(request, code):
 
     if request.method == "POST":
         try:
-            visit = services.appointment_hold(patient=request.user, service=service, starts_at=starts_at)
+            visit = services.visit_hold(patient=request.user, service=service, starts_at=starts_at)
         except SlotTaken as taken:
             page |= {"taken": taken, "nearest": _nearest_links(code, taken.nearest)}
             return render(request, "booking/review.html", page, status=409)
@@ -292,7 +292,7 @@ def book_review(request, code):
 
 # --- paying -----------------------------------------------------------------------------------
 # Payment lives in booking.payments: a held visit (or series) is paid on its page, and only a
-# successful payment confirms it (booking.payments.services.payment_sync -> appointment_confirm).
+# successful payment confirms it (booking.payments.services.payment_sync -> visit_confirm).
 
 
 @patient_required
@@ -300,11 +300,11 @@ def book_review(request, code):
 def checkout(request, pk):
     """Step 5: pay for the held time (the payments app's page shows the hold counting down)."""
     visit = _own_visit(request, pk)
-    if visit.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE, AppointmentStatus.IN_PROGRESS):
+    if visit.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS):
         return redirect("booking:visit", pk=visit.pk)
-    if visit.status not in (AppointmentStatus.HELD, AppointmentStatus.EXPIRED):
+    if visit.status not in (VisitStatus.HELD, VisitStatus.EXPIRED):
         raise Http404
-    return redirect("payments:start", appointment_id=visit.pk)
+    return redirect("payments:start", visit_id=visit.pk)
 
 
 # --- the patient's visits ---------------------------------------------------------------------
@@ -317,8 +317,8 @@ def visit_list(request):
         request,
         "booking/visit_list.html",
         {
-            "upcoming": selectors.appointment_list_for_patient(patient=request.user, upcoming=True),
-            "past": selectors.appointment_list_for_patient(patient=request.user, upcoming=False)[:20],
+            "upcoming": selectors.visit_list_for_patient(patient=request.user, upcoming=True),
+            "past": selectors.visit_list_for_patient(patient=request.user, upcoming=False)[:20],
         },
     )
 
@@ -327,7 +327,7 @@ def visit_list(request):
 @require_GET
 def visit_detail(request, pk):
     visit = _own_visit(request, pk)
-    if visit.status == AppointmentStatus.HELD:
+    if visit.status == VisitStatus.HELD:
         return redirect("booking:checkout", pk=visit.pk)
     return render(
         request,
@@ -339,7 +339,7 @@ def visit_detail(request, pk):
             "policy_text": policy.cancellation_policy(),
             "prep": policy.PREP_INSTRUCTIONS,
             "cutoff_hours": settings.BOOKING_CHANGE_CUTOFF_HOURS,
-            "just_booked": request.GET.get("booked") == "1" and visit.status == AppointmentStatus.CONFIRMED,
+            "just_booked": request.GET.get("booked") == "1" and visit.status == VisitStatus.CONFIRMED,
         },
     )
 
@@ -348,9 +348,9 @@ def visit_detail(request, pk):
 @require_GET
 def visit_ics(request, pk):
     visit = _own_visit(request, pk)
-    if visit.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE, AppointmentStatus.IN_PROGRESS):
+    if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS):
         raise Http404
-    response = HttpResponse(appointment_ics(visit), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(visit_calendar_ics(visit), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="visit-{visit.pk}.ics"'
     return response
 
@@ -371,13 +371,13 @@ def visit_cancel(request, pk):
     visit = _own_visit(request, pk)
     if visit.status not in policy.CHANGEABLE_STATUSES:
         return redirect("booking:visit", pk=visit.pk)
-    if visit.status != AppointmentStatus.HELD and not policy.patient_may_change(visit):
+    if visit.status != VisitStatus.HELD and not policy.patient_may_change(visit):
         return _closed(request, visit)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.appointment_cancel(
-                appointment=visit, by=CancelledBy.PATIENT, reason=form.cleaned_data["reason"], actor=request.user
+            services.visit_cancel(
+                visit=visit, by=CancelledBy.PATIENT, reason=form.cleaned_data["reason"], actor=request.user
             )
         except ApplicationError as error:
             messages.error(request, error.message)
@@ -448,8 +448,8 @@ def visit_reschedule_times(request, pk, day):
         form = StartTimeForm(request.POST)
         if form.is_valid():
             try:
-                services.appointment_reschedule(
-                    appointment=visit,
+                services.visit_reschedule(
+                    visit=visit,
                     starts_at=form.cleaned_data["starts_at"],
                     by=CancelledBy.PATIENT,
                     actor=request.user,
@@ -636,6 +636,6 @@ def series_change(request, index):
 @require_GET
 def series_checkout(request, pk):
     held = get_object_or_404(Series, pk=pk, patient=request.user)
-    if not held.appointments.exists():
+    if not held.visits.exists():
         raise Http404
     return redirect("payments:start_series", series_id=held.pk)

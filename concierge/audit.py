@@ -39,7 +39,7 @@ AUDITED = (
     ("patients.SafetyAlert", {}),
     ("patients.Clearance", {}),
     # Visits.
-    ("booking.Appointment", {}),
+    ("booking.Visit", {}),
     ("booking.Series", {}),
     # Money. The client secret of a payment is a credential for the patient's browser: never kept.
     ("payments.Payment", {"exclude_fields": ["client_secret"]}),
@@ -159,8 +159,8 @@ PATIENT_RECORD_PAGES = {
     "patients_intakeresponse_change": ("patients.IntakeResponse", "patient_id", _("health questions in admin")),
     "patients_screeningresponse_change": ("patients.ScreeningResponse", "patient_id", _("questionnaire in admin")),
     "patients_safetyalert_change": ("patients.SafetyAlert", "patient_id", _("safety alert in admin")),
-    "booking_appointment_change": ("booking.Appointment", "patient_id", _("visit in admin")),
-    "nurses_visitchart_change": ("nurses.VisitChart", "appointment__patient_id", _("visit chart in admin")),
+    "booking_visit_change": ("booking.Visit", "patient_id", _("visit in admin")),
+    "nurses_visitchart_change": ("nurses.VisitChart", "visit__patient_id", _("visit chart in admin")),
     "payments_payment_change": ("payments.Payment", "patient_id", _("payment in admin")),
 }
 

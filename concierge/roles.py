@@ -82,8 +82,8 @@ ROLE_PERMISSIONS = {
         *(f"booking.{action}_{model}" for model in ("service", "servicearea") for action in ("view", "add", "change")),
         "booking.view_waitlistentry",
         "booking.change_waitlistentry",
-        "booking.view_appointment",
-        "booking.change_appointment",
+        "booking.view_visit",
+        "booking.change_visit",
         "booking.view_series",
         # The audit trail (issue 8): entries of the models this role may view (concierge/audit.py).
         "auditlog.view_logentry",
@@ -102,7 +102,7 @@ ROLE_PERMISSIONS[Role.MANAGER] = [
 ]
 # Clinicians also see the visits (their video evaluations, the board) and the audit trail of
 # what they may view.
-ROLE_PERMISSIONS[Role.CLINICIAN] += ["booking.view_appointment", "booking.view_series", "auditlog.view_logentry"]
+ROLE_PERMISSIONS[Role.CLINICIAN] += ["booking.view_visit", "booking.view_series", "auditlog.view_logentry"]
 
 # Roles that work in Django admin.
 ADMIN_ROLES = {Role.STAFF, Role.CLINICIAN, Role.MANAGER}

@@ -30,7 +30,7 @@ class MessageAdmin(ReadOnlyAdmin):
     list_select_related = ("recipient",)
     actions = ["resend"]
     fieldsets = (
-        (None, {"fields": ("channel", "template", "recipient", "to_address", "appointment", "status", "last_error")}),
+        (None, {"fields": ("channel", "template", "recipient", "to_address", "visit", "status", "last_error")}),
         (_("When"), {"fields": ("due_at", "claimed_at", "attempt_started_at", "sent_at", "delivered_at", "attempts")}),
         (_("What was sent"), {"fields": ("subject", "body")}),
         (

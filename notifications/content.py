@@ -134,7 +134,7 @@ LIVE = ("confirmed", "en_route")
 class MessageTemplate:
     key: str
     channels: tuple[str, ...]
-    # Appointment statuses in which it may still be sent; None: not about a visit.
+    # Visit statuses in which it may still be sent; None: not about a visit.
     visit_statuses: tuple[str, ...] | None = LIVE
     # Only while the visit is still at the time the message was planned for.
     bound_to_visit_time: bool = True
@@ -222,22 +222,22 @@ def first_name_for(user):
     return (name or "").strip().split(" ")[0] if name else ""
 
 
-def _visit_context(appointment):
-    telehealth = appointment.service.is_telehealth
-    tz = appointment.time_zone
-    address = ", ".join(p for p in (appointment.address_line1, appointment.address_line2, appointment.city) if p)
-    if appointment.state:
-        address = f"{address}, {appointment.state} {appointment.zip_code}".strip(", ")
+def _visit_context(visit):
+    telehealth = visit.service.is_telehealth
+    tz = visit.time_zone
+    address = ", ".join(p for p in (visit.address_line1, visit.address_line2, visit.city) if p)
+    if visit.state:
+        address = f"{address}, {visit.state} {visit.zip_code}".strip(", ")
     return {
         "telehealth": telehealth,
         # The exact phrase the texts must carry.
         "visit": _("ConciergeMD video visit") if telehealth else _("ConciergeMD home visit"),
-        "when": when_text(appointment.starts_at, tz),
-        "day": day_text(appointment.starts_at, tz),
+        "when": when_text(visit.starts_at, tz),
+        "day": day_text(visit.starts_at, tz),
         "address": "" if telehealth else address,
         "time_zone": tz,
         # The visit page: for a video visit, where the join button appears shortly before the start.
-        "visit_url": settings.SITE_URL + reverse("booking:visit", args=[appointment.pk]),
+        "visit_url": settings.SITE_URL + reverse("booking:visit", args=[visit.pk]),
         "join_minutes": settings.TELEHEALTH_JOIN_OPENS_MINUTES,
     }
 
@@ -253,14 +253,14 @@ def message_context(message):
         "messages_url": settings.SITE_URL + reverse("patients:messages"),
         "checkin_url": settings.SITE_URL + "/dashboard/",
     }
-    if message.appointment_id:
-        ctx.update(_visit_context(message.appointment))
-        if message.template == "checkin" and not message.appointment.service.is_telehealth:
+    if message.visit_id:
+        ctx.update(_visit_context(message.visit))
+        if message.template == "checkin" and not message.visit.service.is_telehealth:
             # The day-after check-in for a home visit lands on that visit's check-in page.
-            ctx["checkin_url"] = settings.SITE_URL + reverse("patients:checkin", args=[message.appointment_id])
+            ctx["checkin_url"] = settings.SITE_URL + reverse("patients:checkin", args=[message.visit_id])
     data = message.context or {}
-    if message.template == "on_my_way" and message.appointment_id:
-        tz = message.appointment.time_zone
+    if message.template == "on_my_way" and message.visit_id:
+        tz = message.visit.time_zone
         ctx["eta"] = eta_text(datetime.fromisoformat(data["eta_from"]), datetime.fromisoformat(data["eta_until"]), tz)
         ctx["day"] = day_text(datetime.fromisoformat(data["eta_from"]), tz)
     if message.template == "staff_alert":
@@ -294,10 +294,10 @@ def render_email(message):
     text = render_to_string(f"{base}.txt", ctx).strip() + "\n"
     html = render_to_string(f"{base}.html", ctx)
     attachments = []
-    if template_get(message.template).attach_ics and message.appointment_id:
-        from booking.calendar import appointment_ics
+    if template_get(message.template).attach_ics and message.visit_id:
+        from booking.calendar import visit_calendar_ics
 
-        attachments.append(("visit.ics", appointment_ics(message.appointment), "text/calendar"))
+        attachments.append(("visit.ics", visit_calendar_ics(message.visit), "text/calendar"))
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 
 
@@ -325,5 +325,5 @@ def local_text(moment, message):
     """A time shown in the visit's zone (or the default zone), with the abbreviation."""
     if moment is None:
         return ""
-    zone = message.appointment.time_zone if message.appointment_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
+    zone = message.visit.time_zone if message.visit_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
     return dateformat.format(moment.astimezone(ZoneInfo(zone)), "D M j, g:i A T")

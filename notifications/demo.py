@@ -10,7 +10,7 @@ idempotent), and the on-call clinician gets one sample alert, so the staff outbo
 
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 
 from . import services
 
@@ -18,14 +18,14 @@ CLINICIAN = "clinician@demo.conciergemd.example"
 
 
 def seed(users, lines):
-    visits = Appointment.objects.filter(
-        status=AppointmentStatus.CONFIRMED,
+    visits = Visit.objects.filter(
+        status=VisitStatus.CONFIRMED,
         starts_at__gt=timezone.now(),
         patient__email__endswith="@demo.conciergemd.example",
     ).select_related("service", "patient")
     planned = 0
     for visit in visits:
-        planned += len(services.appointment_confirmed(appointment=visit))
+        planned += len(services.visit_confirmed(visit=visit))
     clinician = users.get(CLINICIAN)
     if clinician is not None:
         services.staff_alert_email(

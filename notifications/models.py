@@ -54,8 +54,8 @@ class Message(models.Model):
     # The address or E.164 number used (set when sent; a patient may change their number meanwhile).
     to_address = models.CharField(_("sent to"), max_length=254, blank=True)
     template = models.CharField(_("template"), max_length=40)
-    appointment = models.ForeignKey(
-        "booking.Appointment",
+    visit = models.ForeignKey(
+        "booking.Visit",
         on_delete=models.PROTECT,
         related_name="messages",
         null=True,

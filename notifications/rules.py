@@ -37,17 +37,17 @@ class ReminderRule:
     day_after_at: time | None = None  # due the day after the visit, at this local time
     home_visits_only: bool = False
 
-    def due_at(self, appointment):
+    def due_at(self, visit):
         if self.before is not None:
             # In UTC: "72 hours before" is 72 real hours, across a daylight-saving change too
             # (arithmetic on a local-zone datetime would count wall-clock hours).
-            return appointment.starts_at.astimezone(UTC) - self.before
-        zone = ZoneInfo(appointment.time_zone)
-        next_day = appointment.starts_at.astimezone(zone).date() + timedelta(days=1)
+            return visit.starts_at.astimezone(UTC) - self.before
+        zone = ZoneInfo(visit.time_zone)
+        next_day = visit.starts_at.astimezone(zone).date() + timedelta(days=1)
         return datetime.combine(next_day, self.day_after_at, tzinfo=zone)
 
-    def applies_to(self, appointment):
-        return not (self.home_visits_only and appointment.service.is_telehealth)
+    def applies_to(self, visit):
+        return not (self.home_visits_only and visit.service.is_telehealth)
 
 
 REMINDER_RULES = (

@@ -3,7 +3,7 @@ from .models import Message, SmsOptOut
 
 def message_list_for_outbox(*, channel=None, status=None):
     """Every message, newest first, for the staff outbox page."""
-    messages = Message.objects.select_related("recipient", "appointment").order_by("-created_at", "-id")
+    messages = Message.objects.select_related("recipient", "visit").order_by("-created_at", "-id")
     if channel:
         messages = messages.filter(channel=channel)
     if status:

@@ -1,7 +1,7 @@
 """Messages to patients and staff: the outbox, the reminder rules, and sending.
 
 Every email and text is first a `Message` row (the outbox). The booking app calls the three
-appointment hooks inside its own transaction; they only write rows. A once-a-minute Celery task
+visit hooks inside its own transaction; they only write rows. A once-a-minute Celery task
 (`tasks.messages_dispatch_due`) claims the rows that are due and queues one send task per row;
 messages due at once are claimed right after the transaction commits. The send task re-reads
 the row, refuses unless it is claimed and not already being sent, calls the gateway and records
@@ -10,9 +10,9 @@ the result. So a row is sent once however often the clock or a task runs.
 For other apps:
     message_enqueue(*, channel, to_user=None, to_address="", template, context_ids=None,
                     context=None, due_at=None, unique_key)
-    sms_on_my_way(*, appointment, eta_from, eta_until)
+    sms_on_my_way(*, visit, eta_from, eta_until)
     staff_alert_email(*, to, subject, body, unique_key)
-    appointment_confirmed / appointment_rescheduled / appointment_cancelled (booking)
+    visit_confirmed / visit_rescheduled / visit_cancelled (booking)
     messages_cancel_pending_for(*, user, reason) (a patient closed their account)
 """
 
@@ -92,7 +92,7 @@ def _build(
         recipient=to_user,
         to_address=to_address or _address_for(to_user, channel),
         template=template,
-        appointment_id=ids.pop("appointment", None),
+        visit_id=ids.pop("visit", None),
         context={**(context or {}), **{f"{name}_id": value for name, value in ids.items()}},
         unique_key=unique_key,
         due_at=due_at or timezone.now(),
@@ -101,7 +101,7 @@ def _build(
     # The unique key is checked by the database (the only check that holds in a race), and so
     # are the foreign keys (saving a query each).
     message.full_clean(
-        exclude=["recipient", "appointment", "fallback_for"], validate_unique=False, validate_constraints=False
+        exclude=["recipient", "visit", "fallback_for"], validate_unique=False, validate_constraints=False
     )
     return message
 
@@ -151,7 +151,7 @@ def message_enqueue(
 ):
     """Write one message to the outbox; it goes when due (at once by default).
 
-    `context_ids` names what it is about, e.g. {"appointment": 12}; `context` holds other plain
+    `context_ids` names what it is about, e.g. {"visit": 12}; `context` holds other plain
     values the template needs. Asking again with the same `unique_key` returns the row already
     there, so callers may retry freely. A key containing ":sms" pairs a text with its email
     twin (the same key with ":email"): if the text cannot go, that email is its stand-in.
@@ -199,8 +199,8 @@ def _queue_sends(message_ids):
 # --- visits -------------------------------------------------------------------------------------
 
 
-def _visit_key(appointment, template, channel, starts_at=None):
-    key = f"appt:{appointment.pk}:{template}:{channel}"
+def _visit_key(visit, template, channel, starts_at=None):
+    key = f"appt:{visit.pk}:{template}:{channel}"
     if starts_at is not None:
         key += f":{int(starts_at.timestamp())}"
     return key
@@ -210,45 +210,45 @@ def _email_twin_key(unique_key):
     return unique_key.replace(":sms", ":email", 1) if ":sms" in unique_key else f"{unique_key}:email"
 
 
-def _deadline(spec, appointment):
-    if appointment is None or spec.deadline is None:
+def _deadline(spec, visit):
+    if visit is None or spec.deadline is None:
         return None
-    return getattr(appointment, spec.deadline)
+    return getattr(visit, spec.deadline)
 
 
-def _plan_visit_message(*, appointment, template, channel, due_at, now, time_bound, context=None):
+def _plan_visit_message(*, visit, template, channel, due_at, now, time_bound, context=None):
     """One (unsaved) message about a visit, after quiet hours: a text that cannot go in time becomes an email."""
     spec = content.template_get(template)
-    key = _visit_key(appointment, template, channel, appointment.starts_at if time_bound else None)
+    key = _visit_key(visit, template, channel, visit.starts_at if time_bound else None)
     if channel == Channel.SMS:
-        when = rules.sms_time(due_at, time_zone=appointment.time_zone, deadline=_deadline(spec, appointment), now=now)
+        when = rules.sms_time(due_at, time_zone=visit.time_zone, deadline=_deadline(spec, visit), now=now)
         if when is None:
             channel, key = Channel.EMAIL, _email_twin_key(key)
         else:
             due_at = when
     return _build(
         channel=channel,
-        to_user=appointment.patient,
+        to_user=visit.patient,
         template=template,
-        context_ids={"appointment": appointment.pk},
-        context={"starts_at": appointment.starts_at.isoformat(), **(context or {})},
+        context_ids={"visit": visit.pk},
+        context={"starts_at": visit.starts_at.isoformat(), **(context or {})},
         due_at=due_at,
         unique_key=key,
     )
 
 
-def _plan_reminders(appointment, now):
+def _plan_reminders(visit, now):
     planned = []
     for rule in rules.REMINDER_RULES:
-        if not rule.applies_to(appointment):
+        if not rule.applies_to(visit):
             continue
-        due_at = rule.due_at(appointment)
+        due_at = rule.due_at(visit)
         if due_at < now:
             continue  # booked inside this reminder's window: it is already past
         for channel in rule.channels:
             planned.append(
                 _plan_visit_message(
-                    appointment=appointment,
+                    visit=visit,
                     template=rule.template,
                     channel=channel,
                     due_at=due_at,
@@ -259,13 +259,13 @@ def _plan_reminders(appointment, now):
     return planned
 
 
-def _cancel_unsent(appointment, *, templates=None, exclude=(), reason):
+def _cancel_unsent(visit, *, templates=None, exclude=(), reason):
     """Cancel a visit's messages that have not started going out.
 
     Claimed rows whose send task has not started yet are cancelled too: the task refuses any
     row that is no longer claimed.
     """
-    unsent = Message.objects.filter(appointment=appointment).filter(
+    unsent = Message.objects.filter(visit=visit).filter(
         Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, attempt_started_at__isnull=True)
     )
     if templates is not None:
@@ -289,59 +289,53 @@ def messages_cancel_pending_for(*, user, reason):
 
 
 @transaction.atomic
-def appointment_confirmed(*, appointment):
+def visit_confirmed(*, visit):
     """A visit was confirmed: confirmation email (.ics) and text, and its reminders.
 
     Calling it again for the same visit adds nothing (unique keys).
     """
     now = timezone.now()
-    if appointment.starts_at <= now:
+    if visit.starts_at <= now:
         return []
     template, channels = rules.CONFIRMED_NOTICE
     planned = [
-        _plan_visit_message(
-            appointment=appointment, template=template, channel=channel, due_at=now, now=now, time_bound=False
-        )
+        _plan_visit_message(visit=visit, template=template, channel=channel, due_at=now, now=now, time_bound=False)
         for channel in channels
     ]
-    return _write(planned + _plan_reminders(appointment, now))
+    return _write(planned + _plan_reminders(visit, now))
 
 
 @transaction.atomic
-def appointment_rescheduled(*, appointment, previous_starts_at):
+def visit_rescheduled(*, visit, previous_starts_at):
     """A confirmed visit moved: replace its pending reminders and tell the patient (email with .ics, text)."""
     now = timezone.now()
-    _cancel_unsent(appointment, templates=rules.TIME_BOUND_TEMPLATES, reason="The visit moved.")
-    if appointment.starts_at <= now:
+    _cancel_unsent(visit, templates=rules.TIME_BOUND_TEMPLATES, reason="The visit moved.")
+    if visit.starts_at <= now:
         return []
     template, channels = rules.RESCHEDULED_NOTICE
     planned = [
-        _plan_visit_message(
-            appointment=appointment, template=template, channel=channel, due_at=now, now=now, time_bound=True
-        )
+        _plan_visit_message(visit=visit, template=template, channel=channel, due_at=now, now=now, time_bound=True)
         for channel in channels
     ]
-    return _write(planned + _plan_reminders(appointment, now))
+    return _write(planned + _plan_reminders(visit, now))
 
 
 @transaction.atomic
-def appointment_cancelled(*, appointment):
+def visit_cancelled(*, visit):
     """A visit was cancelled: cancel its unsent messages and send one notice (email and text)."""
     now = timezone.now()
     template, channels = rules.CANCELLED_NOTICE
-    _cancel_unsent(appointment, exclude=(template,), reason="The visit was cancelled.")
+    _cancel_unsent(visit, exclude=(template,), reason="The visit was cancelled.")
     return _write(
         [
-            _plan_visit_message(
-                appointment=appointment, template=template, channel=channel, due_at=now, now=now, time_bound=False
-            )
+            _plan_visit_message(visit=visit, template=template, channel=channel, due_at=now, now=now, time_bound=False)
             for channel in channels
         ]
     )
 
 
 @transaction.atomic
-def sms_on_my_way(*, appointment, eta_from, eta_until):
+def sms_on_my_way(*, visit, eta_from, eta_until):
     """The nurse is on the way: one text with the arrival window, e.g. '9:40-10:00 AM EST'.
 
     Once per visit: tapping "on my way" again returns the first message.
@@ -350,7 +344,7 @@ def sms_on_my_way(*, appointment, eta_from, eta_until):
         raise ValueError("eta_until is before eta_from")
     now = timezone.now()
     message = _plan_visit_message(
-        appointment=appointment,
+        visit=visit,
         template="on_my_way",
         channel=Channel.SMS,
         due_at=now,
@@ -441,24 +435,24 @@ def messages_dispatch_due(*, now=None, limit=500):
 
 
 def _time_zone_for(message):
-    if message.appointment_id:
-        return message.appointment.time_zone
+    if message.visit_id:
+        return message.visit.time_zone
     profile = _profile(message.recipient)
     return (profile.time_zone if profile is not None else "") or settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
 
 
 def _not_relevant(message, now):
     """Why a message about a visit should no longer go, or None."""
-    appointment = message.appointment
-    if appointment is None:
+    visit = message.visit
+    if visit is None:
         return None
     spec = content.template_get(message.template)
-    if spec.visit_statuses is not None and appointment.status not in spec.visit_statuses:
-        return f"The visit is now {appointment.status}."
+    if spec.visit_statuses is not None and visit.status not in spec.visit_statuses:
+        return f"The visit is now {visit.status}."
     planned_for = (message.context or {}).get("starts_at")
-    if spec.bound_to_visit_time and planned_for and datetime.fromisoformat(planned_for) != appointment.starts_at:
+    if spec.bound_to_visit_time and planned_for and datetime.fromisoformat(planned_for) != visit.starts_at:
         return "The visit moved."
-    deadline = _deadline(spec, appointment)
+    deadline = _deadline(spec, visit)
     if deadline is not None and now >= deadline:
         return "Too late: the visit has started." if spec.deadline == "starts_at" else "Too late: the visit is over."
     return None
@@ -483,7 +477,7 @@ def _fallback_email(message):
         channel=Channel.EMAIL,
         to_user=message.recipient,
         template=message.template,
-        context_ids={"appointment": message.appointment_id} if message.appointment_id else None,
+        context_ids={"visit": message.visit_id} if message.visit_id else None,
         context=context,
         unique_key=_email_twin_key(message.unique_key),
         fallback_for=message,
@@ -517,7 +511,7 @@ def _sms_gate(message, now):
     time_zone = _time_zone_for(message)
     if not rules.sms_allowed(now, time_zone):
         spec = content.template_get(message.template)
-        when = rules.sms_time(now, time_zone=time_zone, deadline=_deadline(spec, message.appointment), now=now)
+        when = rules.sms_time(now, time_zone=time_zone, deadline=_deadline(spec, message.visit), now=now)
         if when is None:
             return _suppress(message, "Quiet hours: no time left to text before the visit.")
         message.status, message.due_at, message.claimed_at = MessageStatus.PENDING, when, None
@@ -557,7 +551,7 @@ def message_send(*, message_id):
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
-            .select_related("recipient", "appointment__service")
+            .select_related("recipient", "visit__service")
             .filter(pk=message_id)
             .first()
         )

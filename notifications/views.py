@@ -85,7 +85,7 @@ def outbox(request):
     filters = form.cleaned_data if form.is_valid() else {}
     messages = selectors.message_list_for_outbox(
         channel=filters.get("channel") or None, status=filters.get("status") or None
-    ).select_related("recipient__patient_profile", "appointment__service")
+    ).select_related("recipient__patient_profile", "visit__service")
     page = Paginator(messages, 25).get_page(request.GET.get("page"))
     rows = []
     for message in page.object_list:

@@ -269,16 +269,16 @@ class VisitChartAdmin(admin.ModelAdmin):
     list_display = ("visit_time", "patient", "nurse_name", "outcome", "signed_at", "alerts_count")
     list_filter = ("outcome", SignedFilter)
     search_fields = (
-        "appointment__patient__email",
-        "appointment__patient__first_name",
-        "appointment__patient__last_name",
+        "visit__patient__email",
+        "visit__patient__first_name",
+        "visit__patient__last_name",
         "nurse__email",
         "nurse__last_name",
     )
     date_hierarchy = "created_at"
-    list_select_related = ("appointment__patient", "nurse")
+    list_select_related = ("visit__patient", "nurse")
     fields = (
-        "appointment",
+        "visit",
         "nurse",
         "created_at",
         "on_my_way_at",
@@ -312,13 +312,13 @@ class VisitChartAdmin(admin.ModelAdmin):
             .annotate(alert_readings=Count("vitals", filter=~Q(vitals__alerts=[]), distinct=True))
         )
 
-    @admin.display(description=_("visit (UTC)"), ordering="appointment__starts_at")
+    @admin.display(description=_("visit (UTC)"), ordering="visit__starts_at")
     def visit_time(self, obj):
-        return f"{obj.appointment.starts_at:%Y-%m-%d %H:%M}"
+        return f"{obj.visit.starts_at:%Y-%m-%d %H:%M}"
 
     @admin.display(description=_("patient"))
     def patient(self, obj):
-        return obj.appointment.patient.get_full_name()
+        return obj.visit.patient.get_full_name()
 
     @admin.display(description=_("nurse"), ordering="nurse__last_name")
     def nurse_name(self, obj):

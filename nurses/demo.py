@@ -176,7 +176,7 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
 
 def seed_today(users, lines):
     from booking.availability import TravelCache, route_blocks
-    from booking.models import Appointment, Service
+    from booking.models import Service, Visit
 
     nurse = Provider.objects.filter(user=users[NURSE]).first()
     service = Service.objects.filter(code="home-infusion").first()
@@ -188,7 +188,7 @@ def seed_today(users, lines):
     }
     today = timezone.now().astimezone(NEW_YORK).date()
     day_start = datetime.combine(today, time(0), tzinfo=NEW_YORK)
-    if Appointment.objects.filter(
+    if Visit.objects.filter(
         provider=nurse, starts_at__gte=day_start, starts_at__lt=day_start + timedelta(days=1)
     ).exists():
         return  # seeded earlier today (or the day already has visits)
@@ -198,7 +198,7 @@ def seed_today(users, lines):
         profile = user.patient_profile
         starts_at = datetime.combine(today, start, tzinfo=NEW_YORK)
         visits.append(
-            Appointment(
+            Visit(
                 patient=user,
                 service=service,
                 provider=nurse,

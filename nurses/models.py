@@ -179,10 +179,10 @@ class ChartOutcome(models.TextChoices):
 
 
 class VisitChart(models.Model):
-    """The nurse's record of one home visit (one per appointment)."""
+    """The nurse's record of one home visit (one per visit)."""
 
-    appointment = models.OneToOneField(
-        "booking.Appointment", on_delete=models.PROTECT, related_name="chart", verbose_name=_("visit")
+    visit = models.OneToOneField(
+        "booking.Visit", on_delete=models.PROTECT, related_name="chart", verbose_name=_("visit")
     )
     nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visit_charts", verbose_name=_("nurse")
@@ -222,7 +222,7 @@ class VisitChart(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Chart {self.pk} (visit {self.appointment_id})"
+        return f"Chart {self.pk} (visit {self.visit_id})"
 
     @property
     def is_locked(self):

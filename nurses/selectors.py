@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.models import Role
 from patients.models import IntakeResponse, IntakeStatus
 
 from . import protocol
 from .models import Provider, ProviderKind
 
-S = AppointmentStatus
+S = VisitStatus
 # The nurse's list shows the visits that are theirs to do or done; holds, expired holds and
 # cancellations are not work.
 DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
@@ -47,7 +47,7 @@ def _day_bounds(provider, first_day, days=1):
 
 def _visits(provider):
     return (
-        Appointment.objects.filter(provider=provider, status__in=DAY_STATUSES)
+        Visit.objects.filter(provider=provider, status__in=DAY_STATUSES)
         .exclude(service__is_telehealth=True)
         .select_related("service", "clearance", "patient__patient_profile", "chart")
         .order_by("starts_at", "pk")
@@ -71,7 +71,7 @@ def _latest_intakes(patient_ids):
 class Briefing:
     """What the nurse needs to know about a visit, from the booking, the profile, plan and intake."""
 
-    visit: Appointment
+    visit: Visit
     name: str
     legal_name: str
     phone: str  # E.164 for tel: links, or ""
@@ -180,7 +180,7 @@ def previous_stop(*, visit):
     """The nurse's visit before this one on the same (provider-local) day, or None."""
     start, _end = _day_bounds(visit.provider, visit.starts_at.astimezone(ZoneInfo(visit.provider.time_zone)).date())
     return (
-        Appointment.objects.filter(
+        Visit.objects.filter(
             provider_id=visit.provider_id,
             status__in=DAY_STATUSES,
             starts_at__gte=start,

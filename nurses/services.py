@@ -79,7 +79,7 @@ def weekly_pattern_set(*, provider, hours):
 # --- field work: the visit chart (issue 7) -----------------------------------------------------
 #
 # Every use case below: checks the visit is in the right step, validates, writes new rows (never
-# changes a clinical row), moves the visit through booking's appointment_transition (the one
+# changes a clinical row), moves the visit through booking's visit_transition (the one
 # life-cycle table), and logs a ChartEvent with who and when. Locks: booking's transition takes
 # Provider -> patient -> visit; the chart row is locked after those, always in that order.
 # Repeating a call (a double tap, a retried form) has one effect: steps already done are
@@ -172,18 +172,16 @@ def _require_nurse(visit, nurse):
         raise NotAllowed(_("This visit is not assigned to you."))
 
 
-def _fresh(appointment):
+def _fresh(visit):
     """The visit re-read under lock, taking booking's lock order: Provider, patient, visit.
 
     Two taps racing on one visit queue up here, so the second sees what the first did (and
-    booking's appointment_transition, called later in the same transaction, already holds them).
+    booking's visit_transition, called later in the same transaction, already holds them).
     """
-    from booking.models import Appointment
+    from booking.models import Visit
     from concierge.models import User
 
-    provider_id, patient_id = (
-        Appointment.objects.filter(pk=appointment.pk).values_list("provider_id", "patient_id").get()
-    )
+    provider_id, patient_id = Visit.objects.filter(pk=visit.pk).values_list("provider_id", "patient_id").get()
     try:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -192,35 +190,35 @@ def _fresh(appointment):
             list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
         list(User.objects.select_for_update().filter(pk=patient_id).values_list("pk"))
         return (
-            Appointment.objects.select_for_update(of=("self",))
+            Visit.objects.select_for_update(of=("self",))
             .select_related("provider__user", "patient", "service", "clearance")
-            .get(pk=appointment.pk)
+            .get(pk=visit.pk)
         )
     except OperationalError as exc:
         raise TryAgainLater() from exc
 
 
 def _transition(visit, to, nurse, now):
-    from booking.services import appointment_transition
+    from booking.services import visit_transition
 
-    return appointment_transition(appointment=visit, to=to, actor=nurse, now=now)
+    return visit_transition(visit=visit, to=to, actor=nurse, now=now)
 
 
 def _chart(visit, nurse, *, create=False):
     """The visit's chart, locked (created when asked and missing)."""
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     if chart is None and create:
         try:
             with transaction.atomic():
-                VisitChart.objects.create(appointment=visit, nurse=nurse)
+                VisitChart.objects.create(visit=visit, nurse=nurse)
         except IntegrityError:
             pass  # created by a parallel request: use that one
-        chart = VisitChart.objects.select_for_update().get(appointment=visit)
+        chart = VisitChart.objects.select_for_update().get(visit=visit)
     return chart
 
 
 def _open_chart(visit):
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     if chart is None or chart.arrived_at is None:
         raise WrongStep(_("Check in first."))
     if chart.is_locked:
@@ -251,7 +249,7 @@ def _round_up_5(moment):
     return (moment + timedelta(seconds=extra)).replace(second=0, microsecond=0)
 
 
-def eta_estimate(*, appointment, now=None):
+def eta_estimate(*, visit, now=None):
     """(from, until): leave now, or when the previous stop ends, and drive from there (or from home).
 
     The previous stop is the nurse's visit before this one that day; if it has not ended on the
@@ -261,7 +259,6 @@ def eta_estimate(*, appointment, now=None):
     from .selectors import previous_stop
 
     now = now or timezone.now()
-    visit = appointment
     previous = previous_stop(visit=visit)
     if previous is not None:
         origin = previous.zip_code
@@ -274,7 +271,7 @@ def eta_estimate(*, appointment, now=None):
 
 
 @transaction.atomic
-def visit_on_my_way(*, appointment, nurse, eta_from=None, eta_until=None, now=None):
+def visit_on_my_way(*, visit, nurse, eta_from=None, eta_until=None, now=None):
     """Text the patient an arrival window (estimated, or the nurse's) and move the visit to EN_ROUTE.
 
     Once per visit: tapping again (or after undoing) sends no second text.
@@ -282,7 +279,7 @@ def visit_on_my_way(*, appointment, nurse, eta_from=None, eta_until=None, now=No
     from notifications.services import sms_on_my_way
 
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
     if visit.status == S_EN_ROUTE:
         chart = _chart(visit, nurse)
@@ -300,7 +297,7 @@ def visit_on_my_way(*, appointment, nurse, eta_from=None, eta_until=None, now=No
         if eta_until < now:
             raise TimeProblem(_("The window is already over."), extra={"field": "eta_until"})
     else:
-        eta_from, eta_until = eta_estimate(appointment=visit, now=now)
+        eta_from, eta_until = eta_estimate(visit=visit, now=now)
     _transition(visit, S_EN_ROUTE, nurse, now)
     chart = _chart(visit, nurse, create=True)
     if chart.on_my_way_at is None:
@@ -309,7 +306,7 @@ def visit_on_my_way(*, appointment, nurse, eta_from=None, eta_until=None, now=No
         chart.save()
         window = f"{_local_text(visit, eta_from)} - {_local_text(visit, eta_until)}"
         _event(chart, ChartEventKind.ON_MY_WAY, nurse, f"Arriving {window}" + (" (entered)" if entered else ""), now)
-    sms_on_my_way(appointment=visit, eta_from=chart.eta_from, eta_until=chart.eta_until)
+    sms_on_my_way(visit=visit, eta_from=chart.eta_from, eta_until=chart.eta_until)
     return chart
 
 
@@ -380,7 +377,7 @@ def _save_reading(chart, vitals, kind, nurse, now, form_token):
 @transaction.atomic
 def visit_check_in(
     *,
-    appointment,
+    visit,
     nurse,
     adult_present,
     prep_followed,
@@ -392,7 +389,7 @@ def visit_check_in(
 ):
     """Arrival (server time, and where the phone was if it said), the confirmations, baseline vitals -> IN_PROGRESS."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
     if visit.status == S_IN_PROGRESS:
         chart = _chart(visit, nurse)
@@ -435,12 +432,12 @@ def _existing(model, chart, form_token):
 
 
 @transaction.atomic
-def vitals_record(*, appointment, nurse, vitals, form_token="", now=None):
+def vitals_record(*, visit, nurse, vitals, form_token="", now=None):
     """One set of vitals during or after the infusion. Past a protocol limit: only with the action taken."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     done = _existing(VitalsReading, chart, form_token) if chart else None
     if done is not None:
         return done
@@ -462,7 +459,7 @@ def vitals_record(*, appointment, nurse, vitals, form_token="", now=None):
 @transaction.atomic
 def dose_record(
     *,
-    appointment,
+    visit,
     nurse,
     weight,
     weight_unit,
@@ -483,9 +480,9 @@ def dose_record(
     new record that supersedes the earlier one.
     """
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     done = _existing(DoseRecord, chart, form_token) if chart else None
     if done is not None:
         return done
@@ -550,7 +547,7 @@ def dose_record(
 @transaction.atomic
 def discharge_record(
     *,
-    appointment,
+    visit,
     nurse,
     baseline_mental_status,
     vitals_near_baseline,
@@ -562,9 +559,9 @@ def discharge_record(
 ):
     """The discharge checklist; every item must be confirmed (the sign-off needs it)."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     done = _existing(DischargeChecklist, chart, form_token) if chart else None
     if done is not None:
         return done
@@ -588,11 +585,11 @@ def discharge_record(
 
 
 @transaction.atomic
-def visit_stop(*, appointment, nurse, reason, now=None):
+def visit_stop(*, visit, nurse, reason, now=None):
     """The visit is stopped early (it happened; not a cancellation). Discharge and signature follow,
     and the visit then ends COMPLETED with the chart's outcome "stopped early" and the reason."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
     chart = _open_chart(visit)
     if chart.stopped_at is not None:
@@ -639,12 +636,12 @@ def _same_name(a, b):
 
 
 @transaction.atomic
-def chart_sign(*, appointment, nurse, signature_name, confirm, now=None):
+def chart_sign(*, visit, nurse, signature_name, confirm, now=None):
     """The nurse signs: the chart locks and the visit is COMPLETED (stopped early or not). Twice: no-op."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     if chart is not None and chart.signed_at is not None:
         return chart
     chart = _open_chart(visit)
@@ -663,10 +660,10 @@ def chart_sign(*, appointment, nurse, signature_name, confirm, now=None):
 
 
 @transaction.atomic
-def visit_no_show(*, appointment, nurse, reason, now=None):
+def visit_no_show(*, visit, nurse, reason, now=None):
     """Nobody to treat (not home, no adult, prep not followed...): NO_SHOW with the reason; the chart locks."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
     if visit.status == S_NO_SHOW:
         return _chart(visit, nurse)
@@ -690,12 +687,12 @@ def visit_no_show(*, appointment, nurse, reason, now=None):
 
 
 @transaction.atomic
-def chart_amend(*, appointment, nurse, section, text, reason, form_token="", now=None):
+def chart_amend(*, visit, nurse, section, text, reason, form_token="", now=None):
     """A correction or addition to a locked chart; the original rows stay as they were."""
     now = now or timezone.now()
-    visit = _fresh(appointment)
+    visit = _fresh(visit)
     _require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(appointment=visit).first()
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
     if chart is None or not chart.is_locked:
         raise WrongStep(_("The chart is still open: change it in its own step."))
     done = _existing(ChartAmendment, chart, form_token)

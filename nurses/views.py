@@ -241,9 +241,7 @@ def on_my_way(request, briefing):
         eta_from = services.local_moment(visit, data["eta_from"]) if data.get("eta_from") else None
         eta_until = services.local_moment(visit, data["eta_until"]) if data.get("eta_until") else None
         try:
-            chart = services.visit_on_my_way(
-                appointment=visit, nurse=request.user, eta_from=eta_from, eta_until=eta_until
-            )
+            chart = services.visit_on_my_way(visit=visit, nurse=request.user, eta_from=eta_from, eta_until=eta_until)
         except ApplicationError as error:
             _apply_error(form, error)
         else:
@@ -260,7 +258,7 @@ def on_my_way(request, briefing):
             )
     estimate = None
     if visit.status == "confirmed":
-        estimate = services.eta_estimate(appointment=visit)
+        estimate = services.eta_estimate(visit=visit)
     return render(request, "nurses/on_my_way.html", _context(request, briefing, "on_my_way", form, estimate=estimate))
 
 
@@ -280,7 +278,7 @@ def check_in(request, briefing):
         )
         try:
             services.visit_check_in(
-                appointment=visit,
+                visit=visit,
                 nurse=request.user,
                 adult_present=data["adult_present"],
                 prep_followed=data["prep_followed"],
@@ -313,7 +311,7 @@ def vitals(request, briefing):
             action_note=data["action_note"],
         )
         try:
-            services.vitals_record(appointment=visit, nurse=request.user, vitals=reading, form_token=data["form_token"])
+            services.vitals_record(visit=visit, nurse=request.user, vitals=reading, form_token=data["form_token"])
         except services.ActionRequired as error:
             form.alerts = error.extra.get("alerts", [])
             form.add_error("action_taken", error.message)
@@ -360,7 +358,7 @@ def dose(request, briefing):
             data = form.cleaned_data
             try:
                 services.dose_record(
-                    appointment=visit,
+                    visit=visit,
                     nurse=request.user,
                     weight=data["weight"],
                     weight_unit=data["weight_unit"],
@@ -408,7 +406,7 @@ def discharge(request, briefing):
         "discharge",
         DischargeForm,
         lambda visit, data: services.discharge_record(
-            appointment=visit,
+            visit=visit,
             nurse=request.user,
             baseline_mental_status=data["baseline_mental_status"],
             vitals_near_baseline=data["vitals_near_baseline"],
@@ -432,7 +430,7 @@ def sign(request, briefing):
     if request.method == "POST" and form.is_valid():
         try:
             services.chart_sign(
-                appointment=visit,
+                visit=visit,
                 nurse=request.user,
                 signature_name=form.cleaned_data["signature_name"],
                 confirm=form.cleaned_data["confirm"],
@@ -458,7 +456,7 @@ def no_show(request, briefing):
         briefing,
         "no_show",
         ReasonForm,
-        lambda visit, data: services.visit_no_show(appointment=visit, nurse=request.user, reason=data["reason"]),
+        lambda visit, data: services.visit_no_show(visit=visit, nurse=request.user, reason=data["reason"]),
         _("Recorded as a no-show."),
     )
 
@@ -470,7 +468,7 @@ def stop(request, briefing):
         briefing,
         "stop",
         ReasonForm,
-        lambda visit, data: services.visit_stop(appointment=visit, nurse=request.user, reason=data["reason"]),
+        lambda visit, data: services.visit_stop(visit=visit, nurse=request.user, reason=data["reason"]),
         _("Visit stopped. Complete the discharge checklist, then sign the chart."),
     )
 
@@ -483,7 +481,7 @@ def amend(request, briefing):
         "amend",
         AmendForm,
         lambda visit, data: services.chart_amend(
-            appointment=visit,
+            visit=visit,
             nurse=request.user,
             section=data["section"],
             text=data["text"],

@@ -284,13 +284,13 @@ class ClearanceForm(forms.ModelForm):
 
 
 def evaluations_of(patient_id):
-    from booking.models import Appointment, AppointmentStatus
+    from booking.models import Visit, VisitStatus
 
     if patient_id is None:
-        return Appointment.objects.none()
+        return Visit.objects.none()
     return (
-        Appointment.objects.filter(patient_id=patient_id, service__is_telehealth=True)
-        .exclude(status__in=(AppointmentStatus.HELD, AppointmentStatus.EXPIRED, AppointmentStatus.CANCELLED))
+        Visit.objects.filter(patient_id=patient_id, service__is_telehealth=True)
+        .exclude(status__in=(VisitStatus.HELD, VisitStatus.EXPIRED, VisitStatus.CANCELLED))
         .order_by("-starts_at")
     )
 
@@ -385,7 +385,7 @@ class ClearanceAdmin(admin.ModelAdmin):
         if visit is None:
             return None
         mine = visit.provider_id is not None and visit.provider.user_id == request.user.pk
-        return {"visit": visit, "join": telehealth.join_state(appointment=visit), "mine": mine}
+        return {"visit": visit, "join": telehealth.join_state(visit=visit), "mine": mine}
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -796,9 +796,9 @@ class FollowUpCheckInAdmin(admin.ModelAdmin):
     def visit(self, obj):
         from booking.templatetags.booking_tags import visit_day_short, visit_time
 
-        appointment = obj.appointment
-        when = f"{visit_day_short(appointment.starts_at, appointment.time_zone)}, "
-        return when + visit_time(appointment.starts_at, appointment.time_zone)
+        visit = obj.visit
+        when = f"{visit_day_short(visit.starts_at, visit.time_zone)}, "
+        return when + visit_time(visit.starts_at, visit.time_zone)
 
     @admin.display(description=_("side effects"))
     def side_effect_list(self, obj):

@@ -48,17 +48,17 @@ CHECKIN_INSTRUMENTS = (Instrument.PHQ9, Instrument.PCL5)
 
 
 def _booking():
-    from booking.models import Appointment, AppointmentStatus, ServiceKind
+    from booking.models import ServiceKind, Visit, VisitStatus
 
-    return Appointment, AppointmentStatus, ServiceKind
+    return Visit, VisitStatus, ServiceKind
 
 
 # --- reads -----------------------------------------------------------------------------------------
 
 
 def _home_visits(patient):
-    Appointment, _status, ServiceKind = _booking()
-    return Appointment.objects.filter(
+    Visit, _status, ServiceKind = _booking()
+    return Visit.objects.filter(
         patient=patient, service__kind__in=(ServiceKind.INFUSION, ServiceKind.BOOSTER)
     ).select_related("service")
 
@@ -70,7 +70,7 @@ def checkin_visit_get(*, patient, pk):
 
 def checkin_problem(*, visit, now=None):
     """Why this visit's check-in cannot be answered now, or None."""
-    _appointment, S, _kind = _booking()
+    _visit, S, _kind = _booking()
     now = now or timezone.now()
     if visit.status in (S.CANCELLED, S.NO_SHOW, S.HELD, S.EXPIRED):
         return _("This visit did not take place, so there is nothing to check in about.")
@@ -80,7 +80,7 @@ def checkin_problem(*, visit, now=None):
 
 
 def _ended(now):
-    _appointment, S, _kind = _booking()
+    _visit, S, _kind = _booking()
     # Completed by the nurse, or past its end while the chart is still open.
     return Q(status=S.COMPLETED) | Q(status__in=(S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS), ends_at__lte=now)
 
@@ -96,7 +96,7 @@ def checkins_to_do(*, patient, now=None, within_days=7):
 
 
 def checkin_get(*, visit):
-    return FollowUpCheckIn.objects.filter(appointment=visit).first()
+    return FollowUpCheckIn.objects.filter(visit=visit).first()
 
 
 def _latest_diagnosis(patient):
@@ -134,7 +134,7 @@ def checkins_to_review():
     return (
         FollowUpCheckIn.objects.filter(reviewed_at__isnull=True)
         .exclude(flags=[])
-        .select_related("patient", "appointment")
+        .select_related("patient", "visit")
         .order_by("submitted_at", "pk")
     )
 
@@ -218,7 +218,7 @@ def checkin_submit(
         raise InvalidState(problem)
     side_effects = list(dict.fromkeys(side_effects or []))
     checkin = FollowUpCheckIn(
-        appointment=visit,
+        visit=visit,
         patient=patient,
         feeling=feeling,
         side_effects=side_effects,

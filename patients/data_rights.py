@@ -10,7 +10,7 @@ Times are ISO 8601 in UTC (visits also in their own zone), decimals are strings,
 
 CLOSING AN ACCOUNT. Records are never deleted (medical-record law). `patient_account_close`
 does, in one transaction: refuses (before changing anything) when a visit is inside the online
-change cut-off or under way; cancels every upcoming visit through booking's `appointment_cancel`
+change cut-off or under way; cancels every upcoming visit through booking's `visit_cancel`
 as the patient would (the cancellation policy decides refunds); stops text messages (consent
 withdrawn on the profile with its time, the number recorded as opted out); cancels every message
 still waiting in the outbox; disables the login (`is_active = False`: the login backend ends every
@@ -318,7 +318,7 @@ SECTIONS = (
         order_by=("submitted_at", "id"),
         fields=(
             "id",
-            ("visit_id", "appointment_id"),
+            "visit_id",
             "feeling",
             "side_effects",
             "side_effect_severity",
@@ -341,7 +341,7 @@ SECTIONS = (
     Section(
         "visits",
         _("Your visits: what, when (UTC and your visit's time zone), where, status, price"),
-        "booking.Appointment",
+        "booking.Visit",
         to_patient="patient",
         order_by=("starts_at", "id"),
         fields=(
@@ -383,11 +383,11 @@ SECTIONS = (
         "visit_charts",
         _("Your nurse's chart of each home visit"),
         "nurses.VisitChart",
-        to_patient="appointment__patient",
+        to_patient="visit__patient",
         order_by=("created_at", "id"),
         fields=(
             "id",
-            ("visit_id", "appointment_id"),
+            "visit_id",
             ("nurse_name", _name("nurse")),
             "created_at",
             "on_my_way_at",
@@ -414,7 +414,7 @@ SECTIONS = (
         "vital_signs",
         _("Vital signs taken at your visits"),
         "nurses.VitalsReading",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("taken_at", "id"),
         fields=(
             "id",
@@ -438,7 +438,7 @@ SECTIONS = (
         "doses",
         _("The dose given at each visit"),
         "nurses.DoseRecord",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("recorded_at", "id"),
         fields=(
             "id",
@@ -460,7 +460,7 @@ SECTIONS = (
         "adverse_events",
         _("Reactions noted at your visits"),
         "nurses.AdverseEvent",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("recorded_at", "id"),
         fields=("id", "chart_id", "kind", "note", "recorded_at"),
         left_out={"recorded_by": STAFF_LOGIN},
@@ -469,7 +469,7 @@ SECTIONS = (
         "discharge_checklists",
         _("The checks before your nurse left"),
         "nurses.DischargeChecklist",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("recorded_at", "id"),
         fields=(
             "id",
@@ -487,7 +487,7 @@ SECTIONS = (
         "chart_amendments",
         _("Corrections and additions to signed charts"),
         "nurses.ChartAmendment",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("amended_at", "id"),
         fields=("id", "chart_id", "section", "text", "reason", "amended_at"),
         left_out={"amended_by": STAFF_LOGIN, "form_token": FORM_TOKEN},
@@ -496,7 +496,7 @@ SECTIONS = (
         "chart_history",
         _("The history of each chart: what was recorded, when"),
         "nurses.ChartEvent",
-        to_patient="chart__appointment__patient",
+        to_patient="chart__visit__patient",
         order_by=("at", "id"),
         fields=("id", "chart_id", "kind", "summary", "at"),
         left_out={"actor": STAFF_LOGIN},
@@ -509,7 +509,7 @@ SECTIONS = (
         order_by=("created_at", "id"),
         fields=(
             "id",
-            ("visit_id", "appointment_id"),
+            "visit_id",
             "series_id",
             "amount_cents",
             "currency",
@@ -540,7 +540,7 @@ SECTIONS = (
         "payments.PaymentAllocation",
         to_patient="payment__patient",
         order_by=("payment_id", "id"),
-        fields=("payment_id", ("visit_id", "appointment_id"), "amount_cents"),
+        fields=("payment_id", "visit_id", "amount_cents"),
         left_out={"id": _("Internal row number.")},
     ),
     Section(
@@ -552,7 +552,7 @@ SECTIONS = (
         fields=(
             "id",
             "payment_id",
-            ("visit_id", "appointment_id"),
+            "visit_id",
             "amount_cents",
             "reason_code",
             "reason",
@@ -580,7 +580,7 @@ SECTIONS = (
             "channel",
             ("sent_to", "to_address"),
             "template",
-            ("visit_id", "appointment_id"),
+            "visit_id",
             ("instead_of_message_id", "fallback_for_id"),
             "status",
             "due_at",
@@ -756,21 +756,21 @@ class AccountClosure:
 
 
 def _visits_ahead(patient, now):
-    from booking.models import BLOCKING_STATUSES, Appointment
+    from booking.models import BLOCKING_STATUSES, Visit
 
-    return Appointment.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=now)
+    return Visit.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=now)
 
 
 def account_close_preview(*, patient, now=None):
     """The visits that closing would cancel, and those inside the cut-off or under way that stop it."""
     from booking import policy
-    from booking.models import AppointmentStatus
+    from booking.models import VisitStatus
 
     now = now or timezone.now()
     to_cancel, blocking = [], []
     for visit in _visits_ahead(patient, now).select_related("service").order_by("starts_at", "pk"):
         # A hold nobody has paid for may always go; a booked visit only as the patient could cancel it online.
-        if visit.status == AppointmentStatus.HELD or policy.patient_may_change(visit, now):
+        if visit.status == VisitStatus.HELD or policy.patient_may_change(visit, now):
             to_cancel.append(visit)
         else:
             blocking.append(visit)
@@ -808,7 +808,7 @@ def patient_account_close(*, patient, reason="", now=None):
     """
     from booking.models import CancelledBy
     from booking.payments.models import Refund, RefundReason
-    from booking.services import appointment_cancel
+    from booking.services import visit_cancel
     from notifications import services as notify
 
     from .services import _profile_locked
@@ -824,9 +824,7 @@ def patient_account_close(*, patient, reason="", now=None):
     if preview.blocking:
         raise AccountCloseRefused(refused_message(preview.blocking[0]))
     cancelled = [
-        appointment_cancel(
-            appointment=visit, by=CancelledBy.PATIENT, reason=CLOSED_VISIT_REASON, actor=patient, now=now
-        )
+        visit_cancel(visit=visit, by=CancelledBy.PATIENT, reason=CLOSED_VISIT_REASON, actor=patient, now=now)
         for visit in preview.to_cancel
     ]
 
@@ -854,9 +852,9 @@ def patient_account_close(*, patient, reason="", now=None):
     patient.is_active = False
 
     refund_cents = (
-        Refund.objects.filter(
-            appointment__in=[v.pk for v in cancelled], reason_code=RefundReason.CANCELLATION
-        ).aggregate(total=Sum("amount_cents"))["total"]
+        Refund.objects.filter(visit__in=[v.pk for v in cancelled], reason_code=RefundReason.CANCELLATION).aggregate(
+            total=Sum("amount_cents")
+        )["total"]
         or 0
     )
     logger.info("patient %s closed their account (%s visits cancelled)", patient.pk, len(cancelled))

@@ -207,7 +207,7 @@ class Clearance(models.Model):
     )
     # The telehealth evaluation this decision was made at (issue 10), when there was one.
     evaluation = models.ForeignKey(
-        "booking.Appointment",
+        "booking.Visit",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -606,8 +606,8 @@ class FollowUpCheckIn(models.Model):
     queue until one marks it reviewed.
     """
 
-    appointment = models.OneToOneField(
-        "booking.Appointment", on_delete=models.PROTECT, related_name="checkin", verbose_name=_("visit")
+    visit = models.OneToOneField(
+        "booking.Visit", on_delete=models.PROTECT, related_name="checkin", verbose_name=_("visit")
     )
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkins")
     feeling = models.PositiveSmallIntegerField(_("how they feel"), choices=Feeling.choices)

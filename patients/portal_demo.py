@@ -63,14 +63,14 @@ def _alex_thread(alex, clinician):
 
 
 def _jordan_video_room(jordan, admin):
-    from booking.models import Appointment, AppointmentStatus
+    from booking.models import Visit, VisitStatus
     from booking.telehealth import video_link_set, video_url_new
 
-    visits = Appointment.objects.filter(
-        patient=jordan, service__is_telehealth=True, status=AppointmentStatus.CONFIRMED, video_url=""
+    visits = Visit.objects.filter(
+        patient=jordan, service__is_telehealth=True, status=VisitStatus.CONFIRMED, video_url=""
     )
     for visit in visits:
-        video_link_set(appointment=visit, url=video_url_new(), actor=admin)
+        video_link_set(visit=visit, url=video_url_new(), actor=admin)
 
 
 def seed(users, lines):

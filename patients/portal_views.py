@@ -126,8 +126,8 @@ def thread_support(request, pk):
 # --- follow-up check-ins --------------------------------------------------------------------------
 
 
-def _own_visit(request, appointment_id):
-    visit = checkins.checkin_visit_get(patient=request.user, pk=appointment_id)
+def _own_visit(request, visit_id):
+    visit = checkins.checkin_visit_get(patient=request.user, pk=visit_id)
     if visit is None:
         raise Http404
     return visit
@@ -144,10 +144,10 @@ def _screening_forms(due, data=None):
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def checkin(request, appointment_id):
-    visit = _own_visit(request, appointment_id)
+def checkin(request, visit_id):
+    visit = _own_visit(request, visit_id)
     if checkins.checkin_get(visit=visit) is not None:
-        return redirect("patients:checkin_done", appointment_id=visit.pk)
+        return redirect("patients:checkin_done", visit_id=visit.pk)
     problem = checkins.checkin_problem(visit=visit)
     if problem:
         return render(request, "patients/checkin/closed.html", {"visit": visit, "problem": problem})
@@ -188,8 +188,8 @@ def checkin(request, appointment_id):
                 return redirect("patients:dashboard")
             else:
                 if {CheckInFlag.PHQ9_ITEM9, CheckInFlag.DANGER_WORDS} & set(done.flags):
-                    return redirect("patients:checkin_support", appointment_id=visit.pk)
-                return redirect("patients:checkin_done", appointment_id=visit.pk)
+                    return redirect("patients:checkin_support", visit_id=visit.pk)
+                return redirect("patients:checkin_done", visit_id=visit.pk)
     else:
         form = CheckInForm()
         bundles = _screening_forms(due)
@@ -203,20 +203,20 @@ def checkin(request, appointment_id):
 
 
 @patient_required
-def checkin_done(request, appointment_id):
-    visit = _own_visit(request, appointment_id)
+def checkin_done(request, visit_id):
+    visit = _own_visit(request, visit_id)
     done = checkins.checkin_get(visit=visit)
     if done is None:
-        return redirect("patients:checkin", appointment_id=visit.pk)
+        return redirect("patients:checkin", visit_id=visit.pk)
     return render(request, "patients/checkin/done.html", {"visit": visit, "checkin": done})
 
 
 @patient_required
-def checkin_support(request, appointment_id):
-    visit = _own_visit(request, appointment_id)
+def checkin_support(request, visit_id):
+    visit = _own_visit(request, visit_id)
     done = checkins.checkin_get(visit=visit)
     if done is None or not ({CheckInFlag.PHQ9_ITEM9, CheckInFlag.DANGER_WORDS} & set(done.flags)):
-        return redirect("patients:checkin", appointment_id=visit.pk)
+        return redirect("patients:checkin", visit_id=visit.pk)
     return render(
         request,
         "patients/checkin/support.html",

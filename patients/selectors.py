@@ -153,13 +153,13 @@ def book_url():
 
 def _upcoming_evaluation(patient):
     """The patient's next booked evaluation (booking app), or None."""
-    from booking.models import Appointment, AppointmentStatus, ServiceKind
+    from booking.models import ServiceKind, Visit, VisitStatus
 
     return (
-        Appointment.objects.filter(
+        Visit.objects.filter(
             patient=patient,
             service__kind=ServiceKind.EVALUATION,
-            status__in=(AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE, AppointmentStatus.IN_PROGRESS),
+            status__in=(VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS),
             ends_at__gte=timezone.now(),
         )
         .order_by("starts_at")
@@ -167,9 +167,9 @@ def _upcoming_evaluation(patient):
     )
 
 
-def _visit_url(appointment):
+def _visit_url(visit):
     try:
-        return reverse("booking:visit", args=[appointment.pk])
+        return reverse("booking:visit", args=[visit.pk])
     except NoReverseMatch:
         return book_url()
 
@@ -381,7 +381,7 @@ def review_summary_for(*, patient):
         # Follow-up check-ins after infusions (issue 10): the latest, worrying ones marked.
         "checkins": list(
             FollowUpCheckIn.objects.filter(patient=patient)
-            .select_related("appointment", "phq9", "pcl5")
+            .select_related("visit", "phq9", "pcl5")
             .order_by("-submitted_at", "-id")[:5]
         ),
     }

@@ -32,7 +32,7 @@ class ReadOnlyMixin:
 
 class AllocationInline(ReadOnlyMixin, admin.TabularInline):
     model = PaymentAllocation
-    fields = ["appointment", "amount"]
+    fields = ["visit", "amount"]
     readonly_fields = fields
     extra = 0
 
@@ -72,11 +72,11 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["reference", "patient", "covers", "amount", "refunded", "status", "created_at"]
     list_filter = ["status", FailedRefundFilter, "gateway", "created_at"]
     search_fields = ["=id", "patient__email", "intent_id", "charge_id", "refunds__refund_id"]
-    list_select_related = ["patient", "appointment", "series"]
+    list_select_related = ["patient", "visit", "series"]
     date_hierarchy = "created_at"
     fields = [
         "patient",
-        "appointment",
+        "visit",
         "series",
         "amount",
         "refunded",
@@ -107,11 +107,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("for"))
     def covers(self, obj):
-        return (
-            _("series %(id)s") % {"id": obj.series_id}
-            if obj.series_id
-            else _("visit %(id)s") % {"id": obj.appointment_id}
-        )
+        return _("series %(id)s") % {"id": obj.series_id} if obj.series_id else _("visit %(id)s") % {"id": obj.visit_id}
 
     @admin.display(description=_("amount"), ordering="amount_cents")
     def amount(self, obj):
@@ -198,7 +194,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["payment", "created_by"]
     readonly_fields = [
         "payment",
-        "appointment",
+        "visit",
         "amount",
         "reason_code",
         "reason",

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 
 from . import services
 from .gateways import fake
@@ -23,7 +23,7 @@ def _paid_demo_payment(visit):
     with transaction.atomic():
         payment = Payment(
             patient=visit.patient,
-            appointment=visit,
+            visit=visit,
             amount_cents=visit.amount_due_cents,
             currency=settings.PAYMENT_CURRENCY,
             gateway="fake",
@@ -31,7 +31,7 @@ def _paid_demo_payment(visit):
         )
         payment.full_clean()
         payment.save()
-        PaymentAllocation.objects.create(payment=payment, appointment=visit, amount_cents=visit.amount_due_cents)
+        PaymentAllocation.objects.create(payment=payment, visit=visit, amount_cents=visit.amount_due_cents)
     intent = fake.intent_create(
         amount_cents=payment.amount_cents,
         currency=payment.currency,
@@ -52,9 +52,9 @@ def _paid_demo_payment(visit):
 def seed(users, lines):
     if settings.PAYMENT_GATEWAY != "fake":
         return
-    visits = Appointment.objects.filter(
+    visits = Visit.objects.filter(
         patient__email__endswith=DEMO_DOMAIN,
-        status=AppointmentStatus.CONFIRMED,
+        status=VisitStatus.CONFIRMED,
         starts_at__gt=timezone.now(),
         amount_due_cents__gt=0,
     ).exclude(payment_allocations__isnull=False)

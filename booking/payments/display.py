@@ -1,6 +1,6 @@
 """How money and visits are written for people (pages, emails, admin)."""
 
-from booking.calendar import appointment_title
+from booking.calendar import visit_calendar_title
 from notifications.content import when_text
 
 
@@ -12,11 +12,11 @@ def money(cents):
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
-def visit_title(appointment):
+def visit_title(visit):
     """ "Home visit" or "Video visit": never what the visit is for."""
-    return appointment_title(appointment)
+    return visit_calendar_title(visit)
 
 
-def visit_when(appointment):
+def visit_when(visit):
     """ "Tue Mar 3, 9:00 AM EST": the visit's own time zone, with its abbreviation."""
-    return when_text(appointment.starts_at, appointment.time_zone)
+    return when_text(visit.starts_at, visit.time_zone)

@@ -59,9 +59,7 @@ class Payment(models.Model):
     """
 
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
-    appointment = models.ForeignKey(
-        "booking.Appointment", on_delete=models.PROTECT, related_name="payments", null=True, blank=True
-    )
+    visit = models.ForeignKey("booking.Visit", on_delete=models.PROTECT, related_name="payments", null=True, blank=True)
     series = models.ForeignKey(
         "booking.Series", on_delete=models.PROTECT, related_name="payments", null=True, blank=True
     )
@@ -95,8 +93,8 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(appointment__isnull=False, series__isnull=True)
-                    | models.Q(appointment__isnull=True, series__isnull=False)
+                    models.Q(visit__isnull=False, series__isnull=True)
+                    | models.Q(visit__isnull=True, series__isnull=False)
                 ),
                 name="payment_for_a_visit_or_a_series",
             ),
@@ -107,9 +105,9 @@ class Payment(models.Model):
             ),
             # A second click or a second tab finds the open payment instead of starting another.
             models.UniqueConstraint(
-                fields=["appointment"],
+                fields=["visit"],
                 condition=models.Q(status__in=[s.value for s in OPEN_STATUSES]),
-                name="payment_one_open_per_appointment",
+                name="payment_one_open_per_visit",
             ),
             models.UniqueConstraint(
                 fields=["series"],
@@ -143,17 +141,17 @@ class PaymentAllocation(models.Model):
     """The part of a payment that pays for one visit (all of it for a single visit)."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
-    appointment = models.ForeignKey("booking.Appointment", on_delete=models.PROTECT, related_name="payment_allocations")
+    visit = models.ForeignKey("booking.Visit", on_delete=models.PROTECT, related_name="payment_allocations")
     amount_cents = models.PositiveIntegerField(_("amount (cents)"))
 
     class Meta:
-        ordering = ["appointment__starts_at"]
+        ordering = ["visit__starts_at"]
         constraints = [
-            models.UniqueConstraint(fields=["payment", "appointment"], name="allocation_unique"),
+            models.UniqueConstraint(fields=["payment", "visit"], name="allocation_unique"),
         ]
 
     def __str__(self):
-        return f"${self.amount_cents / 100:,.2f} for visit {self.appointment_id}"
+        return f"${self.amount_cents / 100:,.2f} for visit {self.visit_id}"
 
 
 class RefundStatus(models.TextChoices):
@@ -179,9 +177,7 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     # The visit an automatic refund is for (cancellation policy, time taken); empty for staff refunds.
-    appointment = models.ForeignKey(
-        "booking.Appointment", on_delete=models.PROTECT, related_name="refunds", null=True, blank=True
-    )
+    visit = models.ForeignKey("booking.Visit", on_delete=models.PROTECT, related_name="refunds", null=True, blank=True)
     amount_cents = models.PositiveIntegerField(_("amount (cents)"), validators=[MinValueValidator(1)])
     reason_code = models.CharField(_("kind"), max_length=16, choices=RefundReason.choices)
     reason = models.TextField(_("reason"))
@@ -203,7 +199,7 @@ class Refund(models.Model):
             models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"),
             # The policy refunds a visit once, however often the cancellation is retried.
             models.UniqueConstraint(
-                fields=["appointment"],
+                fields=["visit"],
                 condition=models.Q(reason_code__in=["cancellation", "unfulfilled"]),
                 name="refund_one_automatic_per_visit",
             ),

@@ -24,10 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def _visits(payment):
-    return [
-        a.appointment
-        for a in payment.allocations.select_related("appointment__service").order_by("appointment__starts_at")
-    ]
+    return [a.visit for a in payment.allocations.select_related("visit__service").order_by("visit__starts_at")]
 
 
 def _context(payment):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import AppointmentStatus, CancelledBy
+from booking.models import CancelledBy, VisitStatus
 from concierge.errors import InvalidState
 
 
@@ -35,15 +35,15 @@ class RefundDecision:
     kept_cents: int
 
 
-def cancellation_refund(*, appointment, paid_cents):
+def cancellation_refund(*, visit, paid_cents):
     """What goes back of `paid_cents` paid for this visit, now that it is cancelled or missed."""
-    if appointment.status == AppointmentStatus.NO_SHOW:
+    if visit.status == VisitStatus.NO_SHOW:
         return RefundDecision(Rule.NO_SHOW, 0, paid_cents)
-    if appointment.status != AppointmentStatus.CANCELLED:
+    if visit.status != VisitStatus.CANCELLED:
         raise InvalidState(_("Only a cancelled or missed visit is refunded by the cancellation policy."))
-    if appointment.cancelled_by == CancelledBy.PATIENT:
-        cancelled_at = appointment.cancelled_at or timezone.now()
-        if appointment.starts_at - cancelled_at >= timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS):
+    if visit.cancelled_by == CancelledBy.PATIENT:
+        cancelled_at = visit.cancelled_at or timezone.now()
+        if visit.starts_at - cancelled_at >= timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS):
             return RefundDecision(Rule.PATIENT_EARLY, paid_cents, 0)
         fee = min(paid_cents, settings.PAYMENT_LATE_CANCEL_FEE_CENTS)
         return RefundDecision(Rule.PATIENT_LATE, paid_cents - fee, fee)

@@ -15,9 +15,7 @@ def payment_list_for_patient(*, patient, limit=20):
         .prefetch_related(
             Prefetch(
                 "allocations",
-                queryset=PaymentAllocation.objects.select_related("appointment__service").order_by(
-                    "appointment__starts_at"
-                ),
+                queryset=PaymentAllocation.objects.select_related("visit__service").order_by("visit__starts_at"),
             ),
             Prefetch("refunds", queryset=Refund.objects.order_by("created_at")),
         )
@@ -29,12 +27,12 @@ def payment_get_for_patient(*, patient, payment_id):
     """One of the patient's payments, or None (someone else's id is treated as not found)."""
     return (
         Payment.objects.filter(patient=patient, pk=payment_id)
-        .select_related("appointment", "series")
-        .prefetch_related("allocations__appointment__service")
+        .select_related("visit", "series")
+        .prefetch_related("allocations__visit__service")
         .first()
     )
 
 
-def payment_paid_for(*, appointment_ids):
+def payment_paid_for(*, visit_ids):
     """The paid payment covering any of these visits, if there is one."""
-    return Payment.objects.filter(allocations__appointment__in=appointment_ids, status__in=PAID_STATUSES).first()
+    return Payment.objects.filter(allocations__visit__in=visit_ids, status__in=PAID_STATUSES).first()

@@ -25,7 +25,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
 from concierge.models import User
 from nurses.models import Provider
@@ -52,7 +52,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 S = PaymentStatus
-A = AppointmentStatus
+A = VisitStatus
 
 # What the gateway's dashboard and the card statement lines see: never what the visit is for.
 DESCRIPTION = "ConciergeMD visit"
@@ -90,26 +90,26 @@ def _lock_for(visit_ids, payment_id=None):
     then calls `refund_for_cancellation` (which locks the payment). Taking ours in the same
     order means a payment confirming a visit and a cancellation of it queue up, never deadlock.
     """
-    rows = list(Appointment.objects.filter(pk__in=visit_ids).values_list("provider_id", "patient_id"))
+    rows = list(Visit.objects.filter(pk__in=visit_ids).values_list("provider_id", "patient_id"))
     providers = sorted({p for p, _ in rows if p})
     patients = sorted({u for _, u in rows})
     if providers:
         list(Provider.objects.select_for_update().filter(pk__in=providers).order_by("pk").values_list("pk", flat=True))
     if patients:
         list(User.objects.select_for_update().filter(pk__in=patients).order_by("pk").values_list("pk", flat=True))
-    visits = list(Appointment.objects.select_for_update().filter(pk__in=visit_ids).order_by("pk"))
+    visits = list(Visit.objects.select_for_update().filter(pk__in=visit_ids).order_by("pk"))
     payment = Payment.objects.select_for_update().get(pk=payment_id) if payment_id else None
     return visits, payment
 
 
 def _visit_ids(payment):
-    return list(payment.allocations.values_list("appointment_id", flat=True))
+    return list(payment.allocations.values_list("visit_id", flat=True))
 
 
 # --- starting a payment -----------------------------------------------------------------------
 
 
-def payment_start(*, patient, appointment=None, series=None):
+def payment_start(*, patient, visit=None, series=None):
     """The open payment for a held visit (or a whole series) and its PaymentIntent, made if needed.
 
     Safe to call again (a reload, a second tab, a retry after a crash): it returns the open
@@ -118,7 +118,7 @@ def payment_start(*, patient, appointment=None, series=None):
     Two short transactions around the gateway call: no lock is held while the network answers.
     Raises HoldExpired, AlreadyPaid, NothingToPay, NotAllowed or PaymentUnavailable.
     """
-    payment = _payment_open_get_or_create(patient=patient, appointment=appointment, series=series)
+    payment = _payment_open_get_or_create(patient=patient, visit=visit, series=series)
     if payment.intent_id:
         return payment
     gateway = gateway_for(payment.gateway)
@@ -137,21 +137,21 @@ def payment_start(*, patient, appointment=None, series=None):
 
 
 @transaction.atomic
-def _payment_open_get_or_create(*, patient, appointment, series):
-    if (appointment is None) == (series is None):
-        raise ValueError("Pay for one appointment or one series")
+def _payment_open_get_or_create(*, patient, visit, series):
+    if (visit is None) == (series is None):
+        raise ValueError("Pay for one visit or one series")
     now = timezone.now()
     with lock_timeout():
         if series is not None:
-            ids = list(series.appointments.exclude(status=A.CANCELLED).values_list("pk", flat=True))
+            ids = list(series.visits.exclude(status=A.CANCELLED).values_list("pk", flat=True))
         else:
-            ids = [appointment.pk]
+            ids = [visit.pk]
         visits, _ = _lock_for(ids)
         if not visits:
             raise NothingToPay()
         if any(v.patient_id != patient.pk for v in visits):
             raise NotAllowed()
-        paid = Payment.objects.filter(allocations__appointment__in=ids, status__in=PAID_STATUSES).first()
+        paid = Payment.objects.filter(allocations__visit__in=ids, status__in=PAID_STATUSES).first()
         if paid is not None:
             raise AlreadyPaid(extra={"payment_id": paid.pk})
         if any(v.status != A.HELD for v in visits):
@@ -161,9 +161,7 @@ def _payment_open_get_or_create(*, patient, appointment, series):
         if any(not v.hold_expires_at or v.hold_expires_at <= now for v in visits):
             raise HoldExpired()
         open_payments = Payment.objects.filter(status__in=OPEN_STATUSES)
-        existing = (
-            open_payments.filter(series=series) if series else open_payments.filter(appointment=appointment)
-        ).first()
+        existing = (open_payments.filter(series=series) if series else open_payments.filter(visit=visit)).first()
         if existing is not None:
             return existing
         amount = sum(v.amount_due_cents for v in visits)
@@ -171,7 +169,7 @@ def _payment_open_get_or_create(*, patient, appointment, series):
             raise NothingToPay()
         payment = Payment(
             patient=patient,
-            appointment=appointment if series is None else None,
+            visit=visit if series is None else None,
             series=series,
             amount_cents=amount,
             currency=settings.PAYMENT_CURRENCY,
@@ -180,7 +178,7 @@ def _payment_open_get_or_create(*, patient, appointment, series):
         payment.full_clean()
         payment.save()
         PaymentAllocation.objects.bulk_create(
-            [PaymentAllocation(payment=payment, appointment=v, amount_cents=v.amount_due_cents) for v in visits]
+            [PaymentAllocation(payment=payment, visit=v, amount_cents=v.amount_due_cents) for v in visits]
         )
         return payment
 
@@ -272,13 +270,13 @@ def _payment_fulfil(payment):
     from booking import services as booking  # booking's services call ours (refunds): import late
 
     now = timezone.now()
-    allocations = list(payment.allocations.select_related("appointment"))
+    allocations = list(payment.allocations.select_related("visit"))
     try:
         with transaction.atomic():
             if payment.series_id:
                 booking.series_confirm(series=payment.series)
             else:
-                booking.appointment_confirm(appointment=payment.appointment)
+                booking.visit_confirm(visit=payment.visit)
     except TryAgainLater:
         raise  # busy: the webhook answers 503 and Stripe delivers again
     except ApplicationError as exc:
@@ -287,13 +285,13 @@ def _payment_fulfil(payment):
         code = exc.code
     else:
         # A series skips its cancelled visits; what was paid for them goes back too.
-        lost = [a for a in allocations if Appointment.objects.filter(pk=a.appointment_id, status=A.CANCELLED).exists()]
+        lost = [a for a in allocations if Visit.objects.filter(pk=a.visit_id, status=A.CANCELLED).exists()]
         reason, code = str(_("The visit was cancelled before the payment went through.")), "cancelled"
     notes = []
     refunds = []
     for allocation in lost:
         already = Refund.objects.filter(
-            appointment_id=allocation.appointment_id,
+            visit_id=allocation.visit_id,
             reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED],
         ).exists()
         amount = min(allocation.amount_cents, payment.amount_cents - payment.amount_refunded_cents)
@@ -305,7 +303,7 @@ def _payment_fulfil(payment):
                 amount_cents=amount,
                 reason_code=RefundReason.UNFULFILLED,
                 reason=reason,
-                appointment=allocation.appointment,
+                visit=allocation.visit,
             )
         )
     if refunds:
@@ -346,11 +344,11 @@ def _payment_refunds_total(payment):
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
 
 
-def _refund_record(*, payment, amount_cents, reason_code, reason, appointment=None, actor=None):
+def _refund_record(*, payment, amount_cents, reason_code, reason, visit=None, actor=None):
     """Write a refund (the caller holds the payment's lock); the gateway hears of it after commit."""
     refund = Refund(
         payment=payment,
-        appointment=appointment,
+        visit=visit,
         amount_cents=amount_cents,
         reason_code=reason_code,
         reason=str(reason),
@@ -364,16 +362,16 @@ def _refund_record(*, payment, amount_cents, reason_code, reason, appointment=No
 
 
 @transaction.atomic
-def refund_for_cancellation(*, appointment):
+def refund_for_cancellation(*, visit):
     """Apply the cancellation policy (policy.py) to a cancelled or missed visit. Safe to call twice.
 
-    Booking's `appointment_cancel` calls this inside its transaction, with the visit locked.
+    Booking's `visit_cancel` calls this inside its transaction, with the visit locked.
     A paid visit gets its refund row now (sent to the gateway after commit); an unpaid hold's
     open payment is cancelled so it can no longer be paid. Returns the Refund, or None.
     """
     with lock_timeout():
         allocations = list(
-            PaymentAllocation.objects.filter(appointment=appointment).select_related("payment").order_by("payment_id")
+            PaymentAllocation.objects.filter(visit=visit).select_related("payment").order_by("payment_id")
         )
         for allocation in allocations:
             if allocation.payment.is_open:
@@ -382,12 +380,12 @@ def refund_for_cancellation(*, appointment):
         if paid is None:
             return None
         existing = Refund.objects.filter(
-            appointment=appointment, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]
+            visit=visit, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]
         ).first()
         if existing is not None:
             return existing
         payment = Payment.objects.select_for_update().get(pk=paid.payment_id)
-        decision = policy.cancellation_refund(appointment=appointment, paid_cents=paid.amount_cents)
+        decision = policy.cancellation_refund(visit=visit, paid_cents=paid.amount_cents)
         amount = min(decision.refund_cents, payment.refundable_cents)
         if amount <= 0:
             return None
@@ -401,7 +399,7 @@ def refund_for_cancellation(*, appointment):
             amount_cents=amount,
             reason_code=RefundReason.CANCELLATION,
             reason=reason,
-            appointment=appointment,
+            visit=visit,
         )
 
 
@@ -639,9 +637,9 @@ def payments_release_abandoned(*, now=None):
     # A payment already processing cannot be cancelled at the gateway; reconciliation follows it.
     candidates = Payment.objects.filter(
         status__in=[S.REQUIRES_PAYMENT, S.FAILED], created_at__lt=cutoff
-    ).prefetch_related("allocations__appointment")
+    ).prefetch_related("allocations__visit")
     for payment in candidates:
-        visits = [a.appointment for a in payment.allocations.all()]
+        visits = [a.visit for a in payment.allocations.all()]
         lapsed = any(
             v.status != A.HELD or (v.hold_expires_at is not None and v.hold_expires_at < cutoff) for v in visits
         )

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.models import Appointment, AppointmentStatus, Series
+from booking.models import Series, Visit, VisitStatus
 from concierge.errors import ApplicationError, TryAgainLater
 
 from . import selectors, services
@@ -41,13 +41,13 @@ STRIPE_CSP_FRAMES = {"frame-src": ["https://js.stripe.com", "https://*.js.stripe
 
 
 def _visits_of(payment):
-    return [a.appointment for a in payment.allocations.select_related("appointment__service")]
+    return [a.visit for a in payment.allocations.select_related("visit__service")]
 
 
 def _pay_url(payment):
     if payment.series_id:
         return reverse("payments:start_series", args=[payment.series_id])
-    return reverse("payments:start", args=[payment.appointment_id])
+    return reverse("payments:start", args=[payment.visit_id])
 
 
 def _pay_context(request, payment, visits, card_form=None):
@@ -79,13 +79,13 @@ def _pay_context(request, payment, visits, card_form=None):
     return context
 
 
-def _pay_page(request, *, appointment=None, series=None):
+def _pay_page(request, *, visit=None, series=None):
     if series is not None:
-        visits = list(series.appointments.exclude(status=AppointmentStatus.CANCELLED).select_related("service"))
+        visits = list(series.visits.exclude(status=VisitStatus.CANCELLED).select_related("service"))
     else:
-        visits = [appointment]
+        visits = [visit]
     try:
-        payment = services.payment_start(patient=request.user, appointment=appointment, series=series)
+        payment = services.payment_start(patient=request.user, visit=visit, series=series)
     except AlreadyPaid as exc:
         return redirect("payments:status", payment_id=exc.extra["payment_id"])
     except (PaymentUnavailable, TryAgainLater) as exc:
@@ -104,15 +104,13 @@ def _pay_page(request, *, appointment=None, series=None):
 @require_GET
 @csp_update(STRIPE_CSP_ADD)
 @csp_replace(STRIPE_CSP_FRAMES)
-def pay_appointment(request, appointment_id):
+def pay_visit(request, visit_id):
     """`payments:start`: booking sends the patient here right after holding a time."""
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("service"), pk=appointment_id, patient=request.user
-    )
-    if appointment.series_id:
+    visit = get_object_or_404(Visit.objects.select_related("service"), pk=visit_id, patient=request.user)
+    if visit.series_id:
         # A series is paid together.
-        return redirect("payments:start_series", series_id=appointment.series_id)
-    return _pay_page(request, appointment=appointment)
+        return redirect("payments:start_series", series_id=visit.series_id)
+    return _pay_page(request, visit=visit)
 
 
 @never_cache
@@ -164,7 +162,7 @@ def pay_status(request, payment_id):
         return redirect(_pay_url(payment))
     visits = _visits_of(payment)
     unfulfilled = payment.refunds.filter(reason_code=RefundReason.UNFULFILLED)
-    confirmed = [v for v in visits if v.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.EN_ROUTE)]
+    confirmed = [v for v in visits if v.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE)]
     return render(
         request,
         "payments/status.html",

@@ -44,7 +44,7 @@ def dollars(cents):
 @register.inclusion_tag("booking/_upcoming_visits_list.html", takes_context=True)
 def upcoming_visits_for(context, user):
     """The patient's next visits, for the dashboard (booking/_upcoming_visits.html)."""
-    visits = list(selectors.appointment_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
+    visits = list(selectors.visit_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
     return {"visits": visits, "request": context.get("request")}
 
 

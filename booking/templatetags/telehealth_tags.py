@@ -11,7 +11,7 @@ register = template.Library()
 def video_join_for(context, visit):
     return {
         "visit": visit,
-        "join": join_state(appointment=visit),
+        "join": join_state(visit=visit),
         "viewer": "patient",
         "CLINIC_PHONE": context.get("CLINIC_PHONE"),
         "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),

@@ -7,7 +7,7 @@ import factory
 from django.apps import apps
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus, Service, ServiceArea, ServiceKind
+from booking.models import Service, ServiceArea, ServiceKind, Visit, VisitStatus
 from concierge.geo import zip_lookup
 from concierge.tests.factories import UserFactory
 from nurses.models import DateOverride, Licence, Provider, ProviderKind, TimeOff, WeeklyShift
@@ -181,16 +181,16 @@ def cleared_patient(user, zip_code="10001", **clearance_overrides):
     return user
 
 
-class AppointmentFactory(factory.django.DjangoModelFactory):
+class VisitFactory(factory.django.DjangoModelFactory):
     """A confirmed two-hour home visit in New York (written directly, for set-ups and benchmarks)."""
 
     class Meta:
-        model = Appointment
+        model = Visit
 
     patient = factory.SubFactory(UserFactory, role="patient")
     service = factory.SubFactory(ServiceFactory)
     provider = None
-    status = AppointmentStatus.CONFIRMED
+    status = VisitStatus.CONFIRMED
     starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
     blocked_from = factory.LazyAttribute(lambda o: o.starts_at)

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from booking import services
-from booking.models import Appointment, AppointmentStatus, Service, ServiceArea
+from booking.models import Service, ServiceArea, Visit, VisitStatus
 from booking.tests.conftest import TUESDAY, ny
 from concierge.roles import roles_sync
 from concierge.tests.factories import UserFactory
@@ -23,34 +23,34 @@ def staff(client, db):
 
 
 def test_staff_see_the_roster_and_booking_in_admin(staff, maya, nyc, cleared, infusion):
-    services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     for name in (
         "admin:nurses_provider_changelist",
         "admin:booking_service_changelist",
         "admin:booking_servicearea_changelist",
-        "admin:booking_appointment_changelist",
+        "admin:booking_visit_changelist",
         "admin:booking_waitlistentry_changelist",
     ):
         assert staff.get(reverse(name)).status_code == 200, name
     page = staff.get(reverse("admin:nurses_provider_change", args=[maya.pk])).content.decode()
     assert "Weekly shifts" in page and "Licences" in page and "Time off" in page
     # Visits are read-only: no adding, and the change form has nothing to save.
-    assert staff.get(reverse("admin:booking_appointment_add")).status_code == 403
+    assert staff.get(reverse("admin:booking_visit_add")).status_code == 403
 
 
 def test_staff_cancel_visits_with_the_admin_action(staff, cleared, infusion, clock):
-    visit = services.appointment_confirm(
-        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     )
 
     response = staff.post(
-        reverse("admin:booking_appointment_changelist"),
+        reverse("admin:booking_visit_changelist"),
         {"action": "cancel_by_staff", "_selected_action": [visit.pk]},
     )
 
     assert response.status_code == 302
     visit.refresh_from_db()
-    assert (visit.status, visit.cancelled_by) == (AppointmentStatus.CANCELLED, "staff")
+    assert (visit.status, visit.cancelled_by) == (VisitStatus.CANCELLED, "staff")
 
 
 def test_nurses_have_no_admin(client, nurse):
@@ -70,7 +70,7 @@ def test_demo_roster_services_areas_and_visits_twice_give_the_same_data():
             WeeklyShift.objects.count(),
             sorted(Service.objects.values_list("code", "price_cents", "deposit_cents", "is_telehealth")),
             sorted(ServiceArea.objects.values_list("name", "state", "base_zip", "radius_miles")),
-            sorted(Appointment.objects.values_list("patient__email", "service__code", "status", "starts_at")),
+            sorted(Visit.objects.values_list("patient__email", "service__code", "status", "starts_at")),
         )
 
     first = snapshot()

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.demo import DEMO_PASSWORD
 
 
@@ -62,20 +62,20 @@ def test_the_cleared_demo_patient_books_an_infusion_on_a_phone_and_sees_it_on_th
     expect(page.get_by_role("heading", level=1)).to_have_text("Pay to book your visit")
     expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
     axe(page)
-    visit = Appointment.objects.filter(patient__email="patient@demo.conciergemd.example").latest("created_at")
-    assert visit.status == AppointmentStatus.HELD
+    visit = Visit.objects.filter(patient__email="patient@demo.conciergemd.example").latest("created_at")
+    assert visit.status == VisitStatus.HELD
 
     pay_with_card(page, "4000 0000 0000 0002")  # the decline card
     expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
     axe(page)
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.HELD  # still held: try again while the hold lasts
+    assert visit.status == VisitStatus.HELD  # still held: try again while the hold lasts
 
     pay_with_card(page, "4242 4242 4242 4242")  # the success card
     expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
     axe(page)
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.CONFIRMED
+    assert visit.status == VisitStatus.CONFIRMED
 
     page.goto(live_server.url + "/dashboard/")
     axe(page)

@@ -8,7 +8,7 @@ from django.db import connection, connections, transaction
 
 from booking import services
 from booking.errors import SlotTaken
-from booking.models import Appointment, AppointmentStatus, CancelledBy
+from booking.models import CancelledBy, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
 from concierge.errors import TryAgainLater
@@ -49,12 +49,12 @@ def test_twenty_patients_booking_one_time_get_one_success_and_nineteen_refusals(
     starts_at = ny(TUESDAY, 10)
 
     results = race(
-        [lambda p=p: services.appointment_hold(patient=p, service=infusion, starts_at=starts_at) for p in patients]
+        [lambda p=p: services.visit_hold(patient=p, service=infusion, starts_at=starts_at) for p in patients]
     )
 
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["ok"] + ["taken"] * 19, results
-    assert Appointment.objects.filter(status=AppointmentStatus.HELD).count() == 1
+    assert Visit.objects.filter(status=VisitStatus.HELD).count() == 1
     for kind, exc in results:
         if kind == "taken":
             assert str(exc) == "That time was just taken. Please choose another time."
@@ -65,34 +65,32 @@ def test_one_patient_in_ten_tabs_with_ten_free_nurses_gets_one_visit(clock, infu
     nyc.providers.add(*[f.ProviderFactory(home_zip="10011") for _ in range(9)])
     patient = f.cleared_patient(UserFactory(role="patient"))
 
-    results = race(
-        [lambda: services.appointment_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))] * 10
-    )
+    results = race([lambda: services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))] * 10)
 
     assert sorted(kind for kind, _ in results) == ["ok"] + ["taken"] * 9, results
-    assert Appointment.objects.filter(patient=patient).count() == 1
+    assert Visit.objects.filter(patient=patient).count() == 1
 
 
 def test_two_runners_expiring_holds_and_a_late_payment_confirming_one_act_once(clock, infusion, nyc):
     patients = [f.cleared_patient(UserFactory(role="patient")) for _ in range(3)]
     visits = [
-        services.appointment_hold(patient=p, service=infusion, starts_at=ny(TUESDAY + timedelta(days=i), 10))
+        services.visit_hold(patient=p, service=infusion, starts_at=ny(TUESDAY + timedelta(days=i), 10))
         for i, p in enumerate(patients)
     ]
     clock.shift(timedelta(minutes=11))
 
     results = race(
         [
-            services.appointment_holds_expire,
-            services.appointment_holds_expire,
-            lambda: services.appointment_confirm(appointment=visits[0]),
+            services.visit_holds_expire,
+            services.visit_holds_expire,
+            lambda: services.visit_confirm(visit=visits[0]),
         ]
     )
 
     assert all(kind == "ok" for kind, _ in results), results
-    statuses = [Appointment.objects.get(pk=v.pk).status for v in visits]
-    assert statuses[0] == AppointmentStatus.CONFIRMED  # the time was still free: taken again
-    assert statuses[1:] == [AppointmentStatus.EXPIRED] * 2
+    statuses = [Visit.objects.get(pk=v.pk).status for v in visits]
+    assert statuses[0] == VisitStatus.CONFIRMED  # the time was still free: taken again
+    assert statuses[1:] == [VisitStatus.EXPIRED] * 2
     assert sum(r for kind, r in results[:2]) in (2, 3)  # each hold expired once (the paid one maybe first)
 
 
@@ -113,29 +111,29 @@ def test_a_nurse_locked_too_long_gives_try_again_later_not_an_error(clock, infus
     locked.wait(10)
     try:
         with pytest.raises(TryAgainLater):
-            services.appointment_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))
+            services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))
     finally:
         release.set()
         holder.join()
-    assert not Appointment.objects.exists()
+    assert not Visit.objects.exists()
     # Once the other transaction is done, the same booking goes through.
-    assert services.appointment_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10)).pk
+    assert services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10)).pk
 
 
 def test_cancel_and_rebook_racing(clock, infusion, nyc):
     first, second = (f.cleared_patient(UserFactory(role="patient")) for _ in range(2))
-    visit = services.appointment_confirm(
-        appointment=services.appointment_hold(patient=first, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_confirm(
+        visit=services.visit_hold(patient=first, service=infusion, starts_at=ny(TUESDAY, 10))
     )
 
     results = race(
         [
-            lambda: services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, actor=first),
-            lambda: services.appointment_hold(patient=second, service=infusion, starts_at=ny(TUESDAY, 10)),
+            lambda: services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=first),
+            lambda: services.visit_hold(patient=second, service=infusion, starts_at=ny(TUESDAY, 10)),
         ]
     )
 
     assert results[0][0] == "ok"
     assert results[1][0] in ("ok", "taken"), results
-    blocking = Appointment.objects.filter(status__in=["held", "confirmed"])
+    blocking = Visit.objects.filter(status__in=["held", "confirmed"])
     assert blocking.count() == (1 if results[1][0] == "ok" else 0)

@@ -90,12 +90,12 @@ def test_inactive_areas_and_services_do_not_count(nyc, infusion, evaluation):
 
 
 def test_a_patients_visit_lists(cleared, cleared_too, infusion, clock):
-    mine = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
-    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 12, 30))
-    later = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY + timedelta(days=3), 10))
-    services.appointment_cancel(appointment=later, by="patient", actor=cleared)
+    mine = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 12, 30))
+    later = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY + timedelta(days=3), 10))
+    services.visit_cancel(visit=later, by="patient", actor=cleared)
 
-    assert list(selectors.appointment_list_for_patient(patient=cleared, upcoming=True)) == [mine]
-    assert list(selectors.appointment_list_for_patient(patient=cleared, upcoming=False)) == [later]
-    assert selectors.appointment_get_for_patient(patient=cleared_too, pk=mine.pk) is None
-    assert selectors.appointment_get_for_patient(patient=cleared, pk=mine.pk) == mine
+    assert list(selectors.visit_list_for_patient(patient=cleared, upcoming=True)) == [mine]
+    assert list(selectors.visit_list_for_patient(patient=cleared, upcoming=False)) == [later]
+    assert selectors.visit_get_for_patient(patient=cleared_too, pk=mine.pk) is None
+    assert selectors.visit_get_for_patient(patient=cleared, pk=mine.pk) == mine

@@ -6,7 +6,7 @@ import pytest
 
 from booking import services
 from booking.errors import SlotTaken
-from booking.models import Appointment, AppointmentStatus, Series
+from booking.models import Series, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import NY, TUESDAY, ny
 
@@ -60,25 +60,25 @@ def test_hold_the_whole_series_then_confirm_it(cleared, infusion, maya):
         patient=cleared, service=infusion, visits=[(v.starts_at, v.provider_id) for v in proposal.visits]
     )
 
-    visits = list(series.appointments.order_by("starts_at"))
+    visits = list(series.visits.order_by("starts_at"))
     assert [v.starts_at for v in visits] == [v.starts_at for v in proposal.visits]
-    assert {v.status for v in visits} == {AppointmentStatus.HELD}
+    assert {v.status for v in visits} == {VisitStatus.HELD}
     assert {v.provider_id for v in visits} == {maya.pk}
     services.series_confirm(series=series)
     services.series_confirm(series=series)
-    assert set(series.appointments.values_list("status", flat=True)) == {AppointmentStatus.CONFIRMED}
+    assert set(series.visits.values_list("status", flat=True)) == {VisitStatus.CONFIRMED}
     # Nothing is left to book for this plan.
     assert services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY).visits == []
 
 
 def test_all_or_none_when_one_time_is_taken(cleared, cleared_too, infusion):
     proposal = services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY)
-    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=proposal.visits[3].starts_at)
+    services.visit_hold(patient=cleared_too, service=infusion, starts_at=proposal.visits[3].starts_at)
 
     with pytest.raises(SlotTaken):
         services.series_hold(patient=cleared, service=infusion, visits=[(v.starts_at, None) for v in proposal.visits])
 
-    assert not Appointment.objects.filter(patient=cleared).exists()
+    assert not Visit.objects.filter(patient=cleared).exists()
     assert not Series.objects.exists()
 
 
@@ -94,11 +94,11 @@ def test_all_or_none_when_one_time_is_taken(cleared, cleared_too, infusion):
 def test_the_plans_rules(cleared, infusion, starts, message):
     with pytest.raises(services.SeriesInvalid, match=message):
         services.series_hold(patient=cleared, service=infusion, visits=[(s, None) for s in starts])
-    assert not Appointment.objects.exists()
+    assert not Visit.objects.exists()
 
 
 def test_the_window_counts_from_the_plans_first_infusion_already_booked(cleared, infusion):
-    services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
     proposal = services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY + timedelta(days=10))
 

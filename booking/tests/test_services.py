@@ -7,24 +7,24 @@ from django.db import IntegrityError, connection
 
 from booking import services
 from booking.errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
-from booking.models import Appointment, AppointmentStatus, CancelledBy
+from booking.models import CancelledBy, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import NOW, TUESDAY, WEDNESDAY, ny
 from concierge.errors import InvalidState
 from concierge.tests.factories import UserFactory
 
-S = AppointmentStatus
+S = VisitStatus
 pytestmark = pytest.mark.django_db
 
 
 def hold(patient, service, starts_at, **kwargs):
-    return services.appointment_hold(patient=patient, service=service, starts_at=starts_at, **kwargs)
+    return services.visit_hold(patient=patient, service=service, starts_at=starts_at, **kwargs)
 
 
-def outbox_for(appointment):
+def outbox_for(visit):
     from notifications.models import Message
 
-    return sorted(Message.objects.filter(appointment=appointment).values_list("template", "channel"))
+    return sorted(Message.objects.filter(visit=visit).values_list("template", "channel"))
 
 
 # --- holding ----------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def test_infusions_need_a_clearance_and_evaluations_a_finished_profile(clock, pa
     profile.save()
     with pytest.raises(NotEligible, match="clinician needs to speak with you"):
         hold(patient, infusion, ny(TUESDAY, 10))
-    assert not Appointment.objects.exists()
+    assert not Visit.objects.exists()
 
 
 def test_an_address_we_do_not_cover_is_refused(clock, patient, nyc, infusion):
@@ -107,7 +107,7 @@ def test_partial_overlap_is_refused_with_the_nearest_free_times(cleared, cleared
     # 10:00-12:00 at 10001 then 15 minutes to the next visit in 10001: 12:30 is the first after.
     assert ny(TUESDAY, 12, 30) in taken.value.nearest
     assert ny(TUESDAY, 11) not in taken.value.nearest
-    assert Appointment.objects.count() == 1
+    assert Visit.objects.count() == 1
 
 
 def test_back_to_back_with_travel_is_allowed(cleared, cleared_too, infusion, maya):
@@ -152,7 +152,7 @@ def test_dispatch_prefers_the_patients_previous_nurse(cleared, infusion, nyc, ma
     priya = f.ProviderFactory(home_zip="10001")
     nyc.providers.add(priya)
     earlier = hold(cleared, infusion, ny(TUESDAY, 10), provider=priya)
-    services.appointment_confirm(appointment=earlier)
+    services.visit_confirm(visit=earlier)
 
     later = hold(cleared, infusion, ny(TUESDAY + timedelta(days=3), 10))
 
@@ -165,9 +165,9 @@ def test_dispatch_prefers_the_patients_previous_nurse(cleared, infusion, nyc, ma
 def test_confirm_twice_has_one_effect(cleared, infusion):
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
 
-    first = services.appointment_confirm(appointment=visit)
+    first = services.visit_confirm(visit=visit)
     messages = outbox_for(visit)
-    second = services.appointment_confirm(appointment=visit)
+    second = services.visit_confirm(visit=visit)
 
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED
@@ -179,9 +179,9 @@ def test_confirm_twice_has_one_effect(cleared, infusion):
 def test_confirm_after_expiry_takes_the_time_again_when_it_is_still_free(cleared, infusion, clock):
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=15))
-    assert services.appointment_holds_expire() == 1
+    assert services.visit_holds_expire() == 1
 
-    confirmed = services.appointment_confirm(appointment=visit)
+    confirmed = services.visit_confirm(visit=visit)
 
     assert confirmed.status == S.CONFIRMED
     assert confirmed.starts_at == ny(TUESDAY, 10)
@@ -195,7 +195,7 @@ def test_confirm_after_expiry_raises_slot_taken_when_someone_else_has_it(cleared
     other = hold(cleared_too, infusion, ny(TUESDAY, 10))
 
     with pytest.raises(SlotTaken):
-        services.appointment_confirm(appointment=visit)
+        services.visit_confirm(visit=visit)
 
     visit.refresh_from_db()
     other.refresh_from_db()
@@ -205,10 +205,10 @@ def test_confirm_after_expiry_raises_slot_taken_when_someone_else_has_it(cleared
 
 def test_a_cancelled_visit_cannot_be_confirmed(cleared, infusion):
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
-    services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, actor=cleared)
+    services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=cleared)
 
     with pytest.raises(InvalidState):
-        services.appointment_confirm(appointment=visit)
+        services.visit_confirm(visit=visit)
     assert outbox_for(visit) == []  # an unpaid hold had nothing to tell anyone
 
 
@@ -218,11 +218,11 @@ def test_a_cancelled_visit_cannot_be_confirmed(cleared, infusion):
 def test_hold_expiry_twice_has_one_effect_and_frees_the_time_at_once(cleared, cleared_too, infusion, clock):
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=9))
-    assert services.appointment_holds_expire() == 0
+    assert services.visit_holds_expire() == 0
     clock.shift(timedelta(minutes=1))
 
-    assert services.appointment_holds_expire() == 1
-    assert services.appointment_holds_expire() == 0
+    assert services.visit_holds_expire() == 1
+    assert services.visit_holds_expire() == 0
 
     visit.refresh_from_db()
     assert visit.status == S.EXPIRED
@@ -230,13 +230,13 @@ def test_hold_expiry_twice_has_one_effect_and_frees_the_time_at_once(cleared, cl
 
 
 def test_the_task_runs_the_service(cleared, infusion, clock):
-    from booking.tasks import appointment_holds_expire
+    from booking.tasks import visit_holds_expire
 
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=11))
 
-    appointment_holds_expire.delay()
-    appointment_holds_expire.delay()
+    visit_holds_expire.delay()
+    visit_holds_expire.delay()
 
     visit.refresh_from_db()
     assert visit.status == S.EXPIRED
@@ -246,14 +246,14 @@ def test_the_task_runs_the_service(cleared, infusion, clock):
 
 
 def confirmed_visit(patient, service, starts_at):
-    return services.appointment_confirm(appointment=hold(patient, service, starts_at))
+    return services.visit_confirm(visit=hold(patient, service, starts_at))
 
 
 def test_patient_cancels_before_the_cut_off_and_the_time_is_free_at_once(cleared, cleared_too, infusion):
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
 
-    services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, reason="Travelling", actor=cleared)
-    again = services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, actor=cleared)
+    services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, reason="Travelling", actor=cleared)
+    again = services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=cleared)
 
     visit.refresh_from_db()
     assert visit.status == S.CANCELLED
@@ -272,15 +272,13 @@ def test_inside_the_cut_off_the_patient_must_call_but_staff_can_cancel(cleared, 
     clock.move_to(ny(TUESDAY, 10) - timedelta(hours=23))
 
     with pytest.raises(ChangeWindowClosed, match=r"\(888\) 555-0142"):
-        services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, actor=cleared)
+        services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=cleared)
     with pytest.raises(ChangeWindowClosed):
-        services.appointment_reschedule(
-            appointment=visit, starts_at=ny(TUESDAY, 14), by=CancelledBy.PATIENT, actor=cleared
-        )
+        services.visit_reschedule(visit=visit, starts_at=ny(TUESDAY, 14), by=CancelledBy.PATIENT, actor=cleared)
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED and visit.starts_at == ny(TUESDAY, 10)
 
-    services.appointment_cancel(appointment=visit, by=CancelledBy.STAFF, reason="Nurse ill", actor=staff_user)
+    services.visit_cancel(visit=visit, by=CancelledBy.STAFF, reason="Nurse ill", actor=staff_user)
     visit.refresh_from_db()
     assert (visit.status, visit.cancelled_by) == (S.CANCELLED, "staff")
 
@@ -289,16 +287,14 @@ def test_a_patient_cannot_cancel_someone_elses_visit(cleared, cleared_too, infus
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
 
     with pytest.raises(services.NotAllowed):
-        services.appointment_cancel(appointment=visit, by=CancelledBy.PATIENT, actor=cleared_too)
+        services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=cleared_too)
 
 
 def test_reschedule_moves_the_visit_keeps_the_nurse_and_tells_the_patient(cleared, cleared_too, infusion, maya, nyc):
     nyc.providers.add(f.ProviderFactory(home_zip="10001"))
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
 
-    moved = services.appointment_reschedule(
-        appointment=visit, starts_at=ny(TUESDAY, 14), by=CancelledBy.PATIENT, actor=cleared
-    )
+    moved = services.visit_reschedule(visit=visit, starts_at=ny(TUESDAY, 14), by=CancelledBy.PATIENT, actor=cleared)
 
     visit.refresh_from_db()
     assert (visit.starts_at, visit.ends_at, visit.status, visit.provider) == (
@@ -318,9 +314,7 @@ def test_reschedule_to_a_taken_time_changes_nothing(cleared, cleared_too, infusi
     hold(cleared_too, infusion, ny(TUESDAY, 14))
 
     with pytest.raises(SlotTaken):
-        services.appointment_reschedule(
-            appointment=visit, starts_at=ny(TUESDAY, 14, 30), by=CancelledBy.PATIENT, actor=cleared
-        )
+        services.visit_reschedule(visit=visit, starts_at=ny(TUESDAY, 14, 30), by=CancelledBy.PATIENT, actor=cleared)
     visit.refresh_from_db()
     assert visit.starts_at == ny(TUESDAY, 10)
 
@@ -331,8 +325,8 @@ def test_staff_reassign_to_another_nurse_at_the_same_time(cleared, infusion, nyc
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
     assert visit.provider == maya
 
-    services.appointment_reassign(appointment=visit, provider=priya, actor=staff_user)
-    services.appointment_reassign(appointment=visit, provider=priya, actor=staff_user)
+    services.visit_reassign(visit=visit, provider=priya, actor=staff_user)
+    services.visit_reassign(visit=visit, provider=priya, actor=staff_user)
 
     visit.refresh_from_db()
     assert visit.provider == priya
@@ -346,7 +340,7 @@ def test_cancelling_the_last_visit_gives_the_previous_one_the_trip_home(cleared,
     first.refresh_from_db()
     assert first.blocked_until == ny(TUESDAY, 12)
 
-    services.appointment_cancel(appointment=second, by=CancelledBy.STAFF)
+    services.visit_cancel(visit=second, by=CancelledBy.STAFF)
 
     first.refresh_from_db()
     assert first.blocked_until == ny(TUESDAY, 12, 15)
@@ -359,11 +353,11 @@ def test_field_work_moves_through_the_life_cycle_once(cleared, infusion):
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
 
     for status in (S.EN_ROUTE, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.COMPLETED):
-        visit = services.appointment_transition(appointment=visit, to=status)
+        visit = services.visit_transition(visit=visit, to=status)
         assert visit.status == status
 
     with pytest.raises(TransitionNotAllowed):
-        services.appointment_transition(appointment=visit, to=S.EN_ROUTE)
+        services.visit_transition(visit=visit, to=S.EN_ROUTE)
 
 
 @pytest.mark.parametrize(
@@ -373,10 +367,10 @@ def test_field_work_moves_through_the_life_cycle_once(cleared, infusion):
 def test_field_work_cannot_skip_steps_or_confirm_or_cancel(cleared, infusion, start, to):
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     if start == S.CONFIRMED:
-        visit = services.appointment_confirm(appointment=visit)
+        visit = services.visit_confirm(visit=visit)
 
     with pytest.raises(TransitionNotAllowed):
-        services.appointment_transition(appointment=visit, to=to)
+        services.visit_transition(visit=visit, to=to)
     visit.refresh_from_db()
     assert visit.status == start
 
@@ -395,26 +389,26 @@ def test_the_transition_table():
 @pytest.mark.postgres
 def test_postgres_refuses_overlapping_blocks_for_one_nurse(maya, infusion):
     patient_a, patient_b = UserFactory(role="patient"), UserFactory(role="patient")
-    f.AppointmentFactory(patient=patient_a, provider=maya, starts_at=ny(TUESDAY, 10))
+    f.VisitFactory(patient=patient_a, provider=maya, starts_at=ny(TUESDAY, 10))
     with pytest.raises(IntegrityError, match="appt_provider_no_overlap"):
-        f.AppointmentFactory(patient=patient_b, provider=maya, starts_at=ny(TUESDAY, 11))
+        f.VisitFactory(patient=patient_b, provider=maya, starts_at=ny(TUESDAY, 11))
 
 
 @pytest.mark.postgres
 def test_the_backstop_becomes_slot_taken_not_an_error_page(cleared, infusion, maya, monkeypatch, caplog):
     # A visit written past the guard (as a bug or a forgotten path would): the re-check is blinded
     # to it, so only the exclusion constraint stands in the way.
-    sneaky = f.AppointmentFactory(patient=UserFactory(role="patient"), provider=maya, starts_at=ny(TUESDAY, 10))
+    sneaky = f.VisitFactory(patient=UserFactory(role="patient"), provider=maya, starts_at=ny(TUESDAY, 10))
     real = services.selectors.availability_for
 
     def blind(**kwargs):
-        kwargs["exclude_appointment_id"] = sneaky.pk
+        kwargs["exclude_visit_id"] = sneaky.pk
         return real(**kwargs)
 
     monkeypatch.setattr(services.selectors, "availability_for", blind)
 
     with pytest.raises(SlotTaken):
         hold(cleared, infusion, ny(TUESDAY, 10, 30))
-    assert Appointment.objects.count() == 1
+    assert Visit.objects.count() == 1
     assert "exclusion constraint refused" in caplog.text
     assert connection.is_usable()

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from booking import services, telehealth
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from notifications import content
 from notifications import services as notify
 from notifications.models import Message
@@ -38,8 +38,8 @@ def applicant(clock, patient, nyc):
 
 
 def booked_evaluation(patient, evaluation, starts_at=None):
-    visit = services.appointment_hold(patient=patient, service=evaluation, starts_at=starts_at or ny(TUESDAY, 10))
-    return services.appointment_confirm(appointment=visit)
+    visit = services.visit_hold(patient=patient, service=evaluation, starts_at=starts_at or ny(TUESDAY, 10))
+    return services.visit_confirm(visit=visit)
 
 
 @pytest.fixture
@@ -52,9 +52,9 @@ def visit(applicant, evaluation, dana):
 
 
 def test_confirming_an_evaluation_gives_it_an_unguessable_room_once(visit, applicant, evaluation, dana, other_patient):
-    assert visit.status == AppointmentStatus.CONFIRMED
+    assert visit.status == VisitStatus.CONFIRMED
     assert ROOM.match(visit.video_url), visit.video_url
-    again = services.appointment_confirm(appointment=visit)
+    again = services.visit_confirm(visit=visit)
     assert again.video_url == visit.video_url  # confirming twice keeps the room
     f.patient_profile(other_patient)
     other = booked_evaluation(other_patient, evaluation, ny(TUESDAY, 14))
@@ -62,8 +62,8 @@ def test_confirming_an_evaluation_gives_it_an_unguessable_room_once(visit, appli
 
 
 def test_home_visits_get_no_room(cleared, infusion):
-    home = services.appointment_confirm(
-        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    home = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     )
     assert home.video_url == ""
 
@@ -72,7 +72,7 @@ def test_without_a_template_staff_paste_the_link(settings, applicant, evaluation
     settings.TELEHEALTH_URL_TEMPLATE = ""
     visit = booked_evaluation(applicant, evaluation)
     assert visit.video_url == ""
-    assert telehealth.join_state(appointment=visit).status == "no_link"
+    assert telehealth.join_state(visit=visit).status == "no_link"
     client.force_login(staff_user)
 
     page = client.get("/staff/evaluations/").content.decode()
@@ -123,11 +123,11 @@ def test_the_join_button_opens_ten_minutes_before_and_closes_after_the_visit(cli
 
 def test_a_cancelled_evaluation_cannot_be_joined(visit):
     with time_machine.travel(visit.starts_at, tick=False):
-        services.appointment_cancel(appointment=visit, by="staff")
+        services.visit_cancel(visit=visit, by="staff")
         visit.refresh_from_db()
-        assert telehealth.join_state(appointment=visit).status == "cancelled"
+        assert telehealth.join_state(visit=visit).status == "cancelled"
         with pytest.raises(telehealth.InvalidState):
-            telehealth.join_url_for(appointment=visit, user=visit.patient)
+            telehealth.join_url_for(visit=visit, user=visit.patient)
 
 
 def test_nobody_else_joins_the_patients_room(client, visit, other_patient, nurse, staff_user):
@@ -250,7 +250,7 @@ def test_a_decision_cannot_point_at_another_patients_visit(client, visit, clinic
 
 
 def test_an_evaluation_gets_the_video_reminders_with_neutral_wording_and_never_the_room_address(visit):
-    planned = sorted(Message.objects.filter(appointment=visit).values_list("template", "channel"))
+    planned = sorted(Message.objects.filter(visit=visit).values_list("template", "channel"))
     assert planned == [
         ("checkin", "email"),
         ("confirmation", "email"),
@@ -259,7 +259,7 @@ def test_an_evaluation_gets_the_video_reminders_with_neutral_wording_and_never_t
         ("reminder_24h", "sms"),
         ("reminder_2h", "sms"),
     ]  # no 72-hour preparation email: nothing to prepare for a video call
-    for message in Message.objects.filter(appointment=visit):
+    for message in Message.objects.filter(visit=visit):
         rendered = content.render(message)
         texts = [rendered.subject, rendered.text, re.sub(r"<[^>]+>", " ", rendered.html)]
         for text in texts:
@@ -270,5 +270,5 @@ def test_an_evaluation_gets_the_video_reminders_with_neutral_wording_and_never_t
         elif message.template in ("confirmation", "reminder_24h"):
             assert f"http://testserver/visits/{visit.pk}/" in rendered.text
             assert "the join button appears 10 minutes before the start" in rendered.text.lower()
-    assert notify.appointment_confirmed(appointment=visit) != []  # planning again adds nothing
-    assert Message.objects.filter(appointment=visit).count() == len(planned)
+    assert notify.visit_confirmed(visit=visit) != []  # planning again adds nothing
+    assert Message.objects.filter(visit=visit).count() == len(planned)

@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from booking import services
 from booking.forms import start_param
-from booking.models import Appointment, AppointmentStatus, WaitlistEntry
+from booking.models import Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
 from concierge.tests.factories import TEST_PASSWORD
 
-S = AppointmentStatus
+S = VisitStatus
 pytestmark = pytest.mark.django_db
 
 
@@ -96,7 +96,7 @@ def test_booking_pages_need_a_patient_login(client, nurse, nyc):
 
 
 def test_another_patients_visit_is_not_found(client, cleared, cleared_too, infusion):
-    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     client.force_login(cleared_too)
 
     for name in ("booking:visit", "booking:checkout", "booking:visit_ics", "booking:cancel", "booking:reschedule"):
@@ -150,7 +150,7 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
         assert words in review, words
 
     response = pat.post(reverse("booking:review", args=["home-infusion"]), {"starts_at": start_param(ny(TUESDAY, 10))})
-    visit = Appointment.objects.get()
+    visit = Visit.objects.get()
     assert response["Location"] == reverse("booking:checkout", args=[visit.pk])
     assert visit.status == S.HELD and visit.provider == maya
 
@@ -181,7 +181,7 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
 
 
 def test_losing_the_race_shows_nearest_times_not_an_error(pat, cleared, cleared_too, infusion):
-    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
 
     response = pat.post(reverse("booking:review", args=["home-infusion"]), {"starts_at": start_param(ny(TUESDAY, 10))})
 
@@ -192,7 +192,7 @@ def test_losing_the_race_shows_nearest_times_not_an_error(pat, cleared, cleared_
 
 
 def test_a_time_that_is_no_longer_free_is_said_on_the_review_page(pat, cleared_too, infusion):
-    services.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
 
     page = text(pat.get(reverse("booking:review", args=["home-infusion"]) + "?start=" + start_param(ny(TUESDAY, 10))))
 
@@ -208,9 +208,9 @@ def test_a_garbled_time_goes_back_to_the_calendar(pat, nyc):
 
 
 def test_a_hold_that_ran_out_before_paying_started_asks_for_a_new_time(pat, cleared, infusion, clock):
-    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=20))
-    services.appointment_holds_expire()
+    services.visit_holds_expire()
 
     page = text(pat.get(reverse("booking:checkout", args=[visit.pk]), follow=True))
 
@@ -220,7 +220,7 @@ def test_a_hold_that_ran_out_before_paying_started_asks_for_a_new_time(pat, clea
 
 
 def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
-    visit = services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
     assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 405
     assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse(
@@ -234,8 +234,8 @@ def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
 
 
 def test_reschedule_and_cancel_pages(pat, cleared, infusion):
-    visit = services.appointment_confirm(
-        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     )
     detail = text(pat.get(reverse("booking:visit", args=[visit.pk])))
     assert reverse("booking:reschedule", args=[visit.pk]) in detail
@@ -256,8 +256,8 @@ def test_reschedule_and_cancel_pages(pat, cleared, infusion):
 
 
 def test_inside_the_cut_off_the_pages_show_the_policy_and_phone(pat, cleared, infusion, clock):
-    visit = services.appointment_confirm(
-        appointment=services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    visit = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     )
     clock.move_to(ny(TUESDAY, 10) - timedelta(hours=20))
 
@@ -296,20 +296,20 @@ def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
 
     response = pat.post(reverse("booking:series"))
     series_pk = int(response["Location"].rstrip("/").split("/")[-2])
-    assert Appointment.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
+    assert Visit.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
     pay_page = pat.get(response["Location"])
     assert pay_page["Location"] == reverse("payments:start_series", args=[series_pk])
     assert "Pay $600.00" in text(pat.get(pay_page["Location"]))
-    assert Appointment.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 0
+    assert Visit.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 0
 
-    pay_fake(pat, Appointment.objects.filter(series_id=series_pk).first())
-    assert Appointment.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 6
+    pay_fake(pat, Visit.objects.filter(series_id=series_pk).first())
+    assert Visit.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 6
 
 
 def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
     from django.template.loader import render_to_string
 
-    services.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     html = re.sub(r"\s+", " ", render_to_string("booking/_upcoming_visits.html", {"user": cleared}))
 
     assert "Your visits" in html and "Tue, Mar 3, 10:00 AM EST" in html and "Held" in html

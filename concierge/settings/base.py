@@ -315,7 +315,7 @@ BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
 # with "please try again" (PostgreSQL lock_timeout, milliseconds).
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
-    "task": "booking.tasks.appointment_holds_expire",
+    "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
 }
 

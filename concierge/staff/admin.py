@@ -30,7 +30,7 @@ class VisibleTypeFilter(admin.SimpleListFilter):
 
 
 class ObjectFilter(admin.SimpleListFilter):
-    """One record's history: ?object=booking.appointment:12 (linked from the record's admin page)."""
+    """One record's history: ?object=booking.visit:12 (linked from the record's admin page)."""
 
     title = _("record")
     parameter_name = "object"

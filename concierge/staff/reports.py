@@ -116,14 +116,14 @@ def _pct(part, whole):
 
 
 def visits_per_day(*, first_day, last_day):
-    from booking.models import Appointment, AppointmentStatus
+    from booking.models import Visit, VisitStatus
 
-    statuses = [s for s in AppointmentStatus if s != AppointmentStatus.EXPIRED]
+    statuses = [s for s in VisitStatus if s != VisitStatus.EXPIRED]
     start, end = _utc_bounds(first_day, last_day)
     counts = defaultdict(lambda: defaultdict(int))
     rows = (
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.EXPIRED)
+        Visit.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=VisitStatus.EXPIRED)
         .values_list("starts_at", "time_zone", "state", "status")
     )
     for starts_at, tz_name, state, status in rows:
@@ -154,7 +154,7 @@ def visits_per_day(*, first_day, last_day):
 
 def nurse_utilisation(*, first_day, last_day):
     from booking import selectors
-    from booking.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
+    from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
     from nurses.models import Provider
 
     start, end = _utc_bounds(first_day, last_day)
@@ -162,9 +162,9 @@ def nurse_utilisation(*, first_day, last_day):
     ids = [p.pk for p in providers]
     _licences, weekly, overrides, time_off = selectors._roster(ids, start, end)
     visits = defaultdict(list)
-    for provider_id, starts_at, ends_at, blocked_from, blocked_until in Appointment.objects.filter(
+    for provider_id, starts_at, ends_at, blocked_from, blocked_until in Visit.objects.filter(
         provider_id__in=ids,
-        status__in=(*BLOCKING_STATUSES, AppointmentStatus.COMPLETED),
+        status__in=(*BLOCKING_STATUSES, VisitStatus.COMPLETED),
         starts_at__gte=start,
         starts_at__lt=end,
     ).values_list("provider_id", "starts_at", "ends_at", "blocked_from", "blocked_until"):
@@ -239,13 +239,13 @@ def nurse_utilisation(*, first_day, last_day):
 
 
 def cancellations(*, first_day, last_day):
-    from booking.models import Appointment, AppointmentStatus, CancelledBy
+    from booking.models import CancelledBy, Visit, VisitStatus
 
     start, end = _utc_bounds(first_day, last_day)
     late_after = timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS)
     booked = (
-        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end, confirmed_at__isnull=False)
-        .exclude(status=AppointmentStatus.EXPIRED)
+        Visit.objects.filter(starts_at__gte=start, starts_at__lt=end, confirmed_at__isnull=False)
+        .exclude(status=VisitStatus.EXPIRED)
         .values_list("starts_at", "time_zone", "status", "cancelled_by", "cancelled_at")
     )
     groups = {
@@ -262,9 +262,9 @@ def cancellations(*, first_day, last_day):
         if not first_day <= starts_at.astimezone(zone(tz_name)).date() <= last_day:
             continue
         total += 1
-        if status == AppointmentStatus.NO_SHOW:
+        if status == VisitStatus.NO_SHOW:
             counts["no_show"] += 1
-        elif status == AppointmentStatus.CANCELLED:
+        elif status == VisitStatus.CANCELLED:
             if by == CancelledBy.PATIENT:
                 early = cancelled_at is not None and starts_at - cancelled_at >= late_after
                 counts["patient_early" if early else "patient_late"] += 1

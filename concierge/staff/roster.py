@@ -44,7 +44,7 @@ class RosterChangeCheckMixin:
                 # them while their roster changes.
                 if not list(Provider.objects.select_for_update().filter(pk=object_id).values_list("pk")):
                     return super().changeform_view(request, object_id, form_url, extra_context)
-                request._roster_before = {o.appointment.pk for o in visits_orphaned_by_roster(provider_id=object_id)}
+                request._roster_before = {o.visit.pk for o in visits_orphaned_by_roster(provider_id=object_id)}
                 return super().changeform_view(request, object_id, form_url, extra_context)
         except _NeedsDecision as needs:
             return self._orphans_page(request, object_id, needs.orphans)
@@ -54,7 +54,7 @@ class RosterChangeCheckMixin:
         if before is not None:
             from booking.board import visits_orphaned_by_roster
 
-            orphans = [o for o in visits_orphaned_by_roster(provider_id=obj.pk) if o.appointment.pk not in before]
+            orphans = [o for o in visits_orphaned_by_roster(provider_id=obj.pk) if o.visit.pk not in before]
             decision = request.POST.get(DECISION)
             if orphans and decision not in (KEEP, CANCEL):
                 raise _NeedsDecision(orphans)  # rolls the whole save back
@@ -81,12 +81,10 @@ class RosterChangeCheckMixin:
         done = 0
         for orphan in orphans:
             try:
-                services.appointment_cancel(
-                    appointment=orphan.appointment, by=CancelledBy.STAFF, reason=str(reason), actor=request.user
-                )
+                services.visit_cancel(visit=orphan.visit, by=CancelledBy.STAFF, reason=str(reason), actor=request.user)
                 done += 1
             except ApplicationError as error:
-                self.message_user(request, f"#{orphan.appointment.pk}: {error.message}", messages.WARNING)
+                self.message_user(request, f"#{orphan.visit.pk}: {error.message}", messages.WARNING)
         if done:
             self.message_user(
                 request,
@@ -101,13 +99,13 @@ class RosterChangeCheckMixin:
         provider = self.get_object(request, object_id)
         rows = [
             {
-                "when": f"{visit_day_short(o.appointment.starts_at, o.appointment.time_zone)}, "
-                f"{time_range_label(o.appointment.starts_at, o.appointment.ends_at, o.appointment.time_zone)}",
-                "patient": patient_display_name(o.appointment.patient),
-                "service": o.appointment.service.name,
-                "status": o.appointment.get_status_display(),
+                "when": f"{visit_day_short(o.visit.starts_at, o.visit.time_zone)}, "
+                f"{time_range_label(o.visit.starts_at, o.visit.ends_at, o.visit.time_zone)}",
+                "patient": patient_display_name(o.visit.patient),
+                "service": o.visit.service.name,
+                "status": o.visit.get_status_display(),
                 "reason": o.reason,
-                "url": reverse("admin:booking_appointment_change", args=[o.appointment.pk]),
+                "url": reverse("admin:booking_visit_change", args=[o.visit.pk]),
             }
             for o in orphans
         ]

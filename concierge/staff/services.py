@@ -7,12 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import services as booking_services
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed
 from notifications import services as notify
 from notifications.models import Channel
 
-S = AppointmentStatus
+S = VisitStatus
 REMINDER_TEMPLATE = "reminder_24h"  # "a reminder of your ConciergeMD home visit on Tue Mar 3, 9:00 AM EST"
 
 
@@ -22,7 +22,7 @@ class NothingToRefund(ApplicationError):
 
 
 @transaction.atomic
-def visit_reminder_send(*, appointment, actor, now=None):
+def visit_reminder_send(*, visit, actor, now=None):
     """Send the patient a reminder of their visit now: an email, and a text when they take texts.
 
     The text goes through the usual gates (consent, STOP, quiet hours, the daily limit; an email
@@ -30,9 +30,9 @@ def visit_reminder_send(*, appointment, actor, now=None):
     Returns the outbox rows.
     """
     now = now or timezone.now()
-    if actor is None or not actor.has_perm("booking.change_appointment"):
+    if actor is None or not actor.has_perm("booking.change_visit"):
         raise NotAllowed()
-    visit = Appointment.objects.select_related("service", "patient").get(pk=appointment.pk)
+    visit = Visit.objects.select_related("service", "patient").get(pk=visit.pk)
     if visit.status not in (S.CONFIRMED, S.EN_ROUTE) or visit.starts_at <= now:
         raise InvalidState(_("A reminder is sent only for a confirmed visit that has not started."))
     stamp = f"{int(visit.starts_at.timestamp())}:staff:{now:%Y%m%d%H}"
@@ -41,7 +41,7 @@ def visit_reminder_send(*, appointment, actor, now=None):
             channel=channel,
             to_user=visit.patient,
             template=REMINDER_TEMPLATE,
-            context_ids={"appointment": visit.pk},
+            context_ids={"visit": visit.pk},
             context={"starts_at": visit.starts_at.isoformat()},
             unique_key=f"appt:{visit.pk}:{REMINDER_TEMPLATE}:{channel}:{stamp}",
         )
@@ -50,34 +50,34 @@ def visit_reminder_send(*, appointment, actor, now=None):
 
 
 @transaction.atomic
-def visit_no_show_mark(*, appointment, actor, now=None):
+def visit_no_show_mark(*, visit, actor, now=None):
     """The patient was not there: NO_SHOW (booking's life cycle; the policy refunds nothing).
 
     Only once the visit's start has passed; marking it twice changes nothing.
     """
     now = now or timezone.now()
-    if actor is None or not actor.has_perm("booking.change_appointment"):
+    if actor is None or not actor.has_perm("booking.change_visit"):
         raise NotAllowed()
-    visit = Appointment.objects.get(pk=appointment.pk)
+    visit = Visit.objects.get(pk=visit.pk)
     if visit.status == S.NO_SHOW:
         return visit
     if visit.starts_at > now:
         raise InvalidState(_("A visit can be marked a no-show only once its start time has passed."))
-    return booking_services.appointment_transition(appointment=visit, to=S.NO_SHOW, actor=actor, now=now)
+    return booking_services.visit_transition(visit=visit, to=S.NO_SHOW, actor=actor, now=now)
 
 
-def refund_prefix(appointment):
+def refund_prefix(visit):
     # Staff refunds are per payment; this prefix ties one to the visit so that it counts only once.
-    return f"Visit {appointment.pk}: "
+    return f"Visit {visit.pk}: "
 
 
-def visit_refund_due(*, appointment):
+def visit_refund_due(*, visit):
     """(payment, cents) still to refund so that this visit is refunded in full, or (None, 0)."""
     from booking.payments.models import PAID_STATUSES, PaymentAllocation, Refund
     from booking.payments.models import REFUND_COUNTING_STATUSES as COUNTING
 
     allocation = (
-        PaymentAllocation.objects.filter(appointment=appointment, payment__status__in=PAID_STATUSES)
+        PaymentAllocation.objects.filter(visit=visit, payment__status__in=PAID_STATUSES)
         .select_related("payment")
         .order_by("payment_id")
         .first()
@@ -86,20 +86,20 @@ def visit_refund_due(*, appointment):
         return None, 0
     payment = allocation.payment
     refunds = Refund.objects.filter(payment=payment, status__in=COUNTING)
-    for_visit = (refunds.filter(appointment=appointment).aggregate(s=Sum("amount_cents"))["s"] or 0) + (
-        refunds.filter(appointment__isnull=True, reason__startswith=refund_prefix(appointment)).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
+    for_visit = (refunds.filter(visit=visit).aggregate(s=Sum("amount_cents"))["s"] or 0) + (
+        refunds.filter(visit__isnull=True, reason__startswith=refund_prefix(visit)).aggregate(s=Sum("amount_cents"))[
+            "s"
+        ]
         or 0
     )
-    if payment.appointment_id == appointment.pk:
+    if payment.visit_id == visit.pk:
         # The payment is for this visit alone: whatever is left of it.
         return payment, payment.refundable_cents
     return payment, max(0, min(allocation.amount_cents - for_visit, payment.refundable_cents))
 
 
 @transaction.atomic
-def visit_refund_in_full(*, appointment, reason, actor):
+def visit_refund_in_full(*, visit, reason, actor):
     """Refund everything paid for a visit that has not gone back yet, with the reason (payments'
     `refund_create`: the gateway hears of it after commit). A second call finds nothing due."""
     from booking.payments.locking import lock_timeout
@@ -109,12 +109,12 @@ def visit_refund_in_full(*, appointment, reason, actor):
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why you are refunding."))
-    payment, _due = visit_refund_due(appointment=appointment)
+    payment, _due = visit_refund_due(visit=visit)
     if payment is None:
         raise NothingToRefund(_("No payment for this visit has been received."))
     with lock_timeout():
         Payment.objects.select_for_update().filter(pk=payment.pk).first()
-        payment, due = visit_refund_due(appointment=appointment)  # again, under the payment's lock
+        payment, due = visit_refund_due(visit=visit)  # again, under the payment's lock
         if not due:
             raise NothingToRefund()
-        return refund_create(payment=payment, amount_cents=due, reason=refund_prefix(appointment) + reason, actor=actor)
+        return refund_create(payment=payment, amount_cents=due, reason=refund_prefix(visit) + reason, actor=actor)

@@ -17,7 +17,7 @@ def _url(name, query=""):
 def index_panel(user):
     """What the admin index shows above the apps: counts of the queues, and the day's pages."""
     links = []
-    if user.has_perm("booking.view_appointment"):
+    if user.has_perm("booking.view_visit"):
         links += [
             (_("Today's schedule board"), _url("admin:booking_board")),
             (_("This week"), _url("admin:booking_board_week")),

@@ -232,9 +232,7 @@ class World:
         from booking import services
 
         _plan = self.plan
-        return services.appointment_hold(
-            patient=self.user(Role.PATIENT), service=self.infusion, starts_at=ny(FRIDAY, 10)
-        )
+        return services.visit_hold(patient=self.user(Role.PATIENT), service=self.infusion, starts_at=ny(FRIDAY, 10))
 
     @cached_property
     def series(self):
@@ -249,7 +247,7 @@ class World:
     def payment(self):
         from booking.payments import services
 
-        return services.payment_start(patient=self.user(Role.PATIENT), appointment=self.held_visit)
+        return services.payment_start(patient=self.user(Role.PATIENT), visit=self.held_visit)
 
     def object_for(self, kind):
         """(value for user A's URL, value for user B's URL) of an Owned kind (concierge/access.py)."""
@@ -285,7 +283,7 @@ class World:
             return logistics, health
         if kind == "evaluation":
             starts_at = ny(TUESDAY, 15)
-            visit = bf.AppointmentFactory(
+            visit = bf.VisitFactory(
                 patient=patient,
                 service=self.evaluation_service,
                 provider=self.clinician_provider,
@@ -320,7 +318,7 @@ class World:
         return samples.get(name, {})
 
 
-OBJECT_KWARGS = ("pk", "appointment_id", "series_id", "payment_id", "client_secret")
+OBJECT_KWARGS = ("pk", "visit_id", "series_id", "payment_id", "client_secret")
 
 
 @cache

@@ -225,11 +225,11 @@ def test_visit_and_payment_actions_refuse_roles_whose_group_may_not_change_them(
     visit, payment = world.visit, world.payment
     client = world.client(world.user(Role.CLINICIAN))
     for name in ("reassign", "cancel_visit", "refund"):
-        url = reverse(f"admin:booking_appointment_{name}", args=[visit.pk])
+        url = reverse(f"admin:booking_visit_{name}", args=[visit.pk])
         assert client.get(url).status_code == 403, name
         assert client.post(url, {"reason": "x"}).status_code == 403, name
     for name in ("remind", "no_show"):
-        assert client.post(reverse(f"admin:booking_appointment_{name}", args=[visit.pk])).status_code == 403, name
+        assert client.post(reverse(f"admin:booking_visit_{name}", args=[visit.pk])).status_code == 403, name
     assert client.get(reverse("admin:payments_payment_refund", args=[payment.pk])).status_code == 403
     visit.refresh_from_db()
     assert visit.status == "confirmed"

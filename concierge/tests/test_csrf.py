@@ -19,7 +19,7 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from booking.forms import start_param
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from booking.payments.gateways import fake
 from booking.payments.models import PaymentStatus, WebhookEvent
 from concierge.access import ACCESS, ADMIN, CSRF_EXEMPT, WEBHOOK
@@ -125,11 +125,11 @@ def test_holding_a_time(world):
     assert client.get(url, {"start": data["starts_at"]}).status_code == 200
 
     assert is_csrf_failure(client.post(url, data))
-    assert not Appointment.objects.filter(patient=patient).exists()
+    assert not Visit.objects.filter(patient=patient).exists()
 
     response = with_token(client, url, data)
     assert response.status_code == 302
-    assert Appointment.objects.get(patient=patient).status == AppointmentStatus.HELD
+    assert Visit.objects.get(patient=patient).status == VisitStatus.HELD
 
 
 def test_sending_a_message(world):
@@ -217,7 +217,7 @@ def test_paying(world):
     payment.refresh_from_db()
     world.held_visit.refresh_from_db()
     assert payment.status == PaymentStatus.REQUIRES_PAYMENT
-    assert world.held_visit.status == AppointmentStatus.HELD
+    assert world.held_visit.status == VisitStatus.HELD
 
     response = with_token(client, url, card)
     assert response.status_code == 302
@@ -228,12 +228,12 @@ def test_paying(world):
 
 def test_cancelling_a_visit_in_admin(world):
     client = csrf_client(world, world.user(Role.STAFF))
-    url = reverse("admin:booking_appointment_cancel_visit", args=[world.visit.pk])
+    url = reverse("admin:booking_visit_cancel_visit", args=[world.visit.pk])
     assert client.get(url).status_code == 200
 
     assert is_csrf_failure(client.post(url, {"reason": "Nurse unwell"}))
     world.visit.refresh_from_db()
-    assert world.visit.status == AppointmentStatus.CONFIRMED
+    assert world.visit.status == VisitStatus.CONFIRMED
 
 
 # --- the exempt views: a forged signature changes nothing ---------------------------------------
@@ -261,7 +261,7 @@ def test_a_forged_stripe_event_is_refused_with_400_and_changes_nothing(world):
     payment.refresh_from_db()
     world.held_visit.refresh_from_db()
     assert payment.status == PaymentStatus.REQUIRES_PAYMENT
-    assert world.held_visit.status == AppointmentStatus.HELD
+    assert world.held_visit.status == VisitStatus.HELD
 
     # The same event signed with our secret goes through: the exemption is what lets Stripe in.
     response = csrf_client(world).post(

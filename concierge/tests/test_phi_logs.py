@@ -21,7 +21,7 @@ from django.test import RequestFactory
 from django.urls import include, path
 from django.views.debug import get_exception_reporter_class
 
-from booking.models import Appointment, AppointmentStatus, Service
+from booking.models import Service, Visit, VisitStatus
 from booking.testing import first_free_start
 from concierge.models import User
 from concierge.privacy import PHIFilter
@@ -152,14 +152,14 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
         from booking.forms import start_param
 
         held = client.post("/book/home-infusion/review/", {"starts_at": start_param(starts_at)})
-        visit = Appointment.objects.get(pk=int(re.search(r"/visits/(\d+)/", held["Location"]).group(1)))
-        assert held.status_code == 302 and visit.status == AppointmentStatus.HELD
+        visit = Visit.objects.get(pk=int(re.search(r"/visits/(\d+)/", held["Location"]).group(1)))
+        assert held.status_code == 302 and visit.status == VisitStatus.HELD
         page = client.get(f"/pay/{visit.pk}/").content.decode()
         action = re.search(r'<form method="post" action="(/pay/fake/[^"]+)"', page).group(1)
         paid = client.post(action, {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"})
         client.get(paid["Location"])
         visit.refresh_from_db()
-        assert visit.status == AppointmentStatus.CONFIRMED
+        assert visit.status == VisitStatus.CONFIRMED
 
         # The clock runs: reminders and the confirmation go out.
         from notifications import services as notify
@@ -177,11 +177,11 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
         odessa.patient_profile.save()
         home_visit = nurse_factories.visit_for(provider, odessa, plan, ny(10))
         clock.move_to(ny(9, 15))
-        nursing.visit_on_my_way(appointment=home_visit, nurse=nurse)
+        nursing.visit_on_my_way(visit=home_visit, nurse=nurse)
         ready_to_sign(home_visit, nurse, clock)
-        nursing.chart_sign(appointment=home_visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+        nursing.chart_sign(visit=home_visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
         home_visit.refresh_from_db()
-        assert home_visit.status == AppointmentStatus.COMPLETED
+        assert home_visit.status == VisitStatus.COMPLETED
 
     # A server error in the middle of a form full of personal and clinical data.
     request = RequestFactory().post(

@@ -35,13 +35,13 @@ def test_emails_phones_dates_and_query_strings_are_masked():
 
 
 def test_personal_and_clinical_extra_fields_are_dropped():
-    record = make_record("chart saved", patient_name="Ann Smith", diagnosis="PTSD", appointment_id=42)
+    record = make_record("chart saved", patient_name="Ann Smith", diagnosis="PTSD", visit_id=42)
 
     render(record)
 
     assert record.patient_name == "[redacted]"
     assert record.diagnosis == "[redacted]"
-    assert record.appointment_id == 42
+    assert record.visit_id == 42
 
 
 def test_dict_arguments_lose_their_sensitive_keys():

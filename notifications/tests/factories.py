@@ -5,7 +5,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus, Service, ServiceKind
+from booking.models import Service, ServiceKind, Visit, VisitStatus
 from concierge.tests.factories import UserFactory
 from notifications.models import Channel, Message, MessageStatus
 from nurses.models import ProviderKind
@@ -55,18 +55,18 @@ class VideoVisitServiceFactory(HomeVisitServiceFactory):
     deposit_cents = 0
 
 
-class AppointmentFactory(factory.django.DjangoModelFactory):
+class VisitFactory(factory.django.DjangoModelFactory):
     """A confirmed home visit three days ahead, 2 hours long, in the patient's zone."""
 
     class Meta:
-        model = Appointment
+        model = Visit
 
     class Params:
         profile = factory.SubFactory(PatientProfileFactory)
 
     patient = factory.LazyAttribute(lambda o: o.profile.user)
     service = factory.SubFactory(HomeVisitServiceFactory)
-    status = AppointmentStatus.CONFIRMED
+    status = VisitStatus.CONFIRMED
     starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
     blocked_from = factory.LazyAttribute(lambda o: o.starts_at - timedelta(minutes=30))

@@ -12,7 +12,7 @@ from notifications.content import FORBIDDEN_WORDS, forbidden_words_in, gsm7_leng
 from notifications.models import Channel, Message
 
 from .conftest import local
-from .factories import AppointmentFactory, PatientProfileFactory, VideoVisitServiceFactory
+from .factories import PatientProfileFactory, VideoVisitServiceFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def visit_for(name, zone, zip_code, state, starts_at, telehealth):
     profile.user.save()
     service = VideoVisitServiceFactory() if telehealth else None
     extra = {"service": service} if service else {}
-    return AppointmentFactory(profile=profile, starts_at=starts_at, **extra)
+    return VisitFactory(profile=profile, starts_at=starts_at, **extra)
 
 
 def every_message(visit):
@@ -50,7 +50,7 @@ def every_message(visit):
                 channel=channel,
                 recipient=visit.patient,
                 template=key,
-                appointment=visit if key != "staff_alert" else None,
+                visit=visit if key != "staff_alert" else None,
                 context=context,
                 unique_key=f"t:{key}:{channel}",
                 due_at=visit.starts_at,
@@ -130,7 +130,7 @@ def test_the_confirmation_email_has_html_text_and_a_calendar_file(django_capture
             channel=Channel.EMAIL,
             to_user=visit.patient,
             template="confirmation",
-            context_ids={"appointment": visit.pk},
+            context_ids={"visit": visit.pk},
             context={"starts_at": visit.starts_at.isoformat()},
             unique_key="test-confirmation",
         )

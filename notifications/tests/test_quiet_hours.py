@@ -10,7 +10,7 @@ from notifications import rules, services
 from notifications.models import Message, MessageStatus
 
 from .conftest import local
-from .factories import AppointmentFactory, PatientProfileFactory
+from .factories import PatientProfileFactory, VisitFactory
 
 NY, LA, PHOENIX, DENVER = "America/New_York", "America/Los_Angeles", "America/Phoenix", "America/Denver"
 
@@ -90,10 +90,10 @@ def test_the_window_is_in_the_patients_zone_not_the_servers():
 def test_a_visit_early_in_los_angeles_gets_its_two_hour_text_at_eight(django_capture_on_commit_callbacks):
     profile = PatientProfileFactory(city="Los Angeles", state="CA", zip_code="90012", time_zone=LA)
     with time_machine.travel(local(LA, 2026, 3, 2, 12, 0), tick=False):
-        visit = AppointmentFactory(profile=profile, starts_at=local(LA, 2026, 3, 5, 9, 0))
-        services.appointment_confirmed(appointment=visit)
+        visit = VisitFactory(profile=profile, starts_at=local(LA, 2026, 3, 5, 9, 0))
+        services.visit_confirmed(visit=visit)
 
-    two_hour = Message.objects.get(appointment=visit, template="reminder_2h")
+    two_hour = Message.objects.get(visit=visit, template="reminder_2h")
     assert two_hour.channel == "sms"
     assert two_hour.due_at == local(LA, 2026, 3, 5, 8, 0)
 
@@ -105,11 +105,11 @@ def test_booked_late_at_night_for_early_next_morning_the_texts_become_emails(
     # 22:00 in Phoenix, for a visit at 7:45 tomorrow: no allowed time is left for a text.
     profile = PatientProfileFactory(city="Phoenix", state="AZ", zip_code="85004", time_zone=PHOENIX)
     with time_machine.travel(local(PHOENIX, 2026, 7, 6, 22, 0), tick=False):
-        visit = AppointmentFactory(profile=profile, starts_at=local(PHOENIX, 2026, 7, 7, 7, 45))
+        visit = VisitFactory(profile=profile, starts_at=local(PHOENIX, 2026, 7, 7, 7, 45))
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
 
-    rows = sorted(Message.objects.filter(appointment=visit).values_list("template", "channel", "status"))
+    rows = sorted(Message.objects.filter(visit=visit).values_list("template", "channel", "status"))
     assert rows == [
         ("checkin", "email", "pending"),
         ("confirmation", "email", "sent"),  # one confirmation: the text's stand-in is this same email
@@ -122,9 +122,9 @@ def test_booked_late_at_night_for_early_next_morning_the_texts_become_emails(
 @pytest.mark.django_db
 def test_a_text_the_clock_reaches_after_nine_pm_waits_for_the_morning(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(local(NY, 2026, 3, 2, 12, 0), tick=False):
-        visit = AppointmentFactory(starts_at=local(NY, 2026, 3, 5, 20, 55))
-        services.appointment_confirmed(appointment=visit)
-    reminder = Message.objects.get(appointment=visit, template="reminder_24h", channel="sms")
+        visit = VisitFactory(starts_at=local(NY, 2026, 3, 5, 20, 55))
+        services.visit_confirmed(visit=visit)
+    reminder = Message.objects.get(visit=visit, template="reminder_24h", channel="sms")
     assert reminder.due_at == local(NY, 2026, 3, 4, 20, 55)
 
     # The clock was down and comes back at 21:05: the text is not sent at night.
@@ -145,9 +145,9 @@ def test_a_text_the_clock_reaches_after_nine_pm_waits_for_the_morning(django_cap
 @pytest.mark.django_db
 def test_a_night_text_with_no_time_left_becomes_an_email(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(local(NY, 2026, 3, 2, 12, 0), tick=False):
-        visit = AppointmentFactory(starts_at=local(NY, 2026, 3, 5, 8, 30))
-        services.appointment_confirmed(appointment=visit)
-    two_hour = Message.objects.get(appointment=visit, template="reminder_2h")
+        visit = VisitFactory(starts_at=local(NY, 2026, 3, 5, 8, 30))
+        services.visit_confirmed(visit=visit)
+    two_hour = Message.objects.get(visit=visit, template="reminder_2h")
     assert two_hour.due_at == local(NY, 2026, 3, 5, 8, 0)  # 6:30 moved to 8:00, before the 8:30 visit
     two_hour.due_at = local(NY, 2026, 3, 5, 6, 30)  # as if planned by an older rule
     two_hour.save()

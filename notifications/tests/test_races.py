@@ -12,7 +12,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Message, MessageStatus
 
-from .factories import AppointmentFactory, MessageFactory, PatientProfileFactory
+from .factories import MessageFactory, PatientProfileFactory, VisitFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -60,13 +60,13 @@ def test_two_clocks_claiming_at_once_claim_each_message_once():
 
 def claimed_text(profile, hours_ahead=2):
     """An on-my-way text already claimed by the clock (status sending), for a visit hours ahead."""
-    visit = AppointmentFactory(profile=profile, starts_at=timezone.now() + timedelta(hours=hours_ahead))
+    visit = VisitFactory(profile=profile, starts_at=timezone.now() + timedelta(hours=hours_ahead))
     eta = timezone.now() + timedelta(minutes=30)
     return MessageFactory(
         channel="sms",
         template="on_my_way",
         recipient=profile.user,
-        appointment=visit,
+        visit=visit,
         context={"eta_from": eta.isoformat(), "eta_until": (eta + timedelta(minutes=20)).isoformat()},
         status=MessageStatus.SENDING,
     )

@@ -6,12 +6,12 @@ import pytest
 import time_machine
 from django.core import mail
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from notifications import services
 from notifications.models import Message, MessageStatus
 
 from .conftest import local
-from .factories import AppointmentFactory, PatientProfileFactory, VideoVisitServiceFactory
+from .factories import PatientProfileFactory, VideoVisitServiceFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,19 +20,19 @@ MONDAY_NOON = local(NY, 2026, 3, 2, 12, 0)  # EST
 FRIDAY_10AM = local(NY, 2026, 3, 6, 10, 0)
 
 
-def plan(appointment):
+def plan(visit):
     """(template, channel, due in the visit's zone, status) for every row about the visit."""
     return sorted(
         (m.template, m.channel, m.due_at.astimezone(local(NY, 2026, 1, 1).tzinfo).strftime("%a %d %H:%M"), m.status)
-        for m in Message.objects.filter(appointment=appointment)
+        for m in Message.objects.filter(visit=visit)
     )
 
 
 def test_confirming_a_visit_writes_the_confirmation_and_every_reminder(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
 
     assert plan(visit) == [
         ("checkin", "email", "Sat 07 10:00", "pending"),
@@ -54,21 +54,21 @@ def test_confirming_a_visit_writes_the_confirmation_and_every_reminder(django_ca
 
 def test_confirming_twice_adds_nothing(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
+            services.visit_confirmed(visit=visit)
 
-    assert Message.objects.filter(appointment=visit).count() == 7
+    assert Message.objects.filter(visit=visit).count() == 7
     assert len(mail.outbox) == 1
     assert len(sms_outbox) == 1
 
 
 def test_each_reminder_goes_when_due_and_only_then(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
     mail.outbox.clear()
     sms_outbox.clear()
 
@@ -94,15 +94,15 @@ def test_each_reminder_goes_when_due_and_only_then(django_capture_on_commit_call
     sms_outbox.clear()
     assert clock_at(local(NY, 2026, 3, 7, 10, 0)) == (["How are you doing after your ConciergeMD visit?"], [])
     assert "http://testserver/dashboard/" in mail.outbox[0].body
-    assert set(Message.objects.filter(appointment=visit).values_list("status", flat=True)) == {MessageStatus.SENT}
+    assert set(Message.objects.filter(visit=visit).values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
 def test_a_visit_booked_inside_a_reminders_window_skips_the_past_ones(django_capture_on_commit_callbacks):
     # Booked on Thursday at 11:00 for Friday 10:00: the 72-hour and 24-hour reminders are past.
     with time_machine.travel(local(NY, 2026, 3, 5, 11, 0), tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
 
     assert plan(visit) == [
         ("checkin", "email", "Sat 07 10:00", "pending"),
@@ -116,11 +116,11 @@ def test_a_video_visit_gets_the_same_reminders_in_neutral_words_without_prep(
     django_capture_on_commit_callbacks, sms_outbox
 ):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM, service=VideoVisitServiceFactory())
+        visit = VisitFactory(starts_at=FRIDAY_10AM, service=VideoVisitServiceFactory())
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
 
-    templates = sorted({m.template for m in Message.objects.filter(appointment=visit)})
+    templates = sorted({m.template for m in Message.objects.filter(visit=visit)})
     assert templates == ["checkin", "confirmation", "reminder_24h", "reminder_2h"]
     assert "your ConciergeMD video visit is booked for Fri Mar 6, 10:00 AM EST" in sms_outbox[0].body
     assert "No food" not in mail.outbox[0].body
@@ -130,11 +130,11 @@ def test_a_video_visit_gets_the_same_reminders_in_neutral_words_without_prep(
 def test_the_day_after_check_in_follows_daylight_saving_time():
     # Clocks go forward on Sunday 8 March 2026; the visit is on Monday the 9th at 10:00 EDT.
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=local(NY, 2026, 3, 9, 10, 0))
-        services.appointment_confirmed(appointment=visit)
+        visit = VisitFactory(starts_at=local(NY, 2026, 3, 9, 10, 0))
+        services.visit_confirmed(visit=visit)
 
-    checkin = Message.objects.get(appointment=visit, template="checkin")
-    prep = Message.objects.get(appointment=visit, template="prep_72h")
+    checkin = Message.objects.get(visit=visit, template="checkin")
+    prep = Message.objects.get(visit=visit, template="prep_72h")
     assert checkin.due_at == local(NY, 2026, 3, 10, 10, 0)
     assert checkin.due_at.astimezone(local("UTC", 2026, 1, 1).tzinfo).hour == 14  # EDT is UTC-4
     # 72 hours are 72 real hours: 9:00 EST on Friday, the clock change in between.
@@ -145,9 +145,9 @@ def test_reschedule_replaces_the_pending_reminders_and_tells_the_patient(
     django_capture_on_commit_callbacks, sms_outbox
 ):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
     mail.outbox.clear()
     sms_outbox.clear()
 
@@ -158,7 +158,7 @@ def test_reschedule_replaces_the_pending_reminders_and_tells_the_patient(
         visit.blocked_from, visit.blocked_until = visit.starts_at, visit.ends_at
         visit.save()
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_rescheduled(appointment=visit, previous_starts_at=previous)
+            services.visit_rescheduled(visit=visit, previous_starts_at=previous)
 
     rows = plan(visit)
     cancelled = [r[:2] for r in rows if r[3] == "cancelled"]
@@ -196,34 +196,34 @@ def test_reschedule_replaces_the_pending_reminders_and_tells_the_patient(
 
 def test_moving_a_visit_away_and_back_plans_its_reminders_again():
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
-        services.appointment_confirmed(appointment=visit)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
+        services.visit_confirmed(visit=visit)
         for when in (local(NY, 2026, 3, 13, 14, 0), FRIDAY_10AM):
             previous, visit.starts_at = visit.starts_at, when
             visit.ends_at = when + timedelta(hours=2)
             visit.blocked_from, visit.blocked_until = visit.starts_at, visit.ends_at
             visit.save()
-            services.appointment_rescheduled(appointment=visit, previous_starts_at=previous)
+            services.visit_rescheduled(visit=visit, previous_starts_at=previous)
 
-    live = Message.objects.filter(appointment=visit).exclude(status=MessageStatus.CANCELLED)
+    live = Message.objects.filter(visit=visit).exclude(status=MessageStatus.CANCELLED)
     assert sorted(live.filter(template="reminder_24h").values_list("channel", flat=True)) == ["email", "sms"]
     assert live.get(template="reminder_24h", channel="sms").due_at == local(NY, 2026, 3, 5, 10, 0)
 
 
 def test_cancellation_cancels_what_is_pending_and_sends_one_notice(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
     mail.outbox.clear()
     sms_outbox.clear()
 
     with time_machine.travel(local(NY, 2026, 3, 3, 9, 0), tick=False):
-        visit.status = AppointmentStatus.CANCELLED
+        visit.status = VisitStatus.CANCELLED
         visit.save()
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_cancelled(appointment=visit)
-            services.appointment_cancelled(appointment=visit)  # twice: still one notice
+            services.visit_cancelled(visit=visit)
+            services.visit_cancelled(visit=visit)  # twice: still one notice
 
     assert [m.subject for m in mail.outbox] == ["Your ConciergeMD visit is cancelled"]
     assert [s.body for s in sms_outbox] == [
@@ -231,7 +231,7 @@ def test_cancellation_cancels_what_is_pending_and_sends_one_notice(django_captur
         "To book again call (888) 555-0142. Reply STOP to opt out"
     ]
     statuses = dict(
-        Message.objects.filter(appointment=visit).exclude(template="confirmation").values_list("template", "status")
+        Message.objects.filter(visit=visit).exclude(template="confirmation").values_list("template", "status")
     )
     assert statuses == {
         "prep_72h": "cancelled",
@@ -250,15 +250,15 @@ def test_cancellation_cancels_what_is_pending_and_sends_one_notice(django_captur
 def test_a_row_for_a_visit_that_changed_behind_its_back_is_not_sent(sms_outbox):
     """Belt and braces: even if a hook was missed, the send step re-checks the visit."""
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM)
-        services.appointment_confirmed(appointment=visit)
-    visit.status = AppointmentStatus.CANCELLED
+        visit = VisitFactory(starts_at=FRIDAY_10AM)
+        services.visit_confirmed(visit=visit)
+    visit.status = VisitStatus.CANCELLED
     visit.save()
 
     with time_machine.travel(local(NY, 2026, 3, 5, 10, 0), tick=False):
         services.messages_dispatch_due()
 
-    reminder = Message.objects.get(appointment=visit, template="reminder_24h", channel="sms")
+    reminder = Message.objects.get(visit=visit, template="reminder_24h", channel="sms")
     assert reminder.status == MessageStatus.CANCELLED
     assert reminder.last_error == "The visit is now cancelled."
     assert sms_outbox == []
@@ -266,14 +266,14 @@ def test_a_row_for_a_visit_that_changed_behind_its_back_is_not_sent(sms_outbox):
 
 def test_a_patient_without_text_consent_gets_emails_instead(django_capture_on_commit_callbacks, sms_outbox):
     with time_machine.travel(MONDAY_NOON, tick=False):
-        visit = AppointmentFactory(starts_at=FRIDAY_10AM, profile=PatientProfileFactory(sms_opt_in=False))
+        visit = VisitFactory(starts_at=FRIDAY_10AM, profile=PatientProfileFactory(sms_opt_in=False))
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
     with time_machine.travel(local(NY, 2026, 3, 6, 8, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
         services.messages_dispatch_due()
 
     assert sms_outbox == []
-    two_hour = Message.objects.get(appointment=visit, template="reminder_2h", channel="sms")
+    two_hour = Message.objects.get(visit=visit, template="reminder_2h", channel="sms")
     assert two_hour.status == MessageStatus.SUPPRESSED
     assert two_hour.last_error == "The patient has not agreed to text messages."
     stand_in = Message.objects.get(fallback_for=two_hour)

@@ -12,7 +12,7 @@ from notifications.gateways import SendError
 from notifications.models import Message, MessageStatus, SmsOptOut
 
 from .conftest import local
-from .factories import AppointmentFactory, MessageFactory, PatientProfileFactory
+from .factories import MessageFactory, PatientProfileFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ NOON = local(NY, 2026, 3, 2, 12, 0)
 
 def on_my_way(visit, minutes=20):
     eta = timezone.now() + timedelta(minutes=minutes)
-    return services.sms_on_my_way(appointment=visit, eta_from=eta, eta_until=eta + timedelta(minutes=20))
+    return services.sms_on_my_way(visit=visit, eta_from=eta, eta_until=eta + timedelta(minutes=20))
 
 
 def claimed(message):
@@ -34,7 +34,7 @@ def claimed(message):
 
 def test_the_send_task_run_twice_sends_one_message(sms_outbox):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = claimed(on_my_way(visit))
 
         first = tasks.message_send.apply(args=[message.pk]).get()
@@ -50,7 +50,7 @@ def test_the_send_task_run_twice_sends_one_message(sms_outbox):
 
 def test_an_unclaimed_message_is_not_sent_by_a_stray_task(sms_outbox):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = on_my_way(visit)  # pending: the clock has not claimed it
 
         assert services.message_send(message_id=message.pk) is None
@@ -63,13 +63,13 @@ def test_an_unclaimed_message_is_not_sent_by_a_stray_task(sms_outbox):
 
 def test_the_text_says_when_the_nurse_arrives(sms_outbox, django_capture_on_commit_callbacks):
     with time_machine.travel(local(NY, 2026, 3, 2, 9, 30), tick=False):
-        visit = AppointmentFactory(starts_at=local(NY, 2026, 3, 2, 10, 0))
+        visit = VisitFactory(starts_at=local(NY, 2026, 3, 2, 10, 0))
         with django_capture_on_commit_callbacks(execute=True):
             services.sms_on_my_way(
-                appointment=visit, eta_from=local(NY, 2026, 3, 2, 9, 40), eta_until=local(NY, 2026, 3, 2, 10, 0)
+                visit=visit, eta_from=local(NY, 2026, 3, 2, 9, 40), eta_until=local(NY, 2026, 3, 2, 10, 0)
             )
             services.sms_on_my_way(  # tapped twice
-                appointment=visit, eta_from=local(NY, 2026, 3, 2, 9, 40), eta_until=local(NY, 2026, 3, 2, 10, 0)
+                visit=visit, eta_from=local(NY, 2026, 3, 2, 9, 40), eta_until=local(NY, 2026, 3, 2, 10, 0)
             )
 
     assert [s.body for s in sms_outbox] == [
@@ -82,7 +82,7 @@ def test_transient_errors_retry_with_growing_waits_then_fail_and_fall_back_to_em
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
     sms_outbox.clear()
     with time_machine.travel(NOON, tick=False) as clock:
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=3))
         message = on_my_way(visit)
         from notifications.gateways import sms
 
@@ -116,7 +116,7 @@ def test_a_transient_error_then_success_sends_once(sms_outbox, tick):
     from notifications.gateways import sms
 
     with time_machine.travel(NOON, tick=False) as clock:
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=3))
         message = on_my_way(visit)
         sms.failures.append(SendError("Twilio unreachable: ConnectionError"))
         tick()
@@ -140,7 +140,7 @@ def test_a_permanent_error_fails_at_once_and_sends_an_email_instead(sms_outbox, 
     from notifications.gateways import sms
 
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=3))
         message = on_my_way(visit)
         sms.failures.append(SendError("Twilio HTTP 400 (code 21211)", permanent=True, code=21211))
         tick()
@@ -155,7 +155,7 @@ def test_twilio_saying_the_number_unsubscribed_opts_it_out(sms_outbox, tick):
     from notifications.gateways import sms
 
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=3))
         message = on_my_way(visit)
         sms.failures.append(SendError("Twilio HTTP 400 (code 21610)", permanent=True, code=21610))
         tick()
@@ -172,7 +172,7 @@ def test_nothing_is_ever_texted_to_a_number_that_said_stop(sms_outbox, tick):
     profile = PatientProfileFactory()
     SmsOptOut.objects.create(phone_number=profile.mobile_phone.as_e164, changed_at=timezone.now())
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(profile=profile, starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(profile=profile, starts_at=NOON + timedelta(hours=3))
         message = on_my_way(visit)
         tick()
 
@@ -186,7 +186,7 @@ def test_a_patient_gets_at_most_the_daily_number_of_texts(settings, sms_outbox, 
     settings.NOTIFICATIONS_SMS_DAILY_CAP = 2
     profile = PatientProfileFactory()
     with time_machine.travel(NOON, tick=False) as clock:
-        visits = [AppointmentFactory(profile=profile, starts_at=NOON + timedelta(hours=2 + 3 * n)) for n in range(3)]
+        visits = [VisitFactory(profile=profile, starts_at=NOON + timedelta(hours=2 + 3 * n)) for n in range(3)]
         texts = [on_my_way(v) for v in visits]
         tick()
         for message in texts:
@@ -198,7 +198,7 @@ def test_a_patient_gets_at_most_the_daily_number_of_texts(settings, sms_outbox, 
 
         # The next local day starts at midnight in New York, not UTC.
         clock.move_to(local(NY, 2026, 3, 3, 9, 0))
-        visit = AppointmentFactory(profile=profile, starts_at=timezone.now() + timedelta(hours=1))
+        visit = VisitFactory(profile=profile, starts_at=timezone.now() + timedelta(hours=1))
         tomorrow = on_my_way(visit)
         tick()
     tomorrow.refresh_from_db()
@@ -207,7 +207,7 @@ def test_a_patient_gets_at_most_the_daily_number_of_texts(settings, sms_outbox, 
 
 def test_a_claim_lost_by_the_broker_is_queued_again_and_sent_once(sms_outbox, tick):
     with time_machine.travel(NOON, tick=False) as clock:
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=3))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=3))
         message = claimed(on_my_way(visit))  # claimed, but its task never ran
 
         clock.shift(timedelta(minutes=9))
@@ -249,12 +249,12 @@ def test_staff_resend_of_a_failed_message_sends_it_once(django_capture_on_commit
 
 def test_messages_are_recorded_with_what_was_sent(django_capture_on_commit_callbacks):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(days=1, hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(days=1, hours=1))
         with django_capture_on_commit_callbacks(execute=True):
-            services.appointment_confirmed(appointment=visit)
+            services.visit_confirmed(visit=visit)
 
-    email = Message.objects.get(appointment=visit, template="confirmation", channel="email")
-    text = Message.objects.get(appointment=visit, template="confirmation", channel="sms")
+    email = Message.objects.get(visit=visit, template="confirmation", channel="email")
+    text = Message.objects.get(visit=visit, template="confirmation", channel="sms")
     assert email.subject == "Your ConciergeMD visit is booked"
     assert "No food for 6 hours before your visit." in email.body
     assert email.to_address == visit.patient.email
@@ -268,11 +268,11 @@ def test_messages_are_recorded_with_what_was_sent(django_capture_on_commit_callb
 
 def test_confirming_a_visit_takes_a_bounded_number_of_queries(django_assert_max_num_queries):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(days=4))
+        visit = VisitFactory(starts_at=NOON + timedelta(days=4))
         visit = type(visit).objects.select_related("service", "patient").get(pk=visit.pk)
         with django_assert_max_num_queries(6):
-            services.appointment_confirmed(appointment=visit)
-    assert Message.objects.filter(appointment=visit).count() == 7
+            services.visit_confirmed(visit=visit)
+    assert Message.objects.filter(visit=visit).count() == 7
 
 
 def test_the_clock_claims_many_messages_in_a_few_queries(django_assert_max_num_queries):

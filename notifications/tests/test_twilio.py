@@ -16,7 +16,7 @@ from notifications.gateways.sms import TwilioGateway
 from notifications.models import InboundSms, Message, MessageStatus, SmsOptOut
 
 from .conftest import local
-from .factories import AppointmentFactory, PatientProfileFactory
+from .factories import PatientProfileFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +82,9 @@ def test_a_network_error_is_transient(twilio):
 
 def test_a_reminder_goes_through_twilio_end_to_end(twilio, tick):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = services.sms_on_my_way(
-            appointment=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
+            visit=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
         )
         tick()
 
@@ -100,9 +100,9 @@ def test_twilio_rejecting_a_number_fails_the_text_at_once_and_emails_instead(twi
         (400, {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})
     ]
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = services.sms_on_my_way(
-            appointment=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
+            visit=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
         )
         tick()
         tick()
@@ -258,9 +258,9 @@ def test_a_signature_over_the_public_site_url_is_accepted_behind_a_proxy(client,
 @pytest.fixture
 def sent_text(twilio, tick):
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = services.sms_on_my_way(
-            appointment=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
+            visit=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
         )
         tick()
     message.refresh_from_db()
@@ -320,9 +320,9 @@ def test_a_forged_receipt_is_refused(client, sent_text):
 def test_a_receipt_faster_than_the_sender_is_kept(twilio):
     """Twilio can call back before the send task recorded the sid: the receipt wins."""
     with time_machine.travel(NOON, tick=False):
-        visit = AppointmentFactory(starts_at=NOON + timedelta(hours=1))
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = services.sms_on_my_way(
-            appointment=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
+            visit=visit, eta_from=NOON + timedelta(minutes=40), eta_until=NOON + timedelta(hours=1)
         )
         services.messages_claim_due(ids=[message.pk])
 

@@ -28,7 +28,7 @@ from concierge.celery import app as celery_app
 from notifications import services, tasks
 from notifications.models import Message, MessageStatus
 
-from .factories import AppointmentFactory, PatientProfileFactory
+from .factories import PatientProfileFactory, VisitFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 # Zones around the world: at any hour one of them is in the middle of the day, so that the
@@ -136,11 +136,11 @@ def test_a_real_worker_and_the_clock_send_every_due_message_exactly_once(worker)
     started = time.monotonic()
     zone = daytime_zone()
     profile = PatientProfileFactory(time_zone=zone)
-    visit = AppointmentFactory(profile=profile, time_zone=zone, starts_at=timezone.now() + timedelta(days=3, hours=1))
+    visit = VisitFactory(profile=profile, time_zone=zone, starts_at=timezone.now() + timedelta(days=3, hours=1))
 
     # The booking commits: the confirmation is queued for the worker at once.
-    services.appointment_confirmed(appointment=visit)
-    rows = Message.objects.filter(appointment=visit)
+    services.visit_confirmed(visit=visit)
+    rows = Message.objects.filter(visit=visit)
     assert rows.count() == 7
 
     # Time passes: every reminder except the day-after check-in falls due.

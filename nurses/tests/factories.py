@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from booking.models import AppointmentStatus
-from booking.tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory
+from booking.models import VisitStatus
+from booking.tests.factories import ProviderFactory, ServiceFactory, VisitFactory
 from concierge.tests.factories import UserFactory
 from patients.models import Clearance, ClearanceDecision, PatientProfile
 from patients.tests.factories import PatientProfileFactory, sent_intake
@@ -51,9 +51,9 @@ def patient_with_plan(user=None, *, zip_code="10011", weight_kg="80.0", mg_per_k
 __all__ = ["ProviderFactory", "patient_with_plan", "visit_for"]
 
 
-def visit_for(provider, patient, clearance, starts_at, *, status=AppointmentStatus.CONFIRMED, minutes=120):
+def visit_for(provider, patient, clearance, starts_at, *, status=VisitStatus.CONFIRMED, minutes=120):
     profile = patient.patient_profile
-    return AppointmentFactory(
+    return VisitFactory(
         patient=patient,
         provider=provider,
         clearance=clearance,

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.models import User
 from concierge.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 from concierge.tests.factories import UserFactory
@@ -31,7 +31,7 @@ CHART_MODELS = {
 @pytest.fixture
 def signed_chart(visit, nurse, clock):
     services.visit_check_in(
-        appointment=visit,
+        visit=visit,
         nurse=nurse,
         adult_present=True,
         prep_followed=True,
@@ -39,7 +39,7 @@ def signed_chart(visit, nurse, clock):
     )
     clock.move_to(ny(11))
     services.dose_record(
-        appointment=visit,
+        visit=visit,
         nurse=nurse,
         weight=services.protocol.Decimal("80"),
         weight_unit="kg",
@@ -50,17 +50,17 @@ def signed_chart(visit, nurse, clock):
         stopped_at=ny(9, 50),
         adverse_events=["nausea"],
     )
-    services.vitals_record(appointment=visit, nurse=nurse, vitals=services.Vitals(ny(10, 50), 130, 80, 70, 98, 14))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=services.Vitals(ny(10, 50), 130, 80, 70, 98, 14))
     services.discharge_record(
-        appointment=visit,
+        visit=visit,
         nurse=nurse,
         baseline_mental_status=True,
         vitals_near_baseline=True,
         adult_present=True,
         instructions_given=True,
     )
-    services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
-    services.chart_amend(appointment=visit, nurse=nurse, section="dose", text="Lot KT-8", reason="Misread label")
+    services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+    services.chart_amend(visit=visit, nurse=nurse, section="dose", text="Lot KT-8", reason="Misread label")
     return VisitChart.objects.get()
 
 
@@ -135,7 +135,7 @@ def test_the_demo_nurse_has_two_confirmed_visits_today_and_seeding_twice_adds_no
 
     def today():
         return list(
-            Appointment.objects.filter(
+            Visit.objects.filter(
                 provider__user=maya, starts_at__gte=start, starts_at__lt=start + timedelta(days=1)
             ).values_list("patient__email", "status", "starts_at", "clearance_id")
         )
@@ -144,10 +144,10 @@ def test_the_demo_nurse_has_two_confirmed_visits_today_and_seeding_twice_adds_no
     call_command("seed_demo")
     assert today() == first
     assert [(email, status, clearance is not None) for email, status, _, clearance in first] == [
-        ("patient4@demo.conciergemd.example", AppointmentStatus.CONFIRMED, True),
-        ("patient5@demo.conciergemd.example", AppointmentStatus.CONFIRMED, True),
+        ("patient4@demo.conciergemd.example", VisitStatus.CONFIRMED, True),
+        ("patient5@demo.conciergemd.example", VisitStatus.CONFIRMED, True),
     ]
     assert [s.astimezone(new_york).hour for _, _, s, _ in first] == [9, 12]
     # Paid like every booked demo visit, when still ahead.
-    for visit in Appointment.objects.filter(provider__user=maya, starts_at__gte=start, starts_at__gt=timezone.now()):
+    for visit in Visit.objects.filter(provider__user=maya, starts_at__gte=start, starts_at__gt=timezone.now()):
         assert visit.payment_allocations.exists()

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from concierge.demo import DEMO_PASSWORD
 from concierge.models import User
 from concierge.testing import authenticator_for, browser_login
@@ -136,9 +136,9 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Chart signed. The visit is complete.")
     expect(page.locator("main")).to_contain_text("Signed by Maya Chen")
 
-    visit = Appointment.objects.get(patient__email="patient4@demo.conciergemd.example", provider__user=maya)
-    assert visit.status == AppointmentStatus.COMPLETED
-    chart = VisitChart.objects.get(appointment=visit)
+    visit = Visit.objects.get(patient__email="patient4@demo.conciergemd.example", provider__user=maya)
+    assert visit.status == VisitStatus.COMPLETED
+    chart = VisitChart.objects.get(visit=visit)
     assert chart.is_locked and chart.signed_by == maya and chart.arrived_at is not None
     assert [r.spo2 for r in VitalsReading.objects.filter(chart=chart).order_by("id")] == [98, 97]
     dose = DoseRecord.objects.get(chart=chart)
@@ -148,5 +148,5 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
         Decimal("68.5"),
         Decimal("34.3"),
     )
-    eta = Message.objects.get(appointment=visit, template="on_my_way")
+    eta = Message.objects.get(visit=visit, template="on_my_way")
     assert forbidden_words_in(render(eta).text) == []

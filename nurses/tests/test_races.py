@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from notifications.models import Message
 from nurses import services
 from nurses.models import ChartEvent, VisitChart, VitalsReading
@@ -35,20 +35,20 @@ def race(workers):
 
 
 def test_two_on_my_way_taps_at_once_make_one_chart_and_one_text(visit, nurse, sms_outbox):
-    results, errors = race([lambda: services.visit_on_my_way(appointment=visit, nurse=nurse)] * 2)
+    results, errors = race([lambda: services.visit_on_my_way(visit=visit, nurse=nurse)] * 2)
 
     assert errors == []
     assert {chart.pk for chart in results} == {VisitChart.objects.get().pk}
-    assert Message.objects.filter(appointment=visit, template="on_my_way").count() == 1
+    assert Message.objects.filter(visit=visit, template="on_my_way").count() == 1
     assert ChartEvent.objects.filter(kind="on_my_way").count() == 1
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.EN_ROUTE
+    assert visit.status == VisitStatus.EN_ROUTE
 
 
 def test_two_check_ins_at_once_make_one_arrival_and_one_baseline(visit, nurse):
     def check_in():
         return services.visit_check_in(
-            appointment=visit,
+            visit=visit,
             nurse=nurse,
             adult_present=True,
             prep_followed=True,
@@ -60,4 +60,4 @@ def test_two_check_ins_at_once_make_one_arrival_and_one_baseline(visit, nurse):
     assert errors == []
     assert VitalsReading.objects.count() == 1 and ChartEvent.objects.filter(kind="check_in").count() == 1
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.IN_PROGRESS
+    assert visit.status == VisitStatus.IN_PROGRESS

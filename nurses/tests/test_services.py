@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from concierge.errors import NotAllowed
 from concierge.tests.factories import UserFactory
 from notifications.content import forbidden_words_in, render
@@ -26,7 +26,7 @@ from nurses.models import (
 from . import factories as f
 from .conftest import ny
 
-S = AppointmentStatus
+S = VisitStatus
 pytestmark = pytest.mark.django_db
 
 
@@ -45,13 +45,13 @@ def calm(taken_at, **changes):
 
 def check_in(visit, nurse, **changes):
     return services.visit_check_in(
-        appointment=visit, nurse=nurse, adult_present=True, prep_followed=True, baseline=calm(None, **changes)
+        visit=visit, nurse=nurse, adult_present=True, prep_followed=True, baseline=calm(None, **changes)
     )
 
 
 def record_dose(visit, nurse, *, weight="80.0", unit="kg", dose="40.0", start=(10, 20), stop=(11, 0), **kwargs):
     return services.dose_record(
-        appointment=visit,
+        visit=visit,
         nurse=nurse,
         weight=Decimal(weight),
         weight_unit=unit,
@@ -72,7 +72,7 @@ def discharge(visit, nurse, **changes):
         "instructions_given": True,
     }
     values.update(changes)
-    return services.discharge_record(appointment=visit, nurse=nurse, **values)
+    return services.discharge_record(visit=visit, nurse=nurse, **values)
 
 
 def ready_to_sign(visit, nurse, clock):
@@ -80,7 +80,7 @@ def ready_to_sign(visit, nurse, clock):
     check_in(visit, nurse)
     clock.move_to(ny(11, 10))
     record_dose(visit, nurse)
-    services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(11, 5)))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11, 5)))
     discharge(visit, nurse)
 
 
@@ -91,14 +91,14 @@ def test_on_my_way_texts_an_arrival_window_and_moves_the_visit_en_route(
     visit, nurse, sms_outbox, clock, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        chart = services.visit_on_my_way(appointment=visit, nurse=nurse)
+        chart = services.visit_on_my_way(visit=visit, nurse=nurse)
 
     visit.refresh_from_db()
     assert visit.status == S.EN_ROUTE
     # From the home base 10001 to 10011: the minimum 15 minutes; leaving at 9:00 -> 9:15-9:35.
     assert (chart.eta_from, chart.eta_until) == (ny(9, 15), ny(9, 35))
     assert chart.on_my_way_at == ny(9) and not chart.eta_entered
-    message = Message.objects.get(appointment=visit, template="on_my_way")
+    message = Message.objects.get(visit=visit, template="on_my_way")
     assert message.channel == Channel.SMS
     text = render(message).text
     assert "9:15-9:35 AM EST" in text and text.startswith("Hi Pat,")
@@ -109,24 +109,24 @@ def test_on_my_way_texts_an_arrival_window_and_moves_the_visit_en_route(
 
 def test_tapping_on_my_way_twice_sends_one_text(visit, nurse, sms_outbox, clock, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.visit_on_my_way(appointment=visit, nurse=nurse)
+        first = services.visit_on_my_way(visit=visit, nurse=nurse)
         clock.shift(timedelta(minutes=2))
-        second = services.visit_on_my_way(appointment=visit, nurse=nurse)
+        second = services.visit_on_my_way(visit=visit, nurse=nurse)
 
     assert first.pk == second.pk and second.eta_from == first.eta_from
-    assert Message.objects.filter(appointment=visit, template="on_my_way").count() == 1
+    assert Message.objects.filter(visit=visit, template="on_my_way").count() == 1
     assert len(sms_outbox) == 1
     assert ChartEvent.objects.filter(kind="on_my_way").count() == 1
 
 
 def test_undoing_en_route_and_tapping_again_still_sends_one_text(visit, nurse, sms_outbox, clock):
-    from booking.services import appointment_transition
+    from booking.services import visit_transition
 
-    services.visit_on_my_way(appointment=visit, nurse=nurse)
-    appointment_transition(appointment=visit, to=S.CONFIRMED)
-    services.visit_on_my_way(appointment=visit, nurse=nurse)
+    services.visit_on_my_way(visit=visit, nurse=nurse)
+    visit_transition(visit=visit, to=S.CONFIRMED)
+    services.visit_on_my_way(visit=visit, nurse=nurse)
 
-    assert Message.objects.filter(appointment=visit, template="on_my_way").count() == 1
+    assert Message.objects.filter(visit=visit, template="on_my_way").count() == 1
 
 
 def test_the_estimate_starts_from_the_previous_stop(visit, nurse, nia, clock, other_patient):
@@ -134,21 +134,21 @@ def test_the_estimate_starts_from_the_previous_stop(visit, nurse, nia, clock, ot
     earlier = f.visit_for(nia, user, clearance, ny(7), minutes=120)  # ends 9:00, still confirmed
 
     clock.move_to(ny(8, 30))
-    eta_from, eta_until = services.eta_estimate(appointment=visit)
+    eta_from, eta_until = services.eta_estimate(visit=visit)
     # Leaves 10003 when that visit ends (9:00), not now (8:30); 10003 -> 10011 is the 15-minute minimum.
     assert (eta_from, eta_until) == (ny(9, 15), ny(9, 35))
 
     f_earlier = earlier
     f_earlier.status = S.COMPLETED
     f_earlier.save()
-    assert services.eta_estimate(appointment=visit) == (ny(8, 45), ny(9, 5))  # done: leaves now
+    assert services.eta_estimate(visit=visit) == (ny(8, 45), ny(9, 5))  # done: leaves now
 
 
 def test_the_nurse_may_enter_the_window(visit, nurse, clock):
-    chart = services.visit_on_my_way(appointment=visit, nurse=nurse, eta_from=ny(9, 40), eta_until=ny(10))
+    chart = services.visit_on_my_way(visit=visit, nurse=nurse, eta_from=ny(9, 40), eta_until=ny(10))
 
     assert (chart.eta_from, chart.eta_until, chart.eta_entered) == (ny(9, 40), ny(10), True)
-    message = Message.objects.get(appointment=visit, template="on_my_way")
+    message = Message.objects.get(visit=visit, template="on_my_way")
     assert "9:40-10:00 AM EST" in render(message).text
 
 
@@ -158,7 +158,7 @@ def test_the_nurse_may_enter_the_window(visit, nurse, clock):
 )
 def test_an_entered_window_must_make_sense(visit, nurse, clock, start, end, field):
     with pytest.raises(services.TimeProblem) as error:
-        services.visit_on_my_way(appointment=visit, nurse=nurse, eta_from=ny(*start), eta_until=ny(*end))
+        services.visit_on_my_way(visit=visit, nurse=nurse, eta_from=ny(*start), eta_until=ny(*end))
     assert error.value.extra["field"] == field
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED and not Message.objects.filter(template="on_my_way").exists()
@@ -167,10 +167,10 @@ def test_an_entered_window_must_make_sense(visit, nurse, clock, start, end, fiel
 def test_on_my_way_only_on_the_visit_day_and_only_by_its_nurse(visit, nurse, clock):
     clock.move_to(ny(9) - timedelta(days=1))
     with pytest.raises(services.NotOnVisitDay):
-        services.visit_on_my_way(appointment=visit, nurse=nurse)
+        services.visit_on_my_way(visit=visit, nurse=nurse)
     clock.move_to(ny(9))
     with pytest.raises(NotAllowed):
-        services.visit_on_my_way(appointment=visit, nurse=UserFactory(role="nurse"))
+        services.visit_on_my_way(visit=visit, nurse=UserFactory(role="nurse"))
     assert not VisitChart.objects.exists()
 
 
@@ -178,10 +178,10 @@ def test_on_my_way_only_on_the_visit_day_and_only_by_its_nurse(visit, nurse, clo
 
 
 def test_check_in_records_arrival_confirmations_location_and_baseline(visit, nurse, clock):
-    services.visit_on_my_way(appointment=visit, nurse=nurse)
+    services.visit_on_my_way(visit=visit, nurse=nurse)
     clock.move_to(ny(9, 50))
     chart = services.visit_check_in(
-        appointment=visit,
+        visit=visit,
         nurse=nurse,
         adult_present=True,
         prep_followed=True,
@@ -222,9 +222,7 @@ def test_check_in_without_on_my_way_sends_no_text_and_twice_is_once(visit, nurse
 
 def test_check_in_needs_the_adult_and_the_prep(visit, nurse, clock):
     with pytest.raises(services.ApplicationError) as error:
-        services.visit_check_in(
-            appointment=visit, nurse=nurse, adult_present=False, prep_followed=False, baseline=calm(None)
-        )
+        services.visit_check_in(visit=visit, nurse=nurse, adult_present=False, prep_followed=False, baseline=calm(None))
     assert set(error.value.extra["fields"]) == {"adult_present", "prep_followed"}
     visit.refresh_from_db()
     assert visit.status == S.CONFIRMED and not VisitChart.objects.exists()
@@ -247,7 +245,7 @@ def test_a_baseline_past_the_limits_needs_the_action_and_then_keeps_it(visit, nu
 
 def test_vitals_before_check_in_are_refused(visit, nurse, clock):
     with pytest.raises(services.WrongStep):
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9)))
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9)))
 
 
 @pytest.mark.parametrize(
@@ -266,17 +264,17 @@ def test_readings_at_the_edges_of_the_limits(visit, nurse, clock, changes, alert
     clock.move_to(ny(9, 15))
     if alerts:
         with pytest.raises(services.ActionRequired):
-            services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9, 15), **changes))
+            services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9, 15), **changes))
         assert VitalsReading.objects.count() == 1  # only the baseline
         changes = {**changes, "action_taken": "slowed"}
-    reading = services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9, 15), **changes))
+    reading = services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9, 15), **changes))
     assert reading.alerts == alerts and reading.kind == ReadingKind.DURING
 
 
 def test_implausible_vitals_are_refused_with_the_field(visit, nurse, clock):
     check_in(visit, nurse)
     with pytest.raises(services.ApplicationError) as error:
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9), spo2=150, diastolic=130))
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9), spo2=150, diastolic=130))
     assert set(error.value.extra["fields"]) == {"spo2", "diastolic"}
 
 
@@ -284,13 +282,13 @@ def test_a_form_sent_twice_records_one_reading_and_times_must_be_real(visit, nur
     check_in(visit, nurse)
     clock.move_to(ny(9, 20))
     for _ in range(2):
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9, 15)), form_token="tok-1")
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9, 15)), form_token="tok-1")
     assert VitalsReading.objects.filter(kind=ReadingKind.DURING).count() == 1
 
     with pytest.raises(services.TimeProblem):
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(9, 40)))  # 20 minutes ahead
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9, 40)))  # 20 minutes ahead
     with pytest.raises(services.TimeProblem):
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(8, 30)))  # before arriving
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(8, 30)))  # before arriving
 
 
 def test_readings_after_the_dose_stopped_are_after_the_infusion(visit, nurse, clock):
@@ -298,8 +296,8 @@ def test_readings_after_the_dose_stopped_are_after_the_infusion(visit, nurse, cl
     check_in(visit, nurse)
     clock.move_to(ny(11, 10))
     record_dose(visit, nurse, start=(10, 10), stop=(10, 50))
-    services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(10, 30)))
-    services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(11, 5)))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(10, 30)))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11, 5)))
     kinds = list(VitalsReading.objects.order_by("taken_at").values_list("kind", flat=True))
     assert kinds == ["baseline", "during", "after"]
 
@@ -379,7 +377,7 @@ def test_the_chart_cannot_be_signed_before_it_is_complete(visit, nurse, clock):
     clock.move_to(ny(10))
     check_in(visit, nurse)
     with pytest.raises(services.ChartIncomplete) as error:
-        services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+        services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
     assert error.value.extra["missing"] == [
         "Record vitals during or after the infusion.",
         "Record the dose.",
@@ -387,9 +385,9 @@ def test_the_chart_cannot_be_signed_before_it_is_complete(visit, nurse, clock):
     ]
     clock.move_to(ny(11, 10))
     record_dose(visit, nurse, stop=None)
-    services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(11)))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11)))
     with pytest.raises(services.ChartIncomplete) as error:
-        services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+        services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
     assert error.value.extra["missing"] == [
         "Add the time the infusion stopped to the dose.",
         "Complete the discharge checklist.",
@@ -401,17 +399,17 @@ def test_the_chart_cannot_be_signed_before_it_is_complete(visit, nurse, clock):
 def test_signing_needs_the_nurses_own_name_and_the_confirmation(visit, nurse, clock):
     ready_to_sign(visit, nurse, clock)
     with pytest.raises(services.SignatureMismatch):
-        services.chart_sign(appointment=visit, nurse=nurse, signature_name="Someone Else", confirm=True)
+        services.chart_sign(visit=visit, nurse=nurse, signature_name="Someone Else", confirm=True)
     with pytest.raises(services.SignatureMismatch):
-        services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=False)
+        services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=False)
     assert VisitChart.objects.get().signed_at is None
 
 
 def test_signing_locks_the_chart_and_completes_the_visit_once(visit, nurse, clock):
     ready_to_sign(visit, nurse, clock)
     name = f"  {nurse.first_name.lower()}   {nurse.last_name.upper()} "
-    chart = services.chart_sign(appointment=visit, nurse=nurse, signature_name=name, confirm=True)
-    again = services.chart_sign(appointment=visit, nurse=nurse, signature_name="whatever", confirm=False)
+    chart = services.chart_sign(visit=visit, nurse=nurse, signature_name=name, confirm=True)
+    again = services.chart_sign(visit=visit, nurse=nurse, signature_name="whatever", confirm=False)
 
     visit.refresh_from_db()
     assert visit.status == S.COMPLETED
@@ -419,7 +417,7 @@ def test_signing_locks_the_chart_and_completes_the_visit_once(visit, nurse, cloc
     assert chart.outcome == ChartOutcome.COMPLETED and chart.signed_by == nurse
     assert ChartEvent.objects.filter(kind="signed").count() == 1
     with pytest.raises(services.ChartLocked):
-        services.vitals_record(appointment=visit, nurse=nurse, vitals=calm(ny(11, 9)))
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11, 9)))
     with pytest.raises(services.ChartLocked):
         record_dose(visit, nurse, form_token="new")
     with pytest.raises(services.ChartLocked):
@@ -429,14 +427,14 @@ def test_signing_locks_the_chart_and_completes_the_visit_once(visit, nurse, cloc
 def test_amendments_after_signing_keep_the_original(visit, nurse, clock):
     ready_to_sign(visit, nurse, clock)
     with pytest.raises(services.WrongStep):
-        services.chart_amend(appointment=visit, nurse=nurse, section="dose", text="x", reason="y")
-    services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+        services.chart_amend(visit=visit, nurse=nurse, section="dose", text="x", reason="y")
+    services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
     dose_before = list(DoseRecord.objects.values())
     clock.move_to(ny(15))
 
     for _ in range(2):
         services.chart_amend(
-            appointment=visit,
+            visit=visit,
             nurse=nurse,
             section="dose",
             text="Volume was 90 mL, not 100 mL.",
@@ -449,7 +447,7 @@ def test_amendments_after_signing_keep_the_original(visit, nurse, clock):
     assert list(DoseRecord.objects.values()) == dose_before
     assert ChartEvent.objects.filter(kind="amended").count() == 1
     with pytest.raises(services.ApplicationError):
-        services.chart_amend(appointment=visit, nurse=nurse, section="dose", text="", reason="")
+        services.chart_amend(visit=visit, nurse=nurse, section="dose", text="", reason="")
 
 
 # --- the other endings --------------------------------------------------------------------------
@@ -460,17 +458,17 @@ def test_a_stopped_visit_still_needs_discharge_and_signature_and_ends_completed_
     check_in(visit, nurse)
     clock.move_to(ny(10, 30))
     record_dose(visit, nurse, start=(10, 10), stop=None)
-    services.visit_stop(appointment=visit, nurse=nurse, reason="Severe nausea; patient asked to stop.")
-    services.visit_stop(appointment=visit, nurse=nurse, reason="again")  # twice: once
+    services.visit_stop(visit=visit, nurse=nurse, reason="Severe nausea; patient asked to stop.")
+    services.visit_stop(visit=visit, nurse=nurse, reason="again")  # twice: once
 
     chart = VisitChart.objects.get()
     assert (chart.stopped_at, chart.stop_reason) == (ny(10, 30), "Severe nausea; patient asked to stop.")
     with pytest.raises(services.ChartIncomplete) as error:
-        services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+        services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
     assert "Add the time the infusion stopped to the dose." in error.value.extra["missing"]
     record_dose(visit, nurse, start=(10, 10), stop=(10, 25), form_token="stop")
     discharge(visit, nurse)
-    chart = services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+    chart = services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
 
     visit.refresh_from_db()
     assert visit.status == S.COMPLETED and chart.outcome == ChartOutcome.STOPPED
@@ -478,14 +476,14 @@ def test_a_stopped_visit_still_needs_discharge_and_signature_and_ends_completed_
 
 
 def test_no_show_from_the_start_time_with_a_reason_locks_the_chart(visit, nurse, clock):
-    services.visit_on_my_way(appointment=visit, nurse=nurse)
+    services.visit_on_my_way(visit=visit, nurse=nurse)
     with pytest.raises(services.InvalidState):
-        services.visit_no_show(appointment=visit, nurse=nurse, reason="Nobody home")  # 9:00, visit at 10:00
+        services.visit_no_show(visit=visit, nurse=nurse, reason="Nobody home")  # 9:00, visit at 10:00
     clock.move_to(ny(10, 20))
     with pytest.raises(services.ApplicationError):
-        services.visit_no_show(appointment=visit, nurse=nurse, reason="  ")
-    chart = services.visit_no_show(appointment=visit, nurse=nurse, reason="Nobody answered; called twice.")
-    services.visit_no_show(appointment=visit, nurse=nurse, reason="again")
+        services.visit_no_show(visit=visit, nurse=nurse, reason="  ")
+    chart = services.visit_no_show(visit=visit, nurse=nurse, reason="Nobody answered; called twice.")
+    services.visit_no_show(visit=visit, nurse=nurse, reason="again")
 
     visit.refresh_from_db()
     assert visit.status == S.NO_SHOW
@@ -498,13 +496,13 @@ def test_a_started_visit_cannot_be_a_no_show(visit, nurse, clock):
     check_in(visit, nurse)
     clock.move_to(ny(10, 30))
     with pytest.raises(services.WrongStep):
-        services.visit_no_show(appointment=visit, nurse=nurse, reason="x")
+        services.visit_no_show(visit=visit, nurse=nurse, reason="x")
 
 
 def test_every_change_is_in_the_history_with_who_and_when(visit, nurse, clock):
-    services.visit_on_my_way(appointment=visit, nurse=nurse)
+    services.visit_on_my_way(visit=visit, nurse=nurse)
     ready_to_sign(visit, nurse, clock)
-    services.chart_sign(appointment=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
+    services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
 
     events = list(ChartEvent.objects.values_list("kind", "actor", "at"))
     assert [kind for kind, _, _ in events] == [

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
 from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
@@ -14,7 +14,7 @@ from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
 from . import factories as f
 from .conftest import TODAY, ny
 
-S = AppointmentStatus
+S = VisitStatus
 pytestmark = pytest.mark.django_db
 
 VISIT_URLS = ["visit", "on_my_way", "check_in", "vitals", "dose", "discharge", "sign", "no_show", "stop", "amend"]
@@ -154,7 +154,7 @@ def test_one_tap_on_my_way_from_the_day(nurse_client, visit):
     page = text(nurse_client.get(response["Location"]))
     assert "Pat was told you arrive 9:15 AM EST - 9:35 AM EST." in page
     assert f'data-draft-clear="visit-{visit.pk}-on_my_way"' in page
-    assert Message.objects.filter(template="on_my_way", appointment=visit).count() == 1
+    assert Message.objects.filter(template="on_my_way", visit=visit).count() == 1
 
 
 def test_on_my_way_with_the_nurses_own_window_and_a_bad_one(nurse_client, visit):
@@ -312,7 +312,7 @@ def test_no_show_and_stop_pages(nurse_client, visit, clock, other_patient, nia):
     second = f.visit_for(nia, user, clearance, ny(10, 30))
     check_in(nurse_client, second)
     assert nurse_client.post(url("stop", second), {"reason": "Patient felt unwell"}).status_code == 302
-    assert VisitChart.objects.get(appointment=second).stop_reason == "Patient felt unwell"
+    assert VisitChart.objects.get(visit=second).stop_reason == "Patient felt unwell"
     assert "Stopped early" in text(nurse_client.get(url("visit", second)))
 
 

@@ -19,7 +19,7 @@ def care_portal_for(context, user):
         "unread_total": selectors.unread_count_for_patient(patient=user) if threads else 0,
         "checkins_to_do": list(checkins.checkins_to_do(patient=user)[:3]) if user else [],
         "evaluation": evaluation,
-        "join": join_state(appointment=evaluation) if evaluation else None,
+        "join": join_state(visit=evaluation) if evaluation else None,
         "request": context.get("request"),
         "CLINIC_PHONE": context.get("CLINIC_PHONE"),
         "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from booking.tests import factories as booking_factories
 from patients import messaging
 from patients.models import ThreadTopic
@@ -30,10 +30,10 @@ def answer(thread, author, body="Yes, we have moved it. See you then."):
     return messaging.message_send(thread=thread, author=author, body=body, form_token=token())
 
 
-def home_visit(patient, *, ended_hours_ago=20, status=AppointmentStatus.COMPLETED, **kwargs):
+def home_visit(patient, *, ended_hours_ago=20, status=VisitStatus.COMPLETED, **kwargs):
     """A two-hour home infusion that ended `ended_hours_ago` hours ago."""
     ends = timezone.now() - timedelta(hours=ended_hours_ago)
-    return booking_factories.AppointmentFactory(
+    return booking_factories.VisitFactory(
         patient=patient, status=status, starts_at=ends - timedelta(hours=2), ends_at=ends, **kwargs
     )
 
@@ -43,13 +43,13 @@ def video_visit(
     clinician_user=None,
     *,
     starts_at=None,
-    status=AppointmentStatus.CONFIRMED,
+    status=VisitStatus.CONFIRMED,
     video_url="https://meet.example.com/conciergemd-abc",
 ):
     """A 45-minute video evaluation with the clinician (a provider licensed in NY and AZ)."""
     provider = booking_factories.clinician_provider(user=clinician_user) if clinician_user else None
     starts_at = starts_at or timezone.now() + timedelta(days=2)
-    return booking_factories.AppointmentFactory(
+    return booking_factories.VisitFactory(
         patient=patient,
         service=booking_factories.EvaluationFactory(),
         provider=provider,

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from notifications import content
 from notifications import services as notify
 from notifications.models import Message
@@ -48,8 +48,8 @@ def post_data(feeling=4, side_effects=(), severity="", other="", phq9=None, pcl5
 
 
 def test_the_day_after_email_links_to_this_visits_check_in_page(profile, daytime):
-    visit = home_visit(profile.user, ended_hours_ago=-50, status=AppointmentStatus.CONFIRMED)  # in two days
-    notify.appointment_confirmed(appointment=visit)
+    visit = home_visit(profile.user, ended_hours_ago=-50, status=VisitStatus.CONFIRMED)  # in two days
+    notify.visit_confirmed(visit=visit)
 
     message = Message.objects.get(template="checkin")
     rendered = content.render(message)
@@ -60,7 +60,7 @@ def test_the_day_after_email_links_to_this_visits_check_in_page(profile, daytime
 
 def test_after_a_video_evaluation_the_check_in_email_links_to_the_dashboard(profile, daytime):
     visit = video_visit(profile.user)
-    notify.appointment_confirmed(appointment=visit)
+    notify.visit_confirmed(visit=visit)
 
     rendered = content.render(Message.objects.get(template="checkin"))
     assert "http://testserver/dashboard/" in rendered.text and "check-in/" not in rendered.text
@@ -83,7 +83,7 @@ def test_a_patient_checks_in_with_both_questionnaires_due_and_the_scores_join_th
 
     assert response["Location"] == f"/dashboard/check-in/{plan.pk}/thanks/"
     done = FollowUpCheckIn.objects.get()
-    assert (done.appointment, done.patient, done.feeling) == (plan, profile.user, 4)
+    assert (done.visit, done.patient, done.feeling) == (plan, profile.user, 4)
     assert (done.side_effects, done.side_effect_severity, done.flags) == (["nausea", "headache"], "mild", [])
     assert (done.phq9.total, done.pcl5.total) == (8, 20)
     assert [r.instrument for r in selectors.screening_list_for_patient(patient=profile.user)] == ["phq9", "pcl5"]
@@ -257,7 +257,7 @@ def test_checking_in_twice_has_one_effect(client, profile, plan):
 
 def test_check_in_urls_are_404_for_another_patient_and_for_a_video_visit(client, profile, other_profile, plan):
     olive_visit = home_visit(other_profile.user)
-    video = video_visit(profile.user, status=AppointmentStatus.COMPLETED)
+    video = video_visit(profile.user, status=VisitStatus.COMPLETED)
     client.force_login(profile.user)
 
     for pk in (olive_visit.pk, video.pk, 999999):
@@ -272,8 +272,8 @@ def test_check_in_urls_are_404_for_another_patient_and_for_a_video_visit(client,
 
 
 def test_a_visit_not_over_or_cancelled_cannot_be_checked_in(client, profile, plan):
-    coming = home_visit(profile.user, ended_hours_ago=-30, status=AppointmentStatus.CONFIRMED)
-    cancelled = home_visit(profile.user, ended_hours_ago=40, status=AppointmentStatus.CANCELLED)
+    coming = home_visit(profile.user, ended_hours_ago=-30, status=VisitStatus.CONFIRMED)
+    cancelled = home_visit(profile.user, ended_hours_ago=40, status=VisitStatus.CANCELLED)
     client.force_login(profile.user)
 
     assert "once your visit is over" in client.get(f"/dashboard/check-in/{coming.pk}/").content.decode()
@@ -283,7 +283,7 @@ def test_a_visit_not_over_or_cancelled_cannot_be_checked_in(client, profile, pla
 
 
 def test_a_visit_past_its_end_but_not_yet_closed_by_the_nurse_can_be_checked_in(client, profile, plan):
-    open_chart = home_visit(profile.user, ended_hours_ago=5, status=AppointmentStatus.IN_PROGRESS)
+    open_chart = home_visit(profile.user, ended_hours_ago=5, status=VisitStatus.IN_PROGRESS)
     client.force_login(profile.user)
     assert (
         client.post(
@@ -291,7 +291,7 @@ def test_a_visit_past_its_end_but_not_yet_closed_by_the_nurse_can_be_checked_in(
         ).status_code
         == 302
     )
-    assert FollowUpCheckIn.objects.filter(appointment=open_chart).exists()
+    assert FollowUpCheckIn.objects.filter(visit=open_chart).exists()
 
 
 # --- the clinicians' side ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import services as booking
-from booking.models import Appointment, AppointmentStatus, CancelledBy, Series, WaitlistEntry
+from booking.models import CancelledBy, Series, Visit, VisitStatus, WaitlistEntry
 from booking.payments import services as payments
 from booking.payments.gateways import fake
 from booking.payments.models import Payment, PaymentStatus, Refund, RefundReason
@@ -55,23 +55,23 @@ MARKER = "ZEBRA-OLIVE"  # written into every free-text field of the other patien
 
 def paid_visit(patient, service, starts_at, commit):
     """Held, paid by card through the fake gateway, and so confirmed (with its messages)."""
-    visit = booking.appointment_hold(patient=patient, service=service, starts_at=starts_at)
-    payment = payments.payment_start(patient=patient, appointment=visit)
+    visit = booking.visit_hold(patient=patient, service=service, starts_at=starts_at)
+    payment = payments.payment_start(patient=patient, visit=visit)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.CONFIRMED
+    assert visit.status == VisitStatus.CONFIRMED
     return visit
 
 
 def past_visit_with_chart(patient, nurse, *, days_ago, note):
     """A completed home visit, charted: vitals, dose, a reaction, discharge, an amendment, a check-in."""
     starts = NOW - timedelta(days=days_ago)
-    visit = bf.AppointmentFactory(
-        patient=patient, status=AppointmentStatus.COMPLETED, starts_at=starts, ends_at=starts + timedelta(hours=2)
+    visit = bf.VisitFactory(
+        patient=patient, status=VisitStatus.COMPLETED, starts_at=starts, ends_at=starts + timedelta(hours=2)
     )
     chart = VisitChart.objects.create(
-        appointment=visit, nurse=nurse, arrived_at=starts, stop_reason=note, signature_name="Nia Nurse"
+        visit=visit, nurse=nurse, arrived_at=starts, stop_reason=note, signature_name="Nia Nurse"
     )
     VitalsReading.objects.create(
         chart=chart,
@@ -109,7 +109,7 @@ def past_visit_with_chart(patient, nurse, *, days_ago, note):
     )
     ChartAmendment.objects.create(chart=chart, section="dose", text=note, reason=note, amended_by=nurse)
     ChartEvent.objects.create(chart=chart, kind="signed", summary=note, actor=nurse)
-    FollowUpCheckIn.objects.create(appointment=visit, patient=patient, feeling=4, other_side_effect=note)
+    FollowUpCheckIn.objects.create(visit=visit, patient=patient, feeling=4, other_side_effect=note)
     return visit
 
 
@@ -129,7 +129,7 @@ def history(patient, *, phone, note, service, starts_at, cancelled_at_hour, nurs
     # A second paid visit, cancelled by the patient: a refund by the policy.
     cancelled = paid_visit(patient, service, ny(THURSDAY, cancelled_at_hour), commit)
     with commit():
-        booking.appointment_cancel(appointment=cancelled, by=CancelledBy.PATIENT, actor=patient)
+        booking.visit_cancel(visit=cancelled, by=CancelledBy.PATIENT, actor=patient)
     InboundSms.objects.create(message_sid=f"SM-{phone}", from_number=phone, action="help", received_at=NOW)
     WaitlistEntry.objects.create(zip_code="10001", email=patient.email, phone=phone)
     return visit
@@ -234,12 +234,12 @@ def test_the_export_holds_none_of_another_patients_records(records, patient, oth
         assert foreign not in text
     data = export_of(patient)
     own = {
-        "visits": set(Appointment.objects.filter(patient=patient).values_list("pk", flat=True)),
+        "visits": set(Visit.objects.filter(patient=patient).values_list("pk", flat=True)),
         "payments": set(Payment.objects.filter(patient=patient).values_list("pk", flat=True)),
         "questionnaires": set(ScreeningResponse.objects.filter(patient=patient).values_list("pk", flat=True)),
         "intake_versions": set(IntakeResponse.objects.filter(patient=patient).values_list("pk", flat=True)),
         "messages_sent_to_you": set(Message.objects.filter(recipient=patient).values_list("pk", flat=True)),
-        "visit_charts": set(VisitChart.objects.filter(appointment__patient=patient).values_list("pk", flat=True)),
+        "visit_charts": set(VisitChart.objects.filter(visit__patient=patient).values_list("pk", flat=True)),
     }
     for key, ids in own.items():
         assert {row["id"] for row in data[key]} == ids, key
@@ -411,31 +411,31 @@ def test_the_close_page_lists_the_visits_it_would_cancel(records, patient, clien
 
 
 def test_closing_cancels_visits_by_the_policy_stops_messages_and_disables_the_login(records, patient, client, commit):
-    held = booking.appointment_hold(patient=patient, service=records.service, starts_at=ny(SATURDAY, 10))
-    held_payment = payments.payment_start(patient=patient, appointment=held)
+    held = booking.visit_hold(patient=patient, service=records.service, starts_at=ny(SATURDAY, 10))
+    held_payment = payments.payment_start(patient=patient, visit=held)
     pending_before = set(
         Message.objects.filter(recipient=patient, status=MessageStatus.PENDING).values_list("pk", flat=True)
     )
     assert pending_before  # reminders for Tuesday's visit, a notice of the care team's answer
-    counts = {m: m.objects.count() for m in (Appointment, ScreeningResponse, IntakeResponse, VisitChart, Payment)}
+    counts = {m: m.objects.count() for m in (Visit, ScreeningResponse, IntakeResponse, VisitChart, Payment)}
     client.force_login(patient)
 
     with commit():
         response = close(client)
 
     assert response.status_code == 302 and response["Location"] == reverse("patients:account_close")
-    visit = Appointment.objects.get(pk=records.pk)
-    assert visit.status == AppointmentStatus.CANCELLED
+    visit = Visit.objects.get(pk=records.pk)
+    assert visit.status == VisitStatus.CANCELLED
     assert (visit.cancelled_by, visit.cancelled_by_user, visit.cancellation_reason) == (
         CancelledBy.PATIENT,
         User.objects.get(pk=patient.pk),
         "Account closed",
     )
-    refund = Refund.objects.get(appointment=visit)
+    refund = Refund.objects.get(visit=visit)
     assert (refund.amount_cents, refund.reason_code) == (10000, RefundReason.CANCELLATION)  # 25 h ahead: all back
-    assert Appointment.objects.get(pk=held.pk).status == AppointmentStatus.CANCELLED
+    assert Visit.objects.get(pk=held.pk).status == VisitStatus.CANCELLED
     assert Payment.objects.get(pk=held_payment.pk).status == PaymentStatus.CANCELLED
-    assert not Refund.objects.filter(appointment=held).exists()
+    assert not Refund.objects.filter(visit=held).exists()
 
     # Messages: nothing left to go out to them (reminders and the cancellation notices alike).
     assert not Message.objects.filter(recipient=patient, status=MessageStatus.PENDING).exists()
@@ -443,7 +443,7 @@ def test_closing_cancels_visits_by_the_policy_stops_messages_and_disables_the_lo
         set(Message.objects.filter(pk__in=pending_before, status=MessageStatus.CANCELLED).values_list("pk", flat=True))
         == pending_before
     )
-    notices = Message.objects.filter(recipient=patient, template="cancelled", appointment=visit)
+    notices = Message.objects.filter(recipient=patient, template="cancelled", visit=visit)
     assert {m.last_error for m in notices} == {data_rights.CLOSED_MESSAGE_REASON}
     # Texts: consent withdrawn with its time, the number opted out.
     profile = PatientProfile.objects.get(user=patient)
@@ -512,7 +512,7 @@ def test_inside_the_cut_off_closing_is_refused_and_nothing_changes(records, pati
 
     assert response.status_code == 200
     assert "less than 24 hours away" in response.content.decode()
-    assert Appointment.objects.get(pk=records.pk).status == AppointmentStatus.CONFIRMED
+    assert Visit.objects.get(pk=records.pk).status == VisitStatus.CONFIRMED
     assert User.objects.get(pk=patient.pk).is_active
     profile = PatientProfile.objects.get(user=patient)
     assert profile.account_closed_at is None and profile.sms_opt_in
@@ -525,7 +525,7 @@ def test_inside_the_cut_off_closing_is_refused_and_nothing_changes(records, pati
 
 def test_a_visit_under_way_also_stops_it(clock, patient, nurse):
     bf.patient_profile(patient)
-    bf.AppointmentFactory(patient=patient, status=AppointmentStatus.IN_PROGRESS, starts_at=NOW - timedelta(minutes=30))
+    bf.VisitFactory(patient=patient, status=VisitStatus.IN_PROGRESS, starts_at=NOW - timedelta(minutes=30))
     with pytest.raises(data_rights.AccountCloseRefused):
         data_rights.patient_account_close(patient=patient)
     assert User.objects.get(pk=patient.pk).is_active
@@ -602,8 +602,8 @@ def test_the_closure_reason_never_reaches_the_logs(records, patient, caplog):
 def test_two_closings_at_once_close_once(infusion, nyc, patient):
     with time_machine.travel(NOW, tick=True):
         bf.cleared_patient(patient)
-        visit = booking.appointment_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))
-        booking.appointment_confirm(appointment=visit)
+        visit = booking.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))
+        booking.visit_confirm(visit=visit)
         barrier = threading.Barrier(2)
         results, errors = [], []
 
@@ -624,7 +624,7 @@ def test_two_closings_at_once_close_once(infusion, nyc, patient):
 
     assert errors == []
     assert sorted(r.already_closed for r in results) == [False, True]
-    assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.CANCELLED
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CANCELLED
     assert Message.objects.filter(recipient=patient, template="cancelled").count() == 2  # email and text, once
     profile = PatientProfile.objects.get(user=patient)
     closings = LogEntry.objects.get_for_object(profile).filter(
@@ -652,9 +652,7 @@ def test_the_demo_patient_downloads_their_data_then_closes_their_account_on_a_ph
     from concierge.testing import browser_login
 
     alex = User.objects.get(email="patient@demo.conciergemd.example")
-    upcoming = set(
-        Appointment.objects.filter(patient=alex, status=AppointmentStatus.CONFIRMED).values_list("pk", flat=True)
-    )
+    upcoming = set(Visit.objects.filter(patient=alex, status=VisitStatus.CONFIRMED).values_list("pk", flat=True))
     assert len(upcoming) == 2
 
     browser_login(page, live_server.url, alex, DEMO_PASSWORD, axe=axe)
@@ -692,9 +690,7 @@ def test_the_demo_patient_downloads_their_data_then_closes_their_account_on_a_ph
 
     assert not User.objects.get(pk=alex.pk).is_active
     assert (
-        set(
-            Appointment.objects.filter(pk__in=upcoming, status=AppointmentStatus.CANCELLED).values_list("pk", flat=True)
-        )
+        set(Visit.objects.filter(pk__in=upcoming, status=VisitStatus.CANCELLED).values_list("pk", flat=True))
         == upcoming
     )
 

@@ -213,13 +213,13 @@ def test_me_shows_a_patient_their_dashboard(client, profile):
 
 
 def test_a_booked_evaluation_replaces_book_your_evaluation(client, profile):
-    from booking.tests.factories import AppointmentFactory, EvaluationFactory
+    from booking.tests.factories import EvaluationFactory, VisitFactory
 
     sent_intake(profile.user)
     for code in ("phq9", "gad7", "pcl5"):
         screening(profile.user, code)
     starts = timezone.now() + timedelta(days=2)
-    visit = AppointmentFactory(patient=profile.user, service=EvaluationFactory(), starts_at=starts)
+    visit = VisitFactory(patient=profile.user, service=EvaluationFactory(), starts_at=starts)
     client.force_login(profile.user)
 
     page = client.get("/dashboard/").content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from booking.models import Appointment
+from booking.models import Visit
 from concierge.models import User
 from notifications.models import Message
 from patients import checkins, messaging
@@ -113,7 +113,7 @@ def test_seed_demo_gives_alex_an_answered_question_and_jordans_evaluation_a_room
     [thread] = MessageThread.objects.filter(patient=alex)
     assert [m.sender for m in thread.messages.all()] == ["patient", "care_team"]
     assert thread.answered_by.email == "clinician@demo.conciergemd.example" and thread.waiting_since is None
-    jordan_visits = Appointment.objects.filter(
+    jordan_visits = Visit.objects.filter(
         patient__email="patient2@demo.conciergemd.example", service__is_telehealth=True
     )
     assert jordan_visits.exists() and all(v.video_url.startswith("https://") for v in jordan_visits)

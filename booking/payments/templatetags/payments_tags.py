@@ -12,13 +12,13 @@ def cents(value):
 
 
 @register.filter
-def visit_title(appointment):
-    return display.visit_title(appointment)
+def visit_title(visit):
+    return display.visit_title(visit)
 
 
 @register.filter
-def visit_when(appointment):
-    return display.visit_when(appointment)
+def visit_when(visit):
+    return display.visit_when(visit)
 
 
 @register.inclusion_tag("payments/_payments_list.html")

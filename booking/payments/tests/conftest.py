@@ -14,7 +14,7 @@ from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401 (tests import
 @pytest.fixture
 def held(cleared, infusion):
     """The patient's visit on Tuesday at 10:00, held (deposit $100.00 of $450.00)."""
-    return booking.appointment_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    return booking.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from booking import services as booking
-from booking.models import Appointment, AppointmentStatus, Service
+from booking.models import Service, Visit, VisitStatus
 from booking.payments.gateways import stripe_gateway
 from booking.testing import first_free_start
 from concierge.demo import DEMO_PASSWORD
@@ -28,7 +28,7 @@ def demo_hold(transactional_db):
     alex = User.objects.get(email="patient@demo.conciergemd.example")
     service = Service.objects.get(code="home-infusion")
     starts_at = first_free_start(patient=alex, service=service, first_day=timezone.localdate() + timedelta(days=20))
-    return booking.appointment_hold(patient=alex, service=service, starts_at=starts_at)
+    return booking.visit_hold(patient=alex, service=service, starts_at=starts_at)
 
 
 def fill_card(page, number):
@@ -59,7 +59,7 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     expect(page.get_by_role("alert")).to_contain_text("Nothing was charged.")
     axe(page)
     demo_hold.refresh_from_db()
-    assert demo_hold.status == AppointmentStatus.HELD  # still held: the patient can try again
+    assert demo_hold.status == VisitStatus.HELD  # still held: the patient can try again
 
     fill_card(page, "4242 4242 4242 4242")
     expect(page).to_have_url(re.compile(r"/pay/status/\d+/$"))
@@ -67,7 +67,7 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     expect(page.get_by_text("Thank you. We received $100.00")).to_be_visible()
     axe(page)
     demo_hold.refresh_from_db()
-    assert demo_hold.status == AppointmentStatus.CONFIRMED
+    assert demo_hold.status == VisitStatus.CONFIRMED
 
     page.goto(live_server.url + "/dashboard/")
     payments = page.get_by_role("region", name="Payments")
@@ -87,7 +87,7 @@ def log_in(page, axe, live_server):
 
 def test_a_hold_running_out_on_the_page_says_so_and_paying_still_books_a_free_time(live_server, page, axe, demo_hold):
     log_in(page, axe, live_server)
-    Appointment.objects.filter(pk=demo_hold.pk).update(hold_expires_at=timezone.now() + timedelta(seconds=4))
+    Visit.objects.filter(pk=demo_hold.pk).update(hold_expires_at=timezone.now() + timedelta(seconds=4))
 
     page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
     axe(page)
@@ -98,7 +98,7 @@ def test_a_hold_running_out_on_the_page_says_so_and_paying_still_books_a_free_ti
     expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
     axe(page)
     demo_hold.refresh_from_db()
-    assert demo_hold.status == AppointmentStatus.CONFIRMED
+    assert demo_hold.status == VisitStatus.CONFIRMED
 
 
 def test_with_stripe_a_card_form_that_cannot_load_says_so(live_server, page, axe, demo_hold, settings, monkeypatch):

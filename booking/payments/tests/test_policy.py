@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking import services as booking
-from booking.models import Appointment, AppointmentStatus, CancelledBy
+from booking.models import CancelledBy, Visit, VisitStatus
 from booking.payments import policy, services
 from booking.payments.gateways import fake
 from booking.payments.models import FakeGatewayObject, PaymentStatus, Refund, RefundReason, RefundStatus
@@ -16,11 +16,11 @@ STARTS = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 def visit(status, by="", hours_before=None):
     cancelled_at = STARTS - timedelta(hours=hours_before) if hours_before is not None else None
-    return Appointment(status=status, cancelled_by=by, cancelled_at=cancelled_at, starts_at=STARTS)
+    return Visit(status=status, cancelled_by=by, cancelled_at=cancelled_at, starts_at=STARTS)
 
 
 @pytest.mark.parametrize(
-    ("appointment", "rule", "refunded", "kept"),
+    ("visit", "rule", "refunded", "kept"),
     [
         (visit("cancelled", CancelledBy.PATIENT, 72), policy.Rule.PATIENT_EARLY, 10000, 0),
         (visit("cancelled", CancelledBy.PATIENT, 24), policy.Rule.PATIENT_EARLY, 10000, 0),  # exactly 24 h
@@ -32,21 +32,21 @@ def visit(status, by="", hours_before=None):
     ],
     ids=["patient 72h", "patient 24h", "patient 23h59", "patient 1h", "staff", "clinic", "no-show"],
 )
-def test_every_row_of_the_policy_table(appointment, rule, refunded, kept, settings):
+def test_every_row_of_the_policy_table(visit, rule, refunded, kept, settings):
     settings.PAYMENT_LATE_CANCEL_FEE_CENTS = 5000
-    decision = policy.cancellation_refund(appointment=appointment, paid_cents=10000)
+    decision = policy.cancellation_refund(visit=visit, paid_cents=10000)
     assert (decision.rule, decision.refund_cents, decision.kept_cents) == (rule, refunded, kept)
 
 
 def test_the_late_fee_never_exceeds_what_was_paid(settings):
     settings.PAYMENT_LATE_CANCEL_FEE_CENTS = 15000
-    decision = policy.cancellation_refund(appointment=visit("cancelled", CancelledBy.PATIENT, 2), paid_cents=10000)
+    decision = policy.cancellation_refund(visit=visit("cancelled", CancelledBy.PATIENT, 2), paid_cents=10000)
     assert (decision.refund_cents, decision.kept_cents) == (0, 10000)
 
 
 def test_a_visit_that_is_not_cancelled_is_not_refunded_by_policy():
     with pytest.raises(InvalidState):
-        policy.cancellation_refund(appointment=visit("confirmed"), paid_cents=10000)
+        policy.cancellation_refund(visit=visit("confirmed"), paid_cents=10000)
 
 
 # --- through booking's cancellation -----------------------------------------------------------
@@ -54,19 +54,19 @@ def test_a_visit_that_is_not_cancelled_is_not_refunded_by_policy():
 
 @pytest.fixture
 def paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     held.refresh_from_db()
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
     payment.refresh_from_db()
     return payment
 
 
-def cancel(appointment, by, commit, actor=None):
+def cancel(visit, by, commit, actor=None):
     with commit():
-        cancelled = booking.appointment_cancel(appointment=appointment, by=by, actor=actor)
-        return services.refund_for_cancellation(appointment=cancelled)
+        cancelled = booking.visit_cancel(visit=visit, by=by, actor=actor)
+        return services.refund_for_cancellation(visit=cancelled)
 
 
 def test_patient_cancelling_25_hours_ahead_gets_the_whole_deposit_back(paid, held, patient, commit):
@@ -77,7 +77,7 @@ def test_patient_cancelling_25_hours_ahead_gets_the_whole_deposit_back(paid, hel
     assert refund.reason_code == RefundReason.CANCELLATION
     assert refund.amount_cents == 10000
     assert refund.status == RefundStatus.SUCCEEDED
-    assert refund.appointment == held
+    assert refund.visit == held
     assert paid.status == PaymentStatus.REFUNDED
     assert paid.amount_refunded_cents == 10000
     gateway_refund = FakeGatewayObject.objects.get(kind="refund")
@@ -111,10 +111,10 @@ def test_staff_or_clinic_cancelling_refunds_everything_even_late(paid, held, clo
 
 
 def test_a_no_show_refunds_nothing(paid, held, commit):
-    Appointment.objects.filter(pk=held.pk).update(status=AppointmentStatus.NO_SHOW)
+    Visit.objects.filter(pk=held.pk).update(status=VisitStatus.NO_SHOW)
     held.refresh_from_db()
     with commit():
-        assert services.refund_for_cancellation(appointment=held) is None
+        assert services.refund_for_cancellation(visit=held) is None
     assert not Refund.objects.exists()
     paid.refresh_from_db()
     assert paid.status == PaymentStatus.SUCCEEDED
@@ -123,7 +123,7 @@ def test_a_no_show_refunds_nothing(paid, held, commit):
 def test_refunding_a_cancellation_twice_refunds_once(paid, held, patient, commit):
     first = cancel(held, CancelledBy.PATIENT, commit, actor=patient)
     with commit():
-        again = services.refund_for_cancellation(appointment=held)
+        again = services.refund_for_cancellation(visit=held)
 
     assert again.pk == first.pk
     assert Refund.objects.count() == 1
@@ -131,7 +131,7 @@ def test_refunding_a_cancellation_twice_refunds_once(paid, held, patient, commit
 
 
 def test_cancelling_an_unpaid_hold_cancels_its_payment_so_it_cannot_be_paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     assert cancel(held, CancelledBy.PATIENT, commit, actor=patient) is None
 
     payment.refresh_from_db()
@@ -149,7 +149,7 @@ def test_a_series_visit_cancelled_refunds_its_own_share(cleared, infusion, patie
     payment = services.payment_start(patient=patient, series=series)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
-    second = series.appointments.order_by("starts_at").last()
+    second = series.visits.order_by("starts_at").last()
 
     refund = cancel(second, CancelledBy.STAFF, commit)
 

@@ -10,7 +10,7 @@ from django.test import Client
 
 from booking import services as booking
 from booking.errors import SlotTaken
-from booking.models import BLOCKING_STATUSES, Appointment, AppointmentStatus
+from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
 from booking.payments import services
 from booking.payments.gateways import fake
 from booking.payments.models import Payment, PaymentStatus, Refund, RefundReason, WebhookEvent
@@ -56,7 +56,7 @@ def receipts():
 
 
 def test_fifty_copies_of_one_event_at_the_same_moment_have_one_effect(held, patient):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
 
@@ -69,17 +69,17 @@ def test_fifty_copies_of_one_event_at_the_same_moment_have_one_effect(held, pati
     payment.refresh_from_db()
     held.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
     assert len(receipts()) == 1
     assert (
-        Message.objects.filter(appointment=held, template="confirmation").count()
-        == Message.objects.filter(appointment=held, template="confirmation").values("channel").distinct().count()
+        Message.objects.filter(visit=held, template="confirmation").count()
+        == Message.objects.filter(visit=held, template="confirmation").values("channel").distinct().count()
     )
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, round_):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
 
@@ -95,24 +95,24 @@ def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, roun
     payment.refresh_from_db()
     held.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
     assert len(receipts()) == 1
-    assert Message.objects.filter(appointment=held, template="confirmation", channel="email").count() == 1
+    assert Message.objects.filter(visit=held, template="confirmation", channel="email").count() == 1
 
 
 def test_a_success_racing_the_hold_expiry_keeps_the_visit(held, patient, clock):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
     clock.shift(timedelta(minutes=11))  # the hold ran out a minute ago; the sweep is running now
 
-    results, errors = run_together(booking.appointment_holds_expire, lambda: post_event(Client(), event).status_code)
+    results, errors = run_together(booking.visit_holds_expire, lambda: post_event(Client(), event).status_code)
     assert results[1] == 200
 
     assert errors == []
     held.refresh_from_db()
     payment.refresh_from_db()
-    assert held.status == AppointmentStatus.CONFIRMED  # the time was still free: taken back
+    assert held.status == VisitStatus.CONFIRMED  # the time was still free: taken back
     assert payment.status == PaymentStatus.SUCCEEDED
     assert not Refund.objects.exists()
 
@@ -121,15 +121,15 @@ def test_a_success_racing_the_hold_expiry_keeps_the_visit(held, patient, clock):
 def test_a_late_success_racing_another_patient_for_the_time_never_double_books(
     held, patient, cleared_too, infusion, clock, round_
 ):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
     clock.shift(timedelta(minutes=11))
-    booking.appointment_holds_expire()
+    booking.visit_holds_expire()
 
     def rival_books():
         try:
-            return booking.appointment_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
+            return booking.visit_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
         except SlotTaken:
             return "taken"
 
@@ -138,16 +138,16 @@ def test_a_late_success_racing_another_patient_for_the_time_never_double_books(
     assert errors == []
     held.refresh_from_db()
     payment.refresh_from_db()
-    blocking = Appointment.objects.filter(
+    blocking = Visit.objects.filter(
         provider_id=held.provider_id, starts_at=ny(TUESDAY, 10), status__in=BLOCKING_STATUSES
     )
     assert blocking.count() == 1  # one visit at that time for the nurse, whoever won
-    if held.status == AppointmentStatus.CONFIRMED:
+    if held.status == VisitStatus.CONFIRMED:
         assert results[0] == "taken"
         assert not Refund.objects.exists()
         assert payment.status == PaymentStatus.SUCCEEDED
     else:
-        assert isinstance(results[0], Appointment)
+        assert isinstance(results[0], Visit)
         refund = Refund.objects.get()  # no money kept without a visit
         assert (refund.reason_code, refund.amount_cents) == (RefundReason.UNFULFILLED, 10000)
         assert payment.status == PaymentStatus.REFUNDED

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from booking.payments import services, tasks
 from booking.payments.gateways import fake
 from booking.payments.models import FakeGatewayObject, Payment, PaymentStatus, Refund, RefundReason, RefundStatus
@@ -20,7 +20,7 @@ def reconcile(*args):
 
 @pytest.fixture
 def payment(held, patient):
-    return services.payment_start(patient=patient, appointment=held)
+    return services.payment_start(patient=patient, visit=held)
 
 
 def test_a_payment_whose_webhook_never_came_is_completed_and_printed(payment, held, commit):
@@ -33,7 +33,7 @@ def test_a_payment_whose_webhook_never_came_is_completed_and_printed(payment, he
     payment.refresh_from_db()
     held.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
     assert f"changed: payment {payment.pk}: requires_payment -> succeeded (reconcile); confirmed" in output
     assert "1 payments checked, 1 changes, 0 problems." in output
 
@@ -68,7 +68,7 @@ def test_a_refund_whose_task_was_lost_is_sent_once(payment, held, clock, commit)
     payment.refresh_from_db()
     # Written, but the broker lost the task that sends it (no commit callbacks run here).
     refund = Refund.objects.create(
-        payment=payment, appointment=held, amount_cents=10000, reason_code=RefundReason.CANCELLATION, reason="policy"
+        payment=payment, visit=held, amount_cents=10000, reason_code=RefundReason.CANCELLATION, reason="policy"
     )
     clock.shift(timedelta(minutes=10))
 
@@ -97,7 +97,7 @@ def test_payments_left_open_after_the_hold_ran_out_are_cancelled(payment, held, 
 
 
 def test_a_payment_that_never_reached_the_gateway_is_closed(held, patient, clock, commit):
-    Payment.objects.create(patient=patient, appointment=held, amount_cents=10000, gateway="fake")
+    Payment.objects.create(patient=patient, visit=held, amount_cents=10000, gateway="fake")
     clock.shift(timedelta(hours=2))
     with commit():
         output = reconcile()

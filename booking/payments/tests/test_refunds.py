@@ -16,7 +16,7 @@ from .helpers import post_event
 
 @pytest.fixture
 def paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     payment.refresh_from_db()

@@ -213,8 +213,8 @@ def test_payment_start_through_the_sdk_reuses_the_key_after_a_lost_answer(http, 
     client = http(stripe.APIConnectionError("reset", should_retry=False), (200, intent_json()))
 
     with pytest.raises(PaymentUnavailable):
-        services.payment_start(patient=patient, appointment=held)
-    payment = services.payment_start(patient=patient, appointment=held)
+        services.payment_start(patient=patient, visit=held)
+    payment = services.payment_start(patient=patient, visit=held)
 
     assert payment.gateway == "stripe"
     assert payment.intent_id == "pi_3Test"

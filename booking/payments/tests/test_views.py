@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from booking.payments import selectors, services
 from booking.payments.gateways import fake, stripe_gateway
 from booking.payments.models import Payment, PaymentStatus
@@ -74,7 +74,7 @@ def test_with_stripe_the_page_mounts_stripes_payment_element_without_inline_scri
 
 
 def test_someone_elses_visit_and_payment_are_not_found(client, other_patient, held, patient):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     client.force_login(other_patient)
     for url in (f"/pay/{held.pk}/", f"/pay/return/{payment.pk}/", f"/pay/status/{payment.pk}/"):
         assert client.get(url).status_code == 404, url
@@ -109,7 +109,7 @@ def test_declined_card_says_so_and_the_patient_can_try_again(patient_client, hel
     assert "Your visit is booked" in done
     assert "$100.00" in done
     held.refresh_from_db()
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
 
 
 def test_card_form_mistakes_are_shown_beside_the_field_and_the_input_kept(patient_client, held):
@@ -156,7 +156,7 @@ def test_a_processing_payment_page_checks_again_by_itself(patient_client, held):
 def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     held, patient, other_patient, django_assert_max_num_queries
 ):
-    payment = services.payment_start(patient=patient, appointment=held)
+    payment = services.payment_start(patient=patient, visit=held)
     fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
 
     with django_assert_max_num_queries(3):

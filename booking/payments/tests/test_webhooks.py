@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from booking.models import AppointmentStatus
+from booking.models import VisitStatus
 from booking.payments import services
 from booking.payments.gateways import fake
 from booking.payments.models import Payment, PaymentStatus, WebhookEvent
@@ -17,7 +17,7 @@ from .helpers import intent_event, old_timestamp, post_event
 
 @pytest.fixture
 def payment(held, patient):
-    return services.payment_start(patient=patient, appointment=held)
+    return services.payment_start(patient=patient, visit=held)
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_signed_event_is_applied_once(client, paid_at_gateway, held, commit):
     paid_at_gateway.refresh_from_db()
     held.refresh_from_db()
     assert paid_at_gateway.status == PaymentStatus.SUCCEEDED
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
     recorded = WebhookEvent.objects.get(event_id=event["id"])
     assert recorded.type == "payment_intent.succeeded"
     assert recorded.processed_at is not None
@@ -86,7 +86,7 @@ def test_a_bad_signature_is_refused_and_nothing_changes(client, paid_at_gateway,
     paid_at_gateway.refresh_from_db()
     held.refresh_from_db()
     assert paid_at_gateway.status == PaymentStatus.REQUIRES_PAYMENT
-    assert held.status == AppointmentStatus.HELD
+    assert held.status == VisitStatus.HELD
 
 
 def test_a_signed_body_that_is_not_an_event_is_refused(client, db):
@@ -132,7 +132,7 @@ def test_out_of_order_a_late_failure_never_undoes_a_success(client, payment, hel
     held.refresh_from_db()
     assert payment.status == PaymentStatus.SUCCEEDED
     assert payment.failure_message == ""
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED
 
 
 def test_out_of_order_an_old_failure_arriving_after_success_is_read_as_success(client, payment, held, commit):
@@ -210,4 +210,4 @@ def test_a_lock_not_granted_in_time_answers_503_and_stripe_can_retry(client, set
     paid_at_gateway.refresh_from_db()
     held.refresh_from_db()
     assert paid_at_gateway.status == PaymentStatus.SUCCEEDED
-    assert held.status == AppointmentStatus.CONFIRMED
+    assert held.status == VisitStatus.CONFIRMED

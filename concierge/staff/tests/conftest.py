@@ -94,8 +94,8 @@ def cleared_too(clock, other_patient, nyc):
 
 def book(patient, service, starts_at, provider=None):
     """A confirmed visit through booking's services (hold, then confirm)."""
-    visit = booking.appointment_hold(patient=patient, service=service, starts_at=starts_at, provider=provider)
-    return booking.appointment_confirm(appointment=visit)
+    visit = booking.visit_hold(patient=patient, service=service, starts_at=starts_at, provider=provider)
+    return booking.visit_confirm(visit=visit)
 
 
 def pay(visit):

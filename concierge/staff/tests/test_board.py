@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking.board import board_for_day, board_for_week
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from booking.tests import factories as bf
 from concierge.tests.factories import UserFactory
 from nurses.models import Licence
@@ -64,20 +64,20 @@ def test_visits_at_risk_unassigned_licence_expiring_hold_running_out_outside_hou
     Licence.objects.filter(provider=priya).update(expires_on=date(2026, 3, 20))
     with_priya = book(cleared, infusion, ny(TUESDAY, 10), provider=priya)
     held = services_hold(cleared_too, infusion, ny(TUESDAY, 10), maya)
-    Appointment.objects.filter(pk=held.pk).update(hold_expires_at=NOW + timedelta(minutes=3))
-    nobody = bf.AppointmentFactory(starts_at=ny(TUESDAY, 11), provider=None)
-    late = bf.AppointmentFactory(starts_at=ny(TUESDAY, 19), provider=maya)
+    Visit.objects.filter(pk=held.pk).update(hold_expires_at=NOW + timedelta(minutes=3))
+    nobody = bf.VisitFactory(starts_at=ny(TUESDAY, 11), provider=None)
+    late = bf.VisitFactory(starts_at=ny(TUESDAY, 19), provider=maya)
 
     board = board_for_day(day=TUESDAY, now=NOW)
 
-    risks = {v.appointment.pk: [str(r) for r in v.risks] for v in board.at_risk}
+    risks = {v.visit.pk: [str(r) for r in v.risks] for v in board.at_risk}
     assert risks == {
         with_priya.pk: ["licence for NY expires Mar 20, 2026"],
         held.pk: ["the hold runs out at 9:03 AM EST"],
         nobody.pk: ["no nurse assigned"],
         late.pk: ["outside the nurse's working hours"],
     }
-    assert [v.appointment.pk for v in board.unassigned] == [nobody.pk]
+    assert [v.visit.pk for v in board.unassigned] == [nobody.pk]
     priya_row = next(r for r in board.rows if r.name == "Priya Shah")
     assert [str(n) for n in priya_row.notes] == ["RN NY licence expires Mar 20"]
     # The axis grows to show the evening visit.
@@ -87,7 +87,7 @@ def test_visits_at_risk_unassigned_licence_expiring_hold_running_out_outside_hou
 def services_hold(patient, service, starts_at, provider):
     from booking import services
 
-    return services.appointment_hold(patient=patient, service=service, starts_at=starts_at, provider=provider)
+    return services.visit_hold(patient=patient, service=service, starts_at=starts_at, provider=provider)
 
 
 def test_an_expired_licence_and_an_inactive_nurse_are_risks_too(cleared, infusion, maya):
@@ -104,7 +104,7 @@ def test_an_expired_licence_and_an_inactive_nurse_are_risks_too(cleared, infusio
         "no licence valid in NY on that day",
         "the nurse is no longer active",
     ]
-    assert row.visits[0].appointment == visit
+    assert row.visits[0].visit == visit
     assert [str(n) for n in row.notes] == ["inactive"]
 
 
@@ -114,7 +114,7 @@ def _nurses_with_visits(count, visits_each):
         provider = bf.ProviderFactory()
         for i in range(visits_each):
             starts = ny(TUESDAY, 8 + 3 * i)
-            bf.AppointmentFactory(
+            bf.VisitFactory(
                 patient=UserFactory(role="patient"),
                 service=service,
                 provider=provider,
@@ -156,7 +156,7 @@ def test_the_board_page_takes_the_same_queries_for_one_nurse_or_many(clock, sche
 def test_the_week_counts_visits_hours_and_risks_per_nurse_and_day(clock, cleared, cleared_too, infusion, maya, priya):
     book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     book(cleared_too, infusion, ny(TUESDAY, 14), provider=maya)
-    bf.AppointmentFactory(starts_at=ny(TUESDAY + timedelta(days=1), 11), provider=None)
+    bf.VisitFactory(starts_at=ny(TUESDAY + timedelta(days=1), 11), provider=None)
 
     week = board_for_week(first_day=date(2026, 3, 2))
 
@@ -175,8 +175,8 @@ def test_the_board_page_shows_the_day_with_links_to_open_and_reassign(clock, sch
 
     assert "Schedule for Tuesday, March 3, 2026" in page
     assert "Maya Chen" in page and "10:00 AM-12:00 PM EST" in page and "Pat Example" in page
-    assert reverse("admin:booking_appointment_change", args=[visit.pk]) in page
-    assert reverse("admin:booking_appointment_reassign", args=[visit.pk]) in page
+    assert reverse("admin:booking_visit_change", args=[visit.pk]) in page
+    assert reverse("admin:booking_visit_reassign", args=[visit.pk]) in page
     assert 'class="seg seg-visit status-confirmed bc-37 bs-24"' in page
     assert "style=" not in page.split('id="content-main"')[1]  # the strict CSP: geometry is classes
 
@@ -196,9 +196,9 @@ def test_cancelled_and_expired_visits_are_not_on_the_board(clock, cleared, infus
     from booking import services
 
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    services.appointment_cancel(appointment=visit, by="staff", reason="test")
+    services.visit_cancel(visit=visit, by="staff", reason="test")
 
     (row,) = [r for r in board_for_day(day=TUESDAY, now=NOW).rows if r.name == "Maya Chen"]
     assert row.visits == []  # the row stays (Maya works), free all day
     assert [(s.kind, local(s.start), local(s.end)) for s in row.segments] == [("free", "08:00", "18:00")]
-    assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.CANCELLED
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CANCELLED

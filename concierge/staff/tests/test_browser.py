@@ -13,7 +13,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from booking import services as booking
-from booking.models import Appointment
+from booking.models import Visit
 from booking.tests import factories as bf
 from concierge.roles import roles_sync
 from concierge.testing import authenticator_for, browser_login
@@ -38,8 +38,8 @@ def today(transactional_db):
         starts = datetime(2026, 3, 3, 11, 0, tzinfo=NY).astimezone(UTC)
         # Booked by the patient yesterday (12 hours' notice), through the booking services.
         with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=NY), tick=False):
-            visit = booking.appointment_confirm(
-                appointment=booking.appointment_hold(patient=patient, service=service, starts_at=starts, provider=maya)
+            visit = booking.visit_confirm(
+                visit=booking.visit_hold(patient=patient, service=service, starts_at=starts, provider=maya)
             )
         scheduler = UserFactory(role="staff", email="desk@example.com", first_name="Sky", last_name="Desk")
         authenticator_for(scheduler)
@@ -77,4 +77,4 @@ def test_a_scheduler_reassigns_a_visit_from_todays_board(live_server, page, axe,
     expect(priya_row).to_contain_text("Pat Example")
     expect(priya_row).to_contain_text("11:00 AM-1:00 PM EST")
     expect(maya_row).not_to_contain_text("Pat Example")
-    assert Appointment.objects.get(pk=today["visit"].pk).provider == today["priya"]
+    assert Visit.objects.get(pk=today["visit"].pk).provider == today["priya"]

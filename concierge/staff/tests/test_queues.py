@@ -47,11 +47,11 @@ def waiting(clock, roles):
     )
 
     disputed = Payment.objects.create(
-        patient=newcomer, appointment=bf.AppointmentFactory(patient=newcomer), amount_cents=10000,
+        patient=newcomer, visit=bf.VisitFactory(patient=newcomer), amount_cents=10000,
         gateway="fake", status=PaymentStatus.DISPUTED, dispute_status="needs_response", disputed_at=NOW,
     )  # fmt: skip
     refunded = Payment.objects.create(
-        patient=alerted, appointment=bf.AppointmentFactory(patient=alerted), amount_cents=45000,
+        patient=alerted, visit=bf.VisitFactory(patient=alerted), amount_cents=45000,
         gateway="fake", status=PaymentStatus.SUCCEEDED,
     )  # fmt: skip
     Refund.objects.create(

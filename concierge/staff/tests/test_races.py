@@ -54,8 +54,8 @@ def test_two_staff_giving_two_visits_at_one_time_to_the_same_nurse_one_wins(
 
     results = race(
         [
-            lambda: booking.appointment_reassign(appointment=first, provider=priya, actor=scheduler),
-            lambda: booking.appointment_reassign(appointment=second, provider=priya, actor=manager),
+            lambda: booking.visit_reassign(visit=first, provider=priya, actor=scheduler),
+            lambda: booking.visit_reassign(visit=second, provider=priya, actor=manager),
         ]
     )
 
@@ -71,8 +71,8 @@ def test_two_staff_refunding_a_visit_in_full_at_once_refund_it_once(clock, sched
 
     results = race(
         [
-            lambda: staff_services.visit_refund_in_full(appointment=visit, reason="goodwill", actor=scheduler),
-            lambda: staff_services.visit_refund_in_full(appointment=visit, reason="goodwill", actor=manager),
+            lambda: staff_services.visit_refund_in_full(visit=visit, reason="goodwill", actor=scheduler),
+            lambda: staff_services.visit_refund_in_full(visit=visit, reason="goodwill", actor=manager),
         ]
     )
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from booking.models import AppointmentStatus as S
+from booking.models import VisitStatus as S
 from booking.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from booking.tests import factories as bf
 from concierge.staff import reports
@@ -23,7 +23,7 @@ RANGE = {"first_day": MONDAY, "last_day": TUESDAY}
 
 
 def visit(starts_at, status, *, provider=None, confirmed=True, cancelled_by="", cancelled_at=None, **kwargs):
-    return bf.AppointmentFactory(
+    return bf.VisitFactory(
         starts_at=starts_at,
         status=status,
         provider=provider,
@@ -103,11 +103,9 @@ def test_cancellations_and_no_shows_by_who(visits):
 @pytest.fixture
 def money(clock, patient):
     def payment(cents, succeeded_at, status=PaymentStatus.SUCCEEDED):
-        visit = bf.AppointmentFactory(
-            patient=patient, starts_at=ny(TUESDAY, 8) + timedelta(days=Payment.objects.count())
-        )
+        visit = bf.VisitFactory(patient=patient, starts_at=ny(TUESDAY, 8) + timedelta(days=Payment.objects.count()))
         return Payment.objects.create(
-            patient=patient, appointment=visit, amount_cents=cents, gateway="fake", status=status,
+            patient=patient, visit=visit, amount_cents=cents, gateway="fake", status=status,
             succeeded_at=succeeded_at,
         )  # fmt: skip
 

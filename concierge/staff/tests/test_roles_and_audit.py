@@ -61,10 +61,10 @@ def test_each_role_on_each_staff_page(clock, clients, visit):
         "queues": reverse("admin:staff_queues"),
         "reports": reverse("admin:staff_reports"),
         "report": reverse("admin:staff_report", args=["outcomes"]),
-        "visit": reverse("admin:booking_appointment_change", args=[visit.pk]),
-        "reassign": reverse("admin:booking_appointment_reassign", args=[visit.pk]),
-        "cancel": reverse("admin:booking_appointment_cancel_visit", args=[visit.pk]),
-        "refund": reverse("admin:booking_appointment_refund", args=[visit.pk]),
+        "visit": reverse("admin:booking_visit_change", args=[visit.pk]),
+        "reassign": reverse("admin:booking_visit_reassign", args=[visit.pk]),
+        "cancel": reverse("admin:booking_visit_cancel_visit", args=[visit.pk]),
+        "refund": reverse("admin:booking_visit_refund", args=[visit.pk]),
         "audit": reverse("admin:auditlog_logentry_changelist"),
         "views": reverse("admin:concierge_patientrecordview_changelist"),
     }
@@ -90,7 +90,7 @@ def test_schedulers_cannot_open_clinical_answers_clinicians_can(clock, clients, 
     response = screening(cleared, "phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 0])
     alert = SafetyAlert.objects.create(patient=cleared, reason="phq9_item9")
     clearance = Clearance.objects.get(patient=cleared)
-    chart = VisitChart.objects.create(appointment=visit, nurse=nurse)
+    chart = VisitChart.objects.create(visit=visit, nurse=nurse)
     clinical = {
         "intake": reverse("admin:patients_intakeresponse_change", args=[intake.pk]),
         "screening": reverse("admin:patients_screeningresponse_change", args=[response.pk]),
@@ -115,9 +115,9 @@ def test_schedulers_cannot_open_clinical_answers_clinicians_can(clock, clients, 
 
 
 def test_every_change_to_a_visit_is_kept_with_who_and_what(clock, scheduler_client, scheduler, visit, priya):
-    scheduler_client.post(reverse("admin:booking_appointment_reassign", args=[visit.pk]), {"provider": priya.pk})
+    scheduler_client.post(reverse("admin:booking_visit_reassign", args=[visit.pk]), {"provider": priya.pk})
     scheduler_client.post(
-        reverse("admin:booking_appointment_cancel_visit", args=[visit.pk]), {"reason": "Patient moved away"}
+        reverse("admin:booking_visit_cancel_visit", args=[visit.pk]), {"reason": "Patient moved away"}
     )
 
     log = entries(visit)
@@ -137,7 +137,7 @@ def test_changes_to_patients_clearances_charts_payments_and_the_roster_are_kept(
     from booking.payments.services import refund_create
 
     refund = refund_create(payment=payment, amount_cents=2500, reason="goodwill", actor=UserFactory(role="manager"))
-    chart = VisitChart.objects.create(appointment=visit, nurse=nurse)
+    chart = VisitChart.objects.create(visit=visit, nurse=nurse)
     reading = VitalsReading.objects.create(
         chart=chart, kind="baseline", taken_at=ny(TUESDAY, 10), systolic=120, diastolic=80, heart_rate=70, spo2=98,
         respiratory_rate=14, recorded_by=nurse,
@@ -182,7 +182,7 @@ def test_each_role_reads_only_the_audit_entries_of_what_it_may_view(clock, clien
 
     scheduler_page = clients["scheduler"].get(url).content.decode()
     clinician_page = clients["clinician"].get(url).content.decode()
-    assert "appointment" in scheduler_page and str(clearance) not in scheduler_page
+    assert "visit" in scheduler_page and str(clearance) not in scheduler_page
     assert str(clearance) in clinician_page
 
     entry = entries(profile)[-1]
@@ -190,8 +190,8 @@ def test_each_role_reads_only_the_audit_entries_of_what_it_may_view(clock, clien
     assert "Queens" in clients["scheduler"].get(detail).content.decode()
     assert "90" not in clients["scheduler"].get(detail).content.decode().split("What changed")[1]
     assert "90" in clients["clinician"].get(detail).content.decode().split("What changed")[1]
-    # One visit's history: ?object=booking.appointment:<id>
-    page = clients["scheduler"].get(url, {"object": f"booking.appointment:{visit.pk}"}).content.decode()
+    # One visit's history: ?object=booking.visit:<id>
+    page = clients["scheduler"].get(url, {"object": f"booking.visit:{visit.pk}"}).content.decode()
     assert "2 log entries" in page  # its creation (the hold) and its confirmation
     assert clients["manager"].post(reverse("admin:auditlog_logentry_delete", args=[entry.pk])).status_code == 403
 
@@ -245,7 +245,7 @@ def test_refunds_show_who_asked(clock, scheduler, visit):
     from concierge.staff.services import visit_refund_in_full
 
     pay(visit)
-    booking.appointment_transition(appointment=visit, to="en_route")
-    refund = visit_refund_in_full(appointment=visit, reason="goodwill", actor=scheduler)
+    booking.visit_transition(visit=visit, to="en_route")
+    refund = visit_refund_in_full(visit=visit, reason="goodwill", actor=scheduler)
     assert Refund.objects.get(pk=refund.pk).created_by == scheduler
     assert entries(refund)[0].changes_dict["reason"] == ["None", f"Visit {visit.pk}: goodwill"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.board import visits_orphaned_by_roster
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from booking.payments.models import Refund
 from booking.tests import factories as bf
 from nurses.models import Licence, Provider, TimeOff, WeeklyShift
@@ -93,7 +93,7 @@ def test_a_change_that_orphans_a_visit_lists_it_and_saves_nothing(clock, schedul
     # Everything that was typed travels with the choice.
     assert 'name="weekly_shifts-1-DELETE" value="on"' in page and 'value="keep"' in page and 'value="cancel"' in page
     assert WeeklyShift.objects.filter(provider=maya, weekday=1).exists()
-    assert Appointment.objects.get(pk=booked.pk).status == AppointmentStatus.CONFIRMED
+    assert Visit.objects.get(pk=booked.pk).status == VisitStatus.CONFIRMED
 
 
 def test_save_and_keep_the_visits_marks_them_at_risk(clock, scheduler_client, booked, maya):
@@ -101,11 +101,11 @@ def test_save_and_keep_the_visits_marks_them_at_risk(clock, scheduler_client, bo
 
     assert "1 booked visits no longer fit this roster" in response.content.decode()
     assert not WeeklyShift.objects.filter(provider=maya, weekday=1).exists()
-    assert Appointment.objects.get(pk=booked.pk).status == AppointmentStatus.CONFIRMED
+    assert Visit.objects.get(pk=booked.pk).status == VisitStatus.CONFIRMED
     from booking.board import board_for_day
 
     risky = board_for_day(day=TUESDAY, now=NOW).at_risk
-    assert [(v.appointment.pk, [str(r) for r in v.risks]) for v in risky] == [
+    assert [(v.visit.pk, [str(r) for r in v.risks]) for v in risky] == [
         (booked.pk, ["outside the nurse's working hours"])
     ]
 
@@ -118,7 +118,7 @@ def test_save_and_cancel_the_visits_refunds_and_tells_the_patients(clock, schedu
     assert not WeeklyShift.objects.filter(provider=maya, weekday=1).exists()
     booked.refresh_from_db()
     assert (booked.status, booked.cancelled_by, booked.cancelled_by_user) == ("cancelled", "staff", scheduler)
-    assert Refund.objects.get(appointment=booked).amount_cents == 10000
+    assert Refund.objects.get(visit=booked).amount_cents == 10000
 
 
 def test_a_change_that_orphans_nothing_saves_at_once(clock, scheduler_client, booked, maya):
@@ -146,13 +146,13 @@ def test_why_a_visit_no_longer_fits(clock, booked, maya, cleared_too, infusion):
     second = book(cleared_too, infusion, ny(TUESDAY, 14), provider=maya)
 
     TimeOff.objects.create(provider=maya, starts_at=ny(TUESDAY, 13), ends_at=ny(TUESDAY, 17))
-    assert [(o.appointment, str(o.reason)) for o in visits_orphaned_by_roster(provider_id=maya.pk, now=NOW)] == [
+    assert [(o.visit, str(o.reason)) for o in visits_orphaned_by_roster(provider_id=maya.pk, now=NOW)] == [
         (second, "it falls in time off")
     ]
     TimeOff.objects.all().delete()
 
     Provider.objects.filter(pk=maya.pk).update(max_visits_per_day=1)
-    assert [(o.appointment, str(o.reason)) for o in visits_orphaned_by_roster(provider_id=maya.pk, now=NOW)] == [
+    assert [(o.visit, str(o.reason)) for o in visits_orphaned_by_roster(provider_id=maya.pk, now=NOW)] == [
         (second, "more visits that day than the nurse's maximum (1)")
     ]
     Provider.objects.filter(pk=maya.pk).update(max_visits_per_day=4)
@@ -178,7 +178,7 @@ def test_why_a_visit_no_longer_fits(clock, booked, maya, cleared_too, infusion):
 
 
 def test_visits_already_outside_the_roster_are_not_asked_about_again(clock, scheduler_client, maya):
-    bf.AppointmentFactory(provider=maya, starts_at=ny(TUESDAY, 19))  # booked before the hours changed
+    bf.VisitFactory(provider=maya, starts_at=ny(TUESDAY, 19))  # booked before the hours changed
     data = roster_post(maya, max_visits_per_day=5)
 
     response = scheduler_client.post(change_url(maya), data)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from booking.board import reassign_candidates
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Visit, VisitStatus
 from booking.payments.models import Refund
 from booking.tests import factories as bf
 from concierge.models import PatientRecordView
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def reassign_url(visit):
-    return reverse("admin:booking_appointment_reassign", args=[visit.pk])
+    return reverse("admin:booking_visit_reassign", args=[visit.pk])
 
 
 # --- reassigning -----------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ def test_only_eligible_and_free_nurses_are_offered(cleared, cleared_too, infusio
     nyc.providers.add(busy, unlicensed)
     book(cleared_too, infusion, ny(TUESDAY, 10), provider=busy)
 
-    offered = reassign_candidates(appointment=visit, now=NOW)
+    offered = reassign_candidates(visit=visit, now=NOW)
 
     assert [provider for provider, _candidate in offered] == [priya]
 
@@ -51,7 +51,7 @@ def test_staff_reassign_a_visit_to_a_free_nurse(clock, scheduler_client, schedul
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
     visit.refresh_from_db()
-    assert visit.provider == priya and visit.status == AppointmentStatus.CONFIRMED
+    assert visit.provider == priya and visit.status == VisitStatus.CONFIRMED
     # Priya's base is 10011: her own route's travel, recomputed by the guard.
     assert visit.blocked_from < visit.starts_at
     # In the audit trail, by the scheduler.
@@ -99,7 +99,7 @@ def test_a_finished_or_cancelled_visit_cannot_be_reassigned_and_no_500(
     clock, scheduler_client, cleared, infusion, maya
 ):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    Appointment.objects.filter(pk=visit.pk).update(status=AppointmentStatus.COMPLETED)
+    Visit.objects.filter(pk=visit.pk).update(status=VisitStatus.COMPLETED)
 
     page = scheduler_client.get(reassign_url(visit)).content.decode()
     assert "This visit is completed: it can no longer be given to someone else." in page
@@ -110,7 +110,7 @@ def test_reassigning_twice_to_the_same_nurse_changes_it_once(clock, scheduler_cl
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
 
     scheduler_client.post(reassign_url(visit), {"provider": priya.pk})
-    updated = Appointment.objects.get(pk=visit.pk).updated_at
+    updated = Visit.objects.get(pk=visit.pk).updated_at
     scheduler_client.post(reassign_url(visit), {"provider": priya.pk})
 
     visit.refresh_from_db()
@@ -119,7 +119,7 @@ def test_reassigning_twice_to_the_same_nurse_changes_it_once(clock, scheduler_cl
 
 def test_the_reassign_list_action_opens_the_page_for_one_visit(clock, scheduler_client, cleared, infusion, maya):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    url = reverse("admin:booking_appointment_changelist")
+    url = reverse("admin:booking_visit_changelist")
 
     response = scheduler_client.post(url, {"action": "reassign_one", "_selected_action": [visit.pk]})
 
@@ -134,7 +134,7 @@ def test_cancel_needs_a_reason_then_refunds_in_full_and_tells_the_patient(
 ):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     pay(visit)
-    url = reverse("admin:booking_appointment_cancel_visit", args=[visit.pk])
+    url = reverse("admin:booking_visit_cancel_visit", args=[visit.pk])
 
     page = scheduler_client.get(url).content.decode()
     assert "$100.00" in page  # the deposit paid goes back
@@ -149,12 +149,12 @@ def test_cancel_needs_a_reason_then_refunds_in_full_and_tells_the_patient(
         "staff",
         "Nurse ill, no cover",
     )
-    assert list(Refund.objects.filter(appointment=visit).values_list("amount_cents", flat=True)) == [10000]
-    assert Message.objects.filter(appointment=visit, template="cancelled").count() == 2
+    assert list(Refund.objects.filter(visit=visit).values_list("amount_cents", flat=True)) == [10000]
+    assert Message.objects.filter(visit=visit, template="cancelled").count() == 2
     # Twice: the page says it cannot, nothing more happens.
     page = scheduler_client.post(url, {"reason": "again"}).content.decode()
     assert "it can no longer be cancelled" in page
-    assert Refund.objects.filter(appointment=visit).count() == 1
+    assert Refund.objects.filter(visit=visit).count() == 1
 
 
 def test_refund_in_full_with_a_reason_once(clock, scheduler_client, scheduler, cleared, infusion, maya):
@@ -162,8 +162,8 @@ def test_refund_in_full_with_a_reason_once(clock, scheduler_client, scheduler, c
     payment = pay(visit)
     clock.move_to(ny(TUESDAY, 11))
     scheduler_client.force_login(scheduler)  # a new day, a new login (sessions last 12 hours)
-    staff_services.visit_no_show_mark(appointment=visit, actor=scheduler)  # the policy refunds nothing
-    url = reverse("admin:booking_appointment_refund", args=[visit.pk])
+    staff_services.visit_no_show_mark(visit=visit, actor=scheduler)  # the policy refunds nothing
+    url = reverse("admin:booking_visit_refund", args=[visit.pk])
 
     assert "$100.00" in scheduler_client.get(url).content.decode()
     response = scheduler_client.post(url, {"reason": "Family emergency; forgiven by the manager"})
@@ -187,21 +187,21 @@ def test_a_series_payment_refunds_only_this_visits_share(clock, scheduler, clear
     payment = Payment.objects.create(
         patient=cleared, series=series, amount_cents=20000, gateway="fake", status=PaymentStatus.SUCCEEDED
     )
-    PaymentAllocation.objects.create(payment=payment, appointment=first, amount_cents=10000)
-    PaymentAllocation.objects.create(payment=payment, appointment=second, amount_cents=10000)
+    PaymentAllocation.objects.create(payment=payment, visit=first, amount_cents=10000)
+    PaymentAllocation.objects.create(payment=payment, visit=second, amount_cents=10000)
 
-    staff_services.visit_refund_in_full(appointment=first, reason="goodwill", actor=scheduler)
+    staff_services.visit_refund_in_full(visit=first, reason="goodwill", actor=scheduler)
 
-    assert staff_services.visit_refund_due(appointment=first) == (payment, 0)
-    assert staff_services.visit_refund_due(appointment=second)[1] == 10000
+    assert staff_services.visit_refund_due(visit=first) == (payment, 0)
+    assert staff_services.visit_refund_due(visit=second)[1] == 10000
     with pytest.raises(staff_services.NothingToRefund):
-        staff_services.visit_refund_in_full(appointment=first, reason="again", actor=scheduler)
+        staff_services.visit_refund_in_full(visit=first, reason="again", actor=scheduler)
 
 
 def test_only_staff_who_may_refund_see_the_refund_page(clock, clinician_client, cleared, infusion, maya):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     pay(visit)
-    assert clinician_client.get(reverse("admin:booking_appointment_refund", args=[visit.pk])).status_code == 403
+    assert clinician_client.get(reverse("admin:booking_visit_refund", args=[visit.pk])).status_code == 403
 
 
 # --- reminders, no-shows ----------------------------------------------------------------------------
@@ -209,14 +209,14 @@ def test_only_staff_who_may_refund_see_the_refund_page(clock, clinician_client, 
 
 def test_a_reminder_now_is_an_email_and_a_text_once(clock, scheduler_client, cleared, infusion, maya):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    url = reverse("admin:booking_appointment_remind", args=[visit.pk])
-    before = set(Message.objects.filter(appointment=visit).values_list("pk", flat=True))
+    url = reverse("admin:booking_visit_remind", args=[visit.pk])
+    before = set(Message.objects.filter(visit=visit).values_list("pk", flat=True))
 
     assert scheduler_client.get(url).status_code == 405  # a change: POST only
     scheduler_client.post(url)
     scheduler_client.post(url)
 
-    new = Message.objects.filter(appointment=visit).exclude(pk__in=before)
+    new = Message.objects.filter(visit=visit).exclude(pk__in=before)
     assert sorted(new.values_list("template", "channel")) == [("reminder_24h", "email"), ("reminder_24h", "sms")]
 
 
@@ -225,27 +225,27 @@ def test_no_reminder_for_a_visit_that_has_started(clock, scheduler_client, sched
     clock.move_to(ny(TUESDAY, 10, 30))
     scheduler_client.force_login(scheduler)
 
-    response = scheduler_client.post(reverse("admin:booking_appointment_remind", args=[visit.pk]), follow=True)
+    response = scheduler_client.post(reverse("admin:booking_visit_remind", args=[visit.pk]), follow=True)
 
     assert "A reminder is sent only for a confirmed visit that has not started." in response.content.decode()
 
 
 def test_no_show_only_after_the_start_and_once(clock, scheduler_client, scheduler, cleared, infusion, maya):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    url = reverse("admin:booking_appointment_no_show", args=[visit.pk])
+    url = reverse("admin:booking_visit_no_show", args=[visit.pk])
 
     page = scheduler_client.post(url, follow=True).content.decode()
     assert "only once its start time has passed" in page
-    assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.CONFIRMED
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CONFIRMED
 
     clock.move_to(ny(TUESDAY, 10, 20))
     scheduler_client.force_login(scheduler)
     scheduler_client.post(url)
-    updated = Appointment.objects.get(pk=visit.pk)
+    updated = Visit.objects.get(pk=visit.pk)
     scheduler_client.post(url)
 
     visit.refresh_from_db()
-    assert visit.status == AppointmentStatus.NO_SHOW and visit.updated_at == updated.updated_at
+    assert visit.status == VisitStatus.NO_SHOW and visit.updated_at == updated.updated_at
 
 
 # --- the visit's page -------------------------------------------------------------------------------
@@ -258,8 +258,8 @@ def test_the_visit_page_shows_payment_messages_chart_and_history(
 
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     payment = pay(visit)
-    chart = VisitChart.objects.create(appointment=visit, nurse=maya.user)
-    url = reverse("admin:booking_appointment_change", args=[visit.pk])
+    chart = VisitChart.objects.create(visit=visit, nurse=maya.user)
+    url = reverse("admin:booking_visit_change", args=[visit.pk])
 
     page = scheduler_client.get(url).content.decode()
     assert f"P-{payment.pk}" in page and "$100.00" in page
@@ -280,7 +280,7 @@ def test_schedulers_do_not_see_the_visits_clearance_clinicians_do(
     clock, scheduler_client, clinician_client, cleared, infusion, maya
 ):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    url = reverse("admin:booking_appointment_change", args=[visit.pk])
+    url = reverse("admin:booking_visit_change", args=[visit.pk])
 
     assert "Clinical" not in scheduler_client.get(url).content.decode()
     page = clinician_client.get(url).content.decode()
@@ -293,7 +293,7 @@ def test_opening_a_visit_is_logged_as_viewing_the_patients_record(
 ):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
 
-    scheduler_client.get(reverse("admin:booking_appointment_change", args=[visit.pk]))
+    scheduler_client.get(reverse("admin:booking_visit_change", args=[visit.pk]))
 
     view = PatientRecordView.objects.get()
     assert (view.viewer, view.patient, view.what) == (scheduler, cleared, "visit in admin")
@@ -303,12 +303,12 @@ def test_the_list_finds_a_visit_by_the_patients_phone_and_filters_by_day(
     clock, scheduler_client, cleared, infusion, maya
 ):
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
-    url = reverse("admin:booking_appointment_changelist")
+    url = reverse("admin:booking_visit_changelist")
 
     page = scheduler_client.get(url, {"q": "(212) 555-0123"}).content.decode()
-    assert reverse("admin:booking_appointment_change", args=[visit.pk]) in page
+    assert reverse("admin:booking_visit_change", args=[visit.pk]) in page
     page = scheduler_client.get(url, {"q": "Example"}).content.decode()
     assert "Pat Example" in page
     assert "Pat Example" in scheduler_client.get(url, {"when": "tomorrow"}).content.decode()
     assert "Pat Example" not in scheduler_client.get(url, {"when": "today"}).content.decode()
-    assert "0 appointments" in scheduler_client.get(url, {"q": "(917) 000-0000"}).content.decode()
+    assert "0 visits" in scheduler_client.get(url, {"q": "(917) 000-0000"}).content.decode()
