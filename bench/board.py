@@ -32,8 +32,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from booking.availability import zone  # noqa: E402
-from booking.board import board_for_day, board_for_week  # noqa: E402
 from booking.testing import build_roster  # noqa: E402
+from staff.board import board_for_day, board_for_week  # noqa: E402
 
 NURSES = (1, 10, 50, 200)
 

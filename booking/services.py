@@ -481,8 +481,8 @@ def visit_cancel(*, visit, by, reason="", actor=None, now=None):
 
 def _refund_by_policy(visit):
     """Payments apply the cancellation policy (and close an unpaid hold's open payment)."""
-    if apps.is_installed("booking.payments"):
-        from booking.payments.services import refund_for_cancellation
+    if apps.is_installed("payments"):
+        from payments.services import refund_for_cancellation
 
         refund_for_cancellation(visit=visit)
 

@@ -291,8 +291,8 @@ def book_review(request, code):
 
 
 # --- paying -----------------------------------------------------------------------------------
-# Payment lives in booking.payments: a held visit (or series) is paid on its page, and only a
-# successful payment confirms it (booking.payments.services.payment_sync -> visit_confirm).
+# Payment lives in payments: a held visit (or series) is paid on its page, and only a
+# successful payment confirms it (payments.services.payment_sync -> visit_confirm).
 
 
 @patient_required

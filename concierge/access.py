@@ -205,7 +205,7 @@ ACCESS = {
     "booking:staff_evaluations": care_team(why="clinicians (their own) and staff who manage visits (all)"),
     "booking:staff_join": care_team(owned=EVALUATION),
     "booking:staff_video_link": care_team(POST, EVALUATION),
-    # --- payments (booking.payments) -----------------------------------------------------------------
+    # --- payments (payments) -----------------------------------------------------------------
     "payments:start": patient_payment(owned=HELD_VISIT),
     "payments:start_series": patient_payment(owned=SERIES),
     "payments:return": patient_payment(owned=PAYMENT),

@@ -81,10 +81,3 @@ class UserAdmin(DjangoUserAdmin):
     def role_names(self, obj):
         names = sorted(g.name for g in obj.groups.all() if g.name in Role.values)
         return ", ".join(str(Role(n).label) for n in names) or "—"
-
-
-# Staff pages (issue 8): the queues, reports, audit trail and record views, and the index panel.
-from .staff import admin as _staff_admin  # noqa: E402,F401
-from .staff.site import install as _install_staff_pages  # noqa: E402
-
-_install_staff_pages(admin.site)

@@ -56,7 +56,7 @@ DEMO_STEPS = [
     "patients.demo.seed",
     "booking.demo.seed",
     "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)
-    "booking.payments.demo.seed",
+    "payments.demo.seed",
     "patients.portal_demo.seed",  # after booking: Jordan's video evaluation gets its room
     "notifications.demo.seed",
 ]

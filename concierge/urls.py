@@ -51,7 +51,7 @@ urlpatterns = [
     path("me/", views.home_for_user, name="home-for-user"),
     path("", include("patients.urls")),
     path("", include("booking.urls")),
-    path("", include("booking.payments.urls")),
+    path("", include("payments.urls")),
     path("nurse/", include("nurses.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from concierge.staff.roster import RosterChangeCheckMixin
+from staff.roster import RosterChangeCheckMixin
 
 from . import protocol
 from .licensure import licence_valid_in
@@ -125,7 +125,7 @@ class ProviderAdmin(RosterChangeCheckMixin, admin.ModelAdmin):
     inlines = (LicenceInline, WeeklyShiftInline, DateOverrideInline, TimeOffInline)
 
     class Media:
-        css = {"all": ("concierge/staff-admin.css",)}
+        css = {"all": ("staff/staff-admin.css",)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user").prefetch_related("licences")

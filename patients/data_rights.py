@@ -807,9 +807,9 @@ def patient_account_close(*, patient, reason="", now=None):
     cut-off or under way; TryAgainLater when a booking raced the closure.
     """
     from booking.models import CancelledBy
-    from booking.payments.models import Refund, RefundReason
     from booking.services import visit_cancel
     from notifications import services as notify
+    from payments.models import Refund, RefundReason
 
     from .services import _profile_locked
 

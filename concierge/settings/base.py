@@ -48,9 +48,10 @@ INSTALLED_APPS = [
     "auditlog",  # the audit trail (concierge/audit.py)
     "patients",
     "booking",
-    "booking.payments",
+    "payments",
     "nurses",
     "notifications",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -369,7 +370,7 @@ if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_CURRENCY = "usd"
-# The cancellation policy (booking/payments/policy.py): a patient who cancels this many hours or
+# The cancellation policy (payments/policy.py): a patient who cancels this many hours or
 # more before the visit gets everything back; later, the late-cancellation fee is kept.
 PAYMENT_FULL_REFUND_HOURS = env.int("PAYMENT_FULL_REFUND_HOURS", default=24)
 PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default=5000)
@@ -380,14 +381,14 @@ PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default
 PAYMENT_LOCK_TIMEOUT_MS = env.int("PAYMENT_LOCK_TIMEOUT_MS", default=3000)
 # Where alerts about money go: refunds that failed, disputes, paid visits that could not be kept.
 PAYMENTS_STAFF_EMAIL = env("PAYMENTS_STAFF_EMAIL", default="care@conciergemd.example")
-# The patient's dashboard lists the payments (booking/payments/templates/payments/_dashboard_payments.html).
+# The patient's dashboard lists the payments (payments/templates/payments/_dashboard_payments.html).
 PATIENT_DASHBOARD_SECTIONS += ["payments/_dashboard_payments.html"]
 CELERY_BEAT_SCHEDULE["payments-reconcile-daily"] = {
-    "task": "booking.payments.tasks.payments_reconcile",
+    "task": "payments.tasks.payments_reconcile",
     "schedule": crontab(hour=7, minute=30),  # UTC: before the clinic's day starts in the US
 }
 CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
-    "task": "booking.payments.tasks.payments_release_abandoned",
+    "task": "payments.tasks.payments_release_abandoned",
     "schedule": 300.0,
     "options": {"expires": 290},
 }

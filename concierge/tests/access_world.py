@@ -245,7 +245,7 @@ class World:
 
     @cached_property
     def payment(self):
-        from booking.payments import services
+        from payments import services
 
         return services.payment_start(patient=self.user(Role.PATIENT), visit=self.held_visit)
 

@@ -4,7 +4,7 @@ Every URL of the project is posted to, not only those whose views take POST: Dja
 runs before any view, so a view that starts taking POST tomorrow is covered today. The only
 views that skip the check are the Stripe and Twilio webhooks, which prove their origin with a
 signature instead; forged signatures there answer 400 (Stripe) and 403 (Twilio) and change
-nothing. Their full signature tests are in booking/payments/tests/test_webhooks.py
+nothing. Their full signature tests are in payments/tests/test_webhooks.py
 (test_a_bad_signature_is_refused_and_nothing_changes) and notifications/tests/test_twilio.py
 (test_a_forged_or_missing_signature_is_refused_and_changes_nothing, test_a_forged_receipt_is_refused).
 """
@@ -20,14 +20,14 @@ from twilio.request_validator import RequestValidator
 
 from booking.forms import start_param
 from booking.models import Visit, VisitStatus
-from booking.payments.gateways import fake
-from booking.payments.models import PaymentStatus, WebhookEvent
 from concierge.access import ACCESS, ADMIN, CSRF_EXEMPT, WEBHOOK
 from concierge.models import Role
 from concierge.tests.factories import UserFactory
 from notifications.models import Channel, InboundSms, MessageStatus, SmsOptOut
 from nurses.models import VisitChart, VitalsReading
 from patients.models import MessageThread, PatientProfile
+from payments.gateways import fake
+from payments.models import PaymentStatus, WebhookEvent
 
 from .access_world import FRIDAY, NOW, World, ny, sample_path, url_for, url_patterns
 

@@ -21,9 +21,6 @@ from django.urls import reverse
 
 from booking import services as booking
 from booking.models import CancelledBy, Series, Visit, VisitStatus, WaitlistEntry
-from booking.payments import services as payments
-from booking.payments.gateways import fake
-from booking.payments.models import Payment, PaymentStatus, Refund, RefundReason
 from booking.tests import factories as bf
 from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
 from concierge.models import User
@@ -40,6 +37,9 @@ from nurses.models import (
 )
 from patients import data_rights
 from patients.models import FollowUpCheckIn, IntakeResponse, PatientProfile, SafetyAlert, ScreeningResponse
+from payments import services as payments
+from payments.gateways import fake
+from payments.models import Payment, PaymentStatus, Refund, RefundReason
 
 from .factories import screening, sent_intake
 from .portal_factories import answer, thread_for

@@ -1,0 +1,270 @@
+"""What needs attention, for the queues page and the admin index: one selector per queue.
+
+Each queue is shown only to people who may act on it (or, for the clinical queues, to managers
+too): the clinicians' review queue and open safety alerts (clinicians, managers), failed
+messages (notifications), payments needing attention (disputes, failed refunds), the coverage
+waitlist, and patients' messages waiting for a reply (the care-team portal, when installed).
+Every queue is two queries (its rows, its count) whatever its length.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from concierge.models import Role
+
+LIMIT = 20
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    description: str
+    count: int
+    rows: list  # dicts: what the template shows
+    links: list = field(default_factory=list)  # [(url, label)]: the full lists in admin
+
+
+def _url(name, query=None, args=None):
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _links(*pairs):
+    return [(url, label) for url, label in pairs if url]
+
+
+def sees_clinical_queues(user):
+    return user.is_superuser or user.has_role(Role.CLINICIAN, Role.MANAGER)
+
+
+def _patient_name(user):
+    return user.get_full_name() if user.get_full_name() != user.email else user.email
+
+
+# --- the queues ----------------------------------------------------------------------------------
+
+
+def review_queue(*, limit=LIMIT):
+    from patients import selectors
+
+    waiting = selectors.review_queue()
+    rows = [
+        {
+            "patient": _patient_name(p.user),
+            "email": p.user.email,
+            "alert": p.has_open_alert,
+            "since": p.intake_sent_at,
+            "url": _url("admin:patients_clearance_add", {"patient": p.user_id}),
+        }
+        for p in waiting[:limit]
+    ]
+    return Queue(
+        key="review",
+        title=_("Patients waiting for a clinician"),
+        description=_("Open safety alerts first, then the longest waiting. A clinician opens the review screen."),
+        count=waiting.count(),
+        rows=rows,
+        links=_links((_url("admin:patients_reviewqueueentry_changelist"), _("Open the review queue"))),
+    )
+
+
+def safety_alerts(*, limit=LIMIT):
+    from patients.models import SafetyAlert
+
+    alerts = SafetyAlert.objects.filter(resolved_at__isnull=True).select_related("patient", "acknowledged_by")
+    rows = [
+        {
+            "patient": _patient_name(a.patient),
+            "raised": a.created_at,
+            "acknowledged_by": a.acknowledged_by.get_full_name() if a.acknowledged_by else "",
+            "url": _url("admin:patients_safetyalert_change", args=[a.pk]),
+        }
+        for a in alerts.order_by("acknowledged_at", "created_at", "pk")[:limit]
+    ]
+    return Queue(
+        key="alerts",
+        title=_("Patient safety: open alerts"),
+        description=_("Acknowledge when you take it on; resolve with a note once you have spoken with the patient."),
+        count=alerts.count(),
+        rows=rows,
+        links=_links((_url("admin:patients_safetyalert_changelist", {"status": "open"}), _("All open alerts"))),
+    )
+
+
+def failed_messages(*, limit=LIMIT):
+    from notifications.models import Message, MessageStatus
+
+    failed = Message.objects.filter(status=MessageStatus.FAILED).select_related("recipient")
+    rows = [
+        {
+            "id": m.pk,
+            "to": _patient_name(m.recipient) if m.recipient else m.to_address,
+            "channel": m.get_channel_display(),
+            "template": m.template,
+            "when": m.updated_at,
+            "error": m.last_error,
+            "url": _url("admin:notifications_message_change", args=[m.pk]),
+        }
+        for m in failed.order_by("-updated_at", "-pk")[:limit]
+    ]
+    return Queue(
+        key="messages",
+        title=_("Messages that could not be sent"),
+        description=_("Check the number or address, then select them in the list and send them again."),
+        count=failed.count(),
+        rows=rows,
+        links=_links(
+            (
+                _url("admin:notifications_message_changelist", {"status__exact": MessageStatus.FAILED}),
+                _("Failed messages (resend from there)"),
+            )
+        ),
+    )
+
+
+def payments_attention(*, limit=LIMIT):
+    from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+
+    disputed = Payment.objects.filter(status=PaymentStatus.DISPUTED).select_related("patient")
+    failed_refunds = Refund.objects.filter(status=RefundStatus.FAILED).select_related("payment__patient")
+    rows = [
+        {
+            "what": _("Disputed"),
+            "reference": f"P-{p.pk}",
+            "patient": _patient_name(p.patient),
+            "cents": p.amount_cents,
+            "when": p.disputed_at or p.updated_at,
+            "detail": p.dispute_status,
+            "url": _url("admin:payments_payment_change", args=[p.pk]),
+        }
+        for p in disputed.order_by("-disputed_at", "-pk")[:limit]
+    ] + [
+        {
+            "what": _("Refund failed"),
+            "reference": f"P-{r.payment_id}",
+            "patient": _patient_name(r.payment.patient),
+            "cents": r.amount_cents,
+            "when": r.updated_at,
+            "detail": r.failure_reason or r.last_error,
+            "url": _url("admin:payments_payment_change", args=[r.payment_id]),
+        }
+        for r in failed_refunds.order_by("-updated_at", "-pk")[:limit]
+    ]
+    return Queue(
+        key="payments",
+        title=_("Payments needing attention"),
+        description=_("Disputes to answer in Stripe, and refunds the gateway refused."),
+        count=disputed.count() + failed_refunds.count(),
+        rows=rows,
+        links=_links(
+            (
+                _url("admin:payments_payment_changelist", {"status__exact": PaymentStatus.DISPUTED}),
+                _("Disputed payments"),
+            ),
+            (_url("admin:payments_payment_changelist", {"refunds": "failed"}), _("Payments with a failed refund")),
+        ),
+    )
+
+
+def waitlist(*, limit=LIMIT):
+    from booking.models import WaitlistEntry
+
+    waiting = WaitlistEntry.objects.filter(contacted_at__isnull=True)
+    by_zip = waiting.values("zip_code").annotate(n=Count("pk")).order_by("-n", "zip_code")
+    rows = [{"zip": row["zip_code"], "count": row["n"]} for row in by_zip[:limit]]
+    return Queue(
+        key="waitlist",
+        title=_("Coverage waitlist"),
+        description=_("People outside our areas waiting to hear from us, by ZIP code (most asked first)."),
+        count=waiting.count(),
+        rows=rows,
+        links=_links(
+            (
+                _url("admin:booking_waitlistentry_changelist", {"contacted_at__isnull": "True"}),
+                _("Waitlist (mark people contacted there)"),
+            )
+        ),
+    )
+
+
+def unanswered_messages(*, user, limit=LIMIT, now=None):
+    """Patients' messages waiting for an answer (issue 10's portal); None when it is not installed."""
+    try:
+        from patients import messaging_selectors as portal
+    except ImportError:
+        return None
+    now = now or timezone.now()
+    waiting = portal.threads_awaiting_reply(now=now)
+    due_hours = portal.reply_due_within().total_seconds() / 3600
+    rows = []
+    for thread in waiting[:limit]:
+        can_open = portal.may_answer(user, thread)
+        hours = portal.waited_working_hours(thread, now)
+        rows.append(
+            {
+                "patient": _patient_name(thread.patient),
+                "topic": thread.get_topic_display(),
+                # A health thread's subject can be clinical: only those who may answer it see it.
+                "subject": thread.subject if can_open else "",
+                "urgent": thread.urgent,
+                "since": thread.waiting_since,
+                "hours": hours,
+                "overdue": hours is not None and hours >= due_hours,
+                "url": (
+                    _url("patients:staff_thread", args=[thread.pk])
+                    or _url("admin:patients_messagethread_change", args=[thread.pk])
+                )
+                if can_open
+                else "",
+            }
+        )
+    return Queue(
+        key="replies",
+        title=_("Patients waiting for an answer"),
+        description=_("Messages from the portal nobody has answered yet, urgent ones and the longest waiting first."),
+        count=waiting.count(),
+        rows=rows,
+        links=_links(
+            (
+                _url("patients:staff_inbox") or _url("admin:patients_messagethread_changelist"),
+                _("Open the care-team inbox"),
+            )
+        ),
+    )
+
+
+def queues_for(user, *, limit=LIMIT, now=None):
+    """The queues this person may see, in the order of the page."""
+    queues = []
+    if sees_clinical_queues(user):
+        alerts, review = safety_alerts(limit=limit), review_queue(limit=limit)
+        # Managers see who waits; only clinicians open the records (the links would answer 403).
+        if not user.has_perm("patients.view_safetyalert"):
+            alerts.links = []
+        if not user.has_perm("patients.view_reviewqueueentry"):
+            review.links = []
+        queues += [alerts, review]
+    replies = unanswered_messages(user=user, limit=limit, now=now) if user.is_staff else None
+    if replies is not None:
+        queues.append(replies)
+    if user.has_perm("notifications.view_message"):
+        queues.append(failed_messages(limit=limit))
+    if user.has_perm("payments.view_payment"):
+        queues.append(payments_attention(limit=limit))
+    if user.has_perm("booking.view_waitlistentry"):
+        queues.append(waitlist(limit=limit))
+    return queues
+
+
+def queue_counts(user, *, now=None):
+    """[(title, count, url)] for the admin index: only counts (rows are not shown there)."""
+    return [(q.title, q.count, reverse("admin:staff_queues") + f"#{q.key}") for q in queues_for(user, limit=0, now=now)]

@@ -1,0 +1,150 @@
+"""The queues page and the counts on the admin index: each queue's contents, and who sees which."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booking.models import WaitlistEntry
+from booking.tests import factories as bf
+from concierge.tests.factories import UserFactory
+from notifications.models import Message, MessageStatus
+from patients.models import SafetyAlert
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from staff import queues
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def waiting(clock, roles):
+    """One item in every queue (and some that must not show)."""
+    alerted = UserFactory(role="patient", first_name="Ada", last_name="Alert")
+    bf.patient_profile(alerted)
+    SafetyAlert.objects.create(patient=alerted, reason="phq9_item9")
+    resolved = UserFactory(role="patient", first_name="Res", last_name="Olved")
+    SafetyAlert.objects.create(patient=resolved, reason="phq9_item9", resolved_at=NOW)
+
+    newcomer = UserFactory(role="patient", first_name="Nell", last_name="Newcomer")
+    bf.patient_profile(newcomer)  # sent intake, no decision yet: waits for a clinician
+
+    Message.objects.create(
+        channel="sms",
+        recipient=newcomer,
+        to_address="+12125550123",
+        template="reminder_24h",
+        unique_key="test:failed",
+        due_at=NOW,
+        status=MessageStatus.FAILED,
+        last_error="21211 invalid number",
+    )
+    Message.objects.create(
+        channel="email", recipient=newcomer, template="reminder_24h", unique_key="test:sent", due_at=NOW, status="sent"
+    )
+
+    disputed = Payment.objects.create(
+        patient=newcomer, visit=bf.VisitFactory(patient=newcomer), amount_cents=10000,
+        gateway="fake", status=PaymentStatus.DISPUTED, dispute_status="needs_response", disputed_at=NOW,
+    )  # fmt: skip
+    refunded = Payment.objects.create(
+        patient=alerted, visit=bf.VisitFactory(patient=alerted), amount_cents=45000,
+        gateway="fake", status=PaymentStatus.SUCCEEDED,
+    )  # fmt: skip
+    Refund.objects.create(
+        payment=refunded, amount_cents=45000, reason_code="staff", reason="x", status=RefundStatus.FAILED,
+        failure_reason="expired_or_canceled_card",
+    )  # fmt: skip
+
+    WaitlistEntry.objects.create(zip_code="99501", email="a@example.com")
+    WaitlistEntry.objects.create(zip_code="99501", email="b@example.com")
+    WaitlistEntry.objects.create(zip_code="59001", phone="+14065550100")
+    WaitlistEntry.objects.create(zip_code="59001", email="done@example.com", contacted_at=NOW)
+
+    from patients.models import MessageThread
+
+    MessageThread.objects.create(
+        patient=alerted, subject="About my dose", topic="health", waiting_since=NOW - timedelta(days=3)
+    )
+    return {"disputed": disputed, "refunded": refunded}
+
+
+def by_key(user):
+    return {q.key: q for q in queues.queues_for(user, now=NOW)}
+
+
+def test_each_queue_lists_what_waits(waiting, manager):
+    seen = by_key(manager)
+
+    assert [r["patient"] for r in seen["alerts"].rows] == ["Ada Alert"]
+    assert [r["patient"] for r in seen["review"].rows] == ["Ada Alert", "Nell Newcomer"]  # open alert first
+    assert [(r["template"], r["error"]) for r in seen["messages"].rows] == [("reminder_24h", "21211 invalid number")]
+    assert [(r["what"], r["reference"], r["cents"]) for r in seen["payments"].rows] == [
+        ("Disputed", f"P-{waiting['disputed'].pk}", 10000),
+        ("Refund failed", f"P-{waiting['refunded'].pk}", 45000),
+    ]
+    # By ZIP, most asked first; someone already contacted is not waiting.
+    assert seen["waitlist"].rows == [{"zip": "99501", "count": 2}, {"zip": "59001", "count": 1}]
+    assert seen["waitlist"].count == 3
+    (thread,) = seen["replies"].rows
+    assert thread["patient"] == "Ada Alert" and thread["topic"] == "My health or treatment"
+    assert {k: q.count for k, q in seen.items()} == {
+        "alerts": 1,
+        "review": 2,
+        "replies": 1,
+        "messages": 1,
+        "payments": 2,
+        "waitlist": 3,
+    }
+
+
+def test_who_sees_which_queue(waiting, manager, scheduler, clinician_user):
+    assert list(by_key(manager)) == ["alerts", "review", "replies", "messages", "payments", "waitlist"]
+    assert list(by_key(scheduler)) == ["replies", "messages", "payments", "waitlist"]
+    assert list(by_key(clinician_user)) == ["alerts", "review", "replies"]
+    # A health thread's subject is for those who may answer it: clinicians, not schedulers or managers.
+    assert by_key(clinician_user)["replies"].rows[0]["subject"] == "About my dose"
+    assert by_key(scheduler)["replies"].rows[0]["subject"] == ""
+    # Managers see who waits for a clinician but get no link into the clinical records.
+    assert by_key(manager)["alerts"].links == [] and by_key(clinician_user)["alerts"].links
+
+
+def test_the_queues_page_and_the_admin_index_counts(waiting, manager_client, scheduler_client):
+    page = manager_client.get(reverse("admin:staff_queues")).content.decode()
+    for text in (
+        "Patient safety: open alerts",
+        "Ada Alert",
+        "21211 invalid number",
+        "Disputed",
+        "Refund failed",
+        "99501",
+    ):
+        assert text in page
+    assert "About my dose" not in page
+
+    index = manager_client.get(reverse("admin:index")).content.decode()
+    assert 'Patient safety: open alerts</a>: <span class="count">1</span>' in index
+    assert 'Payments needing attention</a>: <span class="count">2</span>' in index
+    assert reverse("admin:staff_reports") in index and reverse("admin:booking_board") in index
+
+    index = scheduler_client.get(reverse("admin:index")).content.decode()
+    assert "Patient safety: open alerts" not in index and reverse("admin:staff_reports") not in index
+    assert 'Coverage waitlist</a>: <span class="count">3</span>' in index
+
+
+def test_the_queues_take_the_same_queries_however_long_they_are(waiting, manager):
+    queues.queues_for(manager, now=NOW)  # the manager's permissions, loaded once per request
+    with CaptureQueriesContext(connection) as few:
+        queues.queues_for(manager, now=NOW)
+    for i in range(5):
+        Message.objects.create(
+            channel="email", recipient=manager, template="reminder_24h", unique_key=f"more:{i}",
+            due_at=NOW, status=MessageStatus.FAILED,
+        )  # fmt: skip
+        WaitlistEntry.objects.create(zip_code=f"9950{i}", email=f"w{i}@example.com")
+    with CaptureQueriesContext(connection) as many:
+        queues.queues_for(manager, now=NOW)
+    assert len(many) == len(few) <= 14
