@@ -8,7 +8,7 @@ and the booking guard calls it again under lock before it writes.
 The rules, for every provider handed in (the selector already kept only active providers of the
 right kind serving an area that covers the ZIP):
 
-- a licence valid in the visit's state on the visit's date (`nurses.licensure`);
+- a licence valid in the visit's state on the visit's date (`roster.licensure`);
 - working that day: the weekly pattern in the provider's own time zone, unless a date override
   replaces it (other hours, or none for a day off); time off is cut out of those hours;
 - fewer visits that day than the provider's maximum;
@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from nurses.licensure import licence_valid_in
+from roster.licensure import licence_valid_in
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from concierge.errors import ApplicationError
-from nurses.models import Provider, ProviderKind
+from roster.models import Provider, ProviderKind
 
 from . import selectors, services
 from .availability import zone

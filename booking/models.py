@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
 
-from nurses.models import ProviderKind
+from roster.models import ProviderKind
 
 
 class ServiceKind(models.TextChoices):
@@ -62,7 +62,7 @@ class ServiceArea(models.Model):
     radius_miles = models.PositiveSmallIntegerField(_("radius (miles)"), null=True, blank=True)
     services = models.ManyToManyField(Service, related_name="areas", verbose_name=_("services"))
     providers = models.ManyToManyField(
-        "nurses.Provider", related_name="areas", blank=True, verbose_name=_("providers serving it")
+        "roster.Provider", related_name="areas", blank=True, verbose_name=_("providers serving it")
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -149,7 +149,7 @@ class Visit(models.Model):
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="visits")
     provider = models.ForeignKey(
-        "nurses.Provider", on_delete=models.PROTECT, related_name="visits", null=True, blank=True
+        "roster.Provider", on_delete=models.PROTECT, related_name="visits", null=True, blank=True
     )
     clearance = models.ForeignKey(
         "patients.Clearance", on_delete=models.PROTECT, related_name="visits", null=True, blank=True

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from concierge.geo import zip_lookup
-from nurses.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
+from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability
 from .models import BLOCKING_STATUSES, ServiceArea, ServiceKind, Visit, VisitStatus

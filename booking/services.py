@@ -35,8 +35,8 @@ from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgai
 from concierge.geo import zip_lookup
 from concierge.models import User
 from notifications import services as notify
-from nurses.models import Provider
 from patients import selectors as patient_selectors
+from roster.models import Provider
 
 from . import availability, policy, selectors, telehealth
 from .errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed

@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from concierge.models import User
-from nurses.models import Licence, Provider, ProviderKind, WeeklyShift
+from roster.models import Licence, Provider, ProviderKind, WeeklyShift
 
 from .models import Service, ServiceArea, ServiceKind, Visit, VisitStatus
 

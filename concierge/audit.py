@@ -46,11 +46,11 @@ AUDITED = (
     ("payments.PaymentAllocation", {}),
     ("payments.Refund", {}),
     # The roster.
-    ("nurses.Provider", {}),
-    ("nurses.Licence", {}),
-    ("nurses.WeeklyShift", {}),
-    ("nurses.DateOverride", {}),
-    ("nurses.TimeOff", {}),
+    ("roster.Provider", {}),
+    ("roster.Licence", {}),
+    ("roster.WeeklyShift", {}),
+    ("roster.DateOverride", {}),
+    ("roster.TimeOff", {}),
     # Visit charts (issue 7).
     ("nurses.VisitChart", {}),
     ("nurses.VitalsReading", {}),

@@ -52,7 +52,7 @@ def demo_user(email, role, first_name, last_name, superuser=False):
 # Each app adds its demo data in this order (later steps use earlier ones).
 # Patients come before booking: booking's demo visits need Alex's clearance to exist.
 DEMO_STEPS = [
-    "nurses.demo.seed",
+    "roster.demo.seed",
     "patients.demo.seed",
     "booking.demo.seed",
     "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)

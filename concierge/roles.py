@@ -75,7 +75,7 @@ ROLE_PERMISSIONS = {
         # off; services and areas; the waitlist. Visits are read-only in admin ("change" is the
         # cancel action): every change of time goes through the booking services.
         *(
-            f"nurses.{action}_{model}"
+            f"roster.{action}_{model}"
             for model in ("provider", "licence", "weeklyshift", "dateoverride", "timeoff")
             for action in ("view", "add", "change", "delete")
         ),

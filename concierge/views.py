@@ -34,7 +34,7 @@ def home_for_user(request):
         return dashboard(request)
     if user.has_role(Role.NURSE):
         # Nurses with a roster profile land on today's visits (the nurses app).
-        from nurses.selectors import provider_for_nurse
+        from roster.selectors import provider_for_nurse
 
         if provider_for_nurse(user=user) is not None:
             return redirect("nurses:today")

@@ -14,24 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Visit, VisitStatus
-from concierge.models import Role
 from patients.models import IntakeResponse, IntakeStatus
 
 from . import protocol
-from .models import Provider, ProviderKind
 
 S = VisitStatus
 # The nurse's list shows the visits that are theirs to do or done; holds, expired holds and
 # cancellations are not work.
 DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
 MAP_URL = "https://www.google.com/maps/search/?api=1&query="
-
-
-def provider_for_nurse(*, user):
-    """The nurse's Provider row, or None (not a nurse, or no roster profile yet)."""
-    if not user.is_authenticated or not user.has_role(Role.NURSE):
-        return None
-    return Provider.objects.filter(user=user, kind=ProviderKind.NURSE).select_related("user").first()
 
 
 def provider_today(provider, now=None):

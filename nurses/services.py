@@ -1,4 +1,4 @@
-"""Roster use cases (providers, their licences and their weekly pattern) and field work (the visit chart)."""
+"""Field work: the visit chart, from "on my way" to the signature (the roster is roster/services.py)."""
 
 import math
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
 from concierge.geo import travel_minutes
+from roster.models import Provider
 
 from . import protocol
 from .models import (
@@ -22,59 +23,10 @@ from .models import (
     ChartOutcome,
     DischargeChecklist,
     DoseRecord,
-    Licence,
-    Provider,
     ReadingKind,
     VisitChart,
     VitalsReading,
-    WeeklyShift,
 )
-
-
-@transaction.atomic
-def provider_save(*, user, kind, home_zip, max_visits_per_day=4, phone="", is_active=True):
-    """Create or update the provider profile of a login (the time zone follows the home ZIP)."""
-    provider = Provider.objects.filter(user=user).first() or Provider(user=user)
-    provider.kind = kind
-    provider.home_zip = home_zip
-    provider.max_visits_per_day = max_visits_per_day
-    provider.phone = phone
-    provider.is_active = is_active
-    provider.full_clean()
-    provider.save()
-    return provider
-
-
-@transaction.atomic
-def licence_save(*, provider, state, licence_type, number, expires_on, multistate=False, verified_on=None):
-    """Add or renew a licence (one per provider, state and type)."""
-    licence = Licence.objects.filter(provider=provider, state=state, licence_type=licence_type).first()
-    licence = licence or Licence(provider=provider, state=state, licence_type=licence_type)
-    licence.number, licence.expires_on, licence.multistate, licence.verified_on = (
-        number,
-        expires_on,
-        multistate,
-        verified_on,
-    )
-    licence.full_clean()
-    licence.save()
-    return licence
-
-
-@transaction.atomic
-def weekly_pattern_set(*, provider, hours):
-    """Replace the weekly pattern: `hours` maps a weekday (Monday 0) to [(start time, end time)]."""
-    wanted = {(day, start, end) for day, blocks in hours.items() for start, end in blocks}
-    current = {(s.weekday, s.start_time, s.end_time): s for s in provider.weekly_shifts.all()}
-    for key, shift in current.items():
-        if key not in wanted:
-            shift.delete()
-    for day, start, end in sorted(wanted - set(current)):
-        shift = WeeklyShift(provider=provider, weekday=day, start_time=start, end_time=end)
-        shift.full_clean()
-        shift.save()
-    return provider
-
 
 # --- field work: the visit chart (issue 7) -----------------------------------------------------
 #

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from concierge.audit import record_view
 from concierge.errors import ApplicationError
+from roster.selectors import provider_for_nurse
 
 from . import selectors, services
 from .forms import AmendForm, CheckInForm, DischargeForm, DoseForm, OnMyWayForm, ReasonForm, SignForm, VitalsForm
@@ -33,7 +34,7 @@ def nurse_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        provider = selectors.provider_for_nurse(user=request.user)
+        provider = provider_for_nurse(user=request.user)
         if provider is None:
             raise Http404
         request.provider = provider

@@ -367,9 +367,9 @@ def safety_alert_resolve(*, alert, clinician, note):
 
 
 def clinician_licensed_for(*, clinician, state, on_date=None):
-    """True when the clinician holds a licence valid in `state` on `on_date` (nurses.licensure rules)."""
-    from nurses.licensure import licence_valid_in
-    from nurses.models import Licence
+    """True when the clinician holds a licence valid in `state` on `on_date` (roster.licensure rules)."""
+    from roster.licensure import licence_valid_in
+    from roster.models import Licence
 
     on_date = on_date or timezone.localdate()
     licences = Licence.objects.filter(provider__user=clinician, provider__is_active=True)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
 from concierge.models import User
-from nurses.models import Provider
+from roster.models import Provider
 
 from . import notices, policy
 from .display import money

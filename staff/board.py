@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from booking import availability, selectors
 from booking.availability import zone
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
-from nurses.licensure import licence_valid_in
-from nurses.models import Provider, ProviderKind
+from roster.licensure import licence_valid_in
+from roster.models import Provider, ProviderKind
 
 COLUMN_MINUTES = 5
 DEFAULT_AXIS = (7, 19)  # local hours shown when nobody works earlier or later

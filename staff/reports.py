@@ -155,7 +155,7 @@ def visits_per_day(*, first_day, last_day):
 def nurse_utilisation(*, first_day, last_day):
     from booking import selectors
     from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
-    from nurses.models import Provider
+    from roster.models import Provider
 
     start, end = _utc_bounds(first_day, last_day)
     providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))

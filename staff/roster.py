@@ -30,12 +30,12 @@ class _NeedsDecision(Exception):
 
 
 class RosterChangeCheckMixin:
-    roster_orphans_template = "admin/nurses/provider/roster_orphans.html"
+    roster_orphans_template = "admin/roster/provider/roster_orphans.html"
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method != "POST" or object_id is None or not str(object_id).isdigit():
             return super().changeform_view(request, object_id, form_url, extra_context)
-        from nurses.models import Provider
+        from roster.models import Provider
         from staff.board import visits_orphaned_by_roster
 
         try:
@@ -124,7 +124,7 @@ class RosterChangeCheckMixin:
             "provider": provider,
             "orphans": rows,
             "posted": posted,
-            "change_url": reverse("admin:nurses_provider_change", args=[object_id]),
+            "change_url": reverse("admin:roster_provider_change", args=[object_id]),
             "KEEP": KEEP,
             "CANCEL": CANCEL,
             "DECISION": DECISION,

@@ -10,8 +10,8 @@ from django.utils import timezone
 from booking.models import Service, ServiceArea, ServiceKind, Visit, VisitStatus
 from concierge.geo import zip_lookup
 from concierge.tests.factories import UserFactory
-from nurses.models import DateOverride, Licence, Provider, ProviderKind, TimeOff, WeeklyShift
 from patients.models import Clearance, ClearanceDecision, PatientProfile
+from roster.models import DateOverride, Licence, Provider, ProviderKind, TimeOff, WeeklyShift
 
 FAR_FUTURE = date(2099, 12, 31)
 

@@ -9,7 +9,7 @@ from booking.models import Service, ServiceArea, Visit, VisitStatus
 from booking.tests.conftest import TUESDAY, ny
 from concierge.roles import roles_sync
 from concierge.tests.factories import UserFactory
-from nurses.models import Licence, Provider, WeeklyShift
+from roster.models import Licence, Provider, WeeklyShift
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,14 @@ def staff(client, db):
 def test_staff_see_the_roster_and_booking_in_admin(staff, maya, nyc, cleared, infusion):
     services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     for name in (
-        "admin:nurses_provider_changelist",
+        "admin:roster_provider_changelist",
         "admin:booking_service_changelist",
         "admin:booking_servicearea_changelist",
         "admin:booking_visit_changelist",
         "admin:booking_waitlistentry_changelist",
     ):
         assert staff.get(reverse(name)).status_code == 200, name
-    page = staff.get(reverse("admin:nurses_provider_change", args=[maya.pk])).content.decode()
+    page = staff.get(reverse("admin:roster_provider_change", args=[maya.pk])).content.decode()
     assert "Weekly shifts" in page and "Licences" in page and "Time off" in page
     # Visits are read-only: no adding, and the change form has nothing to save.
     assert staff.get(reverse("admin:booking_visit_add")).status_code == 403
@@ -56,7 +56,7 @@ def test_staff_cancel_visits_with_the_admin_action(staff, cleared, infusion, clo
 def test_nurses_have_no_admin(client, nurse):
     roles_sync()
     client.force_login(nurse)
-    response = client.get(reverse("admin:nurses_provider_changelist"))
+    response = client.get(reverse("admin:roster_provider_changelist"))
     assert response.status_code == 302  # sent to log in: not staff
 
 

@@ -16,7 +16,7 @@ from booking.availability import (
     route_blocks,
     slots_by_day,
 )
-from nurses.licensure import COMPACT_STATES, licence_valid_in
+from roster.licensure import COMPACT_STATES, licence_valid_in
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")

@@ -13,7 +13,7 @@ from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
 from concierge.errors import TryAgainLater
 from concierge.tests.factories import UserFactory
-from nurses.models import Provider
+from roster.models import Provider
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

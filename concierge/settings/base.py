@@ -46,11 +46,12 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "localflavor",
     "auditlog",  # the audit trail (concierge/audit.py)
-    "patients",
-    "booking",
-    "payments",
-    "nurses",
     "notifications",
+    "roster",
+    "patients",
+    "payments",
+    "booking",
+    "nurses",
     "staff",
 ]
 

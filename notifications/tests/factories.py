@@ -8,8 +8,8 @@ from django.utils import timezone
 from booking.models import Service, ServiceKind, Visit, VisitStatus
 from concierge.tests.factories import UserFactory
 from notifications.models import Channel, Message, MessageStatus
-from nurses.models import ProviderKind
 from patients.models import PatientProfile
+from roster.models import ProviderKind
 
 
 class PatientProfileFactory(factory.django.DjangoModelFactory):

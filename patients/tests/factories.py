@@ -85,7 +85,7 @@ def screening(patient, instrument="phq9", answers=None, token=None, **kwargs):
 
 def licensed(clinician, state="NY"):
     """Give the clinician a provider profile and a licence in `state` valid for a year."""
-    from nurses import services as roster
+    from roster import services as roster
 
     provider = roster.provider_save(user=clinician, kind="clinician", home_zip="10001")
     roster.licence_save(

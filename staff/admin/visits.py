@@ -39,12 +39,12 @@ from booking.models import CancelledBy, Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
 from concierge.errors import ApplicationError
 from concierge.models import Role
-from nurses.models import Provider
+from roster.models import Provider
 from staff import board
 from staff import services as staff_services
 from staff.forms import ReassignForm, VisitCancelForm, VisitRefundForm
 
-STAFF_CSS = {"all": ("staff/staff-admin.css",)}
+STAFF_CSS = {"all": ("concierge/staff-admin.css",)}
 
 
 def clinic_today():

@@ -11,7 +11,7 @@ from django.urls import reverse
 from booking.models import Visit, VisitStatus
 from booking.tests import factories as bf
 from concierge.tests.factories import UserFactory
-from nurses.models import Licence
+from roster.models import Licence
 from staff.board import board_for_day, board_for_week
 
 from .conftest import NOW, TUESDAY, book, ny

@@ -14,9 +14,10 @@ from concierge.models import PatientRecordView
 from concierge.services import user_set_role
 from concierge.testing import VerifiedClient
 from concierge.tests.factories import UserFactory
-from nurses.models import Licence, VisitChart, VitalsReading, WeeklyShift
+from nurses.models import VisitChart, VitalsReading
 from patients.models import Clearance, PatientProfile, SafetyAlert
 from payments.models import Refund
+from roster.models import Licence, WeeklyShift
 
 from .conftest import TUESDAY, book, ny, pay
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from booking.models import Visit, VisitStatus
 from booking.tests import factories as bf
-from nurses.models import Licence, Provider, TimeOff, WeeklyShift
 from payments.models import Refund
+from roster.models import Licence, Provider, TimeOff, WeeklyShift
 from staff.board import visits_orphaned_by_roster
 
 from .conftest import NOW, TUESDAY, book, ny, pay
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def change_url(provider):
-    return reverse("admin:nurses_provider_change", args=[provider.pk])
+    return reverse("admin:roster_provider_change", args=[provider.pk])
 
 
 def roster_post(provider, **changes):
@@ -190,9 +190,9 @@ def test_visits_already_outside_the_roster_are_not_asked_about_again(clock, sche
 def test_the_roster_list_highlights_licences_expiring_within_30_days(clock, scheduler_client, maya, priya):
     Licence.objects.filter(provider=priya).update(expires_on=timezone.localdate() + timedelta(days=12))
 
-    page = scheduler_client.get(reverse("admin:nurses_provider_changelist")).content.decode()
+    page = scheduler_client.get(reverse("admin:roster_provider_changelist")).content.decode()
     assert '<strong class="licence-expiring">expires in 12 days</strong>' in page
-    page = scheduler_client.get(reverse("admin:nurses_provider_changelist"), {"licences": "soon"}).content.decode()
+    page = scheduler_client.get(reverse("admin:roster_provider_changelist"), {"licences": "soon"}).content.decode()
     assert "Priya Shah" in page and "Maya Chen" not in page
     page = scheduler_client.get(change_url(priya)).content.decode()
     assert "expires in 12 days" in page

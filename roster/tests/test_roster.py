@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from concierge.tests.factories import UserFactory
-from nurses.models import ProviderKind, WeeklyShift
-from nurses.services import licence_save, provider_save, weekly_pattern_set
+from roster.models import ProviderKind, WeeklyShift
+from roster.services import licence_save, provider_save, weekly_pattern_set
 
 pytestmark = pytest.mark.django_db
 
