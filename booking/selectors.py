@@ -306,3 +306,17 @@ def visit_get_for_patient(*, patient, pk):
 
 def visit_get(*, pk):
     return Visit.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()
+
+
+def evaluation_upcoming_for(patient):
+    """The patient's next booked evaluation visit (not yet over), or None."""
+    return (
+        Visit.objects.filter(
+            patient=patient,
+            service__kind=ServiceKind.EVALUATION,
+            status__in=(VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS),
+            ends_at__gte=timezone.now(),
+        )
+        .order_by("starts_at")
+        .first()
+    )

@@ -57,7 +57,7 @@ DEMO_STEPS = [
     "booking.demo.seed",
     "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)
     "payments.demo.seed",
-    "patients.portal_demo.seed",  # after booking: Jordan's video evaluation gets its room
+    "portal.demo.seed",  # after booking: Jordan's video evaluation gets its room
     "notifications.demo.seed",
 ]
 

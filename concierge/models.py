@@ -128,9 +128,7 @@ class PatientRecordView(models.Model):
     viewer = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="patient_records_viewed", verbose_name=_("viewed by")
     )
-    patient = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="record_views", verbose_name=_("patient")
-    )
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="record_views", verbose_name=_("patient"))
     what = models.CharField(_("what was opened"), max_length=120)
     path = models.CharField(_("address"), max_length=300, blank=True)
     viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now, db_index=True)

@@ -40,11 +40,11 @@ ROLE_PERMISSIONS = {
         "patients.add_clearance",
         # Care-team portal (issue 10): clinicians read and answer every patient message thread
         # (health ones only they may), and review flagged follow-up check-ins ("change").
-        "patients.view_messagethread",
-        "patients.answer_health_thread",
-        "patients.answer_logistics_thread",
-        "patients.view_followupcheckin",
-        "patients.change_followupcheckin",
+        "portal.view_messagethread",
+        "portal.answer_health_thread",
+        "portal.answer_logistics_thread",
+        "portal.view_followupcheckin",
+        "portal.change_followupcheckin",
         # Visit charts (issue 7): read in admin, never edited there (amendments come from the nurse).
         *CHART_VIEW_PERMISSIONS,
     ],
@@ -58,8 +58,8 @@ ROLE_PERMISSIONS = {
         # Care-team portal (issue 10): schedulers see the reply queue (every waiting thread and
         # how long it waited) and answer threads about visits, payments and the account; threads
         # about the patient's health (clinical content) are the clinicians'.
-        "patients.view_messagethread",
-        "patients.answer_logistics_thread",
+        "portal.view_messagethread",
+        "portal.answer_logistics_thread",
         # Notifications: see every message (admin and /outbox/); "change" is the resend action.
         "notifications.view_message",
         "notifications.change_message",

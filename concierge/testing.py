@@ -16,7 +16,6 @@ def authenticator_for(user):
     return device or TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
 
 
-
 class VerifiedClient(Client):
     """`force_login` as a person who also typed their authenticator code.
 

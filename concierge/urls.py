@@ -50,6 +50,7 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("me/", views.home_for_user, name="home-for-user"),
     path("", include("patients.urls")),
+    path("", include("portal.urls")),
     path("", include("booking.urls")),
     path("", include("payments.urls")),
     path("nurse/", include("nurses.urls")),

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import two_factor
+from .landing import landing_response
 from .middleware import IdleTimeoutMiddleware, idle_timeout_seconds
 from .models import Role
 
@@ -27,17 +28,9 @@ def home_for_user(request):
     user = request.user
     if user.is_staff:
         return redirect("admin:index")
-    if user.has_role(Role.PATIENT):
-        # Patients land on their dashboard (the patients app), shown here directly.
-        from patients.views import dashboard
-
-        return dashboard(request)
-    if user.has_role(Role.NURSE):
-        # Nurses with a roster profile land on today's visits (the nurses app).
-        from roster.selectors import provider_for_nurse
-
-        if provider_for_nurse(user=user) is not None:
-            return redirect("nurses:today")
+    response = landing_response(request)
+    if response is not None:
+        return response
     return render(
         request,
         "account.html",

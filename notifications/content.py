@@ -250,14 +250,14 @@ def message_context(message):
         "dashboard_url": settings.SITE_URL + "/dashboard/",
         "name": first_name_for(message.recipient) or _("there"),
         # The patient's secure messages (a login link; what was written stays in the portal).
-        "messages_url": settings.SITE_URL + reverse("patients:messages"),
+        "messages_url": settings.SITE_URL + reverse("portal:messages"),
         "checkin_url": settings.SITE_URL + "/dashboard/",
     }
     if message.visit_id:
         ctx.update(_visit_context(message.visit))
         if message.template == "checkin" and not message.visit.service.is_telehealth:
             # The day-after check-in for a home visit lands on that visit's check-in page.
-            ctx["checkin_url"] = settings.SITE_URL + reverse("patients:checkin", args=[message.visit_id])
+            ctx["checkin_url"] = settings.SITE_URL + reverse("portal:checkin", args=[message.visit_id])
     data = message.context or {}
     if message.template == "on_my_way" and message.visit_id:
         tz = message.visit.time_zone

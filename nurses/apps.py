@@ -3,5 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NursesConfig(AppConfig):
+    """Field work: the nurse's day, the visit page and its chart."""
+
     name = "nurses"
     verbose_name = _("Nurses")
+
+    def ready(self):
+        from concierge.landing import landing_register
+        from concierge.models import Role
+
+        from .views import landing
+
+        landing_register(role=Role.NURSE, view=landing)

@@ -491,3 +491,10 @@ def amend(request, briefing):
         ),
         _("Amendment added. The original chart is unchanged."),
     )
+
+
+def landing(request):
+    """A nurse with a roster profile lands on today's visits (`/me/`); one without, on the account page."""
+    if provider_for_nurse(user=request.user) is None:
+        return None
+    return redirect("nurses:today")

@@ -185,8 +185,8 @@ def seed(users, lines):
 
 def _reopen_closed_demo_accounts(users):
     """Someone tried "close my account" on a demo patient: the next seed opens it again."""
-    from .data_rights import patient_account_reopen
     from .models import PatientProfile
+    from .services import patient_account_reopen
 
     admin = users["admin@demo.conciergemd.example"]
     closed = PatientProfile.objects.filter(user__in=users.values(), account_closed_at__isnull=False)

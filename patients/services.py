@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
-from concierge.models import Role
+from concierge.models import Role, User
 from concierge.services import user_create
 
 from . import instruments, intake
@@ -452,3 +452,28 @@ def clearance_record(
     clearance.save()
     logger.info("clearance %s recorded", clearance.pk)
     return clearance
+
+
+@transaction.atomic
+def patient_account_reopen(*, patient, actor):
+    """Staff reopen a closed account (the patient called): the login works again. Safe to call twice.
+
+    Texts stay off: the patient opts in again on their profile (and texts START for the number).
+    The closure's time and reason stay in the audit trail.
+    """
+    if actor is None or not (actor.is_superuser or actor.has_perm("concierge.change_user")):
+        raise NotAllowed()
+    profile = _profile_locked(patient)
+    user = User.objects.select_for_update().get(pk=patient.pk)
+    if profile.account_closed_at is None and user.is_active:
+        return profile
+    profile.account_closed_at, profile.account_closed_reason = None, ""
+    profile.full_clean()
+    profile.save()
+    if not user.is_active:
+        user.is_active = True
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=["is_active"])
+    patient.is_active = True
+    logger.info("patient %s: account reopened by user %s", patient.pk, actor.pk)
+    return profile

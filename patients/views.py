@@ -16,8 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
 
-from . import charts, intake, selectors, services
+from . import intake, journey, selectors, services
 from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpForm, screening_token
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
 from .models import Instrument, TriageOutcome, WeightUnit
@@ -46,20 +44,20 @@ def patient_required(view):
             raise PermissionDenied
         # Dates and times on these pages are shown in the patient's own (visit) time zone.
         request.patient_profile = selectors.profile_get(patient=request.user)
-        with timezone.override(_patient_zone(request.patient_profile)):
+        with timezone.override(patient_zone(request.patient_profile)):
             return view(request, *args, **kwargs)
 
     return wrapped
 
 
-def _patient_zone(profile):
+def patient_zone(profile):
     try:
         return ZoneInfo(profile.time_zone) if profile and profile.time_zone else ZoneInfo(settings.TIME_ZONE)
     except (KeyError, ValueError):
         return ZoneInfo(settings.TIME_ZONE)
 
 
-def _add_service_errors(form, error, field_map=None):
+def add_service_errors(form, error, field_map=None):
     """A ValidationError from a service, shown beside the matching fields of the form."""
     field_map = field_map or {}
     if hasattr(error, "error_dict"):
@@ -94,7 +92,7 @@ def signup(request):
                 sms_opt_in=data["sms_opt_in"],
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             login(request, user, backend="concierge.backends.EmailLoginBackend")
             messages.success(request, _("Welcome! Your account is ready. Next, tell us where to find you."))
@@ -112,10 +110,10 @@ def profile(request):
             try:
                 services.profile_update(patient=request.user, **form.profile_fields())
             except ValidationError as error:
-                _add_service_errors(form, error, {"weight_kg": "weight"})
+                add_service_errors(form, error, {"weight_kg": "weight"})
             else:
                 messages.success(request, _("Your details are saved."))
-                return redirect("patients:dashboard")
+                return redirect("portal:dashboard")
     else:
         initial = {}
         if profile is not None:
@@ -131,48 +129,6 @@ def profile(request):
 
 
 # --- the dashboard ------------------------------------------------------------------------------
-
-
-@patient_required
-def account(request):
-    """The shared account page (password, two-step login) for patients, whose /me/ is the dashboard."""
-    from concierge import two_factor
-
-    context = {"is_nurse": False, "two_factor_enabled": two_factor.two_factor_enabled(request.user)}
-    context["two_factor_required"] = False
-    return render(request, "account.html", context)
-
-
-def _dashboard_sections():
-    """The other apps' dashboard templates (settings.PATIENT_DASHBOARD_SECTIONS) that exist.
-
-    A section whose template is missing is left out and logged, so that one app's mistake never
-    takes a patient's dashboard down.
-    """
-    found = []
-    for name in settings.PATIENT_DASHBOARD_SECTIONS:
-        try:
-            found.append(get_template(name))
-        except TemplateDoesNotExist:
-            logger.error("patient dashboard: section template %s is missing", name)
-    return found
-
-
-@patient_required
-def dashboard(request):
-    profile = request.patient_profile
-    journey = selectors.journey_for(patient=request.user)
-    responses = list(selectors.screening_list_for_patient(patient=request.user))
-    zone = _patient_zone(profile)
-    context = {
-        "profile": profile,
-        "journey": journey,
-        "score_charts": charts.score_charts(responses, zone),
-        "clearance": selectors.clearance_active_for(patient=request.user),
-        "dashboard_sections": _dashboard_sections(),
-        "zone_name": timezone.localtime(timezone.now(), zone).tzname(),
-    }
-    return render(request, "patients/dashboard.html", context)
 
 
 # --- the medical intake ---------------------------------------------------------------------------
@@ -211,7 +167,7 @@ def intake_update(request):
 def intake_discard(request):
     services.intake_draft_discard(patient=request.user)
     messages.info(request, _("Your unsent changes were discarded."))
-    return redirect("patients:dashboard")
+    return redirect("portal:dashboard")
 
 
 @patient_required
@@ -232,7 +188,7 @@ def intake_section(request, slug):
             services.intake_draft_save(patient=request.user, answers=form.answers())
             if later:
                 messages.success(request, _("Your answers are saved. Come back to finish them any time."))
-                return redirect("patients:dashboard")
+                return redirect("portal:dashboard")
             if position + 1 < len(intake.SECTIONS):
                 return redirect("patients:intake_section", slug=intake.SECTIONS[position + 1].slug)
             return redirect("patients:intake_review")
@@ -300,7 +256,7 @@ def intake_version(request, pk):
     latest = selectors.intake_latest_sent(patient=request.user)
     context["is_latest"] = latest is not None and latest.pk == version.pk
     context["has_draft"] = selectors.intake_draft_get(patient=request.user) is not None
-    context["journey"] = selectors.journey_for(patient=request.user)
+    context["journey"] = journey.journey_for(patient=request.user)
     return render(request, "patients/intake_version.html", context)
 
 
@@ -326,7 +282,7 @@ def screenings(request):
 
 def _next_due(patient, after):
     """The next questionnaire in the usual order the patient has not answered in the last week."""
-    journey_due = {d.code for d in selectors.journey_for(patient=patient).due_instruments}
+    journey_due = {d.code for d in journey.journey_for(patient=patient).due_instruments}
     order = list(INSTRUMENT_ORDER)
     for code in order[order.index(after) + 1 :]:
         if code in journey_due:
@@ -388,6 +344,6 @@ def screening_support(request, pk):
     response = _own_screening(request, pk)
     context = {
         "response": response,
-        "continue_url": reverse("patients:dashboard"),
+        "continue_url": reverse("portal:dashboard"),
     }
     return render(request, "patients/crisis.html", context)

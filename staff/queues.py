@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.models import Role
+from staff import review
 
 LIMIT = 20
 
@@ -54,9 +55,7 @@ def _patient_name(user):
 
 
 def review_queue(*, limit=LIMIT):
-    from patients import selectors
-
-    waiting = selectors.review_queue()
+    waiting = review.review_queue()
     rows = [
         {
             "patient": _patient_name(p.user),
@@ -199,7 +198,7 @@ def waitlist(*, limit=LIMIT):
 def unanswered_messages(*, user, limit=LIMIT, now=None):
     """Patients' messages waiting for an answer (issue 10's portal); None when it is not installed."""
     try:
-        from patients import messaging_selectors as portal
+        from portal import messaging_selectors as portal
     except ImportError:
         return None
     now = now or timezone.now()
@@ -220,8 +219,8 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
                 "hours": hours,
                 "overdue": hours is not None and hours >= due_hours,
                 "url": (
-                    _url("patients:staff_thread", args=[thread.pk])
-                    or _url("admin:patients_messagethread_change", args=[thread.pk])
+                    _url("portal:staff_thread", args=[thread.pk])
+                    or _url("admin:portal_messagethread_change", args=[thread.pk])
                 )
                 if can_open
                 else "",
@@ -235,7 +234,7 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
         rows=rows,
         links=_links(
             (
-                _url("patients:staff_inbox") or _url("admin:patients_messagethread_changelist"),
+                _url("portal:staff_inbox") or _url("admin:portal_messagethread_changelist"),
                 _("Open the care-team inbox"),
             )
         ),

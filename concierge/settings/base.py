@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "payments",
     "booking",
     "nurses",
+    "portal",
     "staff",
 ]
 
@@ -424,7 +425,7 @@ TELEHEALTH_URL_TEMPLATE = env("TELEHEALTH_URL_TEMPLATE", default="https://meet.e
 TELEHEALTH_JOIN_OPENS_MINUTES = 10
 TELEHEALTH_JOIN_CLOSES_MINUTES = 30
 # First on the dashboard: an unread answer or a check-in to do comes before everything else.
-PATIENT_DASHBOARD_SECTIONS = ["patients/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
+PATIENT_DASHBOARD_SECTIONS = ["portal/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
 
 # --- Staff in admin: schedule board, queues, reports, audit (issue 8) ------------------------
 # The board marks a visit at risk when the licence that covers it expires within this many days

@@ -253,9 +253,9 @@ class World:
         """(value for user A's URL, value for user B's URL) of an Owned kind (concierge/access.py)."""
         from booking.tests import factories as bf
         from patients import selectors
-        from patients.models import ThreadTopic
-        from patients.tests import portal_factories as portal
         from patients.tests.factories import screening
+        from portal.models import ThreadTopic
+        from portal.tests import factories as portal
 
         patient = self.user(Role.PATIENT)
         _plan = self.plan

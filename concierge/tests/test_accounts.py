@@ -58,6 +58,7 @@ def test_staff_logs_in_with_both_steps_and_lands_in_admin(client, staff_user):
     assert verified["Location"] == "/me/"
     assert client.get("/me/")["Location"] == "/admin/"
 
+
 def test_logout_is_a_post_and_ends_the_session(client, patient):
     client.force_login(patient)
 

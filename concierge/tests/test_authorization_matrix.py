@@ -201,7 +201,7 @@ CLINICAL = [
     "patients.clearance",
     "patients.safetyalert",
     "patients.reviewqueueentry",
-    "patients.followupcheckin",
+    "portal.followupcheckin",
     "nurses.visitchart",
 ]
 

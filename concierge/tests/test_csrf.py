@@ -25,9 +25,10 @@ from concierge.models import Role
 from concierge.tests.factories import UserFactory
 from notifications.models import Channel, InboundSms, MessageStatus, SmsOptOut
 from nurses.models import VisitChart, VitalsReading
-from patients.models import MessageThread, PatientProfile
+from patients.models import PatientProfile
 from payments.gateways import fake
 from payments.models import PaymentStatus, WebhookEvent
+from portal.models import MessageThread
 
 from .access_world import FRIDAY, NOW, World, ny, sample_path, url_for, url_patterns
 
@@ -135,7 +136,7 @@ def test_holding_a_time(world):
 def test_sending_a_message(world):
     patient = world.user(Role.PATIENT)
     client = csrf_client(world, patient)
-    url = reverse("patients:message_new")
+    url = reverse("portal:message_new")
     data = {
         "topic": "logistics",
         "subject": "Parking",

@@ -31,11 +31,11 @@ from nurses import services as nursing
 from nurses.tests import factories as nurse_factories
 from nurses.tests.conftest import ny
 from nurses.tests.test_services import ready_to_sign
-from patients import messaging
-from patients.models import ThreadTopic
 from patients.tests.factories import CLEAN_ANSWERS, screening
 from patients.tests.test_intake import answer_everything
 from patients.tests.test_signup_and_profile import profile_data, signup_data
+from portal import messaging
+from portal.models import ThreadTopic
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # a Tuesday, 9 AM in New York
 

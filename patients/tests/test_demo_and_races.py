@@ -7,7 +7,8 @@ from django.db import connection
 from concierge.models import User
 from patients import services
 from patients.models import Clearance, IntakeResponse, PatientProfile, SafetyAlert, ScreeningResponse
-from patients.selectors import booking_eligibility_for, clearance_active_for, review_queue
+from patients.selectors import booking_eligibility_for, clearance_active_for
+from staff.review import review_queue
 
 from .factories import CLEAN_ANSWERS, PatientProfileFactory
 

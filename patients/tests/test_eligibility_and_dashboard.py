@@ -6,8 +6,9 @@ import time_machine
 from django.utils import timezone
 
 from patients import services
+from patients.journey import journey_for
 from patients.models import PatientProfile
-from patients.selectors import booking_eligibility_for, clearance_active_for, journey_for
+from patients.selectors import booking_eligibility_for, clearance_active_for
 
 from .factories import PatientProfileFactory, cleared, screening, sent_intake
 

@@ -64,7 +64,7 @@ def waiting(clock, roles):
     WaitlistEntry.objects.create(zip_code="59001", phone="+14065550100")
     WaitlistEntry.objects.create(zip_code="59001", email="done@example.com", contacted_at=NOW)
 
-    from patients.models import MessageThread
+    from portal.models import MessageThread
 
     MessageThread.objects.create(
         patient=alerted, subject="About my dose", topic="health", waiting_since=NOW - timedelta(days=3)

@@ -1,0 +1,180 @@
+"""The patient's path: where they stand (profile → intake → questionnaires → evaluation →
+cleared → infusions), and the one thing to do next. Shown on the dashboard and after sending the
+health questions."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Max
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from .instruments import INSTRUMENT_ORDER, INSTRUMENTS
+from .models import (
+    Clearance,
+    ClearanceDecision,
+    ScreeningResponse,
+    TriageOutcome,
+)
+from .selectors import (
+    Eligibility,
+    booking_eligibility_for,
+    clearance_active_for,
+    intake_draft_get,
+    intake_latest_sent,
+    profile_get,
+    triage_of,
+)
+from .triage import patient_message
+
+
+def book_url():
+    """The booking page (booking app, linked by its URL name)."""
+    return reverse("booking:book")
+
+
+def _upcoming_evaluation(patient):
+    """The patient's next booked evaluation visit, or None: asked of booking, which sits above us
+    and registers the answer when it starts (`evaluation_finder_register`)."""
+    return _evaluation_finder(patient) if _evaluation_finder is not None else None
+
+
+# Booking's answer to "what is this patient's next booked evaluation?" (booking/apps.py).
+_evaluation_finder = None
+
+
+def evaluation_finder_register(finder):
+    """Booking tells the patient's path how to find their next booked evaluation visit."""
+    global _evaluation_finder
+    _evaluation_finder = finder
+
+
+def _visit_url(visit):
+    try:
+        return reverse("booking:visit", args=[visit.pk])
+    except NoReverseMatch:
+        return book_url()
+
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    status: str  # "done", "current" or "todo"
+    detail: str = ""
+
+
+@dataclass
+class Journey:
+    steps: list
+    next_label: str = ""
+    next_url: str = ""
+    next_text: str = ""
+    notice: str = ""  # a calm message shown above everything (safety hold, not eligible)
+    notice_level: str = "info"
+    due_instruments: list = field(default_factory=list)
+    eligibility: Eligibility | None = None
+
+
+def journey_for(*, patient):
+    """Where the patient stands (profile → intake → questionnaires → evaluation → cleared → infusions)
+    and the one thing to do next."""
+    profile = profile_get(patient=patient)
+    draft = intake_draft_get(patient=patient)
+    latest = intake_latest_sent(patient=patient)
+    triage = triage_of(latest) if latest else None
+    last_taken = dict(
+        ScreeningResponse.objects.filter(patient=patient)
+        .values("instrument")
+        .annotate(last=Max("submitted_at"))
+        .values_list("instrument", "last")
+    )
+    decision = Clearance.objects.filter(patient=patient).order_by("-decided_at", "-id").first()
+    eligibility = booking_eligibility_for(patient=patient)
+
+    profile_done = bool(profile and profile.is_complete)
+    intake_done = latest is not None
+    never_taken = [code for code in INSTRUMENT_ORDER if code not in last_taken]
+    retake_before = timezone.now() - timedelta(days=settings.SCREENING_RETAKE_DAYS)
+    due = [code for code in INSTRUMENT_ORDER if code not in last_taken or last_taken[code] < retake_before]
+    cleared = eligibility.can_book_infusion or (decision is not None and clearance_active_for(patient=patient))
+
+    def status(done, current):
+        return "done" if done else ("current" if current else "todo")
+
+    steps = [
+        Step("profile", str(_("Your details")), status(profile_done, True)),
+        Step("intake", str(_("Health questions")), status(intake_done, profile_done)),
+        Step("questionnaires", str(_("Symptom questionnaires")), status(not never_taken, intake_done)),
+        Step("evaluation", str(_("Evaluation with a clinician")), status(decision is not None, intake_done)),
+        Step("cleared", str(_("Cleared for treatment")), status(bool(cleared), decision is not None)),
+        Step("infusions", str(_("Infusions at home")), status(False, bool(cleared))),
+    ]
+    # Only the first unfinished step is "current".
+    seen_current = False
+    for step in steps:
+        if step.status == "current":
+            if seen_current:
+                step.status = "todo"
+            seen_current = True
+
+    journey = Journey(steps=steps, eligibility=eligibility, due_instruments=[INSTRUMENTS[c] for c in due])
+    if profile and profile.safety_review_required:
+        journey.notice = str(
+            _(
+                "Thank you for telling us how you have been feeling. A clinician will call you soon. "
+                "If you are in danger or thinking about harming yourself, call or text 988 now, or call 911."
+            )
+        )
+        journey.notice_level = "warning"
+
+    if not profile_done:
+        journey.next_label, journey.next_url = str(_("Finish your details")), reverse("patients:profile")
+        journey.next_text = str(_("We need your address, phone and who stays with you after each visit."))
+    elif not intake_done:
+        journey.next_label = str(_("Continue the health questions") if draft else _("Answer the health questions"))
+        journey.next_url = reverse("patients:intake")
+        journey.next_text = str(_("About 10 minutes. You can save and come back at any time."))
+    elif triage is not None and triage.outcome == TriageOutcome.NOT_ELIGIBLE:
+        journey.notice = str(patient_message(triage.outcome, triage.fired_rules))
+        journey.notice_level = "info"
+        journey.next_label, journey.next_url = str(_("Call us")), "tel:" + settings.CLINIC_PHONE_E164
+        journey.next_text = str(_("If something has changed, you can update your health answers."))
+    elif never_taken:
+        journey.next_label = str(_("Answer the symptom questionnaires"))
+        journey.next_url = reverse("patients:screening", args=[never_taken[0]])
+        journey.next_text = str(_("Three short questionnaires, about 10 minutes in all."))
+    elif decision is None and (evaluation := _upcoming_evaluation(patient)) is not None:
+        local = timezone.localtime(evaluation.starts_at)
+        journey.next_label, journey.next_url = str(_("See your evaluation")), _visit_url(evaluation)
+        journey.next_text = str(
+            _("Your video evaluation is booked for %(when)s. Your clinician will go through your answers with you.")
+        ) % {"when": f"{date_format(local, 'l, F j, g:i A')} {local.tzname()}"}
+    elif decision is None:
+        journey.next_label, journey.next_url = str(_("Book your evaluation")), book_url()
+        journey.next_text = str(_("A video visit with a clinician licensed in your state."))
+    elif decision.decision == ClearanceDecision.MORE_INFO:
+        journey.next_label, journey.next_url = str(_("Update your health answers")), reverse("patients:intake")
+        journey.next_text = str(_("Your clinician needs a little more information. They will tell you what."))
+    elif decision.decision == ClearanceDecision.DECLINED:
+        journey.next_label, journey.next_url = str(_("Call us")), "tel:" + settings.CLINIC_PHONE_E164
+        journey.next_text = str(_("Your clinician decided that ketamine is not the right treatment for you now."))
+    elif eligibility.can_book_infusion:
+        journey.next_label, journey.next_url = str(_("Book your infusions")), book_url()
+        journey.next_text = str(_("Pick times for your treatment plan, one at a time or the whole series."))
+    elif cleared:
+        journey.next_label, journey.next_url = "", ""
+        journey.next_text = str(eligibility.reason)
+    else:
+        journey.next_label, journey.next_url = str(_("Book your evaluation")), book_url()
+        journey.next_text = str(_("Your clearance has ended. A new evaluation renews it."))
+    return journey
+
+
+# --- the clinicians' review queue --------------------------------------------------------------
+
+
+# Open safety alerts first, then check-ins to review, then the longest waiting for a decision.

@@ -1,0 +1,283 @@
+"""The follow-up check-in the day after each home infusion: how the patient feels, side effects,
+and the PHQ-9 or PCL-5 when due.
+
+The notifications rule `checkin` (notifications/rules.py) emails a link the day after the visit,
+10:00 in the visit's zone; it opens `/dashboard/check-in/<visit id>/`. Questionnaires answered
+there go through the ordinary `screening_submit` (so they feed the score chart and the PHQ-9
+item 9 safety path). A worrying check-in goes to the clinicians' queue: it feels very bad,
+severe side effects, a score worse by a clinically meaningful change (settings.CHECKIN_WORSE_BY),
+PHQ-9 item 9 above 0, or words that suggest danger (which also raise a safety alert, as a
+message does). One check-in per visit: sending it again changes nothing.
+
+When a questionnaire is due: the PHQ-9 when the last one is CHECKIN_SCREENING_DUE_DAYS (7) days
+old or more (or there is none); the PCL-5 likewise, for patients whose latest clearance
+diagnosis is PTSD.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import InvalidState, NotAllowed
+from concierge.models import Role
+from patients.danger_words import danger_words_in
+from patients.models import Clearance, ClearanceDecision, Diagnosis, Instrument, SafetyReason, ScreeningResponse
+
+from .models import CheckInFlag, Feeling, FollowUpCheckIn, SideEffectSeverity
+
+logger = logging.getLogger(__name__)
+
+CHECKIN_INSTRUMENTS = (Instrument.PHQ9, Instrument.PCL5)
+
+
+def _booking():
+    from booking.models import ServiceKind, Visit, VisitStatus
+
+    return Visit, VisitStatus, ServiceKind
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+
+def _home_visits(patient):
+    Visit, _status, ServiceKind = _booking()
+    return Visit.objects.filter(
+        patient=patient, service__kind__in=(ServiceKind.INFUSION, ServiceKind.BOOSTER)
+    ).select_related("service")
+
+
+def checkin_visit_get(*, patient, pk):
+    """This patient's home infusion with that id, or None (another patient's id finds nothing)."""
+    return _home_visits(patient).filter(pk=pk).first()
+
+
+def checkin_problem(*, visit, now=None):
+    """Why this visit's check-in cannot be answered now, or None."""
+    _visit, S, _kind = _booking()
+    now = now or timezone.now()
+    if visit.status in (S.CANCELLED, S.NO_SHOW, S.HELD, S.EXPIRED):
+        return _("This visit did not take place, so there is nothing to check in about.")
+    if visit.status != S.COMPLETED and visit.ends_at > now:
+        return _("You can tell us how you are once your visit is over.")
+    return None
+
+
+def _ended(now):
+    _visit, S, _kind = _booking()
+    # Completed by the nurse, or past its end while the chart is still open.
+    return Q(status=S.COMPLETED) | Q(status__in=(S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS), ends_at__lte=now)
+
+
+def checkins_to_do(*, patient, now=None, within_days=7):
+    """Home infusions of the last `within_days` days whose check-in the patient has not answered."""
+    now = now or timezone.now()
+    return (
+        _home_visits(patient)
+        .filter(_ended(now), starts_at__gte=now - timedelta(days=within_days), checkin__isnull=True)
+        .order_by("-starts_at")
+    )
+
+
+def checkin_get(*, visit):
+    return FollowUpCheckIn.objects.filter(visit=visit).first()
+
+
+def _latest_diagnosis(patient):
+    latest = (
+        Clearance.objects.filter(patient=patient, decision=ClearanceDecision.CLEARED)
+        .order_by("-decided_at", "-id")
+        .values_list("diagnosis", flat=True)
+        .first()
+    )
+    return latest
+
+
+def due_instruments(*, patient, now=None):
+    """The questionnaires this check-in asks (in order): see the module docstring."""
+    now = now or timezone.now()
+    last = dict(
+        ScreeningResponse.objects.filter(patient=patient, instrument__in=CHECKIN_INSTRUMENTS)
+        .values("instrument")
+        .annotate(last=Max("submitted_at"))
+        .values_list("instrument", "last")
+    )
+    stale_before = now - timedelta(days=settings.CHECKIN_SCREENING_DUE_DAYS)
+
+    def due(code):
+        return last.get(code) is None or last[code] <= stale_before
+
+    wanted = [Instrument.PHQ9]
+    if _latest_diagnosis(patient) == Diagnosis.PTSD:
+        wanted.append(Instrument.PCL5)
+    return [code for code in wanted if due(code)]
+
+
+def checkins_to_review():
+    """Flagged check-ins no clinician has marked reviewed yet, oldest first (the clinicians' queue)."""
+    return (
+        FollowUpCheckIn.objects.filter(reviewed_at__isnull=True)
+        .exclude(flags=[])
+        .select_related("patient", "visit")
+        .order_by("submitted_at", "pk")
+    )
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningAnswers:
+    """One questionnaire answered on the check-in page (as patients.forms.ScreeningForm gives it)."""
+
+    item_answers: list
+    form_token: str
+    difficulty: int | None = None
+    started_at: datetime | None = None
+
+
+def _previous_totals(patient):
+    totals = {}
+    for code in CHECKIN_INSTRUMENTS:
+        row = (
+            ScreeningResponse.objects.filter(patient=patient, instrument=code)
+            .order_by("-submitted_at", "-id")
+            .values_list("total", flat=True)
+            .first()
+        )
+        totals[code] = row
+    return totals
+
+
+def _flags(*, feeling, severity, responses, previous, danger):
+    flags = []
+    if feeling == Feeling.VERY_BAD:
+        flags.append(CheckInFlag.FEELING_VERY_BAD)
+    if severity == SideEffectSeverity.SEVERE:
+        flags.append(CheckInFlag.SEVERE_SIDE_EFFECTS)
+    worse = {Instrument.PHQ9: CheckInFlag.PHQ9_WORSE, Instrument.PCL5: CheckInFlag.PCL5_WORSE}
+    for code, response in responses.items():
+        before = previous.get(code)
+        if before is not None and response.total - before >= settings.CHECKIN_WORSE_BY[code]:
+            flags.append(worse[code])
+    phq9 = responses.get(Instrument.PHQ9)
+    if phq9 is not None and phq9.needs_safety_review:
+        flags.append(CheckInFlag.PHQ9_ITEM9)
+    if danger:
+        flags.append(CheckInFlag.DANGER_WORDS)
+    return [str(flag) for flag in flags]
+
+
+@transaction.atomic
+def checkin_submit(
+    *,
+    patient,
+    visit,
+    feeling,
+    side_effects=(),
+    side_effect_severity="",
+    other_side_effect="",
+    screenings=None,
+    now=None,
+):
+    """Keep the patient's check-in for this visit, with the questionnaires due (`screenings`:
+    {instrument code: ScreeningAnswers}). Returns the check-in.
+
+    Sending it twice returns the first and changes nothing. Worrying answers go to the
+    clinicians' queue with an email to the on-call clinician; words suggesting danger also
+    raise a safety alert.
+    """
+    from patients.services import _profile_locked, screening_submit
+
+    from .messaging import urgent_alert_raise
+
+    now = now or timezone.now()
+    if visit.patient_id != patient.pk:
+        raise NotAllowed()
+    _profile_locked(patient)  # one check-in at a time for a patient: a double submit finds the first
+    existing = checkin_get(visit=visit)
+    if existing is not None:
+        return existing
+    problem = checkin_problem(visit=visit, now=now)
+    if problem:
+        raise InvalidState(problem)
+    side_effects = list(dict.fromkeys(side_effects or []))
+    checkin = FollowUpCheckIn(
+        visit=visit,
+        patient=patient,
+        feeling=feeling,
+        side_effects=side_effects,
+        side_effect_severity=side_effect_severity if side_effects else "",
+        other_side_effect=(other_side_effect or "").strip(),
+        submitted_at=now,
+    )
+    checkin.full_clean(exclude=["phq9", "pcl5"], validate_unique=False)
+
+    previous = _previous_totals(patient)
+    responses = {}
+    for code, answers in (screenings or {}).items():
+        if code not in CHECKIN_INSTRUMENTS:
+            raise ValueError(f"a check-in does not ask {code}")
+        responses[code] = screening_submit(
+            patient=patient,
+            instrument=code,
+            item_answers=answers.item_answers,
+            difficulty=answers.difficulty,
+            form_token=answers.form_token,
+            started_at=answers.started_at,
+        )
+    danger = danger_words_in(checkin.other_side_effect)
+    checkin.phq9 = responses.get(Instrument.PHQ9)
+    checkin.pcl5 = responses.get(Instrument.PCL5)
+    checkin.flags = _flags(
+        feeling=int(feeling),
+        severity=checkin.side_effect_severity,
+        responses=responses,
+        previous=previous,
+        danger=danger,
+    )
+    checkin.full_clean()
+    checkin.save()
+    if danger:
+        urgent_alert_raise(patient=patient, reason=SafetyReason.CHECKIN, checkin=checkin)
+    elif checkin.flags and CheckInFlag.PHQ9_ITEM9 not in checkin.flags:
+        # (PHQ-9 item 9 has emailed the on-call clinician already, through its own alert.)
+        _notify_oncall(checkin)
+    logger.info("check-in %s for visit %s sent (%s flags)", checkin.pk, visit.pk, len(checkin.flags))
+    return checkin
+
+
+def _notify_oncall(checkin):
+    from notifications.services import staff_alert_email
+
+    link = settings.SITE_URL + reverse("admin:portal_followupcheckin_change", args=[checkin.pk])
+    return staff_alert_email(
+        to=settings.ONCALL_CLINICIAN_EMAIL,
+        subject=str(_("A patient's check-in needs a look")),
+        body=str(
+            _(
+                "A patient's answers the day after their visit need a clinician's look today.\n\n"
+                "Open them in the clinic admin (login required):\n%(link)s"
+            )
+        )
+        % {"link": link},
+        unique_key=f"checkin-flagged:{checkin.pk}",
+    )
+
+
+@transaction.atomic
+def checkin_mark_reviewed(*, checkin, clinician):
+    """A clinician has looked at a flagged check-in (and done what it needed). Safe to repeat."""
+    if not clinician.has_role(Role.CLINICIAN):
+        raise NotAllowed(_("Only a clinician can do this."))
+    checkin = FollowUpCheckIn.objects.select_for_update().get(pk=checkin.pk)
+    if checkin.reviewed_at is None:
+        checkin.reviewed_at, checkin.reviewed_by = timezone.now(), clinician
+        checkin.save(update_fields=["reviewed_at", "reviewed_by"])
+    return checkin

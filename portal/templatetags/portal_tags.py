@@ -1,0 +1,26 @@
+"""The care-team portal on the patient dashboard: unread answers, check-ins to do, the next video visit."""
+
+from django import template
+
+from portal import checkins
+from portal import messaging_selectors as selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("portal/_dashboard_messages_body.html", takes_context=True)
+def care_portal_for(context, user):
+    from booking.telehealth import join_state, next_evaluation_for
+
+    threads = list(selectors.thread_list_for_patient(patient=user)[:3]) if user else []
+    evaluation = next_evaluation_for(patient=user) if user else None
+    return {
+        "threads": threads,
+        "unread_total": selectors.unread_count_for_patient(patient=user) if threads else 0,
+        "checkins_to_do": list(checkins.checkins_to_do(patient=user)[:3]) if user else [],
+        "evaluation": evaluation,
+        "join": join_state(visit=evaluation) if evaluation else None,
+        "request": context.get("request"),
+        "CLINIC_PHONE": context.get("CLINIC_PHONE"),
+        "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
+    }

@@ -1,0 +1,265 @@
+"""The clinicians' review in admin: the queue of patients waiting for a decision, and recording a
+clearance (with the video evaluation it concludes). Writes go through patients/services.py.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from concierge.models import Role, User
+from patients import services
+from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
+from patients.models import (
+    Clearance,
+    ClearanceDecision,
+    ReviewQueueEntry,
+    TriageOutcome,
+)
+from staff import review
+
+
+class WaitingFilter(WorkFirstFilter):
+    default_label = _("Waiting for review")
+    all_label = _("All patients")
+
+    def needing_work(self, queryset):
+        return review.review_queue_waiting(queryset)
+
+
+@admin.register(ReviewQueueEntry)
+class ReviewQueueAdmin(ReadOnlyAdmin):
+    list_display = ("review_link", "safety", "state", "intake_sent", "triage", "last_decision")
+    list_display_links = None
+    list_filter = (WaitingFilter,)
+    search_fields = ("legal_first_name", "legal_last_name", "user__email")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": _("Patients waiting for a clinician"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def get_ordering(self, request):
+        # Annotations from selectors.review_queue: open safety alerts first, then flagged check-ins,
+        # then the longest waiting.
+        return review.REVIEW_QUEUE_ORDER
+
+    def get_queryset(self, request):
+        # Annotate first: the ordering reads the annotations.
+        return review.review_queue(self.model._default_manager.all(), waiting_only=False)
+
+    @admin.display(description=_("patient"))
+    def review_link(self, obj):
+        return format_html('<a href="{}">{}</a>', review_url(obj.user), patient_label(obj.user))
+
+    @admin.display(description=_("safety"), ordering="-has_open_alert")
+    def safety(self, obj):
+        if obj.has_open_alert:
+            return format_html('<strong class="review-alert">{}</strong>', _("Open safety alert"))
+        if getattr(obj, "has_checkin_to_review", False):
+            return format_html('<strong class="review-alert">{}</strong>', _("Check-in to review"))
+        return "—"
+
+    @admin.display(description=_("intake sent"), ordering="intake_sent_at")
+    def intake_sent(self, obj):
+        return obj.intake_sent_at or "—"
+
+    @admin.display(description=_("triage"))
+    def triage(self, obj):
+        return TriageOutcome(obj.triage_outcome).label if obj.triage_outcome else "—"
+
+    @admin.display(description=_("last decision"))
+    def last_decision(self, obj):
+        if not obj.decision:
+            return _("None yet")
+        return f"{ClearanceDecision(obj.decision).label} ({obj.decided_at:%Y-%m-%d})"
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+
+# --- clearances -----------------------------------------------------------------------------------
+
+
+class ClearanceForm(forms.ModelForm):
+    clinician = None  # the person deciding; set by ClearanceAdmin.get_form
+
+    class Meta:
+        model = Clearance
+        fields = (
+            "patient",
+            "diagnosis",
+            "decision",
+            "note",
+            "infusions_planned",
+            "dose_mg_per_kg",
+            "infusion_minutes",
+            "min_hours_between",
+            "series_window_days",
+            "expires_on",
+            "evaluation",
+        )
+        help_texts = {
+            "evaluation": _("The video evaluation this decision was made at, if any."),
+            "note": _("Required when declining or asking for more information. Patients do not see this note."),
+            "expires_on": _("After this day no new infusion can be booked without a new decision."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "patient" in self.fields:
+            self.fields["patient"].queryset = User.objects.filter(groups__name=Role.PATIENT).order_by(
+                "last_name", "first_name", "email"
+            )
+            self.fields["patient"].label_from_instance = patient_label
+        if "expires_on" in self.fields and not self.initial.get("expires_on"):
+            self.initial["expires_on"] = timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS)
+        if "evaluation" in self.fields:
+            # Only the chosen patient's video evaluations (issue 10).
+            raw = self.data.get("patient") if self.is_bound else self.initial.get("patient")
+            patient_id = int(raw) if str(raw or "").isdigit() else None
+            self.fields["evaluation"].queryset = evaluations_of(patient_id)
+            self.fields["evaluation"].label_from_instance = evaluation_label
+
+    def clean(self):
+        cleaned = super().clean()
+        patient, decision = cleaned.get("patient"), cleaned.get("decision")
+        if patient and decision:
+            problem = services.clearance_problem(patient=patient, decision=decision, clinician=self.clinician)
+            if problem:
+                raise ValidationError(problem)
+        evaluation = cleaned.get("evaluation")
+        if evaluation is not None and patient is not None and evaluation.patient_id != patient.pk:
+            self.add_error("evaluation", _("That visit is not this patient's evaluation."))
+        return cleaned
+
+
+def evaluations_of(patient_id):
+    from booking.models import Visit, VisitStatus
+
+    if patient_id is None:
+        return Visit.objects.none()
+    return (
+        Visit.objects.filter(patient_id=patient_id, service__is_telehealth=True)
+        .exclude(status__in=(VisitStatus.HELD, VisitStatus.EXPIRED, VisitStatus.CANCELLED))
+        .order_by("-starts_at")
+    )
+
+
+def evaluation_label(visit):
+    from booking.templatetags.booking_tags import visit_day_short, visit_time
+
+    when = f"{visit_day_short(visit.starts_at, visit.time_zone)}, {visit_time(visit.starts_at, visit.time_zone)}"
+    return f"{when} ({visit.get_status_display()})"
+
+
+@admin.register(Clearance)
+class ClearanceAdmin(admin.ModelAdmin):
+    form = ClearanceForm
+    change_form_template = "admin/patients/clearance/change_form.html"
+    list_display = ("patient_name", "decision", "diagnosis", "expires_on", "clinician", "decided_at")
+    list_filter = ("decision", "diagnosis")
+    search_fields = ("patient__email", "patient__first_name", "patient__last_name")
+    list_select_related = ("patient", "clinician")
+    date_hierarchy = "decided_at"
+    fieldsets = (
+        (None, {"fields": ("patient", "evaluation", "diagnosis", "decision", "note")}),
+        (
+            _("Treatment plan (when cleared)"),
+            {
+                "fields": (
+                    "infusions_planned",
+                    "dose_mg_per_kg",
+                    "infusion_minutes",
+                    "min_hours_between",
+                    "series_window_days",
+                    "expires_on",
+                )
+            },
+        ),
+    )
+    view_fieldsets = (
+        *fieldsets,
+        (_("Decided"), {"fields": ("clinician", "decided_at", "intake")}),
+    )
+
+    class Media:
+        css = REVIEW_MEDIA["css"]
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_name(self, obj):
+        return patient_label(obj.patient)
+
+    def has_add_permission(self, request):
+        # A decision is a clinical act: the permission and the clinician role, superuser or not.
+        return super().has_add_permission(request) and request.user.has_role(Role.CLINICIAN)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions are never edited; a new decision is a new row
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        return self.view_fieldsets if obj is not None else self.fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.clinician = request.user
+        return form
+
+    def _summary_patient(self, request, obj):
+        if obj is not None:
+            return obj.patient
+        raw = request.POST.get("patient") or request.GET.get("patient")
+        if raw and str(raw).isdigit():
+            return User.objects.filter(pk=raw, groups__name=Role.PATIENT).first()
+        return None
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id) if object_id else None
+        patient = self._summary_patient(request, obj)
+        if patient is not None:
+            extra_context["review"] = review.review_summary_for(patient=patient)
+            extra_context["evaluation_visit"] = self._evaluation_visit(request, obj, patient)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _evaluation_visit(self, request, obj, patient):
+        """The video evaluation under review (issue 10), with its join button for its clinician."""
+        from booking import telehealth
+
+        visit = obj.evaluation if obj is not None else None
+        raw = request.POST.get("evaluation") or request.GET.get("evaluation")
+        if visit is None and raw and str(raw).isdigit():
+            visit = evaluations_of(patient.pk).filter(pk=raw).select_related("service", "provider").first()
+        if visit is None:
+            return None
+        mine = visit.provider_id is not None and visit.provider.user_id == request.user.pk
+        return {"visit": visit, "join": telehealth.join_state(visit=visit), "mine": mine}
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        clearance = services.clearance_record(
+            patient=data["patient"],
+            clinician=request.user,
+            diagnosis=data["diagnosis"],
+            decision=data["decision"],
+            note=data.get("note", ""),
+            infusions_planned=data["infusions_planned"],
+            dose_mg_per_kg=data["dose_mg_per_kg"],
+            infusion_minutes=data["infusion_minutes"],
+            min_hours_between=data["min_hours_between"],
+            series_window_days=data["series_window_days"],
+            expires_on=data.get("expires_on"),
+            evaluation=data.get("evaluation"),
+        )
+        obj.pk = clearance.pk
+        obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})
+
+
+# --- safety alerts --------------------------------------------------------------------------------
