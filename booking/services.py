@@ -5,7 +5,7 @@ confirming an expired hold, reschedule, staff reassignment) goes through `_guard
 
 1. look (without locks) which providers could take each requested time;
 2. lock, in one fixed order, the Provider rows concerned (by id) and then the patient's User row,
-   with a short lock timeout (`BOOKING_LOCK_TIMEOUT_MS`): two bookings that compete for a nurse or
+   with a short lock timeout (`LOCK_TIMEOUT_MS`, concierge/locking.py): two bookings that compete for a nurse or
    a patient queue up here instead of both passing a check and both writing;
 3. re-check availability with fresh data through the same selector and pure module the pages
    use, then write; each provider day's travel blocks are recomputed around the new visit.
@@ -19,20 +19,19 @@ provider lock first so that it never deadlocks with a booking on that provider.
 """
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import groupby, pairwise
 
 from django.apps import apps
-from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
 from concierge.geo import zip_lookup
+from concierge.locking import lock_rows
 from concierge.models import User
 from notifications import services as notify
 from patients import selectors as patient_selectors
@@ -62,7 +61,6 @@ ALLOWED_TRANSITIONS = {
 # What field work may do with visit_transition (the nurse's day, issue 7).
 FIELD_TRANSITIONS = {S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW, S.CONFIRMED}
 
-LOCK_FAILURES = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
 EXCLUSION_VIOLATION = "23P01"
 
 
@@ -78,45 +76,24 @@ class SeriesInvalid(ApplicationError):
 # --- locks ------------------------------------------------------------------------------------
 
 
-def _pgcode(exc):
-    return getattr(getattr(exc, "__cause__", None), "pgcode", None)
-
-
-@contextmanager
-def _lock_failures_as_try_again():
-    try:
-        yield
-    except OperationalError as exc:
-        if _pgcode(exc) in LOCK_FAILURES:
-            logger.info("booking: lock not granted in time (%s)", _pgcode(exc))
-            raise TryAgainLater() from exc
-        raise
-
-
 def _lock(*, provider_ids=(), patient_ids=()):
-    """Lock Provider rows (by id), then patient User rows (by id): the one order everywhere.
+    """Lock providers, then patients, in concierge.locking's one order (inside the transaction)."""
+    lock_rows({Provider: provider_ids, User: patient_ids})
 
-    Must run inside a transaction; the locks last until it ends. On SQLite (the local run) row
-    locks do not exist, but its write transactions already run one at a time (BEGIN IMMEDIATE).
+
+def visit_locked(visit, *, related=()):
+    """The visit's row, fresh and locked after its provider and patient (the one lock order).
+
+    For every use case that changes a visit (booking's own, the nurse's chart, payments): two
+    taps or two webhooks racing on one visit queue up here, and the second sees what the first did.
+    Raises TryAgainLater when a lock is not granted in time, or when the visit was given to
+    another provider between our read and our lock.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
-    providers = sorted({pk for pk in provider_ids if pk})
-    if providers:
-        list(Provider.objects.select_for_update().filter(pk__in=providers).order_by("pk").values_list("pk"))
-    patients = sorted({pk for pk in patient_ids if pk})
-    if patients:
-        list(User.objects.select_for_update().filter(pk__in=patients).order_by("pk").values_list("pk"))
-
-
-def _locked_visit(visit):
-    """The visit's row, fresh and locked, after its provider and patient (the fixed order)."""
     provider_id, patient_id = Visit.objects.filter(pk=visit.pk).values_list("provider_id", "patient_id").get()
-    _lock(provider_ids=[provider_id], patient_ids=[patient_id])
-    current = Visit.objects.select_for_update().get(pk=visit.pk)
+    lock_rows({Provider: [provider_id], User: [patient_id], Visit: [visit.pk]})
+    current = Visit.objects.select_related(*related).get(pk=visit.pk)
     if current.provider_id != provider_id:
-        raise TryAgainLater()  # reassigned between our read and our lock
+        raise TryAgainLater()
     return current
 
 
@@ -281,8 +258,7 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
         pool.update(c.provider_id for c in slot.candidates)
 
     # 2. Lock them in the fixed order, then clear away holds that have run out.
-    with _lock_failures_as_try_again():
-        _lock(provider_ids=pool, patient_ids=[ctx.patient.pk])
+    _lock(provider_ids=pool, patient_ids=[ctx.patient.pk])
     _expire_stale_holds(provider_ids=pool, patient_id=ctx.patient.pk, now=now, keep=moving)
 
     # 3. Re-check with fresh data and write, one visit at a time (later ones see earlier ones).
@@ -298,7 +274,7 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
             with transaction.atomic():
                 placed.append(write(slot, slot.best, index))
         except IntegrityError as exc:
-            if _pgcode(exc) != EXCLUSION_VIOLATION:
+            if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
                 raise
             # The backstop fired: something wrote past the locks. Same answer as a lost race.
             logger.warning("booking: exclusion constraint refused a visit the re-check allowed")
@@ -376,8 +352,7 @@ def visit_confirm(*, visit, now=None):
         raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
 
     if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at > now:
-        with _lock_failures_as_try_again():
-            current = _locked_visit(current)
+        current = visit_locked(current)
         if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
             return current  # confirmed by someone else while we waited for the lock
         if current.status == S.HELD and current.hold_expires_at > now:
@@ -450,8 +425,7 @@ def visit_cancel(*, visit, by, reason="", actor=None, now=None):
     ChangeWindowClosed tells them to call. Staff may cancel any visit not yet in progress.
     """
     now = now or timezone.now()
-    with _lock_failures_as_try_again():
-        current = _locked_visit(visit)
+    current = visit_locked(visit)
     if current.status == S.CANCELLED:
         return current
     if not transition_allowed(current.status, S.CANCELLED):
@@ -568,8 +542,7 @@ def visit_transition(*, visit, to, actor=None, now=None):
     now = now or timezone.now()
     if to not in FIELD_TRANSITIONS:
         raise TransitionNotAllowed()
-    with _lock_failures_as_try_again():
-        current = _locked_visit(visit)
+    current = visit_locked(visit)
     if current.status == to:
         return current
     if current.status not in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS) or not transition_allowed(current.status, to):
@@ -765,7 +738,7 @@ def visit_holds_expire(*, now=None):
     for provider_id, rows in groupby(stale, key=lambda r: r[0]):
         rows = list(rows)
         try:
-            with transaction.atomic(), _lock_failures_as_try_again():
+            with transaction.atomic():
                 _lock(provider_ids=[provider_id])
                 count = Visit.objects.filter(
                     pk__in=[pk for _, pk, _ in rows], status=S.HELD, hold_expires_at__lte=now

@@ -19,10 +19,10 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from booking.calendar import visit_calendar_ics
 from concierge.errors import ApplicationError
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
+from notifications.calendar import visit_calendar_ics
 from patients import selectors as patient_selectors
 
 from . import availability, policy, selectors, services

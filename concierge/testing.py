@@ -7,7 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from concierge.two_factor import current_code
 
-__all__ = ["VerifiedClient", "authenticator_for", "browser_login", "current_code"]
+__all__ = ["Outcome", "VerifiedClient", "authenticator_for", "browser_login", "current_code", "race"]
 
 
 def authenticator_for(user):
@@ -56,3 +56,52 @@ def browser_login(page, base_url, user, password, axe=None, next_path=""):
         page.get_by_label("Code").fill(current_code(device))
         page.get_by_role("button", name="Continue").click()
         page.wait_for_load_state("load")
+
+
+# --- races ---------------------------------------------------------------------------------------
+
+
+class Outcome:
+    """What one racer got: its return value, or the exception it raised."""
+
+    def __init__(self, value=None, error=None):
+        self.value, self.error = value, error
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    def __repr__(self):
+        return f"Outcome(error={self.error!r})" if self.error else f"Outcome(value={self.value!r})"
+
+
+def race(*workers, timeout=60):
+    """Run the callables at the same moment, each in its own thread with its own database connection.
+
+    The threads wait at a barrier and are released together, so their transactions really
+    overlap (PostgreSQL, `django_db(transaction=True)`). Returns one Outcome per worker, in order;
+    a worker still running after `timeout` seconds fails the test.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(workers))
+    outcomes = [Outcome(error=TimeoutError("did not finish")) for _ in workers]
+
+    def run(index, work):
+        try:
+            barrier.wait(timeout)
+            outcomes[index] = Outcome(value=work())
+        except Exception as error:  # every error is the test's to assert on
+            outcomes[index] = Outcome(error=error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racer did not finish in time"
+    return outcomes

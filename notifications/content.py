@@ -295,7 +295,7 @@ def render_email(message):
     html = render_to_string(f"{base}.html", ctx)
     attachments = []
     if template_get(message.template).attach_ics and message.visit_id:
-        from booking.calendar import visit_calendar_ics
+        from .calendar import visit_calendar_ics
 
         attachments.append(("visit.ics", visit_calendar_ics(message.visit), "text/calendar"))
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
+from booking.services import visit_locked, visit_transition
+from concierge.errors import ApplicationError, InvalidState, NotAllowed
 from concierge.geo import travel_minutes
-from roster.models import Provider
 
 from . import protocol
 from .models import (
@@ -125,34 +125,12 @@ def _require_nurse(visit, nurse):
 
 
 def _fresh(visit):
-    """The visit re-read under lock, taking booking's lock order: Provider, patient, visit.
-
-    Two taps racing on one visit queue up here, so the second sees what the first did (and
-    booking's visit_transition, called later in the same transaction, already holds them).
-    """
-    from booking.models import Visit
-    from concierge.models import User
-
-    provider_id, patient_id = Visit.objects.filter(pk=visit.pk).values_list("provider_id", "patient_id").get()
-    try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
-        if provider_id:
-            list(Provider.objects.select_for_update().filter(pk=provider_id).values_list("pk"))
-        list(User.objects.select_for_update().filter(pk=patient_id).values_list("pk"))
-        return (
-            Visit.objects.select_for_update(of=("self",))
-            .select_related("provider__user", "patient", "service", "clearance")
-            .get(pk=visit.pk)
-        )
-    except OperationalError as exc:
-        raise TryAgainLater() from exc
+    """The visit re-read under booking's locks (its provider, its patient, then the visit): two taps
+    racing on one visit queue up here, and the second sees what the first did."""
+    return visit_locked(visit, related=("provider__user", "patient", "service", "clearance"))
 
 
 def _transition(visit, to, nurse, now):
-    from booking.services import visit_transition
-
     return visit_transition(visit=visit, to=to, actor=nurse, now=now)
 
 

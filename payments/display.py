@@ -1,6 +1,6 @@
 """How money and visits are written for people (pages, emails, admin)."""
 
-from booking.calendar import visit_calendar_title
+from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
 
 

@@ -95,7 +95,7 @@ def test_two_runners_expiring_holds_and_a_late_payment_confirming_one_act_once(c
 
 
 def test_a_nurse_locked_too_long_gives_try_again_later_not_an_error(clock, infusion, nyc, maya, settings):
-    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    settings.LOCK_TIMEOUT_MS = 200
     patient = f.cleared_patient(UserFactory(role="patient"))
     locked, release = threading.Event(), threading.Event()
 

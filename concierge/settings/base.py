@@ -316,7 +316,8 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
 # How long a booking waits for another booking of the same nurse or patient before it gives up
 # with "please try again" (PostgreSQL lock_timeout, milliseconds).
-BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+# How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
+LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
@@ -380,7 +381,6 @@ PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default
 # began just before the hold ran out may still finish in this time).
 PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default=15)
 # How long a payment change waits for a row lock before answering "try again" (webhook: 503).
-PAYMENT_LOCK_TIMEOUT_MS = env.int("PAYMENT_LOCK_TIMEOUT_MS", default=3000)
 # Where alerts about money go: refunds that failed, disputes, paid visits that could not be kept.
 PAYMENTS_STAFF_EMAIL = env("PAYMENTS_STAFF_EMAIL", default="care@conciergemd.example")
 # The patient's dashboard lists the payments (payments/templates/payments/_dashboard_payments.html).

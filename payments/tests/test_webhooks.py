@@ -178,7 +178,7 @@ def test_a_cancelled_intent_closes_the_open_payment(client, payment):
 @pytest.mark.django_db(transaction=True)
 def test_a_lock_not_granted_in_time_answers_503_and_stripe_can_retry(client, settings, paid_at_gateway, held):
     """Someone holds the payment's row; the webhook gives up after the lock timeout, keeps nothing."""
-    settings.PAYMENT_LOCK_TIMEOUT_MS = 200
+    settings.LOCK_TIMEOUT_MS = 200
     event = intent_event("payment_intent.succeeded", paid_at_gateway.intent_id)
     locked, release = threading.Event(), threading.Event()
 

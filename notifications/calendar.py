@@ -1,4 +1,5 @@
-"""Calendar files (.ics) for visits. The title never says what the visit is for."""
+"""Calendar files (.ics) for visits: attached to confirmation emails, and downloaded from the visit
+page (booking). The title never says what the visit is for."""
 
 from django.conf import settings
 from django.utils import timezone
