@@ -10,8 +10,13 @@ class BookingConfig(AppConfig):
 
     def ready(self):
         from patients.journey import evaluation_finder_register
+        from payments.signals import payment_succeeded
 
+        from .checkout import on_payment_succeeded
         from .selectors import evaluation_upcoming_for
 
-        # The patient's path (patients, below us) shows the evaluation booked here.
+        # Seams (docs/architecture.md): reactions that flow up from the layers below.
+        # Money in for held visits: confirm them, or give the money back (payments/signals.py).
+        payment_succeeded.connect(on_payment_succeeded, dispatch_uid="booking.checkout.on_payment_succeeded")
+        # The patient's path (patients) shows the evaluation booked here.
         evaluation_finder_register(evaluation_upcoming_for)

@@ -12,14 +12,22 @@ and a video evaluation for Jordan Lee, booked through the same services as the p
 import logging
 from datetime import timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from concierge.demo import demo_step
 from concierge.errors import ApplicationError
+from concierge.locking import lock_rows
+from notifications import services as notify
+from payments import services as payments
+from payments.gateways import fake
+from payments.models import Payment, PaymentAllocation
 from roster.models import Provider, ProviderKind
 
 from . import selectors, services
 from .availability import zone
-from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit
+from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,8 @@ AREAS = [
 
 ALEX = "patient@demo.conciergemd.example"
 JORDAN = "patient2@demo.conciergemd.example"
+CLINICIAN = "clinician@demo.conciergemd.example"
+DEMO_DOMAIN = "@demo.conciergemd.example"
 
 
 def _services():
@@ -101,6 +111,7 @@ def _book(patient, service, *, days_ahead, count=1, confirm=True):
     return booked
 
 
+@demo_step(order=30)
 def seed(users, lines):
     services_by_code = _services()
     _areas(users, services_by_code)
@@ -109,3 +120,63 @@ def seed(users, lines):
     jordan = _book(users[JORDAN], services_by_code["evaluation"], days_ahead=2)
     if alex or jordan:
         lines.append(f"  booking: {len(alex)} infusions for Alex Morgan, {len(jordan)} evaluation for Jordan Lee")
+
+
+# --- paying the demo visits ---------------------------------------------------------------------
+# Booking's demo (and the nurses' day) confirm their visits directly; each then gets the deposit
+# payment it would have had, through the local test gateway and `payment_sync` (the same path as
+# a card payment), so the patient's dashboard lists payments. Only with PAYMENT_GATEWAY=fake:
+# demo data never reaches Stripe. Idempotent: a visit already paid is skipped.
+
+
+def demo_visit_pay(visit):
+    """Pay a demo visit through the test gateway (no receipt email for demo data)."""
+    if settings.PAYMENT_GATEWAY != "fake" or visit.amount_due_cents <= 0:
+        return None
+    if PaymentAllocation.objects.filter(visit=visit).exists():
+        return None
+    with transaction.atomic():
+        lock_rows({Visit: [visit.pk]})
+        payment = payments.payment_open(
+            patient=visit.patient, lines=[(visit.pk, visit.amount_due_cents)], visit_id=visit.pk
+        )
+        Payment.objects.filter(pk=payment.pk).update(receipt_sent_at=timezone.now())
+    payment = payments.payment_intent_ensure(payment=payment)
+    delivering, fake.DELIVER_EVENTS = fake.DELIVER_EVENTS, False
+    try:
+        fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
+    finally:
+        fake.DELIVER_EVENTS = delivering
+    payments.payment_sync(payment=payment, intent=fake.intent_retrieve(intent_id=payment.intent_id), source="demo")
+    return payment
+
+
+@demo_step(order=50)
+def seed_payments(users, lines):
+    """After every demo visit exists (the nurses' day included): pay the confirmed ones."""
+    visits = Visit.objects.filter(
+        patient__email__endswith=DEMO_DOMAIN, status=VisitStatus.CONFIRMED, amount_due_cents__gt=0
+    ).exclude(payment_allocations__isnull=False)
+    paid = [p for v in visits.select_related("patient").order_by("starts_at") if (p := demo_visit_pay(v))]
+    if paid:
+        lines.append(f"  payments: {len(paid)} booked visits paid through the test gateway (card 4242 4242 4242 4242)")
+
+
+@demo_step(order=70)
+def seed_outbox(users, lines):
+    """Confirmed upcoming demo visits get their confirmation and reminders (the unique keys make
+    this idempotent), and the on-call clinician one sample alert, so that the staff outbox page
+    at /outbox/ is not empty. In the local run the worker then "sends" them."""
+    visits = Visit.objects.filter(
+        status=VisitStatus.CONFIRMED, starts_at__gt=timezone.now(), patient__email__endswith=DEMO_DOMAIN
+    ).select_related("service", "patient")
+    planned = sum(len(notify.visit_confirmed(visit=visit)) for visit in visits)
+    clinician = users.get(CLINICIAN)
+    if clinician is not None:
+        notify.staff_alert_email(
+            to=clinician,
+            subject="Demo: a patient asked for a call back",
+            body="This is a sample alert from the demo data. Alex Morgan asked to be called about their visit time.",
+            unique_key="demo-sample-alert",
+        )
+    lines.append(f"  outbox     {planned} visit messages planned; staff see them at /outbox/")

@@ -42,3 +42,8 @@ class ChangeWindowClosed(NotAllowed):
 class TransitionNotAllowed(InvalidState):
     default_message = _("The visit cannot move to that status from where it is now.")
     code = "transition_not_allowed"
+
+
+class HoldExpired(InvalidState):
+    default_message = _("We could not hold this time for you any longer. Please choose a time again.")
+    code = "hold_expired"

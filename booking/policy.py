@@ -1,8 +1,20 @@
 """The booking rules patients read: change cut-off, cancellation policy, preparing for a visit.
 
 One place for the words and the numbers, so the pages, the services and the tests agree.
+
+The cancellation policy: how much of what was paid for a visit goes back.
+
+| who cancelled, when                             | refunded                              |
+| ----------------------------------------------- | ------------------------------------- |
+| the patient, 24 h or more before the visit      | everything paid for it                |
+| the patient, less than 24 h before              | all but the late-cancellation fee     |
+| staff, or ConciergeMD (the clinic, the system)  | everything paid for it                |
+| nobody: the patient was not there (no-show)     | nothing                               |
+
+The 24 hours (PAYMENT_FULL_REFUND_HOURS) and the fee (PAYMENT_LATE_CANCEL_FEE_CENTS) are settings.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,9 +22,11 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import VisitStatus
+from concierge.errors import InvalidState
 
-# Before each infusion (DESIGN.md, the patient's path, step 6).
+from .models import CancelledBy, VisitStatus
+
+# Before each infusion (docs/design.md, the patient's path).
 PREP_INSTRUCTIONS = (
     _("No food for 6 hours before your visit."),
     _("Clear liquids only, until 2 hours before your visit."),
@@ -51,3 +65,36 @@ def cancellation_policy():
 def amount_due_cents(service):
     """What is paid at booking: the deposit when the service has one, else the full price."""
     return service.deposit_cents or service.price_cents
+
+
+# --- the cancellation policy: what goes back ------------------------------------------------------
+
+
+class Rule:
+    PATIENT_EARLY = "patient_early"
+    PATIENT_LATE = "patient_late"
+    STAFF_OR_CLINIC = "staff_or_clinic"
+    NO_SHOW = "no_show"
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    rule: str
+    refund_cents: int
+    kept_cents: int
+
+
+def cancellation_refund(*, visit, paid_cents):
+    """What goes back of `paid_cents` paid for this visit, now that it is cancelled or missed."""
+    if visit.status == VisitStatus.NO_SHOW:
+        return RefundDecision(Rule.NO_SHOW, 0, paid_cents)
+    if visit.status != VisitStatus.CANCELLED:
+        raise InvalidState(_("Only a cancelled or missed visit is refunded by the cancellation policy."))
+    if visit.cancelled_by == CancelledBy.PATIENT:
+        cancelled_at = visit.cancelled_at or timezone.now()
+        if visit.starts_at - cancelled_at >= timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS):
+            return RefundDecision(Rule.PATIENT_EARLY, paid_cents, 0)
+        fee = min(paid_cents, settings.PAYMENT_LATE_CANCEL_FEE_CENTS)
+        return RefundDecision(Rule.PATIENT_LATE, paid_cents - fee, fee)
+    # Staff, the clinic, or (should it ever be blank) nobody on record: the patient is not at fault.
+    return RefundDecision(Rule.STAFF_OR_CLINIC, paid_cents, 0)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from itertools import groupby, pairwise
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -35,6 +34,10 @@ from concierge.locking import lock_rows
 from concierge.models import User
 from notifications import services as notify
 from patients import selectors as patient_selectors
+from payments import services as payments
+from payments.display import money
+from payments.models import RefundReason
+from payments.selectors import refund_automatic_for_visit
 from roster.models import Provider
 
 from . import availability, policy, selectors, telehealth
@@ -446,19 +449,41 @@ def visit_cancel(*, visit, by, reason="", actor=None, now=None):
     if current.provider_id:
         provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
-    _refund_by_policy(current)
+    visit_refund_by_policy(visit=current)
     if was != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
         notify.visit_cancelled(visit=current)
     return current
 
 
-def _refund_by_policy(visit):
-    """Payments apply the cancellation policy (and close an unpaid hold's open payment)."""
-    if apps.is_installed("payments"):
-        from payments.services import refund_for_cancellation
+def visit_refund_by_policy(*, visit):
+    """The visit is cancelled or missed: its open payments end, and the policy decides the refund.
 
-        refund_for_cancellation(visit=visit)
+    Inside the cancelling transaction, with the visit locked (payments lock the payment after).
+    """
+    payments.visit_payments_cancel_open(visit_id=visit.pk, note="visit cancelled")
+    paid = payments.visit_paid_allocation(visit_id=visit.pk)
+    if paid is None:
+        return None
+    already = refund_automatic_for_visit(visit_id=visit.pk)
+    if already is not None:
+        return already
+    decision = policy.cancellation_refund(visit=visit, paid_cents=paid.amount_cents)
+    if decision.refund_cents <= 0:
+        return None
+    refunded = min(decision.refund_cents, paid.payment.refundable_cents)
+    reason = _("Cancellation policy (%(rule)s): %(refund)s refunded, %(kept)s kept.") % {
+        "rule": decision.rule,
+        "refund": money(refunded),
+        "kept": money(paid.amount_cents - refunded),
+    }
+    return payments.refund_for_visit(
+        payment=paid.payment,
+        visit_id=visit.pk,
+        amount_cents=decision.refund_cents,
+        reason_code=RefundReason.CANCELLATION,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -551,7 +576,7 @@ def visit_transition(*, visit, to, actor=None, now=None):
     current.full_clean()
     current.save()
     if to == S.NO_SHOW:
-        _refund_by_policy(current)
+        visit_refund_by_policy(visit=current)
     if not current.is_blocking and current.provider_id:
         provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))

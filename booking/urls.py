@@ -21,6 +21,9 @@ urlpatterns = [
     path("visits/", views.visit_list, name="visits"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("visits/<int:pk>/checkout/", views.checkout, name="checkout"),
+    # Paying for a hold: the payment page (payments) right after the checkout opens the payment.
+    path("pay/<int:visit_id>/", views.pay_visit, name="pay"),
+    path("pay/series/<int:series_id>/", views.pay_series, name="pay_series"),
     path("visits/<int:pk>/calendar.ics", views.visit_ics, name="visit_ics"),
     path("visits/<int:pk>/cancel/", views.visit_cancel, name="cancel"),
     path("visits/<int:pk>/reschedule/", views.visit_reschedule, name="reschedule"),

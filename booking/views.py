@@ -7,6 +7,7 @@ Business errors (ApplicationError) become messages on the page; nothing here end
 from datetime import timedelta
 from functools import wraps
 
+from csp.decorators import csp_replace, csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,18 +18,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from concierge.errors import ApplicationError
+from concierge.errors import ApplicationError, TryAgainLater
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
-from notifications.calendar import visit_calendar_ics
+from notifications.calendar import visit_calendar_ics, visit_calendar_title
+from notifications.content import when_text
 from patients import selectors as patient_selectors
+from payments.errors import AlreadyPaid, PaymentUnavailable
+from payments.views import STRIPE_CSP_ADD, STRIPE_CSP_FRAMES, pay_page
 
 from . import availability, policy, selectors, services
+from .checkout import checkout_start
 from .errors import SlotTaken
 from .forms import CancelForm, CoverageForm, SeriesStartForm, StartTimeForm, WaitlistForm, parse_start, start_param
-from .models import CancelledBy, Series, Service, ServiceKind, VisitStatus
+from .models import CancelledBy, Series, Service, ServiceKind, Visit, VisitStatus
 
 DAYS_PER_PAGE = 14
 SERIES_SESSION_KEY = "booking_series_proposal"
@@ -291,20 +297,64 @@ def book_review(request, code):
 
 
 # --- paying -----------------------------------------------------------------------------------
-# Payment lives in payments: a held visit (or series) is paid on its page, and only a
-# successful payment confirms it (payments.services.payment_sync -> visit_confirm).
+# The checkout opens the one payment for a held visit (or series) and hands over to the payment
+# page (payments). Only a successful payment confirms it: payments announce the money and
+# booking.checkout.on_payment_succeeded confirms the visit.
+
+
+def _when(visit):
+    return when_text(visit.starts_at, visit.time_zone)
+
+
+def _checkout(request, *, visit=None, series=None):
+    """Open the payment for this hold and send the patient to pay it; or say why not."""
+    visits = list(series.visits.exclude(status=VisitStatus.CANCELLED)) if series is not None else [visit]
+    try:
+        payment = checkout_start(patient=request.user, visit=visit, series=series)
+    except AlreadyPaid as error:
+        return redirect("payments:status", payment_id=error.extra["payment_id"])
+    except (PaymentUnavailable, TryAgainLater) as error:
+        return render(request, "payments/unavailable.html", {"message": error.message}, status=503)
+    except ApplicationError as error:  # the hold ran out, nothing to pay
+        when = [{"title": visit_calendar_title(v), "when": _when(v)} for v in visits]
+        return render(request, "payments/unavailable.html", {"message": error.message, "visits": when})
+    return pay_page(request, payment)
+
+
+@never_cache
+@login_required
+@require_GET
+@csp_update(STRIPE_CSP_ADD)
+@csp_replace(STRIPE_CSP_FRAMES)
+def pay_visit(request, visit_id):
+    """`booking:pay`: pay for a held visit right after holding it (the payment page). Looked up
+    through request.user: another person's visit, or anyone who is not its patient, gets 404."""
+    visit = get_object_or_404(Visit.objects.select_related("service"), pk=visit_id, patient=request.user)
+    if visit.series_id:
+        return redirect("booking:pay_series", series_id=visit.series_id)  # a series is paid together
+    return _checkout(request, visit=visit)
+
+
+@never_cache
+@login_required
+@require_GET
+@csp_update(STRIPE_CSP_ADD)
+@csp_replace(STRIPE_CSP_FRAMES)
+def pay_series(request, series_id):
+    held = get_object_or_404(Series, pk=series_id, patient=request.user)
+    return _checkout(request, series=held)
 
 
 @patient_required
 @require_GET
 def checkout(request, pk):
-    """Step 5: pay for the held time (the payments app's page shows the hold counting down)."""
+    """Step 5: pay for the held time (the payment page shows the hold counting down)."""
     visit = _own_visit(request, pk)
     if visit.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS):
         return redirect("booking:visit", pk=visit.pk)
     if visit.status not in (VisitStatus.HELD, VisitStatus.EXPIRED):
         raise Http404
-    return redirect("payments:start", visit_id=visit.pk)
+    return redirect("booking:pay", visit_id=visit.pk)
 
 
 # --- the patient's visits ---------------------------------------------------------------------
@@ -638,4 +688,4 @@ def series_checkout(request, pk):
     held = get_object_or_404(Series, pk=pk, patient=request.user)
     if not held.visits.exists():
         raise Http404
-    return redirect("payments:start_series", series_id=held.pk)
+    return redirect("booking:pay_series", series_id=held.pk)

@@ -197,6 +197,8 @@ ACCESS = {
     "booking:visits": patient(),
     "booking:visit": patient(owned=VISIT),
     "booking:checkout": patient(owned=HELD_VISIT),
+    "booking:pay": patient_payment(owned=HELD_VISIT),
+    "booking:pay_series": patient_payment(owned=SERIES),
     "booking:visit_ics": patient(owned=VISIT),
     "booking:cancel": patient(GET_POST, VISIT),
     "booking:reschedule": patient(owned=VISIT),
@@ -206,8 +208,7 @@ ACCESS = {
     "booking:staff_join": care_team(owned=EVALUATION),
     "booking:staff_video_link": care_team(POST, EVALUATION),
     # --- payments (payments) -----------------------------------------------------------------
-    "payments:start": patient_payment(owned=HELD_VISIT),
-    "payments:start_series": patient_payment(owned=SERIES),
+    "payments:pay": patient_payment(owned=PAYMENT),
     "payments:return": patient_payment(owned=PAYMENT),
     "payments:status": patient_payment(owned=PAYMENT),
     # Only where PAYMENT_GATEWAY=fake (local run and tests): the fake gateway's card form.

@@ -1,6 +1,8 @@
 """The demo cast. Each app adds its part in `seed_demo` below; every step is idempotent."""
 
-from django.utils.module_loading import import_string
+from collections.abc import Callable
+
+from django.utils.module_loading import autodiscover_modules
 
 from .models import Role, User
 from .services import user_create, user_set_role
@@ -49,17 +51,30 @@ def demo_user(email, role, first_name, last_name, superuser=False):
     return user_set_role(user=user, role=role)
 
 
-# Each app adds its demo data in this order (later steps use earlier ones).
-# Patients come before booking: booking's demo visits need Alex's clearance to exist.
-DEMO_STEPS = [
-    "roster.demo.seed",
-    "patients.demo.seed",
-    "booking.demo.seed",
-    "nurses.demo.seed_today",  # after booking (Alex's visits), before payments (pays them)
-    "payments.demo.seed",
-    "portal.demo.seed",  # after booking: Jordan's video evaluation gets its room
-    "notifications.demo.seed",
-]
+# Each app registers its demo steps (`@demo_step(order=...)` in its demo.py, found when seed_demo
+# starts); they run in this order, later steps using what earlier ones made. The core cannot name
+# the apps above it, so the order is a number each step declares:
+#   10 roster            (nurses and the clinician, their licences and hours)
+#   20 patients          (profiles, intakes, questionnaires, Alex's clearance)
+#   30 booking           (services, areas, Alex's infusions, Jordan's evaluation)
+#   40 nurses            (Maya's day today: Taylor's and Rob's visits)
+#   50 booking payments  (every confirmed demo visit paid through the test gateway)
+#   60 portal            (a message thread; Jordan's video room)
+#   70 booking outbox    (confirmations and reminders planned, one sample staff alert)
+DemoStep = Callable[[dict, list], None]
+_steps: list[tuple[int, str, DemoStep]] = []
+
+
+def demo_step(*, order: int) -> Callable[[DemoStep], DemoStep]:
+    """Register `seed(users, lines)` as a demo step run at `order` (idempotent: run twice, same data)."""
+
+    def register(step: DemoStep) -> DemoStep:
+        name = f"{step.__module__}.{step.__qualname__}"
+        if all(registered != name for _order, registered, _step in _steps):
+            _steps.append((order, name, step))
+        return step
+
+    return register
 
 
 def demo_authenticator(user):
@@ -84,6 +99,7 @@ def seed_demo():
         users[email] = demo_user(email, role, first, last, superuser)
         demo_authenticator(users[email])
         lines.append(f"  {role.label:<10} {email}")
-    for step in DEMO_STEPS:
-        import_string(step)(users, lines)
+    autodiscover_modules("demo")  # each app's demo.py registers its steps
+    for _order, _name, step in sorted(_steps, key=lambda entry: entry[:2]):
+        step(users, lines)
     return lines

@@ -142,6 +142,15 @@ class MessageTemplate:
     # Quiet hours never move a text past it either.
     deadline: str | None = "starts_at"
     attach_ics: bool = False
+    # Where the email's templates are ("<base>.subject.txt", ".txt", ".html"); other apps keep
+    # their own (payments' receipt). Default: notifications/email/<key>.
+    email_base: str = ""
+    # The row's `context` holds every value the template needs, written when it was enqueued.
+    stored_context: bool = False
+
+    @property
+    def email_path(self):
+        return self.email_base or f"notifications/email/{self.key}"
 
 
 TEMPLATES = {
@@ -178,6 +187,17 @@ TEMPLATES = {
         ),
     )
 }
+
+
+def template_register(template):
+    """Another app's message (payments' receipt): registered when that app starts (AppConfig.ready).
+
+    Registering the same template again is harmless; a different one under a taken key is a bug.
+    """
+    known = TEMPLATES.get(template.key)
+    if known is not None and known != template:
+        raise ValueError(f"Message template {template.key!r} is already registered differently")
+    TEMPLATES[template.key] = template
 
 
 def template_get(key):
@@ -259,6 +279,8 @@ def message_context(message):
             # The day-after check-in for a home visit lands on that visit's check-in page.
             ctx["checkin_url"] = settings.SITE_URL + reverse("portal:checkin", args=[message.visit_id])
     data = message.context or {}
+    if template_get(message.template).stored_context:
+        ctx.update(data)
     if message.template == "on_my_way" and message.visit_id:
         tz = message.visit.time_zone
         ctx["eta"] = eta_text(datetime.fromisoformat(data["eta_from"]), datetime.fromisoformat(data["eta_until"]), tz)
@@ -289,7 +311,7 @@ def render_sms(message):
 
 def render_email(message):
     ctx = message_context(message)
-    base = f"notifications/email/{message.template}"
+    base = template_get(message.template).email_path
     subject = _squash(render_to_string(f"{base}.subject.txt", ctx))
     text = render_to_string(f"{base}.txt", ctx).strip() + "\n"
     html = render_to_string(f"{base}.html", ctx)
@@ -315,7 +337,7 @@ def preview(message):
             if message.channel == Channel.SMS:
                 return "", render_sms(message)
             ctx = message_context(message)
-            base = f"notifications/email/{message.template}"
+            base = template_get(message.template).email_path
             return _squash(render_to_string(f"{base}.subject.txt", ctx)), render_to_string(f"{base}.txt", ctx).strip()
     except Exception:  # a preview must never break the page
         return "", ""

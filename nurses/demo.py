@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from concierge.demo import demo_step
 from roster.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
     return clearance
 
 
+@demo_step(order=40)
 def seed_today(users, lines):
     from booking.availability import TravelCache, route_blocks
     from booking.models import Service, Visit

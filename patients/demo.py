@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from concierge.demo import demo_step
+
 from . import selectors, services
 from .models import (
     ClearanceDecision,
@@ -109,6 +111,7 @@ def _screenings(user, rows):
         )
 
 
+@demo_step(order=20)
 def seed(users, lines):
     clinician = users[CLINICIAN]
     _reopen_closed_demo_accounts(users)

@@ -7,3 +7,12 @@ class PaymentsConfig(AppConfig):
 
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        from notifications.content import template_register
+
+        from .notices import TEMPLATES
+
+        # Receipts and refund notices leave through the outbox like every other email.
+        for template in TEMPLATES:
+            template_register(template)

@@ -5,11 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from concierge.errors import ApplicationError, InvalidState, TryAgainLater
 
 
-class HoldExpired(InvalidState):
-    default_message = _("We could not hold this time for you any longer. Please choose a time again.")
-    code = "hold_expired"
-
-
 class AlreadyPaid(InvalidState):
     default_message = _("This booking is already paid.")
     code = "already_paid"
@@ -25,13 +20,6 @@ class PaymentUnavailable(TryAgainLater):
     code = "payment_unavailable"
 
 
-class CardRejected(ApplicationError):
-    """The card page's answer (the fake gateway's; Stripe's own page shows Stripe's)."""
-
-    default_message = _("Your card was declined.")
-    code = "card_rejected"
-
-
 class RefundNotAllowed(ApplicationError):
     default_message = _("This refund is not possible.")
     code = "refund_not_allowed"
@@ -40,3 +28,10 @@ class RefundNotAllowed(ApplicationError):
 class RefundTooLarge(RefundNotAllowed):
     default_message = _("That is more than can still be refunded.")
     code = "refund_too_large"
+
+
+class HoldLapsed(InvalidState):
+    """The visit's hold ran out before the patient paid (booking releases the time)."""
+
+    default_message = _("We could not hold this time for you any longer. Please choose a time again.")
+    code = "hold_lapsed"

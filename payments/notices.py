@@ -1,26 +1,42 @@
 """Emails about money: the patient's receipt and refund notice, and staff alerts.
 
-Patient emails are sent by a Celery task started after commit (ids only); their subjects and
-bodies say "Home visit" or "Video visit", the time and the amount, never what the visit is for.
-Staff alerts go through the notifications outbox (`staff_alert_email`), once per key.
+Every one is an outbox row (notifications), written in the same transaction as the change it
+reports and keyed by the payment: a task that runs twice, or a worker killed and restarted,
+sends one receipt. Subjects and bodies say "Home visit" or "Video visit", the time and the
+amount, never what the visit is for.
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
 
-from notifications.content import first_name_for
-from notifications.services import staff_alert_email
+from notifications.content import MessageTemplate
+from notifications.models import Channel
+from notifications.services import message_enqueue, staff_alert_email
 
 from .display import money, visit_title, visit_when
 
-logger = logging.getLogger(__name__)
+# Registered with the outbox when the app starts (payments/apps.py). Not about one visit's
+# life cycle: a receipt stays true whatever happens to the visit later.
+TEMPLATES = (
+    MessageTemplate(
+        "payment_receipt",
+        (Channel.EMAIL,),
+        visit_statuses=None,
+        bound_to_visit_time=False,
+        deadline=None,
+        email_base="payments/email/receipt",
+        stored_context=True,
+    ),
+    MessageTemplate(
+        "payment_unfulfilled",
+        (Channel.EMAIL,),
+        visit_statuses=None,
+        bound_to_visit_time=False,
+        deadline=None,
+        email_base="payments/email/unfulfilled",
+        stored_context=True,
+    ),
+)
 
 
 def _visits(payment):
@@ -31,42 +47,35 @@ def _context(payment):
     visits = _visits(payment)
     price = sum(v.price_cents for v in visits)
     return {
-        "name": first_name_for(payment.patient) or "there",
-        "payment": payment,
         "reference": f"P-{payment.pk}",
         "amount": money(payment.amount_cents),
         "balance": money(max(price - payment.amount_cents, 0)),
         "has_balance": price > payment.amount_cents,
-        "visits": [{"title": visit_title(v), "when": visit_when(v)} for v in visits],
-        "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
+        "visits": [{"title": str(visit_title(v)), "when": visit_when(v)} for v in visits],
         "dashboard_url": settings.SITE_URL + reverse("home-for-user"),
     }
 
 
-def _send(payment, template, subject, extra=None):
-    with translation.override(settings.LANGUAGE_CODE):
-        ctx = {**_context(payment), **(extra or {})}
-        text = render_to_string(f"payments/email/{template}.txt", ctx)
-        html = render_to_string(f"payments/email/{template}.html", ctx)
-        send_mail(str(subject), text, None, [payment.patient.email], html_message=html)
+def receipt_enqueue(payment):
+    """The receipt for a payment that went through: an outbox row, once per payment."""
+    return message_enqueue(
+        channel=Channel.EMAIL,
+        to_user=payment.patient,
+        template="payment_receipt",
+        context=_context(payment),
+        unique_key=f"payment:{payment.pk}:receipt",
+    )
 
 
-def receipt_send(payment):
-    """The receipt for a payment that went through (called by the task, after commit)."""
-    _send(payment, "receipt", _("Your ConciergeMD receipt"))
-
-
-def refund_notice_send(payment, amount_cents):
-    """Money is on its way back because the booked time could not be kept."""
-    _send(payment, "unfulfilled", _("About your ConciergeMD booking"), {"refund_amount": money(amount_cents)})
-
-
-def after_commit(task, *ids):
-    """Start `task` with ids once the current transaction has committed (never for a rollback)."""
-    # robust: a broker hiccup after commit is logged, not turned into an error page; the
-    # reconciliation picks up what the task would have done.
-    transaction.on_commit(lambda: task.delay(*ids), robust=True)
+def refund_notice_enqueue(payment, amount_cents):
+    """Money is on its way back because the booked time could not be kept: once per payment."""
+    return message_enqueue(
+        channel=Channel.EMAIL,
+        to_user=payment.patient,
+        template="payment_unfulfilled",
+        context={**_context(payment), "refund_amount": money(amount_cents)},
+        unique_key=f"payment:{payment.pk}:unfulfilled",
+    )
 
 
 def staff_alert(*, key, subject, body):

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Refund
+from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Refund, RefundReason
 
 # What the patient's list shows: money that moved or is moving, not abandoned attempts.
 SHOWN_TO_PATIENT = (*PAID_STATUSES, PaymentStatus.PROCESSING)
@@ -36,3 +36,10 @@ def payment_get_for_patient(*, patient, payment_id):
 def payment_paid_for(*, visit_ids):
     """The paid payment covering any of these visits, if there is one."""
     return Payment.objects.filter(allocations__visit__in=visit_ids, status__in=PAID_STATUSES).first()
+
+
+def refund_automatic_for_visit(*, visit_id):
+    """The refund the cancellation policy (or a time that could not be kept) made for a visit, if any."""
+    return Refund.objects.filter(
+        visit_id=visit_id, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]
+    ).first()

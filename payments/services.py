@@ -1,16 +1,23 @@
-"""Payment use cases: start a payment, follow the gateway, confirm or refund, reconcile.
+"""Money use cases: open a payment for visits, follow the gateway, refund, reconcile.
 
-The money rules (DESIGN.md): no confirmed visit without a successful payment, no payment kept
+The money rules (docs/design.md): no confirmed visit without a successful payment, no payment kept
 without a visit, nothing charged or refunded twice.
 
-- One open payment per held visit (or series), one PaymentIntent per payment, created with the
-  payment's own idempotency key. A declined card is retried on the same intent.
+Payments know money, not the visit life cycle (booking, a layer above, owns that):
+
+- Booking's checkout locks the held visits, checks them, and asks `payment_open` for the one
+  open payment covering them (one per visit or series, with its own idempotency key), then
+  `payment_intent_ensure` outside any transaction for its PaymentIntent. A declined card is
+  retried on the same intent.
 - `payment_sync` is the one place where the gateway's view of an intent reaches our rows; the
-  webhook, the return page and reconciliation all call it. It locks (in booking's order: the
-  providers, the patient, the visits, then the payment) and moves the status forward only, so
-  when the return page and the webhook race, one confirms and the other finds nothing to do.
+  webhook, the return page and reconciliation all call it. It locks (concierge/locking.py: the
+  visits' providers and patients, the visits, then the payment) and moves the status forward
+  only. The first sync that sees the money in sends `signals.payment_succeeded`; booking's
+  receiver confirms the visits, or hands the money back (`payment_refund_unfulfilled`) when the
+  time could not be kept. Then the receipt goes out, once, through the outbox.
 - A refund is a row first (with its own idempotency key), sent to the gateway after commit by
-  a task; its status then follows the gateway's events (`refund_sync`).
+  a task; its status then follows the gateway's events (`refund_sync`). Booking decides how
+  much of a cancelled visit goes back (booking/policy.py) and records it with `refund_for_visit`.
 
 Gateway calls never happen while we hold row locks: a slow network must not block bookings.
 """
@@ -25,14 +32,13 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Visit, VisitStatus
-from concierge.errors import ApplicationError, InvalidState, NotAllowed, TryAgainLater
-from concierge.models import User
-from roster.models import Provider
+from concierge.errors import InvalidState, NotAllowed, TryAgainLater
+from concierge.locking import lock_rows
+from concierge.tasks import enqueue_on_commit
 
-from . import notices, policy
+from . import notices
 from .display import money
-from .errors import AlreadyPaid, HoldExpired, NothingToPay, PaymentUnavailable, RefundNotAllowed, RefundTooLarge
+from .errors import AlreadyPaid, NothingToPay, PaymentUnavailable, RefundNotAllowed, RefundTooLarge
 from .gateways import GatewayError, GatewayUnavailable, gateway_for, gateway_name
 from .gateways.types import intent_from_dict
 from .locking import lock_timeout
@@ -48,11 +54,12 @@ from .models import (
     RefundStatus,
     WebhookEvent,
 )
+from .selectors import refund_automatic_for_visit
+from .signals import payment_succeeded
 
 logger = logging.getLogger(__name__)
 
 S = PaymentStatus
-A = VisitStatus
 
 # What the gateway's dashboard and the card statement lines see: never what the visit is for.
 DESCRIPTION = "ConciergeMD visit"
@@ -74,51 +81,83 @@ _GATEWAY_REFUND_STATUS = {
 }
 
 
-def _tasks():
-    from . import tasks  # tasks import services: import late
-
-    return tasks
-
-
 # --- locks ------------------------------------------------------------------------------------
 
 
-def _lock_for(visit_ids, payment_id=None):
-    """Lock the visits' providers and patients, the visits, then the payment: booking's order.
+def _payment_locked(payment_id):
+    """The payment, fresh and locked after its visits' providers, patients and the visits themselves.
 
-    Booking's services lock Provider rows, then the patient, then the visit, and a cancellation
-    then calls `refund_for_cancellation` (which locks the payment). Taking ours in the same
-    order means a payment confirming a visit and a cancellation of it queue up, never deadlock.
+    concierge/locking.py's one order: a payment confirming a visit and a cancellation of that
+    visit (booking locks the visit, then asks us to refund) queue up, never deadlock.
     """
-    rows = list(Visit.objects.filter(pk__in=visit_ids).values_list("provider_id", "patient_id"))
-    providers = sorted({p for p, _ in rows if p})
-    patients = sorted({u for _, u in rows})
-    if providers:
-        list(Provider.objects.select_for_update().filter(pk__in=providers).order_by("pk").values_list("pk", flat=True))
-    if patients:
-        list(User.objects.select_for_update().filter(pk__in=patients).order_by("pk").values_list("pk", flat=True))
-    visits = list(Visit.objects.select_for_update().filter(pk__in=visit_ids).order_by("pk"))
-    payment = Payment.objects.select_for_update().get(pk=payment_id) if payment_id else None
-    return visits, payment
+    rows = list(
+        PaymentAllocation.objects.filter(payment_id=payment_id).values_list(
+            "visit_id", "visit__provider_id", "visit__patient_id"
+        )
+    )
+    lock_rows(
+        {
+            "roster.Provider": [provider for _visit, provider, _patient in rows],
+            "concierge.User": [patient for _visit, _provider, patient in rows],
+            "booking.Visit": [visit for visit, _provider, _patient in rows],
+            Payment: [payment_id],
+        }
+    )
+    return Payment.objects.get(pk=payment_id)
 
 
-def _visit_ids(payment):
-    return list(payment.allocations.values_list("visit_id", flat=True))
+# --- opening a payment ------------------------------------------------------------------------
 
 
-# --- starting a payment -----------------------------------------------------------------------
+def payment_open(*, patient, lines, visit_id=None, series_id=None):
+    """The open payment for these visits (made if needed): `lines` is [(visit id, cents due)].
 
-
-def payment_start(*, patient, visit=None, series=None):
-    """The open payment for a held visit (or a whole series) and its PaymentIntent, made if needed.
-
-    Safe to call again (a reload, a second tab, a retry after a crash): it returns the open
-    payment; if that payment's intent was never recorded, the gateway is asked again with the
-    same idempotency key and answers with the same intent, so nothing is created twice.
-    Two short transactions around the gateway call: no lock is held while the network answers.
-    Raises HoldExpired, AlreadyPaid, NothingToPay, NotAllowed or PaymentUnavailable.
+    Booking's checkout calls this inside its transaction, holding the visits' locks, after it has
+    checked that they are the patient's and still held. One payment covers one visit or one
+    series (`visit_id` or `series_id`); asking again returns the same open payment. Raises
+    AlreadyPaid when any of the visits is paid already, NothingToPay when nothing is due.
     """
-    payment = _payment_open_get_or_create(patient=patient, visit=visit, series=series)
+    if (visit_id is None) == (series_id is None):
+        raise ValueError("Pay for one visit or one series")
+    visit_ids = [visit for visit, _cents in lines]
+    if not visit_ids:
+        raise NothingToPay()
+    paid = Payment.objects.filter(allocations__visit__in=visit_ids, status__in=PAID_STATUSES).first()
+    if paid is not None:
+        raise AlreadyPaid(extra={"payment_id": paid.pk})
+    open_payments = Payment.objects.filter(status__in=OPEN_STATUSES)
+    existing = (
+        open_payments.filter(series_id=series_id) if series_id else open_payments.filter(visit_id=visit_id)
+    ).first()
+    if existing is not None:
+        return existing
+    amount = sum(cents for _visit, cents in lines)
+    if amount <= 0:
+        raise NothingToPay()
+    payment = Payment(
+        patient=patient,
+        visit_id=visit_id,
+        series_id=series_id,
+        amount_cents=amount,
+        currency=settings.PAYMENT_CURRENCY,
+        gateway=gateway_name(),
+    )
+    payment.full_clean(exclude=["visit", "series"])
+    payment.save()
+    lock_rows({Payment: [payment.pk]})
+    PaymentAllocation.objects.bulk_create(
+        [PaymentAllocation(payment=payment, visit_id=visit, amount_cents=cents) for visit, cents in lines]
+    )
+    return payment
+
+
+def payment_intent_ensure(*, payment):
+    """The payment with its PaymentIntent, asked of the gateway if it was never recorded.
+
+    Outside any transaction (no lock is held while the network answers). Safe to call again (a
+    reload, a second tab, a retry after a crash): the gateway answers the same idempotency key with
+    the same intent, so nothing is created twice. Raises PaymentUnavailable.
+    """
     if payment.intent_id:
         return payment
     gateway = gateway_for(payment.gateway)
@@ -134,53 +173,6 @@ def payment_start(*, patient, visit=None, series=None):
         logger.error("payments: payment %s not started at the gateway (%s)", payment.pk, exc.code or "unavailable")
         raise PaymentUnavailable() from exc
     return _payment_intent_record(payment_id=payment.pk, intent=intent)
-
-
-@transaction.atomic
-def _payment_open_get_or_create(*, patient, visit, series):
-    if (visit is None) == (series is None):
-        raise ValueError("Pay for one visit or one series")
-    now = timezone.now()
-    with lock_timeout():
-        if series is not None:
-            ids = list(series.visits.exclude(status=A.CANCELLED).values_list("pk", flat=True))
-        else:
-            ids = [visit.pk]
-        visits, _ = _lock_for(ids)
-        if not visits:
-            raise NothingToPay()
-        if any(v.patient_id != patient.pk for v in visits):
-            raise NotAllowed()
-        paid = Payment.objects.filter(allocations__visit__in=ids, status__in=PAID_STATUSES).first()
-        if paid is not None:
-            raise AlreadyPaid(extra={"payment_id": paid.pk})
-        if any(v.status != A.HELD for v in visits):
-            if all(v.status == A.CONFIRMED for v in visits):
-                raise NothingToPay(_("This visit is already booked."))
-            raise HoldExpired()
-        if any(not v.hold_expires_at or v.hold_expires_at <= now for v in visits):
-            raise HoldExpired()
-        open_payments = Payment.objects.filter(status__in=OPEN_STATUSES)
-        existing = (open_payments.filter(series=series) if series else open_payments.filter(visit=visit)).first()
-        if existing is not None:
-            return existing
-        amount = sum(v.amount_due_cents for v in visits)
-        if amount <= 0:
-            raise NothingToPay()
-        payment = Payment(
-            patient=patient,
-            visit=visit if series is None else None,
-            series=series,
-            amount_cents=amount,
-            currency=settings.PAYMENT_CURRENCY,
-            gateway=gateway_name(),
-        )
-        payment.full_clean()
-        payment.save()
-        PaymentAllocation.objects.bulk_create(
-            [PaymentAllocation(payment=payment, visit=v, amount_cents=v.amount_due_cents) for v in visits]
-        )
-        return payment
 
 
 @transaction.atomic
@@ -220,7 +212,7 @@ def payment_sync(*, payment, intent, source):
     """
     now = timezone.now()
     with lock_timeout():
-        _, payment = _lock_for(_visit_ids(payment), payment.pk)
+        payment = _payment_locked(payment.pk)
         if payment.intent_id and intent.id != payment.intent_id:
             logger.error("payments: intent %s does not belong to payment %s", intent.id, payment.pk)
             return ""
@@ -266,35 +258,39 @@ def payment_sync(*, payment, intent, source):
 
 
 def _payment_fulfil(payment):
-    """The money is in: confirm the visit(s), or give the money back if they cannot be kept."""
-    from booking import services as booking  # booking's services call ours (refunds): import late
+    """The money is in: booking confirms the visit(s) or hands the money back; then the receipt.
 
-    now = timezone.now()
-    allocations = list(payment.allocations.select_related("visit"))
-    try:
-        with transaction.atomic():
-            if payment.series_id:
-                booking.series_confirm(series=payment.series)
-            else:
-                booking.visit_confirm(visit=payment.visit)
-    except TryAgainLater:
-        raise  # busy: the webhook answers 503 and Stripe delivers again
-    except ApplicationError as exc:
-        lost = allocations
-        reason = str(exc.message)
-        code = exc.code
-    else:
-        # A series skips its cancelled visits; what was paid for them goes back too.
-        lost = [a for a in allocations if Visit.objects.filter(pk=a.visit_id, status=A.CANCELLED).exists()]
-        reason, code = str(_("The visit was cancelled before the payment went through.")), "cancelled"
+    Booking's receiver of `payment_succeeded` runs here, inside our transaction and under our
+    locks; "busy" (TryAgainLater) rolls everything back and the webhook answers 503.
+    """
     notes = []
+    for _receiver, response in payment_succeeded.send(sender=Payment, payment=payment):
+        notes += response or []
+    unfulfilled = set(payment.refunds.filter(reason_code=RefundReason.UNFULFILLED).values_list("visit_id", flat=True))
+    kept = [a for a in payment.allocations.all() if a.visit_id not in unfulfilled]
+    if kept and payment.receipt_sent_at is None:
+        payment.receipt_sent_at = timezone.now()
+        payment.save(update_fields=["receipt_sent_at", "updated_at"])
+        notices.receipt_enqueue(payment)
+        notes.append("confirmed")
+    return notes
+
+
+@transaction.atomic
+def payment_refund_unfulfilled(*, payment, visit_ids, reason, code):
+    """The money for these visits came in but the visits could not be kept: it all goes back.
+
+    Booking calls this from its `payment_succeeded` receiver (the time was taken meanwhile, or
+    the visit was cancelled while the patient paid). Once per visit; the patient gets one notice
+    and staff one alert. Returns notes for the caller's report.
+    """
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
     refunds = []
-    for allocation in lost:
+    for allocation in payment.allocations.filter(visit_id__in=visit_ids).order_by("visit_id"):
         already = Refund.objects.filter(
-            visit_id=allocation.visit_id,
-            reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED],
+            visit_id=allocation.visit_id, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]
         ).exists()
-        amount = min(allocation.amount_cents, payment.amount_cents - payment.amount_refunded_cents)
+        amount = min(allocation.amount_cents, payment.refundable_cents)
         if already or amount <= 0:
             continue
         refunds.append(
@@ -303,28 +299,23 @@ def _payment_fulfil(payment):
                 amount_cents=amount,
                 reason_code=RefundReason.UNFULFILLED,
                 reason=reason,
-                visit=allocation.visit,
+                visit_id=allocation.visit_id,
             )
         )
-    if refunds:
-        total = sum(r.amount_cents for r in refunds)
-        notes.append(f"could not confirm ({code}): refunding {money(total)}")
-        notices.after_commit(_tasks().payment_refund_notice_send, payment.pk)
-        notices.staff_alert(
-            key=f"unfulfilled-{payment.pk}",
-            subject="Payment refunded: the booked time could not be kept",
-            body=(
-                f"Payment P-{payment.pk} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
-                f"confirmed ({code}). {money(total)} is being refunded automatically and the patient has been "
-                f"emailed. Please call them to find another time.\n{notices.admin_url(payment)}"
-            ),
-        )
-    if len(lost) < len(allocations) and payment.receipt_sent_at is None:
-        payment.receipt_sent_at = now
-        payment.save(update_fields=["receipt_sent_at", "updated_at"])
-        notices.after_commit(_tasks().payment_receipt_send, payment.pk)
-        notes.append("confirmed")
-    return notes
+    if not refunds:
+        return []
+    total = sum(r.amount_cents for r in refunds)
+    notices.refund_notice_enqueue(payment, total)
+    notices.staff_alert(
+        key=f"unfulfilled-{payment.pk}",
+        subject="Payment refunded: the booked time could not be kept",
+        body=(
+            f"Payment P-{payment.pk} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
+            f"confirmed ({code}). {money(total)} is being refunded automatically and the patient has been "
+            f"emailed. Please call them to find another time.\n{notices.admin_url(payment)}"
+        ),
+    )
+    return [f"could not confirm ({code}): refunding {money(total)}"]
 
 
 # --- refunds ----------------------------------------------------------------------------------
@@ -344,62 +335,60 @@ def _payment_refunds_total(payment):
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
 
 
-def _refund_record(*, payment, amount_cents, reason_code, reason, visit=None, actor=None):
+def _refund_record(*, payment, amount_cents, reason_code, reason, visit_id=None, actor=None):
     """Write a refund (the caller holds the payment's lock); the gateway hears of it after commit."""
     refund = Refund(
         payment=payment,
-        visit=visit,
+        visit_id=visit_id,
         amount_cents=amount_cents,
         reason_code=reason_code,
         reason=str(reason),
         created_by=actor,
     )
-    refund.full_clean()
+    refund.full_clean(exclude=["visit"])
     refund.save()
     _payment_refunds_total(payment)
-    notices.after_commit(_tasks().payment_refund_submit, refund.pk)
+    enqueue_on_commit("payments.tasks.payment_refund_submit", refund.pk)
     return refund
 
 
-@transaction.atomic
-def refund_for_cancellation(*, visit):
-    """Apply the cancellation policy (policy.py) to a cancelled or missed visit. Safe to call twice.
+def visit_paid_allocation(*, visit_id):
+    """What was paid for this visit (its allocation on the paid payment), or None."""
+    return (
+        PaymentAllocation.objects.filter(visit_id=visit_id, payment__status__in=PAID_STATUSES)
+        .select_related("payment")
+        .order_by("payment_id")
+        .first()
+    )
 
-    Booking's `visit_cancel` calls this inside its transaction, with the visit locked.
-    A paid visit gets its refund row now (sent to the gateway after commit); an unpaid hold's
-    open payment is cancelled so it can no longer be paid. Returns the Refund, or None.
+
+@transaction.atomic
+def visit_payments_cancel_open(*, visit_id, note):
+    """The visit will not be kept: its open payments can no longer be paid (intents cancelled after commit)."""
+    with lock_timeout():
+        for allocation in PaymentAllocation.objects.filter(visit_id=visit_id).select_related("payment"):
+            if allocation.payment.is_open:
+                _payment_cancel_open(allocation.payment, note=note)
+
+
+@transaction.atomic
+def refund_for_visit(*, payment, visit_id, amount_cents, reason_code, reason):
+    """An automatic refund for one visit (cancellation policy, or a time that could not be kept).
+
+    At most one per visit: asking again returns the first. At most what is still refundable.
+    The caller (booking) holds the visit's lock; the payment is locked here, after it.
+    Returns the Refund, or None when nothing goes back.
     """
     with lock_timeout():
-        allocations = list(
-            PaymentAllocation.objects.filter(visit=visit).select_related("payment").order_by("payment_id")
-        )
-        for allocation in allocations:
-            if allocation.payment.is_open:
-                _payment_cancel_open(allocation.payment, note="visit cancelled")
-        paid = next((a for a in allocations if a.payment.status in PAID_STATUSES), None)
-        if paid is None:
-            return None
-        existing = Refund.objects.filter(
-            visit=visit, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]
-        ).first()
+        existing = refund_automatic_for_visit(visit_id=visit_id)
         if existing is not None:
             return existing
-        payment = Payment.objects.select_for_update().get(pk=paid.payment_id)
-        decision = policy.cancellation_refund(visit=visit, paid_cents=paid.amount_cents)
-        amount = min(decision.refund_cents, payment.refundable_cents)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        amount = min(amount_cents, payment.refundable_cents)
         if amount <= 0:
             return None
-        reason = _("Cancellation policy (%(rule)s): %(refund)s refunded, %(kept)s kept.") % {
-            "rule": decision.rule,
-            "refund": money(amount),
-            "kept": money(paid.amount_cents - amount),
-        }
         return _refund_record(
-            payment=payment,
-            amount_cents=amount,
-            reason_code=RefundReason.CANCELLATION,
-            reason=reason,
-            visit=visit,
+            payment=payment, amount_cents=amount, reason_code=reason_code, reason=reason, visit_id=visit_id
         )
 
 
@@ -595,7 +584,7 @@ def _payment_cancel_open(payment, *, note):
     payment.cancelled_at = timezone.now()
     payment.save(update_fields=["status", "cancelled_at", "updated_at"])
     if payment.intent_id:
-        notices.after_commit(_tasks().payment_abandon, payment.pk)
+        enqueue_on_commit("payments.tasks.payment_abandon", payment.pk)
     return f"payment {payment.pk}: cancelled ({note})"
 
 
@@ -623,33 +612,6 @@ def payment_abandon(*, payment_id):
     if line or payment.status == before:
         return line
     return f"payment {payment.pk}: {before} -> {payment.status} (cancel)"
-
-
-def payments_release_abandoned(*, now=None):
-    """Cancel open payments whose holds ran out more than PAYMENT_ABANDON_GRACE_MINUTES ago.
-
-    The grace lets a card check that began just before the hold ran out finish (a payment that
-    succeeds late is honoured if the time is still free, refunded if not).
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.PAYMENT_ABANDON_GRACE_MINUTES)
-    lines = []
-    # A payment already processing cannot be cancelled at the gateway; reconciliation follows it.
-    candidates = Payment.objects.filter(
-        status__in=[S.REQUIRES_PAYMENT, S.FAILED], created_at__lt=cutoff
-    ).prefetch_related("allocations__visit")
-    for payment in candidates:
-        visits = [a.visit for a in payment.allocations.all()]
-        lapsed = any(
-            v.status != A.HELD or (v.hold_expires_at is not None and v.hold_expires_at < cutoff) for v in visits
-        )
-        if not lapsed:
-            continue
-        try:
-            lines.append(payment_abandon(payment_id=payment.pk))
-        except (GatewayError, TryAgainLater) as exc:
-            logger.warning("payments: could not release payment %s (%s)", payment.pk, type(exc).__name__)
-    return [line for line in lines if line]
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -795,7 +757,7 @@ def payments_reconcile(*, days=3, now=None):
     failed, cancelled, disputed), and its refunds with the gateway's list (status changes, refunds
     made in Stripe's dashboard). Refunds recorded but never sent are sent (after checking the
     gateway does not have them already: an idempotency key lives only 24 hours at Stripe).
-    Payments that never reached the gateway, and payments whose hold ran out, are cancelled.
+    Payments that never reached the gateway are cancelled (booking releases those whose hold ran out).
     """
     now = now or timezone.now()
     since = now - timedelta(days=days)
@@ -840,7 +802,4 @@ def payments_reconcile(*, days=3, now=None):
         except (GatewayError, TryAgainLater) as exc:
             report.problems.append(f"refund {refund.pk}: {getattr(exc, 'message', exc)}")
 
-    # 4. Holds that ran out with their payment still open.
-    for line in payments_release_abandoned(now=now):
-        report.add(line)
     return report

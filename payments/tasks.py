@@ -6,9 +6,8 @@ from celery import shared_task
 
 from concierge.errors import TryAgainLater
 
-from . import notices, services
+from . import services
 from .gateways import GatewayUnavailable
-from .models import Payment, Refund, RefundReason
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +30,6 @@ def payment_abandon(payment_id):
     return services.payment_abandon(payment_id=payment_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
-def payment_receipt_send(payment_id):
-    notices.receipt_send(Payment.objects.select_related("patient").get(pk=payment_id))
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
-def payment_refund_notice_send(payment_id):
-    payment = Payment.objects.select_related("patient").get(pk=payment_id)
-    refunds = Refund.objects.filter(payment=payment, reason_code=RefundReason.UNFULFILLED)
-    notices.refund_notice_send(payment, sum(r.amount_cents for r in refunds))
-
-
 @shared_task
 def payments_reconcile(days=3):
     report = services.payments_reconcile(days=days)
@@ -51,8 +38,3 @@ def payments_reconcile(days=3):
     for line in report.problems:
         logger.warning("payments reconcile: %s", line)
     return {"checked": report.checked, "changed": len(report.changes), "problems": len(report.problems)}
-
-
-@shared_task
-def payments_release_abandoned():
-    return services.payments_release_abandoned()

@@ -6,8 +6,7 @@ from . import views
 app_name = "payments"
 
 urlpatterns = [
-    path("pay/<int:visit_id>/", views.pay_visit, name="start"),
-    path("pay/series/<int:series_id>/", views.pay_series, name="start_series"),
+    path("pay/payment/<int:payment_id>/", views.pay, name="pay"),
     path("pay/return/<int:payment_id>/", views.pay_return, name="return"),
     path("pay/status/<int:payment_id>/", views.pay_status, name="status"),
     path("stripe/webhook/", views.stripe_webhook, name="webhook"),

@@ -1,7 +1,8 @@
-"""Payment pages: pay for a held visit, come back from the card check, see the outcome; the webhook.
+"""Payment pages: pay an open payment, come back from the card check, see the outcome; the webhook.
 
-Only the patient who holds the visit may see or pay it (another id is a 404). The payment page
-is the one page whose Content Security Policy lets Stripe's script and frames in.
+Booking's checkout (`booking:pay`) opens the payment for a held visit or series and sends the
+patient here. Only the payment's own patient may see or pay it (another id is a 404). The
+payment page is the one page whose Content Security Policy lets Stripe's script and frames in.
 """
 
 from zoneinfo import ZoneInfo
@@ -13,18 +14,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.models import Series, Visit, VisitStatus
-from concierge.errors import ApplicationError, TryAgainLater
+from concierge.errors import TryAgainLater
 
 from . import selectors, services
 from .display import money, visit_title, visit_when
-from .errors import AlreadyPaid, PaymentUnavailable
+from .errors import HoldLapsed, PaymentUnavailable
 from .forms import FakeCardForm
 from .gateways import GatewayError, gateway_for, gateway_name
 from .models import Payment, PaymentStatus, RefundReason
@@ -45,9 +45,7 @@ def _visits_of(payment):
 
 
 def _pay_url(payment):
-    if payment.series_id:
-        return reverse("payments:start_series", args=[payment.series_id])
-    return reverse("payments:start", args=[payment.visit_id])
+    return reverse("payments:pay", args=[payment.pk])
 
 
 def _pay_context(request, payment, visits, card_form=None):
@@ -79,48 +77,41 @@ def _pay_context(request, payment, visits, card_form=None):
     return context
 
 
-def _pay_page(request, *, visit=None, series=None):
-    if series is not None:
-        visits = list(series.visits.exclude(status=VisitStatus.CANCELLED).select_related("service"))
-    else:
-        visits = [visit]
+def _hold_lapsed(visits, now):
+    return any(v.hold_expires_at is None or v.hold_expires_at <= now for v in visits)
+
+
+def _unavailable(request, message, visits=(), status=200):
+    context = {"message": message, "visits": [{"title": visit_title(v), "when": visit_when(v)} for v in visits]}
+    return render(request, "payments/unavailable.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+@csp_update(STRIPE_CSP_ADD)
+@csp_replace(STRIPE_CSP_FRAMES)
+def pay(request, payment_id):
+    """`payments:pay`: the card form for an open payment (booking's checkout sends the patient here)."""
+    payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
+    if payment is None:
+        raise Http404
+    if not payment.is_open:
+        return redirect("payments:status", payment_id=payment.pk)
+    visits = _visits_of(payment)
+    if _hold_lapsed(visits, timezone.now()):
+        return _unavailable(request, HoldLapsed.default_message, visits)
+    return pay_page(request, payment)
+
+
+def pay_page(request, payment):
+    """The card form for an open payment (also what booking's checkout shows right after a hold)."""
+    visits = _visits_of(payment)
     try:
-        payment = services.payment_start(patient=request.user, visit=visit, series=series)
-    except AlreadyPaid as exc:
-        return redirect("payments:status", payment_id=exc.extra["payment_id"])
+        payment = services.payment_intent_ensure(payment=payment)
     except (PaymentUnavailable, TryAgainLater) as exc:
-        return render(request, "payments/unavailable.html", {"message": exc.message}, status=503)
-    except ApplicationError as exc:  # the hold ran out, nothing to pay, not yours
-        return render(
-            request,
-            "payments/unavailable.html",
-            {"message": exc.message, "visits": [{"title": visit_title(v), "when": visit_when(v)} for v in visits]},
-        )
+        return _unavailable(request, exc.message, status=503)
     return render(request, "payments/pay.html", _pay_context(request, payment, visits))
-
-
-@never_cache
-@login_required
-@require_GET
-@csp_update(STRIPE_CSP_ADD)
-@csp_replace(STRIPE_CSP_FRAMES)
-def pay_visit(request, visit_id):
-    """`payments:start`: booking sends the patient here right after holding a time."""
-    visit = get_object_or_404(Visit.objects.select_related("service"), pk=visit_id, patient=request.user)
-    if visit.series_id:
-        # A series is paid together.
-        return redirect("payments:start_series", series_id=visit.series_id)
-    return _pay_page(request, visit=visit)
-
-
-@never_cache
-@login_required
-@require_GET
-@csp_update(STRIPE_CSP_ADD)
-@csp_replace(STRIPE_CSP_FRAMES)
-def pay_series(request, series_id):
-    series = get_object_or_404(Series, pk=series_id, patient=request.user)
-    return _pay_page(request, series=series)
 
 
 @never_cache
@@ -162,7 +153,8 @@ def pay_status(request, payment_id):
         return redirect(_pay_url(payment))
     visits = _visits_of(payment)
     unfulfilled = payment.refunds.filter(reason_code=RefundReason.UNFULFILLED)
-    confirmed = [v for v in visits if v.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE)]
+    unfulfilled_ids = {r.visit_id for r in unfulfilled}
+    confirmed = [v for v in visits if payment.is_paid and v.pk not in unfulfilled_ids]
     return render(
         request,
         "payments/status.html",

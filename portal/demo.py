@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from concierge.demo import demo_step
+
 from . import messaging
 from .models import MessageSender, MessageThread, ThreadMessage, ThreadTopic
 
@@ -73,6 +75,7 @@ def _jordan_video_room(jordan, admin):
         video_link_set(visit=visit, url=video_url_new(), actor=admin)
 
 
+@demo_step(order=60)
 def seed(users, lines):
     alex, clinician = users[ALEX], users[CLINICIAN]
     if not ThreadMessage.objects.filter(author=alex, form_token=QUESTION_TOKEN).exists():

@@ -9,6 +9,8 @@ from datetime import date, time
 
 from django.utils import timezone
 
+from concierge.demo import demo_step
+
 from .models import LicenceType, ProviderKind
 from .services import licence_save, provider_save, weekly_pattern_set
 
@@ -47,6 +49,7 @@ ROSTER = [
 ]
 
 
+@demo_step(order=10)
 def seed(users, lines):
     expires = date(timezone.localdate().year + 3, 12, 31)
     for email, kind, home_zip, phone, licences in ROSTER:

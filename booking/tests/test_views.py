@@ -32,7 +32,7 @@ def text(response):
 
 def pay_fake(client, visit):
     """Pay on the payment page with the local test gateway's success card, as the patient would."""
-    page = client.get(reverse("payments:start", args=[visit.pk]), follow=True).content.decode()
+    page = client.get(reverse("booking:pay", args=[visit.pk]), follow=True).content.decode()
     action = re.search(r'<form method="post" action="(/pay/fake/[^"]+)"', page).group(1)
     response = client.post(action, {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"})
     assert response.status_code == 302, response.content.decode()[:500]
@@ -101,7 +101,7 @@ def test_another_patients_visit_is_not_found(client, cleared, cleared_too, infus
 
     for name in ("booking:visit", "booking:checkout", "booking:visit_ics", "booking:cancel", "booking:reschedule"):
         assert client.get(reverse(name, args=[visit.pk])).status_code == 404, name
-    assert client.get(reverse("payments:start", args=[visit.pk])).status_code == 404
+    assert client.get(reverse("booking:pay", args=[visit.pk])).status_code == 404
     visit.refresh_from_db()
     assert visit.status == S.HELD
 
@@ -156,7 +156,7 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
 
     # The hold step hands over to payment; only a successful payment confirms.
     response = pat.get(response["Location"])
-    assert response["Location"] == reverse("payments:start", args=[visit.pk])
+    assert response["Location"] == reverse("booking:pay", args=[visit.pk])
     checkout = text(pat.get(response["Location"]))
     assert "We are holding this time for you until 9:10 AM EST." in checkout
     assert "Pay $100.00" in checkout
@@ -224,7 +224,7 @@ def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
 
     assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 405
     assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse(
-        "payments:start", args=[visit.pk]
+        "booking:pay", args=[visit.pk]
     )
     visit.refresh_from_db()
     assert visit.status == S.HELD
@@ -298,7 +298,7 @@ def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
     series_pk = int(response["Location"].rstrip("/").split("/")[-2])
     assert Visit.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
     pay_page = pat.get(response["Location"])
-    assert pay_page["Location"] == reverse("payments:start_series", args=[series_pk])
+    assert pay_page["Location"] == reverse("booking:pay_series", args=[series_pk])
     assert "Pay $600.00" in text(pat.get(pay_page["Location"]))
     assert Visit.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 0
 

@@ -314,8 +314,6 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)
 BOOKING_STEP_MINUTES = env.int("BOOKING_STEP_MINUTES", default=30)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
-# How long a booking waits for another booking of the same nurse or patient before it gives up
-# with "please try again" (PostgreSQL lock_timeout, milliseconds).
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
@@ -373,14 +371,13 @@ if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_CURRENCY = "usd"
-# The cancellation policy (payments/policy.py): a patient who cancels this many hours or
+# The cancellation policy (booking/policy.py): a patient who cancels this many hours or
 # more before the visit gets everything back; later, the late-cancellation fee is kept.
 PAYMENT_FULL_REFUND_HOURS = env.int("PAYMENT_FULL_REFUND_HOURS", default=24)
 PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default=5000)
 # An open payment whose hold ran out this long ago is cancelled at the gateway (a card check that
 # began just before the hold ran out may still finish in this time).
 PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default=15)
-# How long a payment change waits for a row lock before answering "try again" (webhook: 503).
 # Where alerts about money go: refunds that failed, disputes, paid visits that could not be kept.
 PAYMENTS_STAFF_EMAIL = env("PAYMENTS_STAFF_EMAIL", default="care@conciergemd.example")
 # The patient's dashboard lists the payments (payments/templates/payments/_dashboard_payments.html).
@@ -389,8 +386,8 @@ CELERY_BEAT_SCHEDULE["payments-reconcile-daily"] = {
     "task": "payments.tasks.payments_reconcile",
     "schedule": crontab(hour=7, minute=30),  # UTC: before the clinic's day starts in the US
 }
-CELERY_BEAT_SCHEDULE["payments-release-abandoned"] = {
-    "task": "payments.tasks.payments_release_abandoned",
+CELERY_BEAT_SCHEDULE["booking-release-abandoned-checkouts"] = {
+    "task": "booking.tasks.checkouts_release_abandoned",
     "schedule": 300.0,
     "options": {"expires": 290},
 }

@@ -245,9 +245,9 @@ class World:
 
     @cached_property
     def payment(self):
-        from payments import services
+        from booking.checkout import checkout_start
 
-        return services.payment_start(patient=self.user(Role.PATIENT), visit=self.held_visit)
+        return checkout_start(patient=self.user(Role.PATIENT), visit=self.held_visit)
 
     def object_for(self, kind):
         """(value for user A's URL, value for user B's URL) of an Owned kind (concierge/access.py)."""

@@ -212,7 +212,7 @@ def test_paying(world):
     client = csrf_client(world, world.user(Role.PATIENT))
     url = reverse("payments:fake_pay", args=[payment.client_secret])
     card = {"card_number": fake.SUCCESS_CARD, "expiry": "12 / 30", "cvc": "123"}
-    assert client.get(reverse("payments:start", args=[world.held_visit.pk])).status_code == 200
+    assert client.get(reverse("booking:pay", args=[world.held_visit.pk])).status_code == 200
 
     assert is_csrf_failure(client.post(url, card))
     payment.refresh_from_db()

@@ -6,12 +6,15 @@ import pytest
 from django.core import mail
 
 from booking import services as booking
+from booking.checkout import checkout_start
+from booking.errors import HoldExpired
 from booking.models import CancelledBy, VisitStatus
+from booking.services import visit_refund_by_policy
 from concierge.errors import NotAllowed
 from notifications.content import forbidden_words_in
 from notifications.models import Message
 from payments import services
-from payments.errors import AlreadyPaid, HoldExpired, PaymentUnavailable
+from payments.errors import AlreadyPaid, PaymentUnavailable
 from payments.gateways import GatewayUnavailable, fake
 from payments.models import FakeGatewayObject, Payment, PaymentStatus, Refund, RefundReason, RefundStatus
 
@@ -20,8 +23,8 @@ from .helpers import DECLINE, SUCCESS
 
 
 def test_start_creates_one_payment_and_one_intent_however_often_it_is_called(held, patient):
-    first = services.payment_start(patient=patient, visit=held)
-    again = services.payment_start(patient=patient, visit=held)
+    first = checkout_start(patient=patient, visit=held)
+    again = checkout_start(patient=patient, visit=held)
 
     assert again.pk == first.pk
     assert first.amount_cents == 10000  # the deposit, decided at hold
@@ -47,12 +50,12 @@ def test_a_crash_after_the_gateway_answered_reuses_the_same_idempotency_key(held
 
     monkeypatch.setattr(fake, "intent_create", create_then_crash)
     with pytest.raises(PaymentUnavailable):
-        services.payment_start(patient=patient, visit=held)
+        checkout_start(patient=patient, visit=held)
     payment = Payment.objects.get()
     assert payment.intent_id == ""
 
     monkeypatch.setattr(fake, "intent_create", lambda **kw: keys.append(kw["idempotency_key"]) or real_create(**kw))
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
 
     assert keys == [payment.idempotency_key, payment.idempotency_key]
     assert FakeGatewayObject.objects.filter(kind="payment_intent").count() == 1  # one intent, not two
@@ -60,7 +63,7 @@ def test_a_crash_after_the_gateway_answered_reuses_the_same_idempotency_key(held
 
 
 def test_declined_then_paid_confirms_the_visit_and_sends_one_receipt(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
 
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=DECLINE)
@@ -93,7 +96,7 @@ def test_declined_then_paid_confirms_the_visit_and_sends_one_receipt(held, patie
 
 
 def test_the_same_success_seen_twice_confirms_once(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     with commit():
         intent = fake.intent_pay(client_secret=payment.client_secret, card_number=SUCCESS)
     with commit():
@@ -104,30 +107,30 @@ def test_the_same_success_seen_twice_confirms_once(held, patient, commit):
 
 
 def test_a_paid_visit_cannot_be_paid_again(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=SUCCESS)
 
     with pytest.raises(AlreadyPaid) as caught:
-        services.payment_start(patient=patient, visit=held)
+        checkout_start(patient=patient, visit=held)
     assert caught.value.extra["payment_id"] == payment.pk
     assert Payment.objects.count() == 1
 
 
 def test_nobody_pays_for_someone_elses_visit(held, other_patient):
     with pytest.raises(NotAllowed):
-        services.payment_start(patient=other_patient, visit=held)
+        checkout_start(patient=other_patient, visit=held)
     assert not Payment.objects.exists()
 
 
 def test_an_expired_hold_cannot_start_a_payment(held, patient, clock):
     clock.shift(timedelta(minutes=11))
     with pytest.raises(HoldExpired):
-        services.payment_start(patient=patient, visit=held)
+        checkout_start(patient=patient, visit=held)
 
 
 def test_paid_after_the_hold_ran_out_takes_the_time_back_when_it_is_still_free(held, patient, clock, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     clock.shift(timedelta(minutes=11))
     assert booking.visit_holds_expire() == 1
 
@@ -144,7 +147,7 @@ def test_paid_after_the_hold_ran_out_takes_the_time_back_when_it_is_still_free(h
 def test_paid_after_the_time_was_taken_is_refunded_and_everyone_is_told(
     held, patient, cleared_too, infusion, clock, commit
 ):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     clock.shift(timedelta(minutes=11))
     booking.visit_holds_expire()
     rival = booking.visit_hold(patient=cleared_too, service=infusion, starts_at=ny(TUESDAY, 10))
@@ -173,12 +176,12 @@ def test_paid_after_the_time_was_taken_is_refunded_and_everyone_is_told(
 
 
 def test_a_visit_cancelled_while_the_patient_paid_is_refunded(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     intent_before = fake.intent_retrieve(intent_id=payment.intent_id)
     fake.DELIVER_EVENTS = False
     with commit():
         booking.visit_cancel(visit=held, by=CancelledBy.PATIENT, actor=patient)
-        services.refund_for_cancellation(visit=held)
+        visit_refund_by_policy(visit=held)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
     assert fake.intent_retrieve(intent_id=payment.intent_id).status == "canceled"
@@ -202,7 +205,7 @@ def test_a_series_is_paid_together_and_confirmed_together(cleared, infusion, pat
         service=infusion,
         visits=[(ny(TUESDAY, 10), None), (ny(TUESDAY + timedelta(days=2), 10), None)],
     )
-    payment = services.payment_start(patient=patient, series=series)
+    payment = checkout_start(patient=patient, series=series)
     assert payment.amount_cents == 20000
     assert payment.allocations.count() == 2
 

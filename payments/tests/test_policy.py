@@ -4,10 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from booking import policy
 from booking import services as booking
+from booking.checkout import checkout_start
 from booking.models import CancelledBy, Visit, VisitStatus
+from booking.services import visit_refund_by_policy
 from concierge.errors import InvalidState
-from payments import policy, services
 from payments.gateways import fake
 from payments.models import FakeGatewayObject, PaymentStatus, Refund, RefundReason, RefundStatus
 
@@ -54,7 +56,7 @@ def test_a_visit_that_is_not_cancelled_is_not_refunded_by_policy():
 
 @pytest.fixture
 def paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     held.refresh_from_db()
@@ -66,7 +68,7 @@ def paid(held, patient, commit):
 def cancel(visit, by, commit, actor=None):
     with commit():
         cancelled = booking.visit_cancel(visit=visit, by=by, actor=actor)
-        return services.refund_for_cancellation(visit=cancelled)
+        return visit_refund_by_policy(visit=cancelled)
 
 
 def test_patient_cancelling_25_hours_ahead_gets_the_whole_deposit_back(paid, held, patient, commit):
@@ -114,7 +116,7 @@ def test_a_no_show_refunds_nothing(paid, held, commit):
     Visit.objects.filter(pk=held.pk).update(status=VisitStatus.NO_SHOW)
     held.refresh_from_db()
     with commit():
-        assert services.refund_for_cancellation(visit=held) is None
+        assert visit_refund_by_policy(visit=held) is None
     assert not Refund.objects.exists()
     paid.refresh_from_db()
     assert paid.status == PaymentStatus.SUCCEEDED
@@ -123,7 +125,7 @@ def test_a_no_show_refunds_nothing(paid, held, commit):
 def test_refunding_a_cancellation_twice_refunds_once(paid, held, patient, commit):
     first = cancel(held, CancelledBy.PATIENT, commit, actor=patient)
     with commit():
-        again = services.refund_for_cancellation(visit=held)
+        again = visit_refund_by_policy(visit=held)
 
     assert again.pk == first.pk
     assert Refund.objects.count() == 1
@@ -131,7 +133,7 @@ def test_refunding_a_cancellation_twice_refunds_once(paid, held, patient, commit
 
 
 def test_cancelling_an_unpaid_hold_cancels_its_payment_so_it_cannot_be_paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     assert cancel(held, CancelledBy.PATIENT, commit, actor=patient) is None
 
     payment.refresh_from_db()
@@ -146,7 +148,7 @@ def test_a_series_visit_cancelled_refunds_its_own_share(cleared, infusion, patie
         service=infusion,
         visits=[(STARTS - timedelta(days=7), None), (STARTS - timedelta(days=5), None)],
     )
-    payment = services.payment_start(patient=patient, series=series)
+    payment = checkout_start(patient=patient, series=series)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     second = series.visits.order_by("starts_at").last()

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test import Client
 
 from booking import services as booking
+from booking.checkout import checkout_start
 from booking.errors import SlotTaken
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
 from notifications.models import Message
-from payments import services
 from payments.gateways import fake
 from payments.models import Payment, PaymentStatus, Refund, RefundReason, WebhookEvent
 
@@ -56,7 +56,7 @@ def receipts():
 
 
 def test_fifty_copies_of_one_event_at_the_same_moment_have_one_effect(held, patient):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
 
@@ -79,7 +79,7 @@ def test_fifty_copies_of_one_event_at_the_same_moment_have_one_effect(held, pati
 
 @pytest.mark.parametrize("round_", range(3))
 def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, round_):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
 
@@ -101,7 +101,7 @@ def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, roun
 
 
 def test_a_success_racing_the_hold_expiry_keeps_the_visit(held, patient, clock):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
     clock.shift(timedelta(minutes=11))  # the hold ran out a minute ago; the sweep is running now
@@ -121,7 +121,7 @@ def test_a_success_racing_the_hold_expiry_keeps_the_visit(held, patient, clock):
 def test_a_late_success_racing_another_patient_for_the_time_never_double_books(
     held, patient, cleared_too, infusion, clock, round_
 ):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     paid_at_gateway(payment)
     event = intent_event("payment_intent.succeeded", payment.intent_id)
     clock.shift(timedelta(minutes=11))

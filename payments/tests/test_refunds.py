@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from booking.checkout import checkout_start
 from concierge.errors import NotAllowed
 from concierge.roles import roles_sync
 from notifications.models import Message
@@ -16,7 +17,7 @@ from .helpers import post_event
 
 @pytest.fixture
 def paid(held, patient, commit):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     payment.refresh_from_db()

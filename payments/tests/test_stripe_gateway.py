@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 import stripe
 
-from payments import services
+from booking.checkout import checkout_start
 from payments.errors import PaymentUnavailable
 from payments.gateways import GatewayError, GatewayUnavailable, stripe_gateway
 from payments.gateways.types import IntentResult, RefundResult
@@ -213,8 +213,8 @@ def test_payment_start_through_the_sdk_reuses_the_key_after_a_lost_answer(http, 
     client = http(stripe.APIConnectionError("reset", should_retry=False), (200, intent_json()))
 
     with pytest.raises(PaymentUnavailable):
-        services.payment_start(patient=patient, visit=held)
-    payment = services.payment_start(patient=patient, visit=held)
+        checkout_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
 
     assert payment.gateway == "stripe"
     assert payment.intent_id == "pi_3Test"

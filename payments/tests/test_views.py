@@ -7,6 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
+from booking.checkout import checkout_start
 from booking.models import VisitStatus
 from concierge.errors import TryAgainLater
 from payments import selectors, services
@@ -74,7 +75,7 @@ def test_with_stripe_the_page_mounts_stripes_payment_element_without_inline_scri
 
 
 def test_someone_elses_visit_and_payment_are_not_found(client, other_patient, held, patient):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     client.force_login(other_patient)
     for url in (f"/pay/{held.pk}/", f"/pay/return/{payment.pk}/", f"/pay/status/{payment.pk}/"):
         assert client.get(url).status_code == 404, url
@@ -96,7 +97,7 @@ def test_declined_card_says_so_and_the_patient_can_try_again(patient_client, hel
     declined = pay(patient_client, payment, "4000 0000 0000 0002")
     assert declined.status_code == 302
     back = patient_client.get(declined["Location"])
-    assert back["Location"] == f"/pay/{held.pk}/"
+    assert back["Location"] == f"/pay/payment/{payment.pk}/"  # the same payment, to try again
     page = patient_client.get(back["Location"]).content.decode()
     assert 'role="alert"' in page
     assert "Your card was declined." in page
@@ -156,7 +157,7 @@ def test_a_processing_payment_page_checks_again_by_itself(patient_client, held):
 def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     held, patient, other_patient, django_assert_max_num_queries
 ):
-    payment = services.payment_start(patient=patient, visit=held)
+    payment = checkout_start(patient=patient, visit=held)
     fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
 
     with django_assert_max_num_queries(3):

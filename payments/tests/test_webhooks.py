@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
+from booking.checkout import checkout_start
 from booking.models import VisitStatus
-from payments import services
 from payments.gateways import fake
 from payments.models import Payment, PaymentStatus, WebhookEvent
 
@@ -17,7 +17,7 @@ from .helpers import intent_event, old_timestamp, post_event
 
 @pytest.fixture
 def payment(held, patient):
-    return services.payment_start(patient=patient, visit=held)
+    return checkout_start(patient=patient, visit=held)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import services as booking
+from booking.checkout import checkout_start
 from booking.models import CancelledBy, Series, Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as bf
 from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
@@ -38,7 +39,6 @@ from nurses.models import (
 from patients import services as patient_services
 from patients.models import IntakeResponse, PatientProfile, SafetyAlert, ScreeningResponse
 from patients.tests.factories import screening, sent_intake
-from payments import services as payments
 from payments.gateways import fake
 from payments.models import Payment, PaymentStatus, Refund, RefundReason
 from portal import data_rights
@@ -58,7 +58,7 @@ MARKER = "ZEBRA-OLIVE"  # written into every free-text field of the other patien
 def paid_visit(patient, service, starts_at, commit):
     """Held, paid by card through the fake gateway, and so confirmed (with its messages)."""
     visit = booking.visit_hold(patient=patient, service=service, starts_at=starts_at)
-    payment = payments.payment_start(patient=patient, visit=visit)
+    payment = checkout_start(patient=patient, visit=visit)
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     visit.refresh_from_db()
@@ -414,7 +414,7 @@ def test_the_close_page_lists_the_visits_it_would_cancel(records, patient, clien
 
 def test_closing_cancels_visits_by_the_policy_stops_messages_and_disables_the_login(records, patient, client, commit):
     held = booking.visit_hold(patient=patient, service=records.service, starts_at=ny(SATURDAY, 10))
-    held_payment = payments.payment_start(patient=patient, visit=held)
+    held_payment = checkout_start(patient=patient, visit=held)
     pending_before = set(
         Message.objects.filter(recipient=patient, status=MessageStatus.PENDING).values_list("pk", flat=True)
     )

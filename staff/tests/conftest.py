@@ -100,6 +100,6 @@ def book(patient, service, starts_at, provider=None):
 
 def pay(visit):
     """The visit's deposit, paid by card through the fake gateway (as payments' own demo pays visits)."""
-    from payments.demo import _paid_demo_payment
+    from booking.demo import demo_visit_pay as _paid_demo_payment
 
     return _paid_demo_payment(visit)
