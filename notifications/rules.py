@@ -2,7 +2,7 @@
 
 A visit's life cycle (booking calls the hooks in `services.py`) turns these rules into outbox
 rows with a due time. The clock sends rows when they fall due. Change the table here and the
-README's table together.
+one in docs/notifications.md together.
 
 | when                               | template       | channels      | telehealth |
 | ---------------------------------- | -------------- | ------------- | ---------- |

@@ -1,7 +1,7 @@
 """Settings shared by every environment, read from the environment (12-factor).
 
 `dev` (the local run), `test` and `production` build on this module. Every variable is listed,
-with its meaning, in `.env.example` and the README.
+with its meaning, in `.env.example` and docs/operations.md.
 """
 
 from datetime import timedelta
