@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from concierge.errors import InvalidState
+from concierge.tasks import BROKER_ERRORS, task_queue
 
 from . import content, rules
 from .gateways import SendError, get_sms_gateway, send_email
@@ -182,14 +183,11 @@ def _send_soon(message_ids):
 
 
 def _queue_sends(message_ids):
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from .tasks import message_send as message_send_task
-
+    """Queue one send task per claimed row; a row whose task the broker refused goes back to pending."""
     for pk in message_ids:
         try:
-            message_send_task.delay(pk)
-        except (BrokerError, OSError):
+            task_queue("notifications.tasks.message_send", pk)  # by name: tasks import services
+        except BROKER_ERRORS:
             logger.exception("notifications: could not queue message %s; back to pending", pk)
             Message.objects.filter(pk=pk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
                 status=MessageStatus.PENDING, claimed_at=None, updated_at=timezone.now()
