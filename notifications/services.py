@@ -34,6 +34,7 @@ from concierge.tasks import BROKER_ERRORS, task_queue
 from . import content, rules
 from .gateways import SendError, get_sms_gateway, send_email
 from .models import Channel, InboundAction, InboundSms, Message, MessageStatus, SmsOptOut
+from .signals import sms_consent_changed
 
 logger = logging.getLogger(__name__)
 
@@ -741,12 +742,6 @@ def inbound_reply(action):
     return f"{clinic} cannot read replies to this number. Please call {phone}. Reply STOP to opt out."
 
 
-def _profiles_with(number):
-    from patients.models import PatientProfile
-
-    return PatientProfile.objects.filter(mobile_phone=number)
-
-
 @transaction.atomic
 def sms_opt_out_record(*, phone_number, keyword="STOP"):
     """This number said STOP: nothing more is texted to it, and its patients' consent is withdrawn."""
@@ -761,7 +756,7 @@ def sms_opt_out_record(*, phone_number, keyword="STOP"):
         row.is_opted_out, row.keyword, row.changed_at = True, keyword[:20], now
         row.full_clean()
         row.save()
-    _profiles_with(number).filter(sms_opt_in=True).update(sms_opt_in=False, sms_opt_in_changed_at=now, updated_at=now)
+    sms_consent_changed.send(sender=SmsOptOut, phone_number=number, opted_in=False, at=now)
     return row
 
 
@@ -774,7 +769,7 @@ def sms_opt_in_record(*, phone_number, keyword="START"):
     if row is not None and row.is_opted_out:
         row.is_opted_out, row.keyword, row.changed_at = False, keyword[:20], now
         row.save()
-    _profiles_with(number).filter(sms_opt_in=False).update(sms_opt_in=True, sms_opt_in_changed_at=now, updated_at=now)
+    sms_consent_changed.send(sender=SmsOptOut, phone_number=number, opted_in=True, at=now)
     return row
 
 

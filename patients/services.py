@@ -136,6 +136,17 @@ def profile_update(*, patient, **fields):
     return profile
 
 
+def sms_consent_apply(sender=None, *, phone_number, opted_in, at, **kwargs):
+    """A number said STOP or START (notifications.signals.sms_consent_changed): the text consent of
+    every profile with that mobile number follows, with the time it changed.
+
+    Runs inside the sender's transaction: an error here rolls the STOP/START back.
+    """
+    PatientProfile.objects.filter(mobile_phone=phone_number, sms_opt_in=not opted_in).update(
+        sms_opt_in=opted_in, sms_opt_in_changed_at=at, updated_at=at
+    )
+
+
 # --- medical intake -----------------------------------------------------------------------------
 
 
