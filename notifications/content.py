@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import Channel
 
@@ -142,6 +143,10 @@ class MessageTemplate:
     # Quiet hours never move a text past it either.
     deadline: str | None = "starts_at"
     attach_ics: bool = False
+    # It carries a credential (a sign-in link): staff never see its text or context (the outbox
+    # page, the admin), they are blanked once it has gone or can never go, and it is never
+    # sent again (the person asks for a new one).
+    sensitive: bool = False
 
 
 TEMPLATES = {
@@ -176,6 +181,15 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
+        # Django's password reset (concierge.forms.ResetRequestForm): the link signs the person in.
+        MessageTemplate(
+            "password_reset",
+            (Channel.EMAIL,),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            sensitive=True,
+        ),
     )
 }
 
@@ -185,6 +199,16 @@ def template_get(key):
         return TEMPLATES[key]
     except KeyError:
         raise ValueError(f"Unknown message template {key!r}; known: {', '.join(sorted(TEMPLATES))}") from None
+
+
+SENSITIVE_TEMPLATES = tuple(key for key, spec in TEMPLATES.items() if spec.sensitive)
+# What staff see instead of a sensitive message's text and context.
+SENSITIVE_HIDDEN = _lazy("hidden: contains a sign-in link")
+
+
+def is_sensitive(key):
+    """Whether messages from this template carry a credential (an unknown template does not)."""
+    return key in SENSITIVE_TEMPLATES
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -266,6 +290,8 @@ def message_context(message):
     if message.template == "staff_alert":
         ctx["alert_subject"] = data.get("subject", "")
         ctx["alert_body"] = data.get("body", "")
+    if message.template == "password_reset":
+        ctx["reset_url"] = data.get("reset_url", "")
     return ctx
 
 
@@ -309,7 +335,12 @@ def render(message):
 
 
 def preview(message):
-    """(subject, text) a pending message would have if it were sent now; for the staff outbox."""
+    """(subject, text) a pending message would have if it were sent now; for the staff outbox.
+
+    A sensitive message is never rendered for staff: its text is SENSITIVE_HIDDEN.
+    """
+    if is_sensitive(message.template):
+        return "", str(SENSITIVE_HIDDEN)
     try:
         with translation.override(settings.LANGUAGE_CODE):
             if message.channel == Channel.SMS:

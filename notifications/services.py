@@ -14,10 +14,15 @@ For other apps:
     staff_alert_email(*, to, subject, body, unique_key)
     visit_confirmed / visit_rescheduled / visit_cancelled (booking)
     messages_cancel_pending_for(*, user, reason) (a patient closed their account)
+    password_reset_email(*, user, reset_url) (listens to concierge.signals.password_reset_requested)
+
+A template marked sensitive (content.TEMPLATES: the password reset) carries a credential: its
+context and text are blanked once it has gone (or can never go), and staff never resend it.
 """
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -376,6 +381,22 @@ def staff_alert_email(*, to, subject, body, unique_key):
     )
 
 
+@transaction.atomic
+def password_reset_email(sender=None, *, user, reset_url, **kwargs):
+    """The password-reset email with its link, sent at once (concierge.signals.password_reset_requested).
+
+    The link signs the person in, so the template is sensitive: staff never see it, it is blanked
+    once sent, and it is never sent again. Every request is a new email (the form is rate limited).
+    """
+    return message_enqueue(
+        channel=Channel.EMAIL,
+        to_user=user,
+        template="password_reset",
+        context={"reset_url": reset_url},
+        unique_key=f"password-reset:{user.pk}:{uuid.uuid4().hex}",
+    )
+
+
 # --- the clock ----------------------------------------------------------------------------------
 
 
@@ -413,7 +434,11 @@ def _messages_recover(now):
         )
         Message.objects.filter(pk__in=lost).update(claimed_at=now, updated_at=now)
         # It may or may not have gone: never guess, let staff look at the provider and resend.
-        Message.objects.filter(status=MessageStatus.SENDING, attempt_started_at__lt=now - ATTEMPT_LOST_AFTER).update(
+        interrupted = Message.objects.filter(
+            status=MessageStatus.SENDING, attempt_started_at__lt=now - ATTEMPT_LOST_AFTER
+        )
+        _forget_credentials(interrupted)  # (a sensitive one is never resent)
+        interrupted.update(
             status=MessageStatus.FAILED,
             attempt_started_at=None,
             last_error="Interrupted while sending: it may have gone. Check the provider's log before resending.",
@@ -457,11 +482,19 @@ def _not_relevant(message, now):
     return None
 
 
+def _forget_credentials(rows):
+    """Blank the context and text of the sensitive rows among `rows`: they have gone, or never will."""
+    rows.filter(template__in=content.SENSITIVE_TEMPLATES).update(context={}, body="")
+
+
 def _close(message, status, reason):
     message.status = status
     message.last_error = reason
     message.attempt_started_at = None
     message.save(update_fields=["status", "last_error", "attempt_started_at", "updated_at"])
+    if content.is_sensitive(message.template):
+        _forget_credentials(Message.objects.filter(pk=message.pk))
+        message.context, message.body = {}, ""
     return message
 
 
@@ -599,10 +632,12 @@ def message_send(*, message_id):
             )
     except SendError as exc:
         return _attempt_failed(message.pk, exc, started)
-    return _attempt_succeeded(message.pk, provider_id, started)
+    return _attempt_succeeded(
+        message.pk, provider_id, started, forget_credentials=content.is_sensitive(message.template)
+    )
 
 
-def _attempt_succeeded(message_id, provider_id, started):
+def _attempt_succeeded(message_id, provider_id, started, *, forget_credentials=False):
     now = timezone.now()
     recorded = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, attempt_started_at=started).update(
         status=MessageStatus.SENT,
@@ -616,6 +651,8 @@ def _attempt_succeeded(message_id, provider_id, started):
         # A delivery receipt was faster than us: keep its status, add what we know.
         Message.objects.filter(pk=message_id, provider_message_id="").update(provider_message_id=provider_id)
         Message.objects.filter(pk=message_id, sent_at__isnull=True).update(sent_at=now)
+    if forget_credentials:
+        _forget_credentials(Message.objects.filter(pk=message_id))
     logger.info("notifications: message %s sent", message_id)
     return Message.objects.get(pk=message_id)
 
@@ -640,6 +677,8 @@ def _attempt_failed(message_id, error, started):
         )
         message.status = MessageStatus.FAILED
         message.save(update_fields=["status", "last_error", "attempt_started_at", "updated_at"])
+        if content.is_sensitive(message.template):
+            _forget_credentials(Message.objects.filter(pk=message.pk))
         if error.code == 21610 and message.to_address:
             sms_opt_out_record(phone_number=message.to_address, keyword="twilio-21610")
         _fallback_email(message)
@@ -654,7 +693,12 @@ def _attempt_failed(message_id, error, started):
 
 @transaction.atomic
 def message_resend(*, message):
-    """Staff: send a failed message again (at once, with a fresh count of attempts)."""
+    """Staff: send a failed message again (at once, with a fresh count of attempts).
+
+    Never a sensitive one (a password reset): its link is gone; the person asks for a new one.
+    """
+    if content.is_sensitive(message.template):
+        raise InvalidState("A message with a sign-in link is never sent again: the person can ask for a new one.")
     now = timezone.now()
     requeued = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
         status=MessageStatus.PENDING,
