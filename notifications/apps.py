@@ -12,6 +12,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from .services import password_reset_email  # services import models: only loaded by now
+        from .services import password_reset_email  # services import models, only loaded by now
 
         password_reset_requested.connect(password_reset_email, dispatch_uid=RESET_EMAIL_RECEIVER)

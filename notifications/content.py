@@ -20,6 +20,7 @@ from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from .calendar import visit_calendar_ics
 from .models import Channel
 
 SMS_MAX_LENGTH = 160
@@ -321,8 +322,6 @@ def render_email(message):
     html = render_to_string(f"{base}.html", ctx)
     attachments = []
     if template_get(message.template).attach_ics and message.visit_id:
-        from .calendar import visit_calendar_ics
-
         attachments.append(("visit.ics", visit_calendar_ics(message.visit), "text/calendar"))
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 

@@ -12,6 +12,6 @@ class PatientsConfig(AppConfig):
     verbose_name = _("Patients")
 
     def ready(self):
-        from .services import sms_consent_apply  # services import models: only loaded by now
+        from .services import sms_consent_apply  # services import models, only loaded by now
 
         sms_consent_changed.connect(sms_consent_apply, dispatch_uid=SMS_CONSENT_RECEIVER)

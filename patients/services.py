@@ -20,6 +20,8 @@ from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role, User
 from concierge.services import user_create
 from notifications.services import staff_alert_email
+from roster.licensure import licence_valid_in
+from roster.models import Licence
 
 from . import instruments, intake
 from .models import (
@@ -365,9 +367,6 @@ def safety_alert_resolve(*, alert, clinician, note):
 
 def clinician_licensed_for(*, clinician, state, on_date=None):
     """True when the clinician holds a licence valid in `state` on `on_date` (roster.licensure rules)."""
-    from roster.licensure import licence_valid_in
-    from roster.models import Licence
-
     on_date = on_date or timezone.localdate()
     licences = Licence.objects.filter(provider__user=clinician, provider__is_active=True)
     return any(
