@@ -88,7 +88,7 @@ def patient(db):
 def other_patient(db):
     from concierge.tests.factories import UserFactory
 
-    return UserFactory(role="patient", email="other@example.com", first_name="Olive")
+    return UserFactory(role="patient", email="other@example.com", first_name="Olive", last_name="Oakenfold")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ class ConciergeConfig(AppConfig):
     verbose_name = _("Accounts and platform")
 
     def ready(self):
+        # Both import models, which are only loaded by now (apps.py is imported before them).
         from .audit import audit_register
         from .roles import roles_sync_after_migrate
 

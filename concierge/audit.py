@@ -19,11 +19,13 @@ patient profile only when clinical (as the patient admin does).
 
 import logging
 
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
-from .models import PatientRecordView, Role
+from .models import PatientRecordView, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,6 @@ def _model(label):
 
 def audit_register():
     """Register every model in AUDITED with django-auditlog (once; called from ConciergeConfig.ready)."""
-    from auditlog.registry import auditlog
-
     registered = []
     for label, options in AUDITED:
         model = _model(label)
@@ -123,8 +123,6 @@ def hidden_fields_for(user, log_entry):
 
 def log_entries_for(obj):
     """The audit entries of one object, newest first (with who)."""
-    from auditlog.models import LogEntry
-
     return LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp", "-pk")
 
 
@@ -167,8 +165,6 @@ PATIENT_RECORD_PAGES = {
 
 def _patient_of_page(request, url_name, kwargs):
     label, field, _what = PATIENT_RECORD_PAGES[url_name]
-    from .models import User
-
     if label is None:
         raw = request.GET.get("patient", "")
         return int(raw) if raw.isdigit() and User.objects.filter(pk=raw, groups__name=Role.PATIENT).exists() else None

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import zipcodes
 from django.conf import settings
 
 EARTH_RADIUS_MILES = 3958.8
@@ -25,8 +26,6 @@ class ZipInfo:
 
 @lru_cache(maxsize=1)
 def _table():
-    import zipcodes
-
     table = {}
     for row in zipcodes.list_all():
         if not row.get("active", True) or not row.get("timezone") or not row.get("lat"):

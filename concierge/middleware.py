@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .models import Role
+from .two_factor import two_factor_enabled, two_factor_required
 
 # Nothing on the site needs these browser features; the nurse's check-in may ask for location.
 PERMISSIONS_POLICY = (
@@ -88,8 +89,6 @@ class TwoFactorMiddleware:
 
         A patient who turns it on in this session is verified by doing so, so the answer cannot go stale.
         """
-        from .two_factor import two_factor_required
-
         if request.session.get(self.SESSION_KEY):
             return False
         required = two_factor_required(user)
@@ -101,8 +100,6 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from .two_factor import two_factor_enabled
-
         user = getattr(request, "user", None)
         if (
             user is not None

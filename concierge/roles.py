@@ -5,6 +5,8 @@ after every `migrate` and makes the groups match it (adding and removing permiss
 Permissions named here that do not exist yet (an app not migrated) are skipped.
 """
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
 from .models import Role
@@ -124,9 +126,6 @@ def roles_sync():
 def roles_sync_after_migrate(sender, using="default", **kwargs):
     # post_migrate fires once per app, and Django makes each app's permissions in its own
     # handler; make them all first so that the groups can be given permissions of any app.
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
     roles_sync()

@@ -1,25 +1,61 @@
-"""Queueing background work by name, once the transaction that asked for it has committed.
+"""Queueing Celery tasks by name, once the transaction commits.
 
-Services never import their app's tasks module (the tasks import the services: a task is a thin
-wrapper that takes ids and calls one). They name the task instead; a test checks that every name
-used here is a registered Celery task.
+Services never import tasks: the tasks modules import their services (tasks are thin wrappers),
+so a service names the task it wants run, e.g.
+
+    enqueue_on_commit("notifications.tasks.message_send", message.pk)
+
+Names are Celery's default, "<app>.tasks.<function>"; a test scans the code for these calls and
+fails on a name no task is registered under. Arguments are ids (or short strings), never content.
 """
 
 import logging
 
+from celery.exceptions import NotRegistered
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from .celery import app
 
 logger = logging.getLogger(__name__)
 
+# What queueing raises when the broker cannot be reached.
+BROKER_ERRORS = (BrokerOperationalError, OSError)
+
+
+def task_get(task_name: str):
+    """The Celery task registered as `task_name`; raises celery.exceptions.NotRegistered if none is."""
+    try:
+        return app.tasks[task_name]
+    except NotRegistered:
+        # Only a worker imports the apps' tasks modules when it starts; a web process (where no
+        # one imports a tasks module any more) does it here, the first time a task is queued.
+        app.loader.import_default_modules()
+        return app.tasks[task_name]
+
+
+def task_queue(task_name: str, *args: int | str) -> None:
+    """Queue the task now. Raises one of BROKER_ERRORS when the broker cannot be reached.
+
+    For callers that must know (the outbox puts a row it could not queue back to pending);
+    everything else uses `enqueue_on_commit`.
+    """
+    task_get(task_name).apply_async(args=args)
+
 
 def enqueue_on_commit(task_name: str, *args: int | str) -> None:
-    """Queue the Celery task registered as `task_name` with these ids once the current transaction
-    commits (never for a rollback). A broker that cannot be reached is logged, not raised: the
-    periodic clock or reconciliation picks the work up."""
+    """Queue the Celery task registered as `task_name` with these ids once the current transaction commits.
+
+    Never for a rollback; outside a transaction, at once. A broker that cannot be reached is
+    logged, not raised: the periodic clock picks the work up.
+    """
 
     def queue():
-        app.tasks[task_name].apply_async(args=args)
+        try:
+            task_queue(task_name, *args)
+        except BROKER_ERRORS:
+            logger.exception("could not queue %s %s; the periodic clock will pick the work up", task_name, args)
 
+    # robust: whatever else goes wrong while queueing is logged too, never turned into an error
+    # for a request whose transaction has already committed.
     transaction.on_commit(queue, robust=True)

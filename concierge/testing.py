@@ -1,11 +1,14 @@
 """Test helpers for logging in with both steps (password and authenticator code)."""
 
+import threading
+
 import django_otp
+from django.db import connections
 from django.http import HttpRequest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from concierge.two_factor import current_code
+from concierge.two_factor import current_code, two_factor_required
 
 __all__ = ["Outcome", "VerifiedClient", "authenticator_for", "browser_login", "current_code", "race"]
 
@@ -29,8 +32,6 @@ class VerifiedClient(Client):
 
     def force_login(self, user, backend=None):
         super().force_login(user, backend)
-        from concierge.two_factor import two_factor_required
-
         if two_factor_required(user):
             session = self.session
             session[django_otp.DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
@@ -46,8 +47,6 @@ def browser_login(page, base_url, user, password, axe=None, next_path=""):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("load")
-    from concierge.two_factor import two_factor_required
-
     if two_factor_required(user):
         device = authenticator_for(user)
         page.wait_for_url("**/accounts/2fa/verify/**")
@@ -82,10 +81,6 @@ def race(*workers, timeout=60):
     overlap (PostgreSQL, `django_db(transaction=True)`). Returns one Outcome per worker, in order;
     a worker still running after `timeout` seconds fails the test.
     """
-    import threading
-
-    from django.db import connections
-
     barrier = threading.Barrier(len(workers))
     outcomes = [Outcome(error=TimeoutError("did not finish")) for _ in workers]
 

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import two_factor
+from .demo import DEMO_EMAIL_DOMAIN
 from .errors import ApplicationError
 from .ratelimit import rate_limit
 
@@ -99,12 +101,8 @@ def verify(request):
 
 def _demo_code(user):
     """The current code of a demo login's authenticator, shown on the page in the local run only."""
-    from .demo import DEMO_EMAIL_DOMAIN
-
     if not settings.DEMO_DATA_ALLOWED or not user.email.endswith(DEMO_EMAIL_DOMAIN):
         return ""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, name="Demo authenticator", confirmed=True).first()
     return two_factor.current_code(device) if device else ""
 

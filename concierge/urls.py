@@ -21,12 +21,8 @@ accounts = [
     path(
         "password/reset/",
         rate_limit("password-reset", per_hour=10)(
-            auth_views.PasswordResetView.as_view(
-                form_class=forms.ResetRequestForm,
-                subject_template_name="registration/password_reset_subject.txt",
-                email_template_name="registration/password_reset_email.txt",
-                html_email_template_name="registration/password_reset_email.html",
-            )
+            # The form writes the email to the outbox (notifications' password_reset template).
+            auth_views.PasswordResetView.as_view(form_class=forms.ResetRequestForm)
         ),
         name="password_reset",
     ),

@@ -1,6 +1,7 @@
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -56,8 +57,6 @@ def _broker_state():
     url = settings.CELERY_BROKER_URL
     if not url.startswith(("redis://", "rediss://")):
         return "local"  # the local run's folder broker, or tests' in-memory one
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         return "ok" if client.ping() else "down"

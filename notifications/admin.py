@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from concierge.errors import ApplicationError
 
-from . import services
+from . import content, services
 from .models import InboundSms, Message, MessageStatus, SmsOptOut
 
 
@@ -32,23 +33,46 @@ class MessageAdmin(ReadOnlyAdmin):
     fieldsets = (
         (None, {"fields": ("channel", "template", "recipient", "to_address", "visit", "status", "last_error")}),
         (_("When"), {"fields": ("due_at", "claimed_at", "attempt_started_at", "sent_at", "delivered_at", "attempts")}),
-        (_("What was sent"), {"fields": ("subject", "body")}),
+        (_("What was sent"), {"fields": ("subject", "text_shown")}),
         (
             _("Bookkeeping"),
             {
                 "classes": ("collapse",),
-                "fields": ("unique_key", "context", "fallback_for", "provider_message_id", "created_at", "updated_at"),
+                "fields": (
+                    "unique_key",
+                    "context_shown",
+                    "fallback_for",
+                    "provider_message_id",
+                    "created_at",
+                    "updated_at",
+                ),
             },
         ),
     )
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "created_at", "updated_at"]
+        return [*super().get_readonly_fields(request, obj), "created_at", "updated_at", "text_shown", "context_shown"]
+
+    # A sensitive message (a password reset) holds a sign-in link in its text and context: never
+    # shown. Any other message shows them as the plain read-only fields would.
+    def _shown(self, obj, name):
+        if content.is_sensitive(obj.template):
+            return content.SENSITIVE_HIDDEN
+        return display_for_field(getattr(obj, name), Message._meta.get_field(name), self.get_empty_value_display())
+
+    @admin.display(description=_("text"))
+    def text_shown(self, obj):
+        return self._shown(obj, "body")
+
+    @admin.display(description=_("context"))
+    def context_shown(self, obj):
+        return self._shown(obj, "context")
 
     @admin.action(description=_("Send the selected failed messages again"), permissions=["change"])
     def resend(self, request, queryset):
-        failed = list(queryset.filter(status=MessageStatus.FAILED))
-        resent, skipped = 0, queryset.count() - len(failed)
+        sensitive = queryset.filter(template__in=content.SENSITIVE_TEMPLATES).count()
+        failed = list(queryset.filter(status=MessageStatus.FAILED).exclude(template__in=content.SENSITIVE_TEMPLATES))
+        resent, skipped = 0, queryset.count() - len(failed) - sensitive
         for message in failed:
             try:
                 services.message_resend(message=message)
@@ -60,6 +84,17 @@ class MessageAdmin(ReadOnlyAdmin):
                 request,
                 ngettext("%(n)d message queued again.", "%(n)d messages queued again.", resent) % {"n": resent},
                 messages.SUCCESS,
+            )
+        if sensitive:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d message held a sign-in link, so it is never sent again: the person can ask for a new one.",
+                    "%(n)d messages held sign-in links, so they are never sent again: people can ask for new ones.",
+                    sensitive,
+                )
+                % {"n": sensitive},
+                messages.WARNING,
             )
         if skipped:
             self.message_user(

@@ -18,7 +18,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from .calendar import visit_calendar_ics
 from .models import Channel
 
 SMS_MAX_LENGTH = 160
@@ -147,6 +149,10 @@ class MessageTemplate:
     email_base: str = ""
     # The row's `context` holds every value the template needs, written when it was enqueued.
     stored_context: bool = False
+    # It carries a credential (a sign-in link): staff never see its text or context (the outbox
+    # page, the admin), they are blanked once it has gone or can never go, and it is never
+    # sent again (the person asks for a new one).
+    sensitive: bool = False
 
     @property
     def email_path(self):
@@ -185,6 +191,15 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
+        # Django's password reset (concierge.forms.ResetRequestForm): the link signs the person in.
+        MessageTemplate(
+            "password_reset",
+            (Channel.EMAIL,),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            sensitive=True,
+        ),
     )
 }
 
@@ -205,6 +220,16 @@ def template_get(key):
         return TEMPLATES[key]
     except KeyError:
         raise ValueError(f"Unknown message template {key!r}; known: {', '.join(sorted(TEMPLATES))}") from None
+
+
+SENSITIVE_TEMPLATES = tuple(key for key, spec in TEMPLATES.items() if spec.sensitive)
+# What staff see instead of a sensitive message's text and context.
+SENSITIVE_HIDDEN = _lazy("hidden: contains a sign-in link")
+
+
+def is_sensitive(key):
+    """Whether messages from this template carry a credential (an unknown template does not)."""
+    return key in SENSITIVE_TEMPLATES
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -288,6 +313,8 @@ def message_context(message):
     if message.template == "staff_alert":
         ctx["alert_subject"] = data.get("subject", "")
         ctx["alert_body"] = data.get("body", "")
+    if message.template == "password_reset":
+        ctx["reset_url"] = data.get("reset_url", "")
     return ctx
 
 
@@ -317,8 +344,6 @@ def render_email(message):
     html = render_to_string(f"{base}.html", ctx)
     attachments = []
     if template_get(message.template).attach_ics and message.visit_id:
-        from .calendar import visit_calendar_ics
-
         attachments.append(("visit.ics", visit_calendar_ics(message.visit), "text/calendar"))
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 
@@ -331,7 +356,12 @@ def render(message):
 
 
 def preview(message):
-    """(subject, text) a pending message would have if it were sent now; for the staff outbox."""
+    """(subject, text) a pending message would have if it were sent now; for the staff outbox.
+
+    A sensitive message is never rendered for staff: its text is SENSITIVE_HIDDEN.
+    """
+    if is_sensitive(message.template):
+        return "", str(SENSITIVE_HIDDEN)
     try:
         with translation.override(settings.LANGUAGE_CODE):
             if message.channel == Channel.SMS:

@@ -14,10 +14,15 @@ For other apps:
     staff_alert_email(*, to, subject, body, unique_key)
     visit_confirmed / visit_rescheduled / visit_cancelled (booking)
     messages_cancel_pending_for(*, user, reason) (a patient closed their account)
+    password_reset_email(*, user, reset_url) (listens to concierge.signals.password_reset_requested)
+
+A template marked sensitive (content.TEMPLATES: the password reset) carries a credential: its
+context and text are blanked once it has gone (or can never go), and staff never resend it.
 """
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import phonenumbers
@@ -29,10 +34,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from concierge.errors import InvalidState
+from concierge.tasks import BROKER_ERRORS, task_queue
 
 from . import content, rules
 from .gateways import SendError, get_sms_gateway, send_email
 from .models import Channel, InboundAction, InboundSms, Message, MessageStatus, SmsOptOut
+from .signals import sms_consent_changed
 
 logger = logging.getLogger(__name__)
 
@@ -182,14 +189,11 @@ def _send_soon(message_ids):
 
 
 def _queue_sends(message_ids):
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from .tasks import message_send as message_send_task
-
+    """Queue one send task per claimed row; a row whose task the broker refused goes back to pending."""
     for pk in message_ids:
         try:
-            message_send_task.delay(pk)
-        except (BrokerError, OSError):
+            task_queue("notifications.tasks.message_send", pk)  # by name: tasks import services
+        except BROKER_ERRORS:
             logger.exception("notifications: could not queue message %s; back to pending", pk)
             Message.objects.filter(pk=pk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
                 status=MessageStatus.PENDING, claimed_at=None, updated_at=timezone.now()
@@ -377,6 +381,22 @@ def staff_alert_email(*, to, subject, body, unique_key):
     )
 
 
+@transaction.atomic
+def password_reset_email(sender=None, *, user, reset_url, **kwargs):
+    """The password-reset email with its link, sent at once (concierge.signals.password_reset_requested).
+
+    The link signs the person in, so the template is sensitive: staff never see it, it is blanked
+    once sent, and it is never sent again. Every request is a new email (the form is rate limited).
+    """
+    return message_enqueue(
+        channel=Channel.EMAIL,
+        to_user=user,
+        template="password_reset",
+        context={"reset_url": reset_url},
+        unique_key=f"password-reset:{user.pk}:{uuid.uuid4().hex}",
+    )
+
+
 # --- the clock ----------------------------------------------------------------------------------
 
 
@@ -414,7 +434,11 @@ def _messages_recover(now):
         )
         Message.objects.filter(pk__in=lost).update(claimed_at=now, updated_at=now)
         # It may or may not have gone: never guess, let staff look at the provider and resend.
-        Message.objects.filter(status=MessageStatus.SENDING, attempt_started_at__lt=now - ATTEMPT_LOST_AFTER).update(
+        interrupted = Message.objects.filter(
+            status=MessageStatus.SENDING, attempt_started_at__lt=now - ATTEMPT_LOST_AFTER
+        )
+        _forget_credentials(interrupted)  # (a sensitive one is never resent)
+        interrupted.update(
             status=MessageStatus.FAILED,
             attempt_started_at=None,
             last_error="Interrupted while sending: it may have gone. Check the provider's log before resending.",
@@ -458,11 +482,19 @@ def _not_relevant(message, now):
     return None
 
 
+def _forget_credentials(rows):
+    """Blank the context and text of the sensitive rows among `rows`: they have gone, or never will."""
+    rows.filter(template__in=content.SENSITIVE_TEMPLATES).update(context={}, body="")
+
+
 def _close(message, status, reason):
     message.status = status
     message.last_error = reason
     message.attempt_started_at = None
     message.save(update_fields=["status", "last_error", "attempt_started_at", "updated_at"])
+    if content.is_sensitive(message.template):
+        _forget_credentials(Message.objects.filter(pk=message.pk))
+        message.context, message.body = {}, ""
     return message
 
 
@@ -600,10 +632,12 @@ def message_send(*, message_id):
             )
     except SendError as exc:
         return _attempt_failed(message.pk, exc, started)
-    return _attempt_succeeded(message.pk, provider_id, started)
+    return _attempt_succeeded(
+        message.pk, provider_id, started, forget_credentials=content.is_sensitive(message.template)
+    )
 
 
-def _attempt_succeeded(message_id, provider_id, started):
+def _attempt_succeeded(message_id, provider_id, started, *, forget_credentials=False):
     now = timezone.now()
     recorded = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, attempt_started_at=started).update(
         status=MessageStatus.SENT,
@@ -617,6 +651,8 @@ def _attempt_succeeded(message_id, provider_id, started):
         # A delivery receipt was faster than us: keep its status, add what we know.
         Message.objects.filter(pk=message_id, provider_message_id="").update(provider_message_id=provider_id)
         Message.objects.filter(pk=message_id, sent_at__isnull=True).update(sent_at=now)
+    if forget_credentials:
+        _forget_credentials(Message.objects.filter(pk=message_id))
     logger.info("notifications: message %s sent", message_id)
     return Message.objects.get(pk=message_id)
 
@@ -641,6 +677,8 @@ def _attempt_failed(message_id, error, started):
         )
         message.status = MessageStatus.FAILED
         message.save(update_fields=["status", "last_error", "attempt_started_at", "updated_at"])
+        if content.is_sensitive(message.template):
+            _forget_credentials(Message.objects.filter(pk=message.pk))
         if error.code == 21610 and message.to_address:
             sms_opt_out_record(phone_number=message.to_address, keyword="twilio-21610")
         _fallback_email(message)
@@ -655,7 +693,12 @@ def _attempt_failed(message_id, error, started):
 
 @transaction.atomic
 def message_resend(*, message):
-    """Staff: send a failed message again (at once, with a fresh count of attempts)."""
+    """Staff: send a failed message again (at once, with a fresh count of attempts).
+
+    Never a sensitive one (a password reset): its link is gone; the person asks for a new one.
+    """
+    if content.is_sensitive(message.template):
+        raise InvalidState("A message with a sign-in link is never sent again: the person can ask for a new one.")
     now = timezone.now()
     requeued = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
         status=MessageStatus.PENDING,
@@ -743,12 +786,6 @@ def inbound_reply(action):
     return f"{clinic} cannot read replies to this number. Please call {phone}. Reply STOP to opt out."
 
 
-def _profiles_with(number):
-    from patients.models import PatientProfile
-
-    return PatientProfile.objects.filter(mobile_phone=number)
-
-
 @transaction.atomic
 def sms_opt_out_record(*, phone_number, keyword="STOP"):
     """This number said STOP: nothing more is texted to it, and its patients' consent is withdrawn."""
@@ -763,7 +800,7 @@ def sms_opt_out_record(*, phone_number, keyword="STOP"):
         row.is_opted_out, row.keyword, row.changed_at = True, keyword[:20], now
         row.full_clean()
         row.save()
-    _profiles_with(number).filter(sms_opt_in=True).update(sms_opt_in=False, sms_opt_in_changed_at=now, updated_at=now)
+    sms_consent_changed.send(sender=SmsOptOut, phone_number=number, opted_in=False, at=now)
     return row
 
 
@@ -776,7 +813,7 @@ def sms_opt_in_record(*, phone_number, keyword="START"):
     if row is not None and row.is_opted_out:
         row.is_opted_out, row.keyword, row.changed_at = False, keyword[:20], now
         row.save()
-    _profiles_with(number).filter(sms_opt_in=False).update(sms_opt_in=True, sms_opt_in_changed_at=now, updated_at=now)
+    sms_consent_changed.send(sender=SmsOptOut, phone_number=number, opted_in=True, at=now)
     return row
 
 

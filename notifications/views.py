@@ -78,7 +78,10 @@ def twilio_status(request):
 @require_GET
 @login_required
 def outbox(request):
-    """Staff only: every email and text, newest first, with what it says (or will say)."""
+    """Staff only: every email and text, newest first, with what it says (or will say).
+
+    Except a sensitive message's text (a sign-in link): "hidden: contains a sign-in link".
+    """
     if not (request.user.is_staff and request.user.has_perm("notifications.view_message")):
         raise PermissionDenied
     form = OutboxFilterForm(request.GET or None)
@@ -90,7 +93,9 @@ def outbox(request):
     rows = []
     for message in page.object_list:
         subject, text = message.subject, message.body
-        if message.status in (MessageStatus.PENDING, MessageStatus.SENDING) and not text:
+        if content.is_sensitive(message.template):
+            text = str(content.SENSITIVE_HIDDEN)  # a sign-in link: never shown to staff
+        elif message.status in (MessageStatus.PENDING, MessageStatus.SENDING) and not text:
             subject, text = content.preview(message)
         rows.append(
             {

@@ -99,14 +99,10 @@ class PatientProfileAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reopen the selected closed accounts (the patient called)"))
     def reopen_accounts(self, request, queryset):
-        from concierge.errors import ApplicationError
-
-        from .services import patient_account_reopen
-
         reopened = 0
         for profile in queryset.filter(account_closed_at__isnull=False).select_related("user"):
             try:
-                patient_account_reopen(patient=profile.user, actor=request.user)
+                services.patient_account_reopen(patient=profile.user, actor=request.user)
             except ApplicationError as error:
                 self.message_user(request, error.message, level=messages.ERROR)
                 return

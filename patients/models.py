@@ -12,6 +12,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from concierge.geo import zip_lookup
 
+from .instruments import INSTRUMENTS
+
 MINIMUM_AGE = 18
 
 
@@ -368,8 +370,6 @@ class ScreeningResponse(models.Model):
 
     @property
     def definition(self):
-        from .instruments import INSTRUMENTS
-
         return INSTRUMENTS[self.instrument]
 
     @property

@@ -1,6 +1,6 @@
 """Use cases that change patients' records: sign-up, profile, intake, questionnaires, safety and clearance.
 
-Each one is a transaction of its own and starts side effects (emails) only once it has committed.
+Each one is a transaction of its own; emails are outbox rows written in it, sent once it has committed.
 Logs name rows by id only: no answers, scores, names or diagnoses.
 """
 
@@ -10,7 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -20,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role, User
 from concierge.services import user_create
+from notifications.services import staff_alert_email
+from roster.licensure import licence_valid_in
+from roster.models import Licence
 
 from . import instruments, intake
 from .models import (
@@ -134,6 +136,17 @@ def profile_update(*, patient, **fields):
     patient.last_name = profile.legal_last_name[:150]
     patient.save(update_fields=["first_name", "last_name"])
     return profile
+
+
+def sms_consent_apply(sender=None, *, phone_number, opted_in, at, **kwargs):
+    """A number said STOP or START (notifications.signals.sms_consent_changed): the text consent of
+    every profile with that mobile number follows, with the time it changed.
+
+    Runs inside the sender's transaction: an error here rolls the STOP/START back.
+    """
+    PatientProfile.objects.filter(mobile_phone=phone_number, sms_opt_in=not opted_in).update(
+        sms_opt_in=opted_in, sms_opt_in_changed_at=at, updated_at=at
+    )
 
 
 # --- medical intake -----------------------------------------------------------------------------
@@ -277,49 +290,35 @@ def safety_alert_raise(*, screening):
         profile.save(update_fields=["safety_review_required", "updated_at"])
     if created:
         logger.warning("safety alert %s raised", alert.pk)
-        transaction.on_commit(lambda: _notify_later(alert.pk))
+        safety_alert_notify(alert_id=alert.pk)
     return alert
 
 
-def _notify_later(alert_id):
-    from .tasks import safety_alert_notify as task
-
-    try:
-        task.delay(alert_id)
-        return
-    except Exception:
-        # The broker is down: send it from here rather than lose an urgent alert.
-        logger.exception("safety alert %s: could not queue the email, sending it now", alert_id)
-    try:
-        safety_alert_notify(alert_id=alert_id)
-    except Exception:
-        logger.exception("safety alert %s: the on-call email failed; the alert is open in admin", alert_id)
-
-
+@transaction.atomic
 def safety_alert_notify(*, alert_id):
-    """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers."""
-    # Claim the alert first so two workers never both send; give it back if sending fails.
+    """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers.
+
+    The email is an outbox row written in this transaction (so it exists exactly when the alert
+    does) and sent once it commits; the outbox retries while the mail server is down. Returns
+    False when the alert's email was already written.
+    """
     claimed = SafetyAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=timezone.now())
     if not claimed:
         return False
     link = settings.SITE_URL + reverse("admin:patients_safetyalert_change", args=[alert_id])
-    try:
-        send_mail(
-            subject=str(_("Urgent: a patient needs a safety review")),
-            message=str(
-                _(
-                    "A patient's answers need a clinician's safety review today.\n\n"
-                    "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
-                    "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
-                )
+    staff_alert_email(
+        to=settings.ONCALL_CLINICIAN_EMAIL,
+        subject=str(_("Urgent: a patient needs a safety review")),
+        body=str(
+            _(
+                "A patient's answers need a clinician's safety review today.\n\n"
+                "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
+                "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
             )
-            % {"link": link},
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[settings.ONCALL_CLINICIAN_EMAIL],
         )
-    except Exception:
-        SafetyAlert.objects.filter(pk=alert_id).update(notified_at=None)
-        raise
+        % {"link": link},
+        unique_key=f"safety-alert:{alert_id}",
+    )
     return True
 
 
@@ -368,9 +367,6 @@ def safety_alert_resolve(*, alert, clinician, note):
 
 def clinician_licensed_for(*, clinician, state, on_date=None):
     """True when the clinician holds a licence valid in `state` on `on_date` (roster.licensure rules)."""
-    from roster.licensure import licence_valid_in
-    from roster.models import Licence
-
     on_date = on_date or timezone.localdate()
     licences = Licence.objects.filter(provider__user=clinician, provider__is_active=True)
     return any(

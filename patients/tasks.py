@@ -7,5 +7,9 @@ from . import services
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=600, max_retries=10)
 def safety_alert_notify(alert_id):
-    """Email the on-call clinician about a safety alert (once; retried while the mail server is down)."""
+    """Write the on-call clinician's email about a safety alert to the outbox (once).
+
+    Nothing queues this any more (the alert writes its email in its own transaction); it stays
+    so that tasks queued by an earlier release still run.
+    """
     services.safety_alert_notify(alert_id=alert_id)

@@ -2,15 +2,25 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import BooleanField, Case, F, Value, When
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.errors import ApplicationError
 from concierge.models import Role
 from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
 
+from .checkins import checkin_mark_reviewed
+from .messaging_selectors import (
+    may_answer_health,
+    may_answer_logistics,
+    reply_due_within,
+    threads_awaiting_reply,
+    waited_working_hours,
+)
 from .models import FollowUpCheckIn, MessageThread, ThreadTopic
 
 # --- the care-team portal (issue 10): message threads and follow-up check-ins --------------------
@@ -24,8 +34,6 @@ class ThreadQueueFilter(admin.SimpleListFilter):
         return (("overdue", _("Overdue for a reply")), ("yes", _("Waiting for a reply")), ("no", _("Answered")))
 
     def queryset(self, request, queryset):
-        from portal.messaging_selectors import reply_due_within, threads_awaiting_reply
-
         if self.value() == "overdue":
             return queryset.filter(pk__in=threads_awaiting_reply(older_than=reply_due_within()).values("pk"))
         if self.value() == "yes":
@@ -53,10 +61,6 @@ class MessageThreadAdmin(ReadOnlyAdmin):
         return ("-urgent", F("waiting_since").asc(nulls_last=True), "-last_message_at")
 
     def get_queryset(self, request):
-        from django.db.models import BooleanField, Case, Value, When
-
-        from portal.messaging_selectors import may_answer_health, may_answer_logistics
-
         # Whether the person looking may open each thread (messaging_selectors.may_answer, as a column).
         health, logistics = may_answer_health(request.user), may_answer_logistics(request.user)
         can_open = Case(
@@ -78,8 +82,6 @@ class MessageThreadAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
     def waited(self, obj):
-        from portal.messaging_selectors import reply_due_within, waited_working_hours
-
         hours = waited_working_hours(obj)
         if hours is None:
             return "—"
@@ -94,8 +96,6 @@ class MessageThreadAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # One place to read and answer: the staff inbox page (it checks who may open the thread).
         if str(object_id).isdigit():
-            from django.shortcuts import redirect
-
             return redirect("portal:staff_thread", pk=object_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -155,8 +155,6 @@ class FollowUpCheckInAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("visit"))
     def visit(self, obj):
-        from booking.templatetags.booking_tags import visit_day_short, visit_time
-
         visit = obj.visit
         when = f"{visit_day_short(visit.starts_at, visit.time_zone)}, "
         return when + visit_time(visit.starts_at, visit.time_zone)
@@ -204,8 +202,6 @@ class FollowUpCheckInAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj) and request.user.has_role(Role.CLINICIAN)
 
     def save_model(self, request, obj, form, change):
-        from portal.checkins import checkin_mark_reviewed
-
         try:
             checkin_mark_reviewed(checkin=obj, clinician=request.user)
         except ApplicationError as error:

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from concierge.landing import landing_register
+
 
 class PortalConfig(AppConfig):
     """The patient's portal and the care team's side of it: the dashboard, secure messages and the
@@ -10,7 +12,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Care-team portal")
 
     def ready(self):
-        from concierge.landing import landing_register
+        # Models (and views, which import them) are only loaded by now.
         from concierge.models import Role
 
         from .views import dashboard

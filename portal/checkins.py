@@ -25,11 +25,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import ServiceKind, Visit, VisitStatus
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role
+from notifications.services import staff_alert_email
 from patients.danger_words import danger_words_in
 from patients.models import Clearance, ClearanceDecision, Diagnosis, Instrument, SafetyReason, ScreeningResponse
+from patients.services import _profile_locked, screening_submit
 
+from .messaging import urgent_alert_raise
 from .models import CheckInFlag, Feeling, FollowUpCheckIn, SideEffectSeverity
 
 logger = logging.getLogger(__name__)
@@ -37,17 +41,10 @@ logger = logging.getLogger(__name__)
 CHECKIN_INSTRUMENTS = (Instrument.PHQ9, Instrument.PCL5)
 
 
-def _booking():
-    from booking.models import ServiceKind, Visit, VisitStatus
-
-    return Visit, VisitStatus, ServiceKind
-
-
 # --- reads -----------------------------------------------------------------------------------------
 
 
 def _home_visits(patient):
-    Visit, _status, ServiceKind = _booking()
     return Visit.objects.filter(
         patient=patient, service__kind__in=(ServiceKind.INFUSION, ServiceKind.BOOSTER)
     ).select_related("service")
@@ -60,19 +57,19 @@ def checkin_visit_get(*, patient, pk):
 
 def checkin_problem(*, visit, now=None):
     """Why this visit's check-in cannot be answered now, or None."""
-    _visit, S, _kind = _booking()
     now = now or timezone.now()
-    if visit.status in (S.CANCELLED, S.NO_SHOW, S.HELD, S.EXPIRED):
+    if visit.status in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW, VisitStatus.HELD, VisitStatus.EXPIRED):
         return _("This visit did not take place, so there is nothing to check in about.")
-    if visit.status != S.COMPLETED and visit.ends_at > now:
+    if visit.status != VisitStatus.COMPLETED and visit.ends_at > now:
         return _("You can tell us how you are once your visit is over.")
     return None
 
 
 def _ended(now):
-    _visit, S, _kind = _booking()
     # Completed by the nurse, or past its end while the chart is still open.
-    return Q(status=S.COMPLETED) | Q(status__in=(S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS), ends_at__lte=now)
+    return Q(status=VisitStatus.COMPLETED) | Q(
+        status__in=(VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS), ends_at__lte=now
+    )
 
 
 def checkins_to_do(*, patient, now=None, within_days=7):
@@ -193,10 +190,6 @@ def checkin_submit(
     clinicians' queue with an email to the on-call clinician; words suggesting danger also
     raise a safety alert.
     """
-    from patients.services import _profile_locked, screening_submit
-
-    from .messaging import urgent_alert_raise
-
     now = now or timezone.now()
     if visit.patient_id != patient.pk:
         raise NotAllowed()
@@ -254,8 +247,6 @@ def checkin_submit(
 
 
 def _notify_oncall(checkin):
-    from notifications.services import staff_alert_email
-
     link = settings.SITE_URL + reverse("admin:portal_followupcheckin_change", args=[checkin.pk])
     return staff_alert_email(
         to=settings.ONCALL_CLINICIAN_EMAIL,

@@ -38,8 +38,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
+from booking import policy
+from booking.models import BLOCKING_STATUSES, CancelledBy, Visit, VisitStatus
+from booking.services import visit_cancel
 from concierge.errors import NotAllowed, TryAgainLater
 from concierge.models import User
+from notifications import services as notify
+from notifications.content import when_text
+from patients.services import _profile_locked
+from payments.models import Refund, RefundReason
 
 logger = logging.getLogger(__name__)
 
@@ -756,16 +763,11 @@ class AccountClosure:
 
 
 def _visits_ahead(patient, now):
-    from booking.models import BLOCKING_STATUSES, Visit
-
     return Visit.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=now)
 
 
 def account_close_preview(*, patient, now=None):
     """The visits that closing would cancel, and those inside the cut-off or under way that stop it."""
-    from booking import policy
-    from booking.models import VisitStatus
-
     now = now or timezone.now()
     to_cancel, blocking = [], []
     for visit in _visits_ahead(patient, now).select_related("service").order_by("starts_at", "pk"):
@@ -778,8 +780,6 @@ def account_close_preview(*, patient, now=None):
 
 
 def refused_message(visit):
-    from notifications.content import when_text
-
     return gettext(
         "Your visit on %(when)s is less than %(hours)s hours away or under way, so we cannot close your "
         "account online before it. Please call us at %(phone)s: we will help you cancel it and close "
@@ -806,12 +806,6 @@ def patient_account_close(*, patient, reason="", now=None):
     Raises AccountCloseRefused, before changing anything, when a visit is inside the online
     cut-off or under way; TryAgainLater when a booking raced the closure.
     """
-    from booking.models import CancelledBy
-    from booking.services import visit_cancel
-    from notifications import services as notify
-    from patients.services import _profile_locked
-    from payments.models import Refund, RefundReason
-
     now = now or timezone.now()
     # The profile row first: two closings of one account queue here, and the second finds it
     # closed. Booking never locks profiles, so this cannot deadlock with its provider->patient order.

@@ -23,8 +23,11 @@ from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role
+from notifications.models import Channel
+from notifications.services import message_enqueue, staff_alert_email
 from patients.danger_words import danger_words_in
 from patients.models import SafetyAlert, SafetyReason
+from patients.services import _profile_locked
 
 from .messaging_selectors import may_answer, may_answer_health, may_answer_logistics
 from .models import MessageSender, MessageThread, ThreadMessage, ThreadTopic
@@ -160,9 +163,6 @@ def _profile(user):
 
 def _notify_patient(*, thread, message):
     """ "You have a new message from ConciergeMD" and a login link: a text if they agreed, else an email."""
-    from notifications.models import Channel
-    from notifications.services import message_enqueue
-
     profile = _profile(thread.patient)
     channel = Channel.SMS if profile is not None and profile.sms_opt_in and profile.mobile_phone else Channel.EMAIL
     # A text that cannot go (STOP, quiet hours, the daily limit) is replaced by its email twin.
@@ -180,8 +180,6 @@ def _staff_link(name, pk):
 
 def _notify_care_team(*, thread, message):
     """The care team's inbox: a neutral subject and a link, never the patient's words or name."""
-    from notifications.services import staff_alert_email
-
     return staff_alert_email(
         to=settings.CARE_TEAM_EMAIL,
         subject=str(_("A patient sent a message through the portal")),
@@ -209,9 +207,6 @@ def urgent_alert_raise(*, patient, reason, message=None, checkin=None):
     Holds infusion booking (as the PHQ-9 item 9 path does) and emails the on-call clinician at
     once through the outbox: a neutral subject and links only.
     """
-    from notifications.services import staff_alert_email
-    from patients.services import _profile_locked
-
     source = {"message": message} if message is not None else {"checkin": checkin}
     alert, created = SafetyAlert.objects.get_or_create(**source, defaults={"patient": patient, "reason": reason})
     profile = _profile_locked(patient)

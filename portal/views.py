@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from concierge import two_factor
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
 from patients import selectors as patient_selectors
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 @patient_required
 def account(request):
     """The shared account page (password, two-step login) for patients, whose /me/ is the dashboard."""
-    from concierge import two_factor
-
     context = {"is_nurse": False, "two_factor_enabled": two_factor.two_factor_enabled(request.user)}
     context["two_factor_required"] = False
     return render(request, "account.html", context)

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from booking import services
 from booking.errors import SlotTaken
@@ -12,44 +12,34 @@ from booking.models import CancelledBy, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
 from concierge.errors import TryAgainLater
+from concierge.testing import race
 from concierge.tests.factories import UserFactory
 from roster.models import Provider
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def race(workers):
-    """Run the callables at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
+def race_kinds(*workers):
+    """concierge.testing.race, each outcome named: ("ok", value), or ("taken" | "busy" | "error", exception)."""
+    return [_kind(outcome) for outcome in race(*workers)]
 
-    def run(i, work):
-        try:
-            barrier.wait()
-            results[i] = ("ok", work())
-        except SlotTaken as exc:
-            results[i] = ("taken", exc)
-        except TryAgainLater as exc:
-            results[i] = ("busy", exc)
-        except Exception as exc:  # anything else is a bug the assertions below show
-            results[i] = ("error", exc)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+def _kind(outcome):
+    if outcome.ok:
+        return ("ok", outcome.value)
+    if isinstance(outcome.error, SlotTaken):
+        return ("taken", outcome.error)
+    if isinstance(outcome.error, TryAgainLater):
+        return ("busy", outcome.error)
+    return ("error", outcome.error)  # anything else is a bug the assertions show
 
 
 def test_twenty_patients_booking_one_time_get_one_success_and_nineteen_refusals(clock, infusion, nyc):
     patients = [f.cleared_patient(UserFactory(role="patient")) for _ in range(20)]
     starts_at = ny(TUESDAY, 10)
 
-    results = race(
-        [lambda p=p: services.visit_hold(patient=p, service=infusion, starts_at=starts_at) for p in patients]
+    results = race_kinds(
+        *[lambda p=p: services.visit_hold(patient=p, service=infusion, starts_at=starts_at) for p in patients]
     )
 
     outcomes = sorted(kind for kind, _ in results)
@@ -65,7 +55,9 @@ def test_one_patient_in_ten_tabs_with_ten_free_nurses_gets_one_visit(clock, infu
     nyc.providers.add(*[f.ProviderFactory(home_zip="10011") for _ in range(9)])
     patient = f.cleared_patient(UserFactory(role="patient"))
 
-    results = race([lambda: services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))] * 10)
+    results = race_kinds(
+        *[lambda: services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY, 10))] * 10
+    )
 
     assert sorted(kind for kind, _ in results) == ["ok"] + ["taken"] * 9, results
     assert Visit.objects.filter(patient=patient).count() == 1
@@ -79,12 +71,10 @@ def test_two_runners_expiring_holds_and_a_late_payment_confirming_one_act_once(c
     ]
     clock.shift(timedelta(minutes=11))
 
-    results = race(
-        [
-            services.visit_holds_expire,
-            services.visit_holds_expire,
-            lambda: services.visit_confirm(visit=visits[0]),
-        ]
+    results = race_kinds(
+        services.visit_holds_expire,
+        services.visit_holds_expire,
+        lambda: services.visit_confirm(visit=visits[0]),
     )
 
     assert all(kind == "ok" for kind, _ in results), results
@@ -126,11 +116,9 @@ def test_cancel_and_rebook_racing(clock, infusion, nyc):
         visit=services.visit_hold(patient=first, service=infusion, starts_at=ny(TUESDAY, 10))
     )
 
-    results = race(
-        [
-            lambda: services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=first),
-            lambda: services.visit_hold(patient=second, service=infusion, starts_at=ny(TUESDAY, 10)),
-        ]
+    results = race_kinds(
+        lambda: services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=first),
+        lambda: services.visit_hold(patient=second, service=infusion, starts_at=ny(TUESDAY, 10)),
     )
 
     assert results[0][0] == "ok"

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from concierge.tests.factories import TEST_PASSWORD
+from notifications.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -70,14 +71,22 @@ def test_logout_is_a_post_and_ends_the_session(client, patient):
     assert client.get("/me/").status_code == 302
 
 
-def test_password_reset_emails_a_link_that_sets_a_new_password(client, patient):
-    client.post("/accounts/password/reset/", {"email": "PAT@example.com"})
+def test_password_reset_emails_a_link_through_the_outbox_that_sets_a_new_password(
+    client, patient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "PAT@example.com"})
+        assert mail.outbox == []  # nothing is sent in the request: the outbox sends it once it commits
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [patient.email]
     assert message.subject == "Reset your ConciergeMD password"
+    assert "X-ConciergeMD-Message" in message.extra_headers  # an outbox row sent it
     link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+    # Once sent, the row keeps no trace of the link.
+    row = Message.objects.get(template="password_reset")
+    assert (row.status, row.recipient, row.context, row.body) == ("sent", patient, {}, "")
 
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()
@@ -91,11 +100,27 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(client, patient):
     assert client.get(link, follow=True).context["validlink"] is False
 
 
-def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, patient):
-    response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(
+    client, patient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+    assert mail.outbox == [] and callbacks == []
+    assert not Message.objects.exists()
 
-    assert mail.outbox == []
-    assert "If that address has an account" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        known = client.post("/accounts/password/reset/", {"email": patient.email})
+
+    assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
+    assert "If that address has an account" in client.get(unknown["Location"]).content.decode()
+
+
+def test_the_core_hands_the_reset_email_to_the_outbox():
+    # Connected in NotificationsConfig.ready(): without it, a reset request would email nothing.
+    from concierge.signals import password_reset_requested
+    from notifications.apps import RESET_EMAIL_RECEIVER
+
+    assert any(lookup_key[0] == RESET_EMAIL_RECEIVER for lookup_key, *_ in password_reset_requested.receivers)
 
 
 def test_password_change_refuses_a_short_password_and_keeps_the_session(client, patient):

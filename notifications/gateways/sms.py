@@ -46,6 +46,7 @@ class TwilioGateway:
     timeout_seconds = 10
 
     def __init__(self, http_client=None):
+        # The Twilio REST client (and requests) load only in a process that texts through Twilio.
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
@@ -56,6 +57,7 @@ class TwilioGateway:
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
     def send(self, *, to, body, message_id, status_callback=""):
+        # Loaded with the client above: only where texts go through Twilio.
         import requests
         from twilio.base.exceptions import TwilioException, TwilioRestException
 

@@ -46,6 +46,8 @@ def every_message(visit):
                 context.update(eta_from=eta.isoformat(), eta_until=(eta + timedelta(minutes=40)).isoformat())
             if key == "staff_alert":
                 context.update(subject="Please call a patient today", body="Details are in the admin.")
+            if key == "password_reset":
+                context.update(reset_url="http://testserver/accounts/password/reset/MQ/set-password/")
             yield Message(
                 channel=channel,
                 recipient=visit.patient,

@@ -1,14 +1,13 @@
 """Races with real threads on PostgreSQL: two clocks, two workers, one patient's daily limit."""
 
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from concierge.testing import race
 from notifications import services
 from notifications.models import Message, MessageStatus
 
@@ -17,40 +16,23 @@ from .factories import MessageFactory, PatientProfileFactory, VisitFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_together(target, n=2):
-    """Run `target(i)` in n threads released at the same moment; return their results."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def work(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
+def values_of(outcomes):
+    """The racers' return values; every racer must have finished without an error."""
+    assert all(outcome.ok for outcome in outcomes), outcomes
+    return [outcome.value for outcome in outcomes]
 
 
 def test_two_clocks_claiming_at_once_claim_each_message_once():
     ids = {MessageFactory().pk for _ in range(120)}
 
-    def claim_all(_):
+    def claim_all():
         mine = []
         while batch := services.messages_claim_due(limit=7):
             mine.extend(batch)
             time.sleep(0.002)  # let the other clock in between batches, as real clocks interleave
         return mine
 
-    first, second = run_together(claim_all)
+    first, second = values_of(race(claim_all, claim_all))
 
     assert first and second, "both clocks took part"
     assert not set(first) & set(second)
@@ -81,7 +63,7 @@ def texts_allowed_all_day(settings):
 def test_two_workers_running_one_send_task_send_it_once(sms_outbox):
     message = claimed_text(PatientProfileFactory())
 
-    results = run_together(lambda _: services.message_send(message_id=message.pk), n=4)
+    results = values_of(race(*[lambda: services.message_send(message_id=message.pk)] * 4))
 
     assert sum(r is not None for r in results) == 1
     assert len(sms_outbox) == 1
@@ -93,7 +75,7 @@ def test_two_clocks_dispatching_at_once_send_every_message_once():
     ids = {MessageFactory().pk for _ in range(30)}
     from django.core import mail
 
-    run_together(lambda _: services.messages_dispatch_due(limit=5) + services.messages_dispatch_due(), n=3)
+    values_of(race(*[lambda: services.messages_dispatch_due(limit=5) + services.messages_dispatch_due()] * 3))
 
     sent = Counter(int(m.extra_headers["X-ConciergeMD-Message"]) for m in mail.outbox)
     assert set(sent) == ids
@@ -106,7 +88,7 @@ def test_two_texts_at_once_cannot_both_slip_under_the_daily_limit(settings, sms_
     profile = PatientProfileFactory()
     messages = [claimed_text(profile, hours_ahead=2 + 3 * n) for n in range(2)]
 
-    run_together(lambda i: services.message_send(message_id=messages[i].pk))
+    values_of(race(*[lambda m=m: services.message_send(message_id=m.pk) for m in messages]))
 
     statuses = sorted(Message.objects.filter(channel="sms").values_list("status", flat=True))
     assert statuses == ["sent", "suppressed"]

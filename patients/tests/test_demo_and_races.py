@@ -1,10 +1,8 @@
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from concierge.models import User
+from concierge.testing import race
 from patients import services
 from patients.models import Clearance, IntakeResponse, PatientProfile, SafetyAlert, ScreeningResponse
 from patients.selectors import booking_eligibility_for, clearance_active_for
@@ -50,38 +48,17 @@ def test_seed_demo_gives_three_patients_at_three_stages_and_twice_gives_the_same
     assert not SafetyAlert.objects.exists()
 
 
-def _race(workers):
-    barrier = threading.Barrier(len(workers))
-    results, errors = [], []
-
-    def run(work):
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as error:  # collected and asserted by the test
-            errors.append(error)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=20)
-    return results, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_sending_the_intake_at_once_make_one_version():
     profile = PatientProfileFactory()
     services.intake_draft_save(patient=profile.user, answers=CLEAN_ANSWERS)
 
-    results, errors = _race([lambda: services.intake_submit(patient=profile.user)] * 2)
+    outcomes = race(*[lambda: services.intake_submit(patient=profile.user)] * 2)
 
-    assert errors == []
+    assert [o.error for o in outcomes] == [None, None]
     assert IntakeResponse.objects.filter(patient=profile.user).count() == 1
-    assert {r.pk for r in results} == {IntakeResponse.objects.get().pk}
+    assert {o.value.pk for o in outcomes} == {IntakeResponse.objects.get().pk}
 
 
 @pytest.mark.postgres
@@ -94,9 +71,9 @@ def test_a_double_click_on_a_phq9_with_item_9_makes_one_response_one_alert_one_e
             patient=profile.user, instrument="phq9", item_answers=[0] * 8 + [2], form_token="same-form"
         )
 
-    _results, errors = _race([send] * 2)
+    outcomes = race(send, send)
 
-    assert errors == []
+    assert [o.error for o in outcomes] == [None, None]
     assert ScreeningResponse.objects.count() == 1
     assert SafetyAlert.objects.count() == 1
     assert len(mailoutbox) == 1

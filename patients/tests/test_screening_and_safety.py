@@ -183,21 +183,31 @@ def test_raising_and_notifying_twice_has_one_effect(profile, django_capture_on_c
     assert len(mail.outbox) == 1
 
 
-def test_a_mail_server_failure_leaves_the_alert_open_and_unnotified_for_a_retry(
+def test_a_mail_server_failure_leaves_the_alert_open_and_the_email_in_the_outbox_for_a_retry(
     profile, settings, django_capture_on_commit_callbacks
 ):
+    from notifications.models import Message, MessageStatus
+    from notifications.services import messages_dispatch_due
+
+    settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
     settings.EMAIL_BACKEND = "patients.tests.test_screening_and_safety.BrokenEmailBackend"
 
     with django_capture_on_commit_callbacks(execute=True):
         screening(profile.user, "phq9", [0] * 8 + [2])
 
     alert = SafetyAlert.objects.get()
-    assert alert.is_open and alert.notified_at is None
+    assert alert.is_open and alert.notified_at is not None  # the email is in the outbox
     assert PatientProfile.objects.get(user=profile.user).safety_review_required is True
+    row = Message.objects.get(template="staff_alert", to_address="oncall@clinic.example")
+    assert (row.status, row.attempts) == (MessageStatus.PENDING, 1)  # the outbox tries again later
+    assert mail.outbox == []
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.safety_alert_notify(alert_id=alert.pk) is True
+    assert services.safety_alert_notify(alert_id=alert.pk) is False  # written once: no second email
+    with django_capture_on_commit_callbacks(execute=True):
+        messages_dispatch_due(now=row.due_at + timedelta(seconds=1))
     assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["oncall@clinic.example"]
 
 
 class BrokenEmailBackend:

@@ -2,6 +2,7 @@
 
 from django import template
 
+from booking.telehealth import join_state, next_evaluation_for
 from portal import checkins
 from portal import messaging_selectors as selectors
 
@@ -10,8 +11,6 @@ register = template.Library()
 
 @register.inclusion_tag("portal/_dashboard_messages_body.html", takes_context=True)
 def care_portal_for(context, user):
-    from booking.telehealth import join_state, next_evaluation_for
-
     threads = list(selectors.thread_list_for_patient(patient=user)[:3]) if user else []
     evaluation = next_evaluation_for(patient=user) if user else None
     return {

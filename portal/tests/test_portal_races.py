@@ -1,14 +1,12 @@
 """Races on PostgreSQL with real threads: a double-clicked "Send", two answers at once, a check-in sent
 from two tabs; and the demo data, twice."""
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from booking.models import Visit
 from concierge.models import User
+from concierge.testing import race
 from notifications.models import Message
 from patients.models import SafetyAlert, ScreeningResponse
 from patients.tests.factories import PatientProfileFactory
@@ -16,27 +14,6 @@ from portal import checkins, messaging
 from portal.models import FollowUpCheckIn, MessageThread, ThreadMessage, ThreadTopic
 
 from .factories import home_visit, thread_for, token
-
-
-def _race(workers):
-    barrier = threading.Barrier(len(workers))
-    results, errors = [], []
-
-    def run(work):
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as error:  # collected and asserted by the test
-            errors.append(error)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=20)
-    return results, errors
 
 
 @pytest.mark.postgres
@@ -50,11 +27,11 @@ def test_a_double_clicked_danger_message_makes_one_thread_one_alert_one_email_ea
             patient=profile.user, topic="logistics", subject="Help", body="I took an overdose", form_token=same
         )
 
-    results, errors = _race([send, send])
+    outcomes = race(send, send)
 
-    assert errors == []
+    assert [o.error for o in outcomes] == [None, None]
     assert MessageThread.objects.count() == 1 and ThreadMessage.objects.count() == 1
-    assert {r.pk for r in results} == {ThreadMessage.objects.get().pk}
+    assert {o.value.pk for o in outcomes} == {ThreadMessage.objects.get().pk}
     assert SafetyAlert.objects.count() == 1
     assert Message.objects.filter(unique_key__startswith="staff-alert:safety-alert:").count() == 1
     assert Message.objects.filter(unique_key__startswith="staff-alert:thread-message:").count() == 1
@@ -69,14 +46,12 @@ def test_two_answers_at_once_are_both_kept_and_the_patient_is_told_once(clinicia
     thread = thread_for(profile.user, topic=ThreadTopic.HEALTH).thread
     colleague = UserFactory(role="clinician", email="colleague@example.com")
 
-    _results, errors = _race(
-        [
-            lambda: messaging.message_send(thread=thread, author=clinician, body="First", form_token=token()),
-            lambda: messaging.message_send(thread=thread, author=colleague, body="Second", form_token=token()),
-        ]
+    outcomes = race(
+        lambda: messaging.message_send(thread=thread, author=clinician, body="First", form_token=token()),
+        lambda: messaging.message_send(thread=thread, author=colleague, body="Second", form_token=token()),
     )
 
-    assert errors == []
+    assert [o.error for o in outcomes] == [None, None]
     assert ThreadMessage.objects.filter(sender="care_team").count() == 2
     thread.refresh_from_db()
     assert thread.waiting_since is None and thread.answered_by in (clinician, colleague)
@@ -97,11 +72,11 @@ def test_a_check_in_sent_from_two_tabs_at_once_is_kept_once():
             screenings={"phq9": checkins.ScreeningAnswers(item_answers=[1] * 8 + [0], form_token=form)},
         )
 
-    results, errors = _race([send(2, "tab-one"), send(4, "tab-two")])
+    outcomes = race(send(2, "tab-one"), send(4, "tab-two"))
 
-    assert errors == []
+    assert [o.error for o in outcomes] == [None, None]
     assert FollowUpCheckIn.objects.count() == 1
-    assert {r.pk for r in results} == {FollowUpCheckIn.objects.get().pk}
+    assert {o.value.pk for o in outcomes} == {FollowUpCheckIn.objects.get().pk}
     assert ScreeningResponse.objects.count() == 1  # the second tab's questionnaire was not kept either
 
 
