@@ -1,0 +1,104 @@
+"""The dose: today's weight and the plan give it, the nurse confirms it (lot, volume, start and stop
+times), and the adverse events seen are recorded with it. A later record (adding the stop time,
+say) supersedes the earlier one; nothing is overwritten."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from concierge.errors import ApplicationError, InvalidState
+from nurses import protocol
+from nurses.models import AdverseEvent, ChartEventKind, DoseRecord, VisitChart
+
+from .chart import already_recorded, chart_open, event_log, local_text, require_nurse, time_check, visit_fresh
+from .errors import DoseChanged, TimeProblem
+
+
+@transaction.atomic
+def dose_record(
+    *,
+    visit,
+    nurse,
+    weight,
+    weight_unit,
+    confirmed_dose_mg,
+    lot_number,
+    volume_ml,
+    started_at,
+    stopped_at=None,
+    adverse_events=(),
+    adverse_event_note="",
+    form_token="",
+    now=None,
+):
+    """The dose from today's weight and the plan, as confirmed by the nurse; adverse events with it.
+
+    `confirmed_dose_mg` is the dose the nurse saw and confirmed; if the weight gives another
+    dose now, nothing is saved (DoseChanged). Recording again (e.g. to add the stop time) adds a
+    new record that supersedes the earlier one.
+    """
+    now = now or timezone.now()
+    visit = visit_fresh(visit)
+    require_nurse(visit, nurse)
+    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    done = already_recorded(DoseRecord, chart, form_token) if chart else None
+    if done is not None:
+        return done
+    chart = chart_open(visit)
+    if visit.clearance is None:
+        raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
+    kg = protocol.weight_kg(weight, weight_unit)
+    low, high = protocol.WEIGHT_KG_RANGE
+    if not low <= kg <= high:
+        raise ApplicationError(
+            _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
+        )
+    mg_per_kg = visit.clearance.dose_mg_per_kg
+    dose = protocol.dose_mg(kg, mg_per_kg)
+    if confirmed_dose_mg is None or dose != confirmed_dose_mg:
+        raise DoseChanged(extra={"dose_mg": dose, "weight_kg": kg})
+    time_check(
+        visit,
+        started_at,
+        now,
+        field="started_at",
+        not_before=chart.arrived_at - timedelta(minutes=10),
+        label=_("The start time"),
+    )
+    if stopped_at is not None:
+        if stopped_at <= started_at:
+            raise TimeProblem(_("The stop time must be after the start time."), extra={"field": "stopped_at"})
+        time_check(visit, stopped_at, now, field="stopped_at", label=_("The stop time"))
+    record = DoseRecord(
+        chart=chart,
+        weight_entered=weight,
+        weight_unit=weight_unit,
+        weight_kg=kg,
+        dose_mg_per_kg=mg_per_kg,
+        dose_mg=dose,
+        lot_number=lot_number.strip(),
+        volume_ml=volume_ml,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        recorded_by=nurse,
+        recorded_at=now,
+        form_token=form_token,
+    )
+    record.full_clean(exclude=["chart", "recorded_by"], validate_constraints=False)
+    record.save()
+    times = local_text(visit, started_at) + (f" - {local_text(visit, stopped_at)}" if stopped_at else "")
+    event_log(
+        chart,
+        ChartEventKind.DOSE,
+        nurse,
+        f"{record}; lot {record.lot_number}; {record.volume_ml} mL; {times}",
+        now,
+    )
+    for kind in adverse_events:
+        event = AdverseEvent(chart=chart, kind=kind, note=adverse_event_note, recorded_by=nurse, recorded_at=now)
+        event.full_clean(exclude=["chart", "recorded_by"])
+        event.save()
+        event_log(chart, ChartEventKind.ADVERSE_EVENT, nurse, f"{event}: {adverse_event_note}".strip(": "), now)
+    return record
