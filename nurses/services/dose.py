@@ -16,6 +16,46 @@ from .chart import already_recorded, chart_open, event_log, local_text, require_
 from .errors import DoseChanged, TimeProblem
 
 
+def _dose_for_weight(visit, weight, weight_unit, confirmed_dose_mg):
+    """(kg, plan mg/kg, dose mg) from today's weight and the plan; the dose must be the one the nurse confirmed."""
+    if visit.clearance is None:
+        raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
+    kg = protocol.weight_kg(weight, weight_unit)
+    low, high = protocol.WEIGHT_KG_RANGE
+    if not low <= kg <= high:
+        raise ApplicationError(
+            _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
+        )
+    mg_per_kg = visit.clearance.dose_mg_per_kg
+    dose = protocol.dose_mg(kg, mg_per_kg)
+    if confirmed_dose_mg is None or dose != confirmed_dose_mg:
+        raise DoseChanged(extra={"dose_mg": dose, "weight_kg": kg})
+    return kg, mg_per_kg, dose
+
+
+def _infusion_times_check(visit, chart, started_at, stopped_at, now):
+    time_check(
+        visit,
+        started_at,
+        now,
+        field="started_at",
+        not_before=chart.arrived_at - timedelta(minutes=10),
+        label=_("The start time"),
+    )
+    if stopped_at is not None:
+        if stopped_at <= started_at:
+            raise TimeProblem(_("The stop time must be after the start time."), extra={"field": "stopped_at"})
+        time_check(visit, stopped_at, now, field="stopped_at", label=_("The stop time"))
+
+
+def _adverse_events_record(chart, kinds, note, nurse, now):
+    for kind in kinds:
+        event = AdverseEvent(chart=chart, kind=kind, note=note, recorded_by=nurse, recorded_at=now)
+        event.full_clean(exclude=["chart", "recorded_by"])
+        event.save()
+        event_log(chart, ChartEventKind.ADVERSE_EVENT, nurse, f"{event}: {note}".strip(": "), now)
+
+
 @transaction.atomic
 def dose_record(
     *,
@@ -47,30 +87,8 @@ def dose_record(
     if done is not None:
         return done
     chart = chart_open(visit)
-    if visit.clearance is None:
-        raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
-    kg = protocol.weight_kg(weight, weight_unit)
-    low, high = protocol.WEIGHT_KG_RANGE
-    if not low <= kg <= high:
-        raise ApplicationError(
-            _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
-        )
-    mg_per_kg = visit.clearance.dose_mg_per_kg
-    dose = protocol.dose_mg(kg, mg_per_kg)
-    if confirmed_dose_mg is None or dose != confirmed_dose_mg:
-        raise DoseChanged(extra={"dose_mg": dose, "weight_kg": kg})
-    time_check(
-        visit,
-        started_at,
-        now,
-        field="started_at",
-        not_before=chart.arrived_at - timedelta(minutes=10),
-        label=_("The start time"),
-    )
-    if stopped_at is not None:
-        if stopped_at <= started_at:
-            raise TimeProblem(_("The stop time must be after the start time."), extra={"field": "stopped_at"})
-        time_check(visit, stopped_at, now, field="stopped_at", label=_("The stop time"))
+    kg, mg_per_kg, dose = _dose_for_weight(visit, weight, weight_unit, confirmed_dose_mg)
+    _infusion_times_check(visit, chart, started_at, stopped_at, now)
     record = DoseRecord(
         chart=chart,
         weight_entered=weight,
@@ -89,16 +107,7 @@ def dose_record(
     record.full_clean(exclude=["chart", "recorded_by"], validate_constraints=False)
     record.save()
     times = local_text(visit, started_at) + (f" - {local_text(visit, stopped_at)}" if stopped_at else "")
-    event_log(
-        chart,
-        ChartEventKind.DOSE,
-        nurse,
-        f"{record}; lot {record.lot_number}; {record.volume_ml} mL; {times}",
-        now,
-    )
-    for kind in adverse_events:
-        event = AdverseEvent(chart=chart, kind=kind, note=adverse_event_note, recorded_by=nurse, recorded_at=now)
-        event.full_clean(exclude=["chart", "recorded_by"])
-        event.save()
-        event_log(chart, ChartEventKind.ADVERSE_EVENT, nurse, f"{event}: {adverse_event_note}".strip(": "), now)
+    summary = f"{record}; lot {record.lot_number}; {record.volume_ml} mL; {times}"
+    event_log(chart, ChartEventKind.DOSE, nurse, summary, now)
+    _adverse_events_record(chart, adverse_events, adverse_event_note, nurse, now)
     return record
