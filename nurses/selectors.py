@@ -81,10 +81,6 @@ class Briefing:
     notes: list = field(default_factory=list)  # triage rule texts the nurse must know
     clinician_note: str = ""
 
-    @property
-    def chart(self):
-        return getattr(self.visit, "chart", None)
-
 
 def _phone(number):
     if not number:
