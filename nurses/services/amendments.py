@@ -1,30 +1,47 @@
 """Amendments: a correction or addition to a locked chart, with its reason; the original rows stay
 as they were."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
 from concierge.errors import ApplicationError
-from nurses.models import ChartAmendment, ChartEventKind, VisitChart
+from concierge.models import User
+from nurses.models import ChartAmendment, ChartEventKind
 
-from .chart import already_recorded, event_log, require_nurse, visit_fresh
+from .chart import already_recorded, chart_lock, event_log, require_nurse, visit_fresh
 from .errors import WrongStep
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @transaction.atomic
-def chart_amend(*, visit, nurse, section, text, reason, form_token="", now=None):
+def chart_amend(
+    *,
+    visit: Visit,
+    nurse: User,
+    section: str,
+    text: str,
+    reason: str,
+    form_token: str = "",
+    now: datetime | None = None,
+) -> ChartAmendment:
     """A correction or addition to a locked chart; the original rows stay as they were."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    chart = chart_lock(visit)
     if chart is None or not chart.is_locked:
         raise WrongStep(_("The chart is still open: change it in its own step."))
     done = already_recorded(ChartAmendment, chart, form_token)
     if done is not None:
         return done
-    missing = {}
+    missing: dict[str, StrOrPromise] = {}
     if not (text or "").strip():
         missing["text"] = _("Write the correction or addition.")
     if not (reason or "").strip():

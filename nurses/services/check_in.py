@@ -1,19 +1,26 @@
 """At the door: the nurse checks in (arrival, the confirmations, baseline vitals) and the visit is
 IN_PROGRESS, or nobody can be treated and the visit is a NO_SHOW."""
 
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
 from concierge.errors import ApplicationError, InvalidState
-from nurses.models import ChartEventKind, ChartOutcome, ReadingKind
+from concierge.models import User
+from nurses.models import ChartEventKind, ChartOutcome, ReadingKind, VisitChart
 
 from .chart import (
     S_CONFIRMED,
     S_EN_ROUTE,
     S_IN_PROGRESS,
     S_NO_SHOW,
-    chart_row,
+    chart_lock,
+    chart_lock_or_create,
     event_log,
     local_text,
     require_nurse,
@@ -22,34 +29,37 @@ from .chart import (
     visit_fresh,
 )
 from .errors import WrongStep
-from .vitals import reading_save
+from .vitals import Vitals, reading_save
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @transaction.atomic
 def visit_check_in(
     *,
-    visit,
-    nurse,
-    adult_present,
-    prep_followed,
-    baseline,
-    latitude=None,
-    longitude=None,
-    accuracy_m=None,
-    now=None,
-):
+    visit: Visit,
+    nurse: User,
+    adult_present: bool,
+    prep_followed: bool,
+    baseline: Vitals,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    accuracy_m: int | None = None,
+    now: datetime | None = None,
+) -> VisitChart:
     """Arrival (server time, and where the phone was if it said), the confirmations, baseline vitals -> IN_PROGRESS."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
     if visit.status == S_IN_PROGRESS:
-        chart = chart_row(visit, nurse)
+        chart = chart_lock(visit)
         if chart is not None and chart.arrived_at is not None:
             return chart  # already checked in (a double tap)
     if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
         raise WrongStep(_("This visit is already under way or over."))
     require_visit_day(visit, now)
-    missing = {}
+    missing: dict[str, StrOrPromise] = {}
     if not adult_present:
         missing["adult_present"] = _("The adult who stays must be there before you start.")
     if not prep_followed:
@@ -62,7 +72,7 @@ def visit_check_in(
     if visit.status == S_CONFIRMED:
         transition(visit, S_EN_ROUTE, nurse, now)  # arrived without tapping "on my way": no text
     transition(visit, S_IN_PROGRESS, nurse, now)
-    chart = chart_row(visit, nurse, create=True)
+    chart = chart_lock_or_create(visit, nurse)
     chart.arrived_at = now
     chart.adult_present, chart.prep_followed = True, True
     if latitude is not None and longitude is not None:
@@ -77,13 +87,13 @@ def visit_check_in(
 
 
 @transaction.atomic
-def visit_no_show(*, visit, nurse, reason, now=None):
+def visit_no_show(*, visit: Visit, nurse: User, reason: str, now: datetime | None = None) -> VisitChart | None:
     """Nobody to treat (not home, no adult, prep not followed...): NO_SHOW with the reason; the chart locks."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
     if visit.status == S_NO_SHOW:
-        return chart_row(visit, nurse)
+        return chart_lock(visit)
     if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
         raise WrongStep(_("A visit that has started cannot be a no-show. Stop the visit instead."))
     require_visit_day(visit, now)
@@ -95,7 +105,7 @@ def visit_no_show(*, visit, nurse, reason, now=None):
     if not (reason or "").strip():
         raise ApplicationError(_("Say what happened."), extra={"field": "reason"})
     transition(visit, S_NO_SHOW, nurse, now)
-    chart = chart_row(visit, nurse, create=True)
+    chart = chart_lock_or_create(visit, nurse)
     chart.outcome, chart.no_show_reason, chart.locked_at = ChartOutcome.NO_SHOW, reason.strip(), now
     chart.full_clean()
     chart.save()

@@ -1,34 +1,38 @@
 """The end of the infusion: the discharge checklist (every item confirmed), or the visit stopped
 early, after which the discharge and the signature still follow."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
 from concierge.errors import ApplicationError
+from concierge.models import User
 from nurses.models import ChartEventKind, DischargeChecklist, VisitChart
 
-from .chart import already_recorded, chart_open, event_log, require_nurse, visit_fresh
+from .chart import already_recorded, chart_lock, chart_open, event_log, require_nurse, visit_fresh
 
 
 @transaction.atomic
 def discharge_record(
     *,
-    visit,
-    nurse,
-    baseline_mental_status,
-    vitals_near_baseline,
-    adult_present,
-    instructions_given,
-    note="",
-    form_token="",
-    now=None,
-):
+    visit: Visit,
+    nurse: User,
+    baseline_mental_status: bool,
+    vitals_near_baseline: bool,
+    adult_present: bool,
+    instructions_given: bool,
+    note: str = "",
+    form_token: str = "",
+    now: datetime | None = None,
+) -> DischargeChecklist:
     """The discharge checklist; every item must be confirmed (the sign-off needs it)."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    chart = chart_lock(visit)
     done = already_recorded(DischargeChecklist, chart, form_token) if chart else None
     if done is not None:
         return done
@@ -52,7 +56,7 @@ def discharge_record(
 
 
 @transaction.atomic
-def visit_stop(*, visit, nurse, reason, now=None):
+def visit_stop(*, visit: Visit, nurse: User, reason: str, now: datetime | None = None) -> VisitChart:
     """The visit is stopped early (it happened; not a cancellation). Discharge and signature follow,
     and the visit then ends COMPLETED with the chart's outcome "stopped early" and the reason."""
     now = now or timezone.now()

@@ -2,21 +2,37 @@
 times), and the adverse events seen are recorded with it. A later record (adding the stop time,
 say) supersedes the earlier one; nothing is overwritten."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
 from concierge.errors import ApplicationError, InvalidState
+from concierge.models import User
 from nurses import protocol
 from nurses.models import AdverseEvent, ChartEventKind, DoseRecord, VisitChart
 
-from .chart import already_recorded, chart_open, event_log, local_text, require_nurse, time_check, visit_fresh
+from .chart import (
+    already_recorded,
+    chart_lock,
+    chart_open,
+    earliest_time,
+    event_log,
+    local_text,
+    require_nurse,
+    time_check,
+    visit_fresh,
+)
 from .errors import DoseChanged, TimeProblem
 
 
-def _dose_for_weight(visit, weight, weight_unit, confirmed_dose_mg):
+def _dose_for_weight(
+    visit: Visit, weight: Decimal, weight_unit: str, confirmed_dose_mg: Decimal | None
+) -> tuple[Decimal, Decimal, Decimal]:
     """(kg, plan mg/kg, dose mg) from today's weight and the plan; the dose must be the one the nurse confirmed."""
     if visit.clearance is None:
         raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
@@ -33,13 +49,15 @@ def _dose_for_weight(visit, weight, weight_unit, confirmed_dose_mg):
     return kg, mg_per_kg, dose
 
 
-def _infusion_times_check(visit, chart, started_at, stopped_at, now):
+def _infusion_times_check(
+    visit: Visit, chart: VisitChart, started_at: datetime, stopped_at: datetime | None, now: datetime
+) -> None:
     time_check(
         visit,
         started_at,
         now,
         field="started_at",
-        not_before=chart.arrived_at - timedelta(minutes=10),
+        not_before=earliest_time(chart),
         label=_("The start time"),
     )
     if stopped_at is not None:
@@ -48,7 +66,7 @@ def _infusion_times_check(visit, chart, started_at, stopped_at, now):
         time_check(visit, stopped_at, now, field="stopped_at", label=_("The stop time"))
 
 
-def _adverse_events_record(chart, kinds, note, nurse, now):
+def _adverse_events_record(chart: VisitChart, kinds: Iterable[str], note: str, nurse: User, now: datetime) -> None:
     for kind in kinds:
         event = AdverseEvent(chart=chart, kind=kind, note=note, recorded_by=nurse, recorded_at=now)
         event.full_clean(exclude=["chart", "recorded_by"])
@@ -59,20 +77,20 @@ def _adverse_events_record(chart, kinds, note, nurse, now):
 @transaction.atomic
 def dose_record(
     *,
-    visit,
-    nurse,
-    weight,
-    weight_unit,
-    confirmed_dose_mg,
-    lot_number,
-    volume_ml,
-    started_at,
-    stopped_at=None,
-    adverse_events=(),
-    adverse_event_note="",
-    form_token="",
-    now=None,
-):
+    visit: Visit,
+    nurse: User,
+    weight: Decimal,
+    weight_unit: str,
+    confirmed_dose_mg: Decimal | None,
+    lot_number: str,
+    volume_ml: Decimal,
+    started_at: datetime,
+    stopped_at: datetime | None = None,
+    adverse_events: Iterable[str] = (),
+    adverse_event_note: str = "",
+    form_token: str = "",
+    now: datetime | None = None,
+) -> DoseRecord:
     """The dose from today's weight and the plan, as confirmed by the nurse; adverse events with it.
 
     `confirmed_dose_mg` is the dose the nurse saw and confirmed; if the weight gives another
@@ -82,7 +100,7 @@ def dose_record(
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    chart = chart_lock(visit)
     done = already_recorded(DoseRecord, chart, form_token) if chart else None
     if done is not None:
         return done

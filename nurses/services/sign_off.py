@@ -1,18 +1,22 @@
 """The signature: what the chart still needs before it can be signed, and signing it, which locks
 the chart and completes the visit (stopped early or not)."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
+from concierge.models import User
 from nurses.models import ChartEventKind, ChartOutcome, ReadingKind, VisitChart
 from nurses.selectors import ChartView
 
-from .chart import S_COMPLETED, chart_open, event_log, require_nurse, transition, visit_fresh
+from .chart import S_COMPLETED, chart_lock, chart_open, event_log, require_nurse, transition, visit_fresh
 from .errors import ChartIncomplete, SignatureMismatch
 
 
-def chart_missing(chart, view=None):
+def chart_missing(chart: VisitChart, view: ChartView | None = None) -> list[str]:
     """What must still be done before this chart can be signed, in words (empty: ready)."""
     view = view or ChartView(
         chart,
@@ -38,17 +42,19 @@ def chart_missing(chart, view=None):
     return missing
 
 
-def _same_name(a, b):
+def _same_name(a: str | None, b: str | None) -> bool:
     return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
 
 
 @transaction.atomic
-def chart_sign(*, visit, nurse, signature_name, confirm, now=None):
+def chart_sign(
+    *, visit: Visit, nurse: User, signature_name: str, confirm: bool, now: datetime | None = None
+) -> VisitChart:
     """The nurse signs: the chart locks and the visit is COMPLETED (stopped early or not). Twice: no-op."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    chart = chart_lock(visit)
     if chart is not None and chart.signed_at is not None:
         return chart
     chart = chart_open(visit)

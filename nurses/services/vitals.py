@@ -2,18 +2,33 @@
 past a protocol limit (nurses/protocol.py) is saved only with the action the nurse took."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import Visit
 from concierge.errors import ApplicationError
+from concierge.models import User
 from nurses import protocol
 from nurses.models import ChartEventKind, ReadingKind, VisitChart, VitalsReading
 
-from .chart import already_recorded, chart_open, event_log, require_nurse, time_check, visit_fresh
+from .chart import (
+    already_recorded,
+    chart_lock,
+    chart_open,
+    earliest_time,
+    event_log,
+    require_nurse,
+    time_check,
+    visit_fresh,
+)
 from .errors import ActionRequired
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass
@@ -28,7 +43,7 @@ class Vitals:
     action_taken: str = ""
     action_note: str = ""
 
-    def values(self):
+    def values(self) -> dict[str, int]:
         return {
             "systolic": self.systolic,
             "diastolic": self.diastolic,
@@ -38,8 +53,8 @@ class Vitals:
         }
 
 
-def _vitals_problems(vitals):
-    problems = {}
+def _vitals_problems(vitals: Vitals) -> "dict[str, StrOrPromise]":
+    problems: dict[str, StrOrPromise] = {}
     for name, (low, high) in protocol.PLAUSIBLE.items():
         value = getattr(vitals, name)
         if value is None or not low <= value <= high:
@@ -49,7 +64,9 @@ def _vitals_problems(vitals):
     return problems
 
 
-def reading_save(chart, vitals, kind, nurse, now, form_token):
+def reading_save(
+    chart: VisitChart, vitals: Vitals, kind: str, nurse: User, now: datetime, form_token: str
+) -> VitalsReading:
     """Check one set of vitals against the plausible ranges and the limits, then save it with its history."""
     problems = _vitals_problems(vitals)
     if problems:
@@ -82,12 +99,14 @@ def reading_save(chart, vitals, kind, nurse, now, form_token):
 
 
 @transaction.atomic
-def vitals_record(*, visit, nurse, vitals, form_token="", now=None):
+def vitals_record(
+    *, visit: Visit, nurse: User, vitals: Vitals, form_token: str = "", now: datetime | None = None
+) -> VitalsReading:
     """One set of vitals during or after the infusion. Past a protocol limit: only with the action taken."""
     now = now or timezone.now()
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
-    chart = VisitChart.objects.select_for_update().filter(visit=visit).first()
+    chart = chart_lock(visit)
     done = already_recorded(VitalsReading, chart, form_token) if chart else None
     if done is not None:
         return done
@@ -97,7 +116,7 @@ def vitals_record(*, visit, nurse, vitals, form_token="", now=None):
         vitals.taken_at,
         now,
         field="taken_at",
-        not_before=chart.arrived_at - timedelta(minutes=10),
+        not_before=earliest_time(chart),
         label=_("The time taken"),
     )
     latest_dose = chart.doses.order_by("-recorded_at", "-id").first()
