@@ -23,7 +23,13 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from booking.availability import TravelCache, route_blocks
+from booking.models import Service, Visit
 from concierge.demo import demo_step
+from patients import demo as patients_demo
+from patients import selectors as patient_selectors
+from patients import services as patient_services
+from patients.models import ClearanceDecision, Diagnosis, IntakeResponse, IntakeStatus
 from roster.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -93,11 +99,6 @@ TODAY_PATIENTS = [
 
 def _cleared_patient(user, profile_fields, intake_changes, clinician):
     """Profile, sent intake and clearance through the patients app's own services (once)."""
-    from patients import demo as patients_demo
-    from patients import selectors as patient_selectors
-    from patients import services as patient_services
-    from patients.models import ClearanceDecision, Diagnosis, IntakeResponse, IntakeStatus
-
     patient_services.profile_update(patient=user, sms_opt_in=True, **profile_fields)
     profile = user.patient_profile
     if profile.terms_accepted_at is None:
@@ -123,9 +124,6 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
 
 @demo_step(order=40)
 def seed_today(users, lines):
-    from booking.availability import TravelCache, route_blocks
-    from booking.models import Service, Visit
-
     nurse = Provider.objects.filter(user=users[NURSE]).first()
     service = Service.objects.filter(code="home-infusion").first()
     if nurse is None or service is None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from booking.models import VisitStatus
+from booking.services import visit_transition
 from concierge.errors import ApplicationError, InvalidState, NotAllowed
 from concierge.tests.factories import UserFactory
 from notifications.content import forbidden_words_in, render
@@ -120,8 +121,6 @@ def test_tapping_on_my_way_twice_sends_one_text(visit, nurse, sms_outbox, clock,
 
 
 def test_undoing_en_route_and_tapping_again_still_sends_one_text(visit, nurse, sms_outbox, clock):
-    from booking.services import visit_transition
-
     services.visit_on_my_way(visit=visit, nurse=nurse)
     visit_transition(visit=visit, to=S.CONFIRMED)
     services.visit_on_my_way(visit=visit, nurse=nurse)
