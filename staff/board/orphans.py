@@ -1,0 +1,114 @@
+"""A roster change that would orphan booked visits: which of a provider's visits to come their roster
+(as saved now) no longer allows, and why (staff/roster.py asks staff before keeping such a change)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import availability, selectors
+from booking.availability import zone
+from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
+from roster.models import Provider
+
+from .hours import COLUMN_MINUTES, minutes_between, working_windows
+
+
+@dataclass(frozen=True)
+class Orphan:
+    visit: Visit
+    reason: str
+
+
+def visits_orphaned_by_roster(*, provider_id, now=None):
+    """The provider's booked visits still to come that their roster (as saved now) no longer allows.
+
+    Each visit is checked with the availability module as if it were booked again at its time by
+    this provider (licence that day, working hours and time off, the route with the other visits,
+    no notice); a day with more visits than the maximum orphans its latest ones. Inactive: all.
+    """
+    now = now or timezone.now()
+    provider = Provider.objects.get(pk=provider_id)
+    provider_id = provider.pk  # an id from a URL may be a string; the roster's maps are keyed by int
+    visits = list(
+        Visit.objects.filter(provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__gt=now)
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .select_related("service", "patient__patient_profile")
+        .order_by("starts_at", "pk")
+    )
+    if not visits:
+        return []
+    if not provider.is_active:
+        return [Orphan(v, _("the nurse is no longer active")) for v in visits]
+    ptz = zone(provider.time_zone)
+    first_day = min(v.starts_at.astimezone(ptz).date() for v in visits) - timedelta(days=1)
+    last_day = max(v.starts_at.astimezone(ptz).date() for v in visits) + timedelta(days=1)
+    range_start = datetime.combine(first_day, time(0), tzinfo=ptz)
+    range_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ptz)
+    licences, weekly, overrides, time_off = selectors._roster([provider_id], range_start, range_end)
+    licences, weekly, overrides, time_off = (
+        licences[provider_id],
+        weekly[provider_id],
+        overrides[provider_id],
+        time_off[provider_id],
+    )
+    # Every blocking visit of those days (past ones included) shapes the route.
+    route = list(
+        Visit.objects.filter(
+            provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start
+        )
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .values_list("pk", "starts_at", "ends_at", "zip_code")
+    )
+    orphans = []
+    per_day = defaultdict(int)
+    for visit in visits:
+        vday = visit.starts_at.astimezone(ptz).date()
+        per_day[vday] += 1
+        local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
+        reason = None
+        if not availability.licences_allow(licences, visit_state=visit.state, on_date=local_visit_day):
+            reason = _("no licence valid in %(state)s on that day") % {"state": visit.state}
+        elif per_day[vday] > provider.max_visits_per_day:
+            reason = _("more visits that day than the nurse's maximum (%(n)s)") % {"n": provider.max_visits_per_day}
+        else:
+            minute = visit.starts_at.astimezone(zone(visit.time_zone)).minute
+            data = availability.ProviderData(
+                id=provider_id,
+                home_zip=provider.home_zip,
+                time_zone=provider.time_zone,
+                max_visits_per_day=10_000,
+                licences=licences,
+                weekly=weekly,
+                overrides=overrides,
+                time_off=time_off,
+                visits=[availability.VisitData(s, e, z) for pk, s, e, z in route if pk != visit.pk],
+            )
+            query = availability.SlotQuery(
+                visit_zip=visit.zip_code,
+                visit_state=visit.state,
+                visit_time_zone=visit.time_zone,
+                visit_minutes=minutes_between(visit.starts_at, visit.ends_at),
+                telehealth=visit.service.is_telehealth,
+                first_day=local_visit_day,
+                last_day=local_visit_day,
+                now=now,
+                notice=timedelta(0),
+                horizon_days=100_000,
+                step_minutes=COLUMN_MINUTES if minute % COLUMN_MINUTES == 0 else 1,
+            )
+            if availability.slot_at(availability.find_slots([data], query), visit.starts_at) is None:
+                windows = working_windows(
+                    day=vday, tz_name=provider.time_zone, weekly=weekly, overrides=overrides, time_off=time_off
+                )
+                if any(a < visit.ends_at and visit.starts_at < b for a, b in time_off):
+                    reason = _("it falls in time off")
+                elif not any(a <= visit.starts_at and visit.ends_at <= b for a, b in windows):
+                    reason = _("it is outside the working hours")
+                else:
+                    reason = _("the day's route no longer fits (travel between visits)")
+        if reason is not None:
+            orphans.append(Orphan(visit, reason))
+    return orphans
