@@ -22,6 +22,98 @@ class Orphan:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Roster:
+    """A provider's roster over the days of their visits to come, and the route of those days."""
+
+    provider: Provider
+    licences: list
+    weekly: dict
+    overrides: dict
+    time_off: list
+    route: list  # (visit id, starts_at, ends_at, ZIP) of every blocking visit of those days
+
+
+def _visits_to_come(provider, now):
+    return list(
+        Visit.objects.filter(provider_id=provider.pk, status__in=BLOCKING_STATUSES, starts_at__gt=now)
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .select_related("service", "patient__patient_profile")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _roster_around(provider, visits, now):
+    ptz = zone(provider.time_zone)
+    first_day = min(v.starts_at.astimezone(ptz).date() for v in visits) - timedelta(days=1)
+    last_day = max(v.starts_at.astimezone(ptz).date() for v in visits) + timedelta(days=1)
+    range_start = datetime.combine(first_day, time(0), tzinfo=ptz)
+    range_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ptz)
+    licences, weekly, overrides, time_off = selectors._roster([provider.pk], range_start, range_end)
+    # Every blocking visit of those days (past ones included) shapes the route.
+    route = list(
+        Visit.objects.filter(
+            provider_id=provider.pk, status__in=BLOCKING_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start
+        )
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .values_list("pk", "starts_at", "ends_at", "zip_code")
+    )
+    pk = provider.pk
+    return _Roster(provider, licences[pk], weekly[pk], overrides[pk], time_off[pk], route)
+
+
+def _fits_route(visit, roster, now):
+    """Could this provider be booked for the visit at its time, with the rest of the day's route?"""
+    provider = roster.provider
+    local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
+    minute = visit.starts_at.astimezone(zone(visit.time_zone)).minute
+    data = availability.ProviderData(
+        id=provider.pk,
+        home_zip=provider.home_zip,
+        time_zone=provider.time_zone,
+        max_visits_per_day=10_000,
+        licences=roster.licences,
+        weekly=roster.weekly,
+        overrides=roster.overrides,
+        time_off=roster.time_off,
+        visits=[availability.VisitData(s, e, z) for pk, s, e, z in roster.route if pk != visit.pk],
+    )
+    query = availability.SlotQuery(
+        visit_zip=visit.zip_code,
+        visit_state=visit.state,
+        visit_time_zone=visit.time_zone,
+        visit_minutes=minutes_between(visit.starts_at, visit.ends_at),
+        telehealth=visit.service.is_telehealth,
+        first_day=local_visit_day,
+        last_day=local_visit_day,
+        now=now,
+        notice=timedelta(0),
+        horizon_days=100_000,
+        step_minutes=COLUMN_MINUTES if minute % COLUMN_MINUTES == 0 else 1,
+    )
+    return availability.slot_at(availability.find_slots([data], query), visit.starts_at) is not None
+
+
+def _orphan_reason(visit, roster, *, day, visits_that_day, now):
+    """Why the roster no longer allows this visit (`day`: the provider's local date), or None."""
+    provider = roster.provider
+    local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
+    if not availability.licences_allow(roster.licences, visit_state=visit.state, on_date=local_visit_day):
+        return _("no licence valid in %(state)s on that day") % {"state": visit.state}
+    if visits_that_day > provider.max_visits_per_day:
+        return _("more visits that day than the nurse's maximum (%(n)s)") % {"n": provider.max_visits_per_day}
+    if _fits_route(visit, roster, now):
+        return None
+    windows = working_windows(
+        day=day, tz_name=provider.time_zone, weekly=roster.weekly, overrides=roster.overrides, time_off=roster.time_off
+    )
+    if any(a < visit.ends_at and visit.starts_at < b for a, b in roster.time_off):
+        return _("it falls in time off")
+    if not any(a <= visit.starts_at and visit.ends_at <= b for a, b in windows):
+        return _("it is outside the working hours")
+    return _("the day's route no longer fits (travel between visits)")
+
+
 def visits_orphaned_by_roster(*, provider_id, now=None):
     """The provider's booked visits still to come that their roster (as saved now) no longer allows.
 
@@ -30,85 +122,21 @@ def visits_orphaned_by_roster(*, provider_id, now=None):
     no notice); a day with more visits than the maximum orphans its latest ones. Inactive: all.
     """
     now = now or timezone.now()
+    # An id from a URL may be a string: from here on the provider's own (int) pk keys the roster's maps.
     provider = Provider.objects.get(pk=provider_id)
-    provider_id = provider.pk  # an id from a URL may be a string; the roster's maps are keyed by int
-    visits = list(
-        Visit.objects.filter(provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__gt=now)
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
-        .select_related("service", "patient__patient_profile")
-        .order_by("starts_at", "pk")
-    )
+    visits = _visits_to_come(provider, now)
     if not visits:
         return []
     if not provider.is_active:
         return [Orphan(v, _("the nurse is no longer active")) for v in visits]
+    roster = _roster_around(provider, visits, now)
     ptz = zone(provider.time_zone)
-    first_day = min(v.starts_at.astimezone(ptz).date() for v in visits) - timedelta(days=1)
-    last_day = max(v.starts_at.astimezone(ptz).date() for v in visits) + timedelta(days=1)
-    range_start = datetime.combine(first_day, time(0), tzinfo=ptz)
-    range_end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ptz)
-    licences, weekly, overrides, time_off = selectors._roster([provider_id], range_start, range_end)
-    licences, weekly, overrides, time_off = (
-        licences[provider_id],
-        weekly[provider_id],
-        overrides[provider_id],
-        time_off[provider_id],
-    )
-    # Every blocking visit of those days (past ones included) shapes the route.
-    route = list(
-        Visit.objects.filter(
-            provider_id=provider_id, status__in=BLOCKING_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start
-        )
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
-        .values_list("pk", "starts_at", "ends_at", "zip_code")
-    )
     orphans = []
     per_day = defaultdict(int)
     for visit in visits:
-        vday = visit.starts_at.astimezone(ptz).date()
-        per_day[vday] += 1
-        local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
-        reason = None
-        if not availability.licences_allow(licences, visit_state=visit.state, on_date=local_visit_day):
-            reason = _("no licence valid in %(state)s on that day") % {"state": visit.state}
-        elif per_day[vday] > provider.max_visits_per_day:
-            reason = _("more visits that day than the nurse's maximum (%(n)s)") % {"n": provider.max_visits_per_day}
-        else:
-            minute = visit.starts_at.astimezone(zone(visit.time_zone)).minute
-            data = availability.ProviderData(
-                id=provider_id,
-                home_zip=provider.home_zip,
-                time_zone=provider.time_zone,
-                max_visits_per_day=10_000,
-                licences=licences,
-                weekly=weekly,
-                overrides=overrides,
-                time_off=time_off,
-                visits=[availability.VisitData(s, e, z) for pk, s, e, z in route if pk != visit.pk],
-            )
-            query = availability.SlotQuery(
-                visit_zip=visit.zip_code,
-                visit_state=visit.state,
-                visit_time_zone=visit.time_zone,
-                visit_minutes=minutes_between(visit.starts_at, visit.ends_at),
-                telehealth=visit.service.is_telehealth,
-                first_day=local_visit_day,
-                last_day=local_visit_day,
-                now=now,
-                notice=timedelta(0),
-                horizon_days=100_000,
-                step_minutes=COLUMN_MINUTES if minute % COLUMN_MINUTES == 0 else 1,
-            )
-            if availability.slot_at(availability.find_slots([data], query), visit.starts_at) is None:
-                windows = working_windows(
-                    day=vday, tz_name=provider.time_zone, weekly=weekly, overrides=overrides, time_off=time_off
-                )
-                if any(a < visit.ends_at and visit.starts_at < b for a, b in time_off):
-                    reason = _("it falls in time off")
-                elif not any(a <= visit.starts_at and visit.ends_at <= b for a, b in windows):
-                    reason = _("it is outside the working hours")
-                else:
-                    reason = _("the day's route no longer fits (travel between visits)")
+        day = visit.starts_at.astimezone(ptz).date()
+        per_day[day] += 1
+        reason = _orphan_reason(visit, roster, day=day, visits_that_day=per_day[day], now=now)
         if reason is not None:
             orphans.append(Orphan(visit, reason))
     return orphans
