@@ -15,7 +15,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import WaitlistEntry
 from concierge.models import Role
+from notifications.models import Message, MessageStatus
+from patients.models import SafetyAlert
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from staff import review
 
 LIMIT = 20
@@ -77,8 +81,6 @@ def review_queue(*, limit=LIMIT):
 
 
 def safety_alerts(*, limit=LIMIT):
-    from patients.models import SafetyAlert
-
     alerts = SafetyAlert.objects.filter(resolved_at__isnull=True).select_related("patient", "acknowledged_by")
     rows = [
         {
@@ -100,8 +102,6 @@ def safety_alerts(*, limit=LIMIT):
 
 
 def failed_messages(*, limit=LIMIT):
-    from notifications.models import Message, MessageStatus
-
     failed = Message.objects.filter(status=MessageStatus.FAILED).select_related("recipient")
     rows = [
         {
@@ -131,8 +131,6 @@ def failed_messages(*, limit=LIMIT):
 
 
 def payments_attention(*, limit=LIMIT):
-    from payments.models import Payment, PaymentStatus, Refund, RefundStatus
-
     disputed = Payment.objects.filter(status=PaymentStatus.DISPUTED).select_related("patient")
     failed_refunds = Refund.objects.filter(status=RefundStatus.FAILED).select_related("payment__patient")
     rows = [
@@ -175,8 +173,6 @@ def payments_attention(*, limit=LIMIT):
 
 
 def waitlist(*, limit=LIMIT):
-    from booking.models import WaitlistEntry
-
     waiting = WaitlistEntry.objects.filter(contacted_at__isnull=True)
     by_zip = waiting.values("zip_code").annotate(n=Count("pk")).order_by("-n", "zip_code")
     rows = [{"zip": row["zip_code"], "count": row["n"]} for row in by_zip[:limit]]

@@ -25,7 +25,12 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from booking import selectors
 from booking.availability import zone
+from booking.models import BLOCKING_STATUSES, CancelledBy, Visit, VisitStatus
+from patients.models import Instrument, ScreeningResponse
+from payments.models import PAID_STATUSES, REFUND_COUNTING_STATUSES, Payment, Refund
+from roster.models import Provider
 from staff.board import minutes_between, working_windows
 
 MONEY, PERCENT, NUMBER, TEXT, DECIMAL = "money", "percent", "number", "text", "decimal"
@@ -116,8 +121,6 @@ def _pct(part, whole):
 
 
 def visits_per_day(*, first_day, last_day):
-    from booking.models import Visit, VisitStatus
-
     statuses = [s for s in VisitStatus if s != VisitStatus.EXPIRED]
     start, end = _utc_bounds(first_day, last_day)
     counts = defaultdict(lambda: defaultdict(int))
@@ -153,10 +156,6 @@ def visits_per_day(*, first_day, last_day):
 
 
 def nurse_utilisation(*, first_day, last_day):
-    from booking import selectors
-    from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
-    from roster.models import Provider
-
     start, end = _utc_bounds(first_day, last_day)
     providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))
     ids = [p.pk for p in providers]
@@ -239,8 +238,6 @@ def nurse_utilisation(*, first_day, last_day):
 
 
 def cancellations(*, first_day, last_day):
-    from booking.models import CancelledBy, Visit, VisitStatus
-
     start, end = _utc_bounds(first_day, last_day)
     late_after = timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS)
     booked = (
@@ -289,8 +286,6 @@ def cancellations(*, first_day, last_day):
 
 
 def revenue(*, first_day, last_day):
-    from payments.models import PAID_STATUSES, REFUND_COUNTING_STATUSES, Payment, Refund
-
     tz = report_zone()
     start, end = _utc_bounds(first_day, last_day, tz)
     paid = defaultdict(lambda: [0, 0])
@@ -343,8 +338,6 @@ def outcome_settings():
 
 
 def outcomes(*, first_day, last_day):
-    from patients.models import Instrument, ScreeningResponse
-
     tz = report_zone()
     start, end = _utc_bounds(first_day, last_day, tz)
     drop_percent, remission_below = outcome_settings()

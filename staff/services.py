@@ -11,6 +11,10 @@ from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed
 from notifications import services as notify
 from notifications.models import Channel
+from payments.locking import lock_timeout
+from payments.models import PAID_STATUSES, Payment, PaymentAllocation, Refund
+from payments.models import REFUND_COUNTING_STATUSES as COUNTING
+from payments.services import refund_create
 
 S = VisitStatus
 REMINDER_TEMPLATE = "reminder_24h"  # "a reminder of your ConciergeMD home visit on Tue Mar 3, 9:00 AM EST"
@@ -73,9 +77,6 @@ def refund_prefix(visit):
 
 def visit_refund_due(*, visit):
     """(payment, cents) still to refund so that this visit is refunded in full, or (None, 0)."""
-    from payments.models import PAID_STATUSES, PaymentAllocation, Refund
-    from payments.models import REFUND_COUNTING_STATUSES as COUNTING
-
     allocation = (
         PaymentAllocation.objects.filter(visit=visit, payment__status__in=PAID_STATUSES)
         .select_related("payment")
@@ -102,10 +103,6 @@ def visit_refund_due(*, visit):
 def visit_refund_in_full(*, visit, reason, actor):
     """Refund everything paid for a visit that has not gone back yet, with the reason (payments'
     `refund_create`: the gateway hears of it after commit). A second call finds nothing due."""
-    from payments.locking import lock_timeout
-    from payments.models import Payment
-    from payments.services import refund_create
-
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why you are refunding."))

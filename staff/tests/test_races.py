@@ -7,7 +7,9 @@ from django.db import connections
 
 from booking import services as booking
 from booking.errors import SlotTaken
+from booking.tests import factories as bf
 from concierge.errors import ApplicationError
+from concierge.tests.factories import UserFactory
 from payments.models import Refund
 from staff import services as staff_services
 
@@ -44,9 +46,6 @@ def race(workers):
 def test_two_staff_giving_two_visits_at_one_time_to_the_same_nurse_one_wins(
     clock, scheduler, manager, cleared, cleared_too, infusion, maya, priya, nyc
 ):
-    from booking.tests import factories as bf
-    from concierge.tests.factories import UserFactory
-
     third = bf.ProviderFactory(user=UserFactory(role="nurse"), home_zip="10011")
     nyc.providers.add(third)
     first = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)

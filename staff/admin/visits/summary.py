@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.availability import zone
 from booking.templatetags.booking_tags import visit_day_short
+from payments.models import PAID_STATUSES, REFUND_COUNTING_STATUSES, Payment, PaymentAllocation, Refund
 from staff import board
 from staff import services as staff_services
 
@@ -33,8 +34,6 @@ def chart_of(visit):
 
 
 def paid_cents(visit):
-    from payments.models import PAID_STATUSES, PaymentAllocation
-
     return (
         PaymentAllocation.objects.filter(visit=visit, payment__status__in=PAID_STATUSES).aggregate(
             s=Sum("amount_cents")
@@ -44,8 +43,6 @@ def paid_cents(visit):
 
 
 def refunded_cents(visit):
-    from payments.models import REFUND_COUNTING_STATUSES, Refund
-
     prefix = staff_services.refund_prefix(visit)
     return (
         Refund.objects.filter(status__in=REFUND_COUNTING_STATUSES)
@@ -57,8 +54,6 @@ def refunded_cents(visit):
 
 def visit_payments(visit):
     """The payments covering a visit, each with its refunds (three queries)."""
-    from payments.models import Payment
-
     payments = list(
         Payment.objects.filter(Q(visit=visit) | Q(allocations__visit=visit))
         .distinct()

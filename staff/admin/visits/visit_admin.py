@@ -13,8 +13,10 @@ from booking import policy, services
 from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
+from concierge import audit
 from concierge.models import Role
 from staff import board
+from staff.admin.audit import object_filter_value, render_changes
 
 from .actions import VisitActionsMixin
 from .filters import RiskFilter, WhenFilter
@@ -195,9 +197,6 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         elif chart is not None:
             context["chart_hidden"] = True
         if user.has_perm("auditlog.view_logentry"):
-            from concierge import audit
-            from staff.admin.audit import object_filter_value, render_changes
-
             entries = list(audit.log_entries_for(visit)[:10])
             # A creation lists every field: the full entry is one click away; the panel shows changes.
             context["history"] = [(e, render_changes(e) if e.action == e.Action.UPDATE else "") for e in entries]
