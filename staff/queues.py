@@ -3,7 +3,7 @@
 Each queue is shown only to people who may act on it (or, for the clinical queues, to managers
 too): the clinicians' review queue and open safety alerts (clinicians, managers), failed
 messages (notifications), payments needing attention (disputes, failed refunds), the coverage
-waitlist, and patients' messages waiting for a reply (the care-team portal, when installed).
+waitlist, and patients' messages waiting for a reply (the care-team portal).
 Every queue is two queries (its rows, its count) whatever its length.
 """
 
@@ -20,6 +20,7 @@ from concierge.models import Role
 from notifications.models import Message, MessageStatus
 from patients.models import SafetyAlert
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from portal import messaging_selectors as portal
 from staff import review
 
 LIMIT = 20
@@ -192,11 +193,7 @@ def waitlist(*, limit=LIMIT):
 
 
 def unanswered_messages(*, user, limit=LIMIT, now=None):
-    """Patients' messages waiting for an answer (issue 10's portal); None when it is not installed."""
-    try:
-        from portal import messaging_selectors as portal
-    except ImportError:
-        return None
+    """Patients' messages waiting for an answer (the care-team portal's threads)."""
     now = now or timezone.now()
     waiting = portal.threads_awaiting_reply(now=now)
     due_hours = portal.reply_due_within().total_seconds() / 3600
@@ -214,12 +211,7 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
                 "since": thread.waiting_since,
                 "hours": hours,
                 "overdue": hours is not None and hours >= due_hours,
-                "url": (
-                    _url("portal:staff_thread", args=[thread.pk])
-                    or _url("admin:portal_messagethread_change", args=[thread.pk])
-                )
-                if can_open
-                else "",
+                "url": _url("portal:staff_thread", args=[thread.pk]) if can_open else "",
             }
         )
     return Queue(
@@ -229,10 +221,7 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
         count=waiting.count(),
         rows=rows,
         links=_links(
-            (
-                _url("portal:staff_inbox") or _url("admin:portal_messagethread_changelist"),
-                _("Open the care-team inbox"),
-            )
+            (_url("portal:staff_inbox"), _("Open the care-team inbox")),
         ),
     )
 
@@ -248,9 +237,8 @@ def queues_for(user, *, limit=LIMIT, now=None):
         if not user.has_perm("patients.view_reviewqueueentry"):
             review.links = []
         queues += [alerts, review]
-    replies = unanswered_messages(user=user, limit=limit, now=now) if user.is_staff else None
-    if replies is not None:
-        queues.append(replies)
+    if user.is_staff:
+        queues.append(unanswered_messages(user=user, limit=limit, now=now))
     if user.has_perm("notifications.view_message"):
         queues.append(failed_messages(limit=limit))
     if user.has_perm("payments.view_payment"):

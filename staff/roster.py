@@ -3,7 +3,7 @@
 `RosterChangeCheckMixin` goes on the provider's ModelAdmin. Saving the provider's page (weekly
 pattern, date overrides, time off, licences, active, maximum visits) is tried in a transaction
 with the provider's row locked (so no booking for them slips in meanwhile); if the roster as saved
-would leave booked visits still to come without a valid place in it (`booking.board.
+would leave booked visits still to come without a valid place in it (`staff.board.
 visits_orphaned_by_roster`), nothing is kept and staff see those visits and choose:
 
 - save and keep the visits (they show as at risk on the board, to be reassigned or moved);

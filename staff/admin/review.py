@@ -257,6 +257,3 @@ class ClearanceAdmin(admin.ModelAdmin):
         )
         obj.pk = clearance.pk
         obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})
-
-
-# --- safety alerts --------------------------------------------------------------------------------

@@ -61,4 +61,4 @@ def board_for_week(*, first_day, now=None, days=7):
                 )
         rows.append(WeekRow(first_row.provider, first_row.name, first_row.kind_label, cells))
     unassigned = [len(b.unassigned) for b in boards]
-    return {"days": week_days, "rows": rows, "unassigned": unassigned, "boards": boards}
+    return {"days": week_days, "rows": rows, "unassigned": unassigned}
