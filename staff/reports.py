@@ -155,54 +155,33 @@ def visits_per_day(*, first_day, last_day):
 # --- nurse utilisation -------------------------------------------------------------------------
 
 
-def nurse_utilisation(*, first_day, last_day):
-    start, end = _utc_bounds(first_day, last_day)
-    providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))
-    ids = [p.pk for p in providers]
-    _licences, weekly, overrides, time_off = selectors._roster(ids, start, end)
+def _visit_times_by_provider(provider_ids, start, end):
+    """{provider id: [(starts_at, ends_at, blocked_from, blocked_until)]} of the visits that count, in one query."""
     visits = defaultdict(list)
     for provider_id, starts_at, ends_at, blocked_from, blocked_until in Visit.objects.filter(
-        provider_id__in=ids,
+        provider_id__in=provider_ids,
         status__in=(*BLOCKING_STATUSES, VisitStatus.COMPLETED),
         starts_at__gte=start,
         starts_at__lt=end,
     ).values_list("provider_id", "starts_at", "ends_at", "blocked_from", "blocked_until"):
         visits[provider_id].append((starts_at, ends_at, blocked_from, blocked_until))
-    table = []
-    all_working = all_booked = 0
-    for provider in providers:
-        tz = zone(provider.time_zone)
-        working = days_worked = 0
-        for day in _days(first_day, last_day):
-            windows = working_windows(
-                day=day,
-                tz_name=provider.time_zone,
-                weekly=weekly[provider.pk],
-                overrides=overrides[provider.pk],
-                time_off=time_off[provider.pk],
-            )
-            minutes = sum(minutes_between(a, b) for a, b in windows)
-            working += minutes
-            days_worked += 1 if minutes else 0
-        mine = [v for v in visits[provider.pk] if first_day <= v[0].astimezone(tz).date() <= last_day]
-        booked = sum(minutes_between(s, e) for s, e, _f, _u in mine)
-        travel = sum(minutes_between(f, s) + minutes_between(e, u) for s, e, f, u in mine)
-        if not working and not mine:
-            continue
-        all_working += working
-        all_booked += booked
-        table.append(
-            [
-                str(provider),
-                provider.get_kind_display(),
-                days_worked,
-                len(mine),
-                round(working / 60, 1),
-                round(booked / 60, 1),
-                round(travel / 60, 1),
-                _pct(booked, working),
-            ]
+    return visits
+
+
+def _working_time(provider, first_day, last_day, *, weekly, overrides, time_off):
+    """(working minutes, days with working time) of one provider over the range, in their own zone."""
+    working = days_worked = 0
+    for day in _days(first_day, last_day):
+        windows = working_windows(
+            day=day, tz_name=provider.time_zone, weekly=weekly, overrides=overrides, time_off=time_off
         )
+        minutes = sum(minutes_between(a, b) for a, b in windows)
+        working += minutes
+        days_worked += 1 if minutes else 0
+    return working, days_worked
+
+
+def _utilisation_report(table, all_working, all_booked):
     return Report(
         slug="utilisation",
         title=_("Nurse utilisation"),
@@ -232,6 +211,46 @@ def nurse_utilisation(*, first_day, last_day):
             _pct(all_booked, all_working),
         ],
     )
+
+
+def nurse_utilisation(*, first_day, last_day):
+    start, end = _utc_bounds(first_day, last_day)
+    providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))
+    ids = [p.pk for p in providers]
+    _licences, weekly, overrides, time_off = selectors._roster(ids, start, end)
+    visits = _visit_times_by_provider(ids, start, end)
+    table = []
+    all_working = all_booked = 0
+    for provider in providers:
+        tz = zone(provider.time_zone)
+        working, days_worked = _working_time(
+            provider,
+            first_day,
+            last_day,
+            weekly=weekly[provider.pk],
+            overrides=overrides[provider.pk],
+            time_off=time_off[provider.pk],
+        )
+        mine = [v for v in visits[provider.pk] if first_day <= v[0].astimezone(tz).date() <= last_day]
+        booked = sum(minutes_between(s, e) for s, e, _f, _u in mine)
+        travel = sum(minutes_between(f, s) + minutes_between(e, u) for s, e, f, u in mine)
+        if not working and not mine:
+            continue
+        all_working += working
+        all_booked += booked
+        table.append(
+            [
+                str(provider),
+                provider.get_kind_display(),
+                days_worked,
+                len(mine),
+                round(working / 60, 1),
+                round(booked / 60, 1),
+                round(travel / 60, 1),
+                _pct(booked, working),
+            ]
+        )
+    return _utilisation_report(table, all_working, all_booked)
 
 
 # --- cancellations and no-shows ------------------------------------------------------------------
@@ -337,10 +356,8 @@ def outcome_settings():
     )
 
 
-def outcomes(*, first_day, last_day):
-    tz = report_zone()
-    start, end = _utc_bounds(first_day, last_day, tz)
-    drop_percent, remission_below = outcome_settings()
+def _baseline_and_latest(start, end):
+    """{instrument: [(baseline total, last total in the range)]}, one pair per patient with both."""
     series = defaultdict(list)
     for patient_id, instrument, total, submitted_at in (
         ScreeningResponse.objects.filter(submitted_at__lt=end)
@@ -348,33 +365,47 @@ def outcomes(*, first_day, last_day):
         .values_list("patient_id", "instrument", "total", "submitted_at")
     ):
         series[(patient_id, instrument)].append((submitted_at, total))
-    per_instrument = defaultdict(list)  # instrument -> [(baseline, latest)]
+    per_instrument = defaultdict(list)
     for (_patient, instrument), measures in series.items():
         baseline = measures[0]
         in_range = [m for m in measures[1:] if m[0] >= start]
         if in_range:
             per_instrument[instrument].append((baseline[1], in_range[-1][1]))
-    rows = []
-    for instrument in Instrument:
-        pairs = per_instrument.get(instrument.value, [])
-        n = len(pairs)
-        threshold = remission_below.get(instrument.value)
-        responders = sum(1 for b, latest in pairs if b > 0 and (b - latest) * 100 >= drop_percent * b)
-        remitted = sum(1 for _b, latest in pairs if threshold is not None and latest < threshold)
-        rows.append(
-            [
-                instrument.label,
-                n,
-                round(sum(b for b, _ in pairs) / n, 1) if n else None,
-                round(sum(latest for _, latest in pairs) / n, 1) if n else None,
-                round(sum(latest - b for b, latest in pairs) / n, 1) if n else None,
-                responders,
-                _pct(responders, n),
-                threshold,
-                remitted,
-                _pct(remitted, n),
-            ]
+    return per_instrument
+
+
+def _outcome_row(instrument, pairs, *, drop_percent, threshold):
+    n = len(pairs)
+    responders = sum(1 for b, latest in pairs if b > 0 and (b - latest) * 100 >= drop_percent * b)
+    remitted = sum(1 for _b, latest in pairs if threshold is not None and latest < threshold)
+    return [
+        instrument.label,
+        n,
+        round(sum(b for b, _ in pairs) / n, 1) if n else None,
+        round(sum(latest for _, latest in pairs) / n, 1) if n else None,
+        round(sum(latest - b for b, latest in pairs) / n, 1) if n else None,
+        responders,
+        _pct(responders, n),
+        threshold,
+        remitted,
+        _pct(remitted, n),
+    ]
+
+
+def outcomes(*, first_day, last_day):
+    tz = report_zone()
+    start, end = _utc_bounds(first_day, last_day, tz)
+    drop_percent, remission_below = outcome_settings()
+    per_instrument = _baseline_and_latest(start, end)
+    rows = [
+        _outcome_row(
+            instrument,
+            per_instrument.get(instrument.value, []),
+            drop_percent=drop_percent,
+            threshold=remission_below.get(instrument.value),
         )
+        for instrument in Instrument
+    ]
     return Report(
         slug="outcomes",
         title=_("Outcomes: PHQ-9, GAD-7, PCL-5"),
