@@ -7,20 +7,26 @@ columns the page draws with CSS grid classes (no inline styles: the admin is und
 Content Security Policy too).
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
-from booking.availability import zone
+from booking.availability import LicenceData, zone
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
 from roster.models import Provider, ProviderKind
 
 from .hours import (
     COLUMN_MINUTES,
+    Shifts,
+    TimeRange,
     duration_label,
     minutes_between,
     patient_display_name,
@@ -28,7 +34,10 @@ from .hours import (
     time_range_label,
     working_windows,
 )
-from .risks import licence_warning_days, visit_risks
+from .risks import ProviderRowData, licence_warning_days, visit_risks
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DEFAULT_AXIS = (7, 19)  # local hours shown when nobody works earlier or later
 SHOWN_STATUSES = (*BLOCKING_STATUSES, VisitStatus.COMPLETED, VisitStatus.NO_SHOW)
@@ -43,8 +52,8 @@ class Segment:
     end: datetime
     column: int  # first 5-minute column (1-based, CSS grid line)
     span: int  # number of columns
-    label: str
-    visit: object = None  # BoardVisit for "visit" and "travel"
+    label: StrOrPromise
+    visit: BoardVisit | None = None  # for "visit" and "travel"
 
 
 @dataclass
@@ -56,43 +65,43 @@ class BoardVisit:
     telehealth: bool
     travel_before: int
     travel_after: int
-    risks: list = field(default_factory=list)
+    risks: list[StrOrPromise] = field(default_factory=list)
 
     @property
-    def status(self):
+    def status(self) -> str:
         return self.visit.get_status_display()
 
     @property
-    def status_code(self):
+    def status_code(self) -> str:
         return self.visit.status
 
     @property
-    def at_risk(self):
+    def at_risk(self) -> bool:
         return bool(self.risks)
 
     @property
-    def can_reassign(self):
+    def can_reassign(self) -> bool:
         return self.visit.status in (VisitStatus.HELD, VisitStatus.CONFIRMED)
 
 
 @dataclass
 class BoardRow:
-    provider: object  # Provider
+    provider: Provider
     name: str
     kind_label: str
-    zone_label: str  # e.g. "EST"
+    zone_label: str | None  # e.g. "EST"
     day: date
-    windows: list
-    visits: list  # BoardVisit, in time order
-    segments: list = field(default_factory=list)
-    notes: list = field(default_factory=list)  # about the provider: inactive, licence expiring
+    windows: list[TimeRange]
+    visits: list[BoardVisit]  # in time order
+    segments: list[Segment] = field(default_factory=list)
+    notes: list[StrOrPromise] = field(default_factory=list)  # about the provider: inactive, licence expiring
 
     @property
-    def working_minutes(self):
+    def working_minutes(self) -> int:
         return sum(minutes_between(a, b) for a, b in self.windows)
 
     @property
-    def booked_minutes(self):
+    def booked_minutes(self) -> int:
         return sum(
             minutes_between(v.visit.starts_at, v.visit.ends_at)
             for v in self.visits
@@ -100,22 +109,22 @@ class BoardRow:
         )
 
     @property
-    def travel_minutes(self):
+    def travel_minutes(self) -> int:
         return sum(v.travel_before + v.travel_after for v in self.visits if v.visit.is_blocking)
 
     @property
-    def free_minutes(self):
+    def free_minutes(self) -> int:
         return sum(minutes_between(s.start, s.end) for s in self.segments if s.kind == "free")
 
     @property
-    def load_label(self):
+    def load_label(self) -> str:
         return _("%(booked)s booked of %(working)s working") % {
             "booked": duration_label(self.booked_minutes),
             "working": duration_label(self.working_minutes),
         }
 
     @property
-    def free_label(self):
+    def free_label(self) -> str:
         return duration_label(self.free_minutes)
 
 
@@ -124,19 +133,19 @@ class Board:
     day: date
     axis_start: int  # local hour
     axis_end: int
-    rows: list
-    unassigned: list  # BoardVisit without a provider
+    rows: list[BoardRow]
+    unassigned: list[BoardVisit]  # without a provider
 
     @property
-    def columns(self):
+    def columns(self) -> int:
         return (self.axis_end - self.axis_start) * 60 // COLUMN_MINUTES
 
     @property
-    def span_hours(self):
+    def span_hours(self) -> int:
         return self.axis_end - self.axis_start
 
     @property
-    def hours(self):
+    def hours(self) -> list[tuple[str, int]]:
         """[(label, column)] for the hour marks along the axis."""
         marks = []
         for hour in range(self.axis_start, self.axis_end):
@@ -145,16 +154,16 @@ class Board:
         return marks
 
     @property
-    def at_risk(self):
+    def at_risk(self) -> list[BoardVisit]:
         visits = [v for row in self.rows for v in row.visits if v.risks] + [v for v in self.unassigned if v.risks]
         return sorted(visits, key=lambda v: v.visit.starts_at)
 
     @property
-    def visit_count(self):
+    def visit_count(self) -> int:
         return sum(len(r.visits) for r in self.rows) + len(self.unassigned)
 
 
-def axis_minutes(moment, day, tz):
+def axis_minutes(moment: datetime, day: date, tz: tzinfo) -> int:
     """Minutes from local midnight of `day` (wall clock), clamped to the day."""
     local = moment.astimezone(tz)
     if local.date() < day:
@@ -164,12 +173,14 @@ def axis_minutes(moment, day, tz):
     return local.hour * 60 + local.minute
 
 
-def lay_out(row, *, axis_start, axis_end, time_off):
+def lay_out(row: BoardRow, *, axis_start: int, axis_end: int, time_off: Sequence[TimeRange]) -> BoardRow:
     """Fill `row.segments` (visits, travel, free time, time off) on the board's axis. Pure."""
     tz = zone(row.provider.time_zone)
     first, last = axis_start * 60, axis_end * 60
 
-    def segment(kind, start, end, label, visit=None):
+    def segment(
+        kind: str, start: datetime, end: datetime, label: StrOrPromise, visit: BoardVisit | None = None
+    ) -> Segment | None:
         a = max(first, axis_minutes(start, row.day, tz))
         b = min(last, axis_minutes(end, row.day, tz))
         if b <= a:
@@ -178,8 +189,8 @@ def lay_out(row, *, axis_start, axis_end, time_off):
         span = max(1, -(-(b - first) // COLUMN_MINUTES) - (column - 1))
         return Segment(kind, start, end, column, span, label, visit)
 
-    segments = []
-    busy = []
+    segments: list[Segment | None] = []
+    busy: list[TimeRange] = []
     for visit in row.visits:
         appt = visit.visit
         if appt.is_blocking:
@@ -206,12 +217,14 @@ def lay_out(row, *, axis_start, axis_end, time_off):
 
 @dataclass
 class BoardData:
-    providers: dict  # id -> Provider
-    licences: dict
-    weekly: dict
-    overrides: dict
-    time_off: dict
-    visits: list
+    """What the board reads, as loaded by board_data_load: every map is keyed by provider id."""
+
+    providers: dict[int, Provider]
+    licences: dict[int, list[LicenceData]]
+    weekly: dict[int, dict[int, Shifts]]
+    overrides: dict[int, dict[date, Shifts]]
+    time_off: dict[int, list[TimeRange]]
+    visits: list[Visit]
 
 
 # What the board reads of a visit (and its service and patient): the rest of the row stays in the database.
@@ -236,7 +249,7 @@ VISIT_FIELDS = (
 )
 
 
-def board_data_load(first_day, last_day):
+def board_data_load(first_day: date, last_day: date) -> BoardData:
     # A local date is somewhere between UTC-12 and UTC+14: load those instants, then sort by local date.
     utc = zone("UTC")
     range_start = datetime.combine(first_day, time(0), tzinfo=utc) - timedelta(hours=14)
@@ -252,7 +265,7 @@ def board_data_load(first_day, last_day):
     return BoardData(providers, licences, weekly, overrides, time_off, visits)
 
 
-def board_visit(visit, provider, now, row_data):
+def board_visit(visit: Visit, provider: Provider | None, now: datetime, row_data: ProviderRowData | None) -> BoardVisit:
     tz_name = visit.time_zone
     return BoardVisit(
         visit=visit,
@@ -266,13 +279,18 @@ def board_visit(visit, provider, now, row_data):
     )
 
 
-def provider_order(provider):
+def provider_order(provider: Provider) -> tuple[bool, str, str, int]:
     return (provider.kind != ProviderKind.NURSE, provider.user.last_name, provider.user.first_name, provider.pk)
 
 
-def visits_by_day(data):
+# {(provider id, the provider's local date): [visits]} and {the visit's local date: [visits without one]}
+VisitsByDay = tuple[dict[tuple[int, date], list[Visit]], dict[date, list[Visit]]]
+
+
+def visits_by_day(data: BoardData) -> VisitsByDay:
     """{(provider id, the provider's local date): [visits]} and {the visit's local date: [visits without one]}."""
-    by_provider_day, unassigned = defaultdict(list), defaultdict(list)
+    by_provider_day: defaultdict[tuple[int, date], list[Visit]] = defaultdict(list)
+    unassigned: defaultdict[date, list[Visit]] = defaultdict(list)
     for visit in data.visits:
         provider = data.providers.get(visit.provider_id) if visit.provider_id else None
         if provider is None:
@@ -282,11 +300,13 @@ def visits_by_day(data):
     return by_provider_day, unassigned
 
 
-def board_day_build(data, day, now, grouped=None, layout=True):
+def board_day_build(
+    data: BoardData, day: date, now: datetime, grouped: VisitsByDay | None = None, layout: bool = True
+) -> Board:
     by_provider_day, unassigned_by_day = grouped or visits_by_day(data)
     unassigned = unassigned_by_day.get(day, [])
 
-    rows = []
+    rows: list[BoardRow] = []
     for provider in sorted(data.providers.values(), key=provider_order):
         windows = working_windows(
             day=day,
@@ -340,7 +360,7 @@ def board_day_build(data, day, now, grouped=None, layout=True):
     )
 
 
-def board_for_day(*, day, now=None):
+def board_for_day(*, day: date, now: datetime | None = None) -> Board:
     """The day's board: one row per provider working or booked that day (six queries)."""
     now = now or timezone.now()
     return board_day_build(board_data_load(day, day), day, now)

@@ -1,25 +1,31 @@
 """A roster change that would orphan booked visits: which of a provider's visits to come their roster
 (as saved now) no longer allows, and why (staff/roster.py asks staff before keeping such a change)."""
 
+from __future__ import annotations
+
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import availability, selectors
-from booking.availability import zone
+from booking.availability import LicenceData, zone
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
 from roster.models import Provider
 
-from .hours import COLUMN_MINUTES, minutes_between, working_windows
+from .hours import COLUMN_MINUTES, Shifts, TimeRange, minutes_between, working_windows
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Orphan:
     visit: Visit
-    reason: str
+    reason: StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -27,14 +33,14 @@ class _Roster:
     """A provider's roster over the days of their visits to come, and the route of those days."""
 
     provider: Provider
-    licences: list
-    weekly: dict
-    overrides: dict
-    time_off: list
-    route: list  # (visit id, starts_at, ends_at, ZIP) of every blocking visit of those days
+    licences: list[LicenceData]
+    weekly: dict[int, Shifts]
+    overrides: dict[date, Shifts]
+    time_off: list[TimeRange]
+    route: list[tuple[int, datetime, datetime, str]]  # (id, starts_at, ends_at, ZIP) of every blocking visit
 
 
-def _visits_to_come(provider, now):
+def _visits_to_come(provider: Provider, now: datetime) -> list[Visit]:
     return list(
         Visit.objects.filter(provider_id=provider.pk, status__in=BLOCKING_STATUSES, starts_at__gt=now)
         .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
@@ -43,7 +49,7 @@ def _visits_to_come(provider, now):
     )
 
 
-def _roster_around(provider, visits, now):
+def _roster_around(provider: Provider, visits: list[Visit], now: datetime) -> _Roster:
     ptz = zone(provider.time_zone)
     first_day = min(v.starts_at.astimezone(ptz).date() for v in visits) - timedelta(days=1)
     last_day = max(v.starts_at.astimezone(ptz).date() for v in visits) + timedelta(days=1)
@@ -62,7 +68,7 @@ def _roster_around(provider, visits, now):
     return _Roster(provider, licences[pk], weekly[pk], overrides[pk], time_off[pk], route)
 
 
-def _fits_route(visit, roster, now):
+def _fits_route(visit: Visit, roster: _Roster, now: datetime) -> bool:
     """Could this provider be booked for the visit at its time, with the rest of the day's route?"""
     provider = roster.provider
     local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
@@ -94,7 +100,9 @@ def _fits_route(visit, roster, now):
     return availability.slot_at(availability.find_slots([data], query), visit.starts_at) is not None
 
 
-def _orphan_reason(visit, roster, *, day, visits_that_day, now):
+def _orphan_reason(
+    visit: Visit, roster: _Roster, *, day: date, visits_that_day: int, now: datetime
+) -> StrOrPromise | None:
     """Why the roster no longer allows this visit (`day`: the provider's local date), or None."""
     provider = roster.provider
     local_visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
@@ -114,7 +122,7 @@ def _orphan_reason(visit, roster, *, day, visits_that_day, now):
     return _("the day's route no longer fits (travel between visits)")
 
 
-def visits_orphaned_by_roster(*, provider_id, now=None):
+def visits_orphaned_by_roster(*, provider_id: int | str, now: datetime | None = None) -> list[Orphan]:
     """The provider's booked visits still to come that their roster (as saved now) no longer allows.
 
     Each visit is checked with the availability module as if it were booked again at its time by
@@ -131,8 +139,8 @@ def visits_orphaned_by_roster(*, provider_id, now=None):
         return [Orphan(v, _("the nurse is no longer active")) for v in visits]
     roster = _roster_around(provider, visits, now)
     ptz = zone(provider.time_zone)
-    orphans = []
-    per_day = defaultdict(int)
+    orphans: list[Orphan] = []
+    per_day: defaultdict[date, int] = defaultdict(int)
     for visit in visits:
         day = visit.starts_at.astimezone(ptz).date()
         per_day[day] += 1

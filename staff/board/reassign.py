@@ -1,19 +1,21 @@
 """Reassigning a visit: who could take it at its time."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from booking import availability, selectors
 from booking import services as booking_services
-from booking.availability import zone
+from booking.availability import Candidate, zone
+from booking.models import Visit
+from booking.selectors import VisitPlace
 from roster.models import Provider
 
 from .hours import minutes_between
 
 
-def visit_place(visit):
-    return selectors.VisitPlace(
+def visit_place(visit: Visit) -> VisitPlace:
+    return VisitPlace(
         zip_code=visit.zip_code,
         state=visit.state,
         time_zone=visit.time_zone,
@@ -23,7 +25,7 @@ def visit_place(visit):
     )
 
 
-def reassign_candidates(*, visit, now=None):
+def reassign_candidates(*, visit: Visit, now: datetime | None = None) -> list[tuple[Provider, Candidate]]:
     """Providers who are eligible and free to take this visit at its time, best first (dispatch rule).
 
     The same search the booking guard re-runs under lock (staff: no notice), so what is offered

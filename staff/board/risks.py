@@ -1,29 +1,43 @@
 """Why a visit on the board may not happen as booked (see the package's docstring for the rules)."""
 
-from datetime import timedelta
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from booking.availability import zone
-from booking.models import BLOCKING_STATUSES, VisitStatus
+from booking.availability import LicenceData, zone
+from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
 from roster.licensure import licence_valid_in
+from roster.models import Provider
+
+from .hours import TimeRange
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# What the board knows of a visit's provider that day: the provider, their licences (as loaded for
+# the board) and their working windows that day (None: not looked at).
+ProviderRowData = tuple[Provider, Sequence[LicenceData], Sequence[TimeRange] | None]
 
 
-def licence_warning_days():
+def licence_warning_days() -> int:
     return getattr(settings, "BOARD_LICENCE_WARNING_DAYS", 30)
 
 
-def hold_warning():
+def hold_warning() -> timedelta:
     return timedelta(minutes=getattr(settings, "BOARD_HOLD_WARNING_MINUTES", 5))
 
 
-def visit_risks(*, visit, provider_row_data, now):
+def visit_risks(*, visit: Visit, provider_row_data: ProviderRowData | None, now: datetime) -> list[StrOrPromise]:
     """Why a visit may not happen as booked (a list of short sentences; empty when all is well)."""
     if visit.status not in BLOCKING_STATUSES:
         return []
-    risks = []
+    risks: list[StrOrPromise] = []
     if visit.status == VisitStatus.HELD and visit.hold_expires_at:
         if visit.hold_expires_at <= now:
             risks.append(_("the hold has run out (not paid)"))

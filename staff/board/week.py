@@ -2,11 +2,14 @@
 time and the visits at risk (the same six queries as a day)."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from django.utils import timezone
 
-from .day import board_data_load, board_day_build, provider_order, visits_by_day
+from roster.models import Provider
+
+from .day import BoardRow, board_data_load, board_day_build, provider_order, visits_by_day
 
 
 @dataclass
@@ -18,19 +21,25 @@ class WeekCell:
     at_risk: int
 
     @property
-    def utilisation(self):
+    def utilisation(self) -> int | None:
         return round(100 * self.booked_minutes / self.working_minutes) if self.working_minutes else None
 
 
 @dataclass
 class WeekRow:
-    provider: object
+    provider: Provider
     name: str
     kind_label: str
-    cells: list
+    cells: list[WeekCell]
 
 
-def board_for_week(*, first_day, now=None, days=7):
+class Week(TypedDict):
+    days: list[date]
+    rows: list[WeekRow]
+    unassigned: list[int]  # visits without a provider, per day
+
+
+def board_for_week(*, first_day: date, now: datetime | None = None, days: int = 7) -> Week:
     """Seven days side by side: per provider and day, visits, booked and working time, risks (six queries)."""
     now = now or timezone.now()
     last_day = first_day + timedelta(days=days - 1)
@@ -38,13 +47,13 @@ def board_for_week(*, first_day, now=None, days=7):
     week_days = [first_day + timedelta(days=i) for i in range(days)]
     grouped = visits_by_day(data)
     boards = [board_day_build(data, day, now, grouped, layout=False) for day in week_days]
-    providers = {}
+    providers: dict[int, BoardRow] = {}
     for board in boards:
-        for row in board.rows:
-            providers.setdefault(row.provider.pk, row)
-    rows = []
+        for first_row in board.rows:
+            providers.setdefault(first_row.provider.pk, first_row)
+    rows: list[WeekRow] = []
     for provider_id, first_row in sorted(providers.items(), key=lambda item: provider_order(item[1].provider)):
-        cells = []
+        cells: list[WeekCell] = []
         for board in boards:
             row = next((r for r in board.rows if r.provider.pk == provider_id), None)
             if row is None:
