@@ -300,6 +300,20 @@ def visits_by_day(data: BoardData) -> VisitsByDay:
     return by_provider_day, unassigned
 
 
+def _axis(rows: list[BoardRow], day: date) -> tuple[int, int]:
+    """(first, last) local hour of the common axis: DEFAULT_AXIS, widened to every window and route block."""
+    axis_start, axis_end = DEFAULT_AXIS
+    for row in rows:
+        tz = zone(row.provider.time_zone)
+        moments = [m for w in row.windows for m in w]
+        moments += [m for v in row.visits for m in (v.visit.blocked_from, v.visit.blocked_until)]
+        for moment in moments:
+            minutes = axis_minutes(moment, day, tz)
+            axis_start = min(axis_start, minutes // 60)
+            axis_end = max(axis_end, -(-minutes // 60))
+    return axis_start, min(24, max(axis_end, axis_start + 1))
+
+
 def board_day_build(
     data: BoardData, day: date, now: datetime, grouped: VisitsByDay | None = None, layout: bool = True
 ) -> Board:
@@ -339,16 +353,7 @@ def board_day_build(
             )
         rows.append(row)
 
-    axis_start, axis_end = DEFAULT_AXIS
-    for row in rows:
-        tz = zone(row.provider.time_zone)
-        moments = [m for w in row.windows for m in w]
-        moments += [m for v in row.visits for m in (v.visit.blocked_from, v.visit.blocked_until)]
-        for moment in moments:
-            minutes = axis_minutes(moment, day, tz)
-            axis_start = min(axis_start, minutes // 60)
-            axis_end = max(axis_end, -(-minutes // 60))
-    axis_end = min(24, max(axis_end, axis_start + 1))
+    axis_start, axis_end = _axis(rows, day)
     for row in rows if layout else ():  # the week needs the figures, not the drawing
         lay_out(row, axis_start=axis_start, axis_end=axis_end, time_off=data.time_off[row.provider.pk])
     return Board(
