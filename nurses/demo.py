@@ -1,13 +1,9 @@
-"""Demo data for the nurses app, called by `manage.py seed_demo` after the demo users exist.
+"""Demo data for the nurses app, a step of `manage.py seed_demo` (the roster itself is roster/demo.py).
 
-`seed(users, lines)`: users maps the demo emails to User rows; append a line to `lines` for each
-thing worth printing. Must be idempotent: running it twice gives the same data.
+`seed_today(users, lines)`: users maps the demo emails to User rows; it appends a line to `lines`
+for what it made. Idempotent: running it twice gives the same data.
 
-The roster: Maya Chen (RN, New York, base 10001), Priya Shah (RN, New York, base 10011), Luis
-Ortega (RN, Arizona multistate, base 85004) and the clinician Dana Okafor (licensed in New York
-and Arizona, by video). Everyone works Monday to Saturday, 8:00 to 18:00 in their own time zone.
-
-`seed_today(users, lines)` runs after booking's demo: Maya Chen's day. Two cleared New York
+`seed_today` runs after booking's demo: Maya Chen's day. Two cleared New York
 patients of her own (Taylor Brooks, with allergies, and Robin Hart, on a benzodiazepine) have a
 CONFIRMED home infusion TODAY in New York time, at 9:00 and 12:00, so that the nurse's pages show a
 real day. The visits are written like booking writes them (route blocks, plan, price, address);
