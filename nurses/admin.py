@@ -1,6 +1,7 @@
 """The visit charts in admin, read-only with their history (the roster's admin is roster/admin.py)."""
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import protocol
@@ -153,8 +154,6 @@ class VisitChartAdmin(admin.ModelAdmin):
     inlines = (VitalsInline, DoseInline, AdverseEventInline, DischargeInline, AmendmentInline, HistoryInline)
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
         return (
             super()
             .get_queryset(request)

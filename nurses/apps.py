@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from concierge.landing import landing_register
+
 
 class NursesConfig(AppConfig):
     """Field work: the nurse's day, the visit page and its chart."""
@@ -9,7 +11,7 @@ class NursesConfig(AppConfig):
     verbose_name = _("Nurses")
 
     def ready(self):
-        from concierge.landing import landing_register
+        # Models (and the views, which import them) cannot load before the app registry is ready.
         from concierge.models import Role
 
         from .views import landing

@@ -1,13 +1,9 @@
-"""Demo data for the nurses app, called by `manage.py seed_demo` after the demo users exist.
+"""Demo data for the nurses app, a step of `manage.py seed_demo` (the roster itself is roster/demo.py).
 
-`seed(users, lines)`: users maps the demo emails to User rows; append a line to `lines` for each
-thing worth printing. Must be idempotent: running it twice gives the same data.
+`seed_today(users, lines)`: users maps the demo emails to User rows; it appends a line to `lines`
+for what it made. Idempotent: running it twice gives the same data.
 
-The roster: Maya Chen (RN, New York, base 10001), Priya Shah (RN, New York, base 10011), Luis
-Ortega (RN, Arizona multistate, base 85004) and the clinician Dana Okafor (licensed in New York
-and Arizona, by video). Everyone works Monday to Saturday, 8:00 to 18:00 in their own time zone.
-
-`seed_today(users, lines)` runs after booking's demo: Maya Chen's day. Two cleared New York
+`seed_today` runs after booking's demo: Maya Chen's day. Two cleared New York
 patients of her own (Taylor Brooks, with allergies, and Robin Hart, on a benzodiazepine) have a
 CONFIRMED home infusion TODAY in New York time, at 9:00 and 12:00, so that the nurse's pages show a
 real day. The visits are written like booking writes them (route blocks, plan, price, address);
@@ -23,7 +19,13 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from booking.availability import TravelCache, route_blocks
+from booking.models import Service, Visit
 from concierge.demo import demo_step
+from patients import demo as patients_demo
+from patients import selectors as patient_selectors
+from patients import services as patient_services
+from patients.models import ClearanceDecision, Diagnosis, IntakeResponse, IntakeStatus
 from roster.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -93,11 +95,6 @@ TODAY_PATIENTS = [
 
 def _cleared_patient(user, profile_fields, intake_changes, clinician):
     """Profile, sent intake and clearance through the patients app's own services (once)."""
-    from patients import demo as patients_demo
-    from patients import selectors as patient_selectors
-    from patients import services as patient_services
-    from patients.models import ClearanceDecision, Diagnosis, IntakeResponse, IntakeStatus
-
     patient_services.profile_update(patient=user, sms_opt_in=True, **profile_fields)
     profile = user.patient_profile
     if profile.terms_accepted_at is None:
@@ -123,9 +120,6 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
 
 @demo_step(order=40)
 def seed_today(users, lines):
-    from booking.availability import TravelCache, route_blocks
-    from booking.models import Service, Visit
-
     nurse = Provider.objects.filter(user=users[NURSE]).first()
     service = Service.objects.filter(code="home-infusion").first()
     if nurse is None or service is None:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 # A nurse charts each home visit on a phone: "on my way", check-in with baseline vitals, vitals
 # every 10-15 minutes, the dose, adverse events, the discharge checklist and the signature.
 # Every row below the chart is written once and never changed (AppendOnly); the chart itself
-# gets each of its fields set once, by the services in nurses/services.py, and every change is
+# gets each of its fields set once, by the services in nurses/services/, and every change is
 # also a ChartEvent (who, when, what). After the signature, changes are ChartAmendments that
 # leave the original rows as they were.
 

@@ -5,18 +5,25 @@ selector here takes the provider and filters by it, so someone else's visit is s
 The day list costs a fixed number of queries, whatever the number of visits.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Visit, VisitStatus
 from patients.models import IntakeResponse, IntakeStatus
+from patients.triage import rules_for_ids
+from roster.models import Provider
 
 from . import protocol
+from .models import AdverseEvent, ChartAmendment, ChartEvent, DischargeChecklist, DoseRecord, VisitChart, VitalsReading
 
 S = VisitStatus
 # The nurse's list shows the visits that are theirs to do or done; holds, expired holds and
@@ -25,18 +32,18 @@ DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
 MAP_URL = "https://www.google.com/maps/search/?api=1&query="
 
 
-def provider_today(provider, now=None):
+def provider_today(provider: Provider, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(ZoneInfo(provider.time_zone)).date()
 
 
-def _day_bounds(provider, first_day, days=1):
+def _day_bounds(provider: Provider, first_day: date, days: int = 1) -> tuple[datetime, datetime]:
     tz = ZoneInfo(provider.time_zone)
     start = datetime.combine(first_day, time(0), tzinfo=tz)
     end = datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=tz)
     return start, end
 
 
-def _visits(provider):
+def _visits(provider: Provider) -> QuerySet[Visit]:
     return (
         Visit.objects.filter(provider=provider, status__in=DAY_STATUSES)
         .exclude(service__is_telehealth=True)
@@ -45,9 +52,9 @@ def _visits(provider):
     )
 
 
-def _latest_intakes(patient_ids):
+def _latest_intakes(patient_ids: Iterable[int]) -> dict[int, IntakeResponse]:
     """{patient id: latest sent intake (with triage)}, in one query."""
-    latest = {}
+    latest: dict[int, IntakeResponse] = {}
     rows = (
         IntakeResponse.objects.filter(patient_id__in=set(patient_ids), status=IntakeStatus.SUBMITTED)
         .select_related("triage")
@@ -72,29 +79,24 @@ class Briefing:
     support_name: str
     support_phone: str
     support_phone_display: str
-    weight_kg: object  # Decimal or None
-    mg_per_kg: object
-    total_mg: object
-    infusion_minutes: object
+    weight_kg: Decimal | None
+    mg_per_kg: Decimal | None
+    total_mg: Decimal | None
+    infusion_minutes: int | None
     allergies: str
     medications: str
-    notes: list = field(default_factory=list)  # triage rule texts the nurse must know
+    notes: list[str] = field(default_factory=list)  # triage rule texts the nurse must know
     clinician_note: str = ""
 
-    @property
-    def chart(self):
-        return getattr(self.visit, "chart", None)
 
-
-def _phone(number):
+def _phone(number: Any) -> tuple[str, str]:
+    # `number` is phonenumber_field's PhoneNumber (untyped), or empty.
     if not number:
         return "", ""
     return number.as_e164, number.as_national
 
 
-def briefing_for(visit, intake):
-    from patients.triage import rules_for_ids
-
+def briefing_for(visit: Visit, intake: IntakeResponse | None) -> Briefing:
     profile = getattr(visit.patient, "patient_profile", None)
     clearance = visit.clearance
     parts = [visit.address_line1, visit.address_line2, visit.city, f"{visit.state} {visit.zip_code}"]
@@ -133,7 +135,7 @@ def briefing_for(visit, intake):
     )
 
 
-def visit_list_for_nurse(*, provider, day):
+def visit_list_for_nurse(*, provider: Provider, day: date) -> list[Briefing]:
     """The nurse's home visits on one day (their own zone), in time order, as Briefings."""
     start, end = _day_bounds(provider, day)
     visits = list(_visits(provider).filter(starts_at__gte=start, starts_at__lt=end))
@@ -141,17 +143,17 @@ def visit_list_for_nurse(*, provider, day):
     return [briefing_for(v, intakes.get(v.patient_id)) for v in visits]
 
 
-def visit_week_for_nurse(*, provider, first_day, days=7):
+def visit_week_for_nurse(*, provider: Provider, first_day: date, days: int = 7) -> list[tuple[date, list[Visit]]]:
     """[(day, [visits])] for `days` days from `first_day`, every day listed (empty ones too)."""
     start, end = _day_bounds(provider, first_day, days)
     tz = ZoneInfo(provider.time_zone)
-    by_day = {first_day + timedelta(days=i): [] for i in range(days)}
+    by_day: dict[date, list[Visit]] = {first_day + timedelta(days=i): [] for i in range(days)}
     for visit in _visits(provider).filter(starts_at__gte=start, starts_at__lt=end):
         by_day.setdefault(visit.starts_at.astimezone(tz).date(), []).append(visit)
     return sorted(by_day.items())
 
 
-def visit_get_for_nurse(*, provider, pk):
+def visit_get_for_nurse(*, provider: Provider, pk: int | str) -> Visit | None:
     """One of this nurse's visits (any day), or None: another nurse's visit is None too (404)."""
     try:
         pk = int(pk)
@@ -160,19 +162,22 @@ def visit_get_for_nurse(*, provider, pk):
     return _visits(provider).select_related("provider__user", "patient").filter(pk=pk).first()
 
 
-def visit_briefing_for_nurse(*, provider, pk):
+def visit_briefing_for_nurse(*, provider: Provider, pk: int | str) -> Briefing | None:
     visit = visit_get_for_nurse(provider=provider, pk=pk)
     if visit is None:
         return None
     return briefing_for(visit, _latest_intakes([visit.patient_id]).get(visit.patient_id))
 
 
-def previous_stop(*, visit):
+def previous_stop(*, visit: Visit) -> Visit | None:
     """The nurse's visit before this one on the same (provider-local) day, or None."""
-    start, _end = _day_bounds(visit.provider, visit.starts_at.astimezone(ZoneInfo(visit.provider.time_zone)).date())
+    provider = visit.provider
+    if provider is None:
+        return None  # nobody's route: no stop before it
+    start, _end = _day_bounds(provider, visit.starts_at.astimezone(ZoneInfo(provider.time_zone)).date())
     return (
         Visit.objects.filter(
-            provider_id=visit.provider_id,
+            provider=provider,
             status__in=DAY_STATUSES,
             starts_at__gte=start,
             starts_at__lt=visit.starts_at,
@@ -185,37 +190,37 @@ def previous_stop(*, visit):
 
 @dataclass
 class ChartView:
-    chart: object  # VisitChart or None
-    vitals: list
-    doses: list
-    adverse_events: list
-    discharges: list
-    amendments: list
-    events: list
+    chart: VisitChart | None
+    vitals: list[VitalsReading]
+    doses: list[DoseRecord]
+    adverse_events: list[AdverseEvent]
+    discharges: list[DischargeChecklist]
+    amendments: list[ChartAmendment]
+    events: list[ChartEvent]
 
     @property
-    def baseline(self):
+    def baseline(self) -> VitalsReading | None:
         return next((v for v in self.vitals if v.kind == "baseline"), None)
 
     @property
-    def last_reading(self):
+    def last_reading(self) -> VitalsReading | None:
         return self.vitals[-1] if self.vitals else None
 
     @property
-    def dose(self):
+    def dose(self) -> DoseRecord | None:
         return self.doses[-1] if self.doses else None
 
     @property
-    def discharge(self):
+    def discharge(self) -> DischargeChecklist | None:
         return self.discharges[-1] if self.discharges else None
 
     @property
-    def next_reading_due(self):
+    def next_reading_due(self) -> datetime | None:
         last = self.last_reading
         return last.taken_at + timedelta(minutes=protocol.VITALS_EVERY_MINUTES) if last else None
 
 
-def chart_view(*, visit):
+def chart_view(*, visit: Visit) -> ChartView:
     """Everything charted on this visit (no chart yet: empty lists)."""
     chart = getattr(visit, "chart", None)
     if chart is None:

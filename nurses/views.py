@@ -22,7 +22,7 @@ from concierge.audit import record_view
 from concierge.errors import ApplicationError
 from roster.selectors import provider_for_nurse
 
-from . import selectors, services
+from . import protocol, selectors, services
 from .forms import AmendForm, CheckInForm, DischargeForm, DoseForm, OnMyWayForm, ReasonForm, SignForm, VitalsForm
 
 DRAFT_CLEAR_KEY = "nurses_draft_clear"
@@ -223,7 +223,7 @@ def visit_detail(request, briefing):
             "chart_view": chart_view,
             "next_step": next_step,
             "missing": missing,
-            "is_visit_day": _local_date(visit) == timezone.now().astimezone(services._zone(visit)).date(),
+            "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),
         },
@@ -253,8 +253,8 @@ def on_my_way(request, briefing):
                 _("On your way. %(name)s was told you arrive %(from)s - %(until)s.")
                 % {
                     "name": briefing.name,
-                    "from": services._local_text(visit, chart.eta_from),
-                    "until": services._local_text(visit, chart.eta_until),
+                    "from": services.local_text(visit, chart.eta_from),
+                    "until": services.local_text(visit, chart.eta_until),
                 },
             )
     estimate = None
@@ -298,7 +298,7 @@ def check_in(request, briefing):
 @own_visit("GET", "POST")
 def vitals(request, briefing):
     visit = briefing.visit
-    now_local = timezone.now().astimezone(services._zone(visit))
+    now_local = timezone.now().astimezone(services.visit_zone(visit))
     form = VitalsForm(
         request.POST if request.method == "POST" else None, initial={"taken_at": now_local.strftime("%H:%M")}
     )
@@ -327,15 +327,15 @@ def _dose_initial(chart_view, briefing):
     dose = chart_view.dose
     if dose is None:
         profile = getattr(briefing.visit.patient, "patient_profile", None)
-        now_local = timezone.now().astimezone(services._zone(briefing.visit))
+        now_local = timezone.now().astimezone(services.visit_zone(briefing.visit))
         return {"weight_unit": getattr(profile, "weight_unit", "lb") or "lb", "started_at": now_local.strftime("%H:%M")}
     return {
         "weight": dose.weight_entered,
         "weight_unit": dose.weight_unit,
         "lot_number": dose.lot_number,
         "volume_ml": dose.volume_ml,
-        "started_at": dose.started_at.astimezone(services._zone(briefing.visit)).strftime("%H:%M"),
-        "stopped_at": dose.stopped_at.astimezone(services._zone(briefing.visit)).strftime("%H:%M")
+        "started_at": dose.started_at.astimezone(services.visit_zone(briefing.visit)).strftime("%H:%M"),
+        "stopped_at": dose.stopped_at.astimezone(services.visit_zone(briefing.visit)).strftime("%H:%M")
         if dose.stopped_at
         else "",
     }
@@ -353,7 +353,7 @@ def dose(request, briefing):
         kg = form.weight_kg()
         clearance = visit.clearance
         if kg is not None and clearance is not None:
-            computed = {"weight_kg": kg, "dose_mg": services.protocol.dose_mg(kg, clearance.dose_mg_per_kg)}
+            computed = {"weight_kg": kg, "dose_mg": protocol.dose_mg(kg, clearance.dose_mg_per_kg)}
         recording = request.POST.get("action") == "record"
         if recording and valid and form.check_record():
             data = form.cleaned_data
@@ -386,12 +386,12 @@ def dose(request, briefing):
                 form.data.pop("confirm", None)
     elif chart_view.dose is not None and visit.clearance is not None:
         initial = form.initial
-        kg = services.protocol.weight_kg(initial["weight"], initial["weight_unit"])
-        computed = {"weight_kg": kg, "dose_mg": services.protocol.dose_mg(kg, visit.clearance.dose_mg_per_kg)}
+        kg = protocol.weight_kg(initial["weight"], initial["weight_unit"])
+        computed = {"weight_kg": kg, "dose_mg": protocol.dose_mg(kg, visit.clearance.dose_mg_per_kg)}
         form.initial["confirmed_dose_mg"] = computed["dose_mg"]
     weight_warning = False
     if computed is not None and briefing.weight_kg:
-        weight_warning = services.protocol.weight_changed_a_lot(computed["weight_kg"], briefing.weight_kg)
+        weight_warning = protocol.weight_changed_a_lot(computed["weight_kg"], briefing.weight_kg)
     return render(
         request,
         "nurses/dose.html",

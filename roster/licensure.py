@@ -11,6 +11,8 @@ of writing) are NOT in it: a multistate nurse may not practise there until they 
 should check https://www.nursecompact.com when a state's status changes and edit this list.
 """
 
+from datetime import date
+
 COMPACT_STATES = frozenset(
     {
         "AL", "AZ", "AR", "CO", "DE", "FL", "GA", "ID", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MS",
@@ -22,7 +24,9 @@ COMPACT_STATES = frozenset(
 COMPACT_LICENCE_TYPES = frozenset({"RN", "LPN"})
 
 
-def licence_valid_in(*, state, licence_type, multistate, expires_on, visit_state, on_date):
+def licence_valid_in(
+    *, state: str, licence_type: str, multistate: bool, expires_on: date | None, visit_state: str, on_date: date
+) -> bool:
     """True when one licence lets its holder practise in `visit_state` on `on_date`.
 
     Plain values (not a model) so the availability module can call it on already-loaded data.

@@ -1,12 +1,25 @@
 """Roster use cases: providers, their licences and their weekly pattern."""
 
+from collections.abc import Mapping, Sequence
+from datetime import date, time
+
 from django.db import transaction
+
+from concierge.models import User
 
 from .models import Licence, Provider, WeeklyShift
 
 
 @transaction.atomic
-def provider_save(*, user, kind, home_zip, max_visits_per_day=4, phone="", is_active=True):
+def provider_save(
+    *,
+    user: User,
+    kind: str,
+    home_zip: str,
+    max_visits_per_day: int = 4,
+    phone: str = "",
+    is_active: bool = True,
+) -> Provider:
     """Create or update the provider profile of a login (the time zone follows the home ZIP)."""
     provider = Provider.objects.filter(user=user).first() or Provider(user=user)
     provider.kind = kind
@@ -20,7 +33,16 @@ def provider_save(*, user, kind, home_zip, max_visits_per_day=4, phone="", is_ac
 
 
 @transaction.atomic
-def licence_save(*, provider, state, licence_type, number, expires_on, multistate=False, verified_on=None):
+def licence_save(
+    *,
+    provider: Provider,
+    state: str,
+    licence_type: str,
+    number: str,
+    expires_on: date,
+    multistate: bool = False,
+    verified_on: date | None = None,
+) -> Licence:
     """Add or renew a licence (one per provider, state and type)."""
     licence = Licence.objects.filter(provider=provider, state=state, licence_type=licence_type).first()
     licence = licence or Licence(provider=provider, state=state, licence_type=licence_type)
@@ -36,7 +58,7 @@ def licence_save(*, provider, state, licence_type, number, expires_on, multistat
 
 
 @transaction.atomic
-def weekly_pattern_set(*, provider, hours):
+def weekly_pattern_set(*, provider: Provider, hours: Mapping[int, Sequence[tuple[time, time]]]) -> Provider:
     """Replace the weekly pattern: `hours` maps a weekday (Monday 0) to [(start time, end time)]."""
     wanted = {(day, start, end) for day, blocks in hours.items() for start, end in blocks}
     current = {(s.weekday, s.start_time, s.end_time): s for s in provider.weekly_shifts.all()}

@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from roster.models import Provider
+
 MAX_REPORT_DAYS = 366
 
 
@@ -53,7 +55,8 @@ class ReassignForm(forms.Form):
     """The nurses offered are those eligible and free; any active provider is accepted and the booking
     guard decides (someone may have booked them since the page was shown)."""
 
-    provider = forms.ModelChoiceField(
+    # The queryset is the view's (active providers of the visit's kind), set in __init__.
+    provider: "forms.ModelChoiceField[Provider]" = forms.ModelChoiceField(
         label=_("Give the visit to"),
         queryset=None,
         widget=forms.RadioSelect,

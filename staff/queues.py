@@ -3,11 +3,16 @@
 Each queue is shown only to people who may act on it (or, for the clinical queues, to managers
 too): the clinicians' review queue and open safety alerts (clinicians, managers), failed
 messages (notifications), payments needing attention (disputes, failed refunds), the coverage
-waitlist, and patients' messages waiting for a reply (the care-team portal, when installed).
+waitlist, and patients' messages waiting for a reply (the care-team portal).
 Every queue is two queries (its rows, its count) whatever its length.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.db.models import Count
@@ -15,8 +20,16 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.models import Role
+from booking.models import WaitlistEntry
+from concierge.models import Role, User
+from notifications.models import Message, MessageStatus
+from patients.models import SafetyAlert
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from portal import messaging_selectors as portal
 from staff import review
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LIMIT = 20
 
@@ -24,14 +37,14 @@ LIMIT = 20
 @dataclass
 class Queue:
     key: str
-    title: str
-    description: str
+    title: StrOrPromise
+    description: StrOrPromise
     count: int
-    rows: list  # dicts: what the template shows
-    links: list = field(default_factory=list)  # [(url, label)]: the full lists in admin
+    rows: Sequence[Mapping[str, object]]  # what the template shows, one mapping a row
+    links: list[tuple[str, StrOrPromise]] = field(default_factory=list)  # (url, label): the full lists in admin
 
 
-def _url(name, query=None, args=None):
+def _url(name: str, query: Mapping[str, object] | None = None, args: Sequence[object] | None = None) -> str:
     try:
         url = reverse(name, args=args)
     except NoReverseMatch:
@@ -39,22 +52,22 @@ def _url(name, query=None, args=None):
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def _links(*pairs):
+def _links(*pairs: tuple[str, StrOrPromise]) -> list[tuple[str, StrOrPromise]]:
     return [(url, label) for url, label in pairs if url]
 
 
-def sees_clinical_queues(user):
+def sees_clinical_queues(user: User) -> bool:
     return user.is_superuser or user.has_role(Role.CLINICIAN, Role.MANAGER)
 
 
-def _patient_name(user):
+def _patient_name(user: User) -> str:
     return user.get_full_name() if user.get_full_name() != user.email else user.email
 
 
 # --- the queues ----------------------------------------------------------------------------------
 
 
-def review_queue(*, limit=LIMIT):
+def review_queue(*, limit: int = LIMIT) -> Queue:
     waiting = review.review_queue()
     rows = [
         {
@@ -76,9 +89,7 @@ def review_queue(*, limit=LIMIT):
     )
 
 
-def safety_alerts(*, limit=LIMIT):
-    from patients.models import SafetyAlert
-
+def safety_alerts(*, limit: int = LIMIT) -> Queue:
     alerts = SafetyAlert.objects.filter(resolved_at__isnull=True).select_related("patient", "acknowledged_by")
     rows = [
         {
@@ -99,9 +110,7 @@ def safety_alerts(*, limit=LIMIT):
     )
 
 
-def failed_messages(*, limit=LIMIT):
-    from notifications.models import Message, MessageStatus
-
+def failed_messages(*, limit: int = LIMIT) -> Queue:
     failed = Message.objects.filter(status=MessageStatus.FAILED).select_related("recipient")
     rows = [
         {
@@ -130,9 +139,7 @@ def failed_messages(*, limit=LIMIT):
     )
 
 
-def payments_attention(*, limit=LIMIT):
-    from payments.models import Payment, PaymentStatus, Refund, RefundStatus
-
+def payments_attention(*, limit: int = LIMIT) -> Queue:
     disputed = Payment.objects.filter(status=PaymentStatus.DISPUTED).select_related("patient")
     failed_refunds = Refund.objects.filter(status=RefundStatus.FAILED).select_related("payment__patient")
     rows = [
@@ -174,9 +181,7 @@ def payments_attention(*, limit=LIMIT):
     )
 
 
-def waitlist(*, limit=LIMIT):
-    from booking.models import WaitlistEntry
-
+def waitlist(*, limit: int = LIMIT) -> Queue:
     waiting = WaitlistEntry.objects.filter(contacted_at__isnull=True)
     by_zip = waiting.values("zip_code").annotate(n=Count("pk")).order_by("-n", "zip_code")
     rows = [{"zip": row["zip_code"], "count": row["n"]} for row in by_zip[:limit]]
@@ -195,16 +200,12 @@ def waitlist(*, limit=LIMIT):
     )
 
 
-def unanswered_messages(*, user, limit=LIMIT, now=None):
-    """Patients' messages waiting for an answer (issue 10's portal); None when it is not installed."""
-    try:
-        from portal import messaging_selectors as portal
-    except ImportError:
-        return None
+def unanswered_messages(*, user: User, limit: int = LIMIT, now: datetime | None = None) -> Queue:
+    """Patients' messages waiting for an answer (the care-team portal's threads)."""
     now = now or timezone.now()
     waiting = portal.threads_awaiting_reply(now=now)
     due_hours = portal.reply_due_within().total_seconds() / 3600
-    rows = []
+    rows: list[dict[str, object]] = []
     for thread in waiting[:limit]:
         can_open = portal.may_answer(user, thread)
         hours = portal.waited_working_hours(thread, now)
@@ -218,12 +219,7 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
                 "since": thread.waiting_since,
                 "hours": hours,
                 "overdue": hours is not None and hours >= due_hours,
-                "url": (
-                    _url("portal:staff_thread", args=[thread.pk])
-                    or _url("admin:portal_messagethread_change", args=[thread.pk])
-                )
-                if can_open
-                else "",
+                "url": _url("portal:staff_thread", args=[thread.pk]) if can_open else "",
             }
         )
     return Queue(
@@ -233,17 +229,14 @@ def unanswered_messages(*, user, limit=LIMIT, now=None):
         count=waiting.count(),
         rows=rows,
         links=_links(
-            (
-                _url("portal:staff_inbox") or _url("admin:portal_messagethread_changelist"),
-                _("Open the care-team inbox"),
-            )
+            (_url("portal:staff_inbox"), _("Open the care-team inbox")),
         ),
     )
 
 
-def queues_for(user, *, limit=LIMIT, now=None):
+def queues_for(user: User, *, limit: int = LIMIT, now: datetime | None = None) -> list[Queue]:
     """The queues this person may see, in the order of the page."""
-    queues = []
+    queues: list[Queue] = []
     if sees_clinical_queues(user):
         alerts, review = safety_alerts(limit=limit), review_queue(limit=limit)
         # Managers see who waits; only clinicians open the records (the links would answer 403).
@@ -252,9 +245,8 @@ def queues_for(user, *, limit=LIMIT, now=None):
         if not user.has_perm("patients.view_reviewqueueentry"):
             review.links = []
         queues += [alerts, review]
-    replies = unanswered_messages(user=user, limit=limit, now=now) if user.is_staff else None
-    if replies is not None:
-        queues.append(replies)
+    if user.is_staff:
+        queues.append(unanswered_messages(user=user, limit=limit, now=now))
     if user.has_perm("notifications.view_message"):
         queues.append(failed_messages(limit=limit))
     if user.has_perm("payments.view_payment"):
@@ -264,6 +256,6 @@ def queues_for(user, *, limit=LIMIT, now=None):
     return queues
 
 
-def queue_counts(user, *, now=None):
+def queue_counts(user: User, *, now: datetime | None = None) -> list[tuple[StrOrPromise, int, str]]:
     """[(title, count, url)] for the admin index: only counts (rows are not shown there)."""
     return [(q.title, q.count, reverse("admin:staff_queues") + f"#{q.key}") for q in queues_for(user, limit=0, now=now)]

@@ -16,38 +16,55 @@ Every report takes a fixed number of queries and does its sums in Python: the nu
 clinic has in a year fit in memory easily, and visits' days depend on each visit's own zone.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Protocol, cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from booking import selectors
 from booking.availability import zone
+from booking.models import BLOCKING_STATUSES, CancelledBy, Visit, VisitStatus
+from patients.models import Instrument, ScreeningResponse
+from payments.models import PAID_STATUSES, REFUND_COUNTING_STATUSES, Payment, Refund
+from roster.models import Provider
 from staff.board import minutes_between, working_windows
+from staff.board.hours import Shifts, TimeRange
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    # One value of a report's table: text, a number (cents for money, 0-100 for a percent), or nothing.
+    Cell = StrOrPromise | int | float | None
 
 MONEY, PERCENT, NUMBER, TEXT, DECIMAL = "money", "percent", "number", "text", "decimal"
 
 
 @dataclass
 class Column:
-    label: str
+    label: StrOrPromise
     kind: str = NUMBER
 
 
 @dataclass
 class Report:
     slug: str
-    title: str
-    description: str
-    columns: list
-    rows: list = field(default_factory=list)  # lists of raw values (cents for money, 0-100 floats for percent)
-    totals: list | None = None
-    notes: list = field(default_factory=list)
+    title: StrOrPromise
+    description: StrOrPromise
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)  # raw values (cents for money, 0-100 floats for percent)
+    totals: list[Cell] | None = None
+    notes: list[StrOrPromise] = field(default_factory=list)
 
-    def csv(self):
+    def csv(self) -> str:
         """The report as CSV text: money in dollars with cents, percents as numbers."""
         out = io.StringIO()
         writer = csv.writer(out)
@@ -57,24 +74,29 @@ class Report:
         return out.getvalue()
 
 
-def csv_value(value, kind):
+def _money_parts(cents: int) -> tuple[str, int, int]:
+    """(sign, dollars, cents) of an amount in cents."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(int(cents)), 100)
+    return sign, dollars, rest
+
+
+def csv_value(value: Cell, kind: str) -> str:
     if value is None:
         return ""
     if kind == MONEY:
-        sign = "-" if value < 0 else ""
-        dollars, cents = divmod(abs(int(value)), 100)
+        sign, dollars, cents = _money_parts(cast(int, value))  # a money column holds integer cents
         return f"{sign}{dollars}.{cents:02d}"
     if kind in (PERCENT, DECIMAL):
         return f"{value:.1f}"
     return str(value)
 
 
-def display_value(value, kind):
+def display_value(value: Cell, kind: str) -> str:
     if value is None:
         return "—"
     if kind == MONEY:
-        sign = "-" if value < 0 else ""
-        dollars, cents = divmod(abs(int(value)), 100)
+        sign, dollars, cents = _money_parts(cast(int, value))  # a money column holds integer cents
         return f"{sign}${dollars:,}.{cents:02d}"
     if kind == PERCENT:
         return f"{value:.1f}%"
@@ -83,11 +105,11 @@ def display_value(value, kind):
     return str(value)
 
 
-def report_zone():
+def report_zone() -> ZoneInfo:
     return zone(getattr(settings, "REPORTS_TIME_ZONE", "America/New_York"))
 
 
-def _utc_bounds(first_day, last_day, tz=None):
+def _utc_bounds(first_day: date, last_day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
     """A local date range as [start, end) instants; with no zone, padded a day for every US zone."""
     if tz is not None:
         return (
@@ -101,26 +123,24 @@ def _utc_bounds(first_day, last_day, tz=None):
     )
 
 
-def _days(first_day, last_day):
+def _days(first_day: date, last_day: date) -> Iterator[date]:
     day = first_day
     while day <= last_day:
         yield day
         day += timedelta(days=1)
 
 
-def _pct(part, whole):
+def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
 # --- visits per day and state --------------------------------------------------------------------
 
 
-def visits_per_day(*, first_day, last_day):
-    from booking.models import Visit, VisitStatus
-
+def visits_per_day(*, first_day: date, last_day: date) -> Report:
     statuses = [s for s in VisitStatus if s != VisitStatus.EXPIRED]
     start, end = _utc_bounds(first_day, last_day)
-    counts = defaultdict(lambda: defaultdict(int))
+    counts: defaultdict[tuple[date, str], defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
         Visit.objects.filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=VisitStatus.EXPIRED)
@@ -130,8 +150,8 @@ def visits_per_day(*, first_day, last_day):
         day = starts_at.astimezone(zone(tz_name)).date()
         if first_day <= day <= last_day:
             counts[(day, state)][status] += 1
-    table = []
-    totals = defaultdict(int)
+    table: list[list[Cell]] = []
+    totals: defaultdict[str, int] = defaultdict(int)
     for (day, state), by_status in sorted(counts.items()):
         values = [by_status.get(s.value, 0) for s in statuses]
         for s, v in zip(statuses, values, strict=True):
@@ -152,58 +172,72 @@ def visits_per_day(*, first_day, last_day):
 # --- nurse utilisation -------------------------------------------------------------------------
 
 
-def nurse_utilisation(*, first_day, last_day):
-    from booking import selectors
-    from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
-    from roster.models import Provider
+VisitTimes = tuple[datetime, datetime, datetime, datetime]  # starts_at, ends_at, blocked_from, blocked_until
 
-    start, end = _utc_bounds(first_day, last_day)
-    providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))
-    ids = [p.pk for p in providers]
-    _licences, weekly, overrides, time_off = selectors._roster(ids, start, end)
-    visits = defaultdict(list)
+
+def _visit_times_by_provider(
+    provider_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[VisitTimes]]:
+    """{provider id: [(starts_at, ends_at, blocked_from, blocked_until)]} of the visits that count, in one query."""
+    visits: defaultdict[int, list[VisitTimes]] = defaultdict(list)
     for provider_id, starts_at, ends_at, blocked_from, blocked_until in Visit.objects.filter(
-        provider_id__in=ids,
+        provider_id__in=provider_ids,
         status__in=(*BLOCKING_STATUSES, VisitStatus.COMPLETED),
         starts_at__gte=start,
         starts_at__lt=end,
     ).values_list("provider_id", "starts_at", "ends_at", "blocked_from", "blocked_until"):
         visits[provider_id].append((starts_at, ends_at, blocked_from, blocked_until))
-    table = []
-    all_working = all_booked = 0
-    for provider in providers:
-        tz = zone(provider.time_zone)
-        working = days_worked = 0
-        for day in _days(first_day, last_day):
-            windows = working_windows(
-                day=day,
-                tz_name=provider.time_zone,
-                weekly=weekly[provider.pk],
-                overrides=overrides[provider.pk],
-                time_off=time_off[provider.pk],
-            )
-            minutes = sum(minutes_between(a, b) for a, b in windows)
-            working += minutes
-            days_worked += 1 if minutes else 0
-        mine = [v for v in visits[provider.pk] if first_day <= v[0].astimezone(tz).date() <= last_day]
-        booked = sum(minutes_between(s, e) for s, e, _f, _u in mine)
-        travel = sum(minutes_between(f, s) + minutes_between(e, u) for s, e, f, u in mine)
-        if not working and not mine:
-            continue
-        all_working += working
-        all_booked += booked
-        table.append(
-            [
-                str(provider),
-                provider.get_kind_display(),
-                days_worked,
-                len(mine),
-                round(working / 60, 1),
-                round(booked / 60, 1),
-                round(travel / 60, 1),
-                _pct(booked, working),
-            ]
+    return visits
+
+
+def _working_time(
+    provider: Provider,
+    first_day: date,
+    last_day: date,
+    *,
+    weekly: dict[int, Shifts],
+    overrides: dict[date, Shifts],
+    time_off: list[TimeRange],
+) -> tuple[int, int]:
+    """(working minutes, days with working time) of one provider over the range, in their own zone."""
+    working = days_worked = 0
+    for day in _days(first_day, last_day):
+        windows = working_windows(
+            day=day, tz_name=provider.time_zone, weekly=weekly, overrides=overrides, time_off=time_off
         )
+        minutes = sum(minutes_between(a, b) for a, b in windows)
+        working += minutes
+        days_worked += 1 if minutes else 0
+    return working, days_worked
+
+
+@dataclass
+class _ProviderTime:
+    """One provider's figures over the range (minutes; shown in hours)."""
+
+    provider: Provider
+    days_worked: int
+    visits: int
+    working: int
+    booked: int
+    travel: int
+
+    def cells(self) -> list[Cell]:
+        return [
+            str(self.provider),
+            self.provider.get_kind_display(),
+            self.days_worked,
+            self.visits,
+            round(self.working / 60, 1),
+            round(self.booked / 60, 1),
+            round(self.travel / 60, 1),
+            _pct(self.booked, self.working),
+        ]
+
+
+def _utilisation_report(figures: list[_ProviderTime]) -> Report:
+    all_working = sum(f.working for f in figures)
+    all_booked = sum(f.booked for f in figures)
     return Report(
         slug="utilisation",
         title=_("Nurse utilisation"),
@@ -221,26 +255,51 @@ def nurse_utilisation(*, first_day, last_day):
             Column(_("travel hours"), DECIMAL),
             Column(_("utilisation"), PERCENT),
         ],
-        rows=table,
+        rows=[f.cells() for f in figures],
         totals=[
             str(_("Total")),
             "",
-            sum(r[2] for r in table),
-            sum(r[3] for r in table),
+            sum(f.days_worked for f in figures),
+            sum(f.visits for f in figures),
             round(all_working / 60, 1),
             round(all_booked / 60, 1),
-            round(sum(r[6] for r in table), 1),
+            # The travel hours shown, added up (as a reader of the table would).
+            round(sum(round(f.travel / 60, 1) for f in figures), 1),
             _pct(all_booked, all_working),
         ],
     )
 
 
+def nurse_utilisation(*, first_day: date, last_day: date) -> Report:
+    start, end = _utc_bounds(first_day, last_day)
+    providers = list(Provider.objects.select_related("user").order_by("kind", "user__last_name", "pk"))
+    ids = [p.pk for p in providers]
+    _licences, weekly, overrides, time_off = selectors._roster(ids, start, end)
+    visits = _visit_times_by_provider(ids, start, end)
+    figures: list[_ProviderTime] = []
+    for provider in providers:
+        tz = zone(provider.time_zone)
+        working, days_worked = _working_time(
+            provider,
+            first_day,
+            last_day,
+            weekly=weekly[provider.pk],
+            overrides=overrides[provider.pk],
+            time_off=time_off[provider.pk],
+        )
+        mine = [v for v in visits[provider.pk] if first_day <= v[0].astimezone(tz).date() <= last_day]
+        booked = sum(minutes_between(s, e) for s, e, _f, _u in mine)
+        travel = sum(minutes_between(f, s) + minutes_between(e, u) for s, e, f, u in mine)
+        if not working and not mine:
+            continue
+        figures.append(_ProviderTime(provider, days_worked, len(mine), working, booked, travel))
+    return _utilisation_report(figures)
+
+
 # --- cancellations and no-shows ------------------------------------------------------------------
 
 
-def cancellations(*, first_day, last_day):
-    from booking.models import CancelledBy, Visit, VisitStatus
-
+def cancellations(*, first_day: date, last_day: date) -> Report:
     start, end = _utc_bounds(first_day, last_day)
     late_after = timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS)
     booked = (
@@ -256,7 +315,7 @@ def cancellations(*, first_day, last_day):
         CancelledBy.CLINIC.value: _("Cancelled by ConciergeMD (system)"),
         "no_show": _("No-show"),
     }
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     total = 0
     for starts_at, tz_name, status, by, cancelled_at in booked:
         if not first_day <= starts_at.astimezone(zone(tz_name)).date() <= last_day:
@@ -270,7 +329,7 @@ def cancellations(*, first_day, last_day):
                 counts["patient_early" if early else "patient_late"] += 1
             else:
                 counts[by or CancelledBy.CLINIC.value] += 1
-    rows = [[str(label), counts[key], _pct(counts[key], total)] for key, label in groups.items()]
+    rows: list[list[Cell]] = [[str(label), counts[key], _pct(counts[key], total)] for key, label in groups.items()]
     lost = sum(counts.values())
     return Report(
         slug="cancellations",
@@ -288,30 +347,32 @@ def cancellations(*, first_day, last_day):
 # --- revenue and refunds ---------------------------------------------------------------------------
 
 
-def revenue(*, first_day, last_day):
-    from payments.models import PAID_STATUSES, REFUND_COUNTING_STATUSES, Payment, Refund
-
+def revenue(*, first_day: date, last_day: date) -> Report:
     tz = report_zone()
     start, end = _utc_bounds(first_day, last_day, tz)
-    paid = defaultdict(lambda: [0, 0])
+    paid: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])  # day -> [payments, cents]
     for succeeded_at, cents in Payment.objects.filter(
         status__in=PAID_STATUSES, succeeded_at__gte=start, succeeded_at__lt=end
     ).values_list("succeeded_at", "amount_cents"):
+        assert succeeded_at is not None  # the filter above: a payment that succeeded in the range
         entry = paid[succeeded_at.astimezone(tz).date()]
         entry[0] += 1
         entry[1] += cents
-    refunded = defaultdict(lambda: [0, 0])
+    refunded: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])  # day -> [refunds, cents]
     for created_at, cents in Refund.objects.filter(
         status__in=REFUND_COUNTING_STATUSES, created_at__gte=start, created_at__lt=end
     ).values_list("created_at", "amount_cents"):
         entry = refunded[created_at.astimezone(tz).date()]
         entry[0] += 1
         entry[1] += cents
-    rows = []
+    rows: list[list[Cell]] = []
+    sums = [0, 0, 0, 0, 0]
     for day in sorted(set(paid) | set(refunded)):
         (n_paid, cents_paid), (n_refunds, cents_refunded) = paid[day], refunded[day]
-        rows.append([day.isoformat(), n_paid, cents_paid, n_refunds, cents_refunded, cents_paid - cents_refunded])
-    totals = [str(_("Total")), *[sum(r[i] for r in rows) for i in range(1, 6)]]
+        figures = [n_paid, cents_paid, n_refunds, cents_refunded, cents_paid - cents_refunded]
+        sums = [total + figure for total, figure in zip(sums, figures, strict=True)]
+        rows.append([day.isoformat(), *figures])
+    totals: list[Cell] = [str(_("Total")), *sums]
     return Report(
         slug="revenue",
         title=_("Revenue and refunds"),
@@ -335,53 +396,65 @@ def revenue(*, first_day, last_day):
 # --- outcomes --------------------------------------------------------------------------------------
 
 
-def outcome_settings():
+def outcome_settings() -> tuple[int, dict[str, int]]:
     return (
         getattr(settings, "OUTCOME_RESPONSE_DROP_PERCENT", 50),
         getattr(settings, "OUTCOME_REMISSION_BELOW", {"phq9": 5, "gad7": 5, "pcl5": 33}),
     )
 
 
-def outcomes(*, first_day, last_day):
-    from patients.models import Instrument, ScreeningResponse
-
-    tz = report_zone()
-    start, end = _utc_bounds(first_day, last_day, tz)
-    drop_percent, remission_below = outcome_settings()
-    series = defaultdict(list)
+def _baseline_and_latest(start: datetime, end: datetime) -> dict[str, list[tuple[int, int]]]:
+    """{instrument: [(baseline total, last total in the range)]}, one pair per patient with both."""
+    series: defaultdict[tuple[int, str], list[tuple[datetime, int]]] = defaultdict(list)
     for patient_id, instrument, total, submitted_at in (
         ScreeningResponse.objects.filter(submitted_at__lt=end)
         .order_by("patient_id", "instrument", "submitted_at", "pk")
         .values_list("patient_id", "instrument", "total", "submitted_at")
     ):
         series[(patient_id, instrument)].append((submitted_at, total))
-    per_instrument = defaultdict(list)  # instrument -> [(baseline, latest)]
+    per_instrument: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
     for (_patient, instrument), measures in series.items():
         baseline = measures[0]
         in_range = [m for m in measures[1:] if m[0] >= start]
         if in_range:
             per_instrument[instrument].append((baseline[1], in_range[-1][1]))
-    rows = []
-    for instrument in Instrument:
-        pairs = per_instrument.get(instrument.value, [])
-        n = len(pairs)
-        threshold = remission_below.get(instrument.value)
-        responders = sum(1 for b, latest in pairs if b > 0 and (b - latest) * 100 >= drop_percent * b)
-        remitted = sum(1 for _b, latest in pairs if threshold is not None and latest < threshold)
-        rows.append(
-            [
-                instrument.label,
-                n,
-                round(sum(b for b, _ in pairs) / n, 1) if n else None,
-                round(sum(latest for _, latest in pairs) / n, 1) if n else None,
-                round(sum(latest - b for b, latest in pairs) / n, 1) if n else None,
-                responders,
-                _pct(responders, n),
-                threshold,
-                remitted,
-                _pct(remitted, n),
-            ]
+    return per_instrument
+
+
+def _outcome_row(
+    instrument: Instrument, pairs: list[tuple[int, int]], *, drop_percent: int, threshold: int | None
+) -> list[Cell]:
+    n = len(pairs)
+    responders = sum(1 for b, latest in pairs if b > 0 and (b - latest) * 100 >= drop_percent * b)
+    remitted = sum(1 for _b, latest in pairs if threshold is not None and latest < threshold)
+    return [
+        instrument.label,
+        n,
+        round(sum(b for b, _ in pairs) / n, 1) if n else None,
+        round(sum(latest for _, latest in pairs) / n, 1) if n else None,
+        round(sum(latest - b for b, latest in pairs) / n, 1) if n else None,
+        responders,
+        _pct(responders, n),
+        threshold,
+        remitted,
+        _pct(remitted, n),
+    ]
+
+
+def outcomes(*, first_day: date, last_day: date) -> Report:
+    tz = report_zone()
+    start, end = _utc_bounds(first_day, last_day, tz)
+    drop_percent, remission_below = outcome_settings()
+    per_instrument = _baseline_and_latest(start, end)
+    rows = [
+        _outcome_row(
+            instrument,
+            per_instrument.get(instrument.value, []),
+            drop_percent=drop_percent,
+            threshold=remission_below.get(instrument.value),
         )
+        for instrument in Instrument
+    ]
     return Report(
         slug="outcomes",
         title=_("Outcomes: PHQ-9, GAD-7, PCL-5"),
@@ -407,7 +480,11 @@ def outcomes(*, first_day, last_day):
     )
 
 
-REPORTS = {
+class ReportBuilder(Protocol):
+    def __call__(self, *, first_day: date, last_day: date) -> Report: ...
+
+
+REPORTS: dict[str, ReportBuilder] = {
     "visits": visits_per_day,
     "utilisation": nurse_utilisation,
     "cancellations": cancellations,
@@ -415,7 +492,7 @@ REPORTS = {
     "outcomes": outcomes,
 }
 
-REPORT_TITLES = {
+REPORT_TITLES: dict[str, StrOrPromise] = {
     "visits": _("Visits per day and state"),
     "utilisation": _("Nurse utilisation"),
     "cancellations": _("Cancellations and no-shows"),
@@ -424,5 +501,5 @@ REPORT_TITLES = {
 }
 
 
-def report_build(*, slug, first_day, last_day):
+def report_build(*, slug: str, first_day: date, last_day: date) -> Report:
     return REPORTS[slug](first_day=first_day, last_day=last_day)

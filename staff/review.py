@@ -5,11 +5,17 @@ It reads the clinical record (patients), the follow-up check-ins (portal) and th
 eligibility answer, so it lives in the back office, above them all.
 """
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from concierge.models import User
 from patients.instruments import INSTRUMENTS, band_label
-from patients.intake import QUESTIONS, answers_for_display
+from patients.intake import QUESTIONS, Question, Section, answers_for_display
 from patients.models import (
     Clearance,
     IntakeResponse,
@@ -17,16 +23,38 @@ from patients.models import (
     PatientProfile,
     SafetyAlert,
     ScreeningResponse,
+    TriageResult,
     age_on,
 )
-from patients.selectors import booking_eligibility_for, intake_latest_sent, profile_get, triage_of
+from patients.selectors import Eligibility, booking_eligibility_for, intake_latest_sent, profile_get, triage_of
 from patients.triage import rules_for_ids
+from patients.triage_rules import Rule
 from portal.models import FollowUpCheckIn
+
+
+class ReviewAnnotations(TypedDict):
+    """What review_queue adds to each patient profile."""
+
+    has_open_alert: bool
+    has_checkin_to_review: bool
+    intake_sent_at: datetime | None
+    triage_outcome: str | None
+    decided_at: datetime | None
+    decision: str | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A patient profile as review_queue returns it, with the annotations above.
+    ReviewQueueEntryRow = WithAnnotations[PatientProfile, ReviewAnnotations]
 
 REVIEW_QUEUE_ORDER = ("-has_open_alert", "-has_checkin_to_review", F("intake_sent_at").asc(nulls_last=True), "pk")
 
 
-def review_queue(queryset=None, *, waiting_only=True):
+def review_queue(
+    queryset: QuerySet[PatientProfile] | None = None, *, waiting_only: bool = True
+) -> QuerySet[ReviewQueueEntryRow]:
     """Patient profiles annotated for review, open safety alerts first, then the longest waiting."""
     queryset = queryset if queryset is not None else PatientProfile.objects.all()
     open_alert = SafetyAlert.objects.filter(patient=OuterRef("user_id"), resolved_at__isnull=True)
@@ -51,7 +79,7 @@ def review_queue(queryset=None, *, waiting_only=True):
     return queryset.order_by(*REVIEW_QUEUE_ORDER)
 
 
-def review_queue_waiting(queryset):
+def review_queue_waiting(queryset: QuerySet[ReviewQueueEntryRow]) -> QuerySet[ReviewQueueEntryRow]:
     """Of an annotated review queue: an open safety alert, a flagged check-in not yet reviewed, or an
     intake sent since the last decision."""
     return queryset.filter(
@@ -62,7 +90,37 @@ def review_queue_waiting(queryset):
     )
 
 
-def review_summary_for(*, patient):
+class ScreeningLine(TypedDict):
+    response: ScreeningResponse
+    name: str
+    max: int
+    band: str
+    item9: int | None  # PHQ-9's self-harm item
+
+
+class FiredRule(TypedDict):
+    rule: Rule
+    answer: str  # the answer that fired it, in words
+
+
+class ReviewSummary(TypedDict):
+    patient: User
+    profile: PatientProfile | None
+    age: int | None
+    open_alerts: list[SafetyAlert]
+    intake: IntakeResponse | None
+    intake_count: int
+    triage: TriageResult | None
+    fired: list[FiredRule]
+    flagged_keys: set[str]
+    sections: list[tuple[Section, list[tuple[Question, str]]]]
+    screenings: list[ScreeningLine]
+    decisions: list[Clearance]
+    eligibility: Eligibility
+    checkins: list[FollowUpCheckIn]
+
+
+def review_summary_for(*, patient: User) -> ReviewSummary:
     """Everything a clinician needs on one screen: who, safety alerts, intake, triage, scores, decisions."""
 
     profile = profile_get(patient=patient)
@@ -70,7 +128,7 @@ def review_summary_for(*, patient):
     triage = triage_of(latest) if latest else None
     fired = rules_for_ids(triage.fired_rules) if triage else []
     flagged_keys = {rule.question for rule in fired}
-    screenings = [
+    screenings: list[ScreeningLine] = [
         {
             "response": response,
             "name": INSTRUMENTS[response.instrument].name,

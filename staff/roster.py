@@ -3,7 +3,7 @@
 `RosterChangeCheckMixin` goes on the provider's ModelAdmin. Saving the provider's page (weekly
 pattern, date overrides, time off, licences, active, maximum visits) is tried in a transaction
 with the provider's row locked (so no booking for them slips in meanwhile); if the roster as saved
-would leave booked visits still to come without a valid place in it (`booking.board.
+would leave booked visits still to come without a valid place in it (`staff.board.
 visits_orphaned_by_roster`), nothing is kept and staff see those visits and choose:
 
 - save and keep the visits (they show as at risk on the board, to be reassigned or moved);
@@ -18,6 +18,13 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from booking import services
+from booking.models import CancelledBy
+from booking.templatetags.booking_tags import visit_day_short
+from concierge.errors import ApplicationError
+from roster.models import Provider
+from staff.board import patient_display_name, time_range_label, visits_orphaned_by_roster
 
 DECISION = "_orphans"
 KEEP, CANCEL = "keep", "cancel"
@@ -35,9 +42,6 @@ class RosterChangeCheckMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method != "POST" or object_id is None or not str(object_id).isdigit():
             return super().changeform_view(request, object_id, form_url, extra_context)
-        from roster.models import Provider
-        from staff.board import visits_orphaned_by_roster
-
         try:
             with transaction.atomic():
                 # The provider's row first: the booking guard locks it too, so no visit is booked for
@@ -52,8 +56,6 @@ class RosterChangeCheckMixin:
     def response_change(self, request, obj):
         before = getattr(request, "_roster_before", None)
         if before is not None:
-            from staff.board import visits_orphaned_by_roster
-
             orphans = [o for o in visits_orphaned_by_roster(provider_id=obj.pk) if o.visit.pk not in before]
             decision = request.POST.get(DECISION)
             if orphans and decision not in (KEEP, CANCEL):
@@ -73,10 +75,6 @@ class RosterChangeCheckMixin:
         return super().response_change(request, obj)
 
     def _cancel_orphans(self, request, orphans):
-        from booking import services
-        from booking.models import CancelledBy
-        from concierge.errors import ApplicationError
-
         reason = _("The nurse's schedule changed (cancelled by staff from the roster).")
         done = 0
         for orphan in orphans:
@@ -93,9 +91,6 @@ class RosterChangeCheckMixin:
             )
 
     def _orphans_page(self, request, object_id, orphans):
-        from booking.templatetags.booking_tags import visit_day_short
-        from staff.board import patient_display_name, time_range_label
-
         provider = self.get_object(request, object_id)
         rows = [
             {

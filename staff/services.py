@@ -1,6 +1,8 @@
 """What staff do to a visit from admin beyond booking's own services: a reminder now, a no-show,
 a full refund with a reason. Each is keyword-only, transactional, and safe to repeat."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -9,8 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from booking import services as booking_services
 from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed
+from concierge.models import User
 from notifications import services as notify
-from notifications.models import Channel
+from notifications.models import Channel, Message
+from payments.locking import lock_timeout
+from payments.models import PAID_STATUSES, Payment, PaymentAllocation, Refund
+from payments.models import REFUND_COUNTING_STATUSES as COUNTING
+from payments.services import refund_create
 
 S = VisitStatus
 REMINDER_TEMPLATE = "reminder_24h"  # "a reminder of your ConciergeMD home visit on Tue Mar 3, 9:00 AM EST"
@@ -22,7 +29,7 @@ class NothingToRefund(ApplicationError):
 
 
 @transaction.atomic
-def visit_reminder_send(*, visit, actor, now=None):
+def visit_reminder_send(*, visit: Visit, actor: User | None, now: datetime | None = None) -> list[Message]:
     """Send the patient a reminder of their visit now: an email, and a text when they take texts.
 
     The text goes through the usual gates (consent, STOP, quiet hours, the daily limit; an email
@@ -50,7 +57,7 @@ def visit_reminder_send(*, visit, actor, now=None):
 
 
 @transaction.atomic
-def visit_no_show_mark(*, visit, actor, now=None):
+def visit_no_show_mark(*, visit: Visit, actor: User | None, now: datetime | None = None) -> Visit:
     """The patient was not there: NO_SHOW (booking's life cycle; the policy refunds nothing).
 
     Only once the visit's start has passed; marking it twice changes nothing.
@@ -66,16 +73,13 @@ def visit_no_show_mark(*, visit, actor, now=None):
     return booking_services.visit_transition(visit=visit, to=S.NO_SHOW, actor=actor, now=now)
 
 
-def refund_prefix(visit):
+def refund_prefix(visit: Visit) -> str:
     # Staff refunds are per payment; this prefix ties one to the visit so that it counts only once.
     return f"Visit {visit.pk}: "
 
 
-def visit_refund_due(*, visit):
+def visit_refund_due(*, visit: Visit) -> tuple[Payment | None, int]:
     """(payment, cents) still to refund so that this visit is refunded in full, or (None, 0)."""
-    from payments.models import PAID_STATUSES, PaymentAllocation, Refund
-    from payments.models import REFUND_COUNTING_STATUSES as COUNTING
-
     allocation = (
         PaymentAllocation.objects.filter(visit=visit, payment__status__in=PAID_STATUSES)
         .select_related("payment")
@@ -99,13 +103,9 @@ def visit_refund_due(*, visit):
 
 
 @transaction.atomic
-def visit_refund_in_full(*, visit, reason, actor):
+def visit_refund_in_full(*, visit: Visit, reason: str, actor: User) -> Refund:
     """Refund everything paid for a visit that has not gone back yet, with the reason (payments'
     `refund_create`: the gateway hears of it after commit). A second call finds nothing due."""
-    from payments.locking import lock_timeout
-    from payments.models import Payment
-    from payments.services import refund_create
-
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why you are refunding."))

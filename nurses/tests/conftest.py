@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from notifications.gateways import sms
 from nurses.tests import factories as f
 
 NY = ZoneInfo("America/New_York")
@@ -23,8 +24,6 @@ def ny(hour, minute=0, day=TODAY):
 
 @pytest.fixture(autouse=True)
 def sms_outbox():
-    from notifications.gateways import sms
-
     sms.outbox.clear()
     yield sms.outbox
     sms.outbox.clear()

@@ -1,6 +1,7 @@
 """Staff and clinicians read every chart in admin, with its history, and change nothing there; the demo day."""
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,11 +42,11 @@ def signed_chart(visit, nurse, clock):
     services.dose_record(
         visit=visit,
         nurse=nurse,
-        weight=services.protocol.Decimal("80"),
+        weight=Decimal("80"),
         weight_unit="kg",
-        confirmed_dose_mg=services.protocol.Decimal("40.0"),
+        confirmed_dose_mg=Decimal("40.0"),
         lot_number="KT-9",
-        volume_ml=services.protocol.Decimal("100"),
+        volume_ml=Decimal("100"),
         started_at=ny(9, 10),
         stopped_at=ny(9, 50),
         adverse_events=["nausea"],

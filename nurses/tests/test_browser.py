@@ -57,6 +57,14 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Taylor was told you arrive")
     page.get_by_role("link", name="Check in", exact=True).click()
 
+    check_in(page, axe)
+    vitals_kept_and_checked(page, axe)
+    dose_worked_out_and_recorded(page, axe)
+    discharged_and_signed(page, axe)
+    chart_as_recorded(maya)
+
+
+def check_in(page, axe):
     axe(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
     page.get_by_label("The adult who stays is here").check()
@@ -73,6 +81,8 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Checked in. Baseline vitals recorded.")
     page.get_by_role("link", name="Vitals", exact=True).click()
 
+
+def vitals_kept_and_checked(page, axe):
     # Vitals: what is typed survives a reload (the phone lost its connection)...
     axe(page)
     page.get_by_label("Systolic").fill("138")
@@ -100,6 +110,8 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Vitals recorded.")
     page.get_by_role("link", name="Record the dose").click()
 
+
+def dose_worked_out_and_recorded(page, axe):
     # The dose: today's weight (lb, as the profile is kept), worked out, confirmed, recorded.
     axe(page)
     page.get_by_label("Weight today").fill("151")
@@ -118,6 +130,8 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Dose recorded.")
     page.get_by_role("link", name="Discharge checklist").click()
 
+
+def discharged_and_signed(page, axe):
     axe(page)
     page.get_by_label("Back to their baseline mental status").check()
     page.get_by_label("Vitals back near the baseline").check()
@@ -136,6 +150,8 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     expect(page.get_by_role("status")).to_contain_text("Chart signed. The visit is complete.")
     expect(page.locator("main")).to_contain_text("Signed by Maya Chen")
 
+
+def chart_as_recorded(maya):
     visit = Visit.objects.get(patient__email="patient4@demo.conciergemd.example", provider__user=maya)
     assert visit.status == VisitStatus.COMPLETED
     chart = VisitChart.objects.get(visit=visit)

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from booking.models import VisitStatus
-from concierge.errors import NotAllowed
+from booking.services import visit_transition
+from concierge.errors import ApplicationError, InvalidState, NotAllowed
 from concierge.tests.factories import UserFactory
 from notifications.content import forbidden_words_in, render
 from notifications.models import Channel, Message
@@ -120,8 +121,6 @@ def test_tapping_on_my_way_twice_sends_one_text(visit, nurse, sms_outbox, clock,
 
 
 def test_undoing_en_route_and_tapping_again_still_sends_one_text(visit, nurse, sms_outbox, clock):
-    from booking.services import visit_transition
-
     services.visit_on_my_way(visit=visit, nurse=nurse)
     visit_transition(visit=visit, to=S.CONFIRMED)
     services.visit_on_my_way(visit=visit, nurse=nurse)
@@ -221,7 +220,7 @@ def test_check_in_without_on_my_way_sends_no_text_and_twice_is_once(visit, nurse
 
 
 def test_check_in_needs_the_adult_and_the_prep(visit, nurse, clock):
-    with pytest.raises(services.ApplicationError) as error:
+    with pytest.raises(ApplicationError) as error:
         services.visit_check_in(visit=visit, nurse=nurse, adult_present=False, prep_followed=False, baseline=calm(None))
     assert set(error.value.extra["fields"]) == {"adult_present", "prep_followed"}
     visit.refresh_from_db()
@@ -273,7 +272,7 @@ def test_readings_at_the_edges_of_the_limits(visit, nurse, clock, changes, alert
 
 def test_implausible_vitals_are_refused_with_the_field(visit, nurse, clock):
     check_in(visit, nurse)
-    with pytest.raises(services.ApplicationError) as error:
+    with pytest.raises(ApplicationError) as error:
         services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(9), spo2=150, diastolic=130))
     assert set(error.value.extra["fields"]) == {"spo2", "diastolic"}
 
@@ -333,7 +332,7 @@ def test_a_dose_that_does_not_match_what_the_nurse_confirmed_is_not_saved(visit,
         record_dose(visit, nurse, weight="82", unit="kg", dose="40.0")
     assert error.value.extra["dose_mg"] == Decimal("41.0")
     assert not DoseRecord.objects.exists()
-    with pytest.raises(services.ApplicationError):
+    with pytest.raises(ApplicationError):
         record_dose(visit, nurse, weight="20", unit="kg", dose="10.0")  # not a plausible adult weight
 
 
@@ -367,7 +366,7 @@ def test_stop_time_must_follow_start(visit, nurse, clock):
 
 def test_every_discharge_item_is_required(visit, nurse, clock):
     check_in(visit, nurse)
-    with pytest.raises(services.ApplicationError) as error:
+    with pytest.raises(ApplicationError) as error:
         discharge(visit, nurse, instructions_given=False, adult_present=False)
     assert set(error.value.extra["fields"]) == {"instructions_given", "adult_present"}
     assert not DischargeChecklist.objects.exists()
@@ -446,7 +445,7 @@ def test_amendments_after_signing_keep_the_original(visit, nurse, clock):
     assert (amendment.amended_by, amendment.amended_at, amendment.section) == (nurse, ny(15), "dose")
     assert list(DoseRecord.objects.values()) == dose_before
     assert ChartEvent.objects.filter(kind="amended").count() == 1
-    with pytest.raises(services.ApplicationError):
+    with pytest.raises(ApplicationError):
         services.chart_amend(visit=visit, nurse=nurse, section="dose", text="", reason="")
 
 
@@ -477,10 +476,10 @@ def test_a_stopped_visit_still_needs_discharge_and_signature_and_ends_completed_
 
 def test_no_show_from_the_start_time_with_a_reason_locks_the_chart(visit, nurse, clock):
     services.visit_on_my_way(visit=visit, nurse=nurse)
-    with pytest.raises(services.InvalidState):
+    with pytest.raises(InvalidState):
         services.visit_no_show(visit=visit, nurse=nurse, reason="Nobody home")  # 9:00, visit at 10:00
     clock.move_to(ny(10, 20))
-    with pytest.raises(services.ApplicationError):
+    with pytest.raises(ApplicationError):
         services.visit_no_show(visit=visit, nurse=nurse, reason="  ")
     chart = services.visit_no_show(visit=visit, nurse=nurse, reason="Nobody answered; called twice.")
     services.visit_no_show(visit=visit, nurse=nurse, reason="again")

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from booking.models import VisitStatus
+from concierge.models import PatientRecordView
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
 from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
@@ -325,8 +326,6 @@ def test_every_step_page_renders_in_every_state(nurse_client, visit, clock):
 
 
 def test_opening_a_visit_is_kept_in_the_record_view_log(nurse_client, nurse, visit):
-    from concierge.models import PatientRecordView
-
     nurse_client.get(url("visit", visit))
 
     row = PatientRecordView.objects.get()

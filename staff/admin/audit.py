@@ -170,8 +170,8 @@ class PatientRecordViewAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["viewer", "patient"]
     date_hierarchy = "viewed_at"
-    fields = ["viewed_at", "viewer", "patient", "what", "path"]
-    readonly_fields = fields
+    readonly_fields = ("viewed_at", "viewer", "patient", "what", "path")
+    fields = readonly_fields
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {"title": _("Who viewed patient records"), **(extra_context or {})}

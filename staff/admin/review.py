@@ -12,6 +12,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from booking import telehealth
+from booking.models import Visit, VisitStatus
+from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.models import Role, User
 from patients import services
 from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
@@ -139,8 +142,6 @@ class ClearanceForm(forms.ModelForm):
 
 
 def evaluations_of(patient_id):
-    from booking.models import Visit, VisitStatus
-
     if patient_id is None:
         return Visit.objects.none()
     return (
@@ -151,8 +152,6 @@ def evaluations_of(patient_id):
 
 
 def evaluation_label(visit):
-    from booking.templatetags.booking_tags import visit_day_short, visit_time
-
     when = f"{visit_day_short(visit.starts_at, visit.time_zone)}, {visit_time(visit.starts_at, visit.time_zone)}"
     return f"{when} ({visit.get_status_display()})"
 
@@ -231,8 +230,6 @@ class ClearanceAdmin(admin.ModelAdmin):
 
     def _evaluation_visit(self, request, obj, patient):
         """The video evaluation under review (issue 10), with its join button for its clinician."""
-        from booking import telehealth
-
         visit = obj.evaluation if obj is not None else None
         raw = request.POST.get("evaluation") or request.GET.get("evaluation")
         if visit is None and raw and str(raw).isdigit():
@@ -260,6 +257,3 @@ class ClearanceAdmin(admin.ModelAdmin):
         )
         obj.pk = clearance.pk
         obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})
-
-
-# --- safety alerts --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Tuesday 3 March through booking's own services (the guard), so their travel bloc
 import pytest
 
 from booking import services as booking
+from booking.demo import demo_visit_pay
 from booking.tests import factories as bf
 from booking.tests.world import MONDAY, NOW, NY, TUESDAY, ny  # noqa: F401 (tests import them from here)
 from concierge.roles import roles_sync
@@ -100,6 +101,4 @@ def book(patient, service, starts_at, provider=None):
 
 def pay(visit):
     """The visit's deposit, paid by card through the fake gateway (as payments' own demo pays visits)."""
-    from booking.demo import demo_visit_pay as _paid_demo_payment
-
-    return _paid_demo_payment(visit)
+    return demo_visit_pay(visit)

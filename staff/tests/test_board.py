@@ -2,12 +2,14 @@
 and a constant number of queries however many nurses and visits."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from booking import services
 from booking.models import Visit, VisitStatus
 from booking.tests import factories as bf
 from concierge.tests.factories import UserFactory
@@ -20,8 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 def local(moment):
-    from zoneinfo import ZoneInfo
-
     return moment.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
 
 
@@ -85,8 +85,6 @@ def test_visits_at_risk_unassigned_licence_expiring_hold_running_out_outside_hou
 
 
 def services_hold(patient, service, starts_at, provider):
-    from booking import services
-
     return services.visit_hold(patient=patient, service=service, starts_at=starts_at, provider=provider)
 
 
@@ -193,8 +191,6 @@ def test_a_bad_date_shows_today_and_the_week_page_works(clock, scheduler_client,
 
 
 def test_cancelled_and_expired_visits_are_not_on_the_board(clock, cleared, infusion, maya):
-    from booking import services
-
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     services.visit_cancel(visit=visit, by="staff", reason="test")
 

@@ -13,6 +13,7 @@ from concierge.tests.factories import UserFactory
 from notifications.models import Message, MessageStatus
 from patients.models import SafetyAlert
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from portal.models import MessageThread
 from staff import queues
 
 from .conftest import NOW
@@ -63,8 +64,6 @@ def waiting(clock, roles):
     WaitlistEntry.objects.create(zip_code="99501", email="b@example.com")
     WaitlistEntry.objects.create(zip_code="59001", phone="+14065550100")
     WaitlistEntry.objects.create(zip_code="59001", email="done@example.com", contacted_at=NOW)
-
-    from portal.models import MessageThread
 
     MessageThread.objects.create(
         patient=alerted, subject="About my dose", topic="health", waiting_since=NOW - timedelta(days=3)

@@ -4,8 +4,10 @@ import pytest
 
 from booking import services as booking
 from booking.errors import SlotTaken
+from booking.tests import factories as bf
 from concierge.errors import ApplicationError
 from concierge.testing import race
+from concierge.tests.factories import UserFactory
 from payments.models import Refund
 from staff import services as staff_services
 
@@ -32,9 +34,6 @@ def _kind(outcome):
 def test_two_staff_giving_two_visits_at_one_time_to_the_same_nurse_one_wins(
     clock, scheduler, manager, cleared, cleared_too, infusion, maya, priya, nyc
 ):
-    from booking.tests import factories as bf
-    from concierge.tests.factories import UserFactory
-
     third = bf.ProviderFactory(user=UserFactory(role="nurse"), home_zip="10011")
     nyc.providers.add(third)
     first = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
@@ -16,8 +17,11 @@ from concierge.testing import VerifiedClient
 from concierge.tests.factories import UserFactory
 from nurses.models import VisitChart, VitalsReading
 from patients.models import Clearance, PatientProfile, SafetyAlert
+from patients.tests.factories import screening, sent_intake
 from payments.models import Refund
+from payments.services import refund_create
 from roster.models import Licence, WeeklyShift
+from staff.services import visit_refund_in_full
 
 from .conftest import TUESDAY, book, ny, pay
 
@@ -85,8 +89,6 @@ def test_each_role_on_each_staff_page(clock, clients, visit):
 
 
 def test_schedulers_cannot_open_clinical_answers_clinicians_can(clock, clients, cleared, visit, nurse):
-    from patients.tests.factories import screening, sent_intake
-
     intake = sent_intake(cleared)
     response = screening(cleared, "phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 0])
     alert = SafetyAlert.objects.create(patient=cleared, reason="phq9_item9")
@@ -135,8 +137,6 @@ def test_changes_to_patients_clearances_charts_payments_and_the_roster_are_kept(
     profile.save()
     clearance = Clearance.objects.get(patient=cleared)
     payment = pay(visit)
-    from payments.services import refund_create
-
     refund = refund_create(payment=payment, amount_cents=2500, reason="goodwill", actor=UserFactory(role="manager"))
     chart = VisitChart.objects.create(visit=visit, nurse=nurse)
     reading = VitalsReading.objects.create(
@@ -201,8 +201,6 @@ def test_each_role_reads_only_the_audit_entries_of_what_it_may_view(clock, clien
 
 
 def test_opening_a_patients_record_in_admin_is_logged(clock, clients, cleared, scheduler, clinician_user, manager):
-    from patients.tests.factories import screening
-
     response = screening(cleared, "gad7")
     profile_url = reverse("admin:patients_patientprofile_change", args=[cleared.patient_profile.pk])
 
@@ -234,8 +232,6 @@ def test_record_view_for_the_nurses_visit_page(clock, nurse, cleared):
 
     assert (row.viewer, row.patient, row.what) == (nurse, cleared, "visit page (nurse)")
     assert audit.record_view(user=cleared, patient=cleared, what="own dashboard") is None
-    from django.contrib.auth.models import AnonymousUser
-
     assert audit.record_view(user=AnonymousUser(), patient=cleared, what="x") is None
     # Twice is two readings: the log answers who looked and when.
     audit.record_view(user=nurse, patient=cleared, what="visit page (nurse)")
@@ -243,8 +239,6 @@ def test_record_view_for_the_nurses_visit_page(clock, nurse, cleared):
 
 
 def test_refunds_show_who_asked(clock, scheduler, visit):
-    from staff.services import visit_refund_in_full
-
     pay(visit)
     booking.visit_transition(visit=visit, to="en_route")
     refund = visit_refund_in_full(visit=visit, reason="goodwill", actor=scheduler)

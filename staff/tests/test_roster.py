@@ -11,7 +11,7 @@ from booking.models import Visit, VisitStatus
 from booking.tests import factories as bf
 from payments.models import Refund
 from roster.models import Licence, Provider, TimeOff, WeeklyShift
-from staff.board import visits_orphaned_by_roster
+from staff.board import board_for_day, visits_orphaned_by_roster
 
 from .conftest import NOW, TUESDAY, book, ny, pay
 
@@ -102,8 +102,6 @@ def test_save_and_keep_the_visits_marks_them_at_risk(clock, scheduler_client, bo
     assert "1 booked visits no longer fit this roster" in response.content.decode()
     assert not WeeklyShift.objects.filter(provider=maya, weekday=1).exists()
     assert Visit.objects.get(pk=booked.pk).status == VisitStatus.CONFIRMED
-    from staff.board import board_for_day
-
     risky = board_for_day(day=TUESDAY, now=NOW).at_risk
     assert [(v.visit.pk, [str(r) for r in v.risks]) for v in risky] == [
         (booked.pk, ["outside the nurse's working hours"])

@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from booking.models import Visit, VisitStatus
+from booking.models import Series, Visit, VisitStatus
 from booking.tests import factories as bf
+from concierge import audit
 from concierge.models import PatientRecordView
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
-from payments.models import Refund
+from nurses.models import VisitChart
+from payments.models import Payment, PaymentAllocation, PaymentStatus, Refund
 from staff import services as staff_services
 from staff.board import reassign_candidates
 
@@ -55,8 +57,6 @@ def test_staff_reassign_a_visit_to_a_free_nurse(clock, scheduler_client, schedul
     # Priya's base is 10011: her own route's travel, recomputed by the guard.
     assert visit.blocked_from < visit.starts_at
     # In the audit trail, by the scheduler.
-    from concierge import audit
-
     entry = audit.log_entries_for(visit).first()
     assert entry.actor == scheduler and "provider" in entry.changes_dict
 
@@ -178,9 +178,6 @@ def test_refund_in_full_with_a_reason_once(clock, scheduler_client, scheduler, c
 
 
 def test_a_series_payment_refunds_only_this_visits_share(clock, scheduler, cleared, infusion, maya):
-    from booking.models import Series
-    from payments.models import Payment, PaymentAllocation, PaymentStatus
-
     first = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     second = book(cleared, infusion, ny(TUESDAY + timedelta(days=2), 10), provider=maya)
     series = Series.objects.create(patient=cleared, clearance=first.clearance)
@@ -254,8 +251,6 @@ def test_no_show_only_after_the_start_and_once(clock, scheduler_client, schedule
 def test_the_visit_page_shows_payment_messages_chart_and_history(
     clock, scheduler_client, manager_client, cleared, infusion, maya
 ):
-    from nurses.models import VisitChart
-
     visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
     payment = pay(visit)
     chart = VisitChart.objects.create(visit=visit, nurse=maya.user)

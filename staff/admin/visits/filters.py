@@ -1,0 +1,64 @@
+"""The visit list's own filters: when (days in the clinic's zone) and visits that need a nurse."""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import policy
+from booking.availability import zone
+
+
+def clinic_today():
+    return timezone.now().astimezone(zone(settings.REPORTS_TIME_ZONE)).date()
+
+
+class WhenFilter(admin.SimpleListFilter):
+    """Days in the clinic's zone (REPORTS_TIME_ZONE); each visit's own time is shown in its zone."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("today", _("Today")),
+            ("tomorrow", _("Tomorrow")),
+            ("next7", _("Next 7 days")),
+            ("upcoming", _("From now on")),
+            ("past7", _("Past 7 days")),
+        )
+
+    def queryset(self, request, queryset):
+        tz = zone(settings.REPORTS_TIME_ZONE)
+        today = clinic_today()
+
+        def midnight(day):
+            return datetime.combine(day, time(0), tzinfo=tz)
+
+        ranges = {
+            "today": (midnight(today), midnight(today + timedelta(days=1))),
+            "tomorrow": (midnight(today + timedelta(days=1)), midnight(today + timedelta(days=2))),
+            "next7": (timezone.now(), midnight(today + timedelta(days=8))),
+            "past7": (midnight(today - timedelta(days=7)), timezone.now()),
+        }
+        if self.value() == "upcoming":
+            return queryset.filter(ends_at__gt=timezone.now())
+        if self.value() in ranges:
+            start, end = ranges[self.value()]
+            return queryset.filter(starts_at__gte=start, starts_at__lt=end)
+        return queryset
+
+
+class RiskFilter(admin.SimpleListFilter):
+    title = _("needs a nurse")
+    parameter_name = "unassigned"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("No nurse assigned")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(provider__isnull=True, status__in=policy.CHANGEABLE_STATUSES)
+        return queryset

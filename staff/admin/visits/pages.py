@@ -1,0 +1,263 @@
+"""The visit admin's own pages: the schedule board (a day, a week), and reassigning, cancelling,
+refunding, reminding and marking a no-show one visit. Each page checks the permission, validates a
+form, calls one service (booking's guard or staff/services.py) and says what happened."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from booking import policy, services
+from booking.errors import SlotTaken
+from booking.models import CancelledBy, Visit, VisitStatus
+from booking.templatetags.booking_tags import dollars
+from concierge.errors import ApplicationError
+from roster.models import Provider
+from staff import board
+from staff import services as staff_services
+from staff.forms import ReassignForm, VisitCancelForm, VisitRefundForm
+
+from .filters import clinic_today
+from .summary import paid_cents, refunded_cents, visit_summary
+
+
+def _safe_next(request, fallback):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return fallback
+
+
+def _date_param(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class VisitPagesMixin:
+    """The pages above, on the visit admin (their URLs are named admin:booking_...)."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("board/", view(self.board_view), name="booking_board"),
+            path("board/week/", view(self.board_week_view), name="booking_board_week"),
+            path("<int:object_id>/reassign/", view(self.reassign_view), name="booking_visit_reassign"),
+            path("<int:object_id>/cancel/", view(self.cancel_view), name="booking_visit_cancel_visit"),
+            path("<int:object_id>/refund/", view(self.refund_view), name="booking_visit_refund"),
+            path("<int:object_id>/remind/", view(require_POST(self.remind_view)), name="booking_visit_remind"),
+            path("<int:object_id>/no-show/", view(require_POST(self.no_show_view)), name="booking_visit_no_show"),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, template, title, visit=None, **extra):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "original": visit,
+            "visit": visit,
+            "media": self.media,
+            **extra,
+        }
+        if visit is not None:
+            context["change_url"] = reverse("admin:booking_visit_change", args=[visit.pk])
+            context["visit_summary"] = visit_summary(visit)
+        return TemplateResponse(request, template, context)
+
+    def _visit_for_change(self, request, object_id):
+        visit = get_object_or_404(
+            Visit.objects.select_related("service", "provider__user", "patient__patient_profile"),
+            pk=object_id,
+        )
+        if not self.has_change_permission(request, visit):
+            raise PermissionDenied
+        return visit
+
+    def board_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = _date_param(request.GET.get("date")) or clinic_today()
+        day_board = board.board_for_day(day=day)
+        return self._page(
+            request,
+            "admin/booking/board.html",
+            _("Schedule for %(day)s") % {"day": day.strftime("%A, %B %-d, %Y")},
+            board=day_board,
+            day=day,
+            today=clinic_today(),
+            previous_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            week_start=day - timedelta(days=day.weekday()),
+            can_change=self.has_change_permission(request),
+            board_path=request.get_full_path(),
+        )
+
+    def board_week_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        start = _date_param(request.GET.get("start")) or clinic_today()
+        start -= timedelta(days=start.weekday())
+        week = board.board_for_week(first_day=start)
+        return self._page(
+            request,
+            "admin/booking/board_week.html",
+            _("Week of %(day)s") % {"day": start.strftime("%B %-d, %Y")},
+            week=week,
+            start=start,
+            previous_week=start - timedelta(days=7),
+            next_week=start + timedelta(days=7),
+            today=clinic_today(),
+        )
+
+    def reassign_view(self, request, object_id):
+        visit = self._visit_for_change(request, object_id)
+        back = _safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk]))
+        problem, offered = None, []
+        if visit.status not in policy.CHANGEABLE_STATUSES or visit.ends_at <= timezone.now():
+            problem = _("This visit is %(status)s: it can no longer be given to someone else.") % {
+                "status": visit.get_status_display().lower()
+            }
+        else:
+            try:
+                offered = board.reassign_candidates(visit=visit)
+            except ApplicationError as error:
+                problem = error.message
+        queryset = Provider.objects.filter(is_active=True, kind=visit.service.delivered_by).select_related("user")
+        form = ReassignForm(request.POST or None, queryset=queryset, offered=offered)
+        if request.method == "POST" and problem is None and form.is_valid():
+            chosen = form.cleaned_data["provider"]
+            try:
+                services.visit_reassign(visit=visit, provider=chosen, actor=request.user)
+            except SlotTaken:
+                form.add_error(
+                    "provider",
+                    _(
+                        "%(name)s cannot take this visit: they are not free then (another visit or travel "
+                        "overlaps), or their licence or hours do not allow it. Nothing was changed; choose "
+                        "someone else."
+                    )
+                    % {"name": chosen},
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    _("The visit now goes to %(name)s.") % {"name": chosen},
+                    messages.SUCCESS,
+                )
+                return redirect(back)
+            # Refused: offer who is free now.
+            try:
+                form.offered = board.reassign_candidates(visit=visit)
+            except ApplicationError:
+                form.offered = []
+        return self._page(
+            request,
+            "admin/booking/visit/reassign.html",
+            _("Reassign a visit"),
+            visit,
+            form=form,
+            problem=problem,
+            back=back,
+        )
+
+    def cancel_view(self, request, object_id):
+        visit = self._visit_for_change(request, object_id)
+        change_url = reverse("admin:booking_visit_change", args=[visit.pk])
+        form = VisitCancelForm(request.POST or None)
+        problem = None
+        if not services.transition_allowed(visit.status, VisitStatus.CANCELLED):
+            problem = _("This visit is %(status)s: it can no longer be cancelled.") % {
+                "status": visit.get_status_display().lower()
+            }
+        if request.method == "POST" and problem is None and form.is_valid():
+            try:
+                services.visit_cancel(
+                    visit=visit, by=CancelledBy.STAFF, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                refunded = refunded_cents(visit)
+                text = _("The visit is cancelled; the patient is told.")
+                if refunded:
+                    text = _("The visit is cancelled; the patient is told and %(amount)s is refunded.") % {
+                        "amount": dollars(refunded)
+                    }
+                self.message_user(request, text, messages.SUCCESS)
+                return redirect(_safe_next(request, change_url))
+        return self._page(
+            request,
+            "admin/booking/visit/cancel.html",
+            _("Cancel a visit"),
+            visit,
+            form=form,
+            problem=problem,
+            paid=paid_cents(visit),
+            back=_safe_next(request, change_url),
+        )
+
+    def refund_view(self, request, object_id):
+        visit = self._visit_for_change(request, object_id)
+        if not request.user.has_perm("payments.refund_payment"):
+            raise PermissionDenied
+        change_url = reverse("admin:booking_visit_change", args=[visit.pk])
+        payment, due = staff_services.visit_refund_due(visit=visit)
+        form = VisitRefundForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = staff_services.visit_refund_in_full(
+                    visit=visit, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    _("Refund of %(amount)s recorded; its status follows the payment gateway.")
+                    % {"amount": dollars(refund.amount_cents)},
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        return self._page(
+            request,
+            "admin/booking/visit/refund.html",
+            _("Refund a visit in full"),
+            visit,
+            form=form,
+            payment=payment,
+            due=due,
+            back=change_url,
+        )
+
+    def remind_view(self, request, object_id):
+        visit = self._visit_for_change(request, object_id)
+        try:
+            staff_services.visit_reminder_send(visit=visit, actor=request.user)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request, _("A reminder is on its way (email, and a text if the patient takes texts)."), messages.SUCCESS
+            )
+        return redirect(_safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk])))
+
+    def no_show_view(self, request, object_id):
+        visit = self._visit_for_change(request, object_id)
+        try:
+            staff_services.visit_no_show_mark(visit=visit, actor=request.user)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Marked as a no-show (the policy refunds nothing)."), messages.SUCCESS)
+        return redirect(_safe_next(request, reverse("admin:booking_visit_change", args=[visit.pk])))
