@@ -37,7 +37,10 @@ def test_patient_logs_in_and_out_on_a_phone(live_server, page, axe, demo):
     axe(page)
 
     page.get_by_role("button", name="Show menu").click()
-    page.get_by_role("button", name="Log out").click()
+    log_out = page.get_by_role("button", name="Log out")
+    expect(log_out).to_be_visible()  # the menu has finished opening
+    with page.expect_navigation():
+        log_out.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("You are logged out")
     axe(page)
     page.goto(live_server.url + "/me/")
