@@ -697,7 +697,6 @@ EVENT_HANDLERS = {
     "charge.dispute.updated": _prepare_dispute_event,
     "charge.dispute.closed": _prepare_dispute_event,
 }
-WEBHOOK_EVENT_TYPES = sorted(EVENT_HANDLERS)
 
 
 def webhook_event_handle(*, event):

@@ -162,11 +162,6 @@ def refund_list(*, intent_id):
 # --- the customer's side: what Stripe.js and the card networks do ----------------------------
 
 
-def intent_for_secret(client_secret):
-    obj = FakeGatewayObject.objects.filter(kind="payment_intent", data__client_secret=client_secret).first()
-    return intent_from_dict(obj.data) if obj else None
-
-
 def intent_pay(*, client_secret, card_number):
     """Try a card on an intent, as the Payment Element would, and announce the outcome."""
     obj = FakeGatewayObject.objects.filter(kind="payment_intent", data__client_secret=client_secret).first()
