@@ -304,10 +304,6 @@ def visit_get_for_patient(*, patient, pk):
     return _patient_visits(patient).filter(pk=pk).first()
 
 
-def visit_get(*, pk):
-    return Visit.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()
-
-
 def evaluation_upcoming_for(patient):
     """The patient's next booked evaluation visit (not yet over), or None."""
     return (
