@@ -26,7 +26,7 @@ from . import selectors, services
 from .display import money, visit_title, visit_when
 from .errors import HoldLapsed, PaymentUnavailable
 from .forms import FakeCardForm
-from .gateways import GatewayError, gateway_for, gateway_name
+from .gateways import GatewayError, fake, gateway_for, gateway_name
 from .models import Payment, PaymentStatus, RefundReason
 from .webhooks import webhook_receive
 
@@ -181,8 +181,6 @@ def fake_pay(request, client_secret):
     payment = get_object_or_404(Payment, client_secret=client_secret, patient=request.user, gateway="fake")
     if request.method == "GET":
         return redirect(_pay_url(payment))
-    from .gateways import fake
-
     form = FakeCardForm(request.POST)
     if form.is_valid():
         try:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from ..models import FakeGatewayObject
+from ..webhooks import webhook_receive
 from .types import GatewayError, intent_from_dict, refund_from_dict
 
 SUCCESS_CARD = "4242424242424242"
@@ -275,8 +276,6 @@ def sign(payload, *, timestamp=None, secret=None):
 def _deliver(event_type, obj):
     if not DELIVER_EVENTS:
         return None
-    from ..webhooks import webhook_receive
-
     event = event_build(event_type, obj)
     FakeGatewayObject.objects.create(id=event["id"], kind="event", data=event)
     payload = json.dumps(event)
