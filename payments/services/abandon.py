@@ -18,7 +18,7 @@ from .sync import payment_sync
 S = PaymentStatus
 
 
-def _payment_cancel_open(payment, *, note):
+def _payment_cancel_open(payment: Payment, *, note: str) -> str:
     """Inside a transaction: an open payment will not be paid here; its intent is cancelled after commit."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if not payment.is_open:
@@ -32,7 +32,7 @@ def _payment_cancel_open(payment, *, note):
 
 
 @transaction.atomic
-def visit_payments_cancel_open(*, visit_id, note):
+def visit_payments_cancel_open(*, visit_id: int, note: str) -> None:
     """The visit will not be kept: its open payments can no longer be paid (intents cancelled after commit)."""
     with lock_timeout():
         for allocation in PaymentAllocation.objects.filter(visit_id=visit_id).select_related("payment"):
@@ -40,7 +40,7 @@ def visit_payments_cancel_open(*, visit_id, note):
                 _payment_cancel_open(allocation.payment, note=note)
 
 
-def payment_abandon(*, payment_id):
+def payment_abandon(*, payment_id: int) -> str:
     """Cancel a payment's intent at the gateway, and follow whatever the gateway then says.
 
     If the patient paid in the meantime, the cancel fails and the sync sees "succeeded": the

@@ -1,5 +1,7 @@
 """Disputes: the cardholder contested a charge with their bank. The payment is marked; staff hear once."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from ..models import Payment, PaymentStatus
 S = PaymentStatus
 
 
-def _dispute_mark(payment, *, dispute_id, dispute_status, now):
+def _dispute_mark(payment: Payment, *, dispute_id: str, dispute_status: str, now: datetime) -> str:
     first = payment.status != S.DISPUTED
     payment.status = S.DISPUTED
     payment.dispute_id = dispute_id or payment.dispute_id
@@ -31,7 +33,7 @@ def _dispute_mark(payment, *, dispute_id, dispute_status, now):
 
 
 @transaction.atomic
-def payment_dispute_record(*, payment, dispute_id, dispute_status):
+def payment_dispute_record(*, payment: Payment, dispute_id: str, dispute_status: str) -> str:
     """The cardholder disputed the charge (or the dispute moved on): mark it, tell staff once."""
     with lock_timeout():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)

@@ -7,13 +7,14 @@ reconciliation use.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..gateways import GatewayError, GatewayUnavailable, gateway_for
-from ..gateways.types import intent_from_dict, refund_from_dict
+from ..gateways import GatewayError, GatewayUnavailable, IntentResult, gateway_for
+from ..gateways.types import StripeObject, intent_from_dict, refund_from_dict
 from ..locking import lock_timeout
 from ..models import Payment, Refund, WebhookEvent
 from .disputes import payment_dispute_record
@@ -23,8 +24,13 @@ from .sync import payment_sync
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
 logger = logging.getLogger(__package__)
 
+# An event's handler finds our row and reads the gateway (no transaction, no lock), then returns
+# the change to apply inside the event's transaction, or None when the object is not ours.
+Apply = Callable[[], str]
+Prepare = Callable[[StripeObject], Apply | None]
 
-def _payment_for_intent_object(obj):
+
+def _payment_for_intent_object(obj: StripeObject) -> Payment | None:
     payment = Payment.objects.filter(intent_id=obj.get("id", "")).first()
     if payment is None:
         payment_id = str((obj.get("metadata") or {}).get("payment_id", ""))
@@ -33,26 +39,27 @@ def _payment_for_intent_object(obj):
     return payment
 
 
-def _fetch_intent(payment, intent_id, fallback):
-    """The intent as the gateway has it now; the event's copy if the gateway does not know it."""
+def _fetch_intent(payment: Payment, intent_id: str) -> IntentResult | None:
+    """The intent as the gateway has it now; None if the gateway does not know it (the caller
+    then uses the event's copy, when the event carries one)."""
     try:
         return gateway_for(payment.gateway).intent_retrieve(intent_id=intent_id)
     except GatewayUnavailable:
         raise
     except GatewayError:
         logger.warning("payments: intent of payment %s not found at the gateway; using the event's copy", payment.pk)
-        return intent_from_dict(fallback) if fallback else None
+        return None
 
 
-def _prepare_intent_event(obj):
+def _prepare_intent_event(obj: StripeObject) -> Apply | None:
     payment = _payment_for_intent_object(obj)
     if payment is None:
         return None
-    intent = _fetch_intent(payment, obj["id"], obj)
+    intent = _fetch_intent(payment, obj["id"]) or intent_from_dict(obj)
     return lambda: payment_sync(payment=payment, intent=intent, source="webhook")
 
 
-def _prepare_refund_event(obj):
+def _prepare_refund_event(obj: StripeObject) -> Apply | None:
     intent_id = obj.get("payment_intent") or ""
     payment = Payment.objects.filter(intent_id=intent_id).first() if intent_id else None
     row = Refund.objects.select_related("payment").filter(refund_id=obj.get("id", "")).first()
@@ -68,16 +75,16 @@ def _prepare_refund_event(obj):
     return lambda: refund_sync(refund=current, source="webhook")
 
 
-def _prepare_dispute_event(obj):
+def _prepare_dispute_event(obj: StripeObject) -> Apply | None:
     intent_id = obj.get("payment_intent") or ""
     query = Q(intent_id=intent_id) if intent_id else Q(charge_id=obj.get("charge") or "-")
     payment = Payment.objects.filter(query).exclude(intent_id="").first()
     if payment is None:
         return None
     # A dispute can overtake the "succeeded" event: bring the payment up to date first.
-    intent = _fetch_intent(payment, payment.intent_id, None)
+    intent = _fetch_intent(payment, payment.intent_id)
 
-    def apply():
+    def apply() -> str:
         lines = [payment_sync(payment=payment, intent=intent, source="webhook")] if intent else []
         lines.append(
             payment_dispute_record(payment=payment, dispute_id=obj.get("id", ""), dispute_status=obj.get("status", ""))
@@ -88,7 +95,7 @@ def _prepare_dispute_event(obj):
 
 
 # Checkout Sessions are not used (README: PaymentIntents); their events are recorded and ignored.
-EVENT_HANDLERS = {
+EVENT_HANDLERS: dict[str, Prepare] = {
     "payment_intent.succeeded": _prepare_intent_event,
     "payment_intent.payment_failed": _prepare_intent_event,
     "payment_intent.processing": _prepare_intent_event,
@@ -104,7 +111,7 @@ EVENT_HANDLERS = {
 }
 
 
-def webhook_event_handle(*, event):
+def webhook_event_handle(*, event: StripeObject) -> str:
     """Handle one verified gateway event, once per event id; returns what it did.
 
     The object's current state is read from the gateway first (outside any transaction), so

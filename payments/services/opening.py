@@ -6,14 +6,17 @@ Both are safe to repeat: the open payment and its idempotency key are found agai
 """
 
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from concierge.locking import lock_rows
+from concierge.models import User
 
 from ..errors import AlreadyPaid, NothingToPay, PaymentUnavailable
-from ..gateways import GatewayError, gateway_for, gateway_name
+from ..gateways import GatewayError, IntentResult, gateway_for, gateway_name
 from ..models import OPEN_STATUSES, PAID_STATUSES, Payment, PaymentAllocation
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -24,7 +27,9 @@ logger = logging.getLogger(__package__)
 DESCRIPTION = "ConciergeMD visit"
 
 
-def payment_open(*, patient, lines, visit_id=None, series_id=None):
+def payment_open(
+    *, patient: User, lines: Sequence[tuple[int, int]], visit_id: int | None = None, series_id: int | None = None
+) -> Payment:
     """The open payment for these visits (made if needed): `lines` is [(visit id, cents due)].
 
     Booking's checkout calls this inside its transaction, holding the visits' locks, after it has
@@ -40,10 +45,8 @@ def payment_open(*, patient, lines, visit_id=None, series_id=None):
     paid = Payment.objects.filter(allocations__visit__in=visit_ids, status__in=PAID_STATUSES).first()
     if paid is not None:
         raise AlreadyPaid(extra={"payment_id": paid.pk})
-    open_payments = Payment.objects.filter(status__in=OPEN_STATUSES)
-    existing = (
-        open_payments.filter(series_id=series_id) if series_id else open_payments.filter(visit_id=visit_id)
-    ).first()
+    covers = Q(series_id=series_id) if series_id else Q(visit_id=visit_id)
+    existing = Payment.objects.filter(covers, status__in=OPEN_STATUSES).first()
     if existing is not None:
         return existing
     amount = sum(cents for _visit, cents in lines)
@@ -66,7 +69,7 @@ def payment_open(*, patient, lines, visit_id=None, series_id=None):
     return payment
 
 
-def payment_intent_ensure(*, payment):
+def payment_intent_ensure(*, payment: Payment) -> Payment:
     """The payment with its PaymentIntent, asked of the gateway if it was never recorded.
 
     Outside any transaction (no lock is held while the network answers). Safe to call again (a
@@ -91,7 +94,7 @@ def payment_intent_ensure(*, payment):
 
 
 @transaction.atomic
-def _payment_intent_record(*, payment_id, intent):
+def _payment_intent_record(*, payment_id: int, intent: IntentResult) -> Payment:
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if not payment.intent_id:
         payment.intent_id = intent.id

@@ -4,7 +4,7 @@ Run daily by a task (payments.tasks.payments_reconcile) and by `manage.py reconc
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,15 +22,15 @@ from .sync import payment_sync
 @dataclass
 class ReconcileReport:
     checked: int = 0
-    changes: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
-    def add(self, line):
+    def add(self, line: str) -> None:
         if line:
             self.changes.append(line)
 
 
-def payments_reconcile(*, days=3, now=None):
+def payments_reconcile(*, days: int = 3, now: datetime | None = None) -> ReconcileReport:
     """Compare recent payments and refunds with the gateway's objects and fix what a lost webhook left.
 
     Every payment created or changed in the last `days` days is synced with its intent (paid,

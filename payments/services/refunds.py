@@ -7,18 +7,21 @@ Booking decides how much of a cancelled visit goes back (booking/policy.py) and 
 (`payment_refund_unfulfilled`); staff refund any amount with a reason (`refund_create`).
 """
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
+from concierge.models import User
 from concierge.tasks import enqueue_on_commit
 
 from .. import notices
 from ..display import money
 from ..errors import RefundNotAllowed, RefundTooLarge
-from ..gateways import GatewayError, GatewayUnavailable, gateway_for
+from ..gateways import GatewayError, GatewayUnavailable, RefundResult, gateway_for
 from ..locking import lock_timeout
 from ..models import (
     PAID_STATUSES,
@@ -36,14 +39,14 @@ S = PaymentStatus
 
 
 # A refund's status moves forward only; Stripe may still fail a refund that had succeeded.
-REFUND_RANK = {
+REFUND_RANK: dict[str, int] = {
     RefundStatus.PENDING: 0,
     RefundStatus.REQUIRES_ACTION: 0,
     RefundStatus.SUCCEEDED: 1,
     RefundStatus.FAILED: 2,
     RefundStatus.CANCELLED: 2,
 }
-_GATEWAY_REFUND_STATUS = {
+_GATEWAY_REFUND_STATUS: dict[str, RefundStatus] = {
     "pending": RefundStatus.PENDING,
     "requires_action": RefundStatus.REQUIRES_ACTION,
     "succeeded": RefundStatus.SUCCEEDED,
@@ -52,7 +55,7 @@ _GATEWAY_REFUND_STATUS = {
 }
 
 
-def _payment_refunds_total(payment):
+def _payment_refunds_total(payment: Payment) -> None:
     """Recount what has gone (or is going) back, and the payment's status with it."""
     total = payment.refunds.filter(status__in=REFUND_COUNTING_STATUSES).aggregate(s=Sum("amount_cents"))["s"] or 0
     payment.amount_refunded_cents = min(total, payment.amount_cents)
@@ -66,7 +69,15 @@ def _payment_refunds_total(payment):
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
 
 
-def _refund_record(*, payment, amount_cents, reason_code, reason, visit_id=None, actor=None):
+def _refund_record(
+    *,
+    payment: Payment,
+    amount_cents: int,
+    reason_code: RefundReason,
+    reason: str,
+    visit_id: int | None = None,
+    actor: User | None = None,
+) -> Refund:
     """Write a refund (the caller holds the payment's lock); the gateway hears of it after commit."""
     refund = Refund(
         payment=payment,
@@ -84,7 +95,7 @@ def _refund_record(*, payment, amount_cents, reason_code, reason, visit_id=None,
 
 
 @transaction.atomic
-def payment_refund_unfulfilled(*, payment, visit_ids, reason, code):
+def payment_refund_unfulfilled(*, payment: Payment, visit_ids: Iterable[int], reason: str, code: str) -> list[str]:
     """The money for these visits came in but the visits could not be kept: it all goes back.
 
     Booking calls this from its `payment_succeeded` receiver (the time was taken meanwhile, or
@@ -125,7 +136,7 @@ def payment_refund_unfulfilled(*, payment, visit_ids, reason, code):
     return [f"could not confirm ({code}): refunding {money(total)}"]
 
 
-def visit_paid_allocation(*, visit_id):
+def visit_paid_allocation(*, visit_id: int) -> PaymentAllocation | None:
     """What was paid for this visit (its allocation on the paid payment), or None."""
     return (
         PaymentAllocation.objects.filter(visit_id=visit_id, payment__status__in=PAID_STATUSES)
@@ -136,7 +147,9 @@ def visit_paid_allocation(*, visit_id):
 
 
 @transaction.atomic
-def refund_for_visit(*, payment, visit_id, amount_cents, reason_code, reason):
+def refund_for_visit(
+    *, payment: Payment, visit_id: int, amount_cents: int, reason_code: RefundReason, reason: str
+) -> Refund | None:
     """An automatic refund for one visit (cancellation policy, or a time that could not be kept).
 
     At most one per visit: asking again returns the first. At most what is still refundable.
@@ -157,7 +170,7 @@ def refund_for_visit(*, payment, visit_id, amount_cents, reason_code, reason):
 
 
 @transaction.atomic
-def refund_create(*, payment, amount_cents, reason, actor):
+def refund_create(*, payment: Payment, amount_cents: int, reason: str, actor: User | None) -> Refund:
     """A staff refund of any amount up to what is still refundable, with a reason."""
     if actor is None or not actor.has_perm("payments.refund_payment"):
         raise NotAllowed()
@@ -179,7 +192,7 @@ def refund_create(*, payment, amount_cents, reason, actor):
         )
 
 
-def refund_submit(*, refund_id):
+def refund_submit(*, refund_id: int) -> str:
     """Send a recorded refund to the gateway. Repeats are harmless: same idempotency key, same refund."""
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.refund_id or refund.status != RefundStatus.PENDING:
@@ -207,7 +220,7 @@ def refund_submit(*, refund_id):
 
 
 @transaction.atomic
-def refund_reject(*, refund_id, message):
+def refund_reject(*, refund_id: int, message: str) -> str:
     """The gateway refused a refund outright (not a temporary failure): it failed; staff are told."""
     refund = Refund.objects.get(pk=refund_id)
     with lock_timeout():
@@ -223,7 +236,7 @@ def refund_reject(*, refund_id, message):
     return f"refund {refund.pk}: pending -> failed (refused: {message})"
 
 
-def _refund_failed_alert(refund, payment):
+def _refund_failed_alert(refund: Refund, payment: Payment) -> None:
     notices.staff_alert(
         key=f"refund-failed-{refund.pk}",
         subject="A refund failed",
@@ -235,7 +248,7 @@ def _refund_failed_alert(refund, payment):
     )
 
 
-def _refund_row_for(result):
+def _refund_row_for(result: RefundResult) -> Refund | None:
     row = Refund.objects.filter(refund_id=result.id).first()
     if row is None:
         row_id = str(result.metadata.get("refund_row", ""))
@@ -245,7 +258,7 @@ def _refund_row_for(result):
 
 
 @transaction.atomic
-def refund_sync(*, refund, source):
+def refund_sync(*, refund: RefundResult, source: str) -> str:
     """Apply the gateway's view of a refund; returns what changed ("" if nothing).
 
     Finds our row by the gateway id, or by the row id we put in its metadata (the event can beat

@@ -15,6 +15,7 @@ from django.utils import timezone
 from concierge.locking import lock_rows
 
 from .. import notices
+from ..gateways import IntentResult
 from ..locking import lock_timeout
 from ..models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, RefundReason
 from ..signals import payment_succeeded
@@ -26,7 +27,7 @@ logger = logging.getLogger(__package__)
 S = PaymentStatus
 
 
-def _payment_locked(payment_id):
+def _payment_locked(payment_id: int) -> Payment:
     """The payment, fresh and locked after its visits' providers, patients and the visits themselves.
 
     concierge/locking.py's one order: a payment confirming a visit and a cancellation of that
@@ -48,7 +49,7 @@ def _payment_locked(payment_id):
     return Payment.objects.get(pk=payment_id)
 
 
-def _status_of(intent):
+def _status_of(intent: IntentResult) -> PaymentStatus:
     if intent.status == "succeeded":
         return S.SUCCEEDED
     if intent.status in ("processing", "requires_capture"):
@@ -61,7 +62,7 @@ def _status_of(intent):
 
 
 @transaction.atomic
-def payment_sync(*, payment, intent, source):
+def payment_sync(*, payment: Payment, intent: IntentResult, source: str) -> str:
     """Bring a payment in line with the gateway's intent; returns what changed ("" if nothing).
 
     Moves forward only: a late "payment failed" never undoes "paid", a "processing" read
@@ -77,8 +78,8 @@ def payment_sync(*, payment, intent, source):
             return ""
         before = payment.status
         target = _status_of(intent)
-        notes = []
-        fields = set()
+        notes: list[str] = []
+        fields: set[str] = set()
         if not payment.intent_id:
             payment.intent_id = intent.id
             fields.add("intent_id")
@@ -116,13 +117,13 @@ def payment_sync(*, payment, intent, source):
     return "; ".join([line, *notes])
 
 
-def _payment_fulfil(payment):
+def _payment_fulfil(payment: Payment) -> list[str]:
     """The money is in: booking confirms the visit(s) or hands the money back; then the receipt.
 
     Booking's receiver of `payment_succeeded` runs here, inside our transaction and under our
     locks; "busy" (TryAgainLater) rolls everything back and the webhook answers 503.
     """
-    notes = []
+    notes: list[str] = []
     for _receiver, response in payment_succeeded.send(sender=Payment, payment=payment):
         notes += response or []
     unfulfilled = set(payment.refunds.filter(reason_code=RefundReason.UNFULFILLED).values_list("visit_id", flat=True))
