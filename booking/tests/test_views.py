@@ -223,9 +223,7 @@ def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
     visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
     assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 405
-    assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse(
-        "booking:pay", args=[visit.pk]
-    )
+    assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse("booking:pay", args=[visit.pk])
     visit.refresh_from_db()
     assert visit.status == S.HELD
 
