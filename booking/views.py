@@ -35,7 +35,6 @@ from .checkout import checkout_start
 from .errors import SlotTaken
 from .forms import CancelForm, CoverageForm, SeriesStartForm, StartTimeForm, WaitlistForm, parse_start, start_param
 from .models import CancelledBy, Series, Service, ServiceKind, Visit, VisitStatus
-from .services.context import _minutes, _place_of
 
 DAYS_PER_PAGE = 14
 SERIES_SESSION_KEY = "booking_series_proposal"
@@ -441,11 +440,7 @@ def visit_cancel(request, pk):
 
 
 def _reschedule_ctx(request, visit):
-    ctx = services.booking_context(
-        patient=request.user, service=visit.service, place=_place_of(visit), check_eligibility=True
-    )
-    ctx.visit_minutes = _minutes(visit)
-    return ctx
+    return services.booking_context_for_visit(visit=visit, patient=request.user)
 
 
 @patient_required

@@ -7,7 +7,8 @@ One module per use case (this package re-exports their public functions, so call
 writing `from booking import services; services.visit_hold(...)`):
 
     guard       the guard itself, visit_locked (the one lock order), providers' routes
-    context     booking_context, BookingContext: who may book what, where, for how long
+    context     booking_context, booking_context_for_visit, BookingContext: who may book what,
+                where, for how long
     visits      the life cycle: visit_hold, visit_confirm, visit_cancel (and the refund policy),
                 visit_reschedule, visit_reassign, visit_transition, ALLOWED_TRANSITIONS
     series      a plan's infusions together: series_propose, series_check, series_hold, ...
@@ -17,7 +18,7 @@ writing `from booking import services; services.visit_hold(...)`):
 A name with a leading underscore is for these modules only (a few are shared between them).
 """
 
-from .context import BookingContext, booking_context
+from .context import BookingContext, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
 from .series import (
@@ -53,6 +54,7 @@ __all__ = [
     "SeriesInvalid",
     "SeriesProposal",
     "booking_context",
+    "booking_context_for_visit",
     "series_check",
     "series_confirm",
     "series_hold",

@@ -102,3 +102,13 @@ def _place_of(visit):
 
 def _minutes(visit):
     return int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+
+
+def booking_context_for_visit(*, visit, patient, check_eligibility=True):
+    """The context for an existing visit (moving it, or taking its time again): the visit's own
+    address and length, not the patient's current address and plan."""
+    ctx = booking_context(
+        patient=patient, service=visit.service, place=_place_of(visit), check_eligibility=check_eligibility
+    )
+    ctx.visit_minutes = _minutes(visit)
+    return ctx

@@ -21,7 +21,7 @@ from roster.models import Provider
 from .. import policy, telehealth
 from ..errors import ChangeWindowClosed, TransitionNotAllowed
 from ..models import CancelledBy, Visit, VisitStatus
-from .context import _minutes, _place_of, booking_context
+from .context import booking_context, booking_context_for_visit
 from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
 
 S = VisitStatus
@@ -97,10 +97,7 @@ def visit_confirm(*, visit, now=None):
     # The hold ran out: the time must be free again, through the same guard as a booking, with
     # the same provider (already locked by a payment confirming it: locking other providers now
     # would take locks out of the fixed order).
-    ctx = booking_context(
-        patient=current.patient, service=current.service, place=_place_of(current), check_eligibility=True
-    )
-    ctx.visit_minutes = _minutes(current)
+    ctx = booking_context_for_visit(visit=current, patient=current.patient)
 
     def write(slot, candidate, index):
         moved = Visit.objects.select_for_update().get(pk=current.pk)
@@ -224,10 +221,7 @@ def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=Non
     if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at <= now:
         raise InvalidState(_("This hold has run out. Please choose a time again."))
 
-    ctx = booking_context(
-        patient=current.patient, service=current.service, place=_place_of(current), check_eligibility=is_patient
-    )
-    ctx.visit_minutes = _minutes(current)
+    ctx = booking_context_for_visit(visit=current, patient=current.patient, check_eligibility=is_patient)
     ctx.clearance = current.clearance or ctx.clearance
     previous_starts_at = current.starts_at
     old_provider = current.provider
