@@ -22,7 +22,9 @@ day as a route (`_route_update` recomputes its travel blocks), and placing a new
 """
 
 import logging
-from datetime import datetime, time, timedelta
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -33,9 +35,10 @@ from concierge.models import User
 from roster.models import Provider
 
 from .. import availability, policy
+from ..availability import Candidate, Slot
 from ..errors import SlotTaken
-from ..models import BLOCKING_STATUSES, Visit, VisitStatus
-from .context import _check_clearance_date
+from ..models import BLOCKING_STATUSES, Series, Visit, VisitStatus
+from .context import BookingContext, _check_clearance_date
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
 logger = logging.getLogger(__package__)
@@ -46,12 +49,12 @@ S = VisitStatus
 EXCLUSION_VIOLATION = "23P01"
 
 
-def _lock(*, provider_ids=(), patient_ids=()):
+def _lock(*, provider_ids: Iterable[int | None] = (), patient_ids: Iterable[int] = ()) -> None:
     """Lock providers, then patients, in concierge.locking's one order (inside the transaction)."""
     lock_rows({Provider: provider_ids, User: patient_ids})
 
 
-def visit_locked(visit, *, related=()):
+def visit_locked(visit: Visit, *, related: Sequence[str] = ()) -> Visit:
     """The visit's row, fresh and locked after its provider and patient (the one lock order).
 
     For every use case that changes a visit (booking's own, the nurse's chart, payments): two
@@ -67,11 +70,11 @@ def visit_locked(visit, *, related=()):
     return current
 
 
-def _provider_day(provider, moment):
+def _provider_day(provider: Provider, moment: datetime) -> date:
     return moment.astimezone(availability.zone(provider.time_zone)).date()
 
 
-def _route_update(*, provider, day, pending=None):
+def _route_update(*, provider: Provider, day: date, pending: Visit | None = None) -> None:
     """Recompute the travel blocks of a provider's visits on one (provider-local) day.
 
     `pending` is a visit being placed into that day (new or moved, fields set, not yet saved);
@@ -107,10 +110,11 @@ def _route_update(*, provider, day, pending=None):
     for visit, (new_from, new_until) in zip(others, blocks, strict=False):
         if (new_from, new_until) != (visit.blocked_from, visit.blocked_until):
             Visit.objects.filter(pk=visit.pk).update(blocked_from=new_from, blocked_until=new_until)
-    return pending
 
 
-def _expire_stale_holds(*, provider_ids, patient_id, now, keep=None):
+def _expire_stale_holds(
+    *, provider_ids: Iterable[int], patient_id: int, now: datetime, keep: Visit | None = None
+) -> int:
     """Holds past their time are dead: mark them expired so their time is free at once."""
     return (
         Visit.objects.filter(status=S.HELD, hold_expires_at__lte=now)
@@ -120,16 +124,50 @@ def _expire_stale_holds(*, provider_ids, patient_id, now, keep=None):
     )
 
 
-def _slots_around(ctx, starts_at, now, **kwargs):
+class _SearchOptions(TypedDict):
+    """What the guard's searches share: the visit being moved, the providers allowed, the notice."""
+
+    exclude_visit_id: int | None
+    provider_ids: Collection[int] | None
+    notice: timedelta | None
+
+
+def _slots_around(
+    ctx: BookingContext,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    exclude_visit_id: int | None,
+    provider_ids: Collection[int] | None,
+    notice: timedelta | None,
+    preferred_provider_id: int | None = None,
+) -> list[Slot]:
     day = ctx.local_date(starts_at)
-    return ctx.slots(first_day=day - timedelta(days=1), last_day=day + timedelta(days=1), now=now, **kwargs)
+    return ctx.slots(
+        first_day=day - timedelta(days=1),
+        last_day=day + timedelta(days=1),
+        now=now,
+        exclude_visit_id=exclude_visit_id,
+        provider_ids=provider_ids,
+        notice=notice,
+        preferred_provider_id=preferred_provider_id,
+    )
 
 
-def _taken(slots, starts_at):
+def _taken(slots: Sequence[Slot], starts_at: datetime) -> SlotTaken:
     return SlotTaken(nearest=[s.starts_at for s in availability.nearest(slots, starts_at)])
 
 
-def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=None):
+def _guard(
+    *,
+    ctx: BookingContext,
+    requests: Sequence[tuple[datetime, int | None]],
+    now: datetime,
+    write: Callable[[Slot, Candidate, int], Visit],
+    moving: Visit | None = None,
+    provider_ids: Collection[int] | None = None,
+    notice: timedelta | None = None,
+) -> list[Visit]:
     """Place visits at the requested times, or raise SlotTaken/TryAgainLater having written nothing.
 
     `requests`: [(starts_at, preferred provider id or None)]; `write(slot, candidate, index)` saves
@@ -137,10 +175,10 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
     a visit being moved or re-acquired (left out of the busy data, its provider locked too).
     """
     exclude_id = moving.pk if moving is not None else None
-    options = {"exclude_visit_id": exclude_id, "provider_ids": provider_ids, "notice": notice}
+    options: _SearchOptions = {"exclude_visit_id": exclude_id, "provider_ids": provider_ids, "notice": notice}
 
     # 1. Who could take each time, without locks.
-    pool = {moving.provider_id} if moving is not None and moving.provider_id else set()
+    pool: set[int] = {moving.provider_id} if moving is not None and moving.provider_id else set()
     for starts_at, preferred in requests:
         _check_clearance_date(ctx, starts_at)
         slots = _slots_around(ctx, starts_at, now, preferred_provider_id=preferred, **options)
@@ -174,7 +212,9 @@ def _guard(*, ctx, requests, now, write, moving=None, provider_ids=None, notice=
     return placed
 
 
-def _new_visit(ctx, slot, candidate, *, now, series=None):
+def _new_visit(
+    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+) -> Visit:
     place = ctx.place
     return Visit(
         patient=ctx.patient,
@@ -199,7 +239,10 @@ def _new_visit(ctx, slot, candidate, *, now, series=None):
     )
 
 
-def _place_new(ctx, slot, candidate, *, now, series=None):
+def _place_new(
+    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+) -> Visit:
     provider = Provider.objects.get(pk=candidate.provider_id)
     visit = _new_visit(ctx, slot, candidate, now=now, series=series)
-    return _route_update(provider=provider, day=_provider_day(provider, visit.starts_at), pending=visit)
+    _route_update(provider=provider, day=_provider_day(provider, visit.starts_at), pending=visit)
+    return visit

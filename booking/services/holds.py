@@ -1,6 +1,7 @@
 """Holds that ran out: expired every minute so that their time is free again."""
 
 import logging
+from datetime import datetime
 from itertools import groupby
 
 from django.db import transaction
@@ -18,7 +19,7 @@ logger = logging.getLogger(__package__)
 S = VisitStatus
 
 
-def visit_holds_expire(*, now=None):
+def visit_holds_expire(*, now: datetime | None = None) -> int:
     """Mark holds past their time EXPIRED and free their time. Returns how many it expired.
 
     Runs every minute (booking.tasks). One short transaction per provider rather than one for
@@ -33,8 +34,8 @@ def visit_holds_expire(*, now=None):
         .values_list("provider_id", "pk", "starts_at")[:1000]
     )
     expired = 0
-    for provider_id, rows in groupby(stale, key=lambda r: r[0]):
-        rows = list(rows)
+    for provider_id, group in groupby(stale, key=lambda r: r[0]):
+        rows = list(group)
         try:
             with transaction.atomic():
                 _lock(provider_ids=[provider_id])

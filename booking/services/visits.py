@@ -4,23 +4,25 @@ Moves into a blocking status go through the guard (guard.py); everything else ta
 lock (`visit_locked`) and moves along ALLOWED_TRANSITIONS only.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
+from concierge.models import User
 from notifications import services as notify
 from payments import services as payments
 from payments.display import money
-from payments.models import RefundReason
+from payments.models import Refund, RefundReason
 from payments.selectors import refund_automatic_for_visit
 from roster.models import Provider
 
 from .. import policy, telehealth
+from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, TransitionNotAllowed
-from ..models import CancelledBy, Visit, VisitStatus
+from ..models import CancelledBy, Service, Visit, VisitStatus
 from .context import booking_context, booking_context_for_visit
 from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
 
@@ -30,7 +32,7 @@ S = VisitStatus
 # The life cycle. Moves INTO a blocking status from a non-blocking one (EXPIRED -> CONFIRMED)
 # happen only through the guard (visit_confirm); cancellations only through
 # visit_cancel; expiry only through visit_holds_expire.
-ALLOWED_TRANSITIONS = {
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.HELD: {S.CONFIRMED, S.CANCELLED, S.EXPIRED},
     S.EXPIRED: {S.CONFIRMED},
     S.CONFIRMED: {S.EN_ROUTE, S.CANCELLED, S.NO_SHOW},
@@ -43,15 +45,22 @@ ALLOWED_TRANSITIONS = {
 
 
 # What field work may do with visit_transition (the nurse's day, issue 7).
-FIELD_TRANSITIONS = {S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW, S.CONFIRMED}
+FIELD_TRANSITIONS: set[str] = {S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW, S.CONFIRMED}
 
 
-def transition_allowed(from_status, to_status):
+def transition_allowed(from_status: str, to_status: str) -> bool:
     return to_status in ALLOWED_TRANSITIONS.get(from_status, set())
 
 
 @transaction.atomic
-def visit_hold(*, patient, service, starts_at, now=None, provider=None):
+def visit_hold(
+    *,
+    patient: User,
+    service: Service,
+    starts_at: datetime,
+    now: datetime | None = None,
+    provider: Provider | None = None,
+) -> Visit:
     """Hold a time for the patient for BOOKING_HOLD_MINUTES, with the provider the dispatch rule picks.
 
     The visit is HELD with its price and the amount due now (the deposit, else the full price)
@@ -71,7 +80,7 @@ def visit_hold(*, patient, service, starts_at, now=None, provider=None):
 
 
 @transaction.atomic
-def visit_confirm(*, visit, now=None):
+def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
     """HELD -> CONFIRMED (payment succeeded). Safe to call twice: a confirmed visit is returned as is.
 
     A hold that has run out (expired, or past its time) is re-acquired through the guard only
@@ -89,7 +98,7 @@ def visit_confirm(*, visit, now=None):
         current = visit_locked(current)
         if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
             return current  # confirmed by someone else while we waited for the lock
-        if current.status == S.HELD and current.hold_expires_at > now:
+        if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at > now:
             return _confirmed(current, now)
         if current.status == S.CANCELLED:
             raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
@@ -99,17 +108,17 @@ def visit_confirm(*, visit, now=None):
     # would take locks out of the fixed order).
     ctx = booking_context_for_visit(visit=current, patient=current.patient)
 
-    def write(slot, candidate, index):
+    def write(slot: Slot, candidate: Candidate, index: int) -> Visit:
         moved = Visit.objects.select_for_update().get(pk=current.pk)
         if moved.status not in (S.HELD, S.EXPIRED):
             raise InvalidState()
         moved.provider_id = candidate.provider_id
         moved.status = S.HELD  # blocking again; confirmed just below
         provider = Provider.objects.get(pk=candidate.provider_id)
-        old_provider, old_day = current.provider, _provider_day(current.provider, current.starts_at)
+        old_provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, moved.starts_at), pending=moved)
-        if old_provider.pk != provider.pk:
-            _route_update(provider=old_provider, day=old_day)
+        if old_provider is not None and old_provider.pk != provider.pk:
+            _route_update(provider=old_provider, day=_provider_day(old_provider, current.starts_at))
         return moved
 
     moved = _guard(
@@ -118,12 +127,13 @@ def visit_confirm(*, visit, now=None):
         now=now,
         write=write,
         moving=current,
-        provider_ids=[current.provider_id],
+        # Its own provider only (a visit with none can go nowhere: SlotTaken, as with [None]).
+        provider_ids=[current.provider_id] if current.provider_id is not None else [],
     )[0]
     return _confirmed(moved, now)
 
 
-def _confirmed(visit, now):
+def _confirmed(visit: Visit, now: datetime) -> Visit:
     visit.status = S.CONFIRMED
     visit.confirmed_at = now
     telehealth.video_link_assign(visit=visit)  # a video evaluation gets its room (issue 10)
@@ -134,7 +144,9 @@ def _confirmed(visit, now):
 
 
 @transaction.atomic
-def visit_cancel(*, visit, by, reason="", actor=None, now=None):
+def visit_cancel(
+    *, visit: Visit, by: str, reason: str = "", actor: User | None = None, now: datetime | None = None
+) -> Visit:
     """Cancel a visit; its time is free at once. Safe to call twice.
 
     Patients (`by=CancelledBy.PATIENT`) may cancel their own visits up to the cut-off; inside it
@@ -159,8 +171,8 @@ def visit_cancel(*, visit, by, reason="", actor=None, now=None):
     current.cancellation_reason = reason or ""
     current.full_clean()
     current.save()
-    if current.provider_id:
-        provider = current.provider
+    provider = current.provider
+    if provider is not None:
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
     visit_refund_by_policy(visit=current)
     if was != S.HELD:
@@ -169,7 +181,7 @@ def visit_cancel(*, visit, by, reason="", actor=None, now=None):
     return current
 
 
-def visit_refund_by_policy(*, visit):
+def visit_refund_by_policy(*, visit: Visit) -> Refund | None:
     """The visit is cancelled or missed: its open payments end, and the policy decides the refund.
 
     Inside the cancelling transaction, with the visit locked (payments lock the payment after).
@@ -200,7 +212,15 @@ def visit_refund_by_policy(*, visit):
 
 
 @transaction.atomic
-def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=None):
+def visit_reschedule(
+    *,
+    visit: Visit,
+    starts_at: datetime,
+    by: str,
+    actor: User | None = None,
+    provider: Provider | None = None,
+    now: datetime | None = None,
+) -> Visit:
     """Move a held or confirmed visit to another time (and, for staff, another provider).
 
     Through the guard, keeping the same provider when they are free. Patients may move their own
@@ -227,7 +247,7 @@ def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=Non
     old_provider = current.provider
     old_day = _provider_day(old_provider, previous_starts_at) if old_provider else None
 
-    def write(slot, candidate, index):
+    def write(slot: Slot, candidate: Candidate, index: int) -> Visit:
         moved = Visit.objects.select_for_update().get(pk=current.pk)
         if moved.status not in policy.CHANGEABLE_STATUSES:
             raise InvalidState()
@@ -235,8 +255,10 @@ def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=Non
         moved.provider = new_provider
         moved.starts_at, moved.ends_at = slot.starts_at, slot.ends_at
         _route_update(provider=new_provider, day=_provider_day(new_provider, moved.starts_at), pending=moved)
-        if old_provider is not None and (
-            old_provider.pk != new_provider.pk or old_day != _provider_day(new_provider, moved.starts_at)
+        if (
+            old_provider is not None
+            and old_day is not None
+            and (old_provider.pk != new_provider.pk or old_day != _provider_day(new_provider, moved.starts_at))
         ):
             _route_update(provider=old_provider, day=old_day)
         return moved
@@ -255,7 +277,9 @@ def visit_reschedule(*, visit, starts_at, by, actor=None, provider=None, now=Non
     return moved
 
 
-def visit_reassign(*, visit, provider, actor=None, now=None):
+def visit_reassign(
+    *, visit: Visit, provider: Provider, actor: User | None = None, now: datetime | None = None
+) -> Visit:
     """Staff: give a visit to another provider at the same time (through the guard)."""
     return visit_reschedule(
         visit=visit,
@@ -268,7 +292,7 @@ def visit_reassign(*, visit, provider, actor=None, now=None):
 
 
 @transaction.atomic
-def visit_transition(*, visit, to, actor=None, now=None):
+def visit_transition(*, visit: Visit, to: str, actor: User | None = None, now: datetime | None = None) -> Visit:
     """Field work: CONFIRMED -> EN_ROUTE -> IN_PROGRESS -> COMPLETED, or NO_SHOW. Safe to repeat.
 
     Only the moves in ALLOWED_TRANSITIONS; holds are confirmed with visit_confirm and
@@ -287,7 +311,6 @@ def visit_transition(*, visit, to, actor=None, now=None):
     current.save()
     if to == S.NO_SHOW:
         visit_refund_by_policy(visit=current)
-    if not current.is_blocking and current.provider_id:
-        provider = current.provider
-        _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
+    if not current.is_blocking and current.provider is not None:
+        _route_update(provider=current.provider, day=_provider_day(current.provider, current.starts_at))
     return current

@@ -6,7 +6,7 @@ from ..models import WaitlistEntry
 
 
 @transaction.atomic
-def waitlist_join(*, zip_code, email="", phone=""):
+def waitlist_join(*, zip_code: str, email: str = "", phone: str = "") -> WaitlistEntry:
     """Someone outside our areas wants to hear when we come. Asking twice keeps one entry."""
     email = (email or "").strip().lower()
     phone = str(phone or "").strip()
