@@ -3,7 +3,6 @@ over to the payment page (payments). Only a successful payment confirms it: paym
 money and booking.checkout.on_payment_succeeded confirms the visit.
 """
 
-from csp.decorators import csp_replace, csp_update
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,7 @@ from concierge.errors import ApplicationError, TryAgainLater
 from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
 from payments.errors import AlreadyPaid, PaymentUnavailable
-from payments.views import STRIPE_CSP_ADD, STRIPE_CSP_FRAMES, pay_page
+from payments.views import pay_page, stripe_csp
 
 from ..checkout import checkout_start
 from ..models import Series, Visit, VisitStatus
@@ -43,8 +42,7 @@ def _checkout(request, *, visit=None, series=None):
 @never_cache
 @login_required
 @require_GET
-@csp_update(STRIPE_CSP_ADD)
-@csp_replace(STRIPE_CSP_FRAMES)
+@stripe_csp
 def pay_visit(request, visit_id):
     """`booking:pay`: pay for a held visit right after holding it (the payment page). Looked up
     through request.user: another person's visit, or anyone who is not its patient, gets 404."""
@@ -57,8 +55,7 @@ def pay_visit(request, visit_id):
 @never_cache
 @login_required
 @require_GET
-@csp_update(STRIPE_CSP_ADD)
-@csp_replace(STRIPE_CSP_FRAMES)
+@stripe_csp
 def pay_series(request, series_id):
     held = get_object_or_404(Series, pk=series_id, patient=request.user)
     return _checkout(request, series=held)
