@@ -4,7 +4,8 @@ The proposal lives in the session between the pages, as start times the patient 
 by one before holding them all at once.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -60,29 +61,37 @@ def series(request):
     ctx, error = context_or_error(request, service)
     if error:
         return unavailable(request, error, service=service)
+    if request.method == "POST":
+        return _series_hold(request, service)
+    return _series_page(request, service, ctx)
+
+
+def _series_hold(request, service):
+    """Hold every time of the proposal kept in the session, then go and pay for them together."""
+    proposal = _proposal_from_session(request)
+    if proposal is None:
+        messages.error(request, _("Please choose your times again."))
+        return redirect("booking:series")
+    try:
+        held = services.series_hold(patient=request.user, service=service, visits=proposal["visits"])
+    except SlotTaken:
+        messages.error(request, _("One of those times was just taken. Here are new suggestions."))
+        return redirect(
+            reverse("booking:series") + f"?first_day={proposal['first_day']}&part_of_day={proposal['part_of_day']}"
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("booking:series")
+    request.session.pop(SERIES_SESSION_KEY, None)
+    return redirect("booking:series_checkout", pk=held.pk)
+
+
+def _series_page(request, service, ctx):
+    """The proposal: kept from the session (after one time was changed), or made from the form's start."""
     tz = ctx.place.time_zone
     first, last = local_today(tz), min(horizon(tz), ctx.clearance.expires_on)
     remaining = services.series_remaining(patient=request.user, clearance=ctx.clearance)
     page = {"service": service, "ctx": ctx, "time_zone": tz, "remaining": remaining, "plan": ctx.clearance}
-
-    if request.method == "POST":
-        proposal = _proposal_from_session(request)
-        if proposal is None:
-            messages.error(request, _("Please choose your times again."))
-            return redirect("booking:series")
-        try:
-            held = services.series_hold(patient=request.user, service=service, visits=proposal["visits"])
-        except SlotTaken:
-            messages.error(request, _("One of those times was just taken. Here are new suggestions."))
-            return redirect(
-                reverse("booking:series") + f"?first_day={proposal['first_day']}&part_of_day={proposal['part_of_day']}"
-            )
-        except ApplicationError as error:
-            messages.error(request, error.message)
-            return redirect("booking:series")
-        request.session.pop(SERIES_SESSION_KEY, None)
-        return redirect("booking:series_checkout", pk=held.pk)
-
     kept = _proposal_from_session(request) if request.GET.get("keep") else None
     if kept:
         initial = {"first_day": kept["first_day"], "part_of_day": kept["part_of_day"]}
@@ -93,21 +102,7 @@ def series(request):
     if kept:
         page["proposal"] = kept
     elif form.is_valid() and remaining:
-        found = services.series_propose(
-            patient=request.user,
-            service=service,
-            first_day=form.cleaned_data["first_day"],
-            part_of_day=form.cleaned_data["part_of_day"],
-        )
-        visits = [(v.starts_at, v.provider_id) for v in found.visits]
-        _proposal_to_session(
-            request,
-            first_day=form.cleaned_data["first_day"],
-            part_of_day=form.cleaned_data["part_of_day"],
-            visits=visits,
-        )
-        page["proposal"] = _proposal_from_session(request)
-        page["short"] = len(visits) < found.wanted
+        page |= _proposal_new(request, service, form)
     if page.get("proposal"):
         page["proposal_rows"] = [
             (i, starts_at, starts_at + timedelta(minutes=ctx.visit_minutes))
@@ -117,19 +112,45 @@ def series(request):
     return render(request, "booking/series.html", page)
 
 
-@patient_required
-@require_http_methods(["GET", "POST"])
-@rate_limit("booking", per_hour=60)
-def series_change(request, index):
-    """Pick another time for one infusion of the proposal, keeping the plan's spacing."""
-    service = _infusion_service()
-    proposal = _proposal_from_session(request)
-    if service is None or proposal is None or not 0 <= index < len(proposal["visits"]):
-        return redirect("booking:series")
-    ctx, error = context_or_error(request, service)
-    if error:
-        return unavailable(request, error, service=service)
-    visits = proposal["visits"]
+def _proposal_new(request, service, form):
+    """Propose times from the form's first day and keep them in the session; say if the plan is short."""
+    found = services.series_propose(
+        patient=request.user,
+        service=service,
+        first_day=form.cleaned_data["first_day"],
+        part_of_day=form.cleaned_data["part_of_day"],
+    )
+    visits = [(v.starts_at, v.provider_id) for v in found.visits]
+    _proposal_to_session(
+        request,
+        first_day=form.cleaned_data["first_day"],
+        part_of_day=form.cleaned_data["part_of_day"],
+        visits=visits,
+    )
+    return {"proposal": _proposal_from_session(request), "short": len(visits) < found.wanted}
+
+
+@dataclass(frozen=True)
+class _ChangeWindow:
+    """Where one infusion of the proposal may move: at least the plan's spacing after the one
+    before (`low`) and before the one after (`high`), within the plan's window around the others."""
+
+    time_zone: str
+    low: datetime
+    high: datetime | None
+    first_day: date  # local days
+    last_day: date
+
+    def fits(self, starts_at):
+        day = starts_at.astimezone(availability.zone(self.time_zone)).date()
+        return (
+            starts_at >= self.low
+            and (self.high is None or starts_at <= self.high)
+            and self.first_day <= day <= self.last_day
+        )
+
+
+def _change_window(request, ctx, visits, index):
     tz = ctx.place.time_zone
     current = visits[index][0]
     others = sorted(starts_at for i, (starts_at, _provider) in enumerate(visits) if i != index)
@@ -155,14 +176,27 @@ def series_change(request, index):
             ],
         )
     )
+    return _ChangeWindow(tz, low, high, first_day, last_day)
 
-    def fits(starts_at):
-        day = starts_at.astimezone(availability.zone(tz)).date()
-        return starts_at >= low and (high is None or starts_at <= high) and first_day <= day <= last_day
 
+@patient_required
+@require_http_methods(["GET", "POST"])
+@rate_limit("booking", per_hour=60)
+def series_change(request, index):
+    """Pick another time for one infusion of the proposal, keeping the plan's spacing."""
+    service = _infusion_service()
+    proposal = _proposal_from_session(request)
+    if service is None or proposal is None or not 0 <= index < len(proposal["visits"]):
+        return redirect("booking:series")
+    ctx, error = context_or_error(request, service)
+    if error:
+        return unavailable(request, error, service=service)
+    visits = proposal["visits"]
+    current = visits[index][0]
+    window = _change_window(request, ctx, visits, index)
     if request.method == "POST":
         form = StartTimeForm(request.POST)
-        if form.is_valid() and fits(form.cleaned_data["starts_at"]):
+        if form.is_valid() and window.fits(form.cleaned_data["starts_at"]):
             visits[index] = (form.cleaned_data["starts_at"], None)
             visits.sort(key=lambda v: v[0])
             _proposal_to_session(
@@ -174,8 +208,8 @@ def series_change(request, index):
             return redirect(reverse("booking:series") + "?keep=1")
         messages.error(request, _("Please choose one of the times shown."))
     slots = []
-    if first_day <= last_day:
-        slots = [s for s in ctx.slots(first_day=first_day, last_day=last_day) if fits(s.starts_at)]
+    if window.first_day <= window.last_day:
+        slots = [s for s in ctx.slots(first_day=window.first_day, last_day=window.last_day) if window.fits(s.starts_at)]
     return render(
         request,
         "booking/series_change.html",
@@ -184,7 +218,7 @@ def series_change(request, index):
             "index": index,
             "current": current,
             "days": availability.slots_by_day(slots),
-            "time_zone": tz,
+            "time_zone": window.time_zone,
             "start_param": start_param,
         },
     )
