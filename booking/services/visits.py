@@ -230,12 +230,7 @@ def visit_reschedule(
     now = now or timezone.now()
     current = Visit.objects.select_related("service", "provider", "patient").get(pk=visit.pk)
     is_patient = by == CancelledBy.PATIENT
-    if is_patient and actor is not None and actor.pk != current.patient_id:
-        raise NotAllowed()
-    if current.status not in policy.CHANGEABLE_STATUSES:
-        raise TransitionNotAllowed(_("This visit can no longer be moved."))
-    if is_patient and not policy.patient_may_change(current, now):
-        raise ChangeWindowClosed(policy.cancellation_policy())
+    _check_may_move(current, is_patient=is_patient, actor=actor, now=now)
     if starts_at == current.starts_at and (provider is None or provider.pk == current.provider_id):
         return current
     if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at <= now:
@@ -244,8 +239,8 @@ def visit_reschedule(
     ctx = booking_context_for_visit(visit=current, patient=current.patient, check_eligibility=is_patient)
     ctx.clearance = current.clearance or ctx.clearance
     previous_starts_at = current.starts_at
-    old_provider = current.provider
-    old_day = _provider_day(old_provider, previous_starts_at) if old_provider else None
+    # The day the visit leaves is routed again when it changes provider or day.
+    old_route = (current.provider, _provider_day(current.provider, previous_starts_at)) if current.provider else None
 
     def write(slot: Slot, candidate: Candidate, index: int) -> Visit:
         moved = Visit.objects.select_for_update().get(pk=current.pk)
@@ -254,13 +249,10 @@ def visit_reschedule(
         new_provider = Provider.objects.get(pk=candidate.provider_id)
         moved.provider = new_provider
         moved.starts_at, moved.ends_at = slot.starts_at, slot.ends_at
-        _route_update(provider=new_provider, day=_provider_day(new_provider, moved.starts_at), pending=moved)
-        if (
-            old_provider is not None
-            and old_day is not None
-            and (old_provider.pk != new_provider.pk or old_day != _provider_day(new_provider, moved.starts_at))
-        ):
-            _route_update(provider=old_provider, day=old_day)
+        new_day = _provider_day(new_provider, moved.starts_at)
+        _route_update(provider=new_provider, day=new_day, pending=moved)
+        if old_route is not None and old_route != (new_provider, new_day):
+            _route_update(provider=old_route[0], day=old_route[1])
         return moved
 
     moved = _guard(
@@ -275,6 +267,16 @@ def visit_reschedule(
     if moved.status == S.CONFIRMED and moved.starts_at != previous_starts_at:
         notify.visit_rescheduled(visit=moved, previous_starts_at=previous_starts_at)
     return moved
+
+
+def _check_may_move(current: Visit, *, is_patient: bool, actor: User | None, now: datetime) -> None:
+    """Patients move their own visits, up to the cut-off; anyone, only a visit not yet under way."""
+    if is_patient and actor is not None and actor.pk != current.patient_id:
+        raise NotAllowed()
+    if current.status not in policy.CHANGEABLE_STATUSES:
+        raise TransitionNotAllowed(_("This visit can no longer be moved."))
+    if is_patient and not policy.patient_may_change(current, now):
+        raise ChangeWindowClosed(policy.cancellation_policy())
 
 
 def visit_reassign(
