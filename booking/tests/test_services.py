@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, connection
 
-from booking import selectors, services
+from booking import selectors, services, tasks
 from booking.errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
 from booking.models import CancelledBy, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import NOW, TUESDAY, WEDNESDAY, ny
 from concierge.errors import InvalidState, NotAllowed
 from concierge.tests.factories import UserFactory
+from notifications.models import Message
 
 S = VisitStatus
 pytestmark = pytest.mark.django_db
@@ -22,8 +23,6 @@ def hold(patient, service, starts_at, **kwargs):
 
 
 def outbox_for(visit):
-    from notifications.models import Message
-
     return sorted(Message.objects.filter(visit=visit).values_list("template", "channel"))
 
 
@@ -230,13 +229,11 @@ def test_hold_expiry_twice_has_one_effect_and_frees_the_time_at_once(cleared, cl
 
 
 def test_the_task_runs_the_service(cleared, infusion, clock):
-    from booking.tasks import visit_holds_expire
-
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=11))
 
-    visit_holds_expire.delay()
-    visit_holds_expire.delay()
+    tasks.visit_holds_expire.delay()
+    tasks.visit_holds_expire.delay()
 
     visit.refresh_from_db()
     assert visit.status == S.EXPIRED

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from booking import services
@@ -321,8 +322,6 @@ def test_holding_a_series_without_a_proposal_or_with_a_time_just_taken_goes_back
 
 
 def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
-    from django.template.loader import render_to_string
-
     services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     html = re.sub(r"\s+", " ", render_to_string("booking/_upcoming_visits.html", {"user": cleared}))
 
