@@ -1,6 +1,7 @@
 """How money and visits are written for people (pages, emails, admin)."""
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
@@ -8,7 +9,19 @@ from notifications.content import when_text
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-    from booking.models import Visit
+
+class ShownVisit(Protocol):
+    """What payments show of a visit: booking's Visit has it. Payments sit below booking and never
+    import it, not even for type checking (the app graph counts those imports too)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+    @property
+    def time_zone(self) -> str: ...
+
+    @property
+    def price_cents(self) -> int: ...
 
 
 def money(cents: int | None) -> str:
@@ -19,11 +32,11 @@ def money(cents: int | None) -> str:
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
-def visit_title(visit: "Visit") -> "StrPromise":
+def visit_title(visit: ShownVisit) -> "StrPromise":
     """ "Home visit" or "Video visit": never what the visit is for."""
     return visit_calendar_title(visit)
 
 
-def visit_when(visit: "Visit") -> str:
+def visit_when(visit: ShownVisit) -> str:
     """ "Tue Mar 3, 9:00 AM EST": the visit's own time zone, with its abbreviation."""
     return when_text(visit.starts_at, visit.time_zone)

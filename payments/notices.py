@@ -6,8 +6,6 @@ sends one receipt. Subjects and bodies say "Home visit" or "Video visit", the ti
 amount, never what the visit is for.
 """
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.urls import reverse
 
@@ -15,11 +13,8 @@ from notifications.content import MessageTemplate
 from notifications.models import Channel, Message
 from notifications.services import message_enqueue, staff_alert_email
 
-from .display import money, visit_title, visit_when
+from .display import ShownVisit, money, visit_title, visit_when
 from .models import Payment
-
-if TYPE_CHECKING:
-    from booking.models import Visit
 
 # Registered with the outbox when the app starts (payments/apps.py). Not about one visit's
 # life cycle: a receipt stays true whatever happens to the visit later.
@@ -45,7 +40,7 @@ TEMPLATES = (
 )
 
 
-def _visits(payment: Payment) -> list["Visit"]:
+def _visits(payment: Payment) -> list[ShownVisit]:
     return [a.visit for a in payment.allocations.select_related("visit__service").order_by("visit__starts_at")]
 
 
