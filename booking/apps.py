@@ -9,6 +9,7 @@ class BookingConfig(AppConfig):
     verbose_name = _("Booking")
 
     def ready(self):
+        # Imported here, not at the top: models cannot be imported before the app registry is ready.
         from patients.journey import evaluation_finder_register
         from payments.signals import payment_succeeded
 

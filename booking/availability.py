@@ -36,30 +36,36 @@ search over hundreds of providers and weeks fast.
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from concierge.geo import ZipInfo, distance_miles, travel_minutes, zip_lookup
 from roster.licensure import licence_valid_in
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+Hours = list[tuple[time, time]]  # working hours of one day, wall-clock in the provider's zone
+Interval = tuple[datetime, datetime]  # aware datetimes, start before end
+Travel = Callable[[str, str], int | None]  # minutes from one ZIP to another; None: no known way
 
-def to_minutes(moment):
+
+def to_minutes(moment: datetime) -> int:
     return int(moment.timestamp()) // 60
 
 
-def from_minutes(minutes):
+def from_minutes(minutes: int) -> datetime:
     return EPOCH + timedelta(minutes=minutes)
 
 
 @lru_cache(maxsize=64)
-def zone(name):
+def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def local_minutes(day, at, tz):
+def local_minutes(day: date, at: time, tz: ZoneInfo) -> int:
     """A wall-clock time on a date in a time zone, as epoch minutes (zoneinfo resolves DST gaps)."""
     return to_minutes(datetime.combine(day, at, tzinfo=tz))
 
@@ -90,11 +96,11 @@ class ProviderData:
     home_zip: str
     time_zone: str
     max_visits_per_day: int
-    licences: list = field(default_factory=list)  # LicenceData
-    weekly: dict = field(default_factory=dict)  # weekday (Mon=0) -> [(start time, end time)]
-    overrides: dict = field(default_factory=dict)  # date -> [(start, end)]; an empty list is a day off
-    time_off: list = field(default_factory=list)  # [(starts_at, ends_at)] aware datetimes
-    visits: list = field(default_factory=list)  # VisitData, the blocking ones
+    licences: list[LicenceData] = field(default_factory=list)
+    weekly: dict[int, Hours] = field(default_factory=dict)  # weekday (Mon=0) -> hours
+    overrides: dict[date, Hours] = field(default_factory=dict)  # an empty list is a day off
+    time_off: list[Interval] = field(default_factory=list)
+    visits: list[VisitData] = field(default_factory=list)  # the blocking ones
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,8 @@ class SlotQuery:
     notice: timedelta = timedelta(hours=12)
     horizon_days: int = 60
     step_minutes: int = 30
-    patient_busy: tuple = ()  # [(starts_at, ends_at)] of the patient's other blocking visits
-    patient_infusions: tuple = ()  # starts of the patient's other infusions (for spacing)
+    patient_busy: tuple[Interval, ...] = ()  # the patient's other blocking visits
+    patient_infusions: tuple[datetime, ...] = ()  # starts of the patient's other infusions (for spacing)
     min_gap: timedelta | None = None  # minimum time between two infusions' starts
     preferred_provider_id: int | None = None  # the patient's previous provider
 
@@ -130,7 +136,7 @@ class Candidate:
     visits_that_day: int
     preferred: bool
 
-    def dispatch_key(self):
+    def dispatch_key(self) -> tuple[bool, int, int, int]:
         return (not self.preferred, self.added_travel, self.visits_that_day, self.provider_id)
 
 
@@ -139,28 +145,28 @@ class Slot:
     starts_at: datetime  # UTC
     ends_at: datetime
     time_zone: str
-    candidates: tuple  # Candidate, best first (the dispatch rule)
+    candidates: tuple[Candidate, ...]  # best first (the dispatch rule)
 
     @property
-    def local_start(self):
+    def local_start(self) -> datetime:
         return self.starts_at.astimezone(zone(self.time_zone))
 
     @property
-    def local_date(self):
+    def local_date(self) -> date:
         return self.local_start.date()
 
     @property
-    def best(self):
+    def best(self) -> Candidate:
         return self.candidates[0]
 
-    def candidate_for(self, provider_id):
+    def candidate_for(self, provider_id: int) -> Candidate | None:
         return next((c for c in self.candidates if c.provider_id == provider_id), None)
 
 
 # --- helpers shared with the booking service --------------------------------------------------
 
 
-def licences_allow(licences, *, visit_state, on_date):
+def licences_allow(licences: Iterable[LicenceData], *, visit_state: str, on_date: date) -> bool:
     return any(
         licence_valid_in(
             state=lic.state,
@@ -174,10 +180,10 @@ def licences_allow(licences, *, visit_state, on_date):
     )
 
 
-def area_covers(*, area_state, zip_codes, base_zip, radius_miles, zip_info):
+def area_covers(
+    *, area_state: str, zip_codes: set[str], base_zip: str, radius_miles: int | None, zip_info: ZipInfo | None
+) -> bool:
     """Does a service area cover this ZIP? Same state, and in its ZIP list or within its radius."""
-    from concierge.geo import distance_miles, zip_lookup
-
     if zip_info is None or zip_info.state != area_state:
         return False
     if zip_info.zip_code in zip_codes:
@@ -191,13 +197,11 @@ def area_covers(*, area_state, zip_codes, base_zip, radius_miles, zip_info):
 class TravelCache:
     """Travel minutes between ZIPs, looked up once per pair."""
 
-    def __init__(self, travel=None):
-        if travel is None:
-            from concierge.geo import travel_minutes as travel
-        self._travel = travel
-        self._cache = {}
+    def __init__(self, travel: Travel | None = None) -> None:
+        self._travel = travel if travel is not None else travel_minutes
+        self._cache: dict[tuple[str, str], int | None] = {}
 
-    def __call__(self, zip_a, zip_b):
+    def __call__(self, zip_a: str, zip_b: str) -> int | None:
         key = (zip_a, zip_b)
         try:
             return self._cache[key]
@@ -206,7 +210,9 @@ class TravelCache:
             return value
 
 
-def route_blocks(*, visits, home_zip, travel):
+def route_blocks(
+    *, visits: Sequence[tuple[datetime, datetime, str, bool]], home_zip: str, travel: Travel
+) -> list[Interval]:
     """The time each visit of one provider's day blocks, travel included.
 
     `visits`: that day's blocking visits as (starts_at, ends_at, zip_code, telehealth), any order.
@@ -216,11 +222,8 @@ def route_blocks(*, visits, home_zip, travel):
     ranges the PostgreSQL exclusion constraint compares. They follow the same route `find_slots`
     checks, so the constraint only ever fires on a real clash.
     """
-    blocks = [None] * len(visits)
+    blocks: list[Interval] = [(v[0], v[1]) for v in visits]  # a telehealth visit: just itself
     home_visits = sorted((i for i, v in enumerate(visits) if not v[3]), key=lambda i: visits[i][0])
-    for i, v in enumerate(visits):
-        if v[3]:
-            blocks[i] = (v[0], v[1])
     for position, i in enumerate(home_visits):
         starts_at, ends_at, zip_code, _ = visits[i]
         previous_zip = visits[home_visits[position - 1]][2] if position else home_zip
@@ -230,7 +233,7 @@ def route_blocks(*, visits, home_zip, travel):
     return blocks
 
 
-def _subtract(start, end, cuts):
+def _subtract(start: int, end: int, cuts: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """[start, end) minus the (sorted) cut intervals, as a list of intervals."""
     pieces = []
     cursor = start
@@ -247,7 +250,7 @@ def _subtract(start, end, cuts):
     return pieces
 
 
-def _days(first, last):
+def _days(first: date, last: date) -> Iterator[date]:
     day = first
     while day <= last:
         yield day
@@ -257,104 +260,34 @@ def _days(first, last):
 # --- the search -------------------------------------------------------------------------------
 
 
-def find_slots(providers, query, *, travel=None):
+# A visit on a provider's route: its start and end (epoch minutes) and its ZIP.
+_Stop = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The start times to try (epoch minutes, in order) and the visit-local day of each."""
+
+    starts: list[int]
+    day_of: dict[int, date]
+    first_day: date
+    last_day: date
+
+
+def find_slots(
+    providers: Iterable[ProviderData], query: SlotQuery, *, travel: TravelCache | Travel | None = None
+) -> list[Slot]:
     """Every free start time in the query's days, each with its candidates (best first)."""
     travel = travel if isinstance(travel, TravelCache) else TravelCache(travel)
-    visit_tz = zone(query.visit_time_zone)
-    duration = query.visit_minutes
-    step = query.step_minutes
-
-    # The grid of start times, in the visit's zone, inside notice and horizon.
-    today = query.now.astimezone(visit_tz).date()
-    first_day = max(query.first_day, today)
-    last_day = min(query.last_day, today + timedelta(days=query.horizon_days))
-    earliest = to_minutes(query.now + query.notice)
-    grid, day_of = [], {}
-    for day in _days(first_day, last_day):
-        midnight = local_minutes(day, time(0), visit_tz)
-        next_midnight = local_minutes(day + timedelta(days=1), time(0), visit_tz)
-        # US offsets change by whole hours, so a grid counted in UTC minutes from local midnight
-        # stays on the local wall-clock grid across a daylight-saving change.
-        for minute in range(midnight, next_midnight, step):
-            if minute >= earliest:
-                grid.append(minute)
-                day_of[minute] = day
-    if not grid:
+    grid = _grid(query)
+    if not grid.starts:
         return []
-
-    # What the patient's own calendar allows, once for every provider.
-    busy = [(to_minutes(a), to_minutes(b)) for a, b in query.patient_busy]
-    gap = int(query.min_gap.total_seconds() // 60) if query.min_gap else 0
-    infusions = [to_minutes(s) for s in query.patient_infusions] if gap else []
-    patient_ok = {}
-    for g in grid:
-        end = g + duration
-        patient_ok[g] = not any(g < b and end > a for a, b in busy) and not any(abs(g - s) < gap for s in infusions)
-
-    visit_zip = query.visit_zip
-    found = defaultdict(list)
+    patient_ok = _patient_allows(grid, query)
+    found: defaultdict[int, list[Candidate]] = defaultdict(list)
     for provider in providers:
-        licensed = {
-            day: licences_allow(provider.licences, visit_state=query.visit_state, on_date=day)
-            for day in _days(first_day, last_day)
-        }
-        if not any(licensed.values()):
-            continue
-        home = provider.home_zip
-        if not query.telehealth and travel(home, visit_zip) is None:
-            continue  # an unknown ZIP is an impossible trip, never a free one
-        ptz = zone(provider.time_zone)
-        by_day = defaultdict(list)
-        for v in provider.visits:
-            by_day[v.starts_at.astimezone(ptz).date()].append(
-                (to_minutes(v.starts_at), to_minutes(v.ends_at), v.zip_code)
-            )
-        time_off = sorted((to_minutes(a), to_minutes(b)) for a, b in provider.time_off)
-        preferred = provider.id == query.preferred_provider_id
-
-        p_first = from_minutes(grid[0]).astimezone(ptz).date()
-        p_last = from_minutes(grid[-1] + duration).astimezone(ptz).date()
-        for pday in _days(p_first, p_last):
-            shifts = provider.overrides[pday] if pday in provider.overrides else provider.weekly.get(pday.weekday())
-            if not shifts:
-                continue
-            route = sorted(by_day.get(pday, ()))
-            load = len(route)
-            if load >= provider.max_visits_per_day:
-                continue
-            for shift_start, shift_end in shifts:
-                window_start = local_minutes(pday, shift_start, ptz)
-                window_end = local_minutes(pday, shift_end, ptz)
-                for a, b in _subtract(window_start, window_end, time_off):
-                    # Between two stops of the route (gap k: after visit k-1, before visit k) the
-                    # travel is the same for every start, so each gap gives one range of starts.
-                    for k in range(load + 1):
-                        prev = route[k - 1] if k else None
-                        nxt = route[k] if k < load else None
-                        depart = max(prev[1], a) if prev else a
-                        arrive = min(nxt[0], b) if nxt else b
-                        if arrive - depart < duration:
-                            continue
-                        if query.telehealth:
-                            before = after = added = 0
-                        else:
-                            from_zip = prev[2] if prev else home
-                            to_zip = nxt[2] if nxt else home
-                            before, after = travel(from_zip, visit_zip), travel(visit_zip, to_zip)
-                            if before is None or after is None:
-                                continue
-                            saved = travel(from_zip, to_zip) if (prev or nxt) else 0
-                            added = before + after - (saved or 0)
-                        lowest, highest = depart + before, arrive - after - duration
-                        if lowest > highest:
-                            continue
-                        candidate = None
-                        for i in range(bisect_left(grid, lowest), bisect_right(grid, highest)):
-                            g = grid[i]
-                            if patient_ok[g] and licensed[day_of[g]]:
-                                candidate = candidate or Candidate(provider.id, before, after, added, load, preferred)
-                                found[g].append(candidate)
-
+        for start, candidate in _provider_candidates(provider, query, grid, patient_ok, travel):
+            found[start].append(candidate)
+    duration = query.visit_minutes
     return [
         Slot(
             starts_at=from_minutes(g),
@@ -366,22 +299,135 @@ def find_slots(providers, query, *, travel=None):
     ]
 
 
+def _grid(query: SlotQuery) -> _Grid:
+    """The grid of start times, in the visit's zone, inside notice and horizon."""
+    visit_tz = zone(query.visit_time_zone)
+    today = query.now.astimezone(visit_tz).date()
+    first_day = max(query.first_day, today)
+    last_day = min(query.last_day, today + timedelta(days=query.horizon_days))
+    earliest = to_minutes(query.now + query.notice)
+    starts: list[int] = []
+    day_of: dict[int, date] = {}
+    for day in _days(first_day, last_day):
+        midnight = local_minutes(day, time(0), visit_tz)
+        next_midnight = local_minutes(day + timedelta(days=1), time(0), visit_tz)
+        # US offsets change by whole hours, so a grid counted in UTC minutes from local midnight
+        # stays on the local wall-clock grid across a daylight-saving change.
+        for minute in range(midnight, next_midnight, query.step_minutes):
+            if minute >= earliest:
+                starts.append(minute)
+                day_of[minute] = day
+    return _Grid(starts, day_of, first_day, last_day)
+
+
+def _patient_allows(grid: _Grid, query: SlotQuery) -> dict[int, bool]:
+    """What the patient's own calendar allows, once for every provider: no other visit at that
+    time, and other infusions at least the plan's spacing away."""
+    duration = query.visit_minutes
+    busy = [(to_minutes(a), to_minutes(b)) for a, b in query.patient_busy]
+    gap = int(query.min_gap.total_seconds() // 60) if query.min_gap else 0
+    infusions = [to_minutes(s) for s in query.patient_infusions] if gap else []
+    allowed = {}
+    for g in grid.starts:
+        end = g + duration
+        allowed[g] = not any(g < b and end > a for a, b in busy) and not any(abs(g - s) < gap for s in infusions)
+    return allowed
+
+
+def _provider_candidates(
+    provider: ProviderData, query: SlotQuery, grid: _Grid, patient_ok: dict[int, bool], travel: TravelCache
+) -> Iterator[tuple[int, Candidate]]:
+    """(start, candidate) for every start of the grid this provider can take, day by day."""
+    licensed = {
+        day: licences_allow(provider.licences, visit_state=query.visit_state, on_date=day)
+        for day in _days(grid.first_day, grid.last_day)
+    }
+    if not any(licensed.values()):
+        return
+    if not query.telehealth and travel(provider.home_zip, query.visit_zip) is None:
+        return  # an unknown ZIP is an impossible trip, never a free one
+    ptz = zone(provider.time_zone)
+    routes = _routes_by_day(provider, ptz)
+    time_off = sorted((to_minutes(a), to_minutes(b)) for a, b in provider.time_off)
+    preferred = provider.id == query.preferred_provider_id
+    p_first = from_minutes(grid.starts[0]).astimezone(ptz).date()
+    p_last = from_minutes(grid.starts[-1] + query.visit_minutes).astimezone(ptz).date()
+    for pday in _days(p_first, p_last):
+        shifts = provider.overrides[pday] if pday in provider.overrides else provider.weekly.get(pday.weekday())
+        if not shifts:
+            continue
+        route = sorted(routes.get(pday, ()))
+        if len(route) >= provider.max_visits_per_day:
+            continue
+        for shift_start, shift_end in shifts:
+            window_start = local_minutes(pday, shift_start, ptz)
+            window_end = local_minutes(pday, shift_end, ptz)
+            for a, b in _subtract(window_start, window_end, time_off):
+                for lowest, highest, before, after, added in _gap_ranges(route, a, b, provider.home_zip, query, travel):
+                    candidate = Candidate(provider.id, before, after, added, len(route), preferred)
+                    for i in range(bisect_left(grid.starts, lowest), bisect_right(grid.starts, highest)):
+                        g = grid.starts[i]
+                        if patient_ok[g] and licensed[grid.day_of[g]]:
+                            yield g, candidate
+
+
+def _routes_by_day(provider: ProviderData, ptz: ZoneInfo) -> dict[date, list[_Stop]]:
+    """The provider's blocking visits by provider-local day (the stops of each day's route)."""
+    by_day: defaultdict[date, list[_Stop]] = defaultdict(list)
+    for v in provider.visits:
+        by_day[v.starts_at.astimezone(ptz).date()].append((to_minutes(v.starts_at), to_minutes(v.ends_at), v.zip_code))
+    return by_day
+
+
+def _gap_ranges(
+    route: list[_Stop], a: int, b: int, home: str, query: SlotQuery, travel: TravelCache
+) -> Iterator[tuple[int, int, int, int, int]]:
+    """Inside the free window [a, b): for each gap of the route where the visit fits, the range of
+    starts (lowest, highest), the travel before and after, and the travel it adds to the route."""
+    load = len(route)
+    duration = query.visit_minutes
+    visit_zip = query.visit_zip
+    # Between two stops of the route (gap k: after visit k-1, before visit k) the travel is the
+    # same for every start, so each gap gives one range of starts.
+    for k in range(load + 1):
+        prev = route[k - 1] if k else None
+        nxt = route[k] if k < load else None
+        depart = max(prev[1], a) if prev else a
+        arrive = min(nxt[0], b) if nxt else b
+        if arrive - depart < duration:
+            continue
+        if query.telehealth:
+            before = after = added = 0
+        else:
+            from_zip = prev[2] if prev else home
+            to_zip = nxt[2] if nxt else home
+            travel_before, travel_after = travel(from_zip, visit_zip), travel(visit_zip, to_zip)
+            if travel_before is None or travel_after is None:
+                continue
+            before, after = travel_before, travel_after
+            saved = travel(from_zip, to_zip) if (prev or nxt) else 0
+            added = before + after - (saved or 0)
+        lowest, highest = depart + before, arrive - after - duration
+        if lowest <= highest:
+            yield lowest, highest, before, after, added
+
+
 # --- reading the answer -----------------------------------------------------------------------
 
 
-def slot_at(slots, starts_at):
+def slot_at(slots: Iterable[Slot], starts_at: datetime) -> Slot | None:
     return next((s for s in slots if s.starts_at == starts_at), None)
 
 
-def slots_by_day(slots):
+def slots_by_day(slots: Iterable[Slot]) -> dict[date, list[Slot]]:
     """{local date: [Slot, ...]} in time order."""
-    days = defaultdict(list)
+    days: defaultdict[date, list[Slot]] = defaultdict(list)
     for slot in slots:
         days[slot.local_date].append(slot)
     return dict(days)
 
 
-def nearest(slots, starts_at, limit=3):
+def nearest(slots: Iterable[Slot], starts_at: datetime, limit: int = 3) -> list[Slot]:
     """The `limit` free starts closest to `starts_at`, in time order."""
     closest = sorted(slots, key=lambda s: (abs((s.starts_at - starts_at).total_seconds()), s.starts_at))[:limit]
     return sorted(closest, key=lambda s: s.starts_at)

@@ -8,7 +8,7 @@ the visits, or, when their time was lost meanwhile, hands the money back in full
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -28,14 +28,14 @@ from roster.models import Provider
 
 from . import services
 from .errors import HoldExpired
-from .models import Visit, VisitStatus
+from .models import Series, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
 
 S = VisitStatus
 
 
-def checkout_start(*, patient, visit=None, series=None):
+def checkout_start(*, patient: User, visit: Visit | None = None, series: Series | None = None) -> Payment:
     """The open payment for a held visit (or a whole series), with its PaymentIntent.
 
     Safe to call again (a reload, a second tab): it returns the same payment. Two steps: the
@@ -48,15 +48,14 @@ def checkout_start(*, patient, visit=None, series=None):
 
 
 @transaction.atomic
-def _checkout_open(*, patient, visit, series):
-    if (visit is None) == (series is None):
+def _checkout_open(*, patient: User, visit: Visit | None, series: Series | None) -> Payment:
+    if series is not None and visit is None:
+        ids = list(series.visits.exclude(status=S.CANCELLED).values_list("pk", flat=True))
+    elif visit is not None and series is None:
+        ids = [visit.pk]
+    else:
         raise ValueError("Pay for one visit or one series")
     now = timezone.now()
-    ids = (
-        list(series.visits.exclude(status=S.CANCELLED).values_list("pk", flat=True))
-        if series is not None
-        else [visit.pk]
-    )
     rows = list(Visit.objects.filter(pk__in=ids).values_list("provider_id", "patient_id"))
     lock_rows({Provider: [p for p, _ in rows], User: [u for _, u in rows], Visit: ids})
     visits = list(Visit.objects.filter(pk__in=ids).order_by("pk"))
@@ -76,12 +75,12 @@ def _checkout_open(*, patient, visit, series):
     return payments.payment_open(
         patient=patient,
         lines=[(v.pk, v.amount_due_cents) for v in visits],
-        visit_id=visit.pk if series is None else None,
+        visit_id=visit.pk if visit is not None else None,
         series_id=series.pk if series is not None else None,
     )
 
 
-def on_payment_succeeded(sender, *, payment, **kwargs):
+def on_payment_succeeded(sender: type[Payment], *, payment: Payment, **kwargs: object) -> list[str]:
     """The money for a payment is in (payments' signal): confirm what it covers, or give it back.
 
     Runs inside the payment's transaction, with the visits and the payment locked. A series skips
@@ -90,9 +89,10 @@ def on_payment_succeeded(sender, *, payment, **kwargs):
     visit_ids = list(payment.allocations.values_list("visit_id", flat=True))
     try:
         with transaction.atomic():
-            if payment.series_id:
+            # A payment is for one visit or one series (a check constraint); neither reads a row when empty.
+            if payment.series is not None:
                 services.series_confirm(series=payment.series)
-            else:
+            elif payment.visit is not None:
                 services.visit_confirm(visit=payment.visit)
     except TryAgainLater:
         raise  # busy: the webhook answers 503 and the gateway delivers it again
@@ -111,7 +111,7 @@ def on_payment_succeeded(sender, *, payment, **kwargs):
     )
 
 
-def checkouts_release_abandoned(*, now=None):
+def checkouts_release_abandoned(*, now: datetime | None = None) -> list[str]:
     """Cancel open payments whose holds ran out more than PAYMENT_ABANDON_GRACE_MINUTES ago.
 
     The grace lets a card check that began just before the hold ran out finish (a payment that

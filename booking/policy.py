@@ -15,7 +15,8 @@ The 24 hours (PAYMENT_FULL_REFUND_HOURS) and the fee (PAYMENT_LATE_CANCEL_FEE_CE
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,7 +25,10 @@ from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState
 
-from .models import CancelledBy, VisitStatus
+from .models import CancelledBy, Service, Visit, VisitStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # Before each infusion (docs/design.md, the patient's path).
 PREP_INSTRUCTIONS = (
@@ -37,21 +41,21 @@ PREP_INSTRUCTIONS = (
 CHANGEABLE_STATUSES = (VisitStatus.HELD, VisitStatus.CONFIRMED)
 
 
-def change_cutoff():
+def change_cutoff() -> timedelta:
     return timedelta(hours=settings.BOOKING_CHANGE_CUTOFF_HOURS)
 
 
-def hold_duration():
+def hold_duration() -> timedelta:
     return timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
 
-def patient_may_change(visit, now=None):
+def patient_may_change(visit: Visit, now: datetime | None = None) -> bool:
     """May the patient reschedule or cancel this visit online (outside the cut-off)?"""
     now = now or timezone.now()
     return visit.status in CHANGEABLE_STATUSES and visit.starts_at - now >= change_cutoff()
 
 
-def cancellation_policy():
+def cancellation_policy() -> "StrPromise":
     return format_lazy(
         _(
             "You can reschedule or cancel online up to {hours} hours before your visit. "
@@ -62,7 +66,7 @@ def cancellation_policy():
     )
 
 
-def amount_due_cents(service):
+def amount_due_cents(service: Service) -> int:
     """What is paid at booking: the deposit when the service has one, else the full price."""
     return service.deposit_cents or service.price_cents
 
@@ -84,7 +88,7 @@ class RefundDecision:
     kept_cents: int
 
 
-def cancellation_refund(*, visit, paid_cents):
+def cancellation_refund(*, visit: Visit, paid_cents: int) -> RefundDecision:
     """What goes back of `paid_cents` paid for this visit, now that it is cancelled or missed."""
     if visit.status == VisitStatus.NO_SHOW:
         return RefundDecision(Rule.NO_SHOW, 0, paid_cents)

@@ -6,18 +6,22 @@ module does the rest in memory.
 """
 
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from concierge.geo import zip_lookup
+from concierge.geo import ZipInfo, zip_lookup
+from concierge.models import User
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability
-from .models import BLOCKING_STATUSES, ServiceArea, ServiceKind, Visit, VisitStatus
+from .availability import Hours, Interval, LicenceData, ProviderData, Slot, VisitData
+from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
@@ -36,14 +40,14 @@ class VisitPlace:
     address_line2: str = ""
 
     @classmethod
-    def from_zip(cls, zip_code, **address):
+    def from_zip(cls, zip_code: str, **address: str) -> "VisitPlace | None":
         info = zip_lookup(zip_code)
         if info is None:
             return None
         return cls(zip_code=info.zip_code, state=info.state, time_zone=info.time_zone, **address)
 
 
-def visit_place_for(*, patient):
+def visit_place_for(*, patient: User) -> VisitPlace | None:
     """The patient's home as a VisitPlace, or None when they have no known ZIP yet."""
     profile = getattr(patient, "patient_profile", None)
     if profile is None or not profile.zip_code:
@@ -62,29 +66,31 @@ def visit_place_for(*, patient):
 @dataclass(frozen=True)
 class AreaCoverage:
     area: ServiceArea
-    services: list
-    base: object  # ZipInfo of the nurse base, or None for a ZIP-list area
+    services: list[Service]
+    base: ZipInfo | None  # the nurse base; None for a ZIP-list area
 
 
 @dataclass(frozen=True)
 class Coverage:
-    zip_info: object  # ZipInfo, or None for an unknown ZIP
-    areas: list  # AreaCoverage
+    zip_info: ZipInfo | None  # None for an unknown ZIP
+    areas: list[AreaCoverage]
 
     @property
-    def covered(self):
+    def covered(self) -> bool:
         return bool(self.areas)
 
     @property
-    def services(self):
-        seen = {}
+    def services(self) -> list[Service]:
+        seen: dict[int, Service] = {}
         for entry in self.areas:
             for service in entry.services:
                 seen.setdefault(service.pk, service)
         return sorted(seen.values(), key=lambda s: s.price_cents)
 
 
-def areas_covering(*, zip_info, service=None, with_services=True):
+def areas_covering(
+    *, zip_info: ZipInfo | None, service: Service | None = None, with_services: bool = True
+) -> list[ServiceArea]:
     """Active areas covering a ZIP (optionally: that offer a service). One query, two with services."""
     if zip_info is None:
         return []
@@ -106,13 +112,11 @@ def areas_covering(*, zip_info, service=None, with_services=True):
     ]
 
 
-def _active_services():
-    from .models import Service
-
+def _active_services() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True)
 
 
-def coverage_for_zip(*, zip_code):
+def coverage_for_zip(*, zip_code: str) -> Coverage:
     info = zip_lookup(zip_code)
     entries = []
     for area in areas_covering(zip_info=info):
@@ -122,7 +126,7 @@ def coverage_for_zip(*, zip_code):
     return Coverage(zip_info=info, areas=entries)
 
 
-def service_list_for_place(*, place):
+def service_list_for_place(*, place: VisitPlace | None) -> list[Service]:
     """Bookable services at this address, cheapest first."""
     if place is None:
         return []
@@ -132,7 +136,7 @@ def service_list_for_place(*, place):
 # --- availability -----------------------------------------------------------------------------
 
 
-def _utc_range(place, first_day, last_day):
+def _utc_range(place: VisitPlace, first_day: date, last_day: date) -> Interval:
     tz = availability.zone(place.time_zone)
     # A day either side: the provider's own day may start or end in another zone, and the visits
     # just before and after decide the travel.
@@ -141,51 +145,64 @@ def _utc_range(place, first_day, last_day):
     return start, end
 
 
-def _roster(provider_ids, range_start, range_end):
-    """The roster data of these providers, as plain values: one query per table."""
-    licences, weekly, overrides, time_off = defaultdict(list), defaultdict(dict), defaultdict(dict), defaultdict(list)
-    rows = Licence.objects.filter(provider_id__in=provider_ids).values_list(
+class RosterData(NamedTuple):
+    """Roster rows of some providers, by provider id (a provider with none gets an empty value)."""
+
+    licences: defaultdict[int, list[LicenceData]]
+    weekly: defaultdict[int, dict[int, Hours]]  # weekday (Mon=0) -> hours
+    overrides: defaultdict[int, dict[date, Hours]]  # an empty list is a day off
+    time_off: defaultdict[int, list[Interval]]
+
+
+def _roster(provider_ids: Sequence[int], range_start: datetime, range_end: datetime) -> RosterData:
+    """The roster data of these providers, as plain values: one query per table.
+
+    staff/board.py and staff/reports.py use it too, unpacking it as four values.
+    """
+    roster = RosterData(defaultdict(list), defaultdict(dict), defaultdict(dict), defaultdict(list))
+    licences, weekly, overrides, time_off = roster
+    licence_rows = Licence.objects.filter(provider_id__in=provider_ids).values_list(
         "provider_id", "state", "licence_type", "multistate", "expires_on"
     )
-    for provider_id, *licence in rows:
-        licences[provider_id].append(availability.LicenceData(*licence))
-    rows = WeeklyShift.objects.filter(provider_id__in=provider_ids).values_list(
+    for provider_id, state, licence_type, multistate, expires_on in licence_rows:
+        licences[provider_id].append(LicenceData(state, licence_type, multistate, expires_on))
+    shift_rows = WeeklyShift.objects.filter(provider_id__in=provider_ids).values_list(
         "provider_id", "weekday", "start_time", "end_time"
     )
-    for provider_id, weekday, start, end in rows:
+    for provider_id, weekday, start, end in shift_rows:
         weekly[provider_id].setdefault(weekday, []).append((start, end))
-    rows = DateOverride.objects.filter(
+    override_rows = DateOverride.objects.filter(
         provider_id__in=provider_ids,
         date__gte=range_start.date() - timedelta(days=1),
         date__lte=range_end.date() + timedelta(days=1),
     ).values_list("provider_id", "date", "start_time", "end_time")
-    for provider_id, day, start, end in rows:
+    for provider_id, day, override_start, override_end in override_rows:
         hours = overrides[provider_id].setdefault(day, [])  # the day exists (a day off) even without times
-        if start is not None:
-            hours.append((start, end))
-    rows = TimeOff.objects.filter(
+        if override_start is not None and override_end is not None:
+            hours.append((override_start, override_end))
+    time_off_rows = TimeOff.objects.filter(
         provider_id__in=provider_ids, starts_at__lt=range_end, ends_at__gt=range_start
     ).values_list("provider_id", "starts_at", "ends_at")
-    for provider_id, start, end in rows:
-        time_off[provider_id].append((start, end))
-    return licences, weekly, overrides, time_off
+    for provider_id, off_from, off_until in time_off_rows:
+        time_off[provider_id].append((off_from, off_until))
+    return roster
 
 
 def availability_for(
     *,
-    service,
-    place,
-    first_day,
-    last_day,
-    patient=None,
-    now=None,
-    visit_minutes=None,
-    min_gap=None,
-    exclude_visit_id=None,
-    preferred_provider_id=None,
-    provider_ids=None,
-    notice=None,
-):
+    service: Service,
+    place: VisitPlace,
+    first_day: date,
+    last_day: date,
+    patient: User | None = None,
+    now: datetime | None = None,
+    visit_minutes: int | None = None,
+    min_gap: timedelta | None = None,
+    exclude_visit_id: int | None = None,
+    preferred_provider_id: int | None = None,
+    provider_ids: Collection[int] | None = None,
+    notice: timedelta | None = None,
+) -> list[Slot]:
     """Free start times for `service` at `place` between two local dates (inclusive).
 
     Returns `booking.availability.Slot`s, each with its candidate providers best first (the
@@ -195,68 +212,16 @@ def availability_for(
     """
     now = now or timezone.now()
     range_start, range_end = _utc_range(place, first_day, last_day)
-    areas = areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False)
-
-    providers = Provider.objects.filter(
-        is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=[a.pk for a in areas]
-    )
-    if provider_ids is not None:
-        providers = providers.filter(pk__in=list(provider_ids))
-    providers = list(
-        providers.distinct().order_by("pk").values_list("pk", "home_zip", "time_zone", "max_visits_per_day")
-    )
-    ids = [p[0] for p in providers]
-
-    roster = []
-    if providers:
-        visits = defaultdict(list)
-        rows = (
-            Visit.objects.filter(
-                provider_id__in=ids,
-                status__in=BLOCKING_STATUSES,
-                starts_at__lt=range_end,
-                ends_at__gt=range_start,
-            )
-            # A hold past its expiry is dead even before the minute task marks it expired.
-            .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
-            .exclude(pk=exclude_visit_id or 0)
-            .values_list("provider_id", "starts_at", "ends_at", "zip_code")
+    providers = _providers_serving(service=service, place=place, provider_ids=provider_ids)
+    roster = _providers_data(providers, range_start=range_start, range_end=range_end, now=now, exclude=exclude_visit_id)
+    calendar = (
+        _patient_calendar(
+            patient, service=service, range_start=range_start, range_end=range_end, now=now, exclude=exclude_visit_id
         )
-        for provider_id, starts_at, ends_at, zip_code in rows:
-            visits[provider_id].append(availability.VisitData(starts_at, ends_at, zip_code))
-        licences, weekly, overrides, time_off = _roster(ids, range_start, range_end)
-        roster = [
-            availability.ProviderData(
-                id=pk,
-                home_zip=home_zip,
-                time_zone=time_zone,
-                max_visits_per_day=max_visits,
-                licences=licences[pk],
-                weekly=weekly[pk],
-                overrides=overrides[pk],
-                time_off=time_off[pk],
-                visits=visits[pk],
-            )
-            for pk, home_zip, time_zone, max_visits in providers
-        ]
-
-    busy, infusions, previous = [], [], None
-    if patient is not None:
-        rows = (
-            Visit.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
-            .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
-            .exclude(pk=exclude_visit_id or 0)
-            .order_by("starts_at")
-            .values_list("starts_at", "ends_at", "status", "provider_id", "provider__kind", "service__kind")
-        )
-        for starts_at, ends_at, status, provider_id, provider_kind, service_kind in rows:
-            if status in BLOCKING_STATUSES and starts_at < range_end and ends_at > range_start:
-                busy.append((starts_at, ends_at))
-            if service_kind in INFUSION_KINDS:
-                infusions.append(starts_at)
-            if provider_id and provider_kind == service.delivered_by and status != VisitStatus.HELD:
-                previous = provider_id  # rows are in time order: the last one wins
-
+        if patient is not None
+        else _PatientCalendar()
+    )
+    is_infusion = service.kind in INFUSION_KINDS
     query = availability.SlotQuery(
         visit_zip=place.zip_code,
         visit_state=place.state,
@@ -269,22 +234,115 @@ def availability_for(
         notice=timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS) if notice is None else notice,
         horizon_days=settings.BOOKING_HORIZON_DAYS,
         step_minutes=settings.BOOKING_STEP_MINUTES,
-        patient_busy=tuple(busy),
-        patient_infusions=tuple(infusions) if service.kind in INFUSION_KINDS else (),
-        min_gap=min_gap if service.kind in INFUSION_KINDS else None,
-        preferred_provider_id=preferred_provider_id or previous,
+        patient_busy=calendar.busy,
+        patient_infusions=calendar.infusions if is_infusion else (),
+        min_gap=min_gap if is_infusion else None,
+        preferred_provider_id=preferred_provider_id or calendar.previous_provider_id,
     )
     return availability.find_slots(roster, query)
+
+
+def _providers_serving(
+    *, service: Service, place: VisitPlace, provider_ids: Collection[int] | None
+) -> list[tuple[int, str, str, int]]:
+    """Active providers of the service's kind in an area covering the place (two queries):
+    (id, home ZIP, time zone, most visits a day), by id."""
+    areas = areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False)
+    providers = Provider.objects.filter(
+        is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=[a.pk for a in areas]
+    )
+    if provider_ids is not None:
+        providers = providers.filter(pk__in=list(provider_ids))
+    return list(providers.distinct().order_by("pk").values_list("pk", "home_zip", "time_zone", "max_visits_per_day"))
+
+
+def _providers_data(
+    providers: list[tuple[int, str, str, int]],
+    *,
+    range_start: datetime,
+    range_end: datetime,
+    now: datetime,
+    exclude: int | None,
+) -> list[ProviderData]:
+    """Each provider's blocking visits and roster in the range (five queries; none without providers)."""
+    if not providers:
+        return []
+    ids = [p[0] for p in providers]
+    visits: defaultdict[int, list[VisitData]] = defaultdict(list)
+    rows = (
+        Visit.objects.filter(
+            provider_id__in=ids,
+            status__in=BLOCKING_STATUSES,
+            starts_at__lt=range_end,
+            ends_at__gt=range_start,
+        )
+        # A hold past its expiry is dead even before the minute task marks it expired.
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(pk=exclude or 0)
+        .values_list("provider_id", "starts_at", "ends_at", "zip_code")
+    )
+    for provider_id, starts_at, ends_at, zip_code in rows:
+        if provider_id is not None:  # always: the filter is on these providers
+            visits[provider_id].append(VisitData(starts_at, ends_at, zip_code))
+    licences, weekly, overrides, time_off = _roster(ids, range_start, range_end)
+    return [
+        ProviderData(
+            id=pk,
+            home_zip=home_zip,
+            time_zone=time_zone,
+            max_visits_per_day=max_visits,
+            licences=licences[pk],
+            weekly=weekly[pk],
+            overrides=overrides[pk],
+            time_off=time_off[pk],
+            visits=visits[pk],
+        )
+        for pk, home_zip, time_zone, max_visits in providers
+    ]
+
+
+class _PatientCalendar(NamedTuple):
+    """What the patient's own visits change in a search."""
+
+    busy: tuple[Interval, ...] = ()  # blocking visits in the range: no overlap
+    infusions: tuple[datetime, ...] = ()  # starts of infusions: spacing
+    previous_provider_id: int | None = None  # the last provider who saw them: continuity of care
+
+
+def _patient_calendar(
+    patient: User, *, service: Service, range_start: datetime, range_end: datetime, now: datetime, exclude: int | None
+) -> _PatientCalendar:
+    """The patient's booked and past visits, read once (one query)."""
+    busy: list[Interval] = []
+    infusions: list[datetime] = []
+    previous = None
+    rows = (
+        Visit.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
+        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(pk=exclude or 0)
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at", "status", "provider_id", "provider__kind", "service__kind")
+    )
+    for starts_at, ends_at, status, provider_id, provider_kind, service_kind in rows:
+        if status in BLOCKING_STATUSES and starts_at < range_end and ends_at > range_start:
+            busy.append((starts_at, ends_at))
+        if service_kind in INFUSION_KINDS:
+            infusions.append(starts_at)
+        if provider_id and provider_kind == service.delivered_by and status != VisitStatus.HELD:
+            previous = provider_id  # rows are in time order: the last one wins
+    return _PatientCalendar(tuple(busy), tuple(infusions), previous)
 
 
 # --- a patient's visits -----------------------------------------------------------------------
 
 
-def _patient_visits(patient):
+def _patient_visits(patient: User) -> QuerySet[Visit]:
     return Visit.objects.filter(patient=patient).select_related("service", "provider__user")
 
 
-def visit_list_for_patient(*, patient, upcoming=None, now=None):
+def visit_list_for_patient(
+    *, patient: User, upcoming: bool | None = None, now: datetime | None = None
+) -> QuerySet[Visit]:
     """The patient's visits (expired holds left out), soonest first.
 
     `upcoming=True`: only those not yet over and not cancelled; `upcoming=False`: the rest,
@@ -299,16 +357,12 @@ def visit_list_for_patient(*, patient, upcoming=None, now=None):
     return visits.order_by("starts_at")
 
 
-def visit_get_for_patient(*, patient, pk):
+def visit_get_for_patient(*, patient: User, pk: int) -> Visit | None:
     """One of the patient's own visits (any status), or None: someone else's is None too (404)."""
     return _patient_visits(patient).filter(pk=pk).first()
 
 
-def visit_get(*, pk):
-    return Visit.objects.select_related("service", "provider__user", "patient").filter(pk=pk).first()
-
-
-def evaluation_upcoming_for(patient):
+def evaluation_upcoming_for(patient: User) -> Visit | None:
     """The patient's next booked evaluation visit (not yet over), or None."""
     return (
         Visit.objects.filter(

@@ -28,7 +28,7 @@ from concierge.models import Role
 
 from . import telehealth
 from .templatetags.booking_tags import visit_time
-from .views import _own_visit, patient_required
+from .views.common import own_visit, patient_required
 
 
 class VideoLinkForm(forms.Form):
@@ -52,7 +52,7 @@ def _redirect_to_room(url):
 @never_cache
 def visit_join(request, pk):
     """The patient's "Join video visit": to the room while it is open, else back to the visit page."""
-    visit = _own_visit(request, pk)
+    visit = own_visit(request, pk)
     try:
         url = telehealth.join_url_for(visit=visit, user=request.user)
     except ApplicationError:

@@ -32,8 +32,8 @@ class ReadOnlyMixin:
 
 class AllocationInline(ReadOnlyMixin, admin.TabularInline):
     model = PaymentAllocation
-    fields = ["visit", "amount"]
-    readonly_fields = fields
+    readonly_fields = ("visit", "amount")
+    fields = readonly_fields
     extra = 0
 
     @admin.display(description=_("amount"))
@@ -43,8 +43,17 @@ class AllocationInline(ReadOnlyMixin, admin.TabularInline):
 
 class RefundInline(ReadOnlyMixin, admin.TabularInline):
     model = Refund
-    fields = ["created_at", "amount", "reason_code", "reason", "status", "refund_id", "failure_reason", "created_by"]
-    readonly_fields = fields
+    readonly_fields = (
+        "created_at",
+        "amount",
+        "reason_code",
+        "reason",
+        "status",
+        "refund_id",
+        "failure_reason",
+        "created_by",
+    )
+    fields = readonly_fields
     extra = 0
 
     @admin.display(description=_("amount"))
@@ -74,7 +83,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["=id", "patient__email", "intent_id", "charge_id", "refunds__refund_id"]
     list_select_related = ["patient", "visit", "series"]
     date_hierarchy = "created_at"
-    fields = [
+    readonly_fields = (
         "patient",
         "visit",
         "series",
@@ -95,8 +104,8 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "receipt_sent_at",
         "created_at",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     inlines = [AllocationInline, RefundInline]
     actions = ["refund_action"]
     change_form_template = "admin/payments/payment/change_form.html"
@@ -192,7 +201,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["status", "reason_code", "created_at"]
     search_fields = ["=id", "=payment__id", "refund_id", "payment__patient__email"]
     list_select_related = ["payment", "created_by"]
-    readonly_fields = [
+    readonly_fields = (
         "payment",
         "visit",
         "amount",
@@ -206,7 +215,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "submitted_at",
         "created_at",
         "updated_at",
-    ]
+    )
     fields = readonly_fields
 
     @admin.display(description=_("amount"), ordering="amount_cents")
@@ -219,5 +228,5 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["event_id", "type", "object_id", "outcome", "received_at", "processed_at"]
     list_filter = ["type", "livemode"]
     search_fields = ["event_id", "object_id"]
-    readonly_fields = ["event_id", "type", "object_id", "livemode", "outcome", "received_at", "processed_at"]
+    readonly_fields = ("event_id", "type", "object_id", "livemode", "outcome", "received_at", "processed_at")
     fields = readonly_fields

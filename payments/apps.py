@@ -9,6 +9,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
+        # Imported here, not at the top: models cannot be imported before the app registry is ready.
         from notifications.content import template_register
 
         from .notices import TEMPLATES

@@ -1,10 +1,30 @@
 """How money and visits are written for people (pages, emails, admin)."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
 from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
-def money(cents):
+
+class ShownVisit(Protocol):
+    """What payments show of a visit: booking's Visit has it. Payments sit below booking and never
+    import it, not even for type checking (the app graph counts those imports too)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+
+    @property
+    def time_zone(self) -> str: ...
+
+    @property
+    def price_cents(self) -> int: ...
+
+
+def money(cents: int | None) -> str:
     """12345 -> "$123.45" (USD; negative amounts keep their sign in front)."""
     cents = int(cents or 0)
     sign = "-" if cents < 0 else ""
@@ -12,11 +32,11 @@ def money(cents):
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
-def visit_title(visit):
+def visit_title(visit: ShownVisit) -> "StrPromise":
     """ "Home visit" or "Video visit": never what the visit is for."""
     return visit_calendar_title(visit)
 
 
-def visit_when(visit):
+def visit_when(visit: ShownVisit) -> str:
     """ "Tue Mar 3, 9:00 AM EST": the visit's own time zone, with its abbreviation."""
     return when_text(visit.starts_at, visit.time_zone)

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from notifications.content import MessageTemplate
-from notifications.models import Channel
+from notifications.models import Channel, Message
 from notifications.services import message_enqueue, staff_alert_email
 
-from .display import money, visit_title, visit_when
+from .display import ShownVisit, money, visit_title, visit_when
+from .models import Payment
 
 # Registered with the outbox when the app starts (payments/apps.py). Not about one visit's
 # life cycle: a receipt stays true whatever happens to the visit later.
@@ -39,11 +40,11 @@ TEMPLATES = (
 )
 
 
-def _visits(payment):
+def _visits(payment: Payment) -> list[ShownVisit]:
     return [a.visit for a in payment.allocations.select_related("visit__service").order_by("visit__starts_at")]
 
 
-def _context(payment):
+def _context(payment: Payment) -> dict[str, object]:
     visits = _visits(payment)
     price = sum(v.price_cents for v in visits)
     return {
@@ -56,7 +57,7 @@ def _context(payment):
     }
 
 
-def receipt_enqueue(payment):
+def receipt_enqueue(payment: Payment) -> Message:
     """The receipt for a payment that went through: an outbox row, once per payment."""
     return message_enqueue(
         channel=Channel.EMAIL,
@@ -67,7 +68,7 @@ def receipt_enqueue(payment):
     )
 
 
-def refund_notice_enqueue(payment, amount_cents):
+def refund_notice_enqueue(payment: Payment, amount_cents: int) -> Message:
     """Money is on its way back because the booked time could not be kept: once per payment."""
     return message_enqueue(
         channel=Channel.EMAIL,
@@ -78,10 +79,10 @@ def refund_notice_enqueue(payment, amount_cents):
     )
 
 
-def staff_alert(*, key, subject, body):
+def staff_alert(*, key: str, subject: str, body: str) -> Message:
     """An email to the clinic's staff inbox (PAYMENTS_STAFF_EMAIL), once per key."""
     return staff_alert_email(to=settings.PAYMENTS_STAFF_EMAIL, subject=subject, body=body, unique_key=f"payments:{key}")
 
 
-def admin_url(payment):
+def admin_url(payment: Payment) -> str:
     return settings.SITE_URL + reverse("admin:payments_payment_change", args=[payment.pk])

@@ -1,6 +1,10 @@
 """Reads about payments for pages (the patient's dashboard, the payment pages)."""
 
+from collections.abc import Iterable
+
 from django.db.models import Prefetch
+
+from concierge.models import User
 
 from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Refund, RefundReason
 
@@ -8,7 +12,7 @@ from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Re
 SHOWN_TO_PATIENT = (*PAID_STATUSES, PaymentStatus.PROCESSING)
 
 
-def payment_list_for_patient(*, patient, limit=20):
+def payment_list_for_patient(*, patient: User, limit: int = 20) -> list[Payment]:
     """The patient's own payments, newest first, with their visits and refunds (three queries)."""
     return list(
         Payment.objects.filter(patient=patient, status__in=SHOWN_TO_PATIENT)
@@ -23,7 +27,7 @@ def payment_list_for_patient(*, patient, limit=20):
     )
 
 
-def payment_get_for_patient(*, patient, payment_id):
+def payment_get_for_patient(*, patient: User, payment_id: int) -> Payment | None:
     """One of the patient's payments, or None (someone else's id is treated as not found)."""
     return (
         Payment.objects.filter(patient=patient, pk=payment_id)
@@ -33,12 +37,12 @@ def payment_get_for_patient(*, patient, payment_id):
     )
 
 
-def payment_paid_for(*, visit_ids):
+def payment_paid_for(*, visit_ids: Iterable[int]) -> Payment | None:
     """The paid payment covering any of these visits, if there is one."""
     return Payment.objects.filter(allocations__visit__in=visit_ids, status__in=PAID_STATUSES).first()
 
 
-def refund_automatic_for_visit(*, visit_id):
+def refund_automatic_for_visit(*, visit_id: int) -> Refund | None:
     """The refund the cancellation policy (or a time that could not be kept) made for a visit, if any."""
     return Refund.objects.filter(
         visit_id=visit_id, reason_code__in=[RefundReason.CANCELLATION, RefundReason.UNFULFILLED]

@@ -5,13 +5,15 @@ patient here. Only the payment's own patient may see or pay it (another id is a 
 payment page is the one page whose Content Security Policy lets Stripe's script and frames in.
 """
 
+from collections.abc import Callable
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from csp.decorators import csp_replace, csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -26,7 +28,7 @@ from . import selectors, services
 from .display import money, visit_title, visit_when
 from .errors import HoldLapsed, PaymentUnavailable
 from .forms import FakeCardForm
-from .gateways import GatewayError, gateway_for, gateway_name
+from .gateways import GatewayError, fake, gateway_for, gateway_name
 from .models import Payment, PaymentStatus, RefundReason
 from .webhooks import webhook_receive
 
@@ -38,6 +40,17 @@ STRIPE_CSP_ADD = {
 }
 # frame-src is 'none' everywhere else; 'none' cannot be combined with origins, so it is replaced.
 STRIPE_CSP_FRAMES = {"frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"]}
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def stripe_csp(view: View) -> View:
+    """The payment page's policy: Stripe's script and frames allowed on this view only.
+
+    django-csp types its decorators for views that take the request alone; the wrapper they
+    return passes every argument on, so the view keeps its own signature (hence the cast).
+    """
+    return cast(View, csp_update(STRIPE_CSP_ADD)(csp_replace(STRIPE_CSP_FRAMES)(view)))
 
 
 def _visits_of(payment):
@@ -89,8 +102,7 @@ def _unavailable(request, message, visits=(), status=200):
 @never_cache
 @login_required
 @require_GET
-@csp_update(STRIPE_CSP_ADD)
-@csp_replace(STRIPE_CSP_FRAMES)
+@stripe_csp
 def pay(request, payment_id):
     """`payments:pay`: the card form for an open payment (booking's checkout sends the patient here)."""
     payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
@@ -181,8 +193,6 @@ def fake_pay(request, client_secret):
     payment = get_object_or_404(Payment, client_secret=client_secret, patient=request.user, gateway="fake")
     if request.method == "GET":
         return redirect(_pay_url(payment))
-    from .gateways import fake
-
     form = FakeCardForm(request.POST)
     if form.is_valid():
         try:

@@ -15,6 +15,7 @@ from concierge.errors import TryAgainLater
 
 from . import services
 from .gateways import GatewayUnavailable
+from .gateways.types import StripeObject
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class WebhookResult:
     detail: str
 
 
-def _event_from(payload):
+def _event_from(payload: bytes | str) -> StripeObject:
     event = json.loads(payload)
     if not isinstance(event, dict):
         raise ValueError("not an object")
@@ -37,7 +38,7 @@ def _event_from(payload):
     return event
 
 
-def webhook_receive(*, payload, sig_header):
+def webhook_receive(*, payload: bytes | str, sig_header: str | None) -> WebhookResult:
     """Verify the signature (forged, missing or older than the tolerance: 400, nothing changes),
     then handle the event once. A lock not granted in time, or the gateway not answering our
     re-read, gives 503 so that Stripe delivers the event again later."""

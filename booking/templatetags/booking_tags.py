@@ -5,6 +5,7 @@ from django.utils import formats
 
 from booking import selectors
 from booking.availability import zone
+from booking.forms import start_param as format_start
 
 register = template.Library()
 
@@ -51,6 +52,4 @@ def upcoming_visits_for(context, user):
 @register.filter
 def start_param(value):
     """A start time as it travels in links and forms (UTC, ISO 8601)."""
-    from booking.forms import start_param as fmt
-
-    return fmt(value) if value is not None else ""
+    return format_start(value) if value is not None else ""

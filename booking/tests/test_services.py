@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, connection
 
-from booking import services
+from booking import selectors, services, tasks
 from booking.errors import ChangeWindowClosed, NotCovered, NotEligible, SlotTaken, TransitionNotAllowed
 from booking.models import CancelledBy, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import NOW, TUESDAY, WEDNESDAY, ny
-from concierge.errors import InvalidState
+from concierge.errors import InvalidState, NotAllowed
 from concierge.tests.factories import UserFactory
+from notifications.models import Message
 
 S = VisitStatus
 pytestmark = pytest.mark.django_db
@@ -22,8 +23,6 @@ def hold(patient, service, starts_at, **kwargs):
 
 
 def outbox_for(visit):
-    from notifications.models import Message
-
     return sorted(Message.objects.filter(visit=visit).values_list("template", "channel"))
 
 
@@ -230,13 +229,11 @@ def test_hold_expiry_twice_has_one_effect_and_frees_the_time_at_once(cleared, cl
 
 
 def test_the_task_runs_the_service(cleared, infusion, clock):
-    from booking.tasks import visit_holds_expire
-
     visit = hold(cleared, infusion, ny(TUESDAY, 10))
     clock.shift(timedelta(minutes=11))
 
-    visit_holds_expire.delay()
-    visit_holds_expire.delay()
+    tasks.visit_holds_expire.delay()
+    tasks.visit_holds_expire.delay()
 
     visit.refresh_from_db()
     assert visit.status == S.EXPIRED
@@ -286,7 +283,7 @@ def test_inside_the_cut_off_the_patient_must_call_but_staff_can_cancel(cleared, 
 def test_a_patient_cannot_cancel_someone_elses_visit(cleared, cleared_too, infusion):
     visit = confirmed_visit(cleared, infusion, ny(TUESDAY, 10))
 
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.visit_cancel(visit=visit, by=CancelledBy.PATIENT, actor=cleared_too)
 
 
@@ -399,13 +396,13 @@ def test_the_backstop_becomes_slot_taken_not_an_error_page(cleared, infusion, ma
     # A visit written past the guard (as a bug or a forgotten path would): the re-check is blinded
     # to it, so only the exclusion constraint stands in the way.
     sneaky = f.VisitFactory(patient=UserFactory(role="patient"), provider=maya, starts_at=ny(TUESDAY, 10))
-    real = services.selectors.availability_for
+    real = selectors.availability_for
 
     def blind(**kwargs):
         kwargs["exclude_visit_id"] = sneaky.pk
         return real(**kwargs)
 
-    monkeypatch.setattr(services.selectors, "availability_for", blind)
+    monkeypatch.setattr(selectors, "availability_for", blind)
 
     with pytest.raises(SlotTaken):
         hold(cleared, infusion, ny(TUESDAY, 10, 30))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from booking import services, telehealth
 from booking.models import VisitStatus
+from concierge.tests.factories import UserFactory
 from notifications import content
 from notifications import services as notify
 from notifications.models import Message
@@ -166,8 +167,6 @@ def test_the_clinician_sees_their_evaluations_and_joins_when_it_opens(client, vi
 
 
 def test_another_clinician_neither_lists_nor_joins_it(client, visit):
-    from concierge.tests.factories import UserFactory
-
     other = UserFactory(role="clinician", email="other.clinician@example.com")
     client.force_login(other)
     with time_machine.travel(visit.starts_at, tick=False):

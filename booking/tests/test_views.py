@@ -4,10 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from booking import services
-from booking.forms import start_param
+from booking.forms import parse_start, start_param
 from booking.models import Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
@@ -223,9 +224,7 @@ def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
     visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
 
     assert pat.post(reverse("booking:checkout", args=[visit.pk])).status_code == 405
-    assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse(
-        "booking:pay", args=[visit.pk]
-    )
+    assert pat.get(reverse("booking:checkout", args=[visit.pk]))["Location"] == reverse("booking:pay", args=[visit.pk])
     visit.refresh_from_db()
     assert visit.status == S.HELD
 
@@ -306,9 +305,23 @@ def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
     assert Visit.objects.filter(series_id=series_pk, status=S.CONFIRMED).count() == 6
 
 
-def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
-    from django.template.loader import render_to_string
+def test_holding_a_series_without_a_proposal_or_with_a_time_just_taken_goes_back_to_choosing(
+    pat, cleared_too, infusion
+):
+    response = pat.post(reverse("booking:series"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("booking:series")
+    assert "Please choose your times again." in text(response)
 
+    pat.get(reverse("booking:series"), {"first_day": TUESDAY.isoformat(), "part_of_day": "morning"})
+    fourth = pat.session["booking_series_proposal"]["visits"][3][0]
+    services.visit_hold(patient=cleared_too, service=infusion, starts_at=parse_start(fourth))
+    response = pat.post(reverse("booking:series"))
+    assert response["Location"] == reverse("booking:series") + f"?first_day={TUESDAY.isoformat()}&part_of_day=morning"
+    assert "One of those times was just taken." in text(pat.get(response["Location"]))
+    assert not Visit.objects.filter(series__isnull=False).exists()
+
+
+def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
     services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
     html = re.sub(r"\s+", " ", render_to_string("booking/_upcoming_visits.html", {"user": cleared}))
 

@@ -14,13 +14,23 @@ Test cards (any future expiry, any 3-digit CVC):
 import json
 import secrets
 import time
+from collections.abc import Callable
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from ..models import FakeGatewayObject
-from .types import GatewayError, intent_from_dict, refund_from_dict
+from ..webhooks import WebhookResult, webhook_receive
+from .types import (
+    GatewayError,
+    IntentResult,
+    Metadata,
+    RefundResult,
+    StripeObject,
+    intent_from_dict,
+    refund_from_dict,
+)
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
@@ -33,18 +43,18 @@ DECLINES = {
 DELIVER_EVENTS = True
 
 
-def _new_id(prefix):
+def _new_id(prefix: str) -> str:
     return f"{prefix}_fake_{secrets.token_hex(12)}"
 
 
-def _get(object_id, kind):
+def _get(object_id: str, kind: str) -> FakeGatewayObject:
     obj = FakeGatewayObject.objects.filter(pk=object_id, kind=kind).first()
     if obj is None:
         raise GatewayError(f"No such {kind}: '{object_id}'", code="resource_missing")
     return obj
 
 
-def _create_once(kind, idempotency_key, build):
+def _create_once(kind: str, idempotency_key: str, build: Callable[[], StripeObject]) -> FakeGatewayObject:
     """Create an object, or return the one made earlier with the same key (as Stripe does)."""
     existing = FakeGatewayObject.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -59,7 +69,7 @@ def _create_once(kind, idempotency_key, build):
         return FakeGatewayObject.objects.get(idempotency_key=idempotency_key)
 
 
-def _intent_public(data):
+def _intent_public(data: StripeObject) -> StripeObject:
     """The intent as a webhook carries it: the latest charge as an id, like Stripe."""
     public = dict(data)
     charge = public.get("latest_charge")
@@ -70,8 +80,10 @@ def _intent_public(data):
 # --- the gateway's functions (same as stripe_gateway) ---------------------------------------
 
 
-def intent_create(*, amount_cents, currency, idempotency_key, description, metadata):
-    def build():
+def intent_create(
+    *, amount_cents: int, currency: str, idempotency_key: str, description: str, metadata: Metadata
+) -> IntentResult:
+    def build() -> StripeObject:
         intent_id = _new_id("pi")
         return {
             "id": intent_id,
@@ -91,11 +103,11 @@ def intent_create(*, amount_cents, currency, idempotency_key, description, metad
     return intent_from_dict(_create_once("payment_intent", idempotency_key, build).data)
 
 
-def intent_retrieve(*, intent_id):
+def intent_retrieve(*, intent_id: str) -> IntentResult:
     return intent_from_dict(_get(intent_id, "payment_intent").data)
 
 
-def intent_cancel(*, intent_id, idempotency_key):
+def intent_cancel(*, intent_id: str, idempotency_key: str) -> IntentResult:
     obj = _get(intent_id, "payment_intent")
     status = obj.data["status"]
     if status == "canceled":
@@ -111,7 +123,7 @@ def intent_cancel(*, intent_id, idempotency_key):
     return intent_from_dict(obj.data)
 
 
-def refund_create(*, intent_id, amount_cents, idempotency_key, metadata):
+def refund_create(*, intent_id: str, amount_cents: int, idempotency_key: str, metadata: Metadata) -> RefundResult:
     existing = FakeGatewayObject.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return refund_from_dict(existing.data)
@@ -128,7 +140,7 @@ def refund_create(*, intent_id, amount_cents, idempotency_key, metadata):
             code="amount_too_large",
         )
 
-    def build():
+    def build() -> StripeObject:
         return {
             "id": _new_id("re"),
             "object": "refund",
@@ -150,11 +162,11 @@ def refund_create(*, intent_id, amount_cents, idempotency_key, metadata):
     return refund_from_dict(obj.data)
 
 
-def refund_retrieve(*, refund_id):
+def refund_retrieve(*, refund_id: str) -> RefundResult:
     return refund_from_dict(_get(refund_id, "refund").data)
 
 
-def refund_list(*, intent_id):
+def refund_list(*, intent_id: str) -> list[RefundResult]:
     objs = FakeGatewayObject.objects.filter(kind="refund", data__payment_intent=intent_id)
     return [refund_from_dict(o.data) for o in objs]
 
@@ -162,12 +174,7 @@ def refund_list(*, intent_id):
 # --- the customer's side: what Stripe.js and the card networks do ----------------------------
 
 
-def intent_for_secret(client_secret):
-    obj = FakeGatewayObject.objects.filter(kind="payment_intent", data__client_secret=client_secret).first()
-    return intent_from_dict(obj.data) if obj else None
-
-
-def intent_pay(*, client_secret, card_number):
+def intent_pay(*, client_secret: str, card_number: str) -> IntentResult:
     """Try a card on an intent, as the Payment Element would, and announce the outcome."""
     obj = FakeGatewayObject.objects.filter(kind="payment_intent", data__client_secret=client_secret).first()
     if obj is None:
@@ -214,7 +221,7 @@ def intent_pay(*, client_secret, card_number):
 # --- what tests (and a curious developer) use to play Stripe's part -------------------------
 
 
-def intent_set(intent_id, *, event_type=None, **changes):
+def intent_set(intent_id: str, *, event_type: str | None = None, **changes: object) -> IntentResult:
     """Change an intent as Stripe might (e.g. status="processing") and optionally announce it."""
     obj = _get(intent_id, "payment_intent")
     obj.data.update(changes)
@@ -224,7 +231,7 @@ def intent_set(intent_id, *, event_type=None, **changes):
     return intent_from_dict(obj.data)
 
 
-def refund_set_status(refund_id, status, *, failure_reason=""):
+def refund_set_status(refund_id: str, status: str, *, failure_reason: str = "") -> RefundResult:
     """A refund's status changes at the bank (a card closed since: `failed`), announced as refund.updated."""
     obj = _get(refund_id, "refund")
     obj.data.update(status=status, failure_reason=failure_reason or None)
@@ -237,7 +244,7 @@ def refund_set_status(refund_id, status, *, failure_reason=""):
     return refund_from_dict(obj.data)
 
 
-def dispute_create(intent_id, *, reason="fraudulent"):
+def dispute_create(intent_id: str, *, reason: str = "fraudulent") -> StripeObject:
     """The cardholder disputes the charge with their bank."""
     intent = _get(intent_id, "payment_intent")
     charge = intent.data["latest_charge"]
@@ -257,7 +264,7 @@ def dispute_create(intent_id, *, reason="fraudulent"):
     return dispute
 
 
-def event_build(event_type, obj):
+def event_build(event_type: str, obj: StripeObject) -> StripeObject:
     return {
         "id": _new_id("evt"),
         "object": "event",
@@ -270,18 +277,16 @@ def event_build(event_type, obj):
     }
 
 
-def sign(payload, *, timestamp=None, secret=None):
+def sign(payload: str, *, timestamp: int | None = None, secret: str | None = None) -> str:
     """A Stripe-Signature header for a body, made exactly as Stripe makes it."""
     return stripe.WebhookSignature.generate_signature_header(
         payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
     )
 
 
-def _deliver(event_type, obj):
+def _deliver(event_type: str, obj: StripeObject) -> WebhookResult | None:
     if not DELIVER_EVENTS:
         return None
-    from ..webhooks import webhook_receive
-
     event = event_build(event_type, obj)
     FakeGatewayObject.objects.create(id=event["id"], kind="event", data=event)
     payload = json.dumps(event)

@@ -4,7 +4,9 @@ Both gateways (Stripe and the local fake) speak Stripe's object shapes, so one p
 PaymentIntent or Refund dictionary (from the API, a webhook or the fake's table) into these.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class GatewayError(Exception):
     """The gateway said no (a bad request, a card problem, a refund too large). Retrying will not help."""
 
-    def __init__(self, message, *, code=""):
+    def __init__(self, message: str, *, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -21,7 +23,7 @@ class GatewayError(Exception):
 class GatewayUnavailable(GatewayError):
     """The gateway could not be reached or answered 5xx / 429: the same call may be retried later."""
 
-    def __init__(self, message=None, *, code=""):
+    def __init__(self, message: str | None = None, *, code: str = "") -> None:
         super().__init__(message or str(_("The payment service is not answering.")), code=code)
 
 
@@ -38,7 +40,7 @@ class IntentResult:
     failure_message: str = ""  # the last attempt's decline message, written for the cardholder
     amount_refunded_cents: int = 0  # known when the latest charge came with the intent
     disputed: bool = False
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,38 @@ class RefundResult:
     amount_cents: int
     intent_id: str = ""
     failure_reason: str = ""
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
-def intent_from_dict(data):
+# What our metadata at the gateway carries: our row ids (the gateway turns every value into a string).
+Metadata = Mapping[str, str | int]
+
+
+class Gateway(Protocol):
+    """The shape every gateway module has (`stripe_gateway`, `fake`): one function per API call."""
+
+    def intent_create(
+        self, *, amount_cents: int, currency: str, idempotency_key: str, description: str, metadata: Metadata
+    ) -> IntentResult: ...
+
+    def intent_retrieve(self, *, intent_id: str) -> IntentResult: ...
+
+    def intent_cancel(self, *, intent_id: str, idempotency_key: str) -> IntentResult: ...
+
+    def refund_create(
+        self, *, intent_id: str, amount_cents: int, idempotency_key: str, metadata: Metadata
+    ) -> RefundResult: ...
+
+    def refund_retrieve(self, *, refund_id: str) -> RefundResult: ...
+
+    def refund_list(self, *, intent_id: str) -> list[RefundResult]: ...
+
+
+# A Stripe object (an intent, a refund, an event) as JSON: its shape is Stripe's, hence Any.
+StripeObject = dict[str, Any]
+
+
+def intent_from_dict(data: StripeObject) -> IntentResult:
     charge = data.get("latest_charge")
     charge_id, refunded, disputed = "", 0, False
     if isinstance(charge, dict):
@@ -75,7 +105,7 @@ def intent_from_dict(data):
     )
 
 
-def refund_from_dict(data):
+def refund_from_dict(data: StripeObject) -> RefundResult:
     intent = data.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from booking.checkout import checkout_start, checkouts_release_abandoned
 from booking.models import VisitStatus
+from concierge.roles import roles_sync
 from payments import services, tasks
 from payments.gateways import fake
 from payments.models import FakeGatewayObject, Payment, PaymentStatus, Refund, RefundReason, RefundStatus
@@ -43,8 +44,6 @@ def test_a_payment_whose_webhook_never_came_is_completed_and_printed(payment, he
 
 
 def test_a_refund_changed_at_the_gateway_without_an_event_is_updated(payment, staff_user, commit):
-    from concierge.roles import roles_sync
-
     roles_sync()
     with commit():
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)

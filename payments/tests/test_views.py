@@ -45,7 +45,11 @@ def test_the_payment_page_shows_what_is_paid_for_and_until_when_it_is_held(patie
 
 def test_only_the_payment_page_lets_stripe_in(patient_client, held):
     pay_csp = patient_client.get(f"/pay/{held.pk}/")["Content-Security-Policy"]
+    payment = Payment.objects.get()
+    again_csp = patient_client.get(f"/pay/payment/{payment.pk}/")["Content-Security-Policy"]  # to try again
     home_csp = patient_client.get("/")["Content-Security-Policy"]
+
+    assert again_csp == pay_csp
 
     assert "script-src 'self' https://js.stripe.com https://*.js.stripe.com" in pay_csp
     assert "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com" in pay_csp

@@ -1,0 +1,75 @@
+"""Booking use cases: hold, confirm, reschedule, cancel, series, expiry, and the life cycle.
+
+Every path that puts a visit into a blocking status goes through the guard (guard.py, whose
+docstring tells how two bookings racing for one nurse get one success and one "just taken").
+
+One module per use case (this package re-exports their public functions, so callers keep
+writing `from booking import services; services.visit_hold(...)`):
+
+    guard       the guard itself, visit_locked (the one lock order), providers' routes
+    context     booking_context, booking_context_for_visit, BookingContext: who may book what,
+                where, for how long
+    visits      the life cycle: visit_hold, visit_confirm, visit_cancel (and the refund policy),
+                visit_reschedule, visit_reassign, visit_transition, ALLOWED_TRANSITIONS
+    series      a plan's infusions together: series_propose, series_check, series_hold, ...
+    holds       visit_holds_expire: holds that ran out
+    waitlist    waitlist_join
+
+A name with a leading underscore is for these modules only (a few are shared between them).
+"""
+
+from .context import BookingContext, booking_context, booking_context_for_visit
+from .guard import visit_locked
+from .holds import visit_holds_expire
+from .series import (
+    ProposedVisit,
+    SeriesInvalid,
+    SeriesProposal,
+    series_check,
+    series_confirm,
+    series_hold,
+    series_plan_starts,
+    series_propose,
+    series_remaining,
+)
+from .visits import (
+    ALLOWED_TRANSITIONS,
+    FIELD_TRANSITIONS,
+    transition_allowed,
+    visit_cancel,
+    visit_confirm,
+    visit_hold,
+    visit_reassign,
+    visit_refund_by_policy,
+    visit_reschedule,
+    visit_transition,
+)
+from .waitlist import waitlist_join
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "FIELD_TRANSITIONS",
+    "BookingContext",
+    "ProposedVisit",
+    "SeriesInvalid",
+    "SeriesProposal",
+    "booking_context",
+    "booking_context_for_visit",
+    "series_check",
+    "series_confirm",
+    "series_hold",
+    "series_plan_starts",
+    "series_propose",
+    "series_remaining",
+    "transition_allowed",
+    "visit_cancel",
+    "visit_confirm",
+    "visit_hold",
+    "visit_holds_expire",
+    "visit_locked",
+    "visit_reassign",
+    "visit_refund_by_policy",
+    "visit_reschedule",
+    "visit_transition",
+    "waitlist_join",
+]
