@@ -56,18 +56,16 @@ def _call(what: str, fn: Callable[[], stripe.StripeObject]) -> StripeObject:
 def intent_create(
     *, amount_cents: int, currency: str, idempotency_key: str, description: str, metadata: Metadata
 ) -> IntentResult:
-    # Left as it was by a refactoring that must not change behaviour, and reported: API version
-    # 2026-09-30.endive took payment_method_types out of PaymentIntent create (Stripe answers 400
-    # payment_method_types_no_longer_supported), so the SDK's typed params no longer list it;
-    # allowed_payment_method_types replaces it. Hence the one ignore below.
-    params: PaymentIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
+    params: PaymentIntentCreateParams = {
         "amount": amount_cents,
         "currency": currency,
         "description": description,
         "metadata": {k: str(v) for k, v in metadata.items()},
         # Cards (and the wallets built on them) answer within seconds; bank debits take days,
-        # far longer than a booking hold.
-        "payment_method_types": ["card"],
+        # far longer than a booking hold. Since API version 2026-09-30.endive the old
+        # payment_method_types parameter is refused (400 payment_method_types_no_longer_supported);
+        # allowed_payment_method_types keeps the same limit.
+        "allowed_payment_method_types": ["card"],
     }
     data = _call(
         "payment_intents.create",

@@ -101,7 +101,8 @@ def test_create_sends_our_idempotency_key_the_pinned_version_and_cents(http, set
     assert sent["data"]["currency"] == ["usd"]
     assert sent["data"]["metadata[payment_id]"] == ["1"]
     assert sent["data"]["description"] == ["ConciergeMD visit"]
-    assert sent["data"]["payment_method_types[0]"] == ["card"]
+    assert sent["data"]["allowed_payment_method_types[0]"] == ["card"]
+    assert not any(key.startswith("payment_method_types") for key in sent["data"])  # refused since endive
 
 
 def test_a_retried_create_carries_the_same_idempotency_key(http):
