@@ -3,7 +3,7 @@
 Services never import tasks: the tasks modules import their services (tasks are thin wrappers),
 so a service names the task it wants run, e.g.
 
-    enqueue_on_commit("notifications.tasks.message_send", message.pk)
+    enqueue_on_commit("notifications.tasks.message_deliver", message.pk)
 
 Names are Celery's default, "<app>.tasks.<function>"; a test scans the code for these calls and
 fails on a name no task is registered under. Arguments are ids (or short strings), never content.

@@ -192,7 +192,7 @@ def _queue_sends(message_ids):
     """Queue one send task per claimed row; a row whose task the broker refused goes back to pending."""
     for pk in message_ids:
         try:
-            task_queue("notifications.tasks.message_send", pk)  # by name: tasks import services
+            task_queue("notifications.tasks.message_deliver", pk)  # by name: tasks import services
         except BROKER_ERRORS:
             logger.exception("notifications: could not queue message %s; back to pending", pk)
             Message.objects.filter(pk=pk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
@@ -571,7 +571,7 @@ def _status_callback_url(message):
     return f"{settings.SITE_URL}{reverse('notifications:twilio-status')}?m={message.pk}"
 
 
-def message_send(*, message_id):
+def message_deliver(*, message_id):
     """Send one claimed message and record the result. Returns the message, or None if refused.
 
     Refuses a row that is not claimed or whose attempt has already started, so a task that runs

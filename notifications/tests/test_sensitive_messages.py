@@ -85,7 +85,7 @@ def test_a_reset_email_that_fails_for_good_keeps_no_link_and_staff_cannot_send_i
 
     monkeypatch.setattr(services, "send_email", refused)
     services.messages_claim_due(ids=[row.pk])
-    services.message_send(message_id=row.pk)
+    services.message_deliver(message_id=row.pk)
 
     row.refresh_from_db()
     assert (row.status, row.context, row.body) == (MessageStatus.FAILED, {}, "")
@@ -126,7 +126,7 @@ def test_a_closed_account_gets_no_reset_email_and_the_row_keeps_no_link(client, 
     patient.save(update_fields=["is_active"])
 
     services.messages_claim_due(ids=[row.pk])
-    services.message_send(message_id=row.pk)
+    services.message_deliver(message_id=row.pk)
 
     row.refresh_from_db()
     assert (row.status, row.context, row.body) == (MessageStatus.SUPPRESSED, {}, "")
