@@ -38,7 +38,7 @@ def _alex_thread(alex, clinician):
         form_token=QUESTION_TOKEN,
     )
     thread = question.thread
-    answer = messaging.message_send(
+    answer = messaging.thread_message_post(
         thread=thread,
         author=clinician,
         body=(

@@ -84,7 +84,7 @@ def thread_start(*, patient, topic, subject, body, form_token):
 
 
 @transaction.atomic
-def message_send(*, thread, author, body, form_token):
+def thread_message_post(*, thread, author, body, form_token):
     """Add a message to a thread: the patient's own, or an answer from the care team.
 
     The patient writes in their own threads; the care team answers the threads they may answer
