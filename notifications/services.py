@@ -38,6 +38,7 @@ from concierge.tasks import BROKER_ERRORS, task_queue
 
 from . import content, rules
 from .gateways import SendError, get_sms_gateway, send_email
+from .gateways.sms import TWILIO_OPTED_OUT
 from .models import Channel, InboundAction, InboundSms, Message, MessageStatus, SmsOptOut
 from .signals import sms_consent_changed
 
@@ -679,7 +680,7 @@ def _attempt_failed(message_id, error, started):
         message.save(update_fields=["status", "last_error", "attempt_started_at", "updated_at"])
         if content.is_sensitive(message.template):
             _forget_credentials(Message.objects.filter(pk=message.pk))
-        if error.code == 21610 and message.to_address:
+        if error.code == TWILIO_OPTED_OUT and message.to_address:
             sms_opt_out_record(phone_number=message.to_address, keyword="twilio-21610")
         _fallback_email(message)
         return message
@@ -744,7 +745,7 @@ def sms_status_record(*, message_id=None, message_sid, status, error_code=None):
     message.attempt_started_at = None
     message.save()
     if message.status == MessageStatus.FAILED:
-        if str(error_code) == "21610":
+        if str(error_code) == str(TWILIO_OPTED_OUT):
             sms_opt_out_record(phone_number=message.to_address, keyword="twilio-21610")
         _fallback_email(message)
     return message
