@@ -116,16 +116,6 @@ def due_instruments(*, patient, now=None):
     return [code for code in wanted if due(code)]
 
 
-def checkins_to_review():
-    """Flagged check-ins no clinician has marked reviewed yet, oldest first (the clinicians' queue)."""
-    return (
-        FollowUpCheckIn.objects.filter(reviewed_at__isnull=True)
-        .exclude(flags=[])
-        .select_related("patient", "visit")
-        .order_by("submitted_at", "pk")
-    )
-
-
 # --- writes ----------------------------------------------------------------------------------------
 
 
