@@ -7,6 +7,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from concierge.errors import InvalidState
 from concierge.tasks import task_get
 from notifications import services, tasks
 from notifications.gateways import SendError
@@ -254,7 +255,7 @@ def test_staff_resend_of_a_failed_message_sends_it_once(django_capture_on_commit
 
     with django_capture_on_commit_callbacks(execute=True):
         services.message_resend(message=message)
-    with pytest.raises(services.InvalidState):
+    with pytest.raises(InvalidState):
         services.message_resend(message=message)
 
     message.refresh_from_db()
