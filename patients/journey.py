@@ -2,8 +2,10 @@
 cleared → infusions), and the one thing to do next. Shown on the dashboard and after sending the
 health questions."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Max
@@ -12,7 +14,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .instruments import INSTRUMENT_ORDER, INSTRUMENTS
+from concierge.models import User
+
+from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, InstrumentDefinition
 from .models import (
     Clearance,
     ClearanceDecision,
@@ -30,29 +34,35 @@ from .selectors import (
 )
 from .triage import patient_message
 
+if TYPE_CHECKING:
+    from booking.models import Visit
 
-def book_url():
+# Booking's answer to "what is this patient's next booked evaluation?"
+EvaluationFinder = Callable[[User], "Visit | None"]
+
+
+def book_url() -> str:
     """The booking page (booking app, linked by its URL name)."""
     return reverse("booking:book")
 
 
-def _upcoming_evaluation(patient):
+def _upcoming_evaluation(patient: User) -> "Visit | None":
     """The patient's next booked evaluation visit, or None: asked of booking, which sits above us
     and registers the answer when it starts (`evaluation_finder_register`)."""
     return _evaluation_finder(patient) if _evaluation_finder is not None else None
 
 
-# Booking's answer to "what is this patient's next booked evaluation?" (booking/apps.py).
-_evaluation_finder = None
+# Booking's finder, registered when it starts (booking/apps.py).
+_evaluation_finder: EvaluationFinder | None = None
 
 
-def evaluation_finder_register(finder):
+def evaluation_finder_register(finder: EvaluationFinder) -> None:
     """Booking tells the patient's path how to find their next booked evaluation visit."""
     global _evaluation_finder
     _evaluation_finder = finder
 
 
-def _visit_url(visit):
+def _visit_url(visit: "Visit") -> str:
     try:
         return reverse("booking:visit", args=[visit.pk])
     except NoReverseMatch:
@@ -69,17 +79,17 @@ class Step:
 
 @dataclass
 class Journey:
-    steps: list
+    steps: list[Step]
     next_label: str = ""
     next_url: str = ""
     next_text: str = ""
     notice: str = ""  # a calm message shown above everything (safety hold, not eligible)
     notice_level: str = "info"
-    due_instruments: list = field(default_factory=list)
+    due_instruments: list[InstrumentDefinition] = field(default_factory=list)
     eligibility: Eligibility | None = None
 
 
-def journey_for(*, patient):
+def journey_for(*, patient: User) -> Journey:
     """Where the patient stands (profile → intake → questionnaires → evaluation → cleared → infusions)
     and the one thing to do next."""
     profile = profile_get(patient=patient)
@@ -102,7 +112,7 @@ def journey_for(*, patient):
     due = [code for code in INSTRUMENT_ORDER if code not in last_taken or last_taken[code] < retake_before]
     cleared = eligibility.can_book_infusion or (decision is not None and clearance_active_for(patient=patient))
 
-    def status(done, current):
+    def status(done: bool, current: bool) -> str:
         return "done" if done else ("current" if current else "todo")
 
     steps = [
@@ -172,9 +182,3 @@ def journey_for(*, patient):
         journey.next_label, journey.next_url = str(_("Book your evaluation")), book_url()
         journey.next_text = str(_("Your clearance has ended. A new evaluation renews it."))
     return journey
-
-
-# --- the clinicians' review queue --------------------------------------------------------------
-
-
-# Open safety alerts first, then check-ins to review, then the longest waiting for a decision.
