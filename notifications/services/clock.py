@@ -7,7 +7,8 @@ right after the writing transaction commits (`_send_soon`); the rest by the once
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,19 +20,16 @@ from .sensitive import _forget_credentials
 
 logger = logging.getLogger(__name__)
 
-
 # A claimed row whose send task never started (the broker lost it) is queued again after this.
 CLAIM_LOST_AFTER = timedelta(minutes=10)
-
-
 # A row whose send attempt started but never finished (the worker died mid-call) is stopped.
 ATTEMPT_LOST_AFTER = timedelta(minutes=15)
 
 
-def _send_soon(message_ids):
+def _send_soon(message_ids: list[int]) -> None:
     """After commit, claim these messages and queue their send tasks (instead of waiting for the clock)."""
 
-    def claim_and_queue():
+    def claim_and_queue() -> None:
         _queue_sends(messages_claim_due(ids=message_ids))
 
     # robust: a broker hiccup after the booking committed must not turn into an error page; the
@@ -39,7 +37,7 @@ def _send_soon(message_ids):
     transaction.on_commit(claim_and_queue, robust=True)
 
 
-def _queue_sends(message_ids):
+def _queue_sends(message_ids: Iterable[int]) -> None:
     """Queue one send task per claimed row; a row whose task the broker refused goes back to pending."""
     for pk in message_ids:
         try:
@@ -51,7 +49,7 @@ def _queue_sends(message_ids):
             )
 
 
-def messages_claim_due(*, now=None, limit=500, ids=None):
+def messages_claim_due(*, now: datetime | None = None, limit: int = 500, ids: Iterable[int] | None = None) -> list[int]:
     """Claim pending messages that are due (pending -> sending) and return their ids.
 
     Two clocks or workers running this at once get disjoint rows: rows are locked with
@@ -73,7 +71,7 @@ def messages_claim_due(*, now=None, limit=500, ids=None):
     return claimed
 
 
-def _messages_recover(now):
+def _messages_recover(now: datetime) -> list[int]:
     """Rows a lost task left behind. Returns the ids to queue again."""
     with transaction.atomic():
         lost = list(
@@ -98,7 +96,7 @@ def _messages_recover(now):
     return lost
 
 
-def messages_dispatch_due(*, now=None, limit=500):
+def messages_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     """The clock's work, every minute: claim what is due and queue one send task per message."""
     now = now or timezone.now()
     claimed = _messages_recover(now) + messages_claim_due(now=now, limit=limit)

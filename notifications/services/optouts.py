@@ -13,7 +13,7 @@ from ..models import SmsOptOut
 from ..signals import sms_consent_changed
 
 
-def normalize_number(value):
+def normalize_number(value: str | None) -> str:
     try:
         number = phonenumbers.parse(value or "", "US")
     except phonenumbers.NumberParseException:
@@ -22,7 +22,7 @@ def normalize_number(value):
 
 
 @transaction.atomic
-def sms_opt_out_record(*, phone_number, keyword="STOP"):
+def sms_opt_out_record(*, phone_number: str, keyword: str = "STOP") -> SmsOptOut:
     """This number said STOP: nothing more is texted to it, and its patients' consent is withdrawn."""
     now = timezone.now()
     number = normalize_number(phone_number)
@@ -40,7 +40,7 @@ def sms_opt_out_record(*, phone_number, keyword="STOP"):
 
 
 @transaction.atomic
-def sms_opt_in_record(*, phone_number, keyword="START"):
+def sms_opt_in_record(*, phone_number: str, keyword: str = "START") -> SmsOptOut | None:
     """This number texted START: texts may go to it again, and its patients agree to them."""
     now = timezone.now()
     number = normalize_number(phone_number)

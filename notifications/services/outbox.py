@@ -9,23 +9,31 @@ are shared with the visit messages and with sending.
 
 import logging
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from concierge.models import User
+
 from .. import content
 from ..models import Channel, Message, MessageStatus
 from .clock import _send_soon
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from booking.models import Visit
+    from patients.models import PatientProfile
 
+logger = logging.getLogger(__name__)
 
 NEUTRAL_STAFF_SUBJECT = "ConciergeMD: a patient needs your attention"
 
 
-def _profile(user):
+def _profile(user: User | None) -> "PatientProfile | None":
     if user is None:
         return None
     try:
@@ -34,14 +42,14 @@ def _profile(user):
         return None
 
 
-def _sms_number(user):
+def _sms_number(user: User | None) -> str:
     profile = _profile(user)
     if profile is None or not profile.mobile_phone:
         return ""
     return profile.mobile_phone.as_e164
 
 
-def _address_for(user, channel):
+def _address_for(user: User | None, channel: str) -> str:
     if user is None:
         return ""
     return _sms_number(user) if channel == Channel.SMS else user.email
@@ -49,16 +57,16 @@ def _address_for(user, channel):
 
 def _build(
     *,
-    channel,
-    to_user=None,
-    to_address="",
-    template,
-    context_ids=None,
-    context=None,
-    due_at=None,
-    unique_key,
-    fallback_for=None,
-):
+    channel: str,
+    to_user: User | None = None,
+    to_address: str = "",
+    template: str,
+    context_ids: Mapping[str, int] | None = None,
+    context: Mapping[str, Any] | None = None,
+    due_at: datetime | None = None,
+    unique_key: str,
+    fallback_for: Message | None = None,
+) -> Message:
     """An unsaved, validated outbox row."""
     spec = content.template_get(template)
     if channel not in spec.channels:
@@ -85,16 +93,16 @@ def _build(
     return message
 
 
-def _write(messages):
+def _write(messages: list[Message]) -> list[Message]:
     """Insert the rows whose unique key is not taken yet; return the live row for each, in order.
 
     One INSERT ... ON CONFLICT DO NOTHING and one SELECT, however many rows: a booking's
     transaction stays short. Rows already due are claimed and queued right after commit.
     """
-    wanted = {}
+    wanted: dict[str, Message] = {}
     for message in messages:
         wanted.setdefault(message.unique_key, message)
-    live = {}
+    live: dict[str, Message] = {}
     for _ in range(2):  # a second pass only if a conflicting row was cancelled in between
         missing = [m for key, m in wanted.items() if key not in live]
         Message.objects.bulk_create(missing, ignore_conflicts=True)
@@ -118,16 +126,16 @@ def _write(messages):
 @transaction.atomic
 def message_enqueue(
     *,
-    channel,
-    to_user=None,
-    to_address="",
-    template,
-    context_ids=None,
-    context=None,
-    due_at=None,
-    unique_key,
-    fallback_for=None,
-):
+    channel: str,
+    to_user: User | None = None,
+    to_address: str = "",
+    template: str,
+    context_ids: Mapping[str, int] | None = None,
+    context: Mapping[str, Any] | None = None,
+    due_at: datetime | None = None,
+    unique_key: str,
+    fallback_for: Message | None = None,
+) -> Message:
     """Write one message to the outbox; it goes when due (at once by default).
 
     `context_ids` names what it is about, e.g. {"visit": 12}; `context` holds other plain
@@ -149,18 +157,18 @@ def message_enqueue(
     return _write([message])[0]
 
 
-def _email_twin_key(unique_key):
+def _email_twin_key(unique_key: str) -> str:
     return unique_key.replace(":sms", ":email", 1) if ":sms" in unique_key else f"{unique_key}:email"
 
 
-def _deadline(spec, visit):
+def _deadline(spec: content.MessageTemplate, visit: "Visit | None") -> datetime | None:
     if visit is None or spec.deadline is None:
         return None
     return getattr(visit, spec.deadline)
 
 
 @transaction.atomic
-def messages_cancel_pending_for(*, user, reason):
+def messages_cancel_pending_for(*, user: User, reason: str) -> int:
     """Cancel every message to this person that has not started going out (a closed account).
 
     As `_cancel_unsent`: claimed rows whose send task has not started are cancelled too. Returns
@@ -173,13 +181,13 @@ def messages_cancel_pending_for(*, user, reason):
 
 
 @transaction.atomic
-def staff_alert_email(*, to, subject, body, unique_key):
+def staff_alert_email(*, to: User | str, subject: str, body: str, unique_key: str) -> Message:
     """An urgent email to a clinician or staff member (a User or an address), sent at once.
 
     The body may be clinical (it goes to clinicians); the subject is seen on lock screens, so a
     subject with a clinical word is replaced by a neutral one. One email per key and recipient.
     """
-    user = to if hasattr(to, "email") else None
+    user = to if isinstance(to, User) else None
     address = user.email if user is not None else str(to)
     if content.forbidden_words_in(subject):
         logger.warning("notifications: staff alert subject replaced by the neutral one")
@@ -195,7 +203,7 @@ def staff_alert_email(*, to, subject, body, unique_key):
 
 
 @transaction.atomic
-def password_reset_email(sender=None, *, user, reset_url, **kwargs):
+def password_reset_email(sender: object = None, *, user: User, reset_url: str, **kwargs: object) -> Message:
     """The password-reset email with its link, sent at once (concierge.signals.password_reset_requested).
 
     The link signs the person in, so the template is sensitive: staff never see it, it is blanked

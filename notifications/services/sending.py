@@ -30,14 +30,14 @@ from .sensitive import _forget_credentials
 logger = logging.getLogger(__name__)
 
 
-def _time_zone_for(message):
-    if message.visit_id:
+def _time_zone_for(message: Message) -> str:
+    if message.visit is not None:
         return message.visit.time_zone
     profile = _profile(message.recipient)
     return (profile.time_zone if profile is not None else "") or settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
 
 
-def _not_relevant(message, now):
+def _not_relevant(message: Message, now: datetime) -> str | None:
     """Why a message about a visit should no longer go, or None."""
     visit = message.visit
     if visit is None:
@@ -54,7 +54,7 @@ def _not_relevant(message, now):
     return None
 
 
-def _close(message, status, reason):
+def _close(message: Message, status: str, reason: str) -> Message:
     message.status = status
     message.last_error = reason
     message.attempt_started_at = None
@@ -65,7 +65,7 @@ def _close(message, status, reason):
     return message
 
 
-def _fallback_email(message):
+def _fallback_email(message: Message) -> Message | None:
     """An email in place of a text that cannot go (none if the text's email twin already exists)."""
     if message.channel != Channel.SMS or message.recipient_id is None:
         return None
@@ -83,13 +83,13 @@ def _fallback_email(message):
     )
 
 
-def _suppress(message, reason):
+def _suppress(message: Message, reason: str) -> Message:
     _close(message, MessageStatus.SUPPRESSED, reason)
     _fallback_email(message)
     return message
 
 
-def _lock_recipient(user_id):
+def _lock_recipient(user_id: int) -> None:
     # Two texts to one patient at once must not both slip under the daily limit. An advisory
     # lock, not a row lock on the user, so it cannot deadlock with booking's own locks.
     if connection.vendor == "postgresql":
@@ -97,7 +97,7 @@ def _lock_recipient(user_id):
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7001, user_id % 2_147_483_647])
 
 
-def _sms_gate(message, now):
+def _sms_gate(message: Message, now: datetime) -> Message | None:
     """Whether a claimed text may go now. Returns None to go, else the message (deferred or suppressed)."""
     user = message.recipient
     number = _sms_number(user) if user is not None else message.to_address
@@ -134,11 +134,11 @@ def _sms_gate(message, now):
     return None
 
 
-def _status_callback_url(message):
+def _status_callback_url(message: Message) -> str:
     return f"{settings.SITE_URL}{reverse('notifications:twilio-status')}?m={message.pk}"
 
 
-def message_deliver(*, message_id):
+def message_deliver(*, message_id: int) -> Message | None:
     """Send one claimed message and record the result. Returns the message, or None if refused.
 
     Refuses a row that is not claimed or whose attempt has already started, so a task that runs
@@ -163,8 +163,9 @@ def message_deliver(*, message_id):
             if _sms_gate(message, now) is not None:
                 return message
         else:
-            message.to_address = message.to_address if message.recipient_id is None else message.recipient.email
-            if message.recipient_id is not None and not message.recipient.is_active:
+            recipient = message.recipient  # loaded with the row (select_related)
+            message.to_address = message.to_address if recipient is None else recipient.email
+            if recipient is not None and not recipient.is_active:
                 return _close(message, MessageStatus.SUPPRESSED, "The account is closed.")
         try:
             rendered = content.render(message)
@@ -204,7 +205,9 @@ def message_deliver(*, message_id):
     )
 
 
-def _attempt_succeeded(message_id, provider_id, started, *, forget_credentials=False):
+def _attempt_succeeded(
+    message_id: int, provider_id: str, started: datetime | None, *, forget_credentials: bool = False
+) -> Message:
     now = timezone.now()
     recorded = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, attempt_started_at=started).update(
         status=MessageStatus.SENT,
@@ -224,14 +227,14 @@ def _attempt_succeeded(message_id, provider_id, started, *, forget_credentials=F
     return Message.objects.get(pk=message_id)
 
 
-def retry_delay(attempts):
+def retry_delay(attempts: int) -> timedelta:
     """Wait before attempt `attempts + 1`: 1, 2, 4, 8... minutes (settings), capped."""
     base = settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS))
 
 
 @transaction.atomic
-def _attempt_failed(message_id, error, started):
+def _attempt_failed(message_id: int, error: SendError, started: datetime | None) -> Message:
     now = timezone.now()
     message = Message.objects.select_for_update().get(pk=message_id)
     if message.status != MessageStatus.SENDING or message.attempt_started_at != started:
@@ -259,7 +262,7 @@ def _attempt_failed(message_id, error, started):
 
 
 @transaction.atomic
-def message_resend(*, message):
+def message_resend(*, message: Message) -> Message:
     """Staff: send a failed message again (at once, with a fresh count of attempts).
 
     Never a sensitive one (a password reset): its link is gone; the person asks for a new one.

@@ -6,9 +6,12 @@ database; staff never see it and never resend it (sending.message_resend refuses
 that ends a row's life calls `_forget_credentials`, which is why it sits below them all.
 """
 
+from django.db.models import QuerySet
+
 from .. import content
+from ..models import Message
 
 
-def _forget_credentials(rows):
+def _forget_credentials(rows: QuerySet[Message]) -> None:
     """Blank the context and text of the sensitive rows among `rows`: they have gone, or never will."""
     rows.filter(template__in=content.SENSITIVE_TEMPLATES).update(context={}, body="")

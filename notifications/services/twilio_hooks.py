@@ -18,7 +18,9 @@ from .sending import _fallback_email
 
 
 @transaction.atomic
-def sms_status_record(*, message_id=None, message_sid, status, error_code=None):
+def sms_status_record(
+    *, message_id: int | None = None, message_sid: str, status: str, error_code: str | int | None = None
+) -> Message | None:
     """A delivery receipt from Twilio. Out of order or repeated receipts change nothing twice."""
     rows = Message.objects.select_for_update().filter(channel=Channel.SMS)
     if message_id is not None:
@@ -58,7 +60,7 @@ START_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
 
 
-def inbound_action(body):
+def inbound_action(body: str | None) -> str:
     """What a text asks for: the whole text, without case or trailing punctuation, is the keyword."""
     word = re.sub(r"[\s.!?]+$", "", (body or "").strip()).upper()
     if word in STOP_WORDS:
@@ -70,7 +72,7 @@ def inbound_action(body):
     return InboundAction.OTHER
 
 
-def inbound_reply(action):
+def inbound_reply(action: str) -> str:
     clinic, phone = settings.CLINIC_NAME, settings.CLINIC_PHONE
     if action == InboundAction.STOP:
         return ""  # Twilio confirms an opt-out itself and blocks anything we would send
@@ -82,7 +84,7 @@ def inbound_reply(action):
 
 
 @transaction.atomic
-def sms_inbound_handle(*, message_sid, from_number, body):
+def sms_inbound_handle(*, message_sid: str, from_number: str, body: str | None) -> str:
     """A text a patient sent: STOP/START act on the number, HELP answers. Returns the reply ('' for none).
 
     The same Twilio message delivered twice acts once (keyed on its id).

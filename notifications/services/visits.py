@@ -6,6 +6,10 @@ that quiet hours would hold past its deadline becomes its email twin. The nurse'
 text is `sms_on_my_way`.
 """
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,15 +18,27 @@ from .. import content, rules
 from ..models import Channel, Message, MessageStatus
 from .outbox import _build, _deadline, _email_twin_key, _write
 
+if TYPE_CHECKING:
+    from booking.models import Visit
 
-def _visit_key(visit, template, channel, starts_at=None):
+
+def _visit_key(visit: "Visit", template: str, channel: str, starts_at: datetime | None = None) -> str:
     key = f"appt:{visit.pk}:{template}:{channel}"
     if starts_at is not None:
         key += f":{int(starts_at.timestamp())}"
     return key
 
 
-def _plan_visit_message(*, visit, template, channel, due_at, now, time_bound, context=None):
+def _plan_visit_message(
+    *,
+    visit: "Visit",
+    template: str,
+    channel: str,
+    due_at: datetime,
+    now: datetime,
+    time_bound: bool,
+    context: Mapping[str, Any] | None = None,
+) -> Message:
     """One (unsaved) message about a visit, after quiet hours: a text that cannot go in time becomes an email."""
     spec = content.template_get(template)
     key = _visit_key(visit, template, channel, visit.starts_at if time_bound else None)
@@ -43,7 +59,7 @@ def _plan_visit_message(*, visit, template, channel, due_at, now, time_bound, co
     )
 
 
-def _plan_reminders(visit, now):
+def _plan_reminders(visit: "Visit", now: datetime) -> list[Message]:
     planned = []
     for rule in rules.REMINDER_RULES:
         if not rule.applies_to(visit):
@@ -65,7 +81,9 @@ def _plan_reminders(visit, now):
     return planned
 
 
-def _cancel_unsent(visit, *, templates=None, exclude=(), reason):
+def _cancel_unsent(
+    visit: "Visit", *, templates: Iterable[str] | None = None, exclude: Iterable[str] = (), reason: str
+) -> int:
     """Cancel a visit's messages that have not started going out.
 
     Claimed rows whose send task has not started yet are cancelled too: the task refuses any
@@ -82,7 +100,7 @@ def _cancel_unsent(visit, *, templates=None, exclude=(), reason):
 
 
 @transaction.atomic
-def visit_confirmed(*, visit):
+def visit_confirmed(*, visit: "Visit") -> list[Message]:
     """A visit was confirmed: confirmation email (.ics) and text, and its reminders.
 
     Calling it again for the same visit adds nothing (unique keys).
@@ -99,7 +117,7 @@ def visit_confirmed(*, visit):
 
 
 @transaction.atomic
-def visit_rescheduled(*, visit, previous_starts_at):
+def visit_rescheduled(*, visit: "Visit", previous_starts_at: datetime) -> list[Message]:
     """A confirmed visit moved: replace its pending reminders and tell the patient (email with .ics, text)."""
     now = timezone.now()
     _cancel_unsent(visit, templates=rules.TIME_BOUND_TEMPLATES, reason="The visit moved.")
@@ -114,7 +132,7 @@ def visit_rescheduled(*, visit, previous_starts_at):
 
 
 @transaction.atomic
-def visit_cancelled(*, visit):
+def visit_cancelled(*, visit: "Visit") -> list[Message]:
     """A visit was cancelled: cancel its unsent messages and send one notice (email and text)."""
     now = timezone.now()
     template, channels = rules.CANCELLED_NOTICE
@@ -128,7 +146,7 @@ def visit_cancelled(*, visit):
 
 
 @transaction.atomic
-def sms_on_my_way(*, visit, eta_from, eta_until):
+def sms_on_my_way(*, visit: "Visit", eta_from: datetime, eta_until: datetime) -> Message:
     """The nurse is on the way: one text with the arrival window, e.g. '9:40-10:00 AM EST'.
 
     Once per visit: tapping "on my way" again returns the first message.
