@@ -11,7 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -47,8 +47,8 @@ class AccountCloseRefused(NotAllowed):
 class ClosePreview:
     """What closing now would do: the visits it cancels, and the ones that stop it."""
 
-    to_cancel: list
-    blocking: list
+    to_cancel: list[Visit]
+    blocking: list[Visit]
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,11 @@ class AccountClosure:
     already_closed: bool = False
 
 
-def _visits_ahead(patient, now):
+def _visits_ahead(patient: User, now: datetime) -> QuerySet[Visit]:
     return Visit.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=now)
 
 
-def account_close_preview(*, patient, now=None):
+def account_close_preview(*, patient: User, now: datetime | None = None) -> ClosePreview:
     """The visits that closing would cancel, and those inside the cut-off or under way that stop it."""
     now = now or timezone.now()
     to_cancel, blocking = [], []
@@ -77,7 +77,7 @@ def account_close_preview(*, patient, now=None):
     return ClosePreview(to_cancel=to_cancel, blocking=blocking)
 
 
-def refused_message(visit):
+def refused_message(visit: Visit) -> str:
     return gettext(
         "Your visit on %(when)s is less than %(hours)s hours away or under way, so we cannot close your "
         "account online before it. Please call us at %(phone)s: we will help you cancel it and close "
@@ -89,7 +89,7 @@ def refused_message(visit):
     }
 
 
-def account_is_closed(*, patient):
+def account_is_closed(*, patient: User) -> bool:
     """THE check for anything that contacts patients without their asking (marketing): closed is never."""
     try:
         return patient.patient_profile.account_closed_at is not None or not patient.is_active
@@ -98,7 +98,7 @@ def account_is_closed(*, patient):
 
 
 @transaction.atomic
-def patient_account_close(*, patient, reason="", now=None):
+def patient_account_close(*, patient: User, reason: str = "", now: datetime | None = None) -> AccountClosure:
     """Close the patient's account; nothing is deleted. Safe to call twice (the second does nothing).
 
     Raises AccountCloseRefused, before changing anything, when a visit is inside the online

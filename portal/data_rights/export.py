@@ -8,13 +8,16 @@ details), so the download costs the same few queries however long the history. T
 import logging
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.apps import apps
 from django.db.models import F
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
-from .sections import NOT_PATIENT_RECORDS, SECTIONS
+from concierge.models import User
+
+from .sections import NOT_PATIENT_RECORDS, SECTIONS, Row, Section
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ NOTES = (
 )
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A value from the database as JSON: ISO 8601 times, decimals and phone numbers as strings."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
@@ -45,7 +48,7 @@ def _plain(value):
     return value
 
 
-def _rows(section, patient, phone):
+def _rows(section: Section, patient: User, phone: str | None) -> list[Row]:
     model = apps.get_model(section.model)
     plain, expressions = [], {}
     for spec in section.fields:
@@ -67,7 +70,7 @@ def _rows(section, patient, phone):
     return rows
 
 
-def patient_data_export(*, patient, now=None):
+def patient_data_export(*, patient: User, now: datetime | None = None) -> dict[str, Any]:
     """Everything we hold about this patient, as a JSON-ready dict (the table: SECTIONS)."""
     now = now or timezone.now()
     phone = None
@@ -99,5 +102,5 @@ def patient_data_export(*, patient, now=None):
     return data
 
 
-def export_filename(day):
+def export_filename(day: date) -> str:
     return f"conciergemd-my-data-{day:%Y-%m-%d}.json"

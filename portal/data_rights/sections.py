@@ -8,14 +8,26 @@ decision, not an accident. The export itself (export.py) only reads this table.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
+from concierge.models import User
 
-def _name(path):
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+# A row of a section's query (field name -> value), and what a section adds computed from it.
+Row = dict[str, Any]
+Derived = Callable[[Row, User], dict[str, Any]]
+# Records tied to the patient by a value (their phone number, their email) instead of a key.
+Match = Callable[[User, str | None], Q]
+
+
+def _name(path: str) -> Concat:
     """'First Last' of the user at `path` (a nurse, a clinician), joined in the query."""
     return Concat(f"{path}__first_name", Value(" "), f"{path}__last_name", output_field=CharField())
 
@@ -31,22 +43,24 @@ class Section:
     """
 
     key: str
-    title: object  # lazily translated: shown on the page and in the download
+    title: "str | StrPromise"  # lazily translated: shown on the page and in the download
     model: str
-    fields: tuple
-    left_out: dict = field(default_factory=dict)
+    fields: tuple[str | tuple[str, Any], ...]
+    left_out: dict[str, "str | StrPromise"] = field(default_factory=dict)
     to_patient: str | None = None
-    match: Callable | None = None
+    match: Match | None = None
     one: bool = False
-    order_by: tuple = ("pk",)
-    derived: Callable | None = None  # (row, patient) -> more keys computed from the row
+    order_by: tuple[str, ...] = ("pk",)
+    derived: Derived | None = None  # (row, patient) -> more keys computed from the row
 
-    def where(self, patient, phone):
+    def where(self, patient: User, phone: str | None) -> Q:
         if self.match is not None:
             return self.match(patient, phone)
+        if self.to_patient is None:  # every section has one of the two (SECTIONS)
+            raise ValueError(f"Section {self.key!r} has neither `to_patient` nor `match`")
         return Q(**{self.to_patient: patient.pk})
 
-    def names(self):
+    def names(self) -> list[str]:
         return [f if isinstance(f, str) else f[0] for f in self.fields]
 
 
@@ -55,11 +69,11 @@ FORM_TOKEN = _("A one-time key that stops a double-click from saving twice.")
 ROW_UPDATED = _("When the row was last written (internal).")
 
 
-def _account_extra(row, patient):
+def _account_extra(row: Row, patient: User) -> dict[str, Any]:
     return {"roles": sorted(patient.roles)}
 
 
-def _visit_extra(row, patient):
+def _visit_extra(row: Row, patient: User) -> dict[str, Any]:
     zone = ZoneInfo(row["time_zone"]) if row.get("time_zone") else None
     if zone is None:
         return {}
@@ -71,7 +85,7 @@ def _visit_extra(row, patient):
     }
 
 
-def _alert_extra(row, patient):
+def _alert_extra(row: Row, patient: User) -> dict[str, Any]:
     if row["resolved_at"]:
         state = "resolved"
     elif row["acknowledged_at"]:
@@ -81,12 +95,12 @@ def _alert_extra(row, patient):
     return {"state": state}
 
 
-def _payment_extra(row, patient):
+def _payment_extra(row: Row, patient: User) -> dict[str, Any]:
     return {"reference": f"P-{row['id']}"}
 
 
-def _by_number(lookup):
-    def match(patient, phone):
+def _by_number(lookup: str) -> Match:
+    def match(patient: User, phone: str | None) -> Q:
         return Q(**{lookup: phone}) if phone else Q(pk__in=[])
 
     return match
