@@ -148,39 +148,69 @@ def message_deliver(*, message_id: int) -> Message | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("recipient", "visit__service")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.status != MessageStatus.SENDING or message.attempt_started_at is not None:
+        message = _claimed_row_locked(message_id)
+        if message is None:
             return None
-        reason = _not_relevant(message, now)
-        if reason:
-            return _close(message, MessageStatus.CANCELLED, reason)
-        if message.channel == Channel.SMS:
-            if _sms_gate(message, now) is not None:
-                return message
-        else:
-            recipient = message.recipient  # loaded with the row (select_related)
-            message.to_address = message.to_address if recipient is None else recipient.email
-            if recipient is not None and not recipient.is_active:
-                return _close(message, MessageStatus.SUPPRESSED, "The account is closed.")
-        try:
-            rendered = content.render(message)
-        except Exception:
-            logger.exception("notifications: message %s could not be written", message.pk)
-            _close(message, MessageStatus.FAILED, "The message could not be written (template error).")
-            _fallback_email(message)
+        held = _held_back(message, now)
+        if held is not None:
+            return held
+        rendered = _rendered_or_failed(message)
+        if rendered is None:
             return message
-        message.subject, message.body = rendered.subject, rendered.text
-        message.attempts += 1
-        message.attempt_started_at = now
-        message.save()
-    started = message.attempt_started_at
-
+        _attempt_start(message, rendered, now)
     # Outside the transaction: a slow provider must not hold the row lock.
+    return _provider_send(message, rendered)
+
+
+def _claimed_row_locked(message_id: int) -> Message | None:
+    """The row, locked, if it is claimed and no attempt has started on it; else None."""
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("recipient", "visit__service")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or message.status != MessageStatus.SENDING or message.attempt_started_at is not None:
+        return None
+    return message
+
+
+def _held_back(message: Message, now: datetime) -> Message | None:
+    """None when the message may go now (its address set); else the message, closed or deferred."""
+    reason = _not_relevant(message, now)
+    if reason:
+        return _close(message, MessageStatus.CANCELLED, reason)
+    if message.channel == Channel.SMS:
+        return _sms_gate(message, now)
+    recipient = message.recipient  # loaded with the row (select_related)
+    message.to_address = message.to_address if recipient is None else recipient.email
+    if recipient is not None and not recipient.is_active:
+        return _close(message, MessageStatus.SUPPRESSED, "The account is closed.")
+    return None
+
+
+def _rendered_or_failed(message: Message) -> content.Rendered | None:
+    """The message's subject and text; None when its template cannot be rendered (the row failed)."""
+    try:
+        return content.render(message)
+    except Exception:
+        logger.exception("notifications: message %s could not be written", message.pk)
+        _close(message, MessageStatus.FAILED, "The message could not be written (template error).")
+        _fallback_email(message)
+        return None
+
+
+def _attempt_start(message: Message, rendered: content.Rendered, now: datetime) -> None:
+    """Record the attempt before calling the provider: a second task now refuses the row."""
+    message.subject, message.body = rendered.subject, rendered.text
+    message.attempts += 1
+    message.attempt_started_at = now
+    message.save()
+
+
+def _provider_send(message: Message, rendered: content.Rendered) -> Message:
+    """Hand the message to the gateway and record what it said."""
+    started = message.attempt_started_at
     try:
         if message.channel == Channel.SMS:
             provider_id = get_sms_gateway().send(
