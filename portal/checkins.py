@@ -214,20 +214,8 @@ def checkin_submit(
         submitted_at=now,
     )
     checkin.full_clean(exclude=["phq9", "pcl5"], validate_unique=False)
-
-    previous = _previous_totals(patient)
-    responses = {}
-    for code, answers in (screenings or {}).items():
-        if code not in CHECKIN_INSTRUMENTS:
-            raise ValueError(f"a check-in does not ask {code}")
-        responses[code] = screening_submit(
-            patient=patient,
-            instrument=code,
-            item_answers=answers.item_answers,
-            difficulty=answers.difficulty,
-            form_token=answers.form_token,
-            started_at=answers.started_at,
-        )
+    previous = _previous_totals(patient)  # before this check-in's questionnaires are kept
+    responses = _screenings_submit(patient, screenings or {})
     danger = danger_words_in(checkin.other_side_effect)
     checkin.phq9 = responses.get(Instrument.PHQ9)
     checkin.pcl5 = responses.get(Instrument.PCL5)
@@ -247,6 +235,23 @@ def checkin_submit(
         _notify_oncall(checkin)
     logger.info("check-in %s for visit %s sent (%s flags)", checkin.pk, visit.pk, len(checkin.flags))
     return checkin
+
+
+def _screenings_submit(patient: User, screenings: Mapping[str, ScreeningAnswers]) -> dict[str, ScreeningResponse]:
+    """Keep the questionnaires answered on the check-in page (only those a check-in asks)."""
+    responses = {}
+    for code, answers in screenings.items():
+        if code not in CHECKIN_INSTRUMENTS:
+            raise ValueError(f"a check-in does not ask {code}")
+        responses[code] = screening_submit(
+            patient=patient,
+            instrument=code,
+            item_answers=answers.item_answers,
+            difficulty=answers.difficulty,
+            form_token=answers.form_token,
+            started_at=answers.started_at,
+        )
+    return responses
 
 
 def _notify_oncall(checkin: FollowUpCheckIn) -> Message:

@@ -23,6 +23,7 @@ from concierge.errors import NotAllowed, TryAgainLater
 from concierge.models import User
 from notifications import services as notify
 from notifications.content import when_text
+from patients.models import PatientProfile
 from patients.services import _profile_locked
 from payments.models import Refund, RefundReason
 
@@ -125,33 +126,45 @@ def patient_account_close(*, patient: User, reason: str = "", now: datetime | No
     if _visits_ahead(patient, now).exists():
         raise TryAgainLater()
 
-    reason = (reason or "").strip()[:CLOSE_REASON_MAX_LENGTH]
+    _profile_close(profile, reason=reason, now=now)
+    messages_cancelled = notify.messages_cancel_pending_for(user=patient, reason=CLOSED_MESSAGE_REASON)
+    _login_disable(patient)
+    logger.info("patient %s closed their account (%s visits cancelled)", patient.pk, len(cancelled))
+    return AccountClosure(
+        closed_at=now,
+        visits_cancelled=len(cancelled),
+        refund_cents=_cancellation_refunds_cents(cancelled),
+        messages_cancelled=messages_cancelled,
+    )
+
+
+def _profile_close(profile: PatientProfile, *, reason: str, now: datetime) -> None:
+    """When and why on the profile; text consent withdrawn, and the number opted out."""
     if profile.sms_opt_in:
         profile.sms_opt_in, profile.sms_opt_in_changed_at = False, now
-    profile.account_closed_at, profile.account_closed_reason = now, reason
+    profile.account_closed_at = now
+    profile.account_closed_reason = (reason or "").strip()[:CLOSE_REASON_MAX_LENGTH]
     profile.full_clean()
     profile.save()
     if profile.mobile_phone:
         # The number too, as if it had texted STOP: nothing goes to it until it texts START.
         notify.sms_opt_out_record(phone_number=profile.mobile_phone.as_e164, keyword=CLOSED_SMS_KEYWORD)
-    messages_cancelled = notify.messages_cancel_pending_for(user=patient, reason=CLOSED_MESSAGE_REASON)
 
+
+def _login_disable(patient: User) -> None:
+    """No more logins; the login backend ends their other sessions at their next request."""
     user = User.objects.get(pk=patient.pk)
     user.is_active = False
     user.full_clean(exclude=["password"])
     user.save(update_fields=["is_active"])
     patient.is_active = False
 
-    refund_cents = (
+
+def _cancellation_refunds_cents(cancelled: list[Visit]) -> int:
+    """What the cancellation policy refunded for these visits, in cents."""
+    return (
         Refund.objects.filter(visit__in=[v.pk for v in cancelled], reason_code=RefundReason.CANCELLATION).aggregate(
             total=Sum("amount_cents")
         )["total"]
         or 0
-    )
-    logger.info("patient %s closed their account (%s visits cancelled)", patient.pk, len(cancelled))
-    return AccountClosure(
-        closed_at=now,
-        visits_cancelled=len(cancelled),
-        refund_cents=refund_cents,
-        messages_cancelled=messages_cancelled,
     )
