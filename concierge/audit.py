@@ -18,6 +18,7 @@ patient profile only when clinical (as the patient admin does).
 """
 
 import logging
+from typing import Any
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
@@ -30,7 +31,7 @@ from .models import PatientRecordView, Role, User
 logger = logging.getLogger(__name__)
 
 # label, options for auditlog.register. A label whose app is not installed (yet) is skipped.
-AUDITED = (
+AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     # Logins and roles: the role is the groups; the password hash never goes into the trail.
     ("concierge.User", {"exclude_fields": ["password", "last_login"], "m2m_fields": {"groups"}}),
     # Patients and their clinical record.

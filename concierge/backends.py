@@ -1,7 +1,7 @@
 """The password login backend.
 
 Django's ModelBackend refuses an inactive user before the login form sees them, so a patient
-who closed their account (patients/data_rights.py) would read "that email and password do not
+who closed their account (portal/data_rights/closing.py) would read "that email and password do not
 match", which is untrue and sends them to reset a password they know. Here the right password
 for an inactive login still authenticates, and the login form (`EmailLoginForm`, whose
 `confirm_login_allowed` rejects inactive users) says "This account is closed. Please call us".

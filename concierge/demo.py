@@ -3,9 +3,11 @@
 from collections.abc import Callable
 
 from django.utils.module_loading import autodiscover_modules
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Role, User
 from .services import user_create, user_set_role
+from .two_factor import two_factor_required
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_EMAIL_DOMAIN = "@demo.conciergemd.example"
@@ -79,10 +81,6 @@ def demo_step(*, order: int) -> Callable[[DemoStep], DemoStep]:
 
 def demo_authenticator(user):
     """The demo authenticator app for a login that needs two steps (idempotent)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from .two_factor import two_factor_required
-
     if not two_factor_required(user):
         return None
     TOTPDevice.objects.filter(user=user).exclude(name="Demo authenticator").delete()

@@ -25,7 +25,7 @@ class ZipInfo:
 
 
 @lru_cache(maxsize=1)
-def _table():
+def _table() -> dict[str, ZipInfo]:
     table = {}
     for row in zipcodes.list_all():
         if not row.get("active", True) or not row.get("timezone") or not row.get("lat"):
@@ -41,7 +41,7 @@ def _table():
     return table
 
 
-def normalize_zip(value):
+def normalize_zip(value: str | None) -> str:
     """'02134-1234' and ' 2134' both give '02134'; anything else gives ''."""
     digits = (value or "").strip().split("-")[0]
     if not digits.isdigit() or len(digits) > 5:
@@ -49,19 +49,19 @@ def normalize_zip(value):
     return digits.zfill(5)
 
 
-def zip_lookup(value):
+def zip_lookup(value: str | None) -> ZipInfo | None:
     """The ZipInfo for a US ZIP code, or None when it is not a known, active ZIP."""
     return _table().get(normalize_zip(value))
 
 
-def distance_miles(a, b):
+def distance_miles(a: ZipInfo, b: ZipInfo) -> float:
     """Great-circle distance between two ZipInfo (haversine)."""
     lat1, lng1, lat2, lng2 = map(math.radians, (a.lat, a.lng, b.lat, b.lng))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(h))
 
 
-def travel_minutes(zip_a, zip_b):
+def travel_minutes(zip_a: str | None, zip_b: str | None) -> int | None:
     """Estimated driving time between two ZIPs, rounded up to 5 minutes.
 
     Straight-line distance times a road factor, at an average speed (both in settings). Unknown

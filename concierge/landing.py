@@ -23,8 +23,11 @@ def landing_register(*, role: str, view: Landing) -> None:
 
 def landing_response(request: HttpRequest) -> HttpResponse | None:
     """The first registered landing that answers for this person, or None."""
+    user = request.user
+    if not user.is_authenticated:  # only a logged-in person has a landing (/me/ requires a login)
+        return None
     for role, view in _landings:
-        if request.user.has_role(role):
+        if user.has_role(role):
             response = view(request)
             if response is not None:
                 return response

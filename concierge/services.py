@@ -6,7 +6,15 @@ from .roles import ADMIN_ROLES
 
 
 @transaction.atomic
-def user_create(*, email, password, role, first_name="", last_name="", is_superuser=False):
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_superuser: bool = False,
+) -> User:
     """Create a login with one role. Staff and clinicians can use the admin site."""
     user = User(
         email=User.objects.normalize_email(email),
@@ -23,7 +31,7 @@ def user_create(*, email, password, role, first_name="", last_name="", is_superu
 
 
 @transaction.atomic
-def user_set_role(*, user, role):
+def user_set_role(*, user: User, role: str) -> User:
     group, _ = Group.objects.get_or_create(name=Role(role).value)
     user.groups.remove(*user.groups.filter(name__in=Role.values).exclude(pk=group.pk))
     user.groups.add(group)

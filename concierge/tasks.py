@@ -3,7 +3,7 @@
 Services never import tasks: the tasks modules import their services (tasks are thin wrappers),
 so a service names the task it wants run, e.g.
 
-    enqueue_on_commit("notifications.tasks.message_send", message.pk)
+    enqueue_on_commit("notifications.tasks.message_deliver", message.pk)
 
 Names are Celery's default, "<app>.tasks.<function>"; a test scans the code for these calls and
 fails on a name no task is registered under. Arguments are ids (or short strings), never content.
@@ -11,6 +11,7 @@ fails on a name no task is registered under. Arguments are ids (or short strings
 
 import logging
 
+from celery import Task
 from celery.exceptions import NotRegistered
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (BrokerOperationalError, OSError)
 
 
-def task_get(task_name: str):
+def task_get(task_name: str) -> Task:
     """The Celery task registered as `task_name`; raises celery.exceptions.NotRegistered if none is."""
     try:
         return app.tasks[task_name]
@@ -50,7 +51,7 @@ def enqueue_on_commit(task_name: str, *args: int | str) -> None:
     logged, not raised: the periodic clock picks the work up.
     """
 
-    def queue():
+    def queue() -> None:
         try:
             task_queue(task_name, *args)
         except BROKER_ERRORS:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from .calendar import visit_calendar_ics
-from .models import Channel
+from .models import Channel, Message
 
 SMS_MAX_LENGTH = 160
 NAME_MAX_LENGTH = 15
@@ -70,7 +70,7 @@ FORBIDDEN_WORDS = (
 _FORBIDDEN_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in FORBIDDEN_WORDS) + r")(?![\w-])", re.I)
 
 
-def forbidden_words_in(text):
+def forbidden_words_in(text: str | None) -> list[str]:
     """The forbidden words found in `text` (lower case), in order."""
     return [match.group(0).lower() for match in _FORBIDDEN_RE.finditer(text or "")]
 
@@ -204,7 +204,7 @@ TEMPLATES = {
 }
 
 
-def template_register(template):
+def template_register(template: MessageTemplate) -> None:
     """Another app's message (payments' receipt): registered when that app starts (AppConfig.ready).
 
     Registering the same template again is harmless; a different one under a taken key is a bug.
@@ -215,7 +215,7 @@ def template_register(template):
     TEMPLATES[template.key] = template
 
 
-def template_get(key):
+def template_get(key: str) -> MessageTemplate:
     try:
         return TEMPLATES[key]
     except KeyError:
@@ -227,7 +227,7 @@ SENSITIVE_TEMPLATES = tuple(key for key, spec in TEMPLATES.items() if spec.sensi
 SENSITIVE_HIDDEN = _lazy("hidden: contains a sign-in link")
 
 
-def is_sensitive(key):
+def is_sensitive(key: str) -> bool:
     """Whether messages from this template carry a credential (an unknown template does not)."""
     return key in SENSITIVE_TEMPLATES
 
@@ -240,15 +240,15 @@ class Rendered:
     subject: str
     text: str
     html: str = ""
-    attachments: list = field(default_factory=list)  # (filename, bytes, mimetype)
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)  # (filename, bytes, mimetype)
 
 
-def when_text(moment, time_zone):
+def when_text(moment: datetime, time_zone: str) -> str:
     """'Tue Mar 3, 9:00 AM EST': the visit's own zone, with its abbreviation."""
     return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j, g:i A T")
 
 
-def day_text(moment, time_zone):
+def day_text(moment: datetime, time_zone: str) -> str:
     return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j")
 
 
@@ -348,7 +348,7 @@ def render_email(message):
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 
 
-def render(message):
+def render(message: Message) -> Rendered:
     with translation.override(settings.LANGUAGE_CODE):
         if message.channel == Channel.SMS:
             return Rendered(subject="", text=render_sms(message))

@@ -19,16 +19,6 @@ class MessageStatus(models.TextChoices):
     SUPPRESSED = "suppressed", _("Suppressed")  # deliberately not sent: opted out, quiet hours, daily limit
 
 
-# A message in one of these states will never be sent again by the clock.
-FINAL_STATUSES = (
-    MessageStatus.SENT,
-    MessageStatus.DELIVERED,
-    MessageStatus.FAILED,
-    MessageStatus.CANCELLED,
-    MessageStatus.SUPPRESSED,
-)
-
-
 class Message(models.Model):
     """One email or text message: written here first, then sent by a Celery task.
 

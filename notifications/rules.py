@@ -22,11 +22,15 @@ allowed time before the visit, or, when there is none, becomes an email.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from .models import Channel
+
+if TYPE_CHECKING:
+    from booking.models import Visit
 
 
 @dataclass(frozen=True)
@@ -37,16 +41,18 @@ class ReminderRule:
     day_after_at: time | None = None  # due the day after the visit, at this local time
     home_visits_only: bool = False
 
-    def due_at(self, visit):
+    def due_at(self, visit: "Visit") -> datetime:
         if self.before is not None:
             # In UTC: "72 hours before" is 72 real hours, across a daylight-saving change too
             # (arithmetic on a local-zone datetime would count wall-clock hours).
             return visit.starts_at.astimezone(UTC) - self.before
+        if self.day_after_at is None:  # every rule has one of the two (REMINDER_RULES)
+            raise ValueError(f"Reminder rule {self.template!r} has neither `before` nor `day_after_at`")
         zone = ZoneInfo(visit.time_zone)
         next_day = visit.starts_at.astimezone(zone).date() + timedelta(days=1)
         return datetime.combine(next_day, self.day_after_at, tzinfo=zone)
 
-    def applies_to(self, visit):
+    def applies_to(self, visit: "Visit") -> bool:
         return not (self.home_visits_only and visit.service.is_telehealth)
 
 
@@ -69,24 +75,24 @@ TIME_BOUND_TEMPLATES = ("confirmation", "rescheduled", *(rule.template for rule 
 # --- Quiet hours ------------------------------------------------------------------------------
 
 
-def _parse(hhmm):
+def _parse(hhmm: str) -> time:
     hours, minutes = hhmm.split(":")
     return time(int(hours), int(minutes))
 
 
-def sms_hours():
+def sms_hours() -> tuple[time, time]:
     """The local times between which a text may go: (first, end), end excluded."""
     first, end = settings.NOTIFICATIONS_SMS_HOURS
     return _parse(first), _parse(end)
 
 
-def sms_allowed(when, time_zone):
+def sms_allowed(when: datetime, time_zone: str) -> bool:
     first, end = sms_hours()
     local = when.astimezone(ZoneInfo(time_zone)).time()
     return first <= local < end
 
 
-def sms_time(due_at, *, time_zone, deadline=None, now):
+def sms_time(due_at: datetime, *, time_zone: str, deadline: datetime | None = None, now: datetime) -> datetime | None:
     """When a text due at `due_at` may go, or None when it should not go as a text at all.
 
     Inside the allowed hours: `due_at` itself. At night: the nearest of the evening before
@@ -107,7 +113,7 @@ def sms_time(due_at, *, time_zone, deadline=None, now):
         evening_day, morning_day = local.date() - timedelta(days=1), local.date()
     evening = (datetime.combine(evening_day, end, tzinfo=zone) - margin).astimezone(UTC)
     morning = datetime.combine(morning_day, first, tzinfo=zone).astimezone(UTC)
-    candidates = []
+    candidates: list[datetime] = []
     if evening >= now:
         candidates.append(evening)
     if deadline is None or morning < deadline:
@@ -117,7 +123,7 @@ def sms_time(due_at, *, time_zone, deadline=None, now):
     return min(candidates, key=lambda when: abs(when - due_at))
 
 
-def local_day_bounds(when, time_zone):
+def local_day_bounds(when: datetime, time_zone: str) -> tuple[datetime, datetime]:
     """The start and end (UTC-aware) of the local calendar day that contains `when`."""
     zone = ZoneInfo(time_zone)
     day = when.astimezone(zone).date()

@@ -7,6 +7,8 @@ questionnaires, safety alerts, clearances with their diagnosis) are for clinicia
 never edited: a new decision is a new row. Writes go through patients/services.py.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -22,6 +24,9 @@ from .instruments import band_label
 from .intake import answers_for_display
 from .models import IntakeResponse, IntakeStatus, PatientProfile, SafetyAlert, ScreeningResponse
 from .triage import rules_for_ids
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 REVIEW_MEDIA = {"css": {"all": ("patients/admin-review.css",)}}
 
@@ -124,8 +129,8 @@ class WorkFirstFilter(admin.SimpleListFilter):
 
     title = _("show")
     parameter_name = "show"
-    default_label = ""
-    all_label = ""
+    default_label: "str | StrPromise" = ""
+    all_label: "str | StrPromise" = ""
 
     def lookups(self, request, model_admin):
         return (("all", self.all_label),)

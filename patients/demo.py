@@ -113,10 +113,16 @@ def _screenings(user, rows):
 
 @demo_step(order=20)
 def seed(users, lines):
-    clinician = users[CLINICIAN]
     _reopen_closed_demo_accounts(users)
-    alex, jordan, riley = users[ALEX], users[JORDAN], users[RILEY]
+    _seed_alex(users[ALEX], clinician=users[CLINICIAN])
+    _seed_jordan(users[JORDAN])
+    _seed_riley(users[RILEY])
+    lines.append("  patients   Alex Morgan: cleared, 6 infusions planned; Jordan Lee: waiting for review;")
+    lines.append("             Riley Park: just signed up")
 
+
+def _seed_alex(alex, *, clinician):
+    """Alex: profile, intake, questionnaires, and cleared by the clinician for PTSD."""
     _profile(
         alex,
         legal_first_name="Alex",
@@ -148,9 +154,10 @@ def seed(users, lines):
             note="Evaluated by video. Blood pressure controlled on lisinopril; check before each infusion.",
             expires_on=timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS),
         )
-    lines.append("  patients   Alex Morgan: cleared, 6 infusions planned; Jordan Lee: waiting for review;")
-    lines.append("             Riley Park: just signed up")
 
+
+def _seed_jordan(jordan):
+    """Jordan: profile, intake (a benzodiazepine for review) and questionnaires, no decision yet."""
     _profile(
         jordan,
         legal_first_name="Jordan",
@@ -177,7 +184,9 @@ def seed(users, lines):
     )
     _screenings(jordan, JORDAN_SCREENINGS)
 
-    # Riley signed up a moment ago: date of birth and terms, nothing else.
+
+def _seed_riley(riley):
+    """Riley signed up a moment ago: date of birth and terms, nothing else."""
     profile, created = PatientProfile.objects.get_or_create(
         user=riley, defaults={"date_of_birth": date(1995, 8, 21), "terms_accepted_at": timezone.now()}
     )
@@ -188,10 +197,7 @@ def seed(users, lines):
 
 def _reopen_closed_demo_accounts(users):
     """Someone tried "close my account" on a demo patient: the next seed opens it again."""
-    from .models import PatientProfile
-    from .services import patient_account_reopen
-
     admin = users["admin@demo.conciergemd.example"]
     closed = PatientProfile.objects.filter(user__in=users.values(), account_closed_at__isnull=False)
     for profile in closed.select_related("user"):
-        patient_account_reopen(patient=profile.user, actor=admin)
+        services.patient_account_reopen(patient=profile.user, actor=admin)

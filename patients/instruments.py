@@ -15,9 +15,13 @@ These are screening measures, not diagnoses: the clinician diagnoses.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 FREQUENCY_OPTIONS = (
     (0, _("Not at all")),
@@ -45,7 +49,7 @@ DIFFICULTY_OPTIONS = (
 @dataclass(frozen=True)
 class Band:
     key: str
-    label: str
+    label: "str | StrPromise"
     lowest: int  # the lowest total in this band
 
 
@@ -53,13 +57,13 @@ class Band:
 class InstrumentDefinition:
     code: str
     name: str
-    title: str
-    recall: str  # the period the questions ask about, for headings and the dashboard
-    stem: str  # the instruction printed above the items
+    title: "str | StrPromise"
+    recall: "str | StrPromise"  # the period the questions ask about, for headings and the dashboard
+    stem: "str | StrPromise"  # the instruction printed above the items
     items: tuple
     options: tuple
     bands: tuple = ()
-    difficulty_question: str = ""
+    difficulty_question: "str | StrPromise" = ""
     source: str = ""
     # A line on the score chart where clinicians usually look twice (PHQ-9/GAD-7 "moderate").
     chart_threshold: int | None = None

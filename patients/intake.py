@@ -16,10 +16,15 @@ questionnaire version they were answered under.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 INTAKE_VERSION = "2026.1"
 
@@ -30,17 +35,17 @@ MONTH_RE = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
 @dataclass(frozen=True)
 class Question:
     key: str
-    label: str
+    label: "str | StrPromise"
     kind: str
     choices: tuple = ()
-    help_text: str = ""
+    help_text: "str | StrPromise" = ""
     required: bool = True
     # Required only when another answer is one of these values, e.g. ("substance_use", ("recovery",)).
     required_when: tuple | None = None
     min_value: int | None = None
     max_value: int | None = None
 
-    def is_required(self, answers):
+    def is_required(self, answers: Mapping[str, Any]) -> bool:
         if self.required_when is None:
             return self.required
         other, values = self.required_when
@@ -49,7 +54,7 @@ class Question:
             return value in values
         return values(value)
 
-    def display(self, value):
+    def display(self, value: Any) -> str:
         """The answer in words, as the patient saw it."""
         if value is None or value in ("", []):
             return ""
@@ -66,12 +71,12 @@ class Question:
 @dataclass(frozen=True)
 class Section:
     slug: str
-    title: str
-    intro: str
+    title: "str | StrPromise"
+    intro: "str | StrPromise"
     questions: tuple = field(default_factory=tuple)
 
 
-def _drinking(value):
+def _drinking(value: Any) -> bool:
     return value not in (None, "", "never")
 
 
@@ -348,11 +353,11 @@ SECTIONS_BY_SLUG = {s.slug: s for s in SECTIONS}
 QUESTIONS = {q.key: q for s in SECTIONS for q in s.questions}
 
 
-def _empty(value):
+def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def value_problem(question, value):
+def value_problem(question: Question, value: Any) -> str | None:
     """Why a stored value is not a valid answer to this question, or None."""
     if question.kind == YESNO and not isinstance(value, bool):
         return "yesno"
@@ -377,7 +382,7 @@ def value_problem(question, value):
     return None
 
 
-def section_missing(section, answers):
+def section_missing(section: Section, answers: Mapping[str, Any]) -> list[str]:
     """Keys of this section's questions that need an answer and have none (or an invalid one)."""
     missing = []
     for question in section.questions:
@@ -390,14 +395,14 @@ def section_missing(section, answers):
     return missing
 
 
-def first_incomplete_section(answers):
+def first_incomplete_section(answers: Mapping[str, Any]) -> Section | None:
     for section in SECTIONS:
         if section_missing(section, answers):
             return section
     return None
 
 
-def clean_answers(answers):
+def clean_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Only known questions, and no answer to a question that does not apply (e.g. no recovery
     date when not in recovery), so what is stored is exactly what the patient meant."""
     cleaned = {}
@@ -411,7 +416,7 @@ def clean_answers(answers):
     return cleaned
 
 
-def answers_for_display(answers):
+def answers_for_display(answers: Mapping[str, Any]) -> list[tuple[Section, list[tuple[Question, str]]]]:
     """[(section, [(question, answer in words)])] for review pages and admin."""
     return [
         (section, [(question, question.display(answers.get(question.key))) for question in section.questions])

@@ -85,7 +85,7 @@ class PatientProfile(models.Model):
     # Set when PHQ-9 item 9 is answered above 0; holds infusion booking until a clinician resolves it.
     safety_review_required = models.BooleanField(_("safety review required"), default=False)
 
-    # The patient closed their account (patients/data_rights.py). Nothing is deleted: records are
+    # The patient closed their account (portal/data_rights/closing.py). Nothing is deleted: records are
     # kept as medical-record law requires. This is THE flag anything that contacts patients
     # without their asking (marketing, surveys) must check: set means never.
     account_closed_at = models.DateTimeField(_("account closed at"), null=True, blank=True)

@@ -1,9 +1,14 @@
 """Reads about patients that other apps rely on (booking asks these before it holds a time)."""
 
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from concierge.models import User
 
 from .models import (
     Clearance,
@@ -18,14 +23,17 @@ from .models import (
 from .triage import patient_message
 from .triage_rules import CLINICIAN_REVIEW, NOT_ELIGIBLE, RULES
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 REVIEW_RULE_IDS = {rule.id for rule in RULES if rule.outcome in (CLINICIAN_REVIEW, NOT_ELIGIBLE)}
 
 
-def profile_get(*, patient):
+def profile_get(*, patient: User) -> PatientProfile | None:
     return PatientProfile.objects.filter(user=patient).first()
 
 
-def clearance_active_for(*, patient, on_date=None):
+def clearance_active_for(*, patient: User, on_date: date | None = None) -> Clearance | None:
     """The clearance that allows infusions on `on_date` (today by default), or None."""
     on_date = on_date or timezone.localdate()
     latest = (
@@ -39,7 +47,7 @@ def clearance_active_for(*, patient, on_date=None):
     return None
 
 
-def intake_latest_sent(*, patient):
+def intake_latest_sent(*, patient: User) -> IntakeResponse | None:
     """The patient's latest sent intake version with its triage result, or None."""
     return (
         IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED)
@@ -49,11 +57,11 @@ def intake_latest_sent(*, patient):
     )
 
 
-def intake_draft_get(*, patient):
+def intake_draft_get(*, patient: User) -> IntakeResponse | None:
     return IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.DRAFT).first()
 
 
-def intake_list_for_patient(*, patient):
+def intake_list_for_patient(*, patient: User) -> QuerySet[IntakeResponse]:
     return (
         IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED)
         .select_related("triage")
@@ -61,27 +69,27 @@ def intake_list_for_patient(*, patient):
     )
 
 
-def intake_get_for_patient(*, patient, pk):
+def intake_get_for_patient(*, patient: User, pk: int) -> IntakeResponse | None:
     """One of this patient's sent intake versions, or None (someone else's id finds nothing)."""
     return intake_list_for_patient(patient=patient).filter(pk=pk).first()
 
 
-def screening_get_for_patient(*, patient, pk):
+def screening_get_for_patient(*, patient: User, pk: int) -> ScreeningResponse | None:
     return ScreeningResponse.objects.filter(patient=patient, pk=pk).first()
 
 
-def screening_list_for_patient(*, patient):
+def screening_list_for_patient(*, patient: User) -> QuerySet[ScreeningResponse]:
     return ScreeningResponse.objects.filter(patient=patient).order_by("submitted_at", "id")
 
 
-def triage_of(intake):
+def triage_of(intake: IntakeResponse) -> TriageResult | None:
     try:
         return intake.triage
     except TriageResult.DoesNotExist:
         return None
 
 
-def _raises_something_new(latest_intake, clearance):
+def _raises_something_new(latest_intake: IntakeResponse | None, clearance: Clearance) -> bool:
     """True when the intake sent after this clearance fires a review rule the reviewed one did not."""
     if latest_intake is None or clearance.intake_id is None or latest_intake.pk == clearance.intake_id:
         return False
@@ -97,10 +105,10 @@ def _raises_something_new(latest_intake, clearance):
 class Eligibility:
     can_book_evaluation: bool
     can_book_infusion: bool
-    reason: str = ""  # for the patient, when they cannot book
+    reason: "str | StrPromise" = ""  # for the patient, when they cannot book
 
 
-def booking_eligibility_for(*, patient):
+def booking_eligibility_for(*, patient: User) -> Eligibility:
     """What this patient may book now, and if nothing, why (in words for the patient).
 
     An evaluation needs a complete profile and a sent intake whose triage is not a hard stop.

@@ -5,8 +5,10 @@ Logs name rows by id only: no answers, scores, names or diagnoses.
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +41,11 @@ from .models import (
 from .triage import triage_evaluate
 from .triage_rules import RULES_VERSION
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    from booking.models import Visit
+
 logger = logging.getLogger(__name__)
 
 KG_PER_LB = Decimal("0.45359237")
@@ -49,14 +56,14 @@ class IntakeIncomplete(InvalidState):
     code = "intake_incomplete"
 
 
-def weight_to_kg(value, unit):
+def weight_to_kg(value: Decimal | str | int | float, unit: str) -> Decimal:
     """A weight typed in lb or kg, in kg to one decimal place."""
     value = Decimal(value)
     kg = value * KG_PER_LB if unit == WeightUnit.POUNDS else value
     return kg.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def weight_for_display(weight_kg, unit):
+def weight_for_display(weight_kg: Decimal | None, unit: str) -> Decimal | None:
     """The stored kg in the patient's unit: whole pounds, or kg to one place."""
     if weight_kg is None:
         return None
@@ -65,7 +72,7 @@ def weight_for_display(weight_kg, unit):
     return Decimal(weight_kg).quantize(Decimal("0.1"))
 
 
-def _profile_locked(patient):
+def _profile_locked(patient: User) -> PatientProfile:
     """The patient's profile row, locked for this transaction (made if missing)."""
     profile = PatientProfile.objects.select_for_update().filter(user=patient).first()
     if profile is None:
@@ -77,7 +84,7 @@ def _profile_locked(patient):
 
 
 @transaction.atomic
-def patient_sign_up(*, email, password, date_of_birth, accepts_terms, sms_opt_in):
+def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool) -> User:
     """A new patient login with its profile: terms accepted now, text-message consent recorded with its time."""
     if not accepts_terms:
         raise ValidationError({"accept_terms": _("Please agree to the terms and privacy notice to continue.")})
@@ -119,7 +126,7 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def profile_update(*, patient, **fields):
+def profile_update(*, patient: User, **fields: Any) -> PatientProfile:
     """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -138,7 +145,9 @@ def profile_update(*, patient, **fields):
     return profile
 
 
-def sms_consent_apply(sender=None, *, phone_number, opted_in, at, **kwargs):
+def sms_consent_apply(
+    sender: object = None, *, phone_number: str, opted_in: bool, at: datetime, **kwargs: object
+) -> None:
     """A number said STOP or START (notifications.signals.sms_consent_changed): the text consent of
     every profile with that mobile number follows, with the time it changed.
 
@@ -152,12 +161,12 @@ def sms_consent_apply(sender=None, *, phone_number, opted_in, at, **kwargs):
 # --- medical intake -----------------------------------------------------------------------------
 
 
-def _latest_sent(patient):
+def _latest_sent(patient: User) -> IntakeResponse | None:
     return IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED).order_by("-version").first()
 
 
 @transaction.atomic
-def intake_draft_start(*, patient):
+def intake_draft_start(*, patient: User) -> IntakeResponse:
     """The patient's draft, made if needed; a new draft starts from their last sent answers."""
     _profile_locked(patient)  # one intake change at a time per patient
     draft = IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.DRAFT).first()
@@ -175,7 +184,7 @@ def intake_draft_start(*, patient):
 
 
 @transaction.atomic
-def intake_draft_save(*, patient, answers):
+def intake_draft_save(*, patient: User, answers: dict[str, Any]) -> IntakeResponse:
     """Keep these answers in the draft (save and come back later). Sent versions are never touched."""
     draft = intake_draft_start(patient=patient)
     draft = IntakeResponse.objects.select_for_update().get(pk=draft.pk)
@@ -190,12 +199,12 @@ def intake_draft_save(*, patient, answers):
 
 
 @transaction.atomic
-def intake_draft_discard(*, patient):
+def intake_draft_discard(*, patient: User) -> None:
     IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.DRAFT).delete()
 
 
 @transaction.atomic
-def intake_submit(*, patient):
+def intake_submit(*, patient: User) -> IntakeResponse:
     """Send the draft: it becomes the next version, is triaged, and never changes again.
 
     Sending twice (a double click, two tabs) sends once: the second call finds no draft and
@@ -236,7 +245,15 @@ def intake_submit(*, patient):
 
 
 @transaction.atomic
-def screening_submit(*, patient, instrument, item_answers, form_token, difficulty=None, started_at=None):
+def screening_submit(
+    *,
+    patient: User,
+    instrument: str,
+    item_answers: Iterable[int],
+    form_token: str,
+    difficulty: int | None = None,
+    started_at: datetime | None = None,
+) -> ScreeningResponse:
     """Score and keep one questionnaire. A PHQ-9 item 9 above 0 raises a safety alert at once.
 
     `form_token` identifies the form the patient filled in: sending it again returns the first
@@ -279,7 +296,7 @@ def screening_submit(*, patient, instrument, item_answers, form_token, difficult
 
 
 @transaction.atomic
-def safety_alert_raise(*, screening):
+def safety_alert_raise(*, screening: ScreeningResponse) -> SafetyAlert:
     """Open an alert for this answer, hold infusion booking, and email the on-call clinician once."""
     alert, created = SafetyAlert.objects.get_or_create(
         screening=screening, defaults={"patient": screening.patient, "reason": SafetyReason.PHQ9_ITEM9}
@@ -295,7 +312,7 @@ def safety_alert_raise(*, screening):
 
 
 @transaction.atomic
-def safety_alert_notify(*, alert_id):
+def safety_alert_notify(*, alert_id: int) -> bool:
     """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers.
 
     The email is an outbox row written in this transaction (so it exists exactly when the alert
@@ -322,13 +339,13 @@ def safety_alert_notify(*, alert_id):
     return True
 
 
-def _require_clinician(user):
+def _require_clinician(user: User) -> None:
     if not user.has_role(Role.CLINICIAN):
         raise NotAllowed(_("Only a clinician can do this."))
 
 
 @transaction.atomic
-def safety_alert_acknowledge(*, alert, clinician):
+def safety_alert_acknowledge(*, alert: SafetyAlert, clinician: User) -> SafetyAlert:
     """A clinician has seen the alert and is dealing with it."""
     _require_clinician(clinician)
     alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
@@ -340,7 +357,7 @@ def safety_alert_acknowledge(*, alert, clinician):
 
 
 @transaction.atomic
-def safety_alert_resolve(*, alert, clinician, note):
+def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str) -> SafetyAlert:
     """Close the alert with what was done. The infusion hold lifts when no other alert is open."""
     _require_clinician(clinician)
     if not (note or "").strip():
@@ -365,7 +382,7 @@ def safety_alert_resolve(*, alert, clinician, note):
 # --- clinician clearance --------------------------------------------------------------------------
 
 
-def clinician_licensed_for(*, clinician, state, on_date=None):
+def clinician_licensed_for(*, clinician: User, state: str, on_date: date | None = None) -> bool:
     """True when the clinician holds a licence valid in `state` on `on_date` (roster.licensure rules)."""
     on_date = on_date or timezone.localdate()
     licences = Licence.objects.filter(provider__user=clinician, provider__is_active=True)
@@ -382,7 +399,7 @@ def clinician_licensed_for(*, clinician, state, on_date=None):
     )
 
 
-def clearance_problem(*, patient, decision, clinician=None):
+def clearance_problem(*, patient: User, decision: str, clinician: User | None = None) -> "str | StrPromise | None":
     """Why this decision cannot be recorded for this patient now, or None."""
     if not patient.has_role(Role.PATIENT):
         return _("This login is not a patient.")
@@ -404,19 +421,19 @@ def clearance_problem(*, patient, decision, clinician=None):
 @transaction.atomic
 def clearance_record(
     *,
-    patient,
-    clinician,
-    diagnosis,
-    decision,
-    note="",
-    infusions_planned=6,
-    dose_mg_per_kg=Decimal("0.5"),
-    infusion_minutes=40,
-    min_hours_between=48,
-    series_window_days=21,
-    expires_on=None,
-    evaluation=None,
-):
+    patient: User,
+    clinician: User,
+    diagnosis: str,
+    decision: str,
+    note: str = "",
+    infusions_planned: int = 6,
+    dose_mg_per_kg: Decimal = Decimal("0.5"),
+    infusion_minutes: int = 40,
+    min_hours_between: int = 48,
+    series_window_days: int = 21,
+    expires_on: date | None = None,
+    evaluation: "Visit | None" = None,
+) -> Clearance:
     """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed.
 
     `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any.
@@ -451,7 +468,7 @@ def clearance_record(
 
 
 @transaction.atomic
-def patient_account_reopen(*, patient, actor):
+def patient_account_reopen(*, patient: User, actor: User | None) -> PatientProfile:
     """Staff reopen a closed account (the patient called): the login works again. Safe to call twice.
 
     Texts stay off: the patient opts in again on their profile (and texts START for the number).

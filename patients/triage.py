@@ -1,14 +1,19 @@
 """Applies the triage rules (patients/triage_rules.py) to a set of intake answers."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import triage_rules
 from .models import TriageOutcome
-from .triage_rules import CLINICIAN_REVIEW, NOT_ELIGIBLE, RULES
+from .triage_rules import CLINICIAN_REVIEW, NOT_ELIGIBLE, RULES, Rule
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -16,7 +21,7 @@ RULES_BY_ID = {rule.id: rule for rule in RULES}
 class Answers(dict):
     """The intake answers, plus the day they are judged on (for "months since")."""
 
-    def __init__(self, answers, today):
+    def __init__(self, answers: Mapping[str, Any], today: date) -> None:
         super().__init__(answers)
         self.today = today
 
@@ -24,14 +29,14 @@ class Answers(dict):
 @dataclass(frozen=True)
 class TriageEvaluation:
     outcome: str  # a TriageOutcome value
-    fired: tuple  # the Rules that fired, in the order of RULES
+    fired: tuple[Rule, ...]  # the Rules that fired, in the order of RULES
 
     @property
-    def rule_ids(self):
+    def rule_ids(self) -> list[str]:
         return [rule.id for rule in self.fired]
 
 
-def triage_evaluate(answers, *, today=None):
+def triage_evaluate(answers: Mapping[str, Any], *, today: date | None = None) -> TriageEvaluation:
     """Which rules fire for these answers and the outcome: the strictest rule wins."""
     context = Answers(answers, today or timezone.localdate())
     fired = tuple(rule for rule in RULES if rule.condition(context))
@@ -45,20 +50,25 @@ def triage_evaluate(answers, *, today=None):
     return TriageEvaluation(outcome=outcome.value, fired=fired)
 
 
-def rules_for_ids(rule_ids):
+def _removed(answers: Mapping[str, Any]) -> bool:
+    """The condition of a rule a later rules version removed: it is only shown, never evaluated."""
+    return False
+
+
+def rules_for_ids(rule_ids: Iterable[str]) -> list[Rule]:
     """Rules for stored ids; an id a later rules version removed still shows, as its id."""
-    return [RULES_BY_ID.get(rule_id) or triage_rules.Rule(rule_id, "", "", None, rule_id, "") for rule_id in rule_ids]
+    return [RULES_BY_ID.get(rule_id) or Rule(rule_id, "", "", _removed, rule_id, "") for rule_id in rule_ids]
 
 
-def _topics(rules, outcome):
-    seen = []
+def _topics(rules: Iterable[Rule], outcome: str) -> list["str | StrPromise"]:
+    seen: list[str | StrPromise] = []
     for rule in rules:
         if rule.outcome == outcome and rule.topic and rule.topic not in seen:
             seen.append(rule.topic)
     return seen
 
 
-def patient_message(outcome, rule_ids):
+def patient_message(outcome: str, rule_ids: Iterable[str]) -> "str | StrPromise":
     """Kind words for the patient about a triage result. Never rule ids, never scores."""
     rules = rules_for_ids(rule_ids)
     if outcome == TriageOutcome.NOT_ELIGIBLE:

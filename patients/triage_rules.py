@@ -16,8 +16,12 @@ The patient never sees rule ids: they see kind words and the topics below. Clini
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 RULES_VERSION = "2026.1"
 
@@ -58,7 +62,7 @@ class Rule:
     outcome: str
     condition: Callable
     staff_text: str  # what the clinician reads next to the id
-    topic: str  # what the patient reads
+    topic: "str | StrPromise"  # what the patient reads
 
 
 # --- small condition builders over the answers (an `Answers` dict with `.today`) -------------

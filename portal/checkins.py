@@ -15,19 +15,22 @@ diagnosis is PTSD.
 """
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import ServiceKind, Visit, VisitStatus
 from concierge.errors import InvalidState, NotAllowed
-from concierge.models import Role
+from concierge.models import Role, User
+from notifications.models import Message
 from notifications.services import staff_alert_email
 from patients.danger_words import danger_words_in
 from patients.models import Clearance, ClearanceDecision, Diagnosis, Instrument, SafetyReason, ScreeningResponse
@@ -35,6 +38,9 @@ from patients.services import _profile_locked, screening_submit
 
 from .messaging import urgent_alert_raise
 from .models import CheckInFlag, Feeling, FollowUpCheckIn, SideEffectSeverity
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +50,18 @@ CHECKIN_INSTRUMENTS = (Instrument.PHQ9, Instrument.PCL5)
 # --- reads -----------------------------------------------------------------------------------------
 
 
-def _home_visits(patient):
+def _home_visits(patient: User) -> QuerySet[Visit]:
     return Visit.objects.filter(
         patient=patient, service__kind__in=(ServiceKind.INFUSION, ServiceKind.BOOSTER)
     ).select_related("service")
 
 
-def checkin_visit_get(*, patient, pk):
+def checkin_visit_get(*, patient: User, pk: int) -> Visit | None:
     """This patient's home infusion with that id, or None (another patient's id finds nothing)."""
     return _home_visits(patient).filter(pk=pk).first()
 
 
-def checkin_problem(*, visit, now=None):
+def checkin_problem(*, visit: Visit, now: datetime | None = None) -> "StrPromise | None":
     """Why this visit's check-in cannot be answered now, or None."""
     now = now or timezone.now()
     if visit.status in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW, VisitStatus.HELD, VisitStatus.EXPIRED):
@@ -65,14 +71,14 @@ def checkin_problem(*, visit, now=None):
     return None
 
 
-def _ended(now):
+def _ended(now: datetime) -> Q:
     # Completed by the nurse, or past its end while the chart is still open.
     return Q(status=VisitStatus.COMPLETED) | Q(
         status__in=(VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS), ends_at__lte=now
     )
 
 
-def checkins_to_do(*, patient, now=None, within_days=7):
+def checkins_to_do(*, patient: User, now: datetime | None = None, within_days: int = 7) -> QuerySet[Visit]:
     """Home infusions of the last `within_days` days whose check-in the patient has not answered."""
     now = now or timezone.now()
     return (
@@ -82,11 +88,11 @@ def checkins_to_do(*, patient, now=None, within_days=7):
     )
 
 
-def checkin_get(*, visit):
+def checkin_get(*, visit: Visit) -> FollowUpCheckIn | None:
     return FollowUpCheckIn.objects.filter(visit=visit).first()
 
 
-def _latest_diagnosis(patient):
+def _latest_diagnosis(patient: User) -> str | None:
     latest = (
         Clearance.objects.filter(patient=patient, decision=ClearanceDecision.CLEARED)
         .order_by("-decided_at", "-id")
@@ -96,7 +102,7 @@ def _latest_diagnosis(patient):
     return latest
 
 
-def due_instruments(*, patient, now=None):
+def due_instruments(*, patient: User, now: datetime | None = None) -> list[str]:
     """The questionnaires this check-in asks (in order): see the module docstring."""
     now = now or timezone.now()
     last = dict(
@@ -107,23 +113,13 @@ def due_instruments(*, patient, now=None):
     )
     stale_before = now - timedelta(days=settings.CHECKIN_SCREENING_DUE_DAYS)
 
-    def due(code):
+    def due(code: str) -> bool:
         return last.get(code) is None or last[code] <= stale_before
 
     wanted = [Instrument.PHQ9]
     if _latest_diagnosis(patient) == Diagnosis.PTSD:
         wanted.append(Instrument.PCL5)
     return [code for code in wanted if due(code)]
-
-
-def checkins_to_review():
-    """Flagged check-ins no clinician has marked reviewed yet, oldest first (the clinicians' queue)."""
-    return (
-        FollowUpCheckIn.objects.filter(reviewed_at__isnull=True)
-        .exclude(flags=[])
-        .select_related("patient", "visit")
-        .order_by("submitted_at", "pk")
-    )
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -133,14 +129,14 @@ def checkins_to_review():
 class ScreeningAnswers:
     """One questionnaire answered on the check-in page (as patients.forms.ScreeningForm gives it)."""
 
-    item_answers: list
+    item_answers: list[int]
     form_token: str
     difficulty: int | None = None
     started_at: datetime | None = None
 
 
-def _previous_totals(patient):
-    totals = {}
+def _previous_totals(patient: User) -> dict[str, int | None]:
+    totals: dict[str, int | None] = {}
     for code in CHECKIN_INSTRUMENTS:
         row = (
             ScreeningResponse.objects.filter(patient=patient, instrument=code)
@@ -152,13 +148,20 @@ def _previous_totals(patient):
     return totals
 
 
-def _flags(*, feeling, severity, responses, previous, danger):
+def _flags(
+    *,
+    feeling: int,
+    severity: str,
+    responses: Mapping[str, ScreeningResponse],
+    previous: Mapping[str, int | None],
+    danger: list[str],
+) -> list[str]:
     flags = []
     if feeling == Feeling.VERY_BAD:
         flags.append(CheckInFlag.FEELING_VERY_BAD)
     if severity == SideEffectSeverity.SEVERE:
         flags.append(CheckInFlag.SEVERE_SIDE_EFFECTS)
-    worse = {Instrument.PHQ9: CheckInFlag.PHQ9_WORSE, Instrument.PCL5: CheckInFlag.PCL5_WORSE}
+    worse: dict[str, CheckInFlag] = {Instrument.PHQ9: CheckInFlag.PHQ9_WORSE, Instrument.PCL5: CheckInFlag.PCL5_WORSE}
     for code, response in responses.items():
         before = previous.get(code)
         if before is not None and response.total - before >= settings.CHECKIN_WORSE_BY[code]:
@@ -174,15 +177,15 @@ def _flags(*, feeling, severity, responses, previous, danger):
 @transaction.atomic
 def checkin_submit(
     *,
-    patient,
-    visit,
-    feeling,
-    side_effects=(),
-    side_effect_severity="",
-    other_side_effect="",
-    screenings=None,
-    now=None,
-):
+    patient: User,
+    visit: Visit,
+    feeling: int | str,
+    side_effects: Iterable[str] = (),
+    side_effect_severity: str = "",
+    other_side_effect: str = "",
+    screenings: Mapping[str, ScreeningAnswers] | None = None,
+    now: datetime | None = None,
+) -> FollowUpCheckIn:
     """Keep the patient's check-in for this visit, with the questionnaires due (`screenings`:
     {instrument code: ScreeningAnswers}). Returns the check-in.
 
@@ -211,20 +214,8 @@ def checkin_submit(
         submitted_at=now,
     )
     checkin.full_clean(exclude=["phq9", "pcl5"], validate_unique=False)
-
-    previous = _previous_totals(patient)
-    responses = {}
-    for code, answers in (screenings or {}).items():
-        if code not in CHECKIN_INSTRUMENTS:
-            raise ValueError(f"a check-in does not ask {code}")
-        responses[code] = screening_submit(
-            patient=patient,
-            instrument=code,
-            item_answers=answers.item_answers,
-            difficulty=answers.difficulty,
-            form_token=answers.form_token,
-            started_at=answers.started_at,
-        )
+    previous = _previous_totals(patient)  # before this check-in's questionnaires are kept
+    responses = _screenings_submit(patient, screenings or {})
     danger = danger_words_in(checkin.other_side_effect)
     checkin.phq9 = responses.get(Instrument.PHQ9)
     checkin.pcl5 = responses.get(Instrument.PCL5)
@@ -246,7 +237,24 @@ def checkin_submit(
     return checkin
 
 
-def _notify_oncall(checkin):
+def _screenings_submit(patient: User, screenings: Mapping[str, ScreeningAnswers]) -> dict[str, ScreeningResponse]:
+    """Keep the questionnaires answered on the check-in page (only those a check-in asks)."""
+    responses = {}
+    for code, answers in screenings.items():
+        if code not in CHECKIN_INSTRUMENTS:
+            raise ValueError(f"a check-in does not ask {code}")
+        responses[code] = screening_submit(
+            patient=patient,
+            instrument=code,
+            item_answers=answers.item_answers,
+            difficulty=answers.difficulty,
+            form_token=answers.form_token,
+            started_at=answers.started_at,
+        )
+    return responses
+
+
+def _notify_oncall(checkin: FollowUpCheckIn) -> Message:
     link = settings.SITE_URL + reverse("admin:portal_followupcheckin_change", args=[checkin.pk])
     return staff_alert_email(
         to=settings.ONCALL_CLINICIAN_EMAIL,
@@ -263,7 +271,7 @@ def _notify_oncall(checkin):
 
 
 @transaction.atomic
-def checkin_mark_reviewed(*, checkin, clinician):
+def checkin_mark_reviewed(*, checkin: FollowUpCheckIn, clinician: User) -> FollowUpCheckIn:
     """A clinician has looked at a flagged check-in (and done what it needed). Safe to repeat."""
     if not clinician.has_role(Role.CLINICIAN):
         raise NotAllowed(_("Only a clinician can do this."))

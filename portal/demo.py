@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from booking.models import Visit, VisitStatus
+from booking.telehealth import video_link_set, video_url_new
 from concierge.demo import demo_step
 
 from . import messaging
@@ -38,7 +40,7 @@ def _alex_thread(alex, clinician):
         form_token=QUESTION_TOKEN,
     )
     thread = question.thread
-    answer = messaging.message_send(
+    answer = messaging.thread_message_post(
         thread=thread,
         author=clinician,
         body=(
@@ -65,9 +67,6 @@ def _alex_thread(alex, clinician):
 
 
 def _jordan_video_room(jordan, admin):
-    from booking.models import Visit, VisitStatus
-    from booking.telehealth import video_link_set, video_url_new
-
     visits = Visit.objects.filter(
         patient=jordan, service__is_telehealth=True, status=VisitStatus.CONFIRMED, video_url=""
     )

@@ -22,27 +22,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
-from concierge.models import Role
-from notifications.models import Channel
+from concierge.models import Role, User
+from notifications.models import Channel, Message
 from notifications.services import message_enqueue, staff_alert_email
 from patients.danger_words import danger_words_in
-from patients.models import SafetyAlert, SafetyReason
+from patients.models import PatientProfile, SafetyAlert, SafetyReason
 from patients.services import _profile_locked
 
 from .messaging_selectors import may_answer, may_answer_health, may_answer_logistics
-from .models import MessageSender, MessageThread, ThreadMessage, ThreadTopic
+from .models import FollowUpCheckIn, MessageSender, MessageThread, ThreadMessage, ThreadTopic
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 5000
 
 
-def _require_patient(user):
+def _require_patient(user: User) -> None:
     if not user.has_role(Role.PATIENT):
         raise NotAllowed(_("Only patients write to the care team here."))
 
 
-def _clean_text(body):
+def _clean_text(body: str | None) -> str:
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Please write your message.")})
@@ -53,12 +53,12 @@ def _clean_text(body):
     return body
 
 
-def _already_sent(author, form_token):
+def _already_sent(author: User, form_token: str) -> ThreadMessage | None:
     return ThreadMessage.objects.select_related("thread").filter(author=author, form_token=form_token).first()
 
 
 @transaction.atomic
-def thread_start(*, patient, topic, subject, body, form_token):
+def thread_start(*, patient: User, topic: str, subject: str, body: str, form_token: str) -> ThreadMessage:
     """A patient writes to the care team: a new thread with its first message. Returns the message.
 
     The same form sent twice (a double click) returns the first message and starts nothing new.
@@ -84,7 +84,7 @@ def thread_start(*, patient, topic, subject, body, form_token):
 
 
 @transaction.atomic
-def message_send(*, thread, author, body, form_token):
+def thread_message_post(*, thread: MessageThread, author: User, body: str, form_token: str) -> ThreadMessage:
     """Add a message to a thread: the patient's own, or an answer from the care team.
 
     The patient writes in their own threads; the care team answers the threads they may answer
@@ -119,7 +119,7 @@ def message_send(*, thread, author, body, form_token):
     return message
 
 
-def _add(*, thread, author, sender, body, token):
+def _add(*, thread: MessageThread, author: User, sender: str, body: str, token: str) -> ThreadMessage:
     now = timezone.now()
     danger = danger_words_in(f"{thread.subject}\n{body}") if sender == MessageSender.PATIENT else []
     message = ThreadMessage(
@@ -143,7 +143,7 @@ def _add(*, thread, author, sender, body, token):
     return message
 
 
-def _after_patient_message(*, thread, message, was_waiting):
+def _after_patient_message(*, thread: MessageThread, message: ThreadMessage, was_waiting: bool) -> None:
     if message.danger_words:
         urgent_alert_raise(patient=thread.patient, reason=SafetyReason.MESSAGE, message=message)
     if not was_waiting:
@@ -154,14 +154,14 @@ def _after_patient_message(*, thread, message, was_waiting):
 # --- notifications (through the outbox: written in this transaction, sent after it commits) ------
 
 
-def _profile(user):
+def _profile(user: User) -> PatientProfile | None:
     try:
         return user.patient_profile
     except ObjectDoesNotExist:
         return None
 
 
-def _notify_patient(*, thread, message):
+def _notify_patient(*, thread: MessageThread, message: ThreadMessage) -> Message:
     """ "You have a new message from ConciergeMD" and a login link: a text if they agreed, else an email."""
     profile = _profile(thread.patient)
     channel = Channel.SMS if profile is not None and profile.sms_opt_in and profile.mobile_phone else Channel.EMAIL
@@ -174,11 +174,11 @@ def _notify_patient(*, thread, message):
     )
 
 
-def _staff_link(name, pk):
+def _staff_link(name: str, pk: int) -> str:
     return settings.SITE_URL + reverse(name, args=[pk])
 
 
-def _notify_care_team(*, thread, message):
+def _notify_care_team(*, thread: MessageThread, message: ThreadMessage) -> Message:
     """The care team's inbox: a neutral subject and a link, never the patient's words or name."""
     return staff_alert_email(
         to=settings.CARE_TEAM_EMAIL,
@@ -201,7 +201,13 @@ def _notify_care_team(*, thread, message):
 
 
 @transaction.atomic
-def urgent_alert_raise(*, patient, reason, message=None, checkin=None):
+def urgent_alert_raise(
+    *,
+    patient: User,
+    reason: str,
+    message: ThreadMessage | None = None,
+    checkin: FollowUpCheckIn | None = None,
+) -> SafetyAlert:
     """Open a safety alert for a message or check-in that suggests danger, once.
 
     Holds infusion booking (as the PHQ-9 item 9 path does) and emails the on-call clinician at
@@ -240,7 +246,7 @@ def urgent_alert_raise(*, patient, reason, message=None, checkin=None):
 # --- read state and hand-over -------------------------------------------------------------------
 
 
-def thread_mark_read(*, thread, user):
+def thread_mark_read(*, thread: MessageThread, user: User) -> MessageThread:
     """The patient (or the care team) has seen everything in the thread up to now."""
     now = timezone.now()
     if user.pk == thread.patient_id:
@@ -255,7 +261,7 @@ def thread_mark_read(*, thread, user):
 
 
 @transaction.atomic
-def thread_topic_set(*, thread, topic, actor):
+def thread_topic_set(*, thread: MessageThread, topic: str, actor: User) -> MessageThread:
     """Move a thread between the clinicians (health) and the schedulers (logistics).
 
     A scheduler hands a logistics thread with clinical content to the clinicians; a clinician

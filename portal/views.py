@@ -142,7 +142,7 @@ def thread_detail(request, pk):
         form = ReplyForm(request.POST)
         if form.is_valid():
             try:
-                message = messaging.message_send(
+                message = messaging.thread_message_post(
                     thread=thread,
                     author=request.user,
                     body=form.cleaned_data["body"],
@@ -324,7 +324,7 @@ def staff_thread(request, pk):
         form = ReplyForm(request.POST)
         if form.is_valid():
             try:
-                messaging.message_send(
+                messaging.thread_message_post(
                     thread=thread,
                     author=request.user,
                     body=form.cleaned_data["body"],

@@ -200,6 +200,6 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
 
     output = log_output.getvalue()
     assert "--- the day starts ---" in output  # the buffer really receives the log
-    assert "message_send" in output or "notifications" in output  # and the app logged its work
+    assert "message_deliver" in output or "notifications" in output  # and the app logged its work
     assert leaks(output) == [], output
     assert leaks(report) == []

@@ -81,14 +81,14 @@ def test_a_web_process_that_imported_no_tasks_module_still_finds_a_task_by_name(
         "import django, sys; django.setup()\n"
         "assert 'notifications.tasks' not in sys.modules, 'imported already'\n"
         "from concierge.tasks import task_get\n"
-        "print(task_get('notifications.tasks.message_send').name)\n"
+        "print(task_get('notifications.tasks.message_deliver').name)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "concierge.settings.test"}
 
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "notifications.tasks.message_send"
+    assert result.stdout.strip() == "notifications.tasks.message_deliver"
 
 
 @pytest.fixture

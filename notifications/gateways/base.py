@@ -6,7 +6,7 @@ class SendError(Exception):
     tried again later. `code` is the provider's error code, when there is one.
     """
 
-    def __init__(self, message, *, permanent=False, code=None):
+    def __init__(self, message: str, *, permanent: bool = False, code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent

@@ -63,7 +63,7 @@ def texts_allowed_all_day(settings):
 def test_two_workers_running_one_send_task_send_it_once(sms_outbox):
     message = claimed_text(PatientProfileFactory())
 
-    results = values_of(race(*[lambda: services.message_send(message_id=message.pk)] * 4))
+    results = values_of(race(*[lambda: services.message_deliver(message_id=message.pk)] * 4))
 
     assert sum(r is not None for r in results) == 1
     assert len(sms_outbox) == 1
@@ -88,7 +88,7 @@ def test_two_texts_at_once_cannot_both_slip_under_the_daily_limit(settings, sms_
     profile = PatientProfileFactory()
     messages = [claimed_text(profile, hours_ahead=2 + 3 * n) for n in range(2)]
 
-    values_of(race(*[lambda m=m: services.message_send(message_id=m.pk) for m in messages]))
+    values_of(race(*[lambda m=m: services.message_deliver(message_id=m.pk) for m in messages]))
 
     statuses = sorted(Message.objects.filter(channel="sms").values_list("status", flat=True))
     assert statuses == ["sent", "suppressed"]

@@ -7,6 +7,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from concierge.errors import InvalidState
+from concierge.tasks import task_get
 from notifications import services, tasks
 from notifications.gateways import SendError
 from notifications.models import Message, MessageStatus, SmsOptOut
@@ -37,8 +39,8 @@ def test_the_send_task_run_twice_sends_one_message(sms_outbox):
         visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = claimed(on_my_way(visit))
 
-        first = tasks.message_send.apply(args=[message.pk]).get()
-        second = tasks.message_send.apply(args=[message.pk]).get()
+        first = tasks.message_deliver.apply(args=[message.pk]).get()
+        second = tasks.message_deliver.apply(args=[message.pk]).get()
 
     assert (first, second) == ("sent", None)
     assert len(sms_outbox) == 1
@@ -48,13 +50,27 @@ def test_the_send_task_run_twice_sends_one_message(sms_outbox):
     assert message.provider_message_id == sms_outbox[0].provider_id
 
 
+def test_a_task_queued_under_the_old_name_still_delivers_once(sms_outbox):
+    # A worker of the previous release queued "notifications.tasks.message_send": it must still run.
+    old = task_get("notifications.tasks.message_send")
+    with time_machine.travel(NOON, tick=False):
+        visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
+        message = claimed(on_my_way(visit))
+
+        first = old.apply(args=[message.pk]).get()
+        second = tasks.message_deliver.apply(args=[message.pk]).get()
+
+    assert (first, second) == ("sent", None)
+    assert len(sms_outbox) == 1
+
+
 def test_an_unclaimed_message_is_not_sent_by_a_stray_task(sms_outbox):
     with time_machine.travel(NOON, tick=False):
         visit = VisitFactory(starts_at=NOON + timedelta(hours=1))
         message = on_my_way(visit)  # pending: the clock has not claimed it
 
-        assert services.message_send(message_id=message.pk) is None
-        assert services.message_send(message_id=999_999) is None
+        assert services.message_deliver(message_id=message.pk) is None
+        assert services.message_deliver(message_id=999_999) is None
 
     assert sms_outbox == []
     message.refresh_from_db()
@@ -239,7 +255,7 @@ def test_staff_resend_of_a_failed_message_sends_it_once(django_capture_on_commit
 
     with django_capture_on_commit_callbacks(execute=True):
         services.message_resend(message=message)
-    with pytest.raises(services.InvalidState):
+    with pytest.raises(InvalidState):
         services.message_resend(message=message)
 
     message.refresh_from_db()

@@ -14,6 +14,7 @@ from concierge.tests.factories import UserFactory
 from notifications import content, services
 from notifications.gateways import SendError
 from notifications.models import Message, MessageStatus
+from notifications.services import sending
 
 from .factories import MessageFactory
 
@@ -83,9 +84,9 @@ def test_a_reset_email_that_fails_for_good_keeps_no_link_and_staff_cannot_send_i
     def refused(**kwargs):
         raise SendError("The mail server refused the address.", permanent=True)
 
-    monkeypatch.setattr(services, "send_email", refused)
+    monkeypatch.setattr(sending, "send_email", refused)  # where the delivery looks it up
     services.messages_claim_due(ids=[row.pk])
-    services.message_send(message_id=row.pk)
+    services.message_deliver(message_id=row.pk)
 
     row.refresh_from_db()
     assert (row.status, row.context, row.body) == (MessageStatus.FAILED, {}, "")
@@ -126,7 +127,7 @@ def test_a_closed_account_gets_no_reset_email_and_the_row_keeps_no_link(client, 
     patient.save(update_fields=["is_active"])
 
     services.messages_claim_due(ids=[row.pk])
-    services.message_send(message_id=row.pk)
+    services.message_deliver(message_id=row.pk)
 
     row.refresh_from_db()
     assert (row.status, row.context, row.body) == (MessageStatus.SUPPRESSED, {}, "")

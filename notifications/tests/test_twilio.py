@@ -335,7 +335,7 @@ def test_a_receipt_faster_than_the_sender_is_kept(twilio):
 
         TwilioGateway.send = send_then_receipt
         try:
-            services.message_send(message_id=message.pk)
+            services.message_deliver(message_id=message.pk)
         finally:
             TwilioGateway.send = original_send
 

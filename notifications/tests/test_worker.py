@@ -157,7 +157,7 @@ def test_a_real_worker_and_the_clock_send_every_due_message_exactly_once(worker)
     tasks.messages_dispatch_due.delay()  # ...and one through the broker, as beat sends it
     # ...and the broker delivers every send task a second time.
     for pk in rows.values_list("pk", flat=True):
-        tasks.message_send.delay(pk)
+        tasks.message_deliver.delay(pk)
 
     due = rows.exclude(template="checkin")
     done = wait_until(lambda: not due.exclude(status=MessageStatus.SENT).exists())

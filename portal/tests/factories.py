@@ -27,7 +27,7 @@ def thread_for(
 
 
 def answer(thread, author, body="Yes, we have moved it. See you then."):
-    return messaging.message_send(thread=thread, author=author, body=body, form_token=token())
+    return messaging.thread_message_post(thread=thread, author=author, body=body, form_token=token())
 
 
 def home_visit(patient, *, ended_hours_ago=20, status=VisitStatus.COMPLETED, **kwargs):

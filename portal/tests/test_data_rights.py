@@ -23,6 +23,7 @@ from booking.checkout import checkout_start
 from booking.models import CancelledBy, Series, Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as bf
 from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
+from concierge.errors import NotAllowed
 from concierge.models import User
 from concierge.testing import race
 from concierge.tests.factories import TEST_PASSWORD
@@ -553,7 +554,7 @@ def test_staff_reopen_a_closed_account_and_it_can_be_closed_again(records, patie
 
     roles_sync()
     data_rights.patient_account_close(patient=patient, reason="Moving abroad")
-    with pytest.raises(data_rights.NotAllowed):
+    with pytest.raises(NotAllowed):
         patient_services.patient_account_reopen(patient=patient, actor=patient)
 
     patient_services.patient_account_reopen(patient=patient, actor=User.objects.get(pk=staff_user.pk))

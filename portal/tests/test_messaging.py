@@ -81,8 +81,8 @@ def test_sending_the_same_form_twice_sends_once(profile, daytime):
     first = messaging.thread_start(patient=profile.user, topic="logistics", subject="Hi", body="Hello", form_token=same)
     again = messaging.thread_start(patient=profile.user, topic="logistics", subject="Hi", body="Hello", form_token=same)
     reply_token = token()
-    one = messaging.message_send(thread=first.thread, author=profile.user, body="More", form_token=reply_token)
-    two = messaging.message_send(thread=first.thread, author=profile.user, body="More", form_token=reply_token)
+    one = messaging.thread_message_post(thread=first.thread, author=profile.user, body="More", form_token=reply_token)
+    two = messaging.thread_message_post(thread=first.thread, author=profile.user, body="More", form_token=reply_token)
 
     assert again.pk == first.pk and one.pk == two.pk
     assert MessageThread.objects.count() == 1
@@ -180,7 +180,7 @@ def test_a_patients_reply_reopens_the_wait_and_tells_the_care_team_again(profile
     first = sent(thread_for, profile.user)
     sent(answer, first.thread, staff_user)
     sent(
-        messaging.message_send,
+        messaging.thread_message_post,
         thread=first.thread,
         author=profile.user,
         body="Thanks! One more thing.",

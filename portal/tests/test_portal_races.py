@@ -47,8 +47,8 @@ def test_two_answers_at_once_are_both_kept_and_the_patient_is_told_once(clinicia
     colleague = UserFactory(role="clinician", email="colleague@example.com")
 
     outcomes = race(
-        lambda: messaging.message_send(thread=thread, author=clinician, body="First", form_token=token()),
-        lambda: messaging.message_send(thread=thread, author=colleague, body="Second", form_token=token()),
+        lambda: messaging.thread_message_post(thread=thread, author=clinician, body="First", form_token=token()),
+        lambda: messaging.thread_message_post(thread=thread, author=colleague, body="Second", form_token=token()),
     )
 
     assert [o.error for o in outcomes] == [None, None]

@@ -1,66 +1,33 @@
-"""A patient's data rights: download everything we hold about them, and close their account.
+"""The one table of what a patient's download holds: `SECTIONS`, and `NOT_PATIENT_RECORDS`.
 
-THE EXPORT. `SECTIONS` below is the one table of what a patient's download holds: for each kind
-of record, the model, how its rows lead to the patient, the fields exported and the fields left
-out with the reason. A test fails when a model in our apps is in neither `SECTIONS` nor
-`NOT_PATIENT_RECORDS`, or when one of its fields is neither exported nor left out, so a new
-field or table is a decision, not an accident. Each section is one `.values()` query (joins for
-names and service details), so the download costs the same few queries however long the history.
-Times are ISO 8601 in UTC (visits also in their own zone), decimals are strings, money is cents.
-
-CLOSING AN ACCOUNT. Records are never deleted (medical-record law). `patient_account_close`
-does, in one transaction: refuses (before changing anything) when a visit is inside the online
-change cut-off or under way; cancels every upcoming visit through booking's `visit_cancel`
-as the patient would (the cancellation policy decides refunds); stops text messages (consent
-withdrawn on the profile with its time, the number recorded as opted out); cancels every message
-still waiting in the outbox; disables the login (`is_active = False`: the login backend ends every
-session of theirs at its next request, concierge/backends.py); stores when and why. The audit
-trail (django-auditlog) keeps the user's and the profile's changes. `account_closed_at` is the
-flag anything that contacts patients unasked (marketing, which does not exist yet) must check.
-`patients.services.patient_account_reopen` is the way back (staff, when the patient calls).
+For each kind of record: the model, how its rows lead to the patient, the fields exported and
+the fields left out with the reason. A test fails when a model in our apps is in neither table,
+or when one of its fields is neither exported nor left out, so a new field or table is a
+decision, not an accident. The export itself (export.py) only reads this table.
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
-from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import transaction
-from django.db.models import CharField, F, Q, Sum, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Concat
-from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.phonenumber import PhoneNumber
 
-from booking import policy
-from booking.models import BLOCKING_STATUSES, CancelledBy, Visit, VisitStatus
-from booking.services import visit_cancel
-from concierge.errors import NotAllowed, TryAgainLater
 from concierge.models import User
-from notifications import services as notify
-from notifications.content import when_text
-from patients.services import _profile_locked
-from payments.models import Refund, RefundReason
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
-EXPORT_FORMAT = "conciergemd-patient-data"
-EXPORT_VERSION = 1
-CLOSE_REASON_MAX_LENGTH = 500
-# What the cancelled visits and cancelled messages say about why.
-CLOSED_VISIT_REASON = "Account closed"
-CLOSED_MESSAGE_REASON = "The patient closed their account."
-# The keyword recorded on the number's opt-out row (as if they had texted STOP).
-CLOSED_SMS_KEYWORD = "ACCOUNT CLOSED"
+# A row of a section's query (field name -> value), and what a section adds computed from it.
+Row = dict[str, Any]
+Derived = Callable[[Row, User], dict[str, Any]]
+# Records tied to the patient by a value (their phone number, their email) instead of a key.
+Match = Callable[[User, str | None], Q]
 
 
-def _name(path):
+def _name(path: str) -> Concat:
     """'First Last' of the user at `path` (a nurse, a clinician), joined in the query."""
     return Concat(f"{path}__first_name", Value(" "), f"{path}__last_name", output_field=CharField())
 
@@ -76,22 +43,24 @@ class Section:
     """
 
     key: str
-    title: object  # lazily translated: shown on the page and in the download
+    title: "str | StrPromise"  # lazily translated: shown on the page and in the download
     model: str
-    fields: tuple
-    left_out: dict = field(default_factory=dict)
+    fields: tuple[str | tuple[str, Any], ...]
+    left_out: dict[str, "str | StrPromise"] = field(default_factory=dict)
     to_patient: str | None = None
-    match: Callable | None = None
+    match: Match | None = None
     one: bool = False
-    order_by: tuple = ("pk",)
-    derived: Callable | None = None  # (row, patient) -> more keys computed from the row
+    order_by: tuple[str, ...] = ("pk",)
+    derived: Derived | None = None  # (row, patient) -> more keys computed from the row
 
-    def where(self, patient, phone):
+    def where(self, patient: User, phone: str | None) -> Q:
         if self.match is not None:
             return self.match(patient, phone)
+        if self.to_patient is None:  # every section has one of the two (SECTIONS)
+            raise ValueError(f"Section {self.key!r} has neither `to_patient` nor `match`")
         return Q(**{self.to_patient: patient.pk})
 
-    def names(self):
+    def names(self) -> list[str]:
         return [f if isinstance(f, str) else f[0] for f in self.fields]
 
 
@@ -100,11 +69,11 @@ FORM_TOKEN = _("A one-time key that stops a double-click from saving twice.")
 ROW_UPDATED = _("When the row was last written (internal).")
 
 
-def _account_extra(row, patient):
+def _account_extra(row: Row, patient: User) -> dict[str, Any]:
     return {"roles": sorted(patient.roles)}
 
 
-def _visit_extra(row, patient):
+def _visit_extra(row: Row, patient: User) -> dict[str, Any]:
     zone = ZoneInfo(row["time_zone"]) if row.get("time_zone") else None
     if zone is None:
         return {}
@@ -116,7 +85,7 @@ def _visit_extra(row, patient):
     }
 
 
-def _alert_extra(row, patient):
+def _alert_extra(row: Row, patient: User) -> dict[str, Any]:
     if row["resolved_at"]:
         state = "resolved"
     elif row["acknowledged_at"]:
@@ -126,12 +95,12 @@ def _alert_extra(row, patient):
     return {"state": state}
 
 
-def _payment_extra(row, patient):
+def _payment_extra(row: Row, patient: User) -> dict[str, Any]:
     return {"reference": f"P-{row['id']}"}
 
 
-def _by_number(lookup):
-    def match(patient, phone):
+def _by_number(lookup: str) -> Match:
+    def match(patient: User, phone: str | None) -> Q:
         return Q(**{lookup: phone}) if phone else Q(pk__in=[])
 
     return match
@@ -637,6 +606,7 @@ SECTIONS = (
     ),
 )
 
+
 # Models of our apps that hold nothing about one patient, or not for the download, and why.
 NOT_PATIENT_RECORDS = {
     "concierge.PatientRecordView": _(
@@ -652,208 +622,3 @@ NOT_PATIENT_RECORDS = {
     "payments.WebhookEvent": _("Notices from the card processor to us (their references only)."),
     "payments.FakeGatewayObject": _("The local test card processor (never used in production)."),
 }
-
-NOTES = (
-    "Everything ConciergeMD holds about you, one section per kind of record.",
-    "Times are ISO 8601 in UTC; visits also give their start and end in the visit's own time zone (_local).",
-    "Amounts of money are whole US cents (45000 is $450.00). Decimal numbers are strings, so no digit is lost.",
-    "Ids link the sections: a chart's visit_id is the id of a visit in `visits`.",
-    "Nothing has been deleted: records are kept as medical-record law requires, also after an account is closed.",
-)
-
-
-def _plain(value):
-    """A value from the database as JSON: ISO 8601 times, decimals and phone numbers as strings."""
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, PhoneNumber):
-        return value.as_e164 if value.is_valid() else str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _rows(section, patient, phone):
-    model = apps.get_model(section.model)
-    plain, expressions = [], {}
-    for spec in section.fields:
-        if isinstance(spec, str):
-            plain.append(spec)
-        else:
-            name, lookup = spec
-            expressions[name] = F(lookup) if isinstance(lookup, str) else lookup
-    query = model.objects.filter(section.where(patient, phone)).order_by(*section.order_by)
-    rows = []
-    for row in query.values(*plain, **expressions):
-        out = {name: row[name] for name in section.names()}
-        for name, value in out.items():
-            if isinstance(value, str) and name in expressions and not isinstance(expressions[name], F):
-                out[name] = value.strip() or None  # a joined name with nobody there
-        if section.derived is not None:
-            out.update(section.derived(row, patient))
-        rows.append({name: _plain(value) for name, value in out.items()})
-    return rows
-
-
-def patient_data_export(*, patient, now=None):
-    """Everything we hold about this patient, as a JSON-ready dict (the table: SECTIONS)."""
-    now = now or timezone.now()
-    phone = None
-    profile_phone = (
-        apps.get_model("patients.PatientProfile")
-        .objects.filter(user=patient)
-        .values_list("mobile_phone", flat=True)
-        .first()
-    )
-    if profile_phone:
-        phone = profile_phone.as_e164 if isinstance(profile_phone, PhoneNumber) else str(profile_phone)
-    data = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "generated_at": now.isoformat(),
-        "notes": list(NOTES),
-    }
-    about = {}
-    for section in SECTIONS:
-        rows = _rows(section, patient, phone)
-        data[section.key] = (rows[0] if rows else None) if section.one else rows
-        about[section.key] = {
-            "what": str(section.title),
-            "left_out": {name: str(why) for name, why in section.left_out.items()},
-        }
-    data["about_each_section"] = about
-    data["not_included"] = {label: str(why) for label, why in NOT_PATIENT_RECORDS.items()}
-    logger.info("patient %s downloaded their data", patient.pk)
-    return data
-
-
-def export_filename(day):
-    return f"conciergemd-my-data-{day:%Y-%m-%d}.json"
-
-
-# --- closing an account ---------------------------------------------------------------------------
-
-
-class AccountCloseRefused(NotAllowed):
-    """A visit is too close (or under way) to cancel online: the clinic must be called first."""
-
-    default_message = _("Your account cannot be closed online right now. Please call us.")
-    code = "account_close_refused"
-
-
-@dataclass(frozen=True)
-class ClosePreview:
-    """What closing now would do: the visits it cancels, and the ones that stop it."""
-
-    to_cancel: list
-    blocking: list
-
-
-@dataclass(frozen=True)
-class AccountClosure:
-    closed_at: datetime
-    visits_cancelled: int = 0
-    refund_cents: int = 0
-    messages_cancelled: int = 0
-    already_closed: bool = False
-
-
-def _visits_ahead(patient, now):
-    return Visit.objects.filter(patient=patient, status__in=BLOCKING_STATUSES, ends_at__gt=now)
-
-
-def account_close_preview(*, patient, now=None):
-    """The visits that closing would cancel, and those inside the cut-off or under way that stop it."""
-    now = now or timezone.now()
-    to_cancel, blocking = [], []
-    for visit in _visits_ahead(patient, now).select_related("service").order_by("starts_at", "pk"):
-        # A hold nobody has paid for may always go; a booked visit only as the patient could cancel it online.
-        if visit.status == VisitStatus.HELD or policy.patient_may_change(visit, now):
-            to_cancel.append(visit)
-        else:
-            blocking.append(visit)
-    return ClosePreview(to_cancel=to_cancel, blocking=blocking)
-
-
-def refused_message(visit):
-    return gettext(
-        "Your visit on %(when)s is less than %(hours)s hours away or under way, so we cannot close your "
-        "account online before it. Please call us at %(phone)s: we will help you cancel it and close "
-        "your account."
-    ) % {
-        "when": when_text(visit.starts_at, visit.time_zone),
-        "hours": settings.BOOKING_CHANGE_CUTOFF_HOURS,
-        "phone": settings.CLINIC_PHONE,
-    }
-
-
-def account_is_closed(*, patient):
-    """THE check for anything that contacts patients without their asking (marketing): closed is never."""
-    try:
-        return patient.patient_profile.account_closed_at is not None or not patient.is_active
-    except ObjectDoesNotExist:
-        return not patient.is_active
-
-
-@transaction.atomic
-def patient_account_close(*, patient, reason="", now=None):
-    """Close the patient's account; nothing is deleted. Safe to call twice (the second does nothing).
-
-    Raises AccountCloseRefused, before changing anything, when a visit is inside the online
-    cut-off or under way; TryAgainLater when a booking raced the closure.
-    """
-    now = now or timezone.now()
-    # The profile row first: two closings of one account queue here, and the second finds it
-    # closed. Booking never locks profiles, so this cannot deadlock with its provider->patient order.
-    profile = _profile_locked(patient)
-    if profile.account_closed_at is not None and not User.objects.filter(pk=patient.pk, is_active=True).exists():
-        return AccountClosure(closed_at=profile.account_closed_at, already_closed=True)
-
-    preview = account_close_preview(patient=patient, now=now)
-    if preview.blocking:
-        raise AccountCloseRefused(refused_message(preview.blocking[0]))
-    cancelled = [
-        visit_cancel(visit=visit, by=CancelledBy.PATIENT, reason=CLOSED_VISIT_REASON, actor=patient, now=now)
-        for visit in preview.to_cancel
-    ]
-
-    # The patient's row, in booking's order (after the providers the cancellations locked): from
-    # here no booking for them can commit. One that committed in between means: start again.
-    list(User.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
-    if _visits_ahead(patient, now).exists():
-        raise TryAgainLater()
-
-    reason = (reason or "").strip()[:CLOSE_REASON_MAX_LENGTH]
-    if profile.sms_opt_in:
-        profile.sms_opt_in, profile.sms_opt_in_changed_at = False, now
-    profile.account_closed_at, profile.account_closed_reason = now, reason
-    profile.full_clean()
-    profile.save()
-    if profile.mobile_phone:
-        # The number too, as if it had texted STOP: nothing goes to it until it texts START.
-        notify.sms_opt_out_record(phone_number=profile.mobile_phone.as_e164, keyword=CLOSED_SMS_KEYWORD)
-    messages_cancelled = notify.messages_cancel_pending_for(user=patient, reason=CLOSED_MESSAGE_REASON)
-
-    user = User.objects.get(pk=patient.pk)
-    user.is_active = False
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=["is_active"])
-    patient.is_active = False
-
-    refund_cents = (
-        Refund.objects.filter(visit__in=[v.pk for v in cancelled], reason_code=RefundReason.CANCELLATION).aggregate(
-            total=Sum("amount_cents")
-        )["total"]
-        or 0
-    )
-    logger.info("patient %s closed their account (%s visits cancelled)", patient.pk, len(cancelled))
-    return AccountClosure(
-        closed_at=now,
-        visits_cancelled=len(cancelled),
-        refund_cents=refund_cents,
-        messages_cancelled=messages_cancelled,
-    )

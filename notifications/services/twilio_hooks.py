@@ -1,0 +1,104 @@
+"""What Twilio tells us: delivery receipts for our texts, and texts patients send us.
+
+Both arrive at webhooks (views.py) and may come twice or out of order: a receipt changes a row
+once, and an incoming text acts once (keyed on Twilio's id). STOP and START act on the number
+(optouts.py); HELP and anything else get a fixed answer.
+"""
+
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..gateways.sms import TWILIO_OPTED_OUT
+from ..models import Channel, InboundAction, InboundSms, Message, MessageStatus
+from .optouts import normalize_number, sms_opt_in_record, sms_opt_out_record
+from .sending import _fallback_email
+
+
+@transaction.atomic
+def sms_status_record(
+    *, message_id: int | None = None, message_sid: str, status: str, error_code: str | int | None = None
+) -> Message | None:
+    """A delivery receipt from Twilio. Out of order or repeated receipts change nothing twice."""
+    rows = Message.objects.select_for_update().filter(channel=Channel.SMS)
+    if message_id is not None:
+        message = rows.filter(pk=message_id).first()
+    else:
+        message = rows.filter(provider_message_id=message_sid).first()
+    if message is None or (message.provider_message_id and message.provider_message_id != message_sid):
+        return None
+    if message.status not in (MessageStatus.SENDING, MessageStatus.SENT):
+        return message  # already delivered, failed or closed: a late or repeated receipt
+    now = timezone.now()
+    if status == "delivered":
+        message.status = MessageStatus.DELIVERED
+        message.delivered_at = now
+    elif status in ("failed", "undelivered"):
+        message.status = MessageStatus.FAILED
+        message.last_error = f"The carrier reported it {status} (code {error_code or 'none'})."
+    else:
+        return message  # queued, sending, sent: nothing new
+    message.provider_message_id = message.provider_message_id or message_sid
+    message.sent_at = message.sent_at or now
+    message.attempt_started_at = None
+    message.save()
+    if message.status == MessageStatus.FAILED:
+        if str(error_code) == str(TWILIO_OPTED_OUT):
+            sms_opt_out_record(phone_number=message.to_address, keyword="twilio-21610")
+        _fallback_email(message)
+    return message
+
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+
+
+START_WORDS = {"START", "UNSTOP"}
+
+
+HELP_WORDS = {"HELP", "INFO"}
+
+
+def inbound_action(body: str | None) -> str:
+    """What a text asks for: the whole text, without case or trailing punctuation, is the keyword."""
+    word = re.sub(r"[\s.!?]+$", "", (body or "").strip()).upper()
+    if word in STOP_WORDS:
+        return InboundAction.STOP
+    if word in START_WORDS:
+        return InboundAction.START
+    if word in HELP_WORDS:
+        return InboundAction.HELP
+    return InboundAction.OTHER
+
+
+def inbound_reply(action: str) -> str:
+    clinic, phone = settings.CLINIC_NAME, settings.CLINIC_PHONE
+    if action == InboundAction.STOP:
+        return ""  # Twilio confirms an opt-out itself and blocks anything we would send
+    if action == InboundAction.START:
+        return f"{clinic}: you will get visit texts again. Reply HELP for help, STOP to opt out."
+    if action == InboundAction.HELP:
+        return f"{clinic} home visits. For help call {phone}. Msg&data rates may apply. Reply STOP to opt out."
+    return f"{clinic} cannot read replies to this number. Please call {phone}. Reply STOP to opt out."
+
+
+@transaction.atomic
+def sms_inbound_handle(*, message_sid: str, from_number: str, body: str | None) -> str:
+    """A text a patient sent: STOP/START act on the number, HELP answers. Returns the reply ('' for none).
+
+    The same Twilio message delivered twice acts once (keyed on its id).
+    """
+    action = inbound_action(body)
+    number = normalize_number(from_number)
+    inbound, created = InboundSms.objects.get_or_create(
+        message_sid=message_sid,
+        defaults={"from_number": number, "action": action, "received_at": timezone.now()},
+    )
+    if created:
+        keyword = (body or "").strip().upper()[:20]
+        if action == InboundAction.STOP:
+            sms_opt_out_record(phone_number=number, keyword=keyword)
+        elif action == InboundAction.START:
+            sms_opt_in_record(phone_number=number, keyword=keyword)
+    return inbound_reply(inbound.action)
