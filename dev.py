@@ -4,7 +4,7 @@
     python3 dev.py run     virtualenv, requirements, migrate, demo data, then the web server and
                            the background worker with its clock on http://127.0.0.1:8000
     python3 dev.py test    virtualenv, test requirements, then the whole test suite
-    python3 dev.py lint    ruff over the code
+    python3 dev.py lint    ruff, the layer contract (import-linter) and mypy over the code
 
 `test` uses PostgreSQL from DATABASE_URL when it is set. Otherwise, where PostgreSQL's server
 programs are installed, it starts a throwaway cluster for the run; with neither, it runs on
@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCAL = ROOT / ".local"
 PY = VENV / "bin" / "python"
+# The apps, bottom layer first (docs/architecture.md; .importlinter checks the order).
+APPS = ["concierge", "notifications", "roster", "patients", "payments", "booking", "nurses", "portal", "staff"]
 
 
 def say(message):
@@ -247,8 +249,21 @@ def cmd_test(args):
 
 
 def cmd_lint(args):
+    """ruff (style and bugs), import-linter (imports run down the layers), mypy (typed services)."""
     ensure_venv("requirements-dev.txt")
-    sys.exit(subprocess.run([str(VENV / "bin" / "ruff"), "check", ".", *args], cwd=ROOT).returncode)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="concierge.settings.test")
+    checks = [
+        ("ruff", [str(VENV / "bin" / "ruff"), "check", ".", *args]),
+        ("import-linter: the layers", [str(VENV / "bin" / "lint-imports")]),
+        ("mypy", [str(VENV / "bin" / "mypy"), *APPS]),
+    ]
+    failed = []
+    for name, command in checks:
+        say(name)
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+            failed.append(name)
+    if failed:
+        sys.exit(f"lint failed: {', '.join(failed)}")
 
 
 COMMANDS = {"run": cmd_run, "test": cmd_test, "lint": cmd_lint}

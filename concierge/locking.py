@@ -91,3 +91,12 @@ def lock_rows(rows: Mapping[str | type[Model], Iterable[int | None]], *, timeout
             if wanted[label]:
                 model = apps.get_model(label)
                 list(model.objects.select_for_update().filter(pk__in=wanted[label]).order_by("pk").values_list("pk"))
+
+
+@contextmanager
+def bounded_lock_waits(milliseconds: int | None = None) -> Iterator[None]:
+    """For code that takes its locks with select_for_update itself (inside `transaction.atomic()`):
+    lock waits are bounded, and a lock not granted in time is TryAgainLater."""
+    lock_wait_set(milliseconds)
+    with lock_failures_as_try_again():
+        yield

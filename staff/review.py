@@ -148,7 +148,7 @@ def review_summary_for(*, patient: User) -> ReviewSummary:
         "triage": triage,
         "fired": [
             {"rule": rule, "answer": QUESTIONS[rule.question].display(latest.answers.get(rule.question))}
-            if rule.question in QUESTIONS
+            if latest is not None and rule.question in QUESTIONS
             else {"rule": rule, "answer": ""}
             for rule in fired
         ],

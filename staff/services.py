@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from booking import services as booking_services
 from booking.models import Visit, VisitStatus
 from concierge.errors import ApplicationError, InvalidState, NotAllowed
+from concierge.locking import bounded_lock_waits
 from concierge.models import User
 from notifications import services as notify
 from notifications.models import Channel, Message
-from payments.locking import lock_timeout
 from payments.models import PAID_STATUSES, Payment, PaymentAllocation, Refund
 from payments.models import REFUND_COUNTING_STATUSES as COUNTING
 from payments.services import refund_create
@@ -112,9 +112,9 @@ def visit_refund_in_full(*, visit: Visit, reason: str, actor: User) -> Refund:
     payment, _due = visit_refund_due(visit=visit)
     if payment is None:
         raise NothingToRefund(_("No payment for this visit has been received."))
-    with lock_timeout():
+    with bounded_lock_waits():
         Payment.objects.select_for_update().filter(pk=payment.pk).first()
         payment, due = visit_refund_due(visit=visit)  # again, under the payment's lock
-        if not due:
+        if payment is None or not due:
             raise NothingToRefund()
         return refund_create(payment=payment, amount_cents=due, reason=refund_prefix(visit) + reason, actor=actor)

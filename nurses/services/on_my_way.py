@@ -107,5 +107,7 @@ def visit_on_my_way(
         chart.save()
         window = f"{local_text(visit, eta_from)} - {local_text(visit, eta_until)}"
         event_log(chart, ChartEventKind.ON_MY_WAY, nurse, f"Arriving {window}" + (" (entered)" if entered else ""), now)
+    # The window was set above on the first tap (or by an earlier one): it is never empty here.
+    assert chart.eta_from is not None and chart.eta_until is not None
     sms_on_my_way(visit=visit, eta_from=chart.eta_from, eta_until=chart.eta_until)
     return chart

@@ -8,10 +8,10 @@ paid meanwhile, the gateway refuses the cancel and the sync that follows honours
 from django.db import transaction
 from django.utils import timezone
 
+from concierge.locking import bounded_lock_waits
 from concierge.tasks import enqueue_on_commit
 
 from ..gateways import GatewayError, GatewayUnavailable, gateway_for
-from ..locking import lock_timeout
 from ..models import Payment, PaymentAllocation, PaymentStatus
 from .sync import payment_sync
 
@@ -34,7 +34,7 @@ def _payment_cancel_open(payment: Payment, *, note: str) -> str:
 @transaction.atomic
 def visit_payments_cancel_open(*, visit_id: int, note: str) -> None:
     """The visit will not be kept: its open payments can no longer be paid (intents cancelled after commit)."""
-    with lock_timeout():
+    with bounded_lock_waits():
         for allocation in PaymentAllocation.objects.filter(visit_id=visit_id).select_related("payment"):
             if allocation.payment.is_open:
                 _payment_cancel_open(allocation.payment, note=note)

@@ -5,9 +5,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from concierge.locking import bounded_lock_waits
+
 from .. import notices
 from ..display import money
-from ..locking import lock_timeout
 from ..models import Payment, PaymentStatus
 
 S = PaymentStatus
@@ -35,7 +36,7 @@ def _dispute_mark(payment: Payment, *, dispute_id: str, dispute_status: str, now
 @transaction.atomic
 def payment_dispute_record(*, payment: Payment, dispute_id: str, dispute_status: str) -> str:
     """The cardholder disputed the charge (or the dispute moved on): mark it, tell staff once."""
-    with lock_timeout():
+    with bounded_lock_waits():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if (
             payment.status == S.DISPUTED

@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from concierge.locking import bounded_lock_waits
+
 from ..gateways import GatewayError, GatewayUnavailable, IntentResult, gateway_for
 from ..gateways.types import StripeObject, intent_from_dict, refund_from_dict
-from ..locking import lock_timeout
 from ..models import Payment, Refund, WebhookEvent
 from .disputes import payment_dispute_record
 from .refunds import refund_sync
@@ -126,7 +127,7 @@ def webhook_event_handle(*, event: StripeObject) -> str:
         return "duplicate"
     prepare = EVENT_HANDLERS.get(event_type)
     apply = prepare(obj) if prepare else None
-    with transaction.atomic(), lock_timeout():
+    with transaction.atomic(), bounded_lock_waits():
         try:
             with transaction.atomic():
                 record = WebhookEvent.objects.create(

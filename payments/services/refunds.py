@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
+from concierge.locking import bounded_lock_waits
 from concierge.models import User
 from concierge.tasks import enqueue_on_commit
 
@@ -22,7 +23,6 @@ from .. import notices
 from ..display import money
 from ..errors import RefundNotAllowed, RefundTooLarge
 from ..gateways import GatewayError, GatewayUnavailable, RefundResult, gateway_for
-from ..locking import lock_timeout
 from ..models import (
     PAID_STATUSES,
     REFUND_COUNTING_STATUSES,
@@ -156,7 +156,7 @@ def refund_for_visit(
     The caller (booking) holds the visit's lock; the payment is locked here, after it.
     Returns the Refund, or None when nothing goes back.
     """
-    with lock_timeout():
+    with bounded_lock_waits():
         existing = refund_automatic_for_visit(visit_id=visit_id)
         if existing is not None:
             return existing
@@ -179,7 +179,7 @@ def refund_create(*, payment: Payment, amount_cents: int, reason: str, actor: Us
         raise RefundNotAllowed(_("Say why you are refunding."))
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise RefundNotAllowed(_("The amount must be more than $0.00."))
-    with lock_timeout():
+    with bounded_lock_waits():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if not payment.is_paid:
             raise InvalidState(_("Only a paid payment can be refunded."))
@@ -223,7 +223,7 @@ def refund_submit(*, refund_id: int) -> str:
 def refund_reject(*, refund_id: int, message: str) -> str:
     """The gateway refused a refund outright (not a temporary failure): it failed; staff are told."""
     refund = Refund.objects.get(pk=refund_id)
-    with lock_timeout():
+    with bounded_lock_waits():
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.refund_id or refund.status != RefundStatus.PENDING:
@@ -266,7 +266,7 @@ def refund_sync(*, refund: RefundResult, source: str) -> str:
     as a staff refund so that our totals agree with Stripe's.
     """
     now = timezone.now()
-    with lock_timeout():
+    with bounded_lock_waits():
         row = _refund_row_for(refund)
         payment = row.payment if row is not None else Payment.objects.filter(intent_id=refund.intent_id).first()
         if payment is None or (row is None and not refund.intent_id):

@@ -12,11 +12,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from concierge.locking import lock_rows
+from concierge.locking import bounded_lock_waits, lock_rows
 
 from .. import notices
 from ..gateways import IntentResult
-from ..locking import lock_timeout
 from ..models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, RefundReason
 from ..signals import payment_succeeded
 from .disputes import _dispute_mark
@@ -71,7 +70,7 @@ def payment_sync(*, payment: Payment, intent: IntentResult, source: str) -> str:
     and the time was taken, or the visit was cancelled meanwhile) the money goes back at once.
     """
     now = timezone.now()
-    with lock_timeout():
+    with bounded_lock_waits():
         payment = _payment_locked(payment.pk)
         if payment.intent_id and intent.id != payment.intent_id:
             logger.error("payments: intent %s does not belong to payment %s", intent.id, payment.pk)

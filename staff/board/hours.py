@@ -5,17 +5,17 @@ same rules as booking's availability (weekly pattern, date overrides, time off).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.utils.translation import gettext_lazy as _
 
-from booking.availability import zone
+from booking.availability import Hours, zone
 from concierge.models import User
 
 COLUMN_MINUTES = 5  # the board's grid: one CSS grid column per 5 minutes
 
 TimeRange = tuple[datetime, datetime]  # aware instants, start before end
-Shifts = Sequence[tuple[time, time]]  # wall-clock working blocks of one day
+Shifts = Hours  # wall-clock working blocks of one day (booking's availability type)
 
 
 def working_windows(
