@@ -22,15 +22,12 @@ allowed time before the visit, or, when there is none, becomes an email.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from .facts import VisitFacts
 from .models import Channel
-
-if TYPE_CHECKING:
-    from booking.models import Visit
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ class ReminderRule:
     day_after_at: time | None = None  # due the day after the visit, at this local time
     home_visits_only: bool = False
 
-    def due_at(self, visit: "Visit") -> datetime:
+    def due_at(self, visit: VisitFacts) -> datetime:
         if self.before is not None:
             # In UTC: "72 hours before" is 72 real hours, across a daylight-saving change too
             # (arithmetic on a local-zone datetime would count wall-clock hours).
@@ -52,7 +49,7 @@ class ReminderRule:
         next_day = visit.starts_at.astimezone(zone).date() + timedelta(days=1)
         return datetime.combine(next_day, self.day_after_at, tzinfo=zone)
 
-    def applies_to(self, visit: "Visit") -> bool:
+    def applies_to(self, visit: VisitFacts) -> bool:
         return not (self.home_visits_only and visit.service.is_telehealth)
 
 

@@ -5,7 +5,6 @@ health questions."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Max
@@ -15,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from concierge.models import User
+from notifications.facts import VisitFacts
 
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, InstrumentDefinition
 from .models import (
@@ -37,11 +37,8 @@ from .selectors import (
 )
 from .triage import patient_message
 
-if TYPE_CHECKING:
-    from booking.models import Visit
-
 # Booking's answer to "what is this patient's next booked evaluation?"
-EvaluationFinder = Callable[[User], "Visit | None"]
+EvaluationFinder = Callable[[User], VisitFacts | None]
 
 
 def book_url() -> str:
@@ -49,7 +46,7 @@ def book_url() -> str:
     return reverse("booking:book")
 
 
-def _upcoming_evaluation(patient: User) -> "Visit | None":
+def _upcoming_evaluation(patient: User) -> VisitFacts | None:
     """The patient's next booked evaluation visit, or None: asked of booking, which sits above us
     and registers the answer when it starts (`evaluation_finder_register`)."""
     return _evaluation_finder(patient) if _evaluation_finder is not None else None
@@ -65,7 +62,7 @@ def evaluation_finder_register(finder: EvaluationFinder) -> None:
     _evaluation_finder = finder
 
 
-def _visit_url(visit: "Visit") -> str:
+def _visit_url(visit: VisitFacts) -> str:
     try:
         return reverse("booking:visit", args=[visit.pk])
     except NoReverseMatch:

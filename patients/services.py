@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role, User
 from concierge.services import user_create
+from notifications.facts import VisitFacts
 from notifications.services import staff_alert_email
 from roster.licensure import licence_valid_in
 from roster.models import Licence
@@ -44,7 +45,6 @@ from .triage_rules import RULES_VERSION
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-    from booking.models import Visit
 
 logger = logging.getLogger(__name__)
 
@@ -432,7 +432,7 @@ def clearance_record(
     min_hours_between: int = 48,
     series_window_days: int = 21,
     expires_on: date | None = None,
-    evaluation: "Visit | None" = None,
+    evaluation: VisitFacts | None = None,
 ) -> Clearance:
     """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed.
 
@@ -458,7 +458,7 @@ def clearance_record(
         series_window_days=series_window_days,
         expires_on=expires_on,
         intake=_latest_sent(patient),
-        evaluation=evaluation,
+        evaluation_id=evaluation.pk if evaluation is not None else None,
         decided_at=timezone.now(),
     )
     clearance.full_clean()

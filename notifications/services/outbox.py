@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
@@ -21,19 +21,16 @@ from django.utils import timezone
 from concierge.models import User
 
 from .. import content
+from ..facts import VisitFacts
 from ..models import Channel, Message, MessageStatus
 from .clock import _send_soon
-
-if TYPE_CHECKING:
-    from booking.models import Visit
-    from patients.models import PatientProfile
 
 logger = logging.getLogger(__name__)
 
 NEUTRAL_STAFF_SUBJECT = "ConciergeMD: a patient needs your attention"
 
 
-def _profile(user: User | None) -> "PatientProfile | None":
+def _profile(user: User | None) -> Any:  # patients' PatientProfile (a layer above), or None
     if user is None:
         return None
     try:
@@ -161,7 +158,7 @@ def _email_twin_key(unique_key: str) -> str:
     return unique_key.replace(":sms", ":email", 1) if ":sms" in unique_key else f"{unique_key}:email"
 
 
-def _deadline(spec: content.MessageTemplate, visit: "Visit | None") -> datetime | None:
+def _deadline(spec: content.MessageTemplate, visit: VisitFacts | None) -> datetime | None:
     if visit is None or spec.deadline is None:
         return None
     return getattr(visit, spec.deadline)

@@ -8,21 +8,19 @@ text is `sms_on_my_way`.
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import content, rules
+from ..facts import VisitFacts
 from ..models import Channel, Message, MessageStatus
 from .outbox import _build, _deadline, _email_twin_key, _write
 
-if TYPE_CHECKING:
-    from booking.models import Visit
 
-
-def _visit_key(visit: "Visit", template: str, channel: str, starts_at: datetime | None = None) -> str:
+def _visit_key(visit: VisitFacts, template: str, channel: str, starts_at: datetime | None = None) -> str:
     key = f"appt:{visit.pk}:{template}:{channel}"
     if starts_at is not None:
         key += f":{int(starts_at.timestamp())}"
@@ -31,7 +29,7 @@ def _visit_key(visit: "Visit", template: str, channel: str, starts_at: datetime 
 
 def _plan_visit_message(
     *,
-    visit: "Visit",
+    visit: VisitFacts,
     template: str,
     channel: str,
     due_at: datetime,
@@ -59,7 +57,7 @@ def _plan_visit_message(
     )
 
 
-def _plan_reminders(visit: "Visit", now: datetime) -> list[Message]:
+def _plan_reminders(visit: VisitFacts, now: datetime) -> list[Message]:
     planned = []
     for rule in rules.REMINDER_RULES:
         if not rule.applies_to(visit):
@@ -82,14 +80,14 @@ def _plan_reminders(visit: "Visit", now: datetime) -> list[Message]:
 
 
 def _cancel_unsent(
-    visit: "Visit", *, templates: Iterable[str] | None = None, exclude: Iterable[str] = (), reason: str
+    visit: VisitFacts, *, templates: Iterable[str] | None = None, exclude: Iterable[str] = (), reason: str
 ) -> int:
     """Cancel a visit's messages that have not started going out.
 
     Claimed rows whose send task has not started yet are cancelled too: the task refuses any
     row that is no longer claimed.
     """
-    unsent = Message.objects.filter(visit=visit).filter(
+    unsent = Message.objects.filter(visit_id=visit.pk).filter(
         Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, attempt_started_at__isnull=True)
     )
     if templates is not None:
@@ -100,7 +98,7 @@ def _cancel_unsent(
 
 
 @transaction.atomic
-def visit_confirmed(*, visit: "Visit") -> list[Message]:
+def visit_confirmed(*, visit: VisitFacts) -> list[Message]:
     """A visit was confirmed: confirmation email (.ics) and text, and its reminders.
 
     Calling it again for the same visit adds nothing (unique keys).
@@ -117,7 +115,7 @@ def visit_confirmed(*, visit: "Visit") -> list[Message]:
 
 
 @transaction.atomic
-def visit_rescheduled(*, visit: "Visit", previous_starts_at: datetime) -> list[Message]:
+def visit_rescheduled(*, visit: VisitFacts, previous_starts_at: datetime) -> list[Message]:
     """A confirmed visit moved: replace its pending reminders and tell the patient (email with .ics, text)."""
     now = timezone.now()
     _cancel_unsent(visit, templates=rules.TIME_BOUND_TEMPLATES, reason="The visit moved.")
@@ -132,7 +130,7 @@ def visit_rescheduled(*, visit: "Visit", previous_starts_at: datetime) -> list[M
 
 
 @transaction.atomic
-def visit_cancelled(*, visit: "Visit") -> list[Message]:
+def visit_cancelled(*, visit: VisitFacts) -> list[Message]:
     """A visit was cancelled: cancel its unsent messages and send one notice (email and text)."""
     now = timezone.now()
     template, channels = rules.CANCELLED_NOTICE
@@ -146,7 +144,7 @@ def visit_cancelled(*, visit: "Visit") -> list[Message]:
 
 
 @transaction.atomic
-def sms_on_my_way(*, visit: "Visit", eta_from: datetime, eta_until: datetime) -> Message:
+def sms_on_my_way(*, visit: VisitFacts, eta_from: datetime, eta_until: datetime) -> Message:
     """The nurse is on the way: one text with the arrival window, e.g. '9:40-10:00 AM EST'.
 
     Once per visit: tapping "on my way" again returns the first message.
