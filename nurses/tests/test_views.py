@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from booking.models import VisitStatus
 from concierge.models import PatientRecordView
+from concierge.opaque import encode as oid
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
 from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
@@ -140,7 +141,7 @@ def test_other_days_and_the_week(nurse_client, visit, nia, patient, plan):
 
     week = text(nurse_client.get(reverse("nurses:week")))
     assert "Tuesday, March 3" in week and "Monday, March 9" in week and "Tuesday, March 10" not in week
-    assert f"/nurse/visits/{visit.pk}/" in week and f"/nurse/visits/{tomorrow.pk}/" in week
+    assert f"/nurse/visits/{oid(visit.pk)}/" in week and f"/nurse/visits/{oid(tomorrow.pk)}/" in week
 
 
 # --- the steps --------------------------------------------------------------------------------

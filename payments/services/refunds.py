@@ -128,7 +128,7 @@ def payment_refund_unfulfilled(*, payment: Payment, visit_ids: Iterable[int], re
         key=f"unfulfilled-{payment.pk}",
         subject="Payment refunded: the booked time could not be kept",
         body=(
-            f"Payment P-{payment.pk} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
+            f"Payment {payment.reference} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
             f"confirmed ({code}). {money(total)} is being refunded automatically and the patient has been "
             f"emailed. Please call them to find another time.\n{notices.admin_url(payment)}"
         ),
@@ -241,7 +241,7 @@ def _refund_failed_alert(refund: Refund, payment: Payment) -> None:
         key=f"refund-failed-{refund.pk}",
         subject="A refund failed",
         body=(
-            f"Refund {refund.pk} of {money(refund.amount_cents)} on payment P-{payment.pk} failed "
+            f"Refund {refund.pk} of {money(refund.amount_cents)} on payment {payment.reference} failed "
             f"({refund.failure_reason or 'no reason given'}). The money has not gone back: please refund "
             f"another way or contact the patient.\n{notices.admin_url(payment)}"
         ),
