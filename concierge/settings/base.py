@@ -390,6 +390,8 @@ if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_local_fake_gateway_secret"  # noqa: S105 (local run only; production requires its own)
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# A signature dated later than now plus this is refused (clock skew allowance; payments/webhooks.py).
+STRIPE_WEBHOOK_CLOCK_SKEW_SECONDS = 60
 PAYMENT_CURRENCY = "usd"
 # The cancellation policy (booking/policy.py): a patient who cancels this many hours or
 # more before the visit gets everything back; later, the late-cancellation fee is kept.

@@ -69,6 +69,21 @@ def _payment_refunds_total(payment: Payment) -> None:
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
 
 
+@transaction.atomic
+def payment_refunds_recount(*, payment: Payment, source: str) -> str:
+    """Repair drift: the payment's refunded amount and status as its refund rows say they are.
+
+    Reconciliation runs it after syncing a payment and its refunds; returns what changed ("")."""
+    with bounded_lock_waits():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        before = (payment.status, payment.amount_refunded_cents)
+        _payment_refunds_total(payment)
+    after = (payment.status, payment.amount_refunded_cents)
+    if after == before:
+        return ""
+    return f"payment {payment.pk}: {before[0]} ({before[1]}) -> {after[0]} ({after[1]}) ({source})"
+
+
 def _refund_record(
     *,
     payment: Payment,
