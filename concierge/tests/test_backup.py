@@ -57,7 +57,8 @@ def test_a_dump_of_a_seeded_database_restores_into_a_fresh_one_intact(request, t
     admin = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
     server_sql(admin, f'CREATE DATABASE "{fresh}"')
     try:
-        url = f"postgres://{admin['user']}:{admin.get('password', '')}@{admin['host']}:{admin.get('port', 5432)}/{fresh}"
+        where = f"{admin['host']}:{admin.get('port', 5432)}"
+        url = f"postgres://{admin['user']}:{admin.get('password', '')}@{where}/{fresh}"
         call_command("backup", "restore", str(dump), into=url)
         restored = psycopg2.connect(dbname=fresh, **admin)
         try:

@@ -75,6 +75,9 @@ def world(request, db):
     return World(request)
 
 
+TOKEN = "csrfmiddlewaretoken"
+
+
 class _Forms(HTMLParser):
     """The names of the fields of each POST form on a page."""
 
@@ -89,9 +92,8 @@ class _Forms(HTMLParser):
             self._in_post = (attrs.get("method") or "get").lower() == "post"
             if self._in_post:
                 self.forms.append([])
-        elif self._in_post and tag in ("input", "select", "textarea") and attrs.get("name"):
-            if attrs["name"] != "csrfmiddlewaretoken":
-                self.forms[-1].append(attrs["name"])
+        elif self._in_post and tag in ("input", "select", "textarea") and attrs.get("name") not in (None, TOKEN):
+            self.forms[-1].append(attrs["name"])
 
     def handle_endtag(self, tag):
         if tag == "form":

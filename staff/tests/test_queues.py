@@ -102,7 +102,9 @@ def test_each_queue_lists_what_waits(waiting, manager):
 
 
 def test_who_sees_which_queue(waiting, manager, scheduler, clinician_user):
-    assert list(by_key(manager)) == ["alerts", "review", "replies", "messages", "messages-unknown", "payments", "waitlist"]
+    assert list(by_key(manager)) == [
+        "alerts", "review", "replies", "messages", "messages-unknown", "payments", "waitlist"
+    ]  # fmt: skip
     assert list(by_key(scheduler)) == ["replies", "messages", "messages-unknown", "payments", "waitlist"]
     assert list(by_key(clinician_user)) == ["alerts", "review", "replies"]
     # A health thread's subject is for those who may answer it: clinicians, not schedulers or managers.
