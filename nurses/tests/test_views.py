@@ -331,3 +331,25 @@ def test_opening_a_visit_is_kept_in_the_record_view_log(nurse_client, nurse, vis
 
     row = PatientRecordView.objects.get()
     assert (row.viewer, row.patient_id, row.what) == (nurse, visit.patient_id, "visit page (nurse)")
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"latitude": "NaN", "longitude": "-73.9989", "accuracy": "12"},
+        {"latitude": "40.74", "longitude": "Infinity", "accuracy": "12"},
+        {"latitude": "40.74", "longitude": "-73.99", "accuracy": "Infinity"},
+        {"latitude": "-Infinity", "longitude": "nan", "accuracy": "NaN"},
+    ],
+)
+def test_a_non_finite_location_never_loses_the_check_in(nurse_client, visit, where):
+    """The hidden fields the page's script fills: NaN or Infinity mean "no location", not a 500."""
+    response = check_in(nurse_client, visit, **where)
+
+    assert response.status_code == 302
+    chart = VisitChart.objects.get()
+    assert chart.arrived_at is not None
+    if where["accuracy"] == "Infinity" and where["latitude"] == "40.74":
+        assert chart.arrival_latitude is not None and chart.arrival_accuracy_m is None
+    else:
+        assert chart.arrival_latitude is None
