@@ -112,10 +112,10 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
     problem = birth_date_problem(date_of_birth)
     if problem:
         raise ValidationError({"date_of_birth": problem})
-    existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None:
-        _sign_up_attempt_notice(existing)
-        return
+    # The same writes for both kinds of address (a request row, one outbox row), so that the time
+    # the answer takes does not tell them apart either. A known address's row is never confirmable
+    # (its link is sent to nobody, and confirming refuses an address with an account); it is
+    # purged with the others.
     token = secrets.token_urlsafe(32)
     request = SignUpRequest(
         email=email,
@@ -126,6 +126,10 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
     )
     request.full_clean()
     request.save()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        _sign_up_attempt_notice(existing)
+        return
     message_enqueue(
         channel=Channel.EMAIL,
         to_address=email,
