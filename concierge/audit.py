@@ -54,6 +54,9 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("roster.WeeklyShift", {}),
     ("roster.DateOverride", {}),
     ("roster.TimeOff", {}),
+    ("roster.OnCallShift", {}),
+    ("roster.OnCallPage", {}),
+    ("portal.PublicHoliday", {}),
     # Visit charts (issue 7).
     ("nurses.VisitChart", {}),
     ("nurses.VitalsReading", {}),

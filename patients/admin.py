@@ -202,6 +202,7 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         "patient_contact",
         "reason",
         "source",
+        "words",
         "created_at",
         "notified_at",
         "acknowledged_at",
@@ -216,6 +217,8 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("patient"))
     def patient_name(self, obj):
+        if obj.patient is None:
+            return _("Unknown number %(number)s") % {"number": obj.from_number}
         return patient_label(obj.patient)
 
     @admin.display(description=_("status"))
@@ -228,6 +231,15 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("patient and who to call"))
     def patient_contact(self, obj):
+        if obj.patient is None:
+            # A text from a number no patient has (or several share): call it back.
+            named = selectors.profile_list_by_phone(phone_number=obj.from_number)
+            return format_html(
+                "{}: {}<br>{}",
+                _("Unknown sender, texted from"),
+                obj.from_number,
+                ", ".join(patient_label(p.user) for p in named) or _("no patient has this number"),
+            )
         profile = selectors.profile_get(patient=obj.patient)
         if profile is None:
             return patient_label(obj.patient)
@@ -260,10 +272,18 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         if obj.screening_id:
             url = reverse("admin:patients_screeningresponse_change", args=[obj.screening_id])
             return format_html('<a href="{}">{}</a>', url, obj.screening)
+        if obj.inbound_text_id:
+            return format_html("{} {}<br><q>{}</q>", _("A text from"), obj.from_number, obj.source_text)
         return "—"
+
+    @admin.display(description=_("danger words matched"))
+    def words(self, obj):
+        return ", ".join(obj.matched_words) or "—"
 
     @admin.display(description=_("review"))
     def review(self, obj):
+        if obj.patient is None:
+            return "—"
         return format_html('<a href="{}">{}</a>', review_url(obj.patient), _("Open this patient's review screen"))
 
     def get_fields(self, request, obj=None):

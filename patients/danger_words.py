@@ -361,9 +361,9 @@ def danger_matches(text: str | None) -> list[DangerMatch]:
         if idea.key not in found and pattern.search(plain):
             found[idea.key] = DangerMatch(idea.key, language)
     for idea in DANGER_IDEAS:
-        language = None if idea.key in found else _misspelt_strong_word(idea, words)
-        if language is not None:
-            found[idea.key] = DangerMatch(idea.key, language)
+        misspelt = None if idea.key in found else _misspelt_strong_word(idea, words)
+        if misspelt is not None:
+            found[idea.key] = DangerMatch(idea.key, misspelt)
     order = [idea.key for idea in DANGER_IDEAS]
     return sorted(found.values(), key=lambda match: order.index(match.key))
 

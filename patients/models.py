@@ -391,12 +391,20 @@ class SafetyReason(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", _("Screening answer needs a safety review")
     MESSAGE = "message", _("A portal message needs a safety review")
     CHECKIN = "checkin", _("A follow-up check-in needs a safety review")
+    TEXT = "text", _("A text to the clinic's number needs a safety review")
 
 
 class SafetyAlert(models.Model):
-    """An urgent item for the on-call clinician. Holds infusion booking until resolved."""
+    """An urgent item for the on-call clinician. Holds infusion booking until resolved.
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_alerts")
+    Raised by patients.services.safety_alert_raise, once per source (a questionnaire, a portal
+    message, a check-in or a text). A text from a number no patient has is an alert with no
+    patient: the clinician calls the number back.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_alerts", null=True, blank=True
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=SafetyReason.choices)
     screening = models.OneToOneField(
         ScreeningResponse,
@@ -423,6 +431,20 @@ class SafetyAlert(models.Model):
         related_name="safety_alert",
         verbose_name=_("follow-up check-in"),
     )
+    # Or the text a patient (or an unknown number) sent to the clinic's number (issue 15). The
+    # outbox keeps no text; the words are kept here, on the clinical record, for the clinician.
+    inbound_text = models.OneToOneField(
+        "notifications.InboundSms",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="safety_alert",
+        verbose_name=_("text to our number"),
+    )
+    from_number = models.CharField(_("texted from"), max_length=20, blank=True)
+    source_text = models.TextField(_("what they wrote (texts only)"), blank=True)
+    # The danger ideas the words matched (patients/danger_words.py), for the clinician.
+    matched_words = models.JSONField(_("danger words matched"), default=list, blank=True)
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     notified_at = models.DateTimeField(_("on-call clinician emailed at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)

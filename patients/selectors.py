@@ -33,6 +33,11 @@ def profile_get(*, patient: User) -> PatientProfile | None:
     return PatientProfile.objects.filter(user=patient).first()
 
 
+def profile_list_by_phone(*, phone_number: str) -> QuerySet[PatientProfile]:
+    """The profiles with this mobile number (E.164): usually one, sometimes a shared phone."""
+    return PatientProfile.objects.filter(mobile_phone=phone_number).select_related("user")
+
+
 def clearance_active_for(*, patient: User, on_date: date | None = None) -> Clearance | None:
     """The clearance that allows infusions on `on_date` (today by default), or None."""
     on_date = on_date or timezone.localdate()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from concierge.models import Role, User
 from concierge.services import user_create
 from notifications.facts import VisitFacts
 from notifications.services import staff_alert_email
+from roster import oncall
 from roster.licensure import licence_valid_in
 from roster.models import Licence
 
@@ -39,6 +40,7 @@ from .models import (
     TriageResult,
     WeightUnit,
 )
+from .signals import infusion_safety_changed
 from .triage import triage_evaluate
 from .triage_rules import RULES_VERSION
 
@@ -295,46 +297,116 @@ def screening_submit(
     return response
 
 
+# What each source of an alert tells the on-call inbox: where to look, never the words.
+_ALERT_WHERE = {
+    SafetyReason.PHQ9_ITEM9: _("A patient's answers need a clinician's safety review today."),
+    SafetyReason.MESSAGE: _("A patient's portal message suggests they may be in danger. Please contact them today."),
+    SafetyReason.CHECKIN: _(
+        "A patient's follow-up check-in suggests they may be in danger. Please contact them today."
+    ),
+    SafetyReason.TEXT: _(
+        "A text sent to the clinic's number suggests the sender may be in danger. Please call them back today."
+    ),
+}
+
+
 @transaction.atomic
-def safety_alert_raise(*, screening: ScreeningResponse) -> SafetyAlert:
-    """Open an alert for this answer, hold infusion booking, and email the on-call clinician once."""
+def safety_alert_raise(
+    *,
+    screening: ScreeningResponse | None = None,
+    message: Model | None = None,
+    checkin: Model | None = None,
+    inbound_text: Model | None = None,
+    patient: User | None = None,
+    matched_words: Iterable[str] = (),
+    source_text: str = "",
+    from_number: str = "",
+) -> SafetyAlert:
+    """Open a safety alert for one warning sign, once per source, and start the on-call chain.
+
+    The source is exactly one of: a PHQ-9 (`screening`, item 9 above 0), a portal `message` or a
+    follow-up `checkin` whose words suggest danger (portal), or an `inbound_text` to the clinic's
+    number (patients/inbound.py; `patient` None when no patient has the number). A new alert
+    holds infusion booking (`safety_review_required`), tells booking through
+    `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
+    call (roster/oncall.py), all in this transaction. Raising again for the same source returns
+    the first alert and changes nothing.
+    """
+    sources = {"screening": screening, "message": message, "checkin": checkin, "inbound_text": inbound_text}
+    given = {name: value for name, value in sources.items() if value is not None}
+    if len(given) != 1:
+        raise ValueError("A safety alert has exactly one source")
+    ((source_name, source),) = given.items()
+    reason = {
+        "screening": SafetyReason.PHQ9_ITEM9,
+        "message": SafetyReason.MESSAGE,
+        "checkin": SafetyReason.CHECKIN,
+        "inbound_text": SafetyReason.TEXT,
+    }[source_name]
+    if screening is not None:
+        patient = screening.patient
+    if patient is None and reason != SafetyReason.TEXT:
+        raise ValueError("Only a text from an unknown number raises an alert with no patient")
     alert, created = SafetyAlert.objects.get_or_create(
-        screening=screening, defaults={"patient": screening.patient, "reason": SafetyReason.PHQ9_ITEM9}
+        **{source_name: source},
+        defaults={
+            "patient": patient,
+            "reason": reason,
+            "matched_words": list(matched_words),
+            "source_text": source_text,
+            "from_number": from_number,
+        },
     )
-    profile = _profile_locked(screening.patient)
-    if alert.is_open and not profile.safety_review_required:
-        profile.safety_review_required = True
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    if patient is not None:
+        profile = _profile_locked(patient)
+        if alert.is_open and not profile.safety_review_required:
+            profile.safety_review_required = True
+            profile.save(update_fields=["safety_review_required", "updated_at"])
     if created:
-        logger.warning("safety alert %s raised", alert.pk)
+        logger.warning("safety alert %s raised", alert.pk)  # by id only: the reason is clinical
+        if patient is not None:
+            # One send per alert: booking asks its question again and holds upcoming visits.
+            infusion_safety_changed.send(sender=SafetyAlert, patient=patient, reason="safety_alert", safety=True)
         safety_alert_notify(alert_id=alert.pk)
     return alert
 
 
+def _admin_link(name: str, pk: int) -> str:
+    return settings.SITE_URL + reverse(name, args=[pk])
+
+
 @transaction.atomic
 def safety_alert_notify(*, alert_id: int) -> bool:
-    """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers.
+    """Tell the on-call chain about an alert, once: an email to the on-call inbox (a neutral
+    subject, only links: no score, no answers, no words) and a page to the clinician on call
+    (roster/oncall.py: a text and an email, escalated to the backup when not acknowledged).
 
-    The email is an outbox row written in this transaction (so it exists exactly when the alert
+    Both are outbox rows written in this transaction (so they exist exactly when the alert
     does) and sent once it commits; the outbox retries while the mail server is down. Returns
-    False when the alert's email was already written.
+    False when the alert was already notified.
     """
     claimed = SafetyAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=timezone.now())
     if not claimed:
         return False
-    link = settings.SITE_URL + reverse("admin:patients_safetyalert_change", args=[alert_id])
+    alert = SafetyAlert.objects.get(pk=alert_id)
+    links = [_admin_link("admin:patients_safetyalert_change", alert_id)]
+    if alert.message is not None:
+        links.append(_admin_link("portal:staff_thread", alert.message.thread_id))
     staff_alert_email(
         to=settings.ONCALL_CLINICIAN_EMAIL,
         subject=str(_("Urgent: a patient needs a safety review")),
         body=str(
             _(
-                "A patient's answers need a clinician's safety review today.\n\n"
-                "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
+                "%(where)s\n\n"
+                "Open it in the clinic admin (login required):\n%(links)s\n\n"
                 "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
             )
         )
-        % {"link": link},
+        % {"where": _ALERT_WHERE[SafetyReason(alert.reason)], "links": "\n".join(links)},
         unique_key=f"safety-alert:{alert_id}",
+    )
+    oncall.oncall_page(
+        key=f"safety-alert:{alert_id}", link=reverse("admin:patients_safetyalert_change", args=[alert_id])
     )
     return True
 
@@ -353,6 +425,8 @@ def safety_alert_acknowledge(*, alert: SafetyAlert, clinician: User) -> SafetyAl
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = clinician
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    # Seen where it lives: the page about it needs no escalation.
+    oncall.oncall_page_acknowledge_key(key=f"safety-alert:{alert.pk}", by=clinician)
     return alert
 
 
@@ -370,11 +444,13 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str) -> S
         alert.acknowledged_at, alert.acknowledged_by = now, clinician
     alert.resolved_at, alert.resolved_by, alert.resolution_note = now, clinician, note.strip()
     alert.save()
-    profile = _profile_locked(alert.patient)
-    still_open = SafetyAlert.objects.filter(patient=alert.patient, resolved_at__isnull=True).exists()
-    if profile.safety_review_required and not still_open:
-        profile.safety_review_required = False
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    oncall.oncall_page_acknowledge_key(key=f"safety-alert:{alert.pk}", by=clinician)
+    if alert.patient is not None:
+        profile = _profile_locked(alert.patient)
+        still_open = SafetyAlert.objects.filter(patient=alert.patient, resolved_at__isnull=True).exists()
+        if profile.safety_review_required and not still_open:
+            profile.safety_review_required = False
+            profile.save(update_fields=["safety_review_required", "updated_at"])
     logger.info("safety alert %s resolved", alert.pk)
     return alert
 

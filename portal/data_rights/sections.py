@@ -223,6 +223,10 @@ SECTIONS = (
             ("questionnaire_id", "screening_id"),
             ("portal_message_id", "message_id"),
             "checkin_id",
+            ("text_to_our_number_id", "inbound_text_id"),
+            "from_number",
+            "source_text",
+            "matched_words",
             "created_at",
             "notified_at",
             "acknowledged_at",
@@ -588,11 +592,15 @@ SECTIONS = (
     ),
     Section(
         "texts_from_your_number",
-        _("Keywords texted to us from your number (STOP, START, HELP); the texts themselves are not kept"),
+        _(
+            "Texts to us from your number: the keyword (STOP, START, HELP) or other, and what we answered "
+            "when it was not our standard answer. The texts themselves are kept only when they raised a "
+            "safety alert (see safety alerts)"
+        ),
         "notifications.InboundSms",
         match=_by_number("from_number"),
         order_by=("received_at", "id"),
-        fields=("from_number", "action", "received_at"),
+        fields=("from_number", "action", "received_at", "reply"),
         left_out={"id": _("Internal row number."), "message_sid": _("The text provider's own reference.")},
     ),
     Section(
