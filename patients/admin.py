@@ -364,7 +364,7 @@ class IntakeResponseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("answers"))
     def answers_table(self, obj):
         parts = []
-        for section, rows in answers_for_display(obj.answers):
+        for section, rows in answers_for_display(obj.answers, obj.questionnaire_version):
             body = format_html_join(
                 "", "<tr><th scope='row'>{}</th><td>{}</td></tr>", ((q.label, a or "—") for q, a in rows)
             )

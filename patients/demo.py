@@ -58,6 +58,15 @@ BASE_ANSWERS = {
     "stimulants": False,
     "medications": "Sertraline 100 mg once a day",
     "has_allergies": False,
+    "heart_event_recent": False,
+    "aneurysm": "no",
+    "head_pressure": False,
+    "schizophrenia": False,
+    "mania_now": False,
+    "ketamine_misuse": False,
+    "ketamine_allergy": False,
+    "glaucoma": False,
+    "thyroid": "no",
 }
 
 # (instrument, days ago, item answers)

@@ -234,7 +234,7 @@ def _version_context(version):
     triage = getattr(version, "triage", None)
     return {
         "version": version,
-        "sections": intake.answers_for_display(version.answers),
+        "sections": intake.answers_for_display(version.answers, version.questionnaire_version),
         "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage else "",
         "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE),
         "has_draft": False,

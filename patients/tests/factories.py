@@ -32,6 +32,16 @@ CLEAN_ANSWERS = {
     "stimulants": False,
     "medications": "none",
     "has_allergies": False,
+    # intake 2026.2 (issue 15)
+    "heart_event_recent": False,
+    "aneurysm": "no",
+    "head_pressure": False,
+    "schizophrenia": False,
+    "mania_now": False,
+    "ketamine_misuse": False,
+    "ketamine_allergy": False,
+    "glaucoma": False,
+    "thyroid": "no",
 }
 
 
