@@ -216,6 +216,8 @@ class Clearance(models.Model):
         related_name="clearances",
         verbose_name=_("evaluation visit"),
     )
+    # Or the day the patient was evaluated in person (issue 15), when there was no video visit.
+    in_person_evaluated_on = models.DateField(_("evaluated in person on"), null=True, blank=True)
 
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

@@ -1,9 +1,10 @@
 """Reads about patients that other apps rely on (booking asks these before it holds a time)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from concierge.models import User
 from .models import (
     Clearance,
     ClearanceDecision,
+    Instrument,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -143,3 +145,23 @@ def booking_eligibility_for(*, patient: User) -> Eligibility:
             _("You updated your health answers. A clinician will look at them before your next infusion is booked."),
         )
     return Eligibility(True, True)
+
+
+# The questionnaires a clearance needs, sent within CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS (issue 15).
+CLEARANCE_INSTRUMENTS = (Instrument.PHQ9, Instrument.GAD7, Instrument.PCL5)
+
+
+def clearance_questionnaires_missing(*, patient: User, now: datetime | None = None) -> list[str]:
+    """The questionnaires (display names) this patient has not sent within the clearance window.
+
+    A clinician clears a patient only on recent symptoms: PHQ-9, GAD-7 and PCL-5, each sent within
+    settings.CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS (30) of the decision.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS)
+    sent = set(
+        ScreeningResponse.objects.filter(patient=patient, submitted_at__gte=since, submitted_at__lte=now)
+        .values_list("instrument", flat=True)
+        .distinct()
+    )
+    return [str(instrument.label) for instrument in CLEARANCE_INSTRUMENTS if instrument not in sent]

@@ -509,10 +509,15 @@ def clearance_record(
     series_window_days: int = 21,
     expires_on: date | None = None,
     evaluation: VisitFacts | None = None,
+    in_person_evaluated_on: date | None = None,
 ) -> Clearance:
     """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed.
 
-    `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any.
+    `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any;
+    `in_person_evaluated_on`: or the day of an in-person evaluation. The gate that a *cleared*
+    decision passes first (a completed evaluation, recent questionnaires) is booking's
+    `booking.evaluations.clearance_decide`, which every clinician's decision goes through; this
+    writer is called directly only by demo data and test factories.
     """
     _require_clinician(clinician)
     _profile_locked(patient)
@@ -535,6 +540,7 @@ def clearance_record(
         expires_on=expires_on,
         intake=_latest_sent(patient),
         evaluation_id=evaluation.pk if evaluation is not None else None,
+        in_person_evaluated_on=in_person_evaluated_on,
         decided_at=timezone.now(),
     )
     clearance.full_clean()

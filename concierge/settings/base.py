@@ -337,6 +337,8 @@ CELERY_BEAT_SCHEDULE["roster-oncall-escalate"] = {
 }
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
+# A patient is cleared only on PHQ-9, GAD-7 and PCL-5 sent within this many days (issue 15).
+CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS = 30
 # Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).
 SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
