@@ -155,6 +155,7 @@ ACCESS = {
     # --- the patient portal (patients) --------------------------------------------------------------
     "patients:signup": public(GET_POST, why="logged-in people are sent on to their page"),
     "patients:terms": public(),
+    "patients:consent_text": public(),
     "portal:dashboard": patient(),
     "portal:account": patient(),
     "patients:profile": patient(GET_POST),
@@ -165,6 +166,8 @@ ACCESS = {
     "patients:intake_versions": patient(),
     "patients:intake_version": patient(owned=INTAKE),
     "patients:intake_section": patient(GET_POST),
+    "patients:consent": patient(GET_POST),
+    "patients:consent_download": patient(),
     "patients:screenings": patient(),
     "patients:screening_result": patient(owned=SCREENING),
     "patients:screening_support": patient(owned=SCREENING),

@@ -54,6 +54,8 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("roster.WeeklyShift", {}),
     ("roster.DateOverride", {}),
     ("roster.TimeOff", {}),
+    ("patients.ConsentDocument", {}),
+    ("patients.ConsentSignature", {}),
     ("roster.OnCallShift", {}),
     ("roster.OnCallPage", {}),
     ("portal.PublicHoliday", {}),

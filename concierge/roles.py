@@ -51,6 +51,9 @@ ROLE_PERMISSIONS = {
         *CHART_VIEW_PERMISSIONS,
         # On call (issue 15): clinicians see the rota and acknowledge the alerts paged to them ("change").
         "roster.view_oncallshift",
+        # Informed consent (issue 15): clinicians (the medical director) write and publish versions.
+        *(f"patients.{action}_consentdocument" for action in ("view", "add", "change")),
+        "patients.view_consentsignature",
         "portal.view_publicholiday",
         "roster.view_oncallpage",
         "roster.change_oncallpage",
@@ -67,6 +70,9 @@ ROLE_PERMISSIONS = {
         # about the patient's health (clinical content) are the clinicians'.
         "portal.view_messagethread",
         "portal.answer_logistics_thread",
+        # Informed consent (issue 15): schedulers see who signed which version (not change it).
+        "patients.view_consentdocument",
+        "patients.view_consentsignature",
         # Public holidays (issue 15): days the reply clock does not count; schedulers keep the table.
         *(f"portal.{action}_publicholiday" for action in ("view", "add", "change", "delete")),
         # Notifications: see every message (admin and /outbox/); "change" is the resend action.

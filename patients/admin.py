@@ -22,7 +22,15 @@ from concierge.models import Role
 from . import selectors, services
 from .instruments import band_label
 from .intake import answers_for_display
-from .models import IntakeResponse, IntakeStatus, PatientProfile, SafetyAlert, ScreeningResponse
+from .models import (
+    ConsentDocument,
+    ConsentSignature,
+    IntakeResponse,
+    IntakeStatus,
+    PatientProfile,
+    SafetyAlert,
+    ScreeningResponse,
+)
 from .triage import rules_for_ids
 
 if TYPE_CHECKING:
@@ -412,3 +420,54 @@ class ScreeningResponseAdmin(ReadOnlyAdmin):
         ]
         body = format_html_join("", "<tr><td>{}</td><th scope='row'>{}</th><td>{} — {}</td></tr>", rows)
         return format_html("<table class='review-answers'>{}</table>", body)
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------------
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    """The medical director writes a new version as a draft, then publishes it (never edited after)."""
+
+    list_display = ("version", "title", "published_at", "signed_by")
+    readonly_fields = ("published_at", "created_at")
+    fields = ("version", "title", "body", "published_at", "created_at")
+    actions = ["publish"]
+
+    @admin.display(description=_("patients who signed"))
+    def signed_by(self, obj):
+        return obj.signatures.count()
+
+    def has_change_permission(self, request, obj=None):
+        # A published text is what patients signed: it never changes (a new version is a new row).
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Publish: every patient signs this version before their next infusion"))
+    def publish(self, request, queryset):
+        for document in queryset.filter(published_at__isnull=True):
+            try:
+                services.consent_publish(document=document, by=request.user)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+                return
+            messages.success(request, _("Version %(version)s published.") % {"version": document.version})
+
+
+@admin.register(ConsentSignature)
+class ConsentSignatureAdmin(ReadOnlyAdmin):
+    """Who signed which version, when and from where (staff see it; nobody edits it)."""
+
+    list_display = ("patient", "version", "typed_name", "signed_at", "ip_address")
+    list_filter = ("document__version",)
+    search_fields = ("patient__email", "patient__last_name", "typed_name")
+    list_select_related = ("patient", "document")
+    date_hierarchy = "signed_at"
+
+    @admin.display(description=_("version"), ordering="document__version")
+    def version(self, obj):
+        return obj.document.version

@@ -489,3 +489,52 @@ class ReviewQueueEntry(PatientProfile):
         proxy = True
         verbose_name = _("patient to review")
         verbose_name_plural = _("review queue")
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------
+
+
+class ConsentDocument(models.Model):
+    """One version of the informed-consent document for ketamine infusions.
+
+    The text is plain: paragraphs separated by blank lines, "## " starts a heading and "- " a
+    list item (patients/consent.py renders it). A version is written as a draft and published
+    once (patients.services.consent_publish): from then on its text never changes, and every
+    patient signs it before their next infusion can be booked.
+    """
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent document")
+        ordering = [models.F("published_at").desc(nulls_first=True), "-id"]
+
+    def __str__(self):
+        return f"{self.title} ({self.version})"
+
+
+class ConsentSignature(models.Model):
+    """A patient read and signed one consent version: typed name, tick, when, from where."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_signatures")
+    document = models.ForeignKey(
+        ConsentDocument, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("version signed")
+    )
+    typed_name = models.CharField(_("name typed"), max_length=200)
+    agreed = models.BooleanField(_("ticked 'I have read and agree'"))
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("from IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent signature")
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "document"], name="consent_signed_once_per_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.document.version} ({self.signed_at:%Y-%m-%d})"

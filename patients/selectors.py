@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,8 @@ from concierge.models import User
 from .models import (
     Clearance,
     ClearanceDecision,
+    ConsentDocument,
+    ConsentSignature,
     Instrument,
     IntakeResponse,
     IntakeStatus,
@@ -113,14 +116,43 @@ class Eligibility:
     can_book_evaluation: bool
     can_book_infusion: bool
     reason: "str | StrPromise" = ""  # for the patient, when they cannot book
+    # Where the patient does what the reason asks (e.g. sign the consent), when there is a page for it.
+    link: str = ""
+    link_text: "str | StrPromise" = ""
+
+
+# --- informed consent (issue 15) -----------------------------------------------------------------------
+
+
+def consent_current() -> ConsentDocument | None:
+    """The consent version patients sign now: the one published last."""
+    return ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+
+
+def consent_signature_for(*, patient: User, document: ConsentDocument | None = None) -> ConsentSignature | None:
+    """The patient's signature of `document` (the current version by default), or None."""
+    document = document or consent_current()
+    if document is None:
+        return None
+    return ConsentSignature.objects.filter(patient=patient, document=document).select_related("document").first()
+
+
+def consent_signature_latest(*, patient: User) -> ConsentSignature | None:
+    """The last version this patient signed (what they download), or None."""
+    return ConsentSignature.objects.filter(patient=patient).select_related("document").order_by("-signed_at").first()
+
+
+def consent_signed_current(*, patient: User) -> bool:
+    return consent_signature_for(patient=patient) is not None
 
 
 def booking_eligibility_for(*, patient: User) -> Eligibility:
     """What this patient may book now, and if nothing, why (in words for the patient).
 
     An evaluation needs a complete profile and a sent intake whose triage is not a hard stop.
-    An infusion also needs an active clearance, no open safety review, and no answer changed
-    since the clearance that raises something the clinician has not seen.
+    An infusion also needs an active clearance, no open safety review, no answer changed since
+    the clearance that raises something the clinician has not seen, and the current informed
+    consent signed (with a link to sign it).
     """
     profile = profile_get(patient=patient)
     if profile is None or not profile.is_complete:
@@ -143,6 +175,19 @@ def booking_eligibility_for(*, patient: User) -> Eligibility:
             True,
             False,
             _("You updated your health answers. A clinician will look at them before your next infusion is booked."),
+        )
+    # Informed consent (issue 15): the current version, signed, before any infusion is booked. A
+    # new version asks again at the next booking.
+    if not consent_signed_current(patient=patient):
+        signed_before = ConsentSignature.objects.filter(patient=patient).exists()
+        return Eligibility(
+            True,
+            False,
+            _("We have updated our consent form. Please read and sign it before your next infusion is booked.")
+            if signed_before
+            else _("Please read and sign the consent form before your first infusion is booked."),
+            link=reverse("patients:consent"),
+            link_text=_("Read and sign the consent form"),
         )
     return Eligibility(True, True)
 

@@ -31,6 +31,8 @@ from . import instruments, intake
 from .models import (
     Clearance,
     ClearanceDecision,
+    ConsentDocument,
+    ConsentSignature,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -572,3 +574,91 @@ def patient_account_reopen(*, patient: User, actor: User | None) -> PatientProfi
     patient.is_active = True
     logger.info("patient %s: account reopened by user %s", patient.pk, actor.pk)
     return profile
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.replace(".", " ").replace(",", " ").split()).casefold()
+
+
+@transaction.atomic
+def consent_sign(
+    *, patient: User, document: ConsentDocument, typed_name: str, agreed: bool, ip_address: str | None = None
+) -> ConsentSignature:
+    """The patient signs this consent version: their legal name typed, the box ticked. Once per version.
+
+    Only the current version can be signed (a page left open over a new version asks again).
+    Signing the same version twice returns the first signature.
+    """
+    if not patient.has_role(Role.PATIENT):
+        raise NotAllowed(_("Only a patient can sign their consent."))
+    current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    if current is None or current.pk != document.pk:
+        raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
+    existing = ConsentSignature.objects.filter(patient=patient, document=document).first()
+    if existing is not None:
+        return existing
+    if not agreed:
+        raise InvalidState(_("Please tick the box to confirm you have read and agree."))
+    profile = PatientProfile.objects.filter(user=patient).first()
+    legal = f"{profile.legal_first_name} {profile.legal_last_name}" if profile else ""
+    if not legal.strip() or _name_key(typed_name) != _name_key(legal):
+        raise InvalidState(_("Please type your full legal name, as on your profile, to sign."))
+    signature = ConsentSignature(
+        patient=patient,
+        document=document,
+        typed_name=" ".join(typed_name.split()),
+        agreed=True,
+        signed_at=timezone.now(),
+        ip_address=ip_address or None,
+    )
+    signature.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            signature.save()
+    except IntegrityError:  # the same form sent twice at once: the first one counts
+        return ConsentSignature.objects.get(patient=patient, document=document)
+    logger.info("consent %s signed (signature %s)", document.pk, signature.pk)
+    return signature
+
+
+@transaction.atomic
+def consent_publish(*, document: ConsentDocument, by: User) -> ConsentDocument:
+    """Publish a consent version: from now on every patient signs it before their next infusion.
+
+    Patients who signed an earlier version are told to booking (`infusion_safety_changed`,
+    reason "consent", safety False): it asks its question again and holds their upcoming visits
+    until they sign. Publishing twice changes nothing.
+    """
+    if not (by.is_superuser or by.has_role(Role.CLINICIAN)):
+        raise NotAllowed(_("Only a clinician can publish a consent form."))
+    claimed = ConsentDocument.objects.filter(pk=document.pk, published_at__isnull=True).update(
+        published_at=timezone.now()
+    )
+    document.refresh_from_db()
+    if not claimed:
+        return document
+    earlier = (
+        ConsentSignature.objects.exclude(document=document).values_list("patient_id", flat=True).distinct().order_by()
+    )
+    for patient in User.objects.filter(pk__in=list(earlier)):
+        infusion_safety_changed.send(sender=ConsentDocument, patient=patient, reason="consent", safety=False)
+    logger.info("consent %s published", document.pk)
+    return document
+
+
+def consent_first_version_ensure() -> ConsentDocument:
+    """The first version as the migration seeded it (for a database emptied by a test)."""
+    from .consent import FIRST_BODY, FIRST_TITLE, FIRST_VERSION
+
+    document, _created = ConsentDocument.objects.get_or_create(
+        version=FIRST_VERSION,
+        defaults={
+            "title": FIRST_TITLE,
+            "body": FIRST_BODY.format(clinic_phone=settings.CLINIC_PHONE),
+            "published_at": timezone.now(),
+        },
+    )
+    return document

@@ -9,7 +9,7 @@ from django.utils import timezone
 from concierge.tests.factories import UserFactory
 from patients.models import Clearance, ClearanceDecision, PatientProfile, SafetyAlert
 
-from .factories import PatientProfileFactory, cleared, licensed, screening, sent_intake
+from .factories import PatientProfileFactory, cleared, consent_signed, licensed, screening, sent_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,7 @@ def test_a_clinician_clears_a_patient_with_a_plan_recorded_with_who_and_when(cli
     intake = sent_intake(profile.user)
     licensed(clinician, "NY")
     recent_questionnaires(profile.user)
+    consent_signed(profile.user)
     client.force_login(clinician)
 
     response = client.post(
