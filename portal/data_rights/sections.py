@@ -256,9 +256,27 @@ SECTIONS = (
             "expires_on",
             ("intake_version_id", "intake_id"),
             ("evaluation_visit_id", "evaluation_id"),
+            "in_person_evaluated_on",
             "decided_at",
             "revoked_at",
             "revoked_reason",
+        ),
+    ),
+    Section(
+        "consent_signatures",
+        _("The consent forms you signed: the version, your typed name, when and from where"),
+        "patients.ConsentSignature",
+        to_patient="patient",
+        order_by=("signed_at", "id"),
+        fields=(
+            "id",
+            ("version", "document__version"),
+            ("title", "document__title"),
+            ("text", "document__body"),
+            "typed_name",
+            "agreed",
+            "signed_at",
+            "ip_address",
         ),
     ),
     Section(
@@ -621,6 +639,9 @@ NOT_PATIENT_RECORDS = {
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
     "booking.Service": _("The clinic's price list."),
+    "patients.ConsentDocument": _(
+        "The clinic's consent forms: the text of each version you signed is in your consent signatures."
+    ),
     "booking.ServiceArea": _("Where the clinic works."),
     "roster.Provider": _("Nurses' and clinicians' own records."),
     "roster.Licence": _("Nurses' and clinicians' own records."),
