@@ -54,6 +54,11 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("roster.WeeklyShift", {}),
     ("roster.DateOverride", {}),
     ("roster.TimeOff", {}),
+    ("patients.ConsentDocument", {}),
+    ("patients.ConsentSignature", {}),
+    ("roster.OnCallShift", {}),
+    ("roster.OnCallPage", {}),
+    ("portal.PublicHoliday", {}),
     # Visit charts (issue 7).
     ("nurses.VisitChart", {}),
     ("nurses.VitalsReading", {}),

@@ -49,6 +49,14 @@ ROLE_PERMISSIONS = {
         "portal.change_followupcheckin",
         # Visit charts (issue 7): read in admin, never edited there (amendments come from the nurse).
         *CHART_VIEW_PERMISSIONS,
+        # On call (issue 15): clinicians see the rota and acknowledge the alerts paged to them ("change").
+        "roster.view_oncallshift",
+        # Informed consent (issue 15): clinicians (the medical director) write and publish versions.
+        *(f"patients.{action}_consentdocument" for action in ("view", "add", "change")),
+        "patients.view_consentsignature",
+        "portal.view_publicholiday",
+        "roster.view_oncallpage",
+        "roster.change_oncallpage",
     ],
     Role.STAFF: [
         "concierge.view_user",
@@ -62,6 +70,11 @@ ROLE_PERMISSIONS = {
         # about the patient's health (clinical content) are the clinicians'.
         "portal.view_messagethread",
         "portal.answer_logistics_thread",
+        # Informed consent (issue 15): schedulers see who signed which version (not change it).
+        "patients.view_consentdocument",
+        "patients.view_consentsignature",
+        # Public holidays (issue 15): days the reply clock does not count; schedulers keep the table.
+        *(f"portal.{action}_publicholiday" for action in ("view", "add", "change", "delete")),
         # Notifications: see every message (admin and /outbox/); "change" is the resend action.
         "notifications.view_message",
         "notifications.change_message",
@@ -78,7 +91,7 @@ ROLE_PERMISSIONS = {
         # cancel action): every change of time goes through the booking services.
         *(
             f"roster.{action}_{model}"
-            for model in ("provider", "licence", "weeklyshift", "dateoverride", "timeoff")
+            for model in ("provider", "licence", "weeklyshift", "dateoverride", "timeoff", "oncallshift")
             for action in ("view", "add", "change", "delete")
         ),
         *(f"booking.{action}_{model}" for model in ("service", "servicearea") for action in ("view", "add", "change")),
@@ -101,6 +114,8 @@ ROLE_PERMISSIONS[Role.MANAGER] = [
     *CHART_VIEW_PERMISSIONS,
     "concierge.view_reports",
     "concierge.view_patientrecordview",
+    # On call (issue 15): managers watch whether urgent alerts are acknowledged in time.
+    "roster.view_oncallpage",
 ]
 # Clinicians also see the visits (their video evaluations, the board) and the audit trail of
 # what they may view.

@@ -163,6 +163,9 @@ class MessageTemplate:
     # ("may have gone: check before resending"; anything about money). A sensitive template is
     # never sent again, whatever this says.
     if_interrupted: str = "retry"
+    # A page to a clinician on call (roster/oncall.py): it goes at any hour, to a number, not to
+    # a patient (no quiet hours, no daily limit; a STOP from the number still stops it).
+    staff_page: bool = False
 
     @property
     def email_path(self):
@@ -192,6 +195,16 @@ TEMPLATES = {
         ),
         MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
+        # "Urgent patient alert, open the queue" to the clinician on call (issue 15): no patient, no reason.
+        MessageTemplate(
+            "oncall_page",
+            (Channel.SMS,),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            stored_context=True,
+            staff_page=True,
+        ),
         # The care team answered in the portal (issue 10): only "you have a new message" and a
         # login link; the message itself never leaves the portal.
         MessageTemplate(

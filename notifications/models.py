@@ -132,13 +132,17 @@ class InboundAction(models.TextChoices):
 class InboundSms(models.Model):
     """A text a patient sent us, by Twilio's id, so a retried webhook changes nothing twice.
 
-    The text itself is not kept: patients write all sorts of things, and we only act on keywords.
+    The text itself is not kept here: patients write all sorts of things. Keywords act on the
+    number; any other text is shown to the apps above (signals.inbound_text_received), and words
+    that suggest danger are kept on the safety alert they raise (patients), for clinicians only.
     """
 
     message_sid = models.CharField(_("Twilio message id"), max_length=64, unique=True)
     from_number = models.CharField(_("from"), max_length=20)
     action = models.CharField(_("action"), max_length=8, choices=InboundAction.choices)
     received_at = models.DateTimeField(_("received at"))
+    # What we texted back when it was not the standard answer (our words, never the patient's).
+    reply = models.CharField(_("our answer"), max_length=320, blank=True)
 
     class Meta:
         verbose_name = _("incoming text")

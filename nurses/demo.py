@@ -105,6 +105,13 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
         patient_services.intake_draft_save(patient=user, answers={**patients_demo.BASE_ANSWERS, **intake_changes})
         sent = patient_services.intake_submit(patient=user)
         IntakeResponse.objects.filter(pk=sent.pk).update(submitted_at=timezone.now() - timedelta(days=12))
+    if not patient_selectors.consent_signed_current(patient=user):
+        patient_services.consent_sign(
+            patient=user,
+            document=patient_services.consent_first_version_ensure(),
+            typed_name=f"{profile.legal_first_name} {profile.legal_last_name}",
+            agreed=True,
+        )
     clearance = patient_selectors.clearance_active_for(patient=user)
     if clearance is None:
         clearance = patient_services.clearance_record(

@@ -22,7 +22,15 @@ from concierge.models import Role
 from . import selectors, services
 from .instruments import band_label
 from .intake import answers_for_display
-from .models import IntakeResponse, IntakeStatus, PatientProfile, SafetyAlert, ScreeningResponse
+from .models import (
+    ConsentDocument,
+    ConsentSignature,
+    IntakeResponse,
+    IntakeStatus,
+    PatientProfile,
+    SafetyAlert,
+    ScreeningResponse,
+)
 from .triage import rules_for_ids
 
 if TYPE_CHECKING:
@@ -202,6 +210,7 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         "patient_contact",
         "reason",
         "source",
+        "words",
         "created_at",
         "notified_at",
         "acknowledged_at",
@@ -216,6 +225,8 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("patient"))
     def patient_name(self, obj):
+        if obj.patient is None:
+            return _("Unknown number %(number)s") % {"number": obj.from_number}
         return patient_label(obj.patient)
 
     @admin.display(description=_("status"))
@@ -228,6 +239,15 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("patient and who to call"))
     def patient_contact(self, obj):
+        if obj.patient is None:
+            # A text from a number no patient has (or several share): call it back.
+            named = selectors.profile_list_by_phone(phone_number=obj.from_number)
+            return format_html(
+                "{}: {}<br>{}",
+                _("Unknown sender, texted from"),
+                obj.from_number,
+                ", ".join(patient_label(p.user) for p in named) or _("no patient has this number"),
+            )
         profile = selectors.profile_get(patient=obj.patient)
         if profile is None:
             return patient_label(obj.patient)
@@ -260,10 +280,18 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         if obj.screening_id:
             url = reverse("admin:patients_screeningresponse_change", args=[obj.screening_id])
             return format_html('<a href="{}">{}</a>', url, obj.screening)
+        if obj.inbound_text_id:
+            return format_html("{} {}<br><q>{}</q>", _("A text from"), obj.from_number, obj.source_text)
         return "—"
+
+    @admin.display(description=_("danger words matched"))
+    def words(self, obj):
+        return ", ".join(obj.matched_words) or "—"
 
     @admin.display(description=_("review"))
     def review(self, obj):
+        if obj.patient is None:
+            return "—"
         return format_html('<a href="{}">{}</a>', review_url(obj.patient), _("Open this patient's review screen"))
 
     def get_fields(self, request, obj=None):
@@ -344,7 +372,7 @@ class IntakeResponseAdmin(ReadOnlyAdmin):
     @admin.display(description=_("answers"))
     def answers_table(self, obj):
         parts = []
-        for section, rows in answers_for_display(obj.answers):
+        for section, rows in answers_for_display(obj.answers, obj.questionnaire_version):
             body = format_html_join(
                 "", "<tr><th scope='row'>{}</th><td>{}</td></tr>", ((q.label, a or "—") for q, a in rows)
             )
@@ -392,3 +420,54 @@ class ScreeningResponseAdmin(ReadOnlyAdmin):
         ]
         body = format_html_join("", "<tr><td>{}</td><th scope='row'>{}</th><td>{} — {}</td></tr>", rows)
         return format_html("<table class='review-answers'>{}</table>", body)
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------------
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    """The medical director writes a new version as a draft, then publishes it (never edited after)."""
+
+    list_display = ("version", "title", "published_at", "signed_by")
+    readonly_fields = ("published_at", "created_at")
+    fields = ("version", "title", "body", "published_at", "created_at")
+    actions = ["publish"]
+
+    @admin.display(description=_("patients who signed"))
+    def signed_by(self, obj):
+        return obj.signatures.count()
+
+    def has_change_permission(self, request, obj=None):
+        # A published text is what patients signed: it never changes (a new version is a new row).
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Publish: every patient signs this version before their next infusion"))
+    def publish(self, request, queryset):
+        for document in queryset.filter(published_at__isnull=True):
+            try:
+                services.consent_publish(document=document, by=request.user)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+                return
+            messages.success(request, _("Version %(version)s published.") % {"version": document.version})
+
+
+@admin.register(ConsentSignature)
+class ConsentSignatureAdmin(ReadOnlyAdmin):
+    """Who signed which version, when and from where (staff see it; nobody edits it)."""
+
+    list_display = ("patient", "version", "typed_name", "signed_at", "ip_address")
+    list_filter = ("document__version",)
+    search_fields = ("patient__email", "patient__last_name", "typed_name")
+    list_select_related = ("patient", "document")
+    date_hierarchy = "signed_at"
+
+    @admin.display(description=_("version"), ordering="document__version")
+    def version(self, obj):
+        return obj.document.version

@@ -1,49 +1,379 @@
-"""Words in a patient's message or check-in that suggest danger: the one list.
+"""Words in what a patient writes that suggest danger: the one matcher and its lists.
 
-A match shows the patient 988 and 911 at once and raises an urgent alert for the on-call
-clinician (patients/messaging.py, patients/checkins.py). The list errs on the side of safety: a
-false alarm costs a clinician a phone call; a missed one can cost a life. A clinician medical
-director owns it; add a phrase here with a firing case in patients/tests/test_danger_words.py.
+Used by every place a patient writes to us in their own words: portal messages
+(portal/messaging.py), the free text of a follow-up check-in (portal/checkins.py) and texts sent
+to our number (patients/inbound.py, through notifications' `inbound_text_received` seam). A match
+shows (or texts) the patient 988 and 911 at once and raises a safety alert that pages the
+on-call clinician (patients.services.safety_alert_raise).
 
-Each entry is a regular expression for one idea with its simple variants (plural, -ing, -ed,
-"can't"/"cannot"/"can not"), matched case-insensitively on word boundaries, so "skill" never
-matches "kill" and "overdosed" matches "overdose".
+The lists err on the side of safety: a false alarm costs a clinician a phone call; a missed one
+can cost a life. A clinician medical director owns them. To change them, edit DANGER_IDEAS or
+IDIOMS below and add the phrase, with what it must give, to the table the tests read
+(patients/tests/data/danger_phrases.tsv).
+
+How text is compared (`normalise`): case, accents ("daño" is "dano"), curly quotes and
+apostrophes ("can't" is "cant"), punctuation and spacing are dropped; letters typed apart
+("k i l l") are joined; a letter repeated ("killlll", "diiie") counts once, in the text and in
+the phrases alike. A phrase matches whole words, with or without the spaces between them
+("killmyself", "kill my self"), so "skill" never matches "kill". The strong words (suicide,
+overdose...) are also caught one letter off ("suicidle", "sucide", "overdoze").
+
+Idioms ("killing it", "dying to see you", "me muero de risa") are masked before matching, so a
+real danger phrase elsewhere in the same text still fires. A negation still fires on purpose
+("no chest pain"): a clinician decides, not the matcher.
 """
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
-# (key, pattern). The key is what the clinician sees ("matched: overdose"); never shown to others.
-DANGER_PATTERNS = (
-    ("suicide", r"suicid(?:e|es|al|ality)"),
-    ("kill myself", r"kill(?:ing)?\s+my\s*self|killed\s+my\s*self|kms"),
-    ("end my life", r"end(?:ing)?\s+(?:my|it)\s+(?:life|all)|tak(?:e|ing)\s+my\s+(?:own\s+)?life"),
-    ("want to die", r"(?:want|wanted|wanting|going)\s+to\s+die|better\s+off\s+dead|wish\s+i\s+(?:was|were)\s+dead"),
-    ("self-harm", r"self[\s-]*harm(?:ing|ed)?|(?:hurt|hurting|cut|cutting|harm|harming)\s+my\s*self"),
-    ("overdose", r"over[\s-]?dos(?:e|es|ed|ing)|too\s+many\s+(?:pills|tablets)"),
-    ("chest pain", r"chest\s+(?:pain|pains|hurts?|hurting|tightness|pressure)|pain\s+in\s+my\s+chest|heart\s+attack"),
-    (
-        "trouble breathing",
-        r"(?:can\s*not|can't|cant|couldn't|could\s+not)\s+breathe?|"
-        r"(?:trouble|difficulty|problems?|struggling)\s+breathing|hard\s+to\s+breathe|"
-        r"short(?:ness)?\s+of\s+breath|not\s+breathing|unable\s+to\s+breathe",
+ENGLISH, SPANISH = "en", "es"
+
+
+@dataclass(frozen=True)
+class DangerIdea:
+    """One idea (what the clinician reads: "matched: overdose"), its phrases in each language,
+    and its strong single words (also caught one letter off)."""
+
+    key: str
+    english: tuple[str, ...]
+    spanish: tuple[str, ...] = ()
+    strong_english: tuple[str, ...] = ()
+    strong_spanish: tuple[str, ...] = ()
+
+
+# Phrases are words separated by spaces; "(a|b)" is a choice, "(a)?" an optional word (written as
+# a word of its own: "my (own)? life") and "s?" an optional letter.
+# Write them as people type them, without accents or apostrophes ("cant", "dano").
+DANGER_IDEAS = (
+    DangerIdea(
+        "suicide",
+        english=("suicide", "suicides", "suicidal", "suicidality", "unalive (myself|me)?"),
+        spanish=("suicidio", "suicida", "suicidarme", "suicidarse", "suicidar"),
+        strong_english=("suicide", "suicidal"),
+        strong_spanish=("suicidio", "suicidarme"),
     ),
-    ("fainting", r"faint(?:ed|ing)|passed\s+out|pass(?:ing)?\s+out|unconscious"),
-    ("seizure", r"seizures?|convuls(?:ion|ions|ed|ing)"),
+    DangerIdea(
+        "kill myself",
+        english=(
+            "(kill|killing|killed) (my self|myself)",
+            "kms",
+            "(off|offing) myself",
+            "(hang|hanging|shoot|shooting|drown|drowning) myself",
+            "slit my wrists?",
+            "jump off (a|the) (bridge|roof|building)",
+        ),
+        spanish=(
+            "matarme",
+            "me (quiero|voy a) matar",
+            "quitarme la vida",
+            "me quito la vida",
+            "acabar con mi vida",
+            "terminar con (mi vida|todo)",
+            "ahorcarme",
+            "tirarme (de|del|por) (un|el|la)? (puente|edificio|ventana|balcon)",
+        ),
+    ),
+    DangerIdea(
+        "end my life",
+        english=(
+            "(end|ending) (my|it) (life|all)",
+            "(want|going|gonna|ready|plan|planning) to end it",
+            "(take|taking) my (own)? life",
+            "(cant|cannot|can not|could not|couldnt) go on (like this|anymore|any more|living)",
+            "dont want to (be here|wake up) (anymore|any more)?",
+            "(go to)? sleep and never wake up",
+            "never wake up again",
+        ),
+        spanish=(
+            "no quiero despertar",
+            "dormir y no despertar",
+            "no puedo mas",
+            "no puedo seguir (asi|viviendo)",
+            "ya no aguanto (mas)?",
+        ),
+    ),
+    DangerIdea(
+        "want to die",
+        english=(
+            "(want|wanted|wanting|going|ready) to die",
+            "wanna die",
+            "(wish|wished) (i|id) (was|were) dead",
+            "wish i (had never been|was never|wasnt) born",
+            "better off dead",
+            "(better|be) off without me",
+            "(no|any) reason to (live|go on|keep going)",
+            "nothing (left)? to live for",
+            "no point (in)? (living|life|going on)",
+            "(life is|lifes) not worth (living)?",
+            "not worth living",
+            "(dont|do not) want to (live|be alive|exist)",
+            "(i am|im) dying",
+            "(hate|hating) being alive",
+            "want (it all|everything) to (end|stop)",
+            "want it all to end",
+        ),
+        spanish=(
+            "(quiero|quisiera) morir(me)?",
+            "me quiero morir",
+            "ganas de morir(me)?",
+            "me voy a morir",
+            "no quiero (vivir|seguir viviendo|estar vivo|estar viva|existir)",
+            "(mejor|estaria mejor) (muerto|muerta)",
+            "(no tengo|sin) (razon|razones|motivo|motivos) para vivir",
+            "no vale la pena vivir",
+            "me estoy muriendo",
+            "desaparecer para siempre",
+            "(estarian|estaran) mejor sin mi",
+        ),
+    ),
+    DangerIdea(
+        "self-harm",
+        english=(
+            "self harm(ing|ed)?",
+            "selfharm",
+            "(hurt|hurting|cut|cutting|harm|harming|burn|burning) (my self|myself)",
+        ),
+        spanish=(
+            "autolesion(es|arme)?",
+            "hacerme (dano|danio)",
+            "(cortarme|cortandome|me corto|me corte)",
+            "(lastimarme|me lastimo|me lastime)",
+            "me hago dano",
+        ),
+    ),
+    DangerIdea(
+        "overdose",
+        english=(
+            "over dos(e|es|ed|ing)",
+            "overdos(e|es|ed|ing)",
+            "(i|he|she|they) (od|oded|oding)",
+            "too many (pills|tablets)",
+            "(took|taken|take|swallowed) (all|a bottle of|a whole bottle of) (my|the)? (pills|tablets|meds)",
+        ),
+        spanish=(
+            "sobre dosis",
+            "(demasiadas|muchas|todas las) (pastillas|pildoras)",
+            "me tome (todas)? las pastillas",
+        ),
+        strong_english=("overdose", "overdosed", "overdosing"),
+        strong_spanish=("sobredosis",),
+    ),
+    DangerIdea(
+        "chest pain",
+        english=(
+            "chest (pain|pains|hurts?|hurting|tightness|pressure|tight)",
+            "pain in my chest",
+            "heart attack",
+            "crushing (pain|feeling) in my chest",
+        ),
+        spanish=(
+            "dolor (en el|de|del) pecho",
+            "(me duele|presion en) el pecho",
+            "ataque (al|de) corazon",
+            "infarto",
+        ),
+    ),
+    DangerIdea(
+        "trouble breathing",
+        english=(
+            "(can not|cant|cannot|couldnt|could not) breathe?",
+            "(trouble|difficulty|problems?|struggling) breathing",
+            "hard to breathe",
+            "short(ness)? of breath",
+            "not breathing",
+            "unable to breathe",
+        ),
+        spanish=(
+            "no puedo respirar",
+            "(me falta|falta de) (el)? aire",
+            "dificultad para respirar",
+            "no respira",
+        ),
+    ),
+    DangerIdea(
+        "fainting",
+        english=(
+            "faint(ed|ing)",
+            "passed out",
+            "pass(ing)? out",
+            "unconscious",
+            "(cant|cannot|can not) wake (him|her|them|up)",
+        ),
+        spanish=("desmaye", "desmayo", "desmayada", "desmayado", "perdi el conocimiento", "inconsciente"),
+    ),
+    DangerIdea(
+        "seizure",
+        english=("seizures?", "convuls(ion|ions|ed|ing)"),
+        spanish=("convulsion(es)?", "convulsionando", "ataque epileptico", "crisis epileptica"),
+    ),
+    DangerIdea(
+        "harm to others",
+        english=("(kill|hurt|harm) (someone|somebody|people|others)", "(kill|killing) (them all|everyone)"),
+        spanish=("matar a (alguien|todos)", "(hacer dano|lastimar) a (alguien|otros|otras personas)"),
+    ),
 )
 
-_COMPILED = tuple((key, re.compile(rf"(?<![\w]){pattern}(?![\w])", re.IGNORECASE)) for key, pattern in DANGER_PATTERNS)
+# Phrases that must NOT fire: idioms that contain a danger phrase. Reviewed by the medical
+# director with the list above; each is in the phrase table with the outcome "-" (no alert).
+IDIOMS = {
+    ENGLISH: (
+        "(killed|killing|kill) myself laughing",
+        "(dying|died) (of|from) (laughter|laughing|embarrassment|boredom)",
+        "(i am|im) dying (to|for|of) (see|meet|know|try|hear|laughter|laughing|boredom|embarrassment|hunger)",
+        "(i am|im) dying here",
+        "gave me a heart attack",
+        "(nearly|almost) (had|gave me) a heart attack",
+        "(over dosed|overdosed|overdosing|overdose) on (sugar|chocolate|candy|coffee|caffeine|cake|sweets|pizza)",
+        "(over dosed|overdosed|overdosing|overdose) on (netflix|tv|television)",
+        "passed out (flyers|candy|papers|leaflets)",
+        "shoot myself in the foot",
+        "suicide squad",
+        "cut myself shaving",
+        "\\d+ kms",
+    ),
+    SPANISH: (
+        "me muero de (risa|hambre|sueno|calor|frio|ganas|aburrimiento|verguenza|nervios)",
+        "me voy a morir de (risa|hambre|sueno|calor|frio|aburrimiento|verguenza)",
+        "(muerto|muerta) de (risa|hambre|sueno|cansancio|calor|frio)",
+        "me muero por",
+        "me (corte|corto) (el pelo|el cabello|las unas|el fleco)",
+    ),
+}
 
-# Curly quotes and the like, as phones type them (a curly apostrophe), become their plain forms first.
-_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-"})
+# Real words one letter away from a strong word: never a misspelling of it.
+NOT_MISSPELLINGS = frozenset({"overdone", "overdoes", "overdue", "suicida"})
+
+# --- normalising --------------------------------------------------------------------------------
+
+# Curly quotes, dashes and the like, as phones type them.
+_PLAIN = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": "-"}
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_SQUEEZE = re.compile(r"([a-z])\1+")
 
 
-def _normalise(text):
-    text = unicodedata.normalize("NFKC", text or "").translate(_PLAIN)
-    return re.sub(r"\s+", " ", text)
+def _squeeze(word: str) -> str:
+    """A letter typed more than once in a row counts once ("killlll" and "kill" are both "kil")."""
+    return _SQUEEZE.sub(r"\1", word)
 
 
-def danger_words_in(text):
+def _token(word: str) -> str:
+    # "su1c1de", "$uicide": digits and symbols inside a word stand for letters; a number alone stays.
+    if re.search(r"[a-z]", word) and re.search(r"[0-9@$]", word):
+        word = word.translate(_LEET)
+    return _squeeze(word)
+
+
+def normalise(text: str | None) -> str:
+    """The text as the matcher compares it: plain lower-case words, one space apart."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_PLAIN).casefold()
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.replace("'", "")
+    words = re.findall(r"[a-z0-9@$]+", text)
+    joined: list[str] = []
+    letters: list[str] = []
+    # Letters typed apart ("k i l l") are one word; fewer than three single letters stay apart.
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            letters.append(word)
+            continue
+        if len(letters) >= 3:
+            joined.append("".join(letters))
+        else:
+            joined.extend(letters)
+        letters = []
+        if word:
+            joined.append(word)
+    return " ".join(_token(word) for word in joined)
+
+
+# --- phrases --------------------------------------------------------------------------------------
+
+
+def _phrase_regex(phrase: str) -> str:
+    """A phrase in the small syntax above, as a regular expression over normalised text."""
+    pattern = normalise_phrase(phrase)
+    pattern = pattern.replace("(", "(?:").replace(" ", r"\s?")
+    return rf"(?<![a-z0-9]){pattern}(?![a-z0-9])"
+
+
+def normalise_phrase(phrase: str) -> str:
+    """Letters squeezed as in the text; the syntax characters kept."""
+    phrase = phrase.casefold().replace("'", "")
+    phrase = re.sub(r"\s+", " ", phrase.strip())
+    return _SQUEEZE.sub(r"\1", phrase)
+
+
+@dataclass(frozen=True)
+class DangerMatch:
+    key: str
+    language: str  # ENGLISH or SPANISH: the list the phrase came from
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[DangerIdea, str, re.Pattern[str]], ...]]:
+    idioms = tuple(re.compile(_phrase_regex(p)) for language in (ENGLISH, SPANISH) for p in IDIOMS[language])
+    phrases = tuple(
+        (idea, language, re.compile("|".join(_phrase_regex(p) for p in patterns)))
+        for idea in DANGER_IDEAS
+        for language, patterns in ((ENGLISH, idea.english), (SPANISH, idea.spanish))
+        if patterns
+    )
+    return idioms, phrases
+
+
+def _one_letter_off(word: str, target: str) -> bool:
+    """True when `word` is `target` with one letter added, dropped, changed or two swapped."""
+    if word == target or abs(len(word) - len(target)) > 1:
+        return word == target
+    if len(word) == len(target):
+        diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        i = diffs[0]
+        return len(diffs) == 2 and diffs[1] == i + 1 and word[i] == target[i + 1] and word[i + 1] == target[i]
+    short, long = (word, target) if len(word) < len(target) else (target, word)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _misspelt_strong_word(idea: DangerIdea, words: list[str]) -> str | None:
+    """The language of a strong word of this idea that one of `words` misspells, or None."""
+    for language, strong in ((ENGLISH, idea.strong_english), (SPANISH, idea.strong_spanish)):
+        targets = [_squeeze(w) for w in strong]
+        for word in words:
+            if len(word) >= 6 and word not in NOT_MISSPELLINGS and any(_one_letter_off(word, t) for t in targets):
+                return language
+    return None
+
+
+def danger_matches(text: str | None) -> list[DangerMatch]:
+    """The danger ideas `text` mentions, in DANGER_IDEAS order, each once (empty: nothing found)."""
+    idioms, phrases = _compiled()
+    plain = normalise(text)
+    for idiom in idioms:
+        plain = idiom.sub(" ~ ", plain)
+    words = plain.split()
+    found: dict[str, DangerMatch] = {}
+    for idea, language, pattern in phrases:
+        if idea.key not in found and pattern.search(plain):
+            found[idea.key] = DangerMatch(idea.key, language)
+    for idea in DANGER_IDEAS:
+        misspelt = None if idea.key in found else _misspelt_strong_word(idea, words)
+        if misspelt is not None:
+            found[idea.key] = DangerMatch(idea.key, misspelt)
+    order = [idea.key for idea in DANGER_IDEAS]
+    return sorted(found.values(), key=lambda match: order.index(match.key))
+
+
+def danger_words_in(text: str | None) -> list[str]:
     """The keys of the danger ideas `text` mentions, in list order (empty: nothing found)."""
-    plain = _normalise(text)
-    return [key for key, pattern in _COMPILED if pattern.search(plain)]
+    return [match.key for match in danger_matches(text)]
+
+
+def danger_language(text: str | None) -> str | None:
+    """The language of the first danger phrase found (to answer a text in it), or None."""
+    matches = danger_matches(text)
+    return matches[0].language if matches else None

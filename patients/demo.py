@@ -58,6 +58,15 @@ BASE_ANSWERS = {
     "stimulants": False,
     "medications": "Sertraline 100 mg once a day",
     "has_allergies": False,
+    "heart_event_recent": False,
+    "aneurysm": "no",
+    "head_pressure": False,
+    "schizophrenia": False,
+    "mania_now": False,
+    "ketamine_misuse": False,
+    "ketamine_allergy": False,
+    "glaucoma": False,
+    "thyroid": "no",
 }
 
 # (instrument, days ago, item answers)
@@ -145,6 +154,9 @@ def _seed_alex(alex, *, clinician):
     )
     _intake(alex, {**BASE_ANSWERS, "hypertension": "controlled", "bp_systolic": 128, "bp_diastolic": 82}, 40)
     _screenings(alex, ALEX_SCREENINGS)
+    if not selectors.consent_signed_current(patient=alex):
+        document = services.consent_first_version_ensure()
+        services.consent_sign(patient=alex, document=document, typed_name="Alex Morgan", agreed=True)
     if selectors.clearance_active_for(patient=alex) is None:
         services.clearance_record(
             patient=alex,

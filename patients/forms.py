@@ -357,3 +357,22 @@ class ScreeningForm(forms.Form):
 
     def form_token(self):
         return self.cleaned_data["token"]["n"]
+
+
+class ConsentForm(forms.Form):
+    """Sign the informed consent: the version read, the legal name typed, the box ticked."""
+
+    version = forms.CharField(widget=forms.HiddenInput)
+    typed_name = forms.CharField(
+        label=_("Type your full legal name to sign"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    agreed = forms.BooleanField(
+        label=_(
+            "I have read this consent form, I have been able to ask questions, and I agree to receive "
+            "ketamine infusions at home."
+        ),
+        required=True,
+        error_messages={"required": _("Please tick the box to confirm you have read and agree.")},
+    )

@@ -26,7 +26,11 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-INTAKE_VERSION = "2026.1"
+# 2026.2 (issue 15): recent heart attack or stroke, aneurysm, raised intracranial pressure or head
+# injury, mania now, schizophrenia, ketamine misuse and allergy, other use in the last year,
+# glaucoma and thyroid. Answers sent under 2026.1 keep their questions' keys and stay readable;
+# a patient whose draft or last intake is 2026.1 answers the new questions before booking again.
+INTAKE_VERSION = "2026.2"
 
 YESNO, CHOICE, MULTI, INTEGER, MONTH, TEXT = "yesno", "choice", "multi", "integer", "month", "text"
 MONTH_RE = re.compile(r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
@@ -136,6 +140,32 @@ SECTIONS = (
                 _("Have you ever had a stroke, a mini-stroke (TIA), a brain aneurysm or bleeding in the brain?"),
                 YESNO,
             ),
+            Question(
+                "heart_event_recent",
+                _("Have you had a heart attack or a stroke (including a mini-stroke) in the last 6 months?"),
+                YESNO,
+            ),
+            Question(
+                "aneurysm",
+                _(
+                    "Have you been told you have an aneurysm (a bulge in a blood vessel) or a malformed blood "
+                    "vessel (such as an AVM), in the brain, chest or belly?"
+                ),
+                CHOICE,
+                (
+                    ("no", _("No")),
+                    ("treated", _("Yes, and it has been repaired or treated")),
+                    ("untreated", _("Yes, and it has not been repaired or treated")),
+                ),
+            ),
+            Question(
+                "head_pressure",
+                _(
+                    "Do you have raised pressure inside your skull now, or have you hurt your head (a head injury "
+                    "or concussion) in the last month?"
+                ),
+                YESNO,
+            ),
             Question("seizures", _("Have you ever had a seizure, or been told you have epilepsy?"), YESNO),
             Question(
                 "heart_brain_details",
@@ -168,6 +198,19 @@ SECTIONS = (
                 _("Have you ever been told you have bipolar disorder, or had an episode of mania or hypomania?"),
                 CHOICE,
                 (("no", _("No")), ("yes", _("Yes")), ("unsure", _("I am not sure"))),
+            ),
+            Question(
+                "schizophrenia",
+                _("Have you ever been told you have schizophrenia or schizoaffective disorder?"),
+                YESNO,
+            ),
+            Question(
+                "mania_now",
+                _(
+                    "Right now, are you in a period of unusually high mood or energy, needing much less sleep "
+                    "than usual, or racing thoughts (mania or hypomania)?"
+                ),
+                YESNO,
             ),
             Question(
                 "medication_trials",
@@ -221,7 +264,18 @@ SECTIONS = (
                 help_text=_("For example 2021-06."),
                 required_when=("substance_use", ("recovery",)),
             ),
+            Question(
+                "substance_past_year",
+                _("Have you used in the last 12 months?"),
+                YESNO,
+                required_when=("substance_use", ("past",)),
+            ),
             Question("substances", _("Which substances? (optional)"), TEXT, required=False),
+            Question(
+                "ketamine_misuse",
+                _("Have you ever used ketamine other than as a clinician gave it to you (for example recreationally)?"),
+                YESNO,
+            ),
             Question(
                 "alcohol_frequency",
                 _("How often do you have a drink containing alcohol?"),
@@ -279,6 +333,27 @@ SECTIONS = (
                     ("never_had", _("I have never had ketamine")),
                     ("no", _("Yes, with no bad reaction")),
                     ("yes", _("Yes, and I had a bad reaction")),
+                ),
+            ),
+            Question(
+                "ketamine_allergy",
+                _("Have you ever had an allergic reaction to ketamine, or been told you are allergic to it?"),
+                YESNO,
+            ),
+            Question(
+                "glaucoma",
+                _("Have you been told you have glaucoma or high pressure in your eyes?"),
+                YESNO,
+            ),
+            Question(
+                "thyroid",
+                _("Do you have a thyroid condition?"),
+                CHOICE,
+                (
+                    ("no", _("No")),
+                    ("overactive", _("Yes, an overactive thyroid (hyperthyroidism)")),
+                    ("underactive", _("Yes, an underactive thyroid (hypothyroidism)")),
+                    ("unsure", _("Yes, I am not sure which")),
                 ),
             ),
             Question(
@@ -349,6 +424,21 @@ SECTIONS = (
     ),
 )
 
+# Asked from 2026.2 on (an intake sent under 2026.1 never saw them).
+ADDED_IN_2026_2 = frozenset(
+    {
+        "heart_event_recent",
+        "aneurysm",
+        "head_pressure",
+        "schizophrenia",
+        "mania_now",
+        "substance_past_year",
+        "ketamine_misuse",
+        "ketamine_allergy",
+        "glaucoma",
+        "thyroid",
+    }
+)
 SECTIONS_BY_SLUG = {s.slug: s for s in SECTIONS}
 QUESTIONS = {q.key: q for s in SECTIONS for q in s.questions}
 
@@ -416,9 +506,23 @@ def clean_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def answers_for_display(answers: Mapping[str, Any]) -> list[tuple[Section, list[tuple[Question, str]]]]:
-    """[(section, [(question, answer in words)])] for review pages and admin."""
+def answers_for_display(
+    answers: Mapping[str, Any], questionnaire_version: str | None = None
+) -> list[tuple[Section, list[tuple[Question, str]]]]:
+    """[(section, [(question, answer in words)])] for review pages and admin.
+
+    Answers sent under an earlier questionnaire version show only the questions it asked: a
+    question added later is left out rather than shown as unanswered.
+    """
+    older = questionnaire_version is not None and questionnaire_version != INTAKE_VERSION
     return [
-        (section, [(question, question.display(answers.get(question.key))) for question in section.questions])
+        (
+            section,
+            [
+                (question, question.display(answers.get(question.key)))
+                for question in section.questions
+                if not (older and question.key in ADDED_IN_2026_2 and question.key not in answers)
+            ],
+        )
         for section in SECTIONS
     ]

@@ -246,6 +246,8 @@ class Clearance(models.Model):
         related_name="clearances",
         verbose_name=_("evaluation visit"),
     )
+    # Or the day the patient was evaluated in person (issue 15), when there was no video visit.
+    in_person_evaluated_on = models.DateField(_("evaluated in person on"), null=True, blank=True)
 
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -425,12 +427,20 @@ class SafetyReason(models.TextChoices):
     PHQ9_ITEM9 = "phq9_item9", _("Screening answer needs a safety review")
     MESSAGE = "message", _("A portal message needs a safety review")
     CHECKIN = "checkin", _("A follow-up check-in needs a safety review")
+    TEXT = "text", _("A text to the clinic's number needs a safety review")
 
 
 class SafetyAlert(models.Model):
-    """An urgent item for the on-call clinician. Holds infusion booking until resolved."""
+    """An urgent item for the on-call clinician. Holds infusion booking until resolved.
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_alerts")
+    Raised by patients.services.safety_alert_raise, once per source (a questionnaire, a portal
+    message, a check-in or a text). A text from a number no patient has is an alert with no
+    patient: the clinician calls the number back.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_alerts", null=True, blank=True
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=SafetyReason.choices)
     screening = models.OneToOneField(
         ScreeningResponse,
@@ -457,6 +467,20 @@ class SafetyAlert(models.Model):
         related_name="safety_alert",
         verbose_name=_("follow-up check-in"),
     )
+    # Or the text a patient (or an unknown number) sent to the clinic's number (issue 15). The
+    # outbox keeps no text; the words are kept here, on the clinical record, for the clinician.
+    inbound_text = models.OneToOneField(
+        "notifications.InboundSms",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="safety_alert",
+        verbose_name=_("text to our number"),
+    )
+    from_number = models.CharField(_("texted from"), max_length=20, blank=True)
+    source_text = models.TextField(_("what they wrote (texts only)"), blank=True)
+    # The danger ideas the words matched (patients/danger_words.py), for the clinician.
+    matched_words = models.JSONField(_("danger words matched"), default=list, blank=True)
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     notified_at = models.DateTimeField(_("on-call clinician emailed at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -499,3 +523,52 @@ class ReviewQueueEntry(PatientProfile):
         proxy = True
         verbose_name = _("patient to review")
         verbose_name_plural = _("review queue")
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------
+
+
+class ConsentDocument(models.Model):
+    """One version of the informed-consent document for ketamine infusions.
+
+    The text is plain: paragraphs separated by blank lines, "## " starts a heading and "- " a
+    list item (patients/consent.py renders it). A version is written as a draft and published
+    once (patients.services.consent_publish): from then on its text never changes, and every
+    patient signs it before their next infusion can be booked.
+    """
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent document")
+        ordering = [models.F("published_at").desc(nulls_first=True), "-id"]
+
+    def __str__(self):
+        return f"{self.title} ({self.version})"
+
+
+class ConsentSignature(models.Model):
+    """A patient read and signed one consent version: typed name, tick, when, from where."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_signatures")
+    document = models.ForeignKey(
+        ConsentDocument, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("version signed")
+    )
+    typed_name = models.CharField(_("name typed"), max_length=200)
+    agreed = models.BooleanField(_("ticked 'I have read and agree'"))
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("from IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent signature")
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "document"], name="consent_signed_once_per_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.document.version} ({self.signed_at:%Y-%m-%d})"

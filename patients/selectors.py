@@ -1,10 +1,12 @@
 """Reads about patients that other apps rely on (booking asks these before it holds a time)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,9 @@ from concierge.models import User
 from .models import (
     Clearance,
     ClearanceDecision,
+    ConsentDocument,
+    ConsentSignature,
+    Instrument,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -31,6 +36,11 @@ REVIEW_RULE_IDS = {rule.id for rule in RULES if rule.outcome in (CLINICIAN_REVIE
 
 def profile_get(*, patient: User) -> PatientProfile | None:
     return PatientProfile.objects.filter(user=patient).first()
+
+
+def profile_list_by_phone(*, phone_number: str) -> QuerySet[PatientProfile]:
+    """The profiles with this mobile number (E.164): usually one, sometimes a shared phone."""
+    return PatientProfile.objects.filter(mobile_phone=phone_number).select_related("user")
 
 
 def clearance_active_for(*, patient: User, on_date: date | None = None) -> Clearance | None:
@@ -106,14 +116,43 @@ class Eligibility:
     can_book_evaluation: bool
     can_book_infusion: bool
     reason: "str | StrPromise" = ""  # for the patient, when they cannot book
+    # Where the patient does what the reason asks (e.g. sign the consent), when there is a page for it.
+    link: str = ""
+    link_text: "str | StrPromise" = ""
+
+
+# --- informed consent (issue 15) -----------------------------------------------------------------------
+
+
+def consent_current() -> ConsentDocument | None:
+    """The consent version patients sign now: the one published last."""
+    return ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+
+
+def consent_signature_for(*, patient: User, document: ConsentDocument | None = None) -> ConsentSignature | None:
+    """The patient's signature of `document` (the current version by default), or None."""
+    document = document or consent_current()
+    if document is None:
+        return None
+    return ConsentSignature.objects.filter(patient=patient, document=document).select_related("document").first()
+
+
+def consent_signature_latest(*, patient: User) -> ConsentSignature | None:
+    """The last version this patient signed (what they download), or None."""
+    return ConsentSignature.objects.filter(patient=patient).select_related("document").order_by("-signed_at").first()
+
+
+def consent_signed_current(*, patient: User) -> bool:
+    return consent_signature_for(patient=patient) is not None
 
 
 def booking_eligibility_for(*, patient: User) -> Eligibility:
     """What this patient may book now, and if nothing, why (in words for the patient).
 
     An evaluation needs a complete profile and a sent intake whose triage is not a hard stop.
-    An infusion also needs an active clearance, no open safety review, and no answer changed
-    since the clearance that raises something the clinician has not seen.
+    An infusion also needs an active clearance, no open safety review, no answer changed since
+    the clearance that raises something the clinician has not seen, and the current informed
+    consent signed (with a link to sign it).
     """
     profile = profile_get(patient=patient)
     if profile is None or not profile.is_complete:
@@ -137,4 +176,37 @@ def booking_eligibility_for(*, patient: User) -> Eligibility:
             False,
             _("You updated your health answers. A clinician will look at them before your next infusion is booked."),
         )
+    # Informed consent (issue 15): the current version, signed, before any infusion is booked. A
+    # new version asks again at the next booking.
+    if not consent_signed_current(patient=patient):
+        signed_before = ConsentSignature.objects.filter(patient=patient).exists()
+        return Eligibility(
+            True,
+            False,
+            _("We have updated our consent form. Please read and sign it before your next infusion is booked.")
+            if signed_before
+            else _("Please read and sign the consent form before your first infusion is booked."),
+            link=reverse("patients:consent"),
+            link_text=_("Read and sign the consent form"),
+        )
     return Eligibility(True, True)
+
+
+# The questionnaires a clearance needs, sent within CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS (issue 15).
+CLEARANCE_INSTRUMENTS = (Instrument.PHQ9, Instrument.GAD7, Instrument.PCL5)
+
+
+def clearance_questionnaires_missing(*, patient: User, now: datetime | None = None) -> list[str]:
+    """The questionnaires (display names) this patient has not sent within the clearance window.
+
+    A clinician clears a patient only on recent symptoms: PHQ-9, GAD-7 and PCL-5, each sent within
+    settings.CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS (30) of the decision.
+    """
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS)
+    sent = set(
+        ScreeningResponse.objects.filter(patient=patient, submitted_at__gte=since, submitted_at__lte=now)
+        .values_list("instrument", flat=True)
+        .distinct()
+    )
+    return [str(instrument.label) for instrument in CLEARANCE_INSTRUMENTS if instrument not in sent]

@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -31,6 +31,7 @@ from concierge.services import user_create
 from notifications.facts import VisitFacts
 from notifications.models import Channel
 from notifications.services import message_enqueue, staff_alert_email
+from roster import oncall
 from roster.licensure import licence_valid_in
 from roster.models import Licence
 
@@ -38,6 +39,8 @@ from . import instruments, intake
 from .models import (
     Clearance,
     ClearanceDecision,
+    ConsentDocument,
+    ConsentSignature,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -49,6 +52,7 @@ from .models import (
     WeightUnit,
     birth_date_problem,
 )
+from .signals import infusion_safety_changed
 from .triage import triage_evaluate
 from .triage_rules import RULES_VERSION
 
@@ -419,46 +423,116 @@ def screening_submit(
     return response
 
 
+# What each source of an alert tells the on-call inbox: where to look, never the words.
+_ALERT_WHERE = {
+    SafetyReason.PHQ9_ITEM9: _("A patient's answers need a clinician's safety review today."),
+    SafetyReason.MESSAGE: _("A patient's portal message suggests they may be in danger. Please contact them today."),
+    SafetyReason.CHECKIN: _(
+        "A patient's follow-up check-in suggests they may be in danger. Please contact them today."
+    ),
+    SafetyReason.TEXT: _(
+        "A text sent to the clinic's number suggests the sender may be in danger. Please call them back today."
+    ),
+}
+
+
 @transaction.atomic
-def safety_alert_raise(*, screening: ScreeningResponse) -> SafetyAlert:
-    """Open an alert for this answer, hold infusion booking, and email the on-call clinician once."""
+def safety_alert_raise(
+    *,
+    screening: ScreeningResponse | None = None,
+    message: Model | None = None,
+    checkin: Model | None = None,
+    inbound_text: Model | None = None,
+    patient: User | None = None,
+    matched_words: Iterable[str] = (),
+    source_text: str = "",
+    from_number: str = "",
+) -> SafetyAlert:
+    """Open a safety alert for one warning sign, once per source, and start the on-call chain.
+
+    The source is exactly one of: a PHQ-9 (`screening`, item 9 above 0), a portal `message` or a
+    follow-up `checkin` whose words suggest danger (portal), or an `inbound_text` to the clinic's
+    number (patients/inbound.py; `patient` None when no patient has the number). A new alert
+    holds infusion booking (`safety_review_required`), tells booking through
+    `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
+    call (roster/oncall.py), all in this transaction. Raising again for the same source returns
+    the first alert and changes nothing.
+    """
+    sources = {"screening": screening, "message": message, "checkin": checkin, "inbound_text": inbound_text}
+    given = {name: value for name, value in sources.items() if value is not None}
+    if len(given) != 1:
+        raise ValueError("A safety alert has exactly one source")
+    ((source_name, source),) = given.items()
+    reason = {
+        "screening": SafetyReason.PHQ9_ITEM9,
+        "message": SafetyReason.MESSAGE,
+        "checkin": SafetyReason.CHECKIN,
+        "inbound_text": SafetyReason.TEXT,
+    }[source_name]
+    if screening is not None:
+        patient = screening.patient
+    if patient is None and reason != SafetyReason.TEXT:
+        raise ValueError("Only a text from an unknown number raises an alert with no patient")
     alert, created = SafetyAlert.objects.get_or_create(
-        screening=screening, defaults={"patient": screening.patient, "reason": SafetyReason.PHQ9_ITEM9}
+        **{source_name: source},
+        defaults={
+            "patient": patient,
+            "reason": reason,
+            "matched_words": list(matched_words),
+            "source_text": source_text,
+            "from_number": from_number,
+        },
     )
-    profile = _profile_locked(screening.patient)
-    if alert.is_open and not profile.safety_review_required:
-        profile.safety_review_required = True
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    if patient is not None:
+        profile = _profile_locked(patient)
+        if alert.is_open and not profile.safety_review_required:
+            profile.safety_review_required = True
+            profile.save(update_fields=["safety_review_required", "updated_at"])
     if created:
-        logger.warning("safety alert %s raised", alert.pk)
+        logger.warning("safety alert %s raised", alert.pk)  # by id only: the reason is clinical
+        if patient is not None:
+            # One send per alert: booking asks its question again and holds upcoming visits.
+            infusion_safety_changed.send(sender=SafetyAlert, patient=patient, reason="safety_alert", safety=True)
         safety_alert_notify(alert_id=alert.pk)
     return alert
 
 
+def _admin_link(name: str, pk: int) -> str:
+    return settings.SITE_URL + reverse(name, args=[pk])
+
+
 @transaction.atomic
 def safety_alert_notify(*, alert_id: int) -> bool:
-    """Email the on-call clinician about an alert, once. A neutral subject and only a link: no score, no answers.
+    """Tell the on-call chain about an alert, once: an email to the on-call inbox (a neutral
+    subject, only links: no score, no answers, no words) and a page to the clinician on call
+    (roster/oncall.py: a text and an email, escalated to the backup when not acknowledged).
 
-    The email is an outbox row written in this transaction (so it exists exactly when the alert
+    Both are outbox rows written in this transaction (so they exist exactly when the alert
     does) and sent once it commits; the outbox retries while the mail server is down. Returns
-    False when the alert's email was already written.
+    False when the alert was already notified.
     """
     claimed = SafetyAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=timezone.now())
     if not claimed:
         return False
-    link = settings.SITE_URL + reverse("admin:patients_safetyalert_change", args=[alert_id])
+    alert = SafetyAlert.objects.get(pk=alert_id)
+    links = [_admin_link("admin:patients_safetyalert_change", alert_id)]
+    if alert.message is not None:
+        links.append(_admin_link("portal:staff_thread", alert.message.thread_id))
     staff_alert_email(
         to=settings.ONCALL_CLINICIAN_EMAIL,
         subject=str(_("Urgent: a patient needs a safety review")),
         body=str(
             _(
-                "A patient's answers need a clinician's safety review today.\n\n"
-                "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
+                "%(where)s\n\n"
+                "Open it in the clinic admin (login required):\n%(links)s\n\n"
                 "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
             )
         )
-        % {"link": link},
+        % {"where": _ALERT_WHERE[SafetyReason(alert.reason)], "links": "\n".join(links)},
         unique_key=f"safety-alert:{alert_id}",
+    )
+    oncall.oncall_page(
+        key=f"safety-alert:{alert_id}", link=reverse("admin:patients_safetyalert_change", args=[alert_id])
     )
     return True
 
@@ -477,6 +551,8 @@ def safety_alert_acknowledge(*, alert: SafetyAlert, clinician: User) -> SafetyAl
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = clinician
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    # Seen where it lives: the page about it needs no escalation.
+    oncall.oncall_page_acknowledge_key(key=f"safety-alert:{alert.pk}", by=clinician)
     return alert
 
 
@@ -494,11 +570,13 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str) -> S
         alert.acknowledged_at, alert.acknowledged_by = now, clinician
     alert.resolved_at, alert.resolved_by, alert.resolution_note = now, clinician, note.strip()
     alert.save()
-    profile = _profile_locked(alert.patient)
-    still_open = SafetyAlert.objects.filter(patient=alert.patient, resolved_at__isnull=True).exists()
-    if profile.safety_review_required and not still_open:
-        profile.safety_review_required = False
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    oncall.oncall_page_acknowledge_key(key=f"safety-alert:{alert.pk}", by=clinician)
+    if alert.patient is not None:
+        profile = _profile_locked(alert.patient)
+        still_open = SafetyAlert.objects.filter(patient=alert.patient, resolved_at__isnull=True).exists()
+        if profile.safety_review_required and not still_open:
+            profile.safety_review_required = False
+            profile.save(update_fields=["safety_review_required", "updated_at"])
     logger.info("safety alert %s resolved", alert.pk)
     return alert
 
@@ -557,10 +635,15 @@ def clearance_record(
     series_window_days: int = 21,
     expires_on: date | None = None,
     evaluation: VisitFacts | None = None,
+    in_person_evaluated_on: date | None = None,
 ) -> Clearance:
     """Record a clinician's decision (and plan) as a new row. Earlier decisions are never changed.
 
-    `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any.
+    `evaluation`: the patient's telehealth evaluation visit the decision was made at, if any;
+    `in_person_evaluated_on`: or the day of an in-person evaluation. The gate that a *cleared*
+    decision passes first (a completed evaluation, recent questionnaires) is booking's
+    `booking.evaluations.clearance_decide`, which every clinician's decision goes through; this
+    writer is called directly only by demo data and test factories.
     """
     _require_clinician(clinician)
     _profile_locked(patient)
@@ -583,6 +666,7 @@ def clearance_record(
         expires_on=expires_on,
         intake=_latest_sent(patient),
         evaluation_id=evaluation.pk if evaluation is not None else None,
+        in_person_evaluated_on=in_person_evaluated_on,
         decided_at=timezone.now(),
     )
     clearance.full_clean()
@@ -614,3 +698,91 @@ def patient_account_reopen(*, patient: User, actor: User | None) -> PatientProfi
     patient.is_active = True
     logger.info("patient %s: account reopened by user %s", patient.pk, actor.pk)
     return profile
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.replace(".", " ").replace(",", " ").split()).casefold()
+
+
+@transaction.atomic
+def consent_sign(
+    *, patient: User, document: ConsentDocument, typed_name: str, agreed: bool, ip_address: str | None = None
+) -> ConsentSignature:
+    """The patient signs this consent version: their legal name typed, the box ticked. Once per version.
+
+    Only the current version can be signed (a page left open over a new version asks again).
+    Signing the same version twice returns the first signature.
+    """
+    if not patient.has_role(Role.PATIENT):
+        raise NotAllowed(_("Only a patient can sign their consent."))
+    current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    if current is None or current.pk != document.pk:
+        raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
+    existing = ConsentSignature.objects.filter(patient=patient, document=document).first()
+    if existing is not None:
+        return existing
+    if not agreed:
+        raise InvalidState(_("Please tick the box to confirm you have read and agree."))
+    profile = PatientProfile.objects.filter(user=patient).first()
+    legal = f"{profile.legal_first_name} {profile.legal_last_name}" if profile else ""
+    if not legal.strip() or _name_key(typed_name) != _name_key(legal):
+        raise InvalidState(_("Please type your full legal name, as on your profile, to sign."))
+    signature = ConsentSignature(
+        patient=patient,
+        document=document,
+        typed_name=" ".join(typed_name.split()),
+        agreed=True,
+        signed_at=timezone.now(),
+        ip_address=ip_address or None,
+    )
+    signature.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            signature.save()
+    except IntegrityError:  # the same form sent twice at once: the first one counts
+        return ConsentSignature.objects.get(patient=patient, document=document)
+    logger.info("consent %s signed (signature %s)", document.pk, signature.pk)
+    return signature
+
+
+@transaction.atomic
+def consent_publish(*, document: ConsentDocument, by: User) -> ConsentDocument:
+    """Publish a consent version: from now on every patient signs it before their next infusion.
+
+    Patients who signed an earlier version are told to booking (`infusion_safety_changed`,
+    reason "consent", safety False): it asks its question again and holds their upcoming visits
+    until they sign. Publishing twice changes nothing.
+    """
+    if not (by.is_superuser or by.has_role(Role.CLINICIAN)):
+        raise NotAllowed(_("Only a clinician can publish a consent form."))
+    claimed = ConsentDocument.objects.filter(pk=document.pk, published_at__isnull=True).update(
+        published_at=timezone.now()
+    )
+    document.refresh_from_db()
+    if not claimed:
+        return document
+    earlier = (
+        ConsentSignature.objects.exclude(document=document).values_list("patient_id", flat=True).distinct().order_by()
+    )
+    for patient in User.objects.filter(pk__in=list(earlier)):
+        infusion_safety_changed.send(sender=ConsentDocument, patient=patient, reason="consent", safety=False)
+    logger.info("consent %s published", document.pk)
+    return document
+
+
+def consent_first_version_ensure() -> ConsentDocument:
+    """The first version as the migration seeded it (for a database emptied by a test)."""
+    from .consent import FIRST_BODY, FIRST_TITLE, FIRST_VERSION
+
+    document, _created = ConsentDocument.objects.get_or_create(
+        version=FIRST_VERSION,
+        defaults={
+            "title": FIRST_TITLE,
+            "body": FIRST_BODY.format(clinic_phone=settings.CLINIC_PHONE),
+            "published_at": timezone.now(),
+        },
+    )
+    return document

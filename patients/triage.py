@@ -68,6 +68,15 @@ def _topics(rules: Iterable[Rule], outcome: str) -> list["str | StrPromise"]:
     return seen
 
 
+def patient_reasons(rules: Iterable[Rule], outcome: str) -> list[str]:
+    """The kind reasons of the rules with this outcome, each once, in the order of RULES."""
+    seen: list[str] = []
+    for rule in rules:
+        if rule.outcome == outcome and rule.reason and str(rule.reason) not in seen:
+            seen.append(str(rule.reason))
+    return seen
+
+
 def patient_message(outcome: str, rule_ids: Iterable[str]) -> "str | StrPromise":
     """Kind words for the patient about a triage result. Never rule ids, never scores."""
     rules = rules_for_ids(rule_ids)
@@ -77,10 +86,11 @@ def patient_message(outcome: str, rule_ids: Iterable[str]) -> "str | StrPromise"
             _(
                 "Thank you for answering so openly. Because of what you told us about {topics}, ketamine "
                 "treatment at home is not safe for you right now, so we cannot book an evaluation online. "
-                "This is about your safety. Please call us: we can talk about what may help, and if things "
-                "change you can update your answers."
+                "{reasons} This is about your safety. Please call us: we can talk about what may help, and "
+                "if things change you can update your answers."
             ),
             topics=topics,
+            reasons=" ".join(patient_reasons(rules, NOT_ELIGIBLE)),
         )
     if outcome == TriageOutcome.CLINICIAN_REVIEW:
         topics = ", ".join(str(t) for t in _topics(rules, CLINICIAN_REVIEW))

@@ -8,6 +8,8 @@ HOW TO CHANGE THEM (medical director, with an engineer):
         NOTE              shown to the clinician, changes nothing for the patient
   2. Give a new rule a new id; never reuse or renumber an old id (sent intakes keep the ids that
      fired for them).
+     Each rule also has `reason`: one sentence in kind words that the patient reads (why this
+     answer matters), never a rule id and never a verdict on the person.
   3. Bump RULES_VERSION and update patients/tests/test_triage.py (each rule has a firing and a
      not-firing test). New intakes use the new rules; earlier results stay as they were recorded.
 
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-RULES_VERSION = "2026.1"
+RULES_VERSION = "2026.2"  # issue 15: the new hard stops and reviews below
 
 NOT_ELIGIBLE = "not_eligible"
 CLINICIAN_REVIEW = "clinician_review"
@@ -53,6 +55,7 @@ TOPIC_REACTIONS = _("past reactions to ketamine or anaesthesia")
 TOPIC_MEDICINES = _("medicines you take")
 TOPIC_ALLERGIES = _("your allergies")
 TOPIC_TREATMENT = _("treatments you have tried")
+TOPIC_EYES_THYROID = _("your eyes or your thyroid")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Rule:
     outcome: str
     condition: Callable
     staff_text: str  # what the clinician reads next to the id
-    topic: "str | StrPromise"  # what the patient reads
+    topic: "str | StrPromise"  # what the patient reads: "a clinician will talk with you about ..."
+    reason: "str | StrPromise" = ""  # why it matters, in kind words for the patient
 
 
 # --- small condition builders over the answers (an `Answers` dict with `.today`) -------------
@@ -121,64 +125,130 @@ def fewer_trials_than(limit):
 # fmt: off
 RULES = (
     # Hard stops (not eligible)
+    Rule("ALG-2", "ketamine_allergy", NOT_ELIGIBLE, yes("ketamine_allergy"),
+         "Allergy or hypersensitivity to ketamine (self-reported)", TOPIC_ALLERGIES,
+         _("You told us you may be allergic to ketamine, and an allergic reaction to it can be dangerous.")),
+    Rule("CARD-3", "heart_event_recent", NOT_ELIGIBLE, yes("heart_event_recent"),
+         "Heart attack or stroke within the last 6 months", TOPIC_HEART,
+         _("Ketamine makes the heart and blood vessels work harder; after a recent heart attack or "
+           "stroke they need time to heal first.")),
+    Rule("VASC-1", "aneurysm", NOT_ELIGIBLE, answer_is("aneurysm", "untreated"),
+         "Known untreated aneurysm or vascular malformation", TOPIC_BRAIN,
+         _("Ketamine raises blood pressure for a while, which could strain a blood vessel that has not "
+           "been repaired.")),
+    Rule("NEURO-3", "head_pressure", NOT_ELIGIBLE, yes("head_pressure"),
+         "Raised intracranial pressure now, or head injury in the last month", TOPIC_BRAIN,
+         _("Ketamine can raise the pressure inside the skull, so it is not safe after a recent head injury "
+           "or while that pressure is high.")),
+    Rule("BIP-2", "mania_now", NOT_ELIGIBLE, yes("mania_now"),
+         "Current mania or hypomania (self-reported)", TOPIC_MENTAL_HEALTH,
+         _("Ketamine can make a high mood higher, so we wait until a period like this has passed.")),
+    Rule("SUB-5", "ketamine_misuse", NOT_ELIGIBLE, yes("ketamine_misuse"),
+         "Ketamine used other than as prescribed, ever", TOPIC_SUBSTANCES,
+         _("Ketamine treatment could make it harder to stay away from ketamine, so home infusions are "
+           "not the right treatment for you.")),
     Rule("PREG-1", "pregnancy", NOT_ELIGIBLE, answer_is("pregnancy", "pregnant"),
-         "Pregnant, could be pregnant, or trying to conceive", TOPIC_PREGNANCY),
+         "Pregnant, could be pregnant, or trying to conceive", TOPIC_PREGNANCY,
+         _("Ketamine may not be safe for an unborn baby, so we do not give it during pregnancy.")),
     Rule("PSY-1", "psychosis", NOT_ELIGIBLE, answer_is("psychosis", "recent"),
-         "Psychosis within the last 12 months or now (active psychosis)", TOPIC_MENTAL_HEALTH),
+         "Psychosis within the last 12 months or now (active psychosis)", TOPIC_MENTAL_HEALTH,
+         _("Ketamine can make psychosis worse, so it is not safe while it is recent or active.")),
     Rule("BP-1", "hypertension", NOT_ELIGIBLE, answer_is("hypertension", "uncontrolled"),
-         "Uncontrolled or untreated hypertension (self-reported)", TOPIC_BLOOD_PRESSURE),
+         "Uncontrolled or untreated hypertension (self-reported)", TOPIC_BLOOD_PRESSURE,
+         _("Ketamine raises blood pressure for a while, so it needs to be under control first.")),
     Rule("BP-2", "bp_systolic", NOT_ELIGIBLE, reading_at_least(BP_HARD_STOP),
-         f"Last blood pressure at or above {BP_HARD_STOP[0]}/{BP_HARD_STOP[1]}", TOPIC_BLOOD_PRESSURE),
+         f"Last blood pressure at or above {BP_HARD_STOP[0]}/{BP_HARD_STOP[1]}", TOPIC_BLOOD_PRESSURE,
+         _("Ketamine raises blood pressure for a while, so a high reading needs treating first.")),
     # Clinician review needed
+    Rule("VASC-2", "aneurysm", CLINICIAN_REVIEW, answer_is("aneurysm", "treated"),
+         "Aneurysm or vascular malformation, repaired or treated", TOPIC_BRAIN,
+         _("Ketamine raises blood pressure for a while, so a clinician checks your blood vessels first.")),
+    Rule("EYE-1", "glaucoma", CLINICIAN_REVIEW, yes("glaucoma"),
+         "Glaucoma or raised eye pressure", TOPIC_EYES_THYROID,
+         _("Ketamine can raise the pressure in the eyes for a while, so a clinician checks first.")),
+    Rule("THY-1", "thyroid", CLINICIAN_REVIEW, answer_is("thyroid", "overactive", "unsure"),
+         "Hyperthyroidism (or a thyroid condition, type unknown)", TOPIC_EYES_THYROID,
+         _("An overactive thyroid makes the heart work harder, as ketamine does, so a clinician checks first.")),
+    Rule("PSY-3", "schizophrenia", CLINICIAN_REVIEW, yes("schizophrenia"),
+         "History of schizophrenia or schizoaffective disorder", TOPIC_MENTAL_HEALTH,
+         _("Ketamine can bring back unusual experiences, so a clinician talks this through first.")),
+    Rule("SUB-6", "substance_past_year", CLINICIAN_REVIEW,
+         lambda a: a.get("substance_use") == "past" and a.get("substance_past_year") is True,
+         "Other substance use in the last 12 months", TOPIC_SUBSTANCES,
+         _("Other substances can mix badly with ketamine, so a clinician talks this through first.")),
     Rule("BP-3", "bp_systolic", CLINICIAN_REVIEW, reading_between(BP_REVIEW, BP_HARD_STOP),
-         f"Last blood pressure {BP_REVIEW[0]}/{BP_REVIEW[1]} or above", TOPIC_BLOOD_PRESSURE),
+         f"Last blood pressure {BP_REVIEW[0]}/{BP_REVIEW[1]} or above", TOPIC_BLOOD_PRESSURE,
+         _("Ketamine raises blood pressure for a while, so a clinician checks yours first.")),
     Rule("CARD-1", "heart_disease", CLINICIAN_REVIEW, yes("heart_disease"),
-         "Heart disease, heart attack, heart failure, angina or valve disease", TOPIC_HEART),
+         "Heart disease, heart attack, heart failure, angina or valve disease", TOPIC_HEART,
+         _("Ketamine makes the heart work harder for a while, so a clinician checks your heart first.")),
     Rule("CARD-2", "heart_rhythm", CLINICIAN_REVIEW, yes("heart_rhythm"),
-         "Heart rhythm problem", TOPIC_HEART),
+         "Heart rhythm problem", TOPIC_HEART,
+         _("Ketamine can change the heart's rhythm, so a clinician checks yours first.")),
     Rule("NEURO-1", "stroke", CLINICIAN_REVIEW, yes("stroke"),
-         "Stroke, TIA, aneurysm or intracranial bleed", TOPIC_BRAIN),
+         "Stroke, TIA, aneurysm or intracranial bleed", TOPIC_BRAIN,
+         _("Ketamine raises blood pressure for a while, which matters after a stroke or bleed.")),
     Rule("NEURO-2", "seizures", CLINICIAN_REVIEW, yes("seizures"),
-         "Seizures or epilepsy", TOPIC_BRAIN),
+         "Seizures or epilepsy", TOPIC_BRAIN,
+         _("Ketamine can rarely affect seizures, so a clinician checks your history first.")),
     Rule("PSY-2", "psychosis", CLINICIAN_REVIEW, answer_is("psychosis", "past"),
-         "History of psychosis more than 12 months ago", TOPIC_MENTAL_HEALTH),
+         "History of psychosis more than 12 months ago", TOPIC_MENTAL_HEALTH,
+         _("Ketamine can bring back unusual experiences, so a clinician talks this through first.")),
     Rule("BIP-1", "bipolar", CLINICIAN_REVIEW, answer_is("bipolar", "yes", "unsure"),
-         "Bipolar disorder or mania/hypomania (or unsure)", TOPIC_MENTAL_HEALTH),
+         "Bipolar disorder or mania/hypomania (or unsure)", TOPIC_MENTAL_HEALTH,
+         _("Ketamine can lift mood quickly, so a clinician checks for mania first.")),
     Rule("SUB-1", "substance_use", CLINICIAN_REVIEW, answer_is("substance_use", "current"),
-         "Current substance use", TOPIC_SUBSTANCES),
+         "Current substance use", TOPIC_SUBSTANCES,
+         _("Other substances can mix badly with ketamine, so a clinician talks this through first.")),
     Rule("SUB-2", "recovery_since", CLINICIAN_REVIEW, recovery_shorter_than(RECOVERY_REVIEW_MONTHS),
-         f"In recovery for less than {RECOVERY_REVIEW_MONTHS} months", TOPIC_SUBSTANCES),
+         f"In recovery for less than {RECOVERY_REVIEW_MONTHS} months", TOPIC_SUBSTANCES,
+         _("We want ketamine to support your recovery, so a clinician talks this through first.")),
     Rule("ALC-1", "alcohol_frequency", CLINICIAN_REVIEW, heavy_drinking,
-         "Heavy drinking (4+ times a week, or 5+ drinks on a typical day)", TOPIC_SUBSTANCES),
+         "Heavy drinking (4+ times a week, or 5+ drinks on a typical day)", TOPIC_SUBSTANCES,
+         _("Alcohol and ketamine together are risky, so a clinician talks this through first.")),
     Rule("PREG-2", "pregnancy", CLINICIAN_REVIEW, answer_is("pregnancy", "breastfeeding"),
-         "Breastfeeding", TOPIC_PREGNANCY),
+         "Breastfeeding", TOPIC_PREGNANCY,
+         _("Ketamine can pass into breast milk, so a clinician talks this through first.")),
     Rule("LIV-1", "liver_disease", CLINICIAN_REVIEW, yes("liver_disease"),
-         "Liver disease", TOPIC_LIVER),
+         "Liver disease (any, severe included)", TOPIC_LIVER,
+         _("The liver clears ketamine from the body, so a clinician checks yours first.")),
     Rule("REACT-1", "ketamine_reaction", CLINICIAN_REVIEW, answer_is("ketamine_reaction", "yes"),
-         "Previous bad reaction to ketamine", TOPIC_REACTIONS),
+         "Previous bad reaction to ketamine", TOPIC_REACTIONS,
+         _("A past reaction to ketamine matters, so a clinician talks it through first.")),
     Rule("REACT-2", "anaesthesia_reaction", CLINICIAN_REVIEW, yes("anaesthesia_reaction"),
-         "Previous bad reaction to anaesthesia or sedation", TOPIC_REACTIONS),
+         "Previous bad reaction to anaesthesia or sedation", TOPIC_REACTIONS,
+         _("A past reaction to sedation matters, so a clinician talks it through first.")),
     Rule("MED-1", "benzodiazepines", CLINICIAN_REVIEW, yes("benzodiazepines"),
-         "Takes a benzodiazepine (may blunt response; sedation)", TOPIC_MEDICINES),
+         "Takes a benzodiazepine (may blunt response; sedation)", TOPIC_MEDICINES,
+         _("Some medicines change how ketamine works, so a clinician checks yours first.")),
     Rule("MED-2", "opioids", CLINICIAN_REVIEW, yes("opioids"),
-         "Takes an opioid (respiratory depression, sedation)", TOPIC_MEDICINES),
+         "Takes an opioid (respiratory depression, sedation)", TOPIC_MEDICINES,
+         _("Some medicines add to ketamine's sleepiness, so a clinician checks yours first.")),
     Rule("MED-3", "maois", CLINICIAN_REVIEW, yes("maois"),
-         "Takes an MAOI (blood pressure)", TOPIC_MEDICINES),
+         "Takes an MAOI (blood pressure)", TOPIC_MEDICINES,
+         _("Some medicines raise blood pressure with ketamine, so a clinician checks yours first.")),
     Rule("MED-4", "lamotrigine", CLINICIAN_REVIEW, yes("lamotrigine"),
-         "Takes lamotrigine (may blunt response)", TOPIC_MEDICINES),
+         "Takes lamotrigine (may blunt response)", TOPIC_MEDICINES,
+         _("Some medicines change how ketamine works, so a clinician checks yours first.")),
     Rule("MED-5", "stimulants", CLINICIAN_REVIEW, yes("stimulants"),
-         "Takes a stimulant (blood pressure, heart rate)", TOPIC_MEDICINES),
+         "Takes a stimulant (blood pressure, heart rate)", TOPIC_MEDICINES,
+         _("Some medicines raise blood pressure with ketamine, so a clinician checks yours first.")),
     # Notes for the clinician
     Rule("BP-4", "hypertension", NOTE, answer_is("hypertension", "controlled", "unsure"),
-         "Treated hypertension, or unsure: check blood pressure before each infusion", TOPIC_BLOOD_PRESSURE),
+         "Treated hypertension, or unsure: check blood pressure before each infusion", TOPIC_BLOOD_PRESSURE,
+         _("Your blood pressure is checked before every infusion.")),
     Rule("SUB-3", "substance_use", NOTE, recovery_at_least(RECOVERY_REVIEW_MONTHS),
-         f"In recovery for {RECOVERY_REVIEW_MONTHS} months or more", TOPIC_SUBSTANCES),
+         f"In recovery for {RECOVERY_REVIEW_MONTHS} months or more", TOPIC_SUBSTANCES,
+         _("Your clinician will talk with you about your recovery.")),
     Rule("SUB-4", "substance_use", NOTE, answer_is("substance_use", "past"),
-         "Past substance use", TOPIC_SUBSTANCES),
+         "Past substance use", TOPIC_SUBSTANCES,
+         _("Your clinician will talk with you about your past use.")),
     Rule("ALG-1", "has_allergies", NOTE, yes("has_allergies"),
-         "Has allergies: see the intake", TOPIC_ALLERGIES),
+         "Has allergies: see the intake", TOPIC_ALLERGIES,
+         _("Your clinician will go through your allergies with you.")),
     Rule("TRT-1", "medication_trials", NOTE, fewer_trials_than(TREATMENT_RESISTANCE_TRIALS),
          f"Fewer than {TREATMENT_RESISTANCE_TRIALS} medicine trials: treatment resistance not established",
-         TOPIC_TREATMENT),
+         TOPIC_TREATMENT,
+         _("Your clinician will talk with you about treatments you have tried.")),
 )
 # fmt: on

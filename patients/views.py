@@ -14,19 +14,28 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from concierge.errors import ApplicationError
+from concierge.errors import ApplicationError, InvalidState
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
 
 from . import intake, journey, selectors, services
-from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpConfirmForm, SignUpForm, screening_token
+from .consent import consent_blocks
+from .forms import (
+    ConsentForm,
+    IntakeSectionForm,
+    ProfileForm,
+    ScreeningForm,
+    SignUpConfirmForm,
+    SignUpForm,
+    screening_token,
+)
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
 from .models import Instrument, TriageOutcome, WeightUnit
 from .services import weight_for_display
@@ -262,7 +271,7 @@ def _version_context(version):
     triage = getattr(version, "triage", None)
     return {
         "version": version,
-        "sections": intake.answers_for_display(version.answers),
+        "sections": intake.answers_for_display(version.answers, version.questionnaire_version),
         "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage else "",
         "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE),
         "has_draft": False,
@@ -375,3 +384,70 @@ def screening_support(request, pk):
         "continue_url": reverse("portal:dashboard"),
     }
     return render(request, "patients/crisis.html", context)
+
+
+# --- informed consent (issue 15) -------------------------------------------------------------------------
+
+
+def consent_text(request):
+    """The current consent form, for anyone (the home page links here)."""
+    document = selectors.consent_current()
+    if document is None:
+        raise Http404
+    return render(request, "patients/consent.html", {"document": document, "blocks": consent_blocks(document.body)})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def consent(request):
+    document = selectors.consent_current()
+    if document is None:
+        raise Http404
+    signature = selectors.consent_signature_for(patient=request.user, document=document)
+    form = ConsentForm(request.POST or None, initial={"version": document.version})
+    if request.method == "POST" and signature is None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["version"] != document.version:
+                raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
+            services.consent_sign(
+                patient=request.user,
+                document=document,
+                typed_name=data["typed_name"],
+                agreed=data["agreed"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Thank you: your consent is signed. You can now book your infusions."))
+            return redirect("booking:book")
+    context = {
+        "document": document,
+        "blocks": consent_blocks(document.body),
+        "signature": signature,
+        "form": form,
+        "latest": selectors.consent_signature_latest(patient=request.user),
+    }
+    return render(request, "patients/consent.html", context)
+
+
+@patient_required
+def consent_download(request):
+    """The text the patient signed last, with their signature, as a file."""
+    signature = selectors.consent_signature_latest(patient=request.user)
+    if signature is None:
+        return redirect("patients:consent")  # nothing signed yet: the form to read and sign
+    document = signature.document
+    signed_at = timezone.localtime(signature.signed_at)
+    text = (
+        f"{document.title}\n{_('Version')} {document.version}\n\n{document.body.strip()}\n\n"
+        f"{_('Signed by typing the name')}: {signature.typed_name}\n"
+        f"{_('Agreed')}: {_('yes') if signature.agreed else _('no')}\n"
+        f"{_('Signed at')}: {signed_at:%Y-%m-%d %H:%M %Z}\n"
+        f"{_('From IP address')}: {signature.ip_address or '-'}\n"
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consent-{document.version}.txt"'
+    response["Cache-Control"] = "no-store"
+    return response

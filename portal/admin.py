@@ -21,7 +21,7 @@ from .messaging_selectors import (
     threads_awaiting_reply,
     waited_working_hours,
 )
-from .models import FollowUpCheckIn, MessageThread, ThreadTopic
+from .models import FollowUpCheckIn, MessageThread, PublicHoliday, ThreadTopic
 
 # --- the care-team portal (issue 10): message threads and follow-up check-ins --------------------
 
@@ -207,3 +207,12 @@ class FollowUpCheckInAdmin(admin.ModelAdmin):
         except ApplicationError as error:
             messages.error(request, error.message)
         obj.refresh_from_db()
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(admin.ModelAdmin):
+    """Days the care team is off: the reply clock skips them (portal/working_hours.py)."""
+
+    list_display = ("date", "name")
+    date_hierarchy = "date"
+    search_fields = ("name",)

@@ -33,10 +33,9 @@ from concierge.models import Role, User
 from notifications.models import Message
 from notifications.services import staff_alert_email
 from patients.danger_words import danger_words_in
-from patients.models import Clearance, ClearanceDecision, Diagnosis, Instrument, SafetyReason, ScreeningResponse
-from patients.services import _profile_locked, screening_submit
+from patients.models import Clearance, ClearanceDecision, Diagnosis, Instrument, ScreeningResponse
+from patients.services import _profile_locked, safety_alert_raise, screening_submit
 
-from .messaging import urgent_alert_raise
 from .models import CheckInFlag, Feeling, FollowUpCheckIn, SideEffectSeverity
 
 if TYPE_CHECKING:
@@ -229,7 +228,7 @@ def checkin_submit(
     checkin.full_clean()
     checkin.save()
     if danger:
-        urgent_alert_raise(patient=patient, reason=SafetyReason.CHECKIN, checkin=checkin)
+        safety_alert_raise(checkin=checkin, patient=patient, matched_words=danger)
     elif checkin.flags and CheckInFlag.PHQ9_ITEM9 not in checkin.flags:
         # (PHQ-9 item 9 has emailed the on-call clinician already, through its own alert.)
         _notify_oncall(checkin)

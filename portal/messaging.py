@@ -5,11 +5,14 @@ ConciergeMD" with a login link (a text if they agreed to texts, else an email), 
 gets an email with a neutral subject and a link. Logs name rows by id only.
 
 Triage: a patient's message whose words suggest danger (patients/danger_words.py) marks the
-thread urgent and about health, opens a `SafetyAlert` for the on-call clinician (an email at
-once, neutral subject, links only) and, as the PHQ-9 item 9 path does, holds infusion booking
-(`safety_review_required`) until a clinician resolves the alert: a patient who may be in danger
-speaks with a clinician before their next infusion, and a false alarm costs one call. The page
-the patient sees next shows 988 and 911.
+thread urgent and about health and raises a safety alert through patients' one service
+(`safety_alert_raise`): the on-call inbox is emailed and the clinician on call paged at once
+(neutral words, links only; escalated to the backup when not acknowledged), and, as the PHQ-9
+item 9 path does, infusion booking is held until a clinician resolves the alert: a patient who
+may be in danger speaks with a clinician before their next infusion, and a false alarm costs
+one call. The page the patient sees next shows 988 and 911. A patient who writes again in an
+urgent conversation outside the care team's working hours (portal/working_hours.py, public
+holidays included) pages the clinician on call the same way.
 """
 
 import logging
@@ -26,11 +29,13 @@ from concierge.models import Role, User
 from notifications.models import Channel, Message
 from notifications.services import message_enqueue, staff_alert_email
 from patients.danger_words import danger_words_in
-from patients.models import PatientProfile, SafetyAlert, SafetyReason
-from patients.services import _profile_locked
+from patients.models import PatientProfile
+from patients.services import safety_alert_raise
+from roster.oncall import oncall_page
 
+from . import working_hours
 from .messaging_selectors import may_answer, may_answer_health, may_answer_logistics
-from .models import FollowUpCheckIn, MessageSender, MessageThread, ThreadMessage, ThreadTopic
+from .models import MessageSender, MessageThread, ThreadMessage, ThreadTopic
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +150,9 @@ def _add(*, thread: MessageThread, author: User, sender: str, body: str, token: 
 
 def _after_patient_message(*, thread: MessageThread, message: ThreadMessage, was_waiting: bool) -> None:
     if message.danger_words:
-        urgent_alert_raise(patient=thread.patient, reason=SafetyReason.MESSAGE, message=message)
+        safety_alert_raise(message=message, patient=thread.patient, matched_words=message.danger_words)
+    elif thread.urgent and not working_hours.is_working_time(message.created_at):
+        _page_oncall(thread=thread, message=message)
     if not was_waiting:
         _notify_care_team(thread=thread, message=message)
     logger.info("portal: message %s in thread %s from the patient", message.pk, thread.pk)
@@ -200,47 +207,22 @@ def _notify_care_team(*, thread: MessageThread, message: ThreadMessage) -> Messa
 # --- the urgent path ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def urgent_alert_raise(
-    *,
-    patient: User,
-    reason: str,
-    message: ThreadMessage | None = None,
-    checkin: FollowUpCheckIn | None = None,
-) -> SafetyAlert:
-    """Open a safety alert for a message or check-in that suggests danger, once.
-
-    Holds infusion booking (as the PHQ-9 item 9 path does) and emails the on-call clinician at
-    once through the outbox: a neutral subject and links only.
-    """
-    source = {"message": message} if message is not None else {"checkin": checkin}
-    alert, created = SafetyAlert.objects.get_or_create(**source, defaults={"patient": patient, "reason": reason})
-    profile = _profile_locked(patient)
-    if alert.is_open and not profile.safety_review_required:
-        profile.safety_review_required = True
-        profile.save(update_fields=["safety_review_required", "updated_at"])
-    if not created:
-        return alert
-    where = _("portal message") if message is not None else _("follow-up check-in")
-    links = [_staff_link("admin:patients_safetyalert_change", alert.pk)]
-    if message is not None:
-        links.append(_staff_link("portal:staff_thread", message.thread_id))
+def _page_oncall(*, thread: MessageThread, message: ThreadMessage) -> None:
+    """The patient wrote again in an urgent conversation while the care team is away: the on-call
+    inbox and the clinician on call hear of it now, not on the next working day."""
     staff_alert_email(
         to=settings.ONCALL_CLINICIAN_EMAIL,
-        subject=str(_("Urgent: a patient needs a safety review")),
+        subject=str(_("Urgent: a patient wrote again")),
         body=str(
             _(
-                "A patient's %(where)s suggests they may be in danger. Please contact them today.\n\n"
-                "Open it in the clinic admin (login required):\n%(links)s\n\n"
-                "Infusion booking is on hold for this patient until a clinician resolves the alert."
+                "A patient wrote again in an urgent conversation, outside the care team's working hours. "
+                "Please read it now (login required):\n%(link)s"
             )
         )
-        % {"where": where, "links": "\n".join(links)},
-        unique_key=f"safety-alert:{alert.pk}",
+        % {"link": _staff_link("portal:staff_thread", thread.pk)},
+        unique_key=f"urgent-thread-message:{message.pk}",
     )
-    SafetyAlert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now())
-    logger.warning("safety alert %s raised (%s)", alert.pk, reason)
-    return alert
+    oncall_page(key=f"thread-message:{message.pk}", link=reverse("portal:staff_thread", args=[thread.pk]))
 
 
 # --- read state and hand-over -------------------------------------------------------------------

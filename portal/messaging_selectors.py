@@ -27,7 +27,7 @@ from django.utils import timezone
 from concierge.models import Role, User
 
 from .models import MessageSender, MessageThread, ThreadMessage, ThreadTopic
-from .working_hours import working_hours_between, working_time_before
+from .working_hours import WorkingHours, working_hours, working_hours_between, working_time_before
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -117,11 +117,16 @@ def threads_awaiting_reply(
     return waiting.order_by("-urgent", "waiting_since", "pk")
 
 
-def waited_working_hours(thread: MessageThread, now: datetime | None = None) -> float | None:
-    """How long (working hours, one decimal) the patient has been waiting, or None."""
+def waited_working_hours(
+    thread: MessageThread, now: datetime | None = None, hours: WorkingHours | None = None
+) -> float | None:
+    """How long (working hours, one decimal) the patient has been waiting, or None.
+
+    `hours`: the care team's working hours (working_hours()), read once for a list of threads.
+    """
     if thread.waiting_since is None:
         return None
-    return round(working_hours_between(thread.waiting_since, now or timezone.now()), 1)
+    return round(working_hours_between(thread.waiting_since, now or timezone.now(), hours), 1)
 
 
 class _Unread(TypedDict):
@@ -145,7 +150,8 @@ def inbox_for(*, user: User, now: datetime | None = None, recent_limit: int = 50
     Answered threads are listed only when the person may open them.
     """
     now = now or timezone.now()
-    overdue_before = working_time_before(now, reply_due_within())
+    hours = working_hours()
+    overdue_before = working_time_before(now, reply_due_within(), hours)
     unread = ThreadMessage.objects.filter(thread=OuterRef("pk"), sender=MessageSender.PATIENT).filter(
         Q(thread__care_team_read_at__isnull=True) | Q(created_at__gt=F("thread__care_team_read_at"))
     )
@@ -162,7 +168,7 @@ def inbox_for(*, user: User, now: datetime | None = None, recent_limit: int = 50
         return InboxRow(
             thread=thread,
             can_open=may_answer(user, thread),
-            waited_hours=waited_working_hours(thread, now),
+            waited_hours=waited_working_hours(thread, now, hours),
             overdue=thread.waiting_since is not None and thread.waiting_since <= overdue_before,
             unread=thread.unread,
         )

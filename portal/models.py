@@ -207,3 +207,21 @@ class FollowUpCheckIn(models.Model):
             raise ValidationError({"side_effect_severity": _("Please say how bad the side effects were.")})
         if SideEffect.OTHER in self.side_effects and not self.other_side_effect.strip():
             raise ValidationError({"other_side_effect": _("Please tell us what else you noticed.")})
+
+
+# --- the care team's calendar (issue 15) ------------------------------------------------------------
+
+
+class PublicHoliday(models.Model):
+    """A day the care team is off (portal/working_hours.py): the reply clock does not count it,
+    and an urgent message that day pages the clinician on call. Staff keep the table in admin."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("holiday"), max_length=100)
+
+    class Meta:
+        verbose_name = _("public holiday")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.name} ({self.date:%Y-%m-%d})"

@@ -3,14 +3,19 @@
 `settings.MESSAGES_WORKING_HOURS` gives the zone, the weekdays (Monday = 0) and the daily
 opening and closing times, e.g. Mon-Fri 8:00-18:00 America/New_York. A patient message that
 arrives on Friday at 17:00 has waited 1 working hour at 18:00 Friday, and 4 at 11:00 Monday.
-Public holidays are not modelled: on a holiday the queue counts as if the team were in.
+Public holidays (`PublicHoliday`, a table staff edit in admin) are days off: a message sent on
+the Friday before a Monday holiday has waited 1 working hour by Tuesday 8:00. Outside working
+hours, a patient who writes again in an urgent conversation pages the clinician on call
+(portal/messaging.py).
 """
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+
+from .models import PublicHoliday
 
 # No search walks further than this (a working week with no working days would loop forever).
 MAX_DAYS = 400
@@ -22,10 +27,11 @@ class WorkingHours:
     weekdays: frozenset
     opens: time
     closes: time
+    holidays: frozenset[date] = field(default_factory=frozenset)
 
     def window(self, day):
         """The aware (start, end) of working time on a local date, or None on a day off."""
-        if day.weekday() not in self.weekdays:
+        if day.weekday() not in self.weekdays or day in self.holidays:
             return None
         return (
             datetime.combine(day, self.opens, tzinfo=self.zone),
@@ -48,7 +54,16 @@ def working_hours():
         weekdays=frozenset(int(d) for d in config["weekdays"]),
         opens=opens,
         closes=closes,
+        # A short table (a dozen days a year): read whole, once per calculation.
+        holidays=frozenset(PublicHoliday.objects.values_list("date", flat=True)),
     )
+
+
+def is_working_time(at):
+    """Whether the care team is at work at this instant (a holiday is not)."""
+    hours = working_hours()
+    window = hours.window(at.astimezone(hours.zone).date())
+    return window is not None and window[0] <= at < window[1]
 
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -83,11 +98,13 @@ def working_seconds_between(start, end, hours=None):
     return total
 
 
-def working_hours_between(start, end):
-    return working_seconds_between(start, end) / 3600
+def working_hours_between(start, end, hours=None):
+    """Working time between two instants, in hours. Pass `hours` (working_hours()) when counting
+    many: it reads the holiday table once."""
+    return working_seconds_between(start, end, hours) / 3600
 
 
-def working_time_before(end, working):
+def working_time_before(end, working, hours=None):
     """The latest instant from which `working` (a timedelta of working time) had passed by `end`.
 
     A message that arrived at or before it has waited at least that long in working hours.
@@ -95,7 +112,7 @@ def working_time_before(end, working):
     remaining = working.total_seconds()
     if remaining <= 0:
         return end
-    hours = working_hours()
+    hours = hours or working_hours()
     day = end.astimezone(hours.zone).date()
     for _ in range(MAX_DAYS):
         window = hours.window(day)

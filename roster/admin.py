@@ -1,4 +1,5 @@
-"""The roster in admin: each provider with licences, weekly shifts, date overrides and time off.
+"""The roster in admin: each provider with licences, weekly shifts, date overrides and time off;
+the on-call rota and the on-call alerts (acknowledged here).
 
 The back office (staff/admin/roster.py) registers this admin again with the roster check, which
 warns before a change leaves booked visits without a nurse (that check needs booking, above us).
@@ -6,13 +7,19 @@ warns before a change leaves booked visits without a nurse (that check needs boo
 
 from datetime import timedelta
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from concierge.errors import ApplicationError
+from concierge.models import Role
+
+from . import oncall
 from .licensure import licence_valid_in
-from .models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
+from .models import DateOverride, Licence, OnCallPage, OnCallShift, Provider, ProviderKind, TimeOff, WeeklyShift
 
 
 def licence_expiry_note(expires_on, today=None):
@@ -142,3 +149,153 @@ class ProviderAdmin(admin.ModelAdmin):
         soonest = min((lic.expires_on for lic in obj.licences.all()), default=None)
         note = licence_expiry_note(soonest)
         return format_html("{} ({})", note, soonest.strftime("%b %-d, %Y")) if note else "—"
+
+
+# --- on call (issue 15) -------------------------------------------------------------------------------
+
+
+class OnCallShiftForm(forms.ModelForm):
+    class Meta:
+        model = OnCallShift
+        fields = ("weekday", "date", "start_time", "end_time", "time_zone", "clinician", "backup", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        clinicians = Provider.objects.filter(kind=ProviderKind.CLINICIAN, is_active=True).select_related("user")
+        for name in ("clinician", "backup"):
+            self.fields[name].queryset = clinicians
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(admin.ModelAdmin):
+    """Who covers which hours, in which time zone, with which backup. A dated block wins over the week."""
+
+    form = OnCallShiftForm
+    list_display = ("__str__", "clinician", "backup", "note")
+    list_select_related = ("clinician__user", "backup__user")
+    list_filter = ("weekday", "time_zone")
+    fieldsets = (
+        (
+            _("When"),
+            {
+                "fields": ("weekday", "date", "start_time", "end_time", "time_zone"),
+                "description": _(
+                    "Every week on a weekday, or once on a date (which wins over the weekly block for its hours). "
+                    "An end at or before the start runs into the next morning."
+                ),
+            },
+        ),
+        (_("Who"), {"fields": ("clinician", "backup", "note")}),
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        cover = oncall.oncall_cover_at()
+        now_text = (
+            _("On call now: %(clinician)s (backup: %(backup)s), until %(until)s.")
+            % {
+                "clinician": cover.clinician.get_full_name(),
+                "backup": cover.backup.get_full_name(),
+                "until": cover.ends_at.strftime("%a %H:%M %Z"),
+            }
+            if cover
+            else _("Nobody is on call now: urgent alerts go to the on-call inbox only. Add a block to the rota.")
+        )
+        if cover:
+            messages.info(request, now_text)
+        else:
+            messages.warning(request, now_text)
+        return super().changelist_view(request, extra_context)
+
+
+class PageStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("open", _("Not acknowledged")), ("acknowledged", _("Acknowledged")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(acknowledged_at__isnull=True)
+        if self.value() == "acknowledged":
+            return queryset.filter(acknowledged_at__isnull=False)
+        return queryset
+
+
+class OnCallPageForm(forms.ModelForm):
+    acknowledge = forms.BooleanField(label=_("I have seen this alert and am dealing with it"), required=True)
+
+    class Meta:
+        model = OnCallPage
+        fields = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.acknowledged_at is not None:
+            raise ValidationError(_("This alert was already acknowledged."))
+        return cleaned
+
+
+@admin.register(OnCallPage)
+class OnCallPageAdmin(admin.ModelAdmin):
+    """The on-call queue: alerts sent to the clinician on call, not acknowledged first."""
+
+    form = OnCallPageForm
+    list_display = ("paged_at", "status", "open_link", "clinician", "escalated_at", "acknowledged_by")
+    list_display_links = ("paged_at",)
+    list_filter = (PageStatusFilter,)
+    list_select_related = ("clinician", "acknowledged_by")
+    readonly_fields = (
+        "key",
+        "open_link",
+        "paged_at",
+        "clinician",
+        "backup",
+        "escalated_at",
+        "acknowledged_at",
+        "acknowledged_by",
+    )
+    actions = ("acknowledge_selected",)
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        if obj.acknowledged_at:
+            return _("Acknowledged")
+        if obj.escalated_at:
+            return format_html('<strong class="review-alert">{}</strong>', _("Escalated to the backup"))
+        return format_html('<strong class="review-alert">{}</strong>', _("Waiting"))
+
+    @admin.display(description=_("open"))
+    def open_link(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.link, _("Open the record"))
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.acknowledged_at is None and self.has_change_permission(request, obj):
+            return [*self.readonly_fields, "acknowledge"]
+        return list(self.readonly_fields)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Acknowledging is a clinician's act: the permission and the role.
+        return super().has_change_permission(request, obj) and request.user.has_role(Role.CLINICIAN)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            oncall.oncall_page_acknowledge(page=obj, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        obj.refresh_from_db()
+
+    @admin.action(description=_("Acknowledge the selected alerts"))
+    def acknowledge_selected(self, request, queryset):
+        if not self.has_change_permission(request):
+            messages.error(request, _("Only a clinician can acknowledge an urgent alert."))
+            return
+        for page in queryset.filter(acknowledged_at__isnull=True):
+            oncall.oncall_page_acknowledge(page=page, by=request.user)
+        messages.success(request, _("Acknowledged."))

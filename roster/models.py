@@ -151,3 +151,129 @@ class TimeOff(models.Model):
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("Time off must end after it starts.")})
+
+
+# --- on call (issue 15) ----------------------------------------------------------------------------
+
+ONCALL_TIME_ZONES = (
+    ("America/New_York", _("Eastern (New York)")),
+    ("America/Chicago", _("Central (Chicago)")),
+    ("America/Denver", _("Mountain (Denver)")),
+    ("America/Phoenix", _("Arizona (Phoenix)")),
+    ("America/Los_Angeles", _("Pacific (Los Angeles)")),
+    ("America/Anchorage", _("Alaska (Anchorage)")),
+    ("Pacific/Honolulu", _("Hawaii (Honolulu)")),
+)
+
+
+class OnCallShift(models.Model):
+    """Who answers urgent patient alerts during a block of hours, and who backs them up.
+
+    Either every week on a weekday, or on one date; a dated block wins over the weekly pattern
+    for the hours it covers (a swap, a holiday). The hours are in the block's own time zone; an
+    end at or before the start runs past midnight into the next day (18:00-08:00 is a night).
+    roster/oncall.py finds the block that covers a moment.
+    """
+
+    clinician = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="oncall_shifts", verbose_name=_("clinician on call")
+    )
+    backup = models.ForeignKey(
+        Provider,
+        on_delete=models.PROTECT,
+        related_name="oncall_backups",
+        verbose_name=_("backup"),
+        help_text=_("Paged when the clinician on call has not acknowledged an alert in time."),
+    )
+    weekday = models.PositiveSmallIntegerField(_("every week on"), choices=Weekday.choices, null=True, blank=True)
+    date = models.DateField(_("or on this date"), null=True, blank=True)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"), help_text=_("At or before the start: the next day (a night)."))
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=ONCALL_TIME_ZONES)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("on-call shift")
+        verbose_name_plural = _("on-call rota")
+        ordering = [models.F("date").asc(nulls_first=True), "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__isnull=True, date__isnull=False)
+                | models.Q(weekday__isnull=False, date__isnull=True),
+                name="oncall_shift_weekday_or_date",
+            ),
+        ]
+
+    def __str__(self):
+        day = self.date.strftime("%Y-%m-%d") if self.date else Weekday(self.weekday).label
+        return f"{day} {self.start_time:%H:%M}-{self.end_time:%H:%M} ({self.time_zone})"
+
+    @property
+    def overnight(self):
+        return self.end_time <= self.start_time
+
+    def clean(self):
+        errors = {}
+        if (self.weekday is None) == (self.date is None):
+            errors["weekday"] = _("Give a weekday (every week) or a date (once), not both.")
+        clinician = self.clinician if self.clinician_id else None
+        backup = self.backup if self.backup_id else None
+        for field, provider in (("clinician", clinician), ("backup", backup)):
+            if provider is None:
+                continue
+            if provider.kind != ProviderKind.CLINICIAN or not provider.is_active:
+                errors[field] = _("Choose an active clinician.")
+            elif not provider.phone:
+                errors[field] = _("%(name)s has no mobile phone in the roster: alerts are texted.") % {"name": provider}
+        if clinician is not None and backup is not None and clinician.pk == backup.pk:
+            errors["backup"] = _("The backup must be someone else.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class OnCallPage(models.Model):
+    """One urgent alert sent to the clinician on call (a text and an email: neutral words, a link).
+
+    It must be acknowledged in admin; unacknowledged after ONCALL_ESCALATE_AFTER_MINUTES, the
+    backup is paged (once: roster/oncall.py claims the escalation with a conditional UPDATE).
+    `key` says what it is about ("safety-alert:12") and makes paging twice page once. No patient
+    is named here: the page points at the record, which says the rest to whoever may read it.
+    """
+
+    key = models.CharField(_("about"), max_length=100, unique=True)
+    link = models.CharField(_("where to open it"), max_length=300)
+    paged_at = models.DateTimeField(_("paged at"))
+    shift = models.ForeignKey(
+        OnCallShift, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("shift")
+    )
+    # None: nobody was on the rota at that moment; the on-call inbox was emailed instead.
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clinician paged"),
+    )
+    backup = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("on-call alert")
+        verbose_name_plural = _("on-call alerts")
+        ordering = [models.F("acknowledged_at").asc(nulls_first=True), "-paged_at"]
+        indexes = [models.Index(fields=["acknowledged_at", "escalated_at", "paged_at"])]
+
+    def __str__(self):
+        return f"{self.key} ({self.paged_at:%Y-%m-%d %H:%M} UTC)"

@@ -94,7 +94,8 @@ def safety_alerts(*, limit: int = LIMIT) -> Queue:
     alerts = SafetyAlert.objects.filter(resolved_at__isnull=True).select_related("patient", "acknowledged_by")
     rows = [
         {
-            "patient": _patient_name(a.patient),
+            # A text from a number no patient has: the number to call back (issue 15).
+            "patient": _patient_name(a.patient) if a.patient else str(_("Unknown number %s") % a.from_number),
             "raised": a.created_at,
             "acknowledged_by": a.acknowledged_by.get_full_name() if a.acknowledged_by else "",
             "url": _url("admin:patients_safetyalert_change", args=[a.pk]),
@@ -230,10 +231,11 @@ def unanswered_messages(*, user: User, limit: int = LIMIT, now: datetime | None 
     now = now or timezone.now()
     waiting = portal.threads_awaiting_reply(now=now)
     due_hours = portal.reply_due_within().total_seconds() / 3600
+    working = portal.working_hours()  # the holiday table, read once for the list
     rows: list[dict[str, object]] = []
     for thread in waiting[:limit]:
         can_open = portal.may_answer(user, thread)
-        hours = portal.waited_working_hours(thread, now)
+        hours = portal.waited_working_hours(thread, now, working)
         rows.append(
             {
                 "patient": _patient_name(thread.patient),

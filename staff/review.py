@@ -153,7 +153,7 @@ def review_summary_for(*, patient: User) -> ReviewSummary:
             for rule in fired
         ],
         "flagged_keys": flagged_keys,
-        "sections": answers_for_display(latest.answers) if latest else [],
+        "sections": answers_for_display(latest.answers, latest.questionnaire_version) if latest else [],
         "screenings": screenings,
         "decisions": list(
             Clearance.objects.filter(patient=patient).select_related("clinician").order_by("-decided_at", "-id")

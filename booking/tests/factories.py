@@ -172,6 +172,11 @@ def clearance(patient, clinician=None, **overrides):
         "expires_on": timezone.localdate() + timedelta(days=180),
         **overrides,
     }
+    consent = values.pop("consent", True)
+    if consent and values["decision"] == ClearanceDecision.CLEARED:
+        from patients.tests.factories import consent_signed
+
+        consent_signed(patient)  # issue 15: infusions need the consent signed too
     return Clearance.objects.create(patient=patient, clinician=clinician or UserFactory(role="clinician"), **values)
 
 

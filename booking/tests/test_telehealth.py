@@ -192,9 +192,18 @@ def test_patients_and_nurses_have_no_evaluations_page(client, visit, nurse):
         assert client.get("/staff/evaluations/").status_code == 403
 
 
+def _recent_questionnaires(patient):
+    from patients.tests.factories import screening
+
+    screening(patient, "phq9", [1] * 8 + [0])
+    screening(patient, "gad7", [1] * 7)
+    screening(patient, "pcl5", [1] * 20)
+
+
 def test_the_clinician_records_the_decision_against_the_evaluation(client, visit, clinician):
     client.force_login(clinician)
     with time_machine.travel(visit.starts_at + timedelta(minutes=20), tick=False):
+        _recent_questionnaires(visit.patient)
         client.force_login(clinician)
         page = client.get(
             f"/admin/patients/clearance/add/?patient={visit.patient_id}&evaluation={visit.pk}"
@@ -208,6 +217,7 @@ def test_the_clinician_records_the_decision_against_the_evaluation(client, visit
             {
                 "patient": visit.patient_id,
                 "evaluation": visit.pk,
+                "evaluation_took_place": "on",
                 "diagnosis": "ptsd",
                 "decision": "cleared",
                 "note": "Evaluated by video: PCL-5 42, no contraindications.",
@@ -227,6 +237,37 @@ def test_the_clinician_records_the_decision_against_the_evaluation(client, visit
             "Evaluated by video: PCL-5 42, no contraindications.",
         )
         assert "Decision recorded: Cleared" in client.get("/staff/evaluations/").content.decode()
+        visit.refresh_from_db()
+        assert visit.status == "completed"  # the decision completed the video visit
+
+
+def test_a_video_evaluation_not_started_or_not_confirmed_as_held_does_not_clear(client, visit, clinician):
+    client.force_login(clinician)
+    _recent_questionnaires(visit.patient)
+    post = {
+        "patient": visit.patient_id,
+        "evaluation": visit.pk,
+        "diagnosis": "ptsd",
+        "decision": "cleared",
+        "infusions_planned": 6,
+        "dose_mg_per_kg": "0.5",
+        "infusion_minutes": 40,
+        "min_hours_between": 48,
+        "series_window_days": 21,
+        "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+    }
+    with time_machine.travel(visit.starts_at - timedelta(minutes=5), tick=False):
+        client.force_login(clinician)
+        early = client.post("/admin/patients/clearance/add/", {**post, "evaluation_took_place": "on"})
+    with time_machine.travel(visit.starts_at + timedelta(minutes=20), tick=False):
+        client.force_login(clinician)
+        unticked = client.post("/admin/patients/clearance/add/", post)
+
+    for response in (early, unticked):
+        assert "The video evaluation is not completed (it is confirmed)" in response.content.decode()
+    assert not Clearance.objects.exists()
+    visit.refresh_from_db()
+    assert visit.status == "confirmed"
 
 
 def test_a_decision_cannot_point_at_another_patients_visit(client, visit, clinician, other_patient, evaluation):

@@ -338,12 +338,23 @@ CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
 # --- Patients: screening, safety and clearance (issue 3) -------------------------------------
 # PCL-5 total at or above this suggests provisional PTSD (National Center for PTSD: 31-33).
 PCL5_PROVISIONAL_PTSD_CUTOFF = 33
-# Who is emailed at once when a patient's PHQ-9 item 9 is above 0 (a link to the admin record only).
+# The on-call inbox: every safety alert is emailed here (a link to the admin record only), and so
+# is a page when nobody is on the on-call rota, and every escalation (roster/oncall.py).
 ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL", default="clinician@demo.conciergemd.example")
+# The on-call chain (issue 15): a page the clinician on call has not acknowledged in admin after
+# this many minutes goes to the backup. The clock looks every minute.
+ONCALL_ESCALATE_AFTER_MINUTES = env.int("ONCALL_ESCALATE_AFTER_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["roster-oncall-escalate"] = {
+    "task": "roster.tasks.oncall_pages_escalate",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
 # The latest expiry a clinician may give a clearance (admin refuses year 9999).
 CLEARANCE_MAX_VALID_DAYS = 365
+# A patient is cleared only on PHQ-9, GAD-7 and PCL-5 sent within this many days (issue 15).
+CLEARANCE_QUESTIONNAIRES_WITHIN_DAYS = 30
 # Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).
 SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
@@ -421,7 +432,7 @@ PATIENT_DASHBOARD_SECTIONS = ["booking/_upcoming_visits.html", *PATIENT_DASHBOAR
 # --- Care-team portal: secure messages, check-ins, telehealth evaluations (issue 10) --------
 # A patient message nobody has answered within this many working hours joins the overdue
 # queue (staff inbox, admin). Working hours are the care team's, in one zone (public holidays
-# are not modelled); patients/working_hours.py counts in them.
+# are days off: the PublicHoliday table staff edit in admin); portal/working_hours.py counts in them.
 MESSAGES_REPLY_WITHIN_WORKING_HOURS = env.int("MESSAGES_REPLY_WITHIN_WORKING_HOURS", default=4)
 MESSAGES_WORKING_HOURS = {
     "time_zone": env("MESSAGES_WORKING_TIME_ZONE", default="America/New_York"),

@@ -107,6 +107,9 @@ def _sms_gate(message: Message, now: datetime) -> Message | None:
         return _suppress(message, "The patient has not agreed to text messages.")
     if SmsOptOut.objects.filter(phone_number=number, is_opted_out=True).exists():
         return _suppress(message, "This number replied STOP.")
+    if content.template_get(message.template).staff_page:
+        message.to_address = number
+        return None  # a clinician on call is paged at any hour
     time_zone = _time_zone_for(message)
     if not rules.sms_allowed(now, time_zone):
         spec = content.template_get(message.template)

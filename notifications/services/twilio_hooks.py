@@ -2,7 +2,10 @@
 
 Both arrive at webhooks (views.py) and may come twice or out of order: a receipt changes a row
 once, and an incoming text acts once (keyed on Twilio's id). STOP and START act on the number
-(optouts.py); HELP and anything else get a fixed answer.
+(optouts.py); HELP gets a fixed answer. Any other text is announced to the apps above
+(signals.inbound_text_received: patients checks it for danger words and may answer with 988 and
+911); without an answer from them it gets the standard one, which says we cannot read replies
+and gives 911 and 988 all the same.
 """
 
 import re
@@ -13,6 +16,7 @@ from django.utils import timezone
 
 from ..gateways.sms import TWILIO_OPTED_OUT
 from ..models import Channel, InboundAction, InboundSms, Message, MessageStatus
+from ..signals import inbound_text_received
 from .optouts import normalize_number, sms_opt_in_record, sms_opt_out_record
 from .sending import _fallback_email
 
@@ -85,7 +89,10 @@ def inbound_reply(action: str) -> str:
         return f"{clinic}: you will get visit texts again. Reply HELP for help, STOP to opt out."
     if action == InboundAction.HELP:
         return f"{clinic} home visits. For help call {phone}. Msg&data rates may apply. Reply STOP to opt out."
-    return f"{clinic} cannot read replies to this number. Please call {phone}. Reply STOP to opt out."
+    return (
+        f"{clinic} cannot read replies to this number. Please call {phone}. "
+        "Emergency: call 911. Crisis: call or text 988. Reply STOP to opt out."
+    )
 
 
 @transaction.atomic
@@ -106,4 +113,16 @@ def sms_inbound_handle(*, message_sid: str, from_number: str, body: str | None) 
             sms_opt_out_record(phone_number=number, keyword=keyword)
         elif action == InboundAction.START:
             sms_opt_in_record(phone_number=number, keyword=keyword)
-    return inbound_reply(inbound.action)
+        elif action == InboundAction.OTHER:
+            answers = inbound_text_received.send(
+                sender=InboundSms,
+                inbound=inbound,
+                phone_number=number,
+                body=body or "",
+                received_at=inbound.received_at,
+            )
+            reply = next((str(answer) for _receiver, answer in answers if answer), "")
+            if reply:
+                inbound.reply = reply
+                inbound.save(update_fields=["reply"])
+    return inbound.reply or inbound_reply(inbound.action)

@@ -48,6 +48,8 @@ def every_message(visit):
                 context.update(subject="Please call a patient today", body="Details are in the admin.")
             if key == "password_reset":
                 context.update(reset_url="http://testserver/accounts/password/reset/MQ/set-password/")
+            if key == "oncall_page":
+                context.update(queue_url="http://testserver/admin/roster/oncallpage/?status=open")
             yield Message(
                 channel=channel,
                 recipient=visit.patient,
@@ -87,6 +89,10 @@ def test_every_text_is_one_gsm7_segment_with_everything_the_patient_needs(person
         length = gsm7_length(text)
         assert length is not None, f"not GSM-7: {text!r}"
         assert length <= 160, (message.template, length, text)
+        if content.template_get(message.template).staff_page:
+            # A page to the clinician on call: neutral words and the queue's link, no greeting.
+            assert text == "ConciergeMD: urgent patient alert, open the queue: " + message.context["queue_url"]
+            continue
         first = to_gsm7(name.split(" ")[0]) or "there"
         greeting = re.match(r"Hi ([^,]+), ", text)
         assert greeting and first.startswith(greeting.group(1)), text

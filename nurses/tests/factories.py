@@ -9,7 +9,7 @@ from booking.models import VisitStatus
 from booking.tests.factories import ProviderFactory, ServiceFactory, VisitFactory
 from concierge.tests.factories import UserFactory
 from patients.models import Clearance, ClearanceDecision, PatientProfile
-from patients.tests.factories import PatientProfileFactory, sent_intake
+from patients.tests.factories import PatientProfileFactory, consent_signed, sent_intake
 
 ADDRESSES = {
     "10001": ("350 W 31st St", "New York", "NY"),
@@ -35,6 +35,7 @@ def patient_with_plan(user=None, *, zip_code="10011", weight_kg="80.0", mg_per_k
         address_line1=line1, city=city, state=state, zip_code=zip_code, weight_kg=Decimal(weight_kg)
     )
     sent_intake(user, **intake)
+    consent_signed(user)
     clearance = Clearance.objects.create(
         patient=user,
         clinician=UserFactory(role="clinician"),

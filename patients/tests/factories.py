@@ -32,6 +32,16 @@ CLEAN_ANSWERS = {
     "stimulants": False,
     "medications": "none",
     "has_allergies": False,
+    # intake 2026.2 (issue 15)
+    "heart_event_recent": False,
+    "aneurysm": "no",
+    "head_pressure": False,
+    "schizophrenia": False,
+    "mania_now": False,
+    "ketamine_misuse": False,
+    "ketamine_allergy": False,
+    "glaucoma": False,
+    "thyroid": "no",
 }
 
 
@@ -98,15 +108,30 @@ def licensed(clinician, state="NY"):
     return clinician
 
 
+def consent_signed(patient, document=None):
+    """The patient signed the current consent version (issue 15), as on the consent page."""
+    from patients.models import ConsentSignature
+
+    document = document or services.consent_first_version_ensure()
+    profile = PatientProfile.objects.filter(user=patient).first()
+    name = f"{profile.legal_first_name} {profile.legal_last_name}" if profile else patient.get_full_name()
+    signature, _created = ConsentSignature.objects.get_or_create(
+        patient=patient, document=document, defaults={"typed_name": name or "Patient", "agreed": True}
+    )
+    return signature
+
+
 def cleared(patient, clinician, **plan):
-    """Patient has a sent intake (if none yet) and an active clearance by this clinician (licensed
-    in the patient's state)."""
+    """Patient has a sent intake (if none yet), has signed the consent (unless consent=False) and
+    an active clearance by this clinician (licensed in the patient's state)."""
     from patients.models import IntakeResponse
 
     if not IntakeResponse.objects.filter(patient=patient, status="submitted").exists():
         sent_intake(patient)
     profile = PatientProfile.objects.filter(user=patient).first()
     licensed(clinician, profile.state if profile and profile.state else "NY")
+    if plan.pop("consent", True):
+        consent_signed(patient)
     return services.clearance_record(
         patient=patient,
         clinician=clinician,

@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from concierge.tests.factories import UserFactory
 from patients.models import Clearance, ClearanceDecision, PatientProfile, SafetyAlert
 
-from .factories import PatientProfileFactory, cleared, licensed, screening, sent_intake
+from .factories import PatientProfileFactory, cleared, consent_signed, licensed, screening, sent_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -116,12 +117,23 @@ def clearance_post(patient, **changes):
     }
 
 
+def recent_questionnaires(patient):
+    screening(patient, "phq9", [1] * 8 + [0])
+    screening(patient, "gad7", [1] * 7)
+    screening(patient, "pcl5", [1] * 20)
+
+
 def test_a_clinician_clears_a_patient_with_a_plan_recorded_with_who_and_when(client, clinician, profile):
     intake = sent_intake(profile.user)
     licensed(clinician, "NY")
+    recent_questionnaires(profile.user)
+    consent_signed(profile.user)
     client.force_login(clinician)
 
-    response = client.post("/admin/patients/clearance/add/", clearance_post(profile.user))
+    response = client.post(
+        "/admin/patients/clearance/add/",
+        clearance_post(profile.user, in_person_evaluated_on=timezone.localdate().isoformat()),
+    )
 
     assert response.status_code == 302
     clearance = Clearance.objects.get()
@@ -296,3 +308,67 @@ def test_intake_admin_shows_answers_and_rules_and_hides_drafts(client, clinician
     assert "Draft" not in listing
     assert "CARD-2" in detail and "Heart rhythm problem" in detail
     assert "irregular heartbeat" in detail
+
+
+# --- the clearance gate (issue 15) ---------------------------------------------------------------------
+
+
+def test_clearing_with_no_evaluation_and_no_questionnaires_shows_what_is_missing_and_saves_nothing(
+    client, clinician, profile
+):
+    sent_intake(profile.user)
+    licensed(clinician, "NY")
+    client.force_login(clinician)
+
+    page = client.post("/admin/patients/clearance/add/", clearance_post(profile.user)).content.decode()
+
+    assert Clearance.objects.count() == 0
+    assert "Before clearing this patient:" in page
+    assert "A completed evaluation" in page
+    assert "Questionnaires not sent in the last 30 days: PHQ-9, GAD-7, PCL-5." in page
+
+
+def test_questionnaires_older_than_30_days_do_not_count(client, clinician, profile):
+    sent_intake(profile.user)
+    licensed(clinician, "NY")
+    with time_machine.travel(timezone.now() - timedelta(days=31)):
+        recent_questionnaires(profile.user)
+    screening(profile.user, "gad7", [0] * 7)
+    client.force_login(clinician)
+
+    page = client.post(
+        "/admin/patients/clearance/add/",
+        clearance_post(profile.user, in_person_evaluated_on=timezone.localdate().isoformat()),
+    ).content.decode()
+
+    assert Clearance.objects.count() == 0
+    assert "Questionnaires not sent in the last 30 days: PHQ-9, PCL-5." in page
+    assert "A completed evaluation" not in page
+
+
+def test_an_in_person_evaluation_in_the_future_does_not_count(client, clinician, profile):
+    sent_intake(profile.user)
+    licensed(clinician, "NY")
+    recent_questionnaires(profile.user)
+    client.force_login(clinician)
+
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page = client.post(
+        "/admin/patients/clearance/add/", clearance_post(profile.user, in_person_evaluated_on=tomorrow)
+    ).content.decode()
+
+    assert Clearance.objects.count() == 0
+    assert "The in-person evaluation date is in the future." in page
+
+
+def test_declining_needs_no_evaluation_and_no_questionnaires(client, clinician, profile):
+    sent_intake(profile.user)
+    licensed(clinician, "NY")
+    client.force_login(clinician)
+
+    client.post(
+        "/admin/patients/clearance/add/",
+        clearance_post(profile.user, decision="declined", note="Cardiology first."),
+    )
+
+    assert Clearance.objects.get().decision == "declined"

@@ -92,13 +92,19 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
     expect(page.get_by_role("heading", level=1)).to_have_text("Heart, blood pressure and brain")
     axe(page)
     choose(page, "told you that you have high blood pressure", "No")
-    for question in ("heart disease", "irregular heartbeat", "a stroke", "a seizure"):
+    for question in ("heart disease", "irregular heartbeat", "Have you ever had a stroke", "a seizure"):
         choose(page, question, "No")
+    # intake 2026.2 (issue 15)
+    choose(page, "heart attack or a stroke", "No")
+    choose(page, "a malformed blood vessel", "No")
+    choose(page, "raised pressure inside your skull", "No")
     save_and_continue(page, axe)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Mental health and past treatment")
     choose(page, "psychosis", "No")
     choose(page, "bipolar disorder", "No")
+    choose(page, "schizoaffective", "No")
+    choose(page, "Right now, are you", "No")
     page.get_by_label("How many different medicines").fill("2")
     page.get_by_label("Talking therapy (psychotherapy)").check()
     save_and_continue(page, axe)
@@ -107,6 +113,7 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
     choose(page, "recreational drugs", "No, never")
     choose(page, "How often do you have a drink", "Monthly or less")
     choose(page, "on a typical day", "1 or 2")
+    choose(page, "ketamine other than", "No")
     save_and_continue(page, axe)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Pregnancy, liver and past reactions")
@@ -114,6 +121,9 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
     choose(page, "liver disease", "No")
     choose(page, "Have you had ketamine before", "I have never had ketamine")
     choose(page, "anaesthesia or sedation", "No")
+    choose(page, "allergic reaction to ketamine", "No")
+    choose(page, "glaucoma", "No")
+    choose(page, "thyroid condition", "No")
     save_and_continue(page, axe)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Medicines and allergies")

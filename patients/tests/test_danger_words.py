@@ -1,48 +1,64 @@
-"""The danger-word list: each idea fires on its words and simple variants, and everyday words do not."""
+"""The danger-language matcher against its table (patients/tests/data/danger_phrases.tsv): every
+phrase in both languages gives exactly the ideas the table says, idioms give none."""
+
+from pathlib import Path
 
 import pytest
 
-from patients.danger_words import DANGER_PATTERNS, danger_words_in
+from patients.danger_words import DANGER_IDEAS, ENGLISH, SPANISH, danger_language, danger_words_in, normalise
 
-FIRING = {
-    "suicide": ["I have been thinking about suicide", "feeling SUICIDAL tonight"],
-    "kill myself": ["I want to kill myself", "thought about killing my self"],
-    "end my life": ["I want to end my life", "ready to end it all", "thinking of taking my own life"],
-    "want to die": ["I just want to die", "everyone would be better off dead"],
-    "self-harm": ["I self-harmed again", "self harm", "I keep cutting myself", "I hurt myself last night"],
-    "overdose": ["I overdosed", "worried about an over-dose", "I took too many pills"],
-    "chest pain": ["Chest pains since the visit", "my chest hurts", "pain in my chest", "chest tightness"],
-    "trouble breathing": ["I can\u2019t breathe", "I cannot breathe well", "trouble breathing", "short of breath"],
-    "fainting": ["I fainted in the kitchen", "I passed out for a minute"],
-    "seizure": ["I had a seizure", "convulsions this morning"],
-}
-
-QUIET = [
-    "Can I reschedule to Friday afternoon?",
-    "The nurse was lovely. My skill at parking is not.",
-    "Is the invoice overdue?",
-    "I feel much better and I am breathing easier",
-    "Please call me back about my plan",
-    "",
-]
+TABLE = Path(__file__).parent / "data" / "danger_phrases.tsv"
 
 
-def test_every_danger_idea_has_a_firing_case():
-    assert set(FIRING) == {key for key, _pattern in DANGER_PATTERNS}
+def _rows():
+    rows = []
+    for number, line in enumerate(TABLE.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        language, kind, expected, *text = line.split("\t")
+        keys = [] if expected == "-" else expected.split(",")
+        rows.append(pytest.param(language, kind, keys, text[0] if text else "", id=f"{number}-{language}-{kind}"))
+    return rows
 
 
-@pytest.mark.parametrize(("key", "text"), [(k, t) for k, texts in FIRING.items() for t in texts])
-def test_each_idea_fires_on_its_words_and_their_variants(key, text):
-    assert key in danger_words_in(text)
+ROWS = _rows()
 
 
-@pytest.mark.parametrize("text", QUIET)
-def test_everyday_words_do_not_fire(text):
-    assert danger_words_in(text) == []
+@pytest.mark.parametrize(("language", "kind", "expected", "text"), ROWS)
+def test_the_phrase_table(language, kind, expected, text):
+    assert danger_words_in(text) == expected, f"{kind}: {text!r}"
+    if expected and kind != "mixed":
+        assert danger_language(text) == language
 
 
-def test_several_ideas_in_one_message_come_back_in_list_order():
-    assert danger_words_in("Chest pain and I want to die") == ["want to die", "chest pain"]
+def test_the_table_covers_every_idea_in_both_languages_and_has_idioms_in_both():
+    covered = {(row.values[0], key) for row in ROWS for key in row.values[2]}
+    for idea in DANGER_IDEAS:
+        assert (ENGLISH, idea.key) in covered, idea.key
+        if idea.spanish and idea.key != "harm to others":
+            assert (SPANISH, idea.key) in covered, idea.key
+    kinds = {(row.values[0], row.values[1]) for row in ROWS}
+    assert {(ENGLISH, "idiom"), (SPANISH, "idiom"), (ENGLISH, "miss"), (ENGLISH, "quiet"), (SPANISH, "quiet")} <= kinds
+
+
+def test_the_issue_s_missed_phrasings_now_fire():
+    assert danger_words_in("no reason to live") == ["want to die"]
+    assert danger_words_in("suicidle") == ["suicide"]
+    assert danger_words_in("quiero morir") == ["want to die"]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("I CAN\u2019T  breathe!!!", "i cant breathe"),
+        ("k i l l   my-self", "kil my self"),
+        ("Daño, corazón", "dano corazon"),
+        ("a b go", "a b go"),  # two single letters stay words
+        ("su1c1de in 2 days", "suicide in 2 days"),
+    ],
+)
+def test_normalising(text, plain):
+    assert normalise(text) == plain
 
 
 def test_a_negation_still_fires_on_purpose():

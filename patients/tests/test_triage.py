@@ -51,6 +51,22 @@ CASES = {
     "MED-5": ({"stimulants": True}, {"stimulants": False}),
     "ALG-1": ({"has_allergies": True, "allergies": "penicillin: rash"}, {"has_allergies": False}),
     "TRT-1": ({"medication_trials": 1}, {"medication_trials": 2}),
+    # intake 2026.2 (issue 15): hard stops
+    "ALG-2": ({"ketamine_allergy": True}, {"ketamine_allergy": False, "has_allergies": True, "allergies": "nuts"}),
+    "CARD-3": ({"heart_event_recent": True}, {"heart_event_recent": False, "heart_disease": True}),
+    "VASC-1": ({"aneurysm": "untreated"}, {"aneurysm": "treated"}),
+    "NEURO-3": ({"head_pressure": True}, {"head_pressure": False}),
+    "BIP-2": ({"mania_now": True}, {"mania_now": False, "bipolar": "yes"}),
+    "SUB-5": ({"ketamine_misuse": True}, {"ketamine_misuse": False}),
+    # and reviews
+    "VASC-2": ({"aneurysm": "treated"}, {"aneurysm": "no"}),
+    "EYE-1": ({"glaucoma": True}, {"glaucoma": False}),
+    "THY-1": ({"thyroid": "overactive"}, {"thyroid": "underactive"}),
+    "PSY-3": ({"schizophrenia": True}, {"schizophrenia": False}),
+    "SUB-6": (
+        {"substance_use": "past", "substance_past_year": True},
+        {"substance_use": "past", "substance_past_year": False},
+    ),
 }
 
 
@@ -100,10 +116,22 @@ def test_outcome_is_the_strictest_rule_that_fired(changes, outcome):
     assert evaluate(**changes).outcome == outcome
 
 
-def test_the_default_hard_stops_are_pregnancy_active_psychosis_and_uncontrolled_hypertension():
+def test_the_hard_stops_are_the_medical_directors_list():
     hard_stops = {rule.question for rule in RULES if rule.outcome == NOT_ELIGIBLE}
 
-    assert hard_stops == {"pregnancy", "psychosis", "hypertension", "bp_systolic"}
+    assert hard_stops == {
+        "pregnancy",
+        "psychosis",
+        "hypertension",
+        "bp_systolic",
+        # issue 15
+        "ketamine_allergy",
+        "heart_event_recent",
+        "aneurysm",
+        "head_pressure",
+        "mania_now",
+        "ketamine_misuse",
+    }
     assert {rule.outcome for rule in RULES} == {NOT_ELIGIBLE, CLINICIAN_REVIEW, NOTE}
 
 
@@ -130,3 +158,54 @@ def test_patient_words_are_kind_and_never_show_rule_ids():
     assert "You can book your evaluation" in review_words
     for rule in RULES:
         assert rule.id not in stop and rule.id not in review_words
+
+
+# --- issue 15: the hand-made intakes that reached "clinician review" or "nothing stops you" -------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome", "words"),
+    [
+        (
+            {"ketamine_allergy": True, "has_allergies": True, "allergies": "ketamine: hives"},
+            TriageOutcome.NOT_ELIGIBLE,
+            "allergic to ketamine",
+        ),
+        ({"heart_event_recent": True, "heart_disease": True}, TriageOutcome.NOT_ELIGIBLE, "heart attack"),
+        ({"aneurysm": "untreated", "stroke": True}, TriageOutcome.NOT_ELIGIBLE, "not been repaired"),
+        ({"mania_now": True, "bipolar": "yes"}, TriageOutcome.NOT_ELIGIBLE, "high mood"),
+        ({"ketamine_misuse": True, "substance_use": "current"}, TriageOutcome.NOT_ELIGIBLE, "stay away"),
+        ({"head_pressure": True}, TriageOutcome.NOT_ELIGIBLE, "head injury"),
+        ({"glaucoma": True}, TriageOutcome.CLINICIAN_REVIEW, "your eyes or your thyroid"),
+        ({"thyroid": "overactive"}, TriageOutcome.CLINICIAN_REVIEW, "your eyes or your thyroid"),
+        ({"schizophrenia": True}, TriageOutcome.CLINICIAN_REVIEW, "mental health"),
+        ({"liver_disease": True}, TriageOutcome.CLINICIAN_REVIEW, "your liver"),
+    ],
+)
+def test_hand_made_intakes_reach_the_right_outcome_with_a_kind_reason(changes, outcome, words):
+    result = evaluate(**changes)
+    message = str(patient_message(result.outcome, result.rule_ids))
+
+    assert result.outcome == outcome
+    assert words in message
+    assert "Nothing in your answers stops you" not in message
+
+
+def test_every_rule_has_a_kind_reason_for_the_patient():
+    for rule in RULES:
+        reason = str(rule.reason)
+        assert reason.endswith("."), rule.id
+        assert rule.id not in reason and len(reason) < 200, rule.id
+
+
+def test_an_intake_answered_under_the_first_version_stays_readable():
+    from patients.intake import INTAKE_VERSION, answers_for_display
+
+    old = {key: value for key, value in CLEAN_ANSWERS.items() if key != "glaucoma"}
+    shown_old = {q.key for _s, rows in answers_for_display(old, "2026.1") for q, _a in rows}
+    shown_new = {q.key for _s, rows in answers_for_display(old, INTAKE_VERSION) for q, _a in rows}
+
+    assert "glaucoma" not in shown_old and "hypertension" in shown_old
+    assert "glaucoma" in shown_new
+    # and the old answers are still judged without the new questions firing anything
+    assert triage_evaluate(old, today=TODAY).outcome == TriageOutcome.ELIGIBLE

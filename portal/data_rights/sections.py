@@ -224,6 +224,10 @@ SECTIONS = (
             ("questionnaire_id", "screening_id"),
             ("portal_message_id", "message_id"),
             "checkin_id",
+            ("text_to_our_number_id", "inbound_text_id"),
+            "from_number",
+            "source_text",
+            "matched_words",
             "created_at",
             "notified_at",
             "acknowledged_at",
@@ -253,9 +257,27 @@ SECTIONS = (
             "expires_on",
             ("intake_version_id", "intake_id"),
             ("evaluation_visit_id", "evaluation_id"),
+            "in_person_evaluated_on",
             "decided_at",
             "revoked_at",
             "revoked_reason",
+        ),
+    ),
+    Section(
+        "consent_signatures",
+        _("The consent forms you signed: the version, your typed name, when and from where"),
+        "patients.ConsentSignature",
+        to_patient="patient",
+        order_by=("signed_at", "id"),
+        fields=(
+            "id",
+            ("version", "document__version"),
+            ("title", "document__title"),
+            ("text", "document__body"),
+            "typed_name",
+            "agreed",
+            "signed_at",
+            "ip_address",
         ),
     ),
     Section(
@@ -589,11 +611,15 @@ SECTIONS = (
     ),
     Section(
         "texts_from_your_number",
-        _("Keywords texted to us from your number (STOP, START, HELP); the texts themselves are not kept"),
+        _(
+            "Texts to us from your number: the keyword (STOP, START, HELP) or other, and what we answered "
+            "when it was not our standard answer. The texts themselves are kept only when they raised a "
+            "safety alert (see safety alerts)"
+        ),
         "notifications.InboundSms",
         match=_by_number("from_number"),
         order_by=("received_at", "id"),
-        fields=("from_number", "action", "received_at"),
+        fields=("from_number", "action", "received_at", "reply"),
         left_out={"id": _("Internal row number."), "message_sid": _("The text provider's own reference.")},
     ),
     Section(
@@ -614,6 +640,9 @@ NOT_PATIENT_RECORDS = {
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
     "booking.Service": _("The clinic's price list."),
+    "patients.ConsentDocument": _(
+        "The clinic's consent forms: the text of each version you signed is in your consent signatures."
+    ),
     "booking.ServiceArea": _("Where the clinic works."),
     "roster.Provider": _("Nurses' and clinicians' own records."),
     "roster.Licence": _("Nurses' and clinicians' own records."),

@@ -223,7 +223,7 @@ def test_the_export_holds_every_kind_of_the_patients_own_records(records, patien
     assert {m["template"] for m in sent} >= {"confirmation", "reminder_24h", "cancelled"}
     assert {m["sent_to"] for m in sent} == {patient.email, PAT_PHONE}
     assert data["texts_from_your_number"] == [
-        {"from_number": PAT_PHONE, "action": "help", "received_at": "2026-03-02T14:00:00+00:00"}
+        {"from_number": PAT_PHONE, "action": "help", "received_at": "2026-03-02T14:00:00+00:00", "reply": ""}
     ]
     assert data["waitlist"][0]["email"] == patient.email
     assert data["about_each_section"]["payments"]["left_out"]["client_secret"]

@@ -37,6 +37,7 @@ FRIDAY_4PM = ny(2026, 3, 6, 16, 0)
         (ny(2026, 3, 9, 10, 0), ny(2026, 3, 9, 9, 0), 0),  # the end before the start
     ],
 )
+@pytest.mark.django_db  # the clock reads the public holidays
 def test_working_hours_between(start, end, hours):
     assert working_hours_between(start, end) == pytest.approx(hours)
 
@@ -50,11 +51,13 @@ def test_working_hours_between(start, end, hours):
         (ny(2026, 3, 8, 15, 0), ny(2026, 3, 6, 14, 0)),  # on Sunday
     ],
 )
+@pytest.mark.django_db
 def test_working_time_before_walks_back_through_working_hours(end, start):
     assert working_time_before(end, timedelta(hours=4)) == start
     assert working_hours_between(start, end) == pytest.approx(4)
 
 
+@pytest.mark.django_db
 def test_working_hours_are_one_setting(settings):
     assert describe() == "Mon-Fri 08:00-18:00 (America/New_York)"
     settings.MESSAGES_WORKING_HOURS = {

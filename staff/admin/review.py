@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from booking import telehealth
+from booking import evaluations, telehealth
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.models import Role, User
@@ -90,6 +90,11 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
 class ClearanceForm(forms.ModelForm):
     clinician = None  # the person deciding; set by ClearanceAdmin.get_form
+    evaluation_took_place = forms.BooleanField(
+        label=_("The video evaluation took place"),
+        required=False,
+        help_text=_("Tick once you have seen the patient by video: recording the decision completes the visit."),
+    )
 
     class Meta:
         model = Clearance
@@ -105,9 +110,11 @@ class ClearanceForm(forms.ModelForm):
             "series_window_days",
             "expires_on",
             "evaluation",
+            "in_person_evaluated_on",
         )
         help_texts = {
-            "evaluation": _("The video evaluation this decision was made at, if any."),
+            "evaluation": _("The video evaluation this decision was made at (it must be completed to clear)."),
+            "in_person_evaluated_on": _("Or, when you evaluated the patient in person, the day you did."),
             "note": _("Required when declining or asking for more information. Patients do not see this note."),
             "expires_on": _("After this day no new infusion can be booked without a new decision."),
         }
@@ -138,6 +145,17 @@ class ClearanceForm(forms.ModelForm):
         evaluation = cleaned.get("evaluation")
         if evaluation is not None and patient is not None and evaluation.patient_id != patient.pk:
             self.add_error("evaluation", _("That visit is not this patient's evaluation."))
+        elif patient and decision:
+            # The clearance gate (issue 15): everything missing, listed, instead of saving.
+            missing = evaluations.clearance_missing(
+                patient=patient,
+                decision=decision,
+                evaluation=evaluation,
+                in_person_evaluated_on=cleaned.get("in_person_evaluated_on"),
+                evaluation_took_place=bool(cleaned.get("evaluation_took_place")),
+            )
+            if missing:
+                raise ValidationError([_("Before clearing this patient:"), *missing])
         return cleaned
 
 
@@ -166,7 +184,20 @@ class ClearanceAdmin(admin.ModelAdmin):
     list_select_related = ("patient", "clinician")
     date_hierarchy = "decided_at"
     fieldsets = (
-        (None, {"fields": ("patient", "evaluation", "diagnosis", "decision", "note")}),
+        (
+            None,
+            {
+                "fields": (
+                    "patient",
+                    "evaluation",
+                    "evaluation_took_place",
+                    "in_person_evaluated_on",
+                    "diagnosis",
+                    "decision",
+                    "note",
+                )
+            },
+        ),
         (
             _("Treatment plan (when cleared)"),
             {
@@ -182,7 +213,8 @@ class ClearanceAdmin(admin.ModelAdmin):
         ),
     )
     view_fieldsets = (
-        *fieldsets,
+        (None, {"fields": ("patient", "evaluation", "in_person_evaluated_on", "diagnosis", "decision", "note")}),
+        *fieldsets[1:],
         (_("Decided"), {"fields": ("clinician", "decided_at", "intake")}),
     )
 
@@ -241,7 +273,7 @@ class ClearanceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        clearance = services.clearance_record(
+        clearance = evaluations.clearance_decide(
             patient=data["patient"],
             clinician=request.user,
             diagnosis=data["diagnosis"],
@@ -254,6 +286,8 @@ class ClearanceAdmin(admin.ModelAdmin):
             series_window_days=data["series_window_days"],
             expires_on=data.get("expires_on"),
             evaluation=data.get("evaluation"),
+            in_person_evaluated_on=data.get("in_person_evaluated_on"),
+            evaluation_took_place=bool(data.get("evaluation_took_place")),
         )
         obj.pk = clearance.pk
         obj.__dict__.update({k: v for k, v in clearance.__dict__.items() if not k.startswith("_")})

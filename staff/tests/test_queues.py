@@ -149,4 +149,5 @@ def test_the_queues_take_the_same_queries_however_long_they_are(waiting, manager
         WaitlistEntry.objects.create(zip_code=f"9950{i}", email=f"w{i}@example.com")
     with CaptureQueriesContext(connection) as many:
         queues.queues_for(manager, now=NOW)
-    assert len(many) == len(few) <= 16
+    # 17: the public holidays the reply clock skips (issue 15), interrupted sends (issue 16)
+    assert len(many) == len(few) <= 17
