@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
@@ -106,8 +107,9 @@ def test_writing_again_in_an_urgent_conversation_outside_working_hours_pages_the
     inbox = [m for m in mail.outbox if m.to == ["oncall@clinic.example"]]
     assert len(inbox) == (1 if paged else 0)
     if paged:
-        assert pages.get().link == f"/staff/messages/{thread.pk}/"
-        assert "Still here" not in inbox[0].body and f"/staff/messages/{thread.pk}/" in inbox[0].body
+        link = reverse("portal:staff_thread", args=[thread.pk])
+        assert pages.get().link == link
+        assert "Still here" not in inbox[0].body and link in inbox[0].body
 
 
 def test_a_calm_conversation_never_pages(profile, on_call):
