@@ -612,6 +612,7 @@ NOT_PATIENT_RECORDS = {
     "concierge.PatientRecordView": _(
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
+    "concierge.ZipCode": _("The list of US ZIP codes (public reference data)."),
     "booking.Service": _("The clinic's price list."),
     "booking.ServiceArea": _("Where the clinic works."),
     "roster.Provider": _("Nurses' and clinicians' own records."),
