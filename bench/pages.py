@@ -140,10 +140,14 @@ def start(tree: Tree, database_name: str) -> None:
         [
             str(REPO / ".venv" / "bin" / "gunicorn"),
             "concierge.wsgi",
-            "--workers", "2",
-            "--worker-class", "sync",
-            "--bind", f"127.0.0.1:{tree.port}",
-            "--log-level", "warning",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{tree.port}",
+            "--log-level",
+            "warning",
         ],
         cwd=tree.root,
         env=env,
@@ -272,9 +276,7 @@ def load_python(port: int, page: Page, cookie: str | None, seconds: int, connect
 def browse(tree: Tree, cookie: str) -> tuple[float, int]:
     """A patient's 14-day browse: the days page, then the times of each of the 14 days."""
     first = clinic.patient_day(0)
-    paths = [f"/book/{SERVICE}/"] + [
-        f"/book/{SERVICE}/{(first + timedelta(days=i)).isoformat()}/" for i in range(14)
-    ]
+    paths = [f"/book/{SERVICE}/"] + [f"/book/{SERVICE}/{(first + timedelta(days=i)).isoformat()}/" for i in range(14)]
     conn = http.client.HTTPConnection("127.0.0.1", tree.port, timeout=60)
     statements = 0
     started = time.perf_counter()
@@ -327,7 +329,8 @@ def main() -> None:
         started = time.perf_counter()
         counts = clinic.build()
         print(
-            f"# {connection.vendor}, " + ", ".join(f"{k}={v}" for k, v in counts.items())
+            f"# {connection.vendor}, "
+            + ", ".join(f"{k}={v}" for k, v in counts.items())
             + f" (built in {time.perf_counter() - started:.0f} s); {load.__name__[5:]}, "
             f"{args.connections} connections, {args.seconds} s x {args.rounds} rounds",
             flush=True,

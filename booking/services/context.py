@@ -50,8 +50,10 @@ class BookingContext:
         preferred_provider_id: int | None = None,
         provider_ids: Collection[int] | None = None,
         notice: timedelta | None = None,
+        fresh: bool = False,
     ) -> list[Slot]:
-        """Free start times for this patient, service and place (the one search every page uses)."""
+        """Free start times for this patient, service and place (the one search every page uses).
+        `fresh`: read the database, never the schedule cache (the guard)."""
         return selectors.availability_for(
             service=self.service,
             place=self.place,
@@ -65,6 +67,7 @@ class BookingContext:
             preferred_provider_id=preferred_provider_id,
             provider_ids=provider_ids,
             notice=notice,
+            fresh=fresh,
         )
 
 
