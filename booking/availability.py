@@ -37,9 +37,10 @@ search over hundreds of providers and weeks fast.
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from concierge.geo import ZipInfo, distance_miles, travel_minutes, zip_lookup
@@ -125,9 +126,12 @@ class SlotQuery:
 # --- the answer -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A provider who can take a visit at one start time, with what it costs their route."""
+class Candidate(NamedTuple):
+    """A provider who can take a visit at one start time, with what it costs their route.
+
+    A named tuple: searches make and cache thousands of them (50 nurses x 14 days), and a tuple
+    is the cheapest thing to build and to unpickle.
+    """
 
     provider_id: int
     travel_before: int  # minutes from the previous stop
@@ -319,7 +323,7 @@ def pick_slots(found: Mapping[int, Sequence[Candidate]], query: SlotQuery) -> li
         candidates = found[g]
         if preferred_id is not None and any(c.provider_id == preferred_id for c in candidates):
             # Sorted by the rest of the dispatch key already: the preferred one moves to the front.
-            first = [replace(c, preferred=True) for c in candidates if c.provider_id == preferred_id]
+            first = [c._replace(preferred=True) for c in candidates if c.provider_id == preferred_id]
             candidates = first + [c for c in candidates if c.provider_id != preferred_id]
         slots.append(
             Slot(
