@@ -5,7 +5,7 @@
     ... bench/pages.py --baseline main        # the same run against another commit, interleaved
 
 It builds a clinic-sized data set (bench/clinic.py: 54 nurses, 1,005 patients, ~10,000 visits,
-payments and 70,000 outbox rows) in a throwaway database (test_<name>, created and dropped here,
+payments and 70,000 outbox rows) in a throwaway database (bench_<name>, created and dropped here,
 never the database DATABASE_URL names), serves it with gunicorn (2 sync workers, the production
 settings: bench/settings.py) on loopback, and drives each page with wrk (or, without wrk, a
 Python load generator) for a few interleaved rounds. Each page's requests per second are divided
@@ -15,7 +15,7 @@ over the rounds are printed, one line per page:
     page=days share=0.27 p50_ms=41.0 p99_ms=120.3 queries=9
 
 Then a patient's 14-day browse (the days page, then each day's times: 15 requests, one after
-another, schedule cache emptied first) and the memory of each gunicorn worker afterwards:
+another, nothing cached at the start) and the memory of each gunicorn worker afterwards:
 
     browse_14_days_ms=120.5 statements=40
     worker_rss_mb=88.1
@@ -24,7 +24,8 @@ With --baseline REF the same pages are served by a second gunicorn from a checko
 (a git worktree in a temporary folder) over the same database, interleaved with this one in
 every round, and every line is printed for both (tree=current / tree=baseline).
 
-Redis: the database REDIS_URL names is emptied (FLUSHDB) before each browse, and only that one.
+Redis: the schedule cache's keys ("s:*") in the database REDIS_URL names are deleted before each
+browse, so that each browse starts with nothing cached.
 """
 
 import argparse
@@ -290,10 +291,14 @@ def browse(tree: Tree, cookie: str) -> tuple[float, int]:
     return elapsed, statements
 
 
-def flush_redis() -> None:
+def schedule_cache_empty() -> None:
+    """Forget every cached search (the schedule cache's keys only: "s:" is its key prefix)."""
     import redis
 
-    redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")).flushdb()
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"))
+    keys = list(client.scan_iter("s:*"))
+    if keys:
+        client.delete(*keys)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -319,6 +324,8 @@ def main() -> None:
     load = load_wrk if shutil.which("wrk") else load_python
 
     old_name = connection.settings_dict["NAME"]
+    # Not test_<name>: the test suite may be using that one at the same time.
+    connection.settings_dict["TEST"]["NAME"] = f"bench_{old_name}"
     trees = [Tree("current", REPO, PORTS["current"])]
     baseline_root = None
     if args.baseline:
@@ -369,7 +376,7 @@ def main() -> None:
         browses: dict[str, list[tuple[float, int]]] = {t.name: [] for t in trees}
         for _ in range(args.browses):
             for tree in trees:
-                flush_redis()
+                schedule_cache_empty()
                 browses[tree.name].append(browse(tree, jar[clinic.PATIENT]))
         for tree in trees:
             prefix = f"tree={tree.name} " if args.baseline else ""
