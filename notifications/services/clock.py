@@ -27,6 +27,9 @@ CLAIM_LOST_AFTER = timedelta(minutes=10)
 ATTEMPT_LOST_AFTER = timedelta(minutes=15)
 # How long one tick may go on claiming (the clock ticks every 60 s; its task expires after 55).
 DISPATCH_SECONDS = 45
+# Claimed rows per send task. A worker that dies leaves at most this many claimed rows for the
+# clock to queue again (after CLAIM_LOST_AFTER), and at most one whose attempt had started.
+DELIVER_BATCH = 20
 
 
 def _send_soon(message_ids: list[int]) -> None:
@@ -41,16 +44,22 @@ def _send_soon(message_ids: list[int]) -> None:
 
 
 def _queue_sends(message_ids: Iterable[int]) -> int:
-    """Queue one send task per claimed row; a row whose task the broker refused goes back to
-    pending. Returns how many the broker refused."""
+    """Queue the send tasks of claimed rows: one row, one `message_deliver`; many, one
+    `messages_deliver` per DELIVER_BATCH rows (a task per row cost the worker more than the
+    sending). Rows whose task the broker refused go back to pending. Returns how many."""
+    ids = list(message_ids)
     refused = 0
-    for pk in message_ids:
+    for chunk in (ids[i : i + DELIVER_BATCH] for i in range(0, len(ids), DELIVER_BATCH)):
         try:
-            task_queue("notifications.tasks.message_deliver", pk)  # by name: tasks import services
+            # By name: tasks import services, never the other way round.
+            if len(chunk) == 1:
+                task_queue("notifications.tasks.message_deliver", chunk[0])
+            else:
+                task_queue("notifications.tasks.messages_deliver", chunk)
         except BROKER_ERRORS:
-            logger.exception("notifications: could not queue message %s; back to pending", pk)
-            refused += 1
-            Message.objects.filter(pk=pk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
+            logger.exception("notifications: could not queue messages %s; back to pending", chunk)
+            refused += len(chunk)
+            Message.objects.filter(pk__in=chunk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
                 status=MessageStatus.PENDING, claimed_at=None, updated_at=timezone.now()
             )
     return refused

@@ -328,3 +328,14 @@ def test_a_tick_stops_claiming_when_the_broker_refuses_and_leaves_the_rest_for_t
     assert len(claimed) == 5  # one batch, put back: no loop claiming the same rows again and again
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.PENDING}
     assert mail.outbox == []
+
+
+def test_the_batch_send_task_run_twice_sends_each_message_once(sms_outbox):
+    messages = [MessageFactory() for _ in range(3)]
+    ids = services.messages_claim_due()
+
+    assert task_get("notifications.tasks.messages_deliver").delay(ids).get() == 3
+    assert task_get("notifications.tasks.messages_deliver").delay(ids).get() == 0
+
+    assert len(mail.outbox) == 3
+    assert {m.pk for m in messages} == {int(m.extra_headers["X-ConciergeMD-Message"]) for m in mail.outbox}
