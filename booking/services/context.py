@@ -78,8 +78,9 @@ def booking_context(
     if not service.is_active:
         raise NotCovered(_("This visit is not offered at the moment."))
     is_infusion = service.kind in (ServiceKind.INFUSION, ServiceKind.BOOSTER)
+    record = patient_selectors.PatientRecord(patient)  # profile and decisions read once for both checks
     if check_eligibility:
-        eligibility = patient_selectors.booking_eligibility_for(patient=patient)
+        eligibility = patient_selectors.booking_eligibility_for(patient=patient, record=record)
         allowed = eligibility.can_book_infusion if is_infusion else eligibility.can_book_evaluation
         if not allowed:
             raise NotEligible(eligibility.reason or None)
@@ -90,7 +91,7 @@ def booking_context(
         raise NotCovered()
     clearance: Clearance | None = None
     if is_infusion:
-        clearance = patient_selectors.clearance_active_for(patient=patient)
+        clearance = record.clearance_active()
         if clearance is None and check_eligibility:
             raise NotEligible(_("Infusions can be booked once a clinician has cleared you."))
     infusion_minutes = clearance.infusion_minutes if clearance is not None else None
