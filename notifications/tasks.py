@@ -19,9 +19,10 @@ def message_deliver(message_id: int) -> str | None:
 
 
 @shared_task(name="notifications.tasks.messages_deliver", ignore_result=True)
-def messages_deliver(message_ids: list[int]) -> int:
+def messages_deliver(*message_ids: int) -> int:
     """Deliver claimed messages one after another (the clock queues them in batches). Each is
-    delivered as `message_deliver` would: running this twice sends each message once."""
+    delivered as `message_deliver` would: running this twice sends each message once. The ids
+    are separate arguments, as every task takes ids."""
     return sum(services.message_deliver(message_id=pk) is not None for pk in message_ids)
 
 

@@ -55,7 +55,7 @@ def _queue_sends(message_ids: Iterable[int]) -> int:
             if len(chunk) == 1:
                 task_queue("notifications.tasks.message_deliver", chunk[0])
             else:
-                task_queue("notifications.tasks.messages_deliver", chunk)
+                task_queue("notifications.tasks.messages_deliver", *chunk)
         except BROKER_ERRORS:
             logger.exception("notifications: could not queue messages %s; back to pending", chunk)
             refused += len(chunk)

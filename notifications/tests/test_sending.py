@@ -334,8 +334,8 @@ def test_the_batch_send_task_run_twice_sends_each_message_once(sms_outbox):
     messages = [MessageFactory() for _ in range(3)]
     ids = services.messages_claim_due()
 
-    assert task_get("notifications.tasks.messages_deliver").delay(ids).get() == 3
-    assert task_get("notifications.tasks.messages_deliver").delay(ids).get() == 0
+    assert task_get("notifications.tasks.messages_deliver").delay(*ids).get() == 3
+    assert task_get("notifications.tasks.messages_deliver").delay(*ids).get() == 0
 
     assert len(mail.outbox) == 3
     assert {m.pk for m in messages} == {int(m.extra_headers["X-ConciergeMD-Message"]) for m in mail.outbox}
