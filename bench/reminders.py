@@ -19,8 +19,9 @@ waited for the clock's next tick before that (up to a minute: the clock ticks on
 and a freshly started beat first ticks a minute after it starts). In the last run one worker is
 killed (SIGKILL) a few seconds into the drain; what it had claimed is picked up again by the clock
 once it counts as lost (`CLAIM_LOST_AFTER`: the run asks the clock as it would then), and a row
-whose provider call was under way when it died is never guessed at: it is failed for staff to
-check (`interrupted`), never sent twice.
+whose provider call was under way when it died is settled by the outbox's rule for interrupted
+sends (docs/notifications.md): the provider's record first, then reminders retried and the rest
+left for staff to check (`interrupted`: failed or "may have gone"), never sent twice.
 
 It works in a throwaway test database (bench_<name>, created and dropped here), and empties the
 Celery queue of the Redis database REDIS_URL names.
@@ -198,16 +199,18 @@ def run(name: str, messages: int, *, workers: int, kill: bool = False, timeout: 
     status_of = dict(Message.objects.filter(pk__in=due).values_list("pk", "status"))
     statuses = Counter(status_of.values())
     duplicates = sum(1 for pk in due if counts[pk] > 1)
-    # An interrupted row (failed for staff to check) may or may not have reached the gateway.
-    unsent = sum(1 for pk in due if counts[pk] == 0 and status_of[pk] != MessageStatus.FAILED)
+    # An interrupted row left for staff to check (failed, or "may have gone") may or may not have
+    # reached the gateway.
+    for_staff = (MessageStatus.FAILED, MessageStatus.UNKNOWN)
+    unsent = sum(1 for pk in due if counts[pk] == 0 and status_of[pk] not in for_staff)
     seconds = (span["last"] - span["first"]).total_seconds() if span["first"] and span["last"] else float("nan")
     line = (
         f"run={name} messages={len(due)} seconds={seconds:.1f} "
         f"clock_wait_s={(span['first'] - enqueued_at).total_seconds():.1f} duplicates={duplicates} unsent={unsent}"
     )
     if kill:
-        line += f" interrupted={statuses[MessageStatus.FAILED]}"
-    other = {k: v for k, v in statuses.items() if k not in (MessageStatus.SENT, MessageStatus.FAILED)}
+        line += f" interrupted={sum(statuses[s] for s in for_staff)}"
+    other = {k: v for k, v in statuses.items() if k not in (MessageStatus.SENT, *for_staff)}
     if other:
         line += " left=" + ",".join(f"{k}:{v}" for k, v in sorted(other.items()))
     print(line, flush=True)
