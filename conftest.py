@@ -56,10 +56,15 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with empty rate-limit counters (the cache is per process)."""
-    from django.core.cache import cache
+    """Each test starts with empty rate-limit counters (the cache is per process), and with no
+    ZIP remembered, so that tests counting queries count the same whatever ran before."""
+    from django.core.cache import caches
 
-    cache.clear()
+    from concierge.geo import zip_cache_clear
+
+    for cache in caches.all():
+        cache.clear()
+    zip_cache_clear()
     yield
 
 

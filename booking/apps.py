@@ -10,10 +10,12 @@ class BookingConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models cannot be imported before the app registry is ready.
+        from concierge.schedule import schedule_tables_watch
         from patients.journey import evaluation_finder_register
         from payments.signals import payment_succeeded
 
         from .checkout import on_payment_succeeded
+        from .models import Service, ServiceArea, Visit
         from .selectors import evaluation_upcoming_for
 
         # Seams (docs/architecture.md): reactions that flow up from the layers below.
@@ -21,3 +23,12 @@ class BookingConfig(AppConfig):
         payment_succeeded.connect(on_payment_succeeded, dispatch_uid="booking.checkout.on_payment_succeeded")
         # The patient's path (patients) shows the evaluation booked here.
         evaluation_finder_register(evaluation_upcoming_for)
+        # Cached searches for free times (concierge/schedule.py) depend on every visit, service
+        # and area row, and on which providers and services each area has.
+        schedule_tables_watch(
+            Visit._meta.db_table,
+            Service._meta.db_table,
+            ServiceArea._meta.db_table,
+            ServiceArea.providers.through._meta.db_table,
+            ServiceArea.services.through._meta.db_table,
+        )

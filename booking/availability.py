@@ -36,10 +36,11 @@ search over hundreds of providers and weeks fast.
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from concierge.geo import ZipInfo, distance_miles, travel_minutes, zip_lookup
@@ -125,9 +126,12 @@ class SlotQuery:
 # --- the answer -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A provider who can take a visit at one start time, with what it costs their route."""
+class Candidate(NamedTuple):
+    """A provider who can take a visit at one start time, with what it costs their route.
+
+    A named tuple: searches make and cache thousands of them (50 nurses x 14 days), and a tuple
+    is the cheapest thing to build and to unpickle.
+    """
 
     provider_id: int
     travel_before: int  # minutes from the previous stop
@@ -278,34 +282,80 @@ def find_slots(
     providers: Iterable[ProviderData], query: SlotQuery, *, travel: TravelCache | Travel | None = None
 ) -> list[Slot]:
     """Every free start time in the query's days, each with its candidates (best first)."""
+    return pick_slots(open_starts(providers, query, travel=travel), query)
+
+
+def open_starts(
+    providers: Iterable[ProviderData], query: SlotQuery, *, travel: TravelCache | Travel | None = None
+) -> dict[int, list[Candidate]]:
+    """The providers' side of the search: {start (epoch minutes): candidates} for every start of
+    the query's days (today and the horizon applied) that a provider can take.
+
+    It leaves out what belongs to the one asking: the minimum notice (it moves with the clock),
+    the patient's own calendar and their previous provider (no candidate is `preferred`). So the
+    same answer serves every patient at that place, and can be kept (booking.selectors caches it
+    per day); `pick_slots` applies the rest. Candidates come sorted by the dispatch rule.
+    """
     travel = travel if isinstance(travel, TravelCache) else TravelCache(travel)
     grid = _grid(query)
-    if not grid.starts:
-        return []
-    patient_ok = _patient_allows(grid, query)
     found: defaultdict[int, list[Candidate]] = defaultdict(list)
+    if not grid.starts:
+        return found
     for provider in providers:
-        for start, candidate in _provider_candidates(provider, query, grid, patient_ok, travel):
+        for start, candidate in _provider_candidates(provider, query, grid, travel):
             found[start].append(candidate)
+    for candidates in found.values():
+        candidates.sort(key=Candidate.dispatch_key)
+    return found
+
+
+def pick_slots(found: Mapping[int, Sequence[Candidate]], query: SlotQuery) -> list[Slot]:
+    """The free starts for this query out of `open_starts`: at least `notice` ahead, allowed by the
+    patient's calendar, the patient's previous provider first (continuity of care)."""
+    earliest = to_minutes(query.now + query.notice)
+    patient_ok = _patient_filter(query)
+    preferred_id = query.preferred_provider_id
     duration = query.visit_minutes
-    return [
-        Slot(
-            starts_at=from_minutes(g),
-            ends_at=from_minutes(g + duration),
-            time_zone=query.visit_time_zone,
-            candidates=tuple(sorted(found[g], key=Candidate.dispatch_key)),
+    slots = []
+    for g in sorted(found):
+        if g < earliest or not patient_ok(g):
+            continue
+        candidates = found[g]
+        if preferred_id is not None and any(c.provider_id == preferred_id for c in candidates):
+            # Sorted by the rest of the dispatch key already: the preferred one moves to the front.
+            first = [c._replace(preferred=True) for c in candidates if c.provider_id == preferred_id]
+            candidates = first + [c for c in candidates if c.provider_id != preferred_id]
+        slots.append(
+            Slot(
+                starts_at=from_minutes(g),
+                ends_at=from_minutes(g + duration),
+                time_zone=query.visit_time_zone,
+                candidates=tuple(candidates),
+            )
         )
-        for g in sorted(found)
-    ]
+    return slots
+
+
+def search_days(query: SlotQuery) -> list[date]:
+    """The visit-local days the query covers once today and the horizon are applied."""
+    grid_first, grid_last = _grid_days(query)
+    return list(_days(grid_first, grid_last))
+
+
+def local_day_of(minute: int, time_zone: str) -> date:
+    """The visit-local date of a start (epoch minutes)."""
+    return from_minutes(minute).astimezone(zone(time_zone)).date()
+
+
+def _grid_days(query: SlotQuery) -> tuple[date, date]:
+    today = query.now.astimezone(zone(query.visit_time_zone)).date()
+    return max(query.first_day, today), min(query.last_day, today + timedelta(days=query.horizon_days))
 
 
 def _grid(query: SlotQuery) -> _Grid:
-    """The grid of start times, in the visit's zone, inside notice and horizon."""
+    """The grid of start times of the query's days, in the visit's zone, inside the horizon."""
     visit_tz = zone(query.visit_time_zone)
-    today = query.now.astimezone(visit_tz).date()
-    first_day = max(query.first_day, today)
-    last_day = min(query.last_day, today + timedelta(days=query.horizon_days))
-    earliest = to_minutes(query.now + query.notice)
+    first_day, last_day = _grid_days(query)
     starts: list[int] = []
     day_of: dict[int, date] = {}
     for day in _days(first_day, last_day):
@@ -314,28 +364,30 @@ def _grid(query: SlotQuery) -> _Grid:
         # US offsets change by whole hours, so a grid counted in UTC minutes from local midnight
         # stays on the local wall-clock grid across a daylight-saving change.
         for minute in range(midnight, next_midnight, query.step_minutes):
-            if minute >= earliest:
-                starts.append(minute)
-                day_of[minute] = day
+            starts.append(minute)
+            day_of[minute] = day
     return _Grid(starts, day_of, first_day, last_day)
 
 
-def _patient_allows(grid: _Grid, query: SlotQuery) -> dict[int, bool]:
-    """What the patient's own calendar allows, once for every provider: no other visit at that
-    time, and other infusions at least the plan's spacing away."""
+def _patient_filter(query: SlotQuery) -> Callable[[int], bool]:
+    """What the patient's own calendar allows: no other visit at that time, and other infusions
+    at least the plan's spacing away."""
     duration = query.visit_minutes
     busy = [(to_minutes(a), to_minutes(b)) for a, b in query.patient_busy]
     gap = int(query.min_gap.total_seconds() // 60) if query.min_gap else 0
     infusions = [to_minutes(s) for s in query.patient_infusions] if gap else []
-    allowed = {}
-    for g in grid.starts:
+    if not busy and not infusions:
+        return lambda g: True
+
+    def allowed(g: int) -> bool:
         end = g + duration
-        allowed[g] = not any(g < b and end > a for a, b in busy) and not any(abs(g - s) < gap for s in infusions)
+        return not any(g < b and end > a for a, b in busy) and not any(abs(g - s) < gap for s in infusions)
+
     return allowed
 
 
 def _provider_candidates(
-    provider: ProviderData, query: SlotQuery, grid: _Grid, patient_ok: dict[int, bool], travel: TravelCache
+    provider: ProviderData, query: SlotQuery, grid: _Grid, travel: TravelCache
 ) -> Iterator[tuple[int, Candidate]]:
     """(start, candidate) for every start of the grid this provider can take, day by day."""
     licensed = {
@@ -349,7 +401,6 @@ def _provider_candidates(
     ptz = zone(provider.time_zone)
     routes = _routes_by_day(provider, ptz)
     time_off = sorted((to_minutes(a), to_minutes(b)) for a, b in provider.time_off)
-    preferred = provider.id == query.preferred_provider_id
     p_first = from_minutes(grid.starts[0]).astimezone(ptz).date()
     p_last = from_minutes(grid.starts[-1] + query.visit_minutes).astimezone(ptz).date()
     for pday in _days(p_first, p_last):
@@ -364,10 +415,10 @@ def _provider_candidates(
             window_end = local_minutes(pday, shift_end, ptz)
             for a, b in _subtract(window_start, window_end, time_off):
                 for lowest, highest, before, after, added in _gap_ranges(route, a, b, provider.home_zip, query, travel):
-                    candidate = Candidate(provider.id, before, after, added, len(route), preferred)
+                    candidate = Candidate(provider.id, before, after, added, len(route), False)
                     for i in range(bisect_left(grid.starts, lowest), bisect_right(grid.starts, highest)):
                         g = grid.starts[i]
-                        if patient_ok[g] and licensed[grid.day_of[g]]:
+                        if licensed[grid.day_of[g]]:
                             yield g, candidate
 
 

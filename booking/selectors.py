@@ -1,31 +1,36 @@
 """Reads for booking: coverage, free times, and a patient's visits.
 
-`availability_for` is the one way free times are loaded: a fixed number of queries (eight with
-a patient, whatever the number of providers and days), then the pure `booking.availability`
-module does the rest in memory.
+`availability_for` is the one way free times are loaded: a fixed number of queries (nine with
+a patient, whatever the number of providers and days; one when the providers' side is in the
+schedule cache), then the pure `booking.availability` module does the rest in memory.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from concierge.geo import ZipInfo, zip_lookup
+from concierge.geo import ZipInfo, zip_lookup, zips_load
 from concierge.models import User
+from concierge.schedule import CACHE_ALIAS, schedule_cache_usable, schedule_version
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability
-from .availability import Hours, Interval, LicenceData, ProviderData, Slot, VisitData
+from .availability import Candidate, Hours, Interval, LicenceData, ProviderData, Slot, VisitData
 from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
 HAPPENED_OR_BOOKED = (*BLOCKING_STATUSES, VisitStatus.COMPLETED)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ def availability_for(
     preferred_provider_id: int | None = None,
     provider_ids: Collection[int] | None = None,
     notice: timedelta | None = None,
+    fresh: bool = False,
 ) -> list[Slot]:
     """Free start times for `service` at `place` between two local dates (inclusive).
 
@@ -209,11 +215,14 @@ def availability_for(
     dispatch rule). `patient` adds their own calendar (no overlap, infusion spacing `min_gap`)
     and their previous provider; `exclude_visit_id` leaves out a visit being moved;
     `provider_ids` restricts the search (the booking guard, staff reassigning).
+
+    The providers' side of the answer (`availability.open_starts`) is cached per day under the
+    schedule version (concierge/schedule.py), so the days page and then each day's times cost
+    one search between them. `fresh=True` (the booking guard, under its locks) and searches that
+    leave out a visit or keep to some providers always read the database.
     """
     now = now or timezone.now()
     range_start, range_end = _utc_range(place, first_day, last_day)
-    providers = _providers_serving(service=service, place=place, provider_ids=provider_ids)
-    roster = _providers_data(providers, range_start=range_start, range_end=range_end, now=now, exclude=exclude_visit_id)
     calendar = (
         _patient_calendar(
             patient, service=service, range_start=range_start, range_end=range_end, now=now, exclude=exclude_visit_id
@@ -239,7 +248,83 @@ def availability_for(
         min_gap=min_gap if is_infusion else None,
         preferred_provider_id=preferred_provider_id or calendar.previous_provider_id,
     )
-    return availability.find_slots(roster, query)
+    if not fresh and exclude_visit_id is None and provider_ids is None:
+        found = _open_starts_cached(service=service, place=place, query=query)
+        if found is not None:
+            return availability.pick_slots(found, query)
+    found, _ = _open_starts(
+        service=service, place=place, query=query, provider_ids=provider_ids, exclude=exclude_visit_id
+    )
+    return availability.pick_slots(found, query)
+
+
+def _open_starts(
+    *,
+    service: Service,
+    place: VisitPlace,
+    query: availability.SlotQuery,
+    provider_ids: Collection[int] | None = None,
+    exclude: int | None = None,
+) -> tuple[dict[int, list[Candidate]], datetime | None]:
+    """The providers' side of a search, read from the database (seven queries at most), and
+    until when it holds without any write (the first live hold to run out), if ever."""
+    range_start, range_end = _utc_range(place, query.first_day, query.last_day)
+    providers = _providers_serving(service=service, place=place, provider_ids=provider_ids)
+    roster, valid_until = _providers_data(
+        providers, range_start=range_start, range_end=range_end, now=query.now, exclude=exclude
+    )
+    # Every ZIP the routes use, in one query, before the search asks for their travel times.
+    zips_load([query.visit_zip, *(p.home_zip for p in roster), *(v.zip_code for p in roster for v in p.visits)])
+    return availability.open_starts(roster, query), valid_until
+
+
+def _open_starts_cached(
+    *, service: Service, place: VisitPlace, query: availability.SlotQuery
+) -> dict[int, list[Candidate]] | None:
+    """`_open_starts` through the schedule cache, one entry per visit-local day; the days not
+    cached are searched together, once. None when the cache cannot be used here."""
+    if not schedule_cache_usable():
+        return None
+    version = schedule_version()  # read before the database: a change after it makes a new one
+    if version is None:
+        return None
+    days = availability.search_days(query)
+    keys = {
+        day: f"open:{version}:{service.pk}:{place.zip_code}:{query.visit_minutes}:{query.step_minutes}:{day}"
+        for day in days
+    }
+    cache = caches[CACHE_ALIAS]
+    try:
+        entries = cache.get_many(list(keys.values())) if keys else {}
+    except Exception:
+        logger.exception("booking: the schedule cache cannot be read; searching without it")
+        return None
+    now_minute = availability.to_minutes(query.now)
+    found: dict[int, list[Candidate]] = {}
+    missing = []
+    for day, key in keys.items():
+        entry = entries.get(key)
+        if entry is None or (entry[0] is not None and entry[0] <= now_minute):
+            missing.append(day)
+        else:
+            found.update(entry[1])
+    if missing:
+        searched, valid_until = _open_starts(
+            service=service, place=place, query=replace(query, first_day=missing[0], last_day=missing[-1])
+        )
+        until = availability.to_minutes(valid_until) if valid_until is not None else None
+        by_day: dict[date, dict[int, list[Candidate]]] = {day: {} for day in days if missing[0] <= day <= missing[-1]}
+        for start, candidates in searched.items():
+            by_day.setdefault(availability.local_day_of(start, place.time_zone), {})[start] = candidates
+        found.update(searched)
+        try:
+            cache.set_many(
+                {keys[day]: (until, starts) for day, starts in by_day.items() if day in keys},
+                timeout=settings.SCHEDULE_CACHE_SECONDS,
+            )
+        except Exception:
+            logger.exception("booking: the schedule cache cannot be written")
+    return found
 
 
 def _providers_serving(
@@ -263,12 +348,14 @@ def _providers_data(
     range_end: datetime,
     now: datetime,
     exclude: int | None,
-) -> list[ProviderData]:
-    """Each provider's blocking visits and roster in the range (five queries; none without providers)."""
+) -> tuple[list[ProviderData], datetime | None]:
+    """Each provider's blocking visits and roster in the range (five queries; none without
+    providers), and when the first of the holds among those visits runs out (None: no hold)."""
     if not providers:
-        return []
+        return [], None
     ids = [p[0] for p in providers]
     visits: defaultdict[int, list[VisitData]] = defaultdict(list)
+    first_expiry: datetime | None = None
     rows = (
         Visit.objects.filter(
             provider_id__in=ids,
@@ -279,13 +366,15 @@ def _providers_data(
         # A hold past its expiry is dead even before the minute task marks it expired.
         .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
         .exclude(pk=exclude or 0)
-        .values_list("provider_id", "starts_at", "ends_at", "zip_code")
+        .values_list("provider_id", "starts_at", "ends_at", "zip_code", "status", "hold_expires_at")
     )
-    for provider_id, starts_at, ends_at, zip_code in rows:
+    for provider_id, starts_at, ends_at, zip_code, status, hold_expires_at in rows:
         if provider_id is not None:  # always: the filter is on these providers
             visits[provider_id].append(VisitData(starts_at, ends_at, zip_code))
+        if status == VisitStatus.HELD and hold_expires_at is not None:
+            first_expiry = hold_expires_at if first_expiry is None else min(first_expiry, hold_expires_at)
     licences, weekly, overrides, time_off = _roster(ids, range_start, range_end)
-    return [
+    data = [
         ProviderData(
             id=pk,
             home_zip=home_zip,
@@ -299,6 +388,7 @@ def _providers_data(
         )
         for pk, home_zip, time_zone, max_visits in providers
     ]
+    return data, first_expiry
 
 
 class _PatientCalendar(NamedTuple):

@@ -17,10 +17,19 @@ class ConciergeConfig(AppConfig):
         register_converter(DayConverter, "day")
         # Both import models, which are only loaded by now (apps.py is imported before them).
         from .audit import audit_register
+        from .models import User, ZipCode
         from .roles import roles_sync_after_migrate
+        from .schedule import schedule_tables_watch, schedule_watch_connections
 
         # The audit trail (django-auditlog): the models listed in concierge/audit.py.
         audit_register()
 
         # Groups and their permissions follow the code: every migrate brings them up to date.
         post_migrate.connect(roles_sync_after_migrate, sender=self, dispatch_uid="concierge.roles_sync")
+
+        # Searches for free times are cached under the schedule version (concierge/schedule.py):
+        # every write to a table they read changes it. Here: a login switched on or off (a
+        # nurse's), and the ZIP table (positions, hence travel times).
+        schedule_watch_connections()
+        schedule_tables_watch(User._meta.db_table, only_updates_of="is_active")
+        schedule_tables_watch(ZipCode._meta.db_table)

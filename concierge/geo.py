@@ -1,15 +1,20 @@
 """US ZIP codes offline: state, position and IANA time zone, and travel time between two ZIPs.
 
-The data ships inside the `zipcodes` package (no network). It is loaded once per process, on
-first use (about 0.3 s), into a dict keyed by ZIP.
+The data comes from the `zipcodes` package (no network), loaded into a table (`concierge.ZipCode`)
+by a migration, so no process holds the whole list (about 150 MB when it did). A lookup is one
+query by primary key; each process keeps the ZIPs it looked up last (`CACHED_ZIPS`, a few hundred
+KB), and `zips_load` fetches many at once, in one query, for a search about to ask for them.
 """
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
-import zipcodes
 from django.conf import settings
+
+from .models import ZipCode
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -24,21 +29,73 @@ class ZipInfo:
     time_zone: str
 
 
-@lru_cache(maxsize=1)
-def _table() -> dict[str, ZipInfo]:
-    table = {}
-    for row in zipcodes.list_all():
-        if not row.get("active", True) or not row.get("timezone") or not row.get("lat"):
+# How many ZIPs each process remembers (the most recently used). A clinic's searches touch the
+# ZIPs of its nurses' homes and its patients' addresses: a few hundred.
+CACHED_ZIPS = 4096
+
+
+class _Recent:
+    """The ZIPs this process looked up last (None for a ZIP that is not in the table)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, ZipInfo | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, zip_code: str) -> tuple[bool, ZipInfo | None]:
+        with self._lock:
+            if zip_code not in self._items:
+                return False, None
+            self._items.move_to_end(zip_code)
+            return True, self._items[zip_code]
+
+    def put(self, zip_code: str, info: ZipInfo | None) -> None:
+        with self._lock:
+            self._items[zip_code] = info
+            self._items.move_to_end(zip_code)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_recent = _Recent(CACHED_ZIPS)
+
+
+def zip_cache_clear() -> None:
+    """Forget the ZIPs looked up so far (tests that count queries start from nothing)."""
+    _recent.clear()
+
+
+def _fetch(zip_codes: Iterable[str]) -> dict[str, ZipInfo]:
+    rows = ZipCode.objects.filter(zip_code__in=list(zip_codes)).values_list(
+        "zip_code", "city", "state", "lat", "lng", "time_zone"
+    )
+    return {row[0]: ZipInfo(*row) for row in rows}
+
+
+def zips_load(values: Iterable[str | None]) -> dict[str, ZipInfo]:
+    """The ZipInfo of every known ZIP among `values`, by normalized ZIP: one query for those this
+    process has not looked up yet, none when it has them all."""
+    found: dict[str, ZipInfo] = {}
+    missing = set()
+    for value in values:
+        zip_code = normalize_zip(value)
+        if not zip_code or zip_code in found:
             continue
-        table[row["zip_code"]] = ZipInfo(
-            zip_code=row["zip_code"],
-            city=row["city"],
-            state=row["state"],
-            lat=float(row["lat"]),  # the dataset stores these as strings
-            lng=float(row["long"]),
-            time_zone=row["timezone"],
-        )
-    return table
+        hit, info = _recent.get(zip_code)
+        if not hit:
+            missing.add(zip_code)
+        elif info is not None:
+            found[zip_code] = info
+    if missing:
+        fetched = _fetch(missing)
+        for zip_code in missing:
+            _recent.put(zip_code, fetched.get(zip_code))
+        found.update(fetched)
+    return found
 
 
 def normalize_zip(value: str | None) -> str:
@@ -51,7 +108,14 @@ def normalize_zip(value: str | None) -> str:
 
 def zip_lookup(value: str | None) -> ZipInfo | None:
     """The ZipInfo for a US ZIP code, or None when it is not a known, active ZIP."""
-    return _table().get(normalize_zip(value))
+    zip_code = normalize_zip(value)
+    if not zip_code:
+        return None
+    hit, info = _recent.get(zip_code)
+    if not hit:
+        info = _fetch([zip_code]).get(zip_code)
+        _recent.put(zip_code, info)
+    return info
 
 
 def distance_miles(a: ZipInfo, b: ZipInfo) -> float:

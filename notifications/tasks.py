@@ -18,6 +18,14 @@ def message_deliver(message_id: int) -> str | None:
     return message.status if message is not None else None
 
 
+@shared_task(name="notifications.tasks.messages_deliver", ignore_result=True)
+def messages_deliver(*message_ids: int) -> int:
+    """Deliver claimed messages one after another (the clock queues them in batches). Each is
+    delivered as `message_deliver` would: running this twice sends each message once. The ids
+    are separate arguments, as every task takes ids."""
+    return sum(services.message_deliver(message_id=pk) is not None for pk in message_ids)
+
+
 # The task's name before it was message_deliver. Tasks queued by a worker of the previous release
 # may still sit in the broker under this name: they must still run. Remove after one release.
 @shared_task(name="notifications.tasks.message_send", ignore_result=True)

@@ -28,11 +28,9 @@ from .models import (
 )
 from .selectors import (
     Eligibility,
+    PatientRecord,
     booking_eligibility_for,
-    clearance_active_for,
     intake_draft_get,
-    intake_latest_sent,
-    profile_get,
     triage_of,
 )
 from .triage import patient_message
@@ -105,10 +103,10 @@ class _Standing:
     cleared: bool
 
 
-def journey_for(*, patient: User) -> Journey:
+def journey_for(*, patient: User, record: PatientRecord | None = None) -> Journey:
     """Where the patient stands (profile → intake → questionnaires → evaluation → cleared → infusions)
-    and the one thing to do next."""
-    standing = _standing(patient)
+    and the one thing to do next. `record`: the patient's rows already read for this page."""
+    standing = _standing(patient, record or PatientRecord(patient))
     journey = Journey(
         steps=_steps(standing),
         eligibility=standing.eligibility,
@@ -126,17 +124,17 @@ def journey_for(*, patient: User) -> Journey:
     return journey
 
 
-def _standing(patient: User) -> _Standing:
-    profile = profile_get(patient=patient)
-    latest = intake_latest_sent(patient=patient)
+def _standing(patient: User, record: PatientRecord) -> _Standing:
+    profile = record.profile
+    latest = record.latest_intake
     last_taken = dict(
         ScreeningResponse.objects.filter(patient=patient)
         .values("instrument")
         .annotate(last=Max("submitted_at"))
         .values_list("instrument", "last")
     )
-    decision = Clearance.objects.filter(patient=patient).order_by("-decided_at", "-id").first()
-    eligibility = booking_eligibility_for(patient=patient)
+    decision = record.decisions[0] if record.decisions else None
+    eligibility = booking_eligibility_for(patient=patient, record=record)
     retake_before = timezone.now() - timedelta(days=settings.SCREENING_RETAKE_DAYS)
     return _Standing(
         profile=profile,
@@ -148,7 +146,7 @@ def _standing(patient: User) -> _Standing:
         due=[code for code in INSTRUMENT_ORDER if code not in last_taken or last_taken[code] < retake_before],
         decision=decision,
         eligibility=eligibility,
-        cleared=bool(eligibility.can_book_infusion or (decision is not None and clearance_active_for(patient=patient))),
+        cleared=bool(eligibility.can_book_infusion or (decision is not None and record.clearance_active())),
     )
 
 

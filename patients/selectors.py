@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -55,6 +56,40 @@ def clearance_active_for(*, patient: User, on_date: date | None = None) -> Clear
     if latest is not None and latest.is_active_on(on_date):
         return latest
     return None
+
+
+class PatientRecord:
+    """The rows of one patient that several selectors read on one page, each read once: the
+    profile, the latest sent intake, the clinicians' decisions.
+
+    Make one per page (request) and hand it to the selectors that take `record=`; never keep
+    one across a write, it does not see it.
+    """
+
+    def __init__(self, patient: User, *, profile: PatientProfile | None = None) -> None:
+        self.patient = patient
+        if profile is not None:  # already read (the patient pages' decorator reads it)
+            self.__dict__["profile"] = profile
+
+    @cached_property
+    def profile(self) -> PatientProfile | None:
+        return profile_get(patient=self.patient)
+
+    @cached_property
+    def latest_intake(self) -> IntakeResponse | None:
+        return intake_latest_sent(patient=self.patient)
+
+    @cached_property
+    def decisions(self) -> list[Clearance]:
+        """Every decision about this patient, latest first (a handful of rows)."""
+        return list(Clearance.objects.filter(patient=self.patient).order_by("-decided_at", "-id"))
+
+    def clearance_active(self, on_date: date | None = None) -> Clearance | None:
+        """As `clearance_active_for`, from the decisions already read."""
+        latest = next((c for c in self.decisions if c.decision != ClearanceDecision.MORE_INFO), None)
+        if latest is not None and latest.is_active_on(on_date or timezone.localdate()):
+            return latest
+        return None
 
 
 def intake_latest_sent(*, patient: User) -> IntakeResponse | None:
@@ -146,18 +181,20 @@ def consent_signed_current(*, patient: User) -> bool:
     return consent_signature_for(patient=patient) is not None
 
 
-def booking_eligibility_for(*, patient: User) -> Eligibility:
+def booking_eligibility_for(*, patient: User, record: PatientRecord | None = None) -> Eligibility:
     """What this patient may book now, and if nothing, why (in words for the patient).
 
     An evaluation needs a complete profile and a sent intake whose triage is not a hard stop.
     An infusion also needs an active clearance, no open safety review, no answer changed since
     the clearance that raises something the clinician has not seen, and the current informed
-    consent signed (with a link to sign it).
+    consent signed (with a link to sign it). `record`: the patient's rows already read for this
+    page.
     """
-    profile = profile_get(patient=patient)
+    record = record or PatientRecord(patient)
+    profile = record.profile
     if profile is None or not profile.is_complete:
         return Eligibility(False, False, _("Please finish your profile first."))
-    latest = intake_latest_sent(patient=patient)
+    latest = record.latest_intake
     if latest is None:
         return Eligibility(False, False, _("Please answer the health questions first."))
     triage = triage_of(latest)
@@ -167,7 +204,7 @@ def booking_eligibility_for(*, patient: User) -> Eligibility:
         return Eligibility(
             True, False, _("A clinician needs to speak with you before an infusion can be booked. We will call you.")
         )
-    clearance = clearance_active_for(patient=patient)
+    clearance = record.clearance_active()
     if clearance is None:
         return Eligibility(True, False, _("Infusions can be booked once a clinician has cleared you."))
     if _raises_something_new(latest, clearance):

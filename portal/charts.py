@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from patients.instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
+from patients.selectors import screening_list_for_patient
 
 WIDTH, HEIGHT = 320, 170
 LEFT, RIGHT, TOP, BOTTOM = 34, 14, 12, 30
@@ -101,3 +102,8 @@ def score_charts(responses, zone):
             chart.threshold, chart.threshold_y = threshold, _y(threshold, definition.max_total)
         charts.append(chart)
     return charts
+
+
+def score_charts_for(*, patient, zone):
+    """The patient's charts, from their answers read in one query."""
+    return score_charts(list(screening_list_for_patient(patient=patient)), zone)

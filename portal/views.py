@@ -70,14 +70,14 @@ def _dashboard_sections():
 @patient_required
 def dashboard(request):
     profile = request.patient_profile
-    journey = journey_for(patient=request.user)
-    responses = list(patient_selectors.screening_list_for_patient(patient=request.user))
+    record = patient_selectors.PatientRecord(request.user, profile=profile)  # each row read once
+    journey = journey_for(patient=request.user, record=record)
     zone = patient_zone(profile)
     context = {
         "profile": profile,
         "journey": journey,
-        "score_charts": charts.score_charts(responses, zone),
-        "clearance": patient_selectors.clearance_active_for(patient=request.user),
+        "score_charts": charts.score_charts_for(patient=request.user, zone=zone),
+        "clearance": record.clearance_active(),
         "dashboard_sections": _dashboard_sections(),
         "zone_name": timezone.localtime(timezone.now(), zone).tzname(),
     }

@@ -50,8 +50,10 @@ class BookingContext:
         preferred_provider_id: int | None = None,
         provider_ids: Collection[int] | None = None,
         notice: timedelta | None = None,
+        fresh: bool = False,
     ) -> list[Slot]:
-        """Free start times for this patient, service and place (the one search every page uses)."""
+        """Free start times for this patient, service and place (the one search every page uses).
+        `fresh`: read the database, never the schedule cache (the guard)."""
         return selectors.availability_for(
             service=self.service,
             place=self.place,
@@ -65,6 +67,7 @@ class BookingContext:
             preferred_provider_id=preferred_provider_id,
             provider_ids=provider_ids,
             notice=notice,
+            fresh=fresh,
         )
 
 
@@ -75,8 +78,9 @@ def booking_context(
     if not service.is_active:
         raise NotCovered(_("This visit is not offered at the moment."))
     is_infusion = service.kind in (ServiceKind.INFUSION, ServiceKind.BOOSTER)
+    record = patient_selectors.PatientRecord(patient)  # profile and decisions read once for both checks
     if check_eligibility:
-        eligibility = patient_selectors.booking_eligibility_for(patient=patient)
+        eligibility = patient_selectors.booking_eligibility_for(patient=patient, record=record)
         allowed = eligibility.can_book_infusion if is_infusion else eligibility.can_book_evaluation
         if not allowed:
             raise NotEligible(eligibility.reason or None)
@@ -87,7 +91,7 @@ def booking_context(
         raise NotCovered()
     clearance: Clearance | None = None
     if is_infusion:
-        clearance = patient_selectors.clearance_active_for(patient=patient)
+        clearance = record.clearance_active()
         if clearance is None and check_eligibility:
             raise NotEligible(_("Infusions can be booked once a clinician has cleared you."))
     infusion_minutes = clearance.infusion_minutes if clearance is not None else None

@@ -151,6 +151,9 @@ def _slots_around(
         provider_ids=provider_ids,
         notice=notice,
         preferred_provider_id=preferred_provider_id,
+        # The guard decides from the database, never from the schedule cache: a cached answer
+        # may be a moment old, and under the locks only what is committed counts.
+        fresh=True,
     )
 
 

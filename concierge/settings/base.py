@@ -173,7 +173,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Cache (rate limits, and anything else shared between web processes) -------------------
 # Local run and tests: in-process. Production shares Redis between web processes (production.py).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "schedule": cached searches for free times and the version they are kept under
+# (concierge/schedule.py). The version must be the same for every process that writes the
+# schedule, the worker included: Redis where there is one; in the local run, without Redis, a
+# folder next to the SQLite file that the web process and the worker share.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "schedule": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL"), "KEY_PREFIX": "s"}
+        if env("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(LOCAL_DIR / "cache")}
+    ),
+}
+# How long a cached search may be kept at most (the version makes it stale long before, on any
+# change; this bounds what a lost version change could cost).
+SCHEDULE_CACHE_SECONDS = env.int("SCHEDULE_CACHE_SECONDS", default=15 * 60)
 RATE_LIMITS_ENABLED = True
 # Set when a proxy we run puts the client address in X-Forwarded-For.
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env.bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=False)

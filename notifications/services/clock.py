@@ -7,6 +7,7 @@ right after the writing transaction commits (`_send_soon`); the rest by the once
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -28,6 +29,11 @@ logger = logging.getLogger(__name__)
 # are seconds), so a slow send is never mistaken for a dead one.
 CLAIM_LOST_AFTER = timedelta(minutes=10)
 ATTEMPT_LOST_AFTER = timedelta(minutes=15)
+# How long one tick may go on claiming (the clock ticks every 60 s; its task expires after 55).
+DISPATCH_SECONDS = 45
+# Claimed rows per send task. A worker that dies leaves at most this many claimed rows for the
+# clock to queue again (after CLAIM_LOST_AFTER), and at most one whose attempt had started.
+DELIVER_BATCH = 20
 
 
 def _claim_lost_after() -> timedelta:
@@ -49,16 +55,26 @@ def _send_soon(message_ids: list[int]) -> None:
     transaction.on_commit(claim_and_queue, robust=True)
 
 
-def _queue_sends(message_ids: Iterable[int]) -> None:
-    """Queue one send task per claimed row; a row whose task the broker refused goes back to pending."""
-    for pk in message_ids:
+def _queue_sends(message_ids: Iterable[int]) -> int:
+    """Queue the send tasks of claimed rows: one row, one `message_deliver`; many, one
+    `messages_deliver` per DELIVER_BATCH rows (a task per row cost the worker more than the
+    sending). Rows whose task the broker refused go back to pending. Returns how many."""
+    ids = list(message_ids)
+    refused = 0
+    for chunk in (ids[i : i + DELIVER_BATCH] for i in range(0, len(ids), DELIVER_BATCH)):
         try:
-            task_queue("notifications.tasks.message_deliver", pk)  # by name: tasks import services
+            # By name: tasks import services, never the other way round.
+            if len(chunk) == 1:
+                task_queue("notifications.tasks.message_deliver", chunk[0])
+            else:
+                task_queue("notifications.tasks.messages_deliver", *chunk)
         except BROKER_ERRORS:
-            logger.exception("notifications: could not queue message %s; back to pending", pk)
-            Message.objects.filter(pk=pk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
+            logger.exception("notifications: could not queue messages %s; back to pending", chunk)
+            refused += len(chunk)
+            Message.objects.filter(pk__in=chunk, status=MessageStatus.SENDING, attempt_started_at__isnull=True).update(
                 status=MessageStatus.PENDING, claimed_at=None, updated_at=timezone.now()
             )
+    return refused
 
 
 def messages_claim_due(*, now: datetime | None = None, limit: int = 500, ids: Iterable[int] | None = None) -> list[int]:
@@ -110,8 +126,22 @@ def _messages_recover(now: datetime) -> list[int]:
 
 
 def messages_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """The clock's work, every minute: claim what is due and queue one send task per message."""
+    """The clock's work, every minute: claim what is due and queue one send task per message.
+
+    It claims in batches of `limit` rows, each in its own short transaction (row locks held for
+    one batch only), until nothing due is left: 10,000 reminders due at once all go to the
+    workers on this tick, not 500 a minute. It stops early when the broker refuses tasks (those
+    rows went back to pending: the next tick tries again) or after DISPATCH_SECONDS, before the
+    next tick is due.
+    """
     now = now or timezone.now()
-    claimed = _messages_recover(now) + messages_claim_due(now=now, limit=limit)
-    _queue_sends(claimed)
+    started = time.monotonic()
+    claimed = _messages_recover(now)
+    refused = _queue_sends(claimed)
+    while not refused and time.monotonic() - started < DISPATCH_SECONDS:
+        batch = messages_claim_due(now=now, limit=limit)
+        refused = _queue_sends(batch)
+        claimed += batch
+        if len(batch) < limit:
+            break
     return claimed

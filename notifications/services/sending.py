@@ -169,7 +169,8 @@ def _claimed_row_locked(message_id: int) -> Message | None:
     """The row, locked, if it is claimed and no attempt has started on it; else None."""
     message = (
         Message.objects.select_for_update(of=("self",))
-        .select_related("recipient", "visit__service")
+        # The patient's profile too: the text gate and the greeting both read it.
+        .select_related("recipient__patient_profile", "visit__service")
         .filter(pk=message_id)
         .first()
     )
@@ -208,7 +209,7 @@ def _attempt_start(message: Message, rendered: content.Rendered, now: datetime) 
     message.subject, message.body = rendered.subject, rendered.text
     message.attempts += 1
     message.attempt_started_at = now
-    message.save()
+    message.save(update_fields=["subject", "body", "attempts", "attempt_started_at", "to_address", "updated_at"])
 
 
 def _provider_send(message: Message, rendered: content.Rendered) -> Message:

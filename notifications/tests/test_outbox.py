@@ -141,3 +141,15 @@ def _login_cookie(live_server, user):
         "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
         "url": live_server.url,
     }
+
+
+def test_a_message_with_no_recipient_is_listed_with_its_address(client, staff_user):
+    # A staff alert goes to an address, not to a login: the page must not look up a recipient.
+    MessageFactory(recipient=None, to_address="oncall@example.com", status=MessageStatus.SENT, subject="Alert")
+    MessageFactory(recipient=None, to_address="", status=MessageStatus.FAILED, subject="Nowhere")
+    client.force_login(staff_user)
+
+    response = client.get(reverse("notifications:outbox"))
+
+    assert response.status_code == 200
+    assert "oncall@example.com" in response.content.decode()

@@ -1,5 +1,6 @@
 """Sending: once per row, retries with backoff, permanent failures, email stand-ins, the daily limit."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from concierge.tasks import task_get
 from notifications import services, tasks
 from notifications.gateways import SendError
 from notifications.models import Message, MessageStatus, SmsOptOut
+from notifications.services import clock
 
 from .conftest import local
 from .factories import MessageFactory, PatientProfileFactory, VisitFactory
@@ -287,3 +289,41 @@ def test_the_clock_claims_many_messages_in_a_few_queries(django_assert_max_num_q
             claimed_ids = services.messages_claim_due()
     assert len(claimed_ids) == 20
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENDING}
+
+
+def test_one_tick_claims_everything_due_in_batches_and_sends_each_once():
+    ids = {MessageFactory().pk for _ in range(12)}
+
+    claimed = services.messages_dispatch_due(limit=5)  # three batches, each its own transaction
+
+    assert sorted(claimed) == sorted(ids)
+    assert Counter(int(m.extra_headers["X-ConciergeMD-Message"]) for m in mail.outbox) == Counter(dict.fromkeys(ids, 1))
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+    assert services.messages_dispatch_due(limit=5) == []  # the next tick: nothing left, nothing sent again
+    assert len(mail.outbox) == 12
+
+
+def test_a_tick_stops_claiming_when_the_broker_refuses_and_leaves_the_rest_for_the_next(monkeypatch):
+    for _ in range(12):
+        MessageFactory()
+
+    def refuse(name, *args):
+        raise OSError("broker down")
+
+    monkeypatch.setattr(clock, "task_queue", refuse)
+    claimed = services.messages_dispatch_due(limit=5)
+
+    assert len(claimed) == 5  # one batch, put back: no loop claiming the same rows again and again
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.PENDING}
+    assert mail.outbox == []
+
+
+def test_the_batch_send_task_run_twice_sends_each_message_once(sms_outbox):
+    messages = [MessageFactory() for _ in range(3)]
+    ids = services.messages_claim_due()
+
+    assert task_get("notifications.tasks.messages_deliver").delay(*ids).get() == 3
+    assert task_get("notifications.tasks.messages_deliver").delay(*ids).get() == 0
+
+    assert len(mail.outbox) == 3
+    assert {m.pk for m in messages} == {int(m.extra_headers["X-ConciergeMD-Message"]) for m in mail.outbox}

@@ -229,3 +229,20 @@ def test_a_booked_evaluation_replaces_book_your_evaluation(client, profile):
     assert "Your video evaluation is booked for" in page
     assert "Book your evaluation" not in page
     assert f'href="/visits/{oid(visit.pk)}/"' in page
+
+
+def test_the_dashboard_reads_the_profile_intake_and_clearance_once(client, profile, clinician, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PATIENT_DASHBOARD_SECTIONS = []
+    cleared(profile.user, clinician)
+    client.force_login(profile.user)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/dashboard/").status_code == 200
+
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    for table in ("patients_patientprofile", "patients_clearance"):
+        reads = [sql for sql in selects if sql.split(" FROM ", 1)[1].startswith(f'"{table}"')]
+        assert len(reads) == 1, (table, reads)

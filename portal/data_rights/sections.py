@@ -639,6 +639,7 @@ NOT_PATIENT_RECORDS = {
     "concierge.PatientRecordView": _(
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
+    "concierge.ZipCode": _("The list of US ZIP codes (public reference data)."),
     "booking.Service": _("The clinic's price list."),
     "patients.ConsentDocument": _(
         "The clinic's consent forms: the text of each version you signed is in your consent signatures."

@@ -26,7 +26,7 @@ One module per use case:
 Callers import from `staff.board`: the names below are its public API.
 """
 
-from .day import Board, BoardRow, BoardVisit, Segment, board_for_day, lay_out
+from .day import Board, BoardRow, BoardVisit, Segment, board_for_day, board_urls_attach, lay_out
 from .hours import (
     COLUMN_MINUTES,
     duration_label,
@@ -51,6 +51,7 @@ __all__ = [
     "WeekRow",
     "board_for_day",
     "board_for_week",
+    "board_urls_attach",
     "duration_label",
     "lay_out",
     "minutes_between",

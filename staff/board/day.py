@@ -13,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
@@ -66,10 +68,14 @@ class BoardVisit:
     travel_before: int
     travel_after: int
     risks: list[StrOrPromise] = field(default_factory=list)
+    # Filled by the page (board_urls_attach): one reverse() per page, not three per visit.
+    change_url: str = ""
+    reassign_url: str = ""
 
     @property
     def status(self) -> str:
-        return self.visit.get_status_display()
+        # get_status_display() hashes every choice's lazy label on each call; a board asks ~3 times a visit
+        return _status_labels(get_language())[self.visit.status]
 
     @property
     def status_code(self) -> str:
@@ -263,6 +269,20 @@ def board_data_load(first_day: date, last_day: date) -> BoardData:
         .order_by("starts_at", "pk")
     )
     return BoardData(providers, licences, weekly, overrides, time_off, visits)
+
+
+@lru_cache(maxsize=16)
+def _status_labels(language: str | None) -> dict[str, str]:
+    return {value: str(label) for value, label in VisitStatus.choices}
+
+
+def board_urls_attach(board: Board, *, change_url: str, reassign_url: str, placeholder: str) -> None:
+    """Give every visit on the board its admin links, made from URLs reversed once with
+    `placeholder` for the visit's id (the page reverses them; the board does not know its URLs)."""
+    for visit in [v for row in board.rows for v in row.visits] + board.unassigned:
+        pk = str(visit.visit.pk)
+        visit.change_url = change_url.replace(placeholder, pk)
+        visit.reassign_url = reassign_url.replace(placeholder, pk)
 
 
 def board_visit(visit: Visit, provider: Provider | None, now: datetime, row_data: ProviderRowData | None) -> BoardVisit:

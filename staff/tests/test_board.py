@@ -174,7 +174,11 @@ def test_the_board_page_shows_the_day_with_links_to_open_and_reassign(clock, sch
     assert "Schedule for Tuesday, March 3, 2026" in page
     assert "Maya Chen" in page and "10:00 AM-12:00 PM EST" in page and "Pat Example" in page
     assert reverse("admin:booking_visit_change", args=[visit.pk]) in page
-    assert reverse("admin:booking_visit_reassign", args=[visit.pk]) in page
+    assert (
+        reverse("admin:booking_visit_reassign", args=[visit.pk])
+        + "?next=/admin/booking/visit/board/%3Fdate%3D2026-03-03"
+        in page
+    )
     assert 'class="seg seg-visit status-confirmed bc-37 bs-24"' in page
     assert "style=" not in page.split('id="content-main"')[1]  # the strict CSP: geometry is classes
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import urlencode
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,6 +28,8 @@ from staff.forms import ReassignForm, VisitCancelForm, VisitRefundForm
 
 from .filters import clinic_today
 from .summary import paid_cents, refunded_cents, visit_summary
+
+URL_PK = "9990999"  # a visit id reversed into the board's links once, then replaced by each visit's
 
 
 def _safe_next(request, fallback):
@@ -85,6 +88,12 @@ class VisitPagesMixin:
             raise PermissionDenied
         day = _date_param(request.GET.get("date")) or clinic_today()
         day_board = board.board_for_day(day=day)
+        board.board_urls_attach(
+            day_board,
+            change_url=reverse("admin:booking_visit_change", args=[URL_PK]),
+            reassign_url=reverse("admin:booking_visit_reassign", args=[URL_PK]),
+            placeholder=URL_PK,
+        )
         return self._page(
             request,
             "admin/booking/board.html",
@@ -97,6 +106,7 @@ class VisitPagesMixin:
             week_start=day - timedelta(days=day.weekday()),
             can_change=self.has_change_permission(request),
             board_path=request.get_full_path(),
+            board_next=urlencode(request.get_full_path()),  # once, not once per visit in the template
         )
 
     def board_week_view(self, request):

@@ -19,7 +19,7 @@ from staff import board
 from staff.admin.audit import object_filter_value, render_changes
 
 from .actions import VisitActionsMixin
-from .filters import RiskFilter, WhenFilter
+from .filters import ProviderFilter, RiskFilter, WhenFilter
 from .pages import VisitPagesMixin
 from .summary import chart_of, paid_cents, visit_local_day, visit_payments, visit_summary
 
@@ -39,7 +39,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         WhenFilter,
         "status",
         RiskFilter,
-        ("provider", admin.RelatedOnlyFieldListFilter),
+        ("provider", ProviderFilter),
         "state",
         "service",
         ("starts_at", admin.DateFieldListFilter),

@@ -1,0 +1,1 @@
+"""Benchmarks (see README.md). A package so that gunicorn can load bench.settings and bench.urls."""

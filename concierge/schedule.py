@@ -1,0 +1,120 @@
+"""The schedule version: one token that changes whenever anything a search for free times reads
+is written, so that search results can be cached under it and never served stale.
+
+Free times are read far more often than they change (a patient browsing two weeks opens fifteen
+pages; a booking happens once). Booking caches its search results under this version
+(`booking.selectors.availability_for`); the version changes after every committed write to a
+table the search reads, so a cached answer is never used after a change is committed.
+
+**Every write passes here.** Instead of a call added to each service (and forgotten in the next
+one, or in the admin, a bulk update, a data migration), each database connection runs its
+statements through `_watch`, which recognises the writes (INSERT, UPDATE, DELETE) to the
+watched tables. The apps that own those tables register them at start-up
+(`schedule_tables_watch`, in roster's and booking's AppConfig.ready). After such a write, the
+version is bumped once the transaction commits (or at once outside a transaction), so a reader
+never computes from data older than the version it read.
+
+Inside a transaction that has written a watched table and not committed yet, the cache is not
+used at all (`schedule_cache_usable`): that transaction sees its own writes, the cache does not.
+
+The cache is the `schedule` cache alias (Redis in production, a file cache in the local run, shared
+by the web process and the worker; local memory in tests). Correctness never rests on it alone:
+the booking guard re-checks availability under its locks, with fresh data, before it writes.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "schedule"
+VERSION_KEY = "schedule:version"
+
+# table -> the column an UPDATE must name to count (None: every write counts)
+_watched: dict[str, str | None] = {}
+_WRITE = re.compile(r'(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?')
+
+
+def schedule_tables_watch(*tables: str, only_updates_of: str | None = None) -> None:
+    """Count writes to these tables as schedule changes. With `only_updates_of`, only UPDATEs
+    that set that column count (e.g. a login's is_active, not its last_login)."""
+    for table in tables:
+        _watched[table] = only_updates_of
+
+
+def _counts(sql: str) -> bool:
+    if not sql.startswith(("UPDATE", "INSERT", "DELETE")):
+        return False
+    match = _WRITE.match(sql)
+    if match is None or match.group(1) not in _watched:
+        return False
+    column = _watched[match.group(1)]
+    return column is None or (sql.startswith("UPDATE") and f'"{column}"' in sql)
+
+
+def _bump() -> None:
+    try:
+        caches[CACHE_ALIAS].set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # the cache being down must not fail a committed booking
+        logger.exception("schedule: could not change the schedule version")
+
+
+def schedule_changed(using: str = "default") -> None:
+    """The schedule changed in the current transaction: a new version once it commits."""
+    connection = connections[using]
+    if connection.in_atomic_block and _pending(connection):
+        return  # one new version per transaction is enough
+    transaction.on_commit(_bump, using=using, robust=True)
+
+
+def _pending(connection: BaseDatabaseWrapper) -> bool:
+    return any(entry[1] is _bump for entry in connection.run_on_commit)
+
+
+def _watch(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    result = execute(sql, params, many, context)
+    # After the statement: outside a transaction the version changes once the write is in.
+    if isinstance(sql, str) and _counts(sql):
+        schedule_changed(using=context["connection"].alias)
+    return result
+
+
+def _install(*, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    # First in the list (the outermost): `connection.execute_wrapper()` blocks pop the last one.
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _watch)
+
+
+def schedule_watch_connections() -> None:
+    """Run every connection's statements through `_watch` (concierge's AppConfig.ready)."""
+    connection_created.connect(_install, dispatch_uid="concierge.schedule.watch")
+    for connection in connections.all(initialized_only=True):
+        _install(connection=connection)
+
+
+def schedule_cache_usable(using: str = "default") -> bool:
+    """False inside a transaction that changed the schedule and has not committed yet."""
+    connection = connections[using]
+    return not (connection.in_atomic_block and _pending(connection))
+
+
+def schedule_version() -> str | None:
+    """The current version (made on first use); None when the cache cannot be reached."""
+    cache = caches[CACHE_ALIAS]
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(VERSION_KEY)
+    except Exception:
+        logger.exception("schedule: the schedule cache cannot be reached; searching without it")
+        return None
+    return version
