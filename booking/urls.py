@@ -25,6 +25,9 @@ urlpatterns = [
     path("pay/<int:visit_id>/", views.pay_visit, name="pay"),
     path("pay/series/<int:series_id>/", views.pay_series, name="pay_series"),
     path("visits/<int:pk>/calendar.ics", views.visit_ics, name="visit_ics"),
+    # The patient's calendar subscription: the token is the key (calendar apps cannot log in).
+    path("calendar/<str:token>/visits.ics", views.calendar_feed, name="calendar_feed"),
+    path("visits/calendar/new-address/", views.calendar_feed_reset, name="calendar_feed_reset"),
     path("visits/<int:pk>/cancel/", views.visit_cancel, name="cancel"),
     path("visits/<int:pk>/reschedule/", views.visit_reschedule, name="reschedule"),
     path("visits/<int:pk>/reschedule/<str:day>/", views.visit_reschedule_times, name="reschedule_times"),

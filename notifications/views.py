@@ -76,8 +76,6 @@ def twilio_status(request):
     return HttpResponse(status=204)
 
 
-@require_GET
-@login_required
 def _outbox_email_file(value):
     """The .eml the local run wrote for an outbox row (never a sign-in link's)."""
     if not value.isdigit():
@@ -91,6 +89,8 @@ def _outbox_email_file(value):
     return response
 
 
+@require_GET
+@login_required
 def outbox(request):
     """Staff only: every email and text, newest first, with what it says (or will say).
 

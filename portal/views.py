@@ -20,8 +20,9 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from booking.selectors import visit_get_for_patient
 from concierge import two_factor
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
@@ -31,7 +32,7 @@ from patients.instruments import INSTRUMENTS
 from patients.journey import journey_for
 from patients.views import add_service_errors, patient_required, patient_zone
 
-from . import charts, checkins, messaging
+from . import charts, checkins, live, messaging
 from . import messaging_selectors as selectors
 from .forms import CheckInForm, ReplyForm, ThreadStartForm, TopicForm, new_form_token
 from .models import CheckInFlag, ThreadTopic
@@ -381,3 +382,17 @@ def staff_thread_topic(request, pk):
         if not selectors.may_answer(request.user, thread):
             return redirect("portal:staff_inbox")
     return redirect("portal:staff_thread", pk=thread.pk)
+
+
+@patient_required
+@require_GET
+def visit_live(request, visit_id):
+    """The live status alone, for the visit page's polling (htmx swaps it in place)."""
+    visit = visit_get_for_patient(patient=request.user, pk=visit_id)
+    if visit is None:
+        raise Http404
+    return render(
+        request,
+        "portal/_visit_live_body.html",
+        {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()},
+    )

@@ -333,6 +333,9 @@ SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
 # order, with the dashboard's context: `user`, `profile`, `journey`), e.g. "booking/dashboard_visits.html".
 PATIENT_DASHBOARD_SECTIONS = []
+# The patient's visit page (booking) includes these templates, given `visit`: a higher app adds a
+# part (portal: the nurse's live status) without booking importing it.
+PATIENT_VISIT_SECTIONS = []
 
 # --- Notifications: the outbox, reminders, texts (issue 6) -----------------------------------
 # The reminder rules themselves are in notifications/rules.py (one table). Texts go only between
@@ -375,6 +378,18 @@ PAYMENT_CURRENCY = "usd"
 # more before the visit gets everything back; later, the late-cancellation fee is kept.
 PAYMENT_FULL_REFUND_HOURS = env.int("PAYMENT_FULL_REFUND_HOURS", default=24)
 PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default=5000)
+# When the rest of the price (after the deposit) is collected, in the words patients read on the
+# review, visit and payment pages (booking/policy.py money_words). Say what the clinic really does.
+PAYMENT_BALANCE_WHEN = env(
+    "PAYMENT_BALANCE_WHEN", default="after your visit: we email you a secure link to pay it by card"
+)
+# How long a card refund takes to show (the words after "we refund ...").
+PAYMENT_REFUND_DAYS_TEXT = env("PAYMENT_REFUND_DAYS_TEXT", default="5 to 10 business days")
+# What an HSA/FSA claim needs on a receipt: the clinic's legal name, address and tax id.
+CLINIC_LEGAL_NAME = env("CLINIC_LEGAL_NAME", default="ConciergeMD Home Infusions, P.C.")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", default="100 Example Street, Suite 200, New York, NY 10001")
+CLINIC_TAX_ID = env("CLINIC_TAX_ID", default="00-0000000")
+CLINIC_NPI = env("CLINIC_NPI", default="")
 # An open payment whose hold ran out this long ago is cancelled at the gateway (a card check that
 # began just before the hold ran out may still finish in this time).
 PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default=15)
@@ -423,6 +438,10 @@ TELEHEALTH_JOIN_OPENS_MINUTES = 10
 TELEHEALTH_JOIN_CLOSES_MINUTES = 30
 # First on the dashboard: an unread answer or a check-in to do comes before everything else.
 PATIENT_DASHBOARD_SECTIONS = ["portal/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
+# On the visit page: who is coming and where they are (on my way, arriving window, arrived).
+PATIENT_VISIT_SECTIONS += ["portal/_visit_live.html"]
+# The live status refreshes itself this often (htmx polling) while the visit is today.
+PATIENT_LIVE_POLL_SECONDS = 30
 
 # --- Staff in admin: schedule board, queues, reports, audit (issue 8) ------------------------
 # The board marks a visit at risk when the licence that covers it expires within this many days

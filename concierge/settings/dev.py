@@ -17,4 +17,4 @@ WHITENOISE_AUTOREFRESH = True
 # hundreds of lines in the console burying the server's address. EMAIL_URL still overrides it.
 if not env("EMAIL_URL", default=""):
     EMAIL_BACKEND = "notifications.gateways.email_files.OutboxFileBackend"
-    EMAIL_FILE_PATH = str(LOCAL_DIR / "mail")  # noqa: F405
+    EMAIL_FILE_PATH = str(LOCAL_DIR / "mail")
