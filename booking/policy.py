@@ -218,3 +218,13 @@ def money_words(
 def inside_change_cutoff(starts_at: datetime, now: datetime | None = None) -> bool:
     """A time this close cannot be moved or cancelled online once booked."""
     return starts_at - (now or timezone.now()) < change_cutoff()
+
+
+NOT_STARTED = (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE)
+
+
+def visit_is_late(visit: Visit, now: datetime | None = None) -> bool:
+    """Not started VISIT_LATE_AFTER_MINUTES after its start: flagged on the nurse's day and the board."""
+    if visit.status not in NOT_STARTED:
+        return False
+    return (now or timezone.now()) > visit.starts_at + timedelta(minutes=settings.VISIT_LATE_AFTER_MINUTES)

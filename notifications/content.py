@@ -180,7 +180,23 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
-        MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
+        # Sent whenever the visit has not started (the nurse may be running past the visit's end):
+        # only the status stops it, once the nurse has checked in.
+        MessageTemplate(
+            "on_my_way",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("en_route",),
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
+        # The nurse's earlier visit runs over: the patient hears before the visit's time passes.
+        MessageTemplate(
+            "running_late",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("confirmed",),
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
         # The care team answered in the portal (issue 10): only "you have a new message" and a
         # login link; the message itself never leaves the portal.

@@ -39,13 +39,14 @@ def book(request):
     for service in selectors.service_list_for_place(place=place):
         is_infusion = service.kind in (ServiceKind.INFUSION, ServiceKind.BOOSTER)
         allowed = eligibility.can_book_infusion if is_infusion else eligibility.can_book_evaluation
+        due = policy.amount_due_cents(service)
         options.append(
             {
                 "service": service,
                 "allowed": allowed,
                 "series": allowed and service.kind == ServiceKind.INFUSION,
-                "due": policy.amount_due_cents(service),
-                "money": policy.money_words(price_cents=service.price_cents, due_cents=policy.amount_due_cents(service)),
+                "due": due,
+                "money": policy.money_words(price_cents=service.price_cents, due_cents=due),
             }
         )
     return render(

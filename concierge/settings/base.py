@@ -30,7 +30,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     "concierge",  # first: its templates and the custom user come before contrib's
     "django.contrib.admin",
-    "django.contrib.auth",
+    "concierge.section_names.Auth",  # django.contrib.auth, named for staff (also the others below)
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -39,13 +39,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "axes",
+    "concierge.section_names.Axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "concierge.section_names.OtpTotp",
+    "concierge.section_names.OtpStatic",
     "phonenumber_field",
     "localflavor",
-    "auditlog",  # the audit trail (concierge/audit.py)
+    "concierge.section_names.Auditlog",  # the audit trail (concierge/audit.py)
     "notifications",
     "roster",
     "patients",
@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
     "concierge.middleware.TwoFactorMiddleware",
+    "concierge.middleware.ClinicTimeZoneMiddleware",
     # The audit trail: who made each change (django-auditlog), and who opened a patient's record.
     "auditlog.middleware.AuditlogMiddleware",
     "concierge.audit.PatientRecordViewMiddleware",
@@ -150,6 +151,10 @@ USE_I18N = True
 # Everything is stored in UTC and shown in the visit's own time zone (from the visit address).
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Staff read times in the clinic's zone, labelled (admin, staff inbox, outbox); patients and
+# nurses read each visit's own zone. FORMAT_MODULE_PATH's formats name the zone ("EST").
+CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="America/New_York")
+FORMAT_MODULE_PATH = ["concierge.formats"]
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -316,6 +321,10 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
+CELERY_BEAT_SCHEDULE["nurses-running-late"] = {
+    "task": "nurses.tasks.visits_running_late_notify",
+    "schedule": 300.0,  # every five minutes: the next patient hears well before their time
+}
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
@@ -326,6 +335,12 @@ CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
 PCL5_PROVISIONAL_PTSD_CUTOFF = 33
 # Who is emailed at once when a patient's PHQ-9 item 9 is above 0 (a link to the admin record only).
 ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL", default="clinician@demo.conciergemd.example")
+# The on-call clinician's phone, a call button on every nurse visit page and protocol warning
+# (roster.selectors.oncall_phone_now). Empty: the clinic's number.
+ONCALL_PHONE = env("ONCALL_PHONE", default="")
+ONCALL_PHONE_E164 = env("ONCALL_PHONE_E164", default="")
+# A visit not started this many minutes after its start is flagged late (nurse's day, the board).
+VISIT_LATE_AFTER_MINUTES = env.int("VISIT_LATE_AFTER_MINUTES", default=15)
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
 # Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).

@@ -54,7 +54,7 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
 
     # On my way: the visit page says what the patient was told.
     axe(page)
-    expect(page.get_by_role("status")).to_contain_text("Taylor was told you arrive")
+    expect(page.get_by_role("status")).to_contain_text("Taylor now: arriving")
     page.get_by_role("link", name="Check in", exact=True).click()
 
     check_in(page, axe)
