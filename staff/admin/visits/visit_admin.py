@@ -40,7 +40,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         "status",
         RiskFilter,
         ("provider", admin.RelatedOnlyFieldListFilter),
-        "state",
+        ("state", admin.AllValuesFieldListFilter),  # the states with visits, not all 59
         "service",
         ("starts_at", admin.DateFieldListFilter),
     )
