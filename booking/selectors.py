@@ -467,3 +467,12 @@ def visit_list_for_feed(*, patient: User, now: datetime | None = None) -> tuple[
     booked = [v for v in visits if v.status in (*BLOCKING_STATUSES, VisitStatus.COMPLETED) and v.status != "held"]
     cancelled = [v for v in visits if v.status == VisitStatus.CANCELLED]
     return booked, cancelled
+
+
+def infusion_starts_for(*, patient: User) -> list[datetime]:
+    """When the patient's infusions happened (completed home visits), oldest first: the score charts mark them."""
+    return list(
+        Visit.objects.filter(patient=patient, status=VisitStatus.COMPLETED, service__kind__in=INFUSION_KINDS)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+    )

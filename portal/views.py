@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from booking.selectors import visit_get_for_patient
+from booking.selectors import infusion_starts_for, visit_get_for_patient
 from concierge import two_factor
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
@@ -77,7 +77,7 @@ def dashboard(request):
     context = {
         "profile": profile,
         "journey": journey,
-        "score_charts": charts.score_charts(responses, zone),
+        "score_charts": charts.score_charts(responses, zone, infusions=infusion_starts_for(patient=request.user)),
         "clearance": patient_selectors.clearance_active_for(patient=request.user),
         "dashboard_sections": _dashboard_sections(),
         "zone_name": timezone.localtime(timezone.now(), zone).tzname(),

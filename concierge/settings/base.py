@@ -451,8 +451,12 @@ TELEHEALTH_URL_TEMPLATE = env("TELEHEALTH_URL_TEMPLATE", default="https://meet.e
 # The join button opens this many minutes before the start and closes this long after the end.
 TELEHEALTH_JOIN_OPENS_MINUTES = 10
 TELEHEALTH_JOIN_CLOSES_MINUTES = 30
-# First on the dashboard: an unread answer or a check-in to do comes before everything else.
-PATIENT_DASHBOARD_SECTIONS = ["portal/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
+# On the dashboard, after the next visits (booking's section, first): messages and check-ins.
+PATIENT_DASHBOARD_SECTIONS = [
+    *PATIENT_DASHBOARD_SECTIONS[:1],
+    "portal/_dashboard_messages.html",
+    *PATIENT_DASHBOARD_SECTIONS[1:],
+]
 # On the visit page: who is coming and where they are (on my way, arriving window, arrived).
 PATIENT_VISIT_SECTIONS += ["portal/_visit_live.html"]
 # The live status refreshes itself this often (htmx polling) while the visit is today.
