@@ -350,3 +350,15 @@ class ScreeningForm(forms.Form):
 
     def form_token(self):
         return self.cleaned_data["token"]["n"]
+
+
+SCREENING_ITEMS_PER_STEP = 4
+
+
+def screening_steps(definition) -> list[list[str]]:
+    """The questionnaire's screens: a few items each; the difficulty question joins the last one."""
+    names = [f"item_{n}" for n in range(1, len(definition.items) + 1)]
+    steps = [names[i : i + SCREENING_ITEMS_PER_STEP] for i in range(0, len(names), SCREENING_ITEMS_PER_STEP)]
+    if definition.difficulty_question:
+        steps[-1] = [*steps[-1], "difficulty"]
+    return steps
