@@ -133,12 +133,12 @@ class MoneyWords:
     paid_cents: int | None  # paid so far, for a booked visit (None before booking)
     refund_cents: int | None  # what cancelling now would refund (None: cannot cancel online now)
     fee_cents: int | None  # what cancelling now would keep
-    price: str
-    today: str
-    balance: str  # "" when there is no balance
-    cancel_now: str  # "" when the visit cannot be cancelled online now
-    reschedule_now: str
-    late_fee: str  # the rule for late cancellations, always shown next to the policy
+    price: "str | StrPromise"
+    today: "str | StrPromise"
+    balance: "str | StrPromise"  # "" when there is no balance
+    cancel_now: "str | StrPromise"  # "" when the visit cannot be cancelled online now
+    reschedule_now: "str | StrPromise"
+    late_fee: "str | StrPromise"  # the rule for late cancellations, always shown next to the policy
 
 
 def money_words(
@@ -154,6 +154,9 @@ def money_words(
     now = now or timezone.now()
     balance_cents = max(price_cents - due_cents, 0)
     booked = paid_cents is not None
+    today: "str | StrPromise"
+    balance: "str | StrPromise"
+    cancel_now: "str | StrPromise" = ""
     if balance_cents:
         today = (
             _("Paid when you booked: a {due} deposit.")
@@ -169,7 +172,6 @@ def money_words(
         )
         balance = ""
     refund_cents = fee_cents = None
-    cancel_now = ""
     if booked and may_change and starts_at is not None:
         decision = _patient_cancels(starts_at=starts_at, at=now, paid_cents=paid_cents or 0)
         refund_cents, fee_cents = decision.refund_cents, decision.kept_cents

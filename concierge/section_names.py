@@ -3,7 +3,6 @@ meant nothing to a scheduler). Each is the app's own AppConfig with another verb
 
 from auditlog.apps import AuditlogConfig
 from axes.apps import AppConfig as AxesAppConfig
-from django.contrib.auth.apps import AuthConfig
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.apps import DefaultConfig as StaticConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TotpConfig
@@ -23,7 +22,3 @@ class OtpStatic(StaticConfig):
 
 class Auditlog(AuditlogConfig):
     verbose_name = _("Audit trail")
-
-
-class Auth(AuthConfig):
-    verbose_name = _("Staff groups and permissions")

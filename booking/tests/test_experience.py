@@ -135,7 +135,7 @@ def test_the_feed_lists_the_patients_visits_without_saying_why(client, pat, book
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
-    events = [c for c in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     assert [str(e["summary"]) for e in events] == ["Home visit"]
     assert str(events[0]["uid"]) == f"visit-{booked.pk}@conciergemd"
     body = response.content.decode().lower()

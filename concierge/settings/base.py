@@ -30,7 +30,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     "concierge",  # first: its templates and the custom user come before contrib's
     "django.contrib.admin",
-    "concierge.section_names.Auth",  # django.contrib.auth, named for staff (also the others below)
+    "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "concierge.section_names.Axes",
+    "concierge.section_names.Axes",  # third-party apps under names staff understand (section_names.py)
     "django_otp",
     "concierge.section_names.OtpTotp",
     "concierge.section_names.OtpStatic",
