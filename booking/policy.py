@@ -154,9 +154,9 @@ def money_words(
     now = now or timezone.now()
     balance_cents = max(price_cents - due_cents, 0)
     booked = paid_cents is not None
-    today: "str | StrPromise"
-    balance: "str | StrPromise"
-    cancel_now: "str | StrPromise" = ""
+    today: str | StrPromise
+    balance: str | StrPromise
+    cancel_now: str | StrPromise = ""
     if balance_cents:
         today = (
             _("Paid when you booked: a {due} deposit.")

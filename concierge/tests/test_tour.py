@@ -32,6 +32,23 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 3, 11, 30, tzinfo=NY).astimezone(UTC)
 TABLET = {"width": 820, "height": 1180}
 SHOTS = os.environ.get("CONCIERGE_SCREENSHOTS", "")
+# The pages docs/tour.md shows (every page is checked; these are also photographed).
+TOUR = {
+    "patient-dashboard",
+    "patient-confirmation",
+    "patient-today",
+    "patient-cancel",
+    "patient-reschedule-confirm",
+    "patient-review-inside-cutoff",
+    "patient-receipt",
+    "patient-questionnaire",
+    "nurse-today",
+    "nurse-visit",
+    "admin-home",
+    "admin-board",
+    "admin-visits",
+    "outbox",
+}
 DEMO_PASSWORD = "demo-pass-2026"
 
 
@@ -47,11 +64,11 @@ def user(email):
 
 
 def shoot(page, name, width_name):
-    if not SHOTS:
+    if not SHOTS or name not in TOUR:
         return
     folder = Path(SHOTS)
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}-{width_name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}-{width_name}.jpg"), full_page=True, type="jpeg", quality=70)
 
 
 def visit_pages(page, axe, base, pages, *, widths, fits=None):

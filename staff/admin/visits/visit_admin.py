@@ -14,6 +14,7 @@ from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
 from concierge import audit
+from concierge.admin import ValuesInUseFilter
 from concierge.models import Role
 from staff import board
 from staff.admin.audit import object_filter_value, render_changes
@@ -40,7 +41,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         "status",
         RiskFilter,
         ("provider", admin.RelatedOnlyFieldListFilter),
-        ("state", admin.AllValuesFieldListFilter),  # the states with visits, not all 59
+        ("state", ValuesInUseFilter),  # the states with visits, not all 59
         "service",
         ("starts_at", admin.DateFieldListFilter),
     )
