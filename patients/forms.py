@@ -362,3 +362,11 @@ def screening_steps(definition) -> list[list[str]]:
     if definition.difficulty_question:
         steps[-1] = [*steps[-1], "difficulty"]
     return steps
+
+
+def step_number(value, steps) -> int:
+    """The screen asked for (a query or form value), kept within the form's screens."""
+    try:
+        return min(max(int(value or 0), 0), len(steps) - 1)
+    except (TypeError, ValueError):
+        return 0

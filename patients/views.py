@@ -25,7 +25,15 @@ from concierge.models import Role
 from concierge.ratelimit import rate_limit
 
 from . import intake, journey, selectors, services
-from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpForm, screening_steps, screening_token
+from .forms import (
+    IntakeSectionForm,
+    ProfileForm,
+    ScreeningForm,
+    SignUpForm,
+    screening_steps,
+    screening_token,
+    step_number,
+)
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
 from .models import Instrument, TriageOutcome, WeightUnit
 from .services import weight_for_display
@@ -307,7 +315,7 @@ def screening_form(request, instrument):
         form = ScreeningForm(request.POST, definition=definition)
         step = None
     elif request.method == "POST":
-        step = _step_number(request.POST.get("step"), steps)
+        step = step_number(request.POST.get("step"), steps)
         answers = {name: request.POST[name] for name in steps[step] if request.POST.get(name, "") != ""}
         draft = {**draft, **answers, "token": request.POST.get("token") or draft.get("token", "")}
         request.session[key] = draft
@@ -324,7 +332,7 @@ def screening_form(request, instrument):
         if "token" not in draft:
             draft = {**draft, "token": screening_token(instrument)}
             request.session[key] = draft
-        step = _step_number(request.GET.get("step"), steps)
+        step = step_number(request.GET.get("step"), steps)
         form = ScreeningForm(initial=draft, definition=definition)
         return _screening_page(request, form, definition, steps, step, fresh_token)
     if form.is_valid():
@@ -348,13 +356,6 @@ def screening_form(request, instrument):
     if step is not None:  # the first screen with something missing, its answers and the others kept
         step = next((i for i, names in enumerate(steps) if any(n in form.errors for n in names)), step)
     return _screening_page(request, form, definition, steps, step, fresh_token)
-
-
-def _step_number(value, steps):
-    try:
-        return min(max(int(value or 0), 0), len(steps) - 1)
-    except ValueError:
-        return 0
 
 
 def _screening_page(request, form, definition, steps, step, fresh_token):

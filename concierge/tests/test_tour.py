@@ -11,7 +11,7 @@ how docs/tour/ is refreshed (bin/screenshots).
 
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from booking.models import Visit, VisitStatus
 from concierge.models import User
 from concierge.testing import browser_login
 from conftest import DESKTOP, PHONE
+from patients.models import ScreeningResponse
 from payments.models import Payment
 
 NY = ZoneInfo("America/New_York")
@@ -42,6 +43,7 @@ TOUR = {
     "patient-review-inside-cutoff",
     "patient-receipt",
     "patient-questionnaire",
+    "patient-checkin",
     "nurse-today",
     "nurse-visit",
     "admin-home",
@@ -130,6 +132,42 @@ def test_the_patient_on_the_day(live_server, page, axe, demo):
     page.goto(f"{live_server.url}/visits/{visit.pk}/")
     axe(page)
     assert page.locator("#live-status").count() == 1
+
+
+def test_the_check_in_in_parts(live_server, page, axe, demo):
+    """The check-in after an infusion, a few questions a screen: answered in the browser, with axe on each."""
+    alex = user("patient@demo.conciergemd.example")
+    visit = Visit.objects.filter(patient=alex, status=VisitStatus.CONFIRMED).order_by("starts_at").first()
+    ends = NOW - timedelta(hours=20)  # as if it had been yesterday's infusion
+    shift = visit.ends_at - ends
+    Visit.objects.filter(pk=visit.pk).update(
+        status=VisitStatus.COMPLETED,
+        starts_at=visit.starts_at - shift,
+        ends_at=ends,
+        blocked_from=visit.blocked_from - shift,
+        blocked_until=visit.blocked_until - shift,
+    )
+    # A questionnaire is due (the demo's last answers, a month older), so the check-in has several parts.
+    for response in ScreeningResponse.objects.filter(patient=alex):
+        ScreeningResponse.objects.filter(pk=response.pk).update(submitted_at=response.submitted_at - timedelta(days=30))
+    browser_login(page, live_server.url, alex, DEMO_PASSWORD, axe=axe)
+    axe(page)
+    page.goto(f"{live_server.url}/dashboard/check-in/{visit.pk}/")
+    axe(page)
+    shoot(page, "patient-checkin", "phone")
+    progress = page.locator("label[for=form-progress]")
+    total = int(progress.inner_text().split(" of ")[1].split(":")[0])
+    page.get_by_label("Good", exact=True).check()
+    for part in range(1, total + 1):
+        assert progress.inner_text().startswith(f"Part {part} of {total}")
+        for group in page.locator("fieldset.item").all():
+            options = group.locator("input[type=radio]")
+            if options.count() and not group.locator("input:checked").count():
+                options.first.check()
+        page.get_by_role("button", name="Send my check-in" if part == total else "Next").click()
+        page.wait_for_load_state("load")
+        axe(page)
+    assert "Thank you for checking in" in page.content()
 
 
 def test_the_nurse_pages(live_server, page, axe, demo):
