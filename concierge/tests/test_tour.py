@@ -49,6 +49,7 @@ TOUR = {
     "admin-home",
     "admin-board",
     "admin-visits",
+    "admin-review",
     "outbox",
 }
 DEMO_PASSWORD = "demo-pass-2026"
@@ -66,11 +67,16 @@ def user(email):
 
 
 def shoot(page, name, width_name):
-    if not SHOTS or name not in TOUR:
+    if not SHOTS or name not in TOUR or width_name not in ("phone", "desktop"):
         return
     folder = Path(SHOTS)
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}-{width_name}.jpg"), full_page=True, type="jpeg", quality=70)
+    # The whole page, but the outbox (a long list of messages) only as far as the screen shows.
+    full_page = name != "outbox"
+    # Admin's sticky sidebar lands mid-page in a full-page picture (the picture's "screen" is the
+    # whole page); in the browser it sits at the top. Unstick it for the picture (CSSOM: no CSP issue).
+    page.evaluate("document.querySelectorAll('.sticky').forEach(e => { e.style.position = 'static'; })")
+    page.screenshot(path=str(folder / f"{name}-{width_name}.jpg"), full_page=full_page, type="jpeg", quality=70)
 
 
 def visit_pages(page, axe, base, pages, *, widths, fits=None):
@@ -229,3 +235,24 @@ def test_the_admin_pages(live_server, page, axe, demo):
     axe(page)
     sections = page.locator("#content-main caption, #content-main .module h2").all_inner_texts()
     assert not [s for s in sections if re.search(r"\b(AXES|OTP_STATIC|OTP_TOTP)\b", s, re.IGNORECASE)], sections
+
+
+def test_the_clinician_pages(live_server, page, axe, demo):
+    """The clinician's review: the queue and the review screen (the summary beside the decision)."""
+    clinician = user("clinician@demo.conciergemd.example")
+    alex = user("patient@demo.conciergemd.example")
+    page.set_viewport_size(DESKTOP)
+    browser_login(page, live_server.url, clinician, DEMO_PASSWORD, axe=axe)
+    axe(page)
+    pages = [
+        ("admin-review-queue", "/admin/patients/reviewqueueentry/"),
+        ("admin-review", f"/admin/patients/clearance/add/?patient={alex.pk}"),
+        ("admin-checkins", "/admin/portal/followupcheckin/"),
+        ("admin-clinician-queues", "/admin/queues/"),
+    ]
+    visit_pages(page, axe, live_server.url, pages, widths=[("desktop", DESKTOP), ("tablet", TABLET)], fits=("desktop",))
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/admin/patients/clearance/add/?patient={alex.pk}")
+    axe(page)
+    # The decision is reached without scrolling past every intake answer first (they fold away).
+    assert page.locator("#id_decision").bounding_box()["y"] < 1600

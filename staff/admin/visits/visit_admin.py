@@ -79,7 +79,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         (_("Where"), {"fields": ("address_line1", "address_line2", "city", "state", "zip_code", "time_zone")}),
         (_("Money"), {"fields": ("price", "due_at_booking")}),
         (
-            _("Life cycle (times in UTC)"),
+            _("Life cycle"),
             {
                 "fields": (
                     "hold_expires_at",
