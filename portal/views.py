@@ -250,7 +250,7 @@ def checkin(request, visit_id):
     steps = _checkin_steps(due)
     key = f"checkin-draft:{visit.pk}"
     draft = request.session.get(key) or {}
-    step: int | None = None
+    step = None  # a post of everything at once has no step
     if request.method == "GET":
         for code in due:
             draft.setdefault(f"{code}-token", [screening_token(code)])
