@@ -181,11 +181,11 @@ TEMPLATES = {
             deadline=None,
         ),
         # Sent whenever the visit has not started (the nurse may be running past the visit's end):
-        # only the status stops it, once the nurse has checked in.
+        # only the status stops it, once the nurse has checked in (or the visit is cancelled).
         MessageTemplate(
             "on_my_way",
             (Channel.EMAIL, Channel.SMS),
-            visit_statuses=("en_route",),
+            visit_statuses=("confirmed", "en_route"),
             bound_to_visit_time=False,
             deadline=None,
         ),

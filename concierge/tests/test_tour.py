@@ -75,7 +75,10 @@ def shoot(page, name, width_name):
     full_page = name != "outbox"
     # Admin's sticky sidebar lands mid-page in a full-page picture (the picture's "screen" is the
     # whole page); in the browser it sits at the top. Unstick it for the picture (CSSOM: no CSP issue).
-    page.evaluate("document.querySelectorAll('.sticky').forEach(e => { e.style.position = 'static'; })")
+    page.evaluate(
+        "document.querySelectorAll('.sticky')"
+        ".forEach(e => { e.style.position = 'static'; e.style.maxHeight = 'none'; })"
+    )
     page.screenshot(path=str(folder / f"{name}-{width_name}.jpg"), full_page=full_page, type="jpeg", quality=70)
 
 
