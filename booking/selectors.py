@@ -454,7 +454,7 @@ def provider_photo_url(provider: Provider) -> str:
 def calendar_feed_get(*, token: str) -> CalendarFeed | None:
     if not token or len(token) > 64:
         return None
-    return CalendarFeed.objects.filter(token=token).select_related("patient").first()
+    return CalendarFeed.objects.filter(token=token, patient__is_active=True).select_related("patient").first()
 
 
 FEED_PAST_DAYS = 60

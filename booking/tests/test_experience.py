@@ -167,6 +167,13 @@ def test_a_new_address_revokes_the_old_one(client, pat, booked):
     assert client.get(reverse("booking:calendar_feed", args=[new])).status_code == 200
 
 
+def test_a_closed_account_s_feed_finds_nothing(client, pat, booked):
+    token = services.calendar_feed_for(patient=booked.patient).token
+    type(booked.patient).objects.filter(pk=booked.patient.pk).update(is_active=False)
+
+    assert client.get(reverse("booking:calendar_feed", args=[token])).status_code == 404
+
+
 def test_an_unknown_token_finds_nothing(client, db):
     assert client.get(reverse("booking:calendar_feed", args=["not-a-token"])).status_code == 404
 

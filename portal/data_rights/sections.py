@@ -612,6 +612,9 @@ NOT_PATIENT_RECORDS = {
     "concierge.PatientRecordView": _(
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
+    "booking.CalendarFeed": _(
+        "The secret address of your calendar subscription: a key, not a record (your visits are above)."
+    ),
     "booking.Service": _("The clinic's price list."),
     "booking.ServiceArea": _("Where the clinic works."),
     "roster.Provider": _("Nurses' and clinicians' own records."),
