@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from booking.forms import start_param
 from booking.models import Visit, VisitStatus
 from concierge.models import User
+from concierge.opaque import encode as oid
 from concierge.testing import browser_login
 from conftest import DESKTOP, PHONE
 from patients.models import ScreeningResponse
@@ -106,12 +107,12 @@ def test_the_patient_pages(live_server, page, axe, demo):
     pages = [
         ("patient-dashboard", "/dashboard/"),
         ("patient-visits", "/visits/"),
-        ("patient-confirmation", f"/visits/{visit.pk}/?booked=1"),
-        ("patient-cancel", f"/visits/{visit.pk}/cancel/"),
-        ("patient-reschedule", f"/visits/{visit.pk}/reschedule/"),
+        ("patient-confirmation", f"/visits/{oid(visit.pk)}/?booked=1"),
+        ("patient-cancel", f"/visits/{oid(visit.pk)}/cancel/"),
+        ("patient-reschedule", f"/visits/{oid(visit.pk)}/reschedule/"),
         ("patient-book", "/book/"),
         ("patient-days", "/book/home-infusion/"),
-        ("patient-receipt", f"/pay/receipt/{payment.pk}/"),
+        ("patient-receipt", f"/pay/receipt/{oid(payment.pk)}/"),
         ("patient-messages", "/dashboard/messages/"),
         ("patient-questionnaire", "/questionnaires/phq9/"),
     ]
@@ -119,7 +120,7 @@ def test_the_patient_pages(live_server, page, axe, demo):
 
     # The reschedule confirmation (old -> new and the money), from the first free time of the day.
     page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/visits/{visit.pk}/reschedule/{day}/")
+    page.goto(f"{live_server.url}/visits/{oid(visit.pk)}/reschedule/{day}/")
     axe(page)
     times = page.locator(".time-grid a")
     if times.count():
@@ -136,9 +137,9 @@ def test_the_patient_on_the_day(live_server, page, axe, demo):
     axe(page)
     tomorrow = datetime(2026, 3, 4, 10, 0, tzinfo=NY)
     review = "/book/home-infusion/review/?" + urlencode({"start": start_param(tomorrow)})
-    pages = [("patient-today", f"/visits/{visit.pk}/"), ("patient-review-inside-cutoff", review)]
+    pages = [("patient-today", f"/visits/{oid(visit.pk)}/"), ("patient-review-inside-cutoff", review)]
     visit_pages(page, axe, live_server.url, pages, widths=[("phone", PHONE), ("desktop", DESKTOP)], fits=("phone",))
-    page.goto(f"{live_server.url}/visits/{visit.pk}/")
+    page.goto(f"{live_server.url}/visits/{oid(visit.pk)}/")
     axe(page)
     assert page.locator("#live-status").count() == 1
 
@@ -161,7 +162,7 @@ def test_the_check_in_in_parts(live_server, page, axe, demo):
         ScreeningResponse.objects.filter(pk=response.pk).update(submitted_at=response.submitted_at - timedelta(days=30))
     browser_login(page, live_server.url, alex, DEMO_PASSWORD, axe=axe)
     axe(page)
-    page.goto(f"{live_server.url}/dashboard/check-in/{visit.pk}/")
+    page.goto(f"{live_server.url}/dashboard/check-in/{oid(visit.pk)}/")
     axe(page)
     shoot(page, "patient-checkin", "phone")
     progress = page.locator("label[for=form-progress]")
@@ -187,15 +188,15 @@ def test_the_nurse_pages(live_server, page, axe, demo):
     pages = [
         ("nurse-today", "/nurse/"),
         ("nurse-week", "/nurse/week/"),
-        ("nurse-visit", f"/nurse/visits/{first.pk}/"),
-        ("nurse-on-my-way", f"/nurse/visits/{first.pk}/on-my-way/"),
+        ("nurse-visit", f"/nurse/visits/{oid(first.pk)}/"),
+        ("nurse-on-my-way", f"/nurse/visits/{oid(first.pk)}/on-my-way/"),
     ]
     visit_pages(page, axe, live_server.url, pages, widths=[("phone", PHONE), ("desktop", DESKTOP)], fits=("phone",))
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/nurse/")
     axe(page)
     assert page.get_by_text("Late: not started").count() >= 1
-    page.goto(f"{live_server.url}/nurse/visits/{first.pk}/")
+    page.goto(f"{live_server.url}/nurse/visits/{oid(first.pk)}/")
     axe(page)
     assert page.locator("a.oncall-call[href^='tel:']").count() >= 1
 

@@ -27,7 +27,7 @@ def test_the_receipt_names_provider_patient_service_date_and_amount(client, clea
     page = text(client.get(reverse("payments:receipt", args=[payment.pk])))
 
     for words in (
-        f"Receipt P-{payment.pk}",
+        f"Receipt {payment.reference}",
         settings.CLINIC_LEGAL_NAME,
         "12-3456789",
         cleared.patient_profile.full_legal_name,

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from concierge.opaque import encode as oid
 from patients.models import ScreeningResponse
 from patients.tests.factories import cleared, screening
 from portal.models import FollowUpCheckIn
@@ -31,7 +32,7 @@ def items(code, first, values):
 
 def test_the_check_in_in_parts_with_progress_back_and_the_answers_kept(client, profile, plan):
     client.force_login(profile.user)
-    url = f"/dashboard/check-in/{plan.pk}/"
+    url = f"/dashboard/check-in/{oid(plan.pk)}/"
 
     first = text(client.get(url))
     # How you feel, then the PHQ-9 in 3 parts and the PCL-5 in 5: 9 parts.
@@ -81,7 +82,7 @@ def test_the_check_in_in_parts_with_progress_back_and_the_answers_kept(client, p
 
 def test_a_failed_send_returns_to_the_first_screen_with_a_gap_and_keeps_the_rest(client, profile, plan):
     client.force_login(profile.user)
-    url = f"/dashboard/check-in/{plan.pk}/"
+    url = f"/dashboard/check-in/{oid(plan.pk)}/"
     client.get(url)  # the questionnaires' stamps go into the draft
     client.post(url, {"step": "0", "go": "next", "feeling": "3"})
     client.post(url, {"step": "1", "go": "next", **items("phq9", 1, [1, 1, 1, 1])})
@@ -110,7 +111,7 @@ def test_with_nothing_due_the_check_in_is_one_screen(client, profile, plan):
     screening(profile.user, "pcl5")
     visit = plan
     client.force_login(profile.user)
-    url = f"/dashboard/check-in/{visit.pk}/"
+    url = f"/dashboard/check-in/{oid(visit.pk)}/"
 
     page = text(client.get(url))
     assert "Part 1" not in page and "Send my check-in" in page
