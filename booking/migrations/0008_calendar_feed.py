@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0006_providers_in_roster'),
+        ('booking', '0007_sane_inputs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('roster', '0002_roster_tables'),
+        ('roster', '0003_sane_inputs'),
     ]
 
     operations = [
