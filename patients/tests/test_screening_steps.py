@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from concierge.opaque import encode as oid
 from patients.models import ScreeningResponse
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_the_phq9_in_three_screens_with_back_and_the_answers_kept(client, profil
     done = answer(client, url, 2, {9: 0}, go="send", token=token)
 
     saved = ScreeningResponse.objects.get()
-    assert done["Location"] == f"/questionnaires/results/{saved.pk}/"
+    assert done["Location"] == f"/questionnaires/results/{oid(saved.pk)}/"
     assert saved.item_answers == [1, 2, 3, 0, 1, 2, 0, 1, 0]
     assert "screening-draft:phq9" not in client.session
 
