@@ -78,6 +78,30 @@ def free_port():
 
 # --- run ------------------------------------------------------------------------------------
 
+READY = """
+==> ready: http://127.0.0.1:8000  (Ctrl-C stops everything)
+
+    Demo logins, password demo-pass-2026 (the code page shows the code for staff and nurses):
+      staff      admin@demo.conciergemd.example      (emails and texts: /outbox/)
+      clinician  clinician@demo.conciergemd.example
+      nurse      nurse@demo.conciergemd.example      (Maya Chen, today's visits)
+      patient    patient@demo.conciergemd.example    (Alex Morgan, cleared, booked)
+      patient    patient4@demo.conciergemd.example   (Taylor Brooks, a visit today)
+    All logins: README.md. The worker's log: .local/worker.log.
+"""
+
+
+def wait_for_port(port, procs, timeout=60):
+    """Until the web server answers (or a process died), so that READY is the last thing printed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            time.sleep(0.5)  # runserver prints its banner just after it starts listening
+            return
+        except OSError:
+            time.sleep(0.3)
+
 
 def cmd_run(args):
     ensure_venv("requirements.txt")
@@ -90,7 +114,10 @@ def cmd_run(args):
 
     procs = []
     try:
-        say("starting the background worker and its clock (Celery, local folder broker)")
+        # The worker's banner and task lines go to a file, so the console ends with the address
+        # and the logins (the worker's log: .local/worker.log; emails: /outbox/).
+        worker_log = (LOCAL / "worker.log").open("ab")
+        say("starting the background worker and its clock (Celery, local folder broker; log in .local/worker.log)")
         procs.append(
             subprocess.Popen(
                 [
@@ -110,9 +137,11 @@ def cmd_run(args):
                 ],
                 cwd=ROOT,
                 env=env,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
             )
         )
-        say("serving http://127.0.0.1:8000  (Ctrl-C stops everything)")
+        say("starting the web server")
         procs.append(
             subprocess.Popen(
                 [str(PY), "manage.py", "runserver", "127.0.0.1:8000", *args],
@@ -120,6 +149,8 @@ def cmd_run(args):
                 env=env,
             )
         )
+        wait_for_port(8000, procs)
+        print(READY, flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         sys.exit("a process stopped; shutting down the rest")

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -267,3 +269,23 @@ class Visit(models.Model):
     @property
     def is_blocking(self):
         return self.status in BLOCKING_STATUSES
+
+
+def _feed_token():
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A patient's calendar subscription: every visit of theirs, at an unguessable address.
+
+    Calendar apps fetch it without logging in, so the address is the secret; the patient can
+    replace it (the old address then finds nothing). Titles say "Home visit", never why.
+    """
+
+    patient = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True, default=_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Calendar feed of user {self.patient_id}"

@@ -5,6 +5,7 @@ a patient, whatever the number of providers and days; one when the providers' si
 schedule cache), then the pure `booking.availability` module does the rest in memory.
 """
 
+import base64
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -20,11 +21,13 @@ from django.utils import timezone
 from concierge.geo import ZipInfo, zip_lookup, zips_load
 from concierge.models import User
 from concierge.schedule import CACHE_ALIAS, schedule_cache_usable, schedule_version
+from payments.services import visit_paid_allocation
+from roster.licensure import licence_valid_in
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
-from . import availability
+from . import availability, policy
 from .availability import Candidate, Hours, Interval, LicenceData, ProviderData, Slot, VisitData
-from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit, VisitStatus
+from .models import BLOCKING_STATUSES, CalendarFeed, Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
@@ -463,4 +466,103 @@ def evaluation_upcoming_for(patient: User) -> Visit | None:
         )
         .order_by("starts_at")
         .first()
+    )
+
+
+def visit_money_for(*, visit: Visit, now: datetime | None = None) -> policy.MoneyWords:
+    """The money sentences for one of the patient's visits: what was paid, what is due, what a change costs."""
+    paid = visit_paid_allocation(visit_id=visit.pk)
+    paid_cents = paid.amount_cents if paid is not None else (0 if visit.status != VisitStatus.HELD else None)
+    return policy.money_words(
+        price_cents=visit.price_cents,
+        due_cents=visit.amount_due_cents,
+        paid_cents=paid_cents,
+        starts_at=visit.starts_at,
+        may_change=policy.patient_may_change(visit, now),
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class Carer:
+    """Who comes (or who is on the video): what the patient may know of them."""
+
+    first_name: str
+    name: str  # first name and last initial
+    initials: str
+    credential: str  # "Registered nurse (RN)"
+    licence: str  # "NY licence RN-123456"
+    photo: str  # a data: URL, or ""
+
+
+def visit_carer_for(*, visit: Visit) -> Carer | None:
+    provider = visit.provider
+    if provider is None:
+        return None
+    user = provider.user
+    first, last = user.first_name or user.get_short_name(), user.last_name or ""
+    local_day = visit.starts_at.astimezone(availability.zone(visit.time_zone)).date()
+    licence = next(
+        (
+            lic
+            for lic in provider.licences.all()
+            if licence_valid_in(
+                state=lic.state,
+                licence_type=lic.licence_type,
+                multistate=lic.multistate,
+                expires_on=lic.expires_on,
+                visit_state=visit.state,
+                on_date=local_day,
+            )
+        ),
+        None,
+    )
+    return Carer(
+        first_name=first,
+        name=f"{first} {last[:1]}.".strip() if last else first,
+        initials=(first[:1] + last[:1]).upper(),
+        credential=str(licence.get_licence_type_display()) if licence else "",
+        licence=_licence_text(licence),
+        photo=provider_photo_url(provider),
+    )
+
+
+def _licence_text(licence: Licence | None) -> str:
+    if licence is None:
+        return ""
+    return f"{licence.number} ({licence.state}{', multistate' if licence.multistate else ''})"
+
+
+def provider_photo_url(provider: Provider) -> str:
+    photo = getattr(provider, "photo", b"")
+    mime = getattr(provider, "photo_type", "")
+    if not photo or not mime:
+        return ""
+    return f"data:{mime};base64,{base64.b64encode(bytes(photo)).decode()}"
+
+
+def calendar_feed_get(*, token: str) -> CalendarFeed | None:
+    if not token or len(token) > 64:
+        return None
+    return CalendarFeed.objects.filter(token=token, patient__is_active=True).select_related("patient").first()
+
+
+FEED_PAST_DAYS = 60
+
+
+def visit_list_for_feed(*, patient: User, now: datetime | None = None) -> tuple[list[Visit], list[Visit]]:
+    """The patient's booked visits (from FEED_PAST_DAYS ago on), and those cancelled in that time."""
+    since = (now or timezone.now()) - timedelta(days=FEED_PAST_DAYS)
+    visits = Visit.objects.filter(patient=patient, starts_at__gte=since).select_related("service")
+    booked = [v for v in visits if v.status in (*BLOCKING_STATUSES, VisitStatus.COMPLETED) and v.status != "held"]
+    cancelled = [v for v in visits if v.status == VisitStatus.CANCELLED]
+    return booked, cancelled
+
+
+def infusion_starts_for(*, patient: User) -> list[datetime]:
+    """When the patient's infusions happened (completed home visits), oldest first: the score charts mark them."""
+    return list(
+        Visit.objects.filter(patient=patient, status=VisitStatus.COMPLETED, service__kind__in=INFUSION_KINDS)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
     )

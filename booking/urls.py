@@ -25,6 +25,9 @@ urlpatterns = [
     path("pay/<oid:visit_id>/", views.pay_visit, name="pay"),
     path("pay/series/<oid:series_id>/", views.pay_series, name="pay_series"),
     path("visits/<oid:pk>/calendar.ics", views.visit_ics, name="visit_ics"),
+    # The patient's calendar subscription: the token is the key (calendar apps cannot log in).
+    path("calendar/<str:token>/visits.ics", views.calendar_feed, name="calendar_feed"),
+    path("visits/calendar/new-address/", views.calendar_feed_reset, name="calendar_feed_reset"),
     path("visits/<oid:pk>/cancel/", views.visit_cancel, name="cancel"),
     path("visits/<oid:pk>/reschedule/", views.visit_reschedule, name="reschedule"),
     path("visits/<oid:pk>/reschedule/<day:day>/", views.visit_reschedule_times, name="reschedule_times"),

@@ -178,6 +178,7 @@ ACCESS = {
     "portal:message_new": patient(GET_POST),
     "portal:thread": patient(GET_POST, THREAD),
     "portal:thread_support": patient(owned=THREAD),
+    "portal:visit_live": patient(owned=VISIT, why="the visit page's live status, polled by htmx"),
     "portal:checkin": patient(GET_POST, PAST_VISIT),
     "portal:checkin_done": patient(owned=PAST_VISIT),
     "portal:checkin_support": patient(owned=PAST_VISIT),
@@ -205,6 +206,10 @@ ACCESS = {
     "booking:pay": patient_payment(owned=HELD_VISIT),
     "booking:pay_series": patient_payment(owned=SERIES),
     "booking:visit_ics": patient(owned=VISIT),
+    "booking:calendar_feed": public(
+        anonymous=200, why="a calendar app's subscription: no login, the unguessable token is the key (404 otherwise)"
+    ),
+    "booking:calendar_feed_reset": patient(POST, why="a new feed address; the old one stops working"),
     "booking:cancel": patient(GET_POST, VISIT),
     "booking:reschedule": patient(owned=VISIT),
     "booking:reschedule_times": patient(GET_POST, VISIT),
@@ -216,6 +221,7 @@ ACCESS = {
     "payments:pay": patient_payment(owned=PAYMENT),
     "payments:return": patient_payment(owned=PAYMENT),
     "payments:status": patient_payment(owned=PAYMENT),
+    "payments:receipt": patient_payment(owned=PAYMENT),
     # Only where PAYMENT_GATEWAY=fake (local run and tests): the fake gateway's card form.
     "payments:fake_pay": patient_payment(GET_POST, PAYMENT_SECRET),
     "payments:webhook": webhook(400, "Stripe's events: Stripe-Signature checked against STRIPE_WEBHOOK_SECRET"),

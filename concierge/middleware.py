@@ -1,4 +1,5 @@
 import time
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -169,4 +171,23 @@ class TwoFactorMiddleware:
             request.session.pop(self.SESSION_KEY, None)
             target = "two-factor-verify" if two_factor_enabled(user) else "two-factor-setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class ClinicTimeZoneMiddleware:
+    """Staff pages (admin, the staff inbox, the outbox) show times in the clinic's zone, labelled,
+    instead of UTC next to visit-zone times. Patients' and nurses' pages keep the visit's zone."""
+
+    STAFF_PREFIXES = ("/admin/", "/staff/", "/outbox/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(self.STAFF_PREFIXES):
+            timezone.activate(ZoneInfo(settings.CLINIC_TIME_ZONE))
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
         return self.get_response(request)

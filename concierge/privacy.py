@@ -114,6 +114,9 @@ class PHIFilter(logging.Filter):
 class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):
     """Error reports without request bodies, cookies or local variables."""
 
+    # The clinic's legal name (receipts) may say what it treats ("... Home Infusions"): not in reports.
+    hidden_settings = re.compile(SafeExceptionReporterFilter.hidden_settings.pattern + "|CLINIC_LEGAL_NAME", re.I)
+
     def is_active(self, request):
         return True
 

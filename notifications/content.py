@@ -193,7 +193,23 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
-        MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
+        # Sent whenever the visit has not started (the nurse may be running past the visit's end):
+        # only the status stops it, once the nurse has checked in (or the visit is cancelled).
+        MessageTemplate(
+            "on_my_way",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("confirmed", "en_route"),
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
+        # The nurse's earlier visit runs over: the patient hears before the visit's time passes.
+        MessageTemplate(
+            "running_late",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("confirmed",),
+            bound_to_visit_time=False,
+            deadline=None,
+        ),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
         # "Urgent patient alert, open the queue" to the clinician on call (issue 15): no patient, no reason.
         MessageTemplate(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +13,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from . import content, selectors, services
 from .forms import OutboxFilterForm
+from .gateways.email_files import email_file_for
 from .models import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,19 @@ def twilio_status(request):
     return HttpResponse(status=204)
 
 
+def _outbox_email_file(value):
+    """The .eml the local run wrote for an outbox row (never a sign-in link's)."""
+    if not value.isdigit():
+        raise Http404
+    message = selectors.message_list_for_outbox(channel=None, status=None).filter(pk=int(value)).first()
+    path = email_file_for(int(value)) if message is not None else None
+    if path is None or content.is_sensitive(message.template):
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="message-{message.pk}.eml"'
+    return response
+
+
 @require_GET
 @login_required
 def outbox(request):
@@ -84,6 +98,8 @@ def outbox(request):
     """
     if not (request.user.is_staff and request.user.has_perm("notifications.view_message")):
         raise PermissionDenied
+    if request.GET.get("email"):
+        return _outbox_email_file(request.GET["email"])
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     messages = selectors.message_list_for_outbox(
@@ -104,6 +120,10 @@ def outbox(request):
                 "text": text,
                 "due": content.local_text(message.due_at, message),
                 "sent": content.local_text(message.sent_at, message) if message.sent_at else "",
+                # The local run writes each email to a file (email_files); sign-in links stay hidden.
+                "has_file": message.channel == "email"
+                and not content.is_sensitive(message.template)
+                and email_file_for(message.pk) is not None,
             }
         )
     query = request.GET.copy()

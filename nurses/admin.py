@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from booking.availability import zone
+
 from . import protocol
 from .models import AdverseEvent, ChartAmendment, ChartEvent, DischargeChecklist, DoseRecord, VisitChart, VitalsReading
 
@@ -160,9 +162,10 @@ class VisitChartAdmin(admin.ModelAdmin):
             .annotate(alert_readings=Count("vitals", filter=~Q(vitals__alerts=[]), distinct=True))
         )
 
-    @admin.display(description=_("visit (UTC)"), ordering="visit__starts_at")
+    @admin.display(description=_("visit"), ordering="visit__starts_at")
     def visit_time(self, obj):
-        return f"{obj.visit.starts_at:%Y-%m-%d %H:%M}"
+        # In the visit's own zone, named: the time the nurse and the patient knew it by.
+        return f"{obj.visit.starts_at.astimezone(zone(obj.visit.time_zone)):%Y-%m-%d %H:%M %Z}"
 
     @admin.display(description=_("patient"))
     def patient(self, obj):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Visit, VisitStatus
+from notifications.models import Channel, Message, MessageStatus
 from patients.models import IntakeResponse, IntakeStatus
 from patients.triage import rules_for_ids
 from roster.models import Provider
@@ -235,3 +236,34 @@ def chart_view(*, visit: Visit) -> ChartView:
         amendments=list(chart.amendments.select_related("amended_by")),
         events=list(chart.events.select_related("actor")),
     )
+
+
+def on_my_way_text_for(*, visit: Visit, name: str, phone_display: str = "") -> str:
+    """What the nurse's page says about the "on my way" message: exactly what went, or why not.
+
+    Read from the outbox row, so "Taylor was told" is never said of a text that did not go.
+    """
+    chart = VisitChart.objects.filter(visit=visit).first()
+    message = (
+        Message.objects.filter(visit=visit, template="on_my_way").order_by("-channel", "-created_at").first()
+    )  # the text ("sms") before its email twin ("email")
+    if chart is None or chart.eta_from is None or chart.eta_until is None or message is None:
+        return ""
+    tz = ZoneInfo(visit.time_zone)
+    window = f"{_hm(chart.eta_from.astimezone(tz))} \N{EN DASH} {_hm(chart.eta_until.astimezone(tz))}"
+    facts = {"name": name, "window": window, "phone": phone_display or str(_("their number"))}
+    if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
+        sent = _hm(message.sent_at.astimezone(tz)) if message.sent_at else ""
+        if message.channel == Channel.SMS:
+            return str(_("Text sent to %(name)s at %(sent)s: arriving %(window)s.") % {**facts, "sent": sent})
+        return str(_("Emailed %(name)s (no text possible): arriving %(window)s.") % facts)
+    if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
+        if message.channel == Channel.SMS:
+            return str(_("Texting %(name)s now: arriving %(window)s.") % facts)
+        return str(_("Emailing %(name)s (no text possible): arriving %(window)s.") % facts)
+    reason = message.last_error or message.get_status_display()
+    return str(_("%(name)s was not told: %(reason)s Call them on %(phone)s.") % {**facts, "reason": reason})
+
+
+def _hm(moment: datetime) -> str:
+    return f"{moment:%-I:%M %p} {moment.tzname()}"

@@ -223,6 +223,9 @@ def visit_detail(request, briefing):
             "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),
+            "on_my_way_text": selectors.on_my_way_text_for(
+                visit=visit, name=briefing.name, phone_display=briefing.phone_display
+            ),
         },
     )
 
@@ -239,21 +242,12 @@ def on_my_way(request, briefing):
         eta_from = services.local_moment(visit, data["eta_from"]) if data.get("eta_from") else None
         eta_until = services.local_moment(visit, data["eta_until"]) if data.get("eta_until") else None
         try:
-            chart = services.visit_on_my_way(visit=visit, nurse=request.user, eta_from=eta_from, eta_until=eta_until)
+            services.visit_on_my_way(visit=visit, nurse=request.user, eta_from=eta_from, eta_until=eta_until)
         except ApplicationError as error:
             _apply_error(form, error)
         else:
-            return _done(
-                request,
-                visit,
-                "on_my_way",
-                _("On your way. %(name)s was told you arrive %(from)s - %(until)s.")
-                % {
-                    "name": briefing.name,
-                    "from": services.local_text(visit, chart.eta_from),
-                    "until": services.local_text(visit, chart.eta_until),
-                },
-            )
+            told = selectors.on_my_way_text_for(visit=visit, name=briefing.name, phone_display=briefing.phone_display)
+            return _done(request, visit, "on_my_way", _("On your way.") + " " + told)
     estimate = None
     if visit.status == "confirmed":
         estimate = services.eta_estimate(visit=visit)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from concierge.admin import ValuesInUseFilter
 from concierge.errors import ApplicationError
 from concierge.models import Role
 
@@ -67,7 +68,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(PatientProfile)
 class PatientProfileAdmin(ReadOnlyAdmin):
     list_display = ("full_legal_name", "user", "mobile_phone", "city", "state", "zip_code")
-    list_filter = ("state",)
+    list_filter = (("state", ValuesInUseFilter),)  # the states with patients, not all 59
     search_fields = ("legal_first_name", "legal_last_name", "preferred_name", "user__email", "zip_code")
     list_select_related = ("user",)
     contact_fieldsets = (

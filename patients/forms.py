@@ -376,3 +376,23 @@ class ConsentForm(forms.Form):
         required=True,
         error_messages={"required": _("Please tick the box to confirm you have read and agree.")},
     )
+
+
+SCREENING_ITEMS_PER_STEP = 4
+
+
+def screening_steps(definition) -> list[list[str]]:
+    """The questionnaire's screens: a few items each; the difficulty question joins the last one."""
+    names = [f"item_{n}" for n in range(1, len(definition.items) + 1)]
+    steps = [names[i : i + SCREENING_ITEMS_PER_STEP] for i in range(0, len(names), SCREENING_ITEMS_PER_STEP)]
+    if definition.difficulty_question:
+        steps[-1] = [*steps[-1], "difficulty"]
+    return steps
+
+
+def step_number(value, steps) -> int:
+    """The screen asked for (a query or form value), kept within the form's screens."""
+    try:
+        return min(max(int(value or 0), 0), len(steps) - 1)
+    except (TypeError, ValueError):
+        return 0

@@ -34,7 +34,9 @@ from .forms import (
     ScreeningForm,
     SignUpConfirmForm,
     SignUpForm,
+    screening_steps,
     screening_token,
+    step_number,
 )
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
 from .models import Instrument, TriageOutcome, WeightUnit
@@ -330,30 +332,81 @@ def _next_due(patient, after):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def screening_form(request, instrument):
+    """A questionnaire a few items a screen, with progress. Answers wait in the session between
+    screens (and through a failed send), so a long questionnaire is never one 3,000 px page and
+    nothing typed is lost. A post without a step (every item at once) is taken whole."""
     if instrument not in Instrument.values:
         raise Http404
     definition = INSTRUMENTS[instrument]
+    steps = screening_steps(definition)
+    key = f"screening-draft:{instrument}"
+    draft = request.session.get(key) or {}
     fresh_token = None
-    if request.method == "POST":
+    if request.method == "POST" and "step" not in request.POST:
         form = ScreeningForm(request.POST, definition=definition)
-        if form.is_valid():
-            response = services.screening_submit(
-                patient=request.user,
-                instrument=instrument,
-                item_answers=form.item_answers(),
-                difficulty=form.cleaned_data.get("difficulty"),
-                form_token=form.form_token(),
-                started_at=form.started_at(),
-            )
-            if response.needs_safety_review:
-                # The very next page is the crisis panel: never carry on silently.
-                return redirect("patients:screening_support", pk=response.pk)
-            return redirect("patients:screening_result", pk=response.pk)
-        if "token" in form.errors:
-            fresh_token = screening_token(instrument)
+        step = None
+    elif request.method == "POST":
+        step = step_number(request.POST.get("step"), steps)
+        answers = {name: request.POST[name] for name in steps[step] if request.POST.get(name, "") != ""}
+        draft = {**draft, **answers, "token": request.POST.get("token") or draft.get("token", "")}
+        request.session[key] = draft
+        form = ScreeningForm(draft, definition=definition)
+        go = request.POST.get("go", "next")
+        if go == "back":
+            return redirect(f"{request.path}?step={max(step - 1, 0)}")
+        if go == "next" and step < len(steps) - 1:
+            form.is_valid()
+            if not any(name in form.errors for name in steps[step]):
+                return redirect(f"{request.path}?step={step + 1}")
+            return _screening_page(request, form, definition, steps, step, fresh_token)
     else:
-        form = ScreeningForm(definition=definition, initial={"token": screening_token(instrument)})
-    context = {"form": form, "definition": definition, "fresh_token": fresh_token}
+        if "token" not in draft:
+            draft = {**draft, "token": screening_token(instrument)}
+            request.session[key] = draft
+        step = step_number(request.GET.get("step"), steps)
+        form = ScreeningForm(initial=draft, definition=definition)
+        return _screening_page(request, form, definition, steps, step, fresh_token)
+    if form.is_valid():
+        response = services.screening_submit(
+            patient=request.user,
+            instrument=instrument,
+            item_answers=form.item_answers(),
+            difficulty=form.cleaned_data.get("difficulty"),
+            form_token=form.form_token(),
+            started_at=form.started_at(),
+        )
+        request.session.pop(key, None)
+        if response.needs_safety_review:
+            # The very next page is the crisis panel: never carry on silently.
+            return redirect("patients:screening_support", pk=response.pk)
+        return redirect("patients:screening_result", pk=response.pk)
+    if "token" in form.errors:
+        fresh_token = screening_token(instrument)
+        if step is not None:
+            request.session[key] = {**draft, "token": fresh_token}
+    if step is not None:  # the first screen with something missing, its answers and the others kept
+        step = next((i for i, names in enumerate(steps) if any(n in form.errors for n in names)), step)
+    return _screening_page(request, form, definition, steps, step, fresh_token)
+
+
+def _screening_page(request, form, definition, steps, step, fresh_token):
+    shown = set(steps[step]) if step is not None else None
+    context = {
+        "form": form,
+        "definition": definition,
+        "fresh_token": fresh_token,
+        "token_value": fresh_token or form["token"].value() or "",
+        "step": step,
+        "steps": len(steps),
+        "item_fields": [
+            (number, field)
+            for number, field in enumerate(form.item_fields(), start=1)
+            if shown is None or field.name in shown
+        ],
+        "show_difficulty": "difficulty" in form.fields and (shown is None or "difficulty" in shown),
+        "last_step": step is None or step == len(steps) - 1,
+        "percent": 100 * ((step or 0) + 1) // len(steps),
+    }
     return render(request, "patients/screening_form.html", context)
 
 

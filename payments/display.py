@@ -3,6 +3,9 @@
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
 
@@ -30,6 +33,14 @@ def money(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     dollars, rest = divmod(abs(cents), 100)
     return f"{sign}${dollars:,}.{rest:02d}"
+
+
+def balance_words(balance_cents: int) -> str:
+    """The one sentence about the rest of the price (booking's money words and the payment pages)."""
+    return _("The balance, %(balance)s, is due %(when)s.") % {
+        "balance": money(balance_cents),
+        "when": settings.PAYMENT_BALANCE_WHEN,
+    }
 
 
 def visit_title(visit: ShownVisit) -> "StrPromise":

@@ -9,6 +9,7 @@ urlpatterns = [
     path("pay/payment/<oid:payment_id>/", views.pay, name="pay"),
     path("pay/return/<oid:payment_id>/", views.pay_return, name="return"),
     path("pay/status/<oid:payment_id>/", views.pay_status, name="status"),
+    path("pay/receipt/<oid:payment_id>/", views.receipt, name="receipt"),
     path("stripe/webhook/", views.stripe_webhook, name="webhook"),
 ]
 

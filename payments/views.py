@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from concierge.errors import TryAgainLater
 
 from . import selectors, services
-from .display import money, visit_title, visit_when
+from .display import balance_words, money, visit_title, visit_when
 from .errors import HoldLapsed, PaymentUnavailable
 from .forms import FakeCardForm
 from .gateways import GatewayError, fake, gateway_for, gateway_name
@@ -78,6 +78,7 @@ def _pay_context(request, payment, visits, card_form=None):
         "total": money(payment.amount_cents),
         "balance": money(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
         "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
+        "balance_words": balance_words(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
         "held_until": dateformat.format(held_until.astimezone(ZoneInfo(tz)), "g:i A T") if held_until else "",
         "held_until_iso": held_until.isoformat() if held_until else "",
         "gateway": payment.gateway,
@@ -174,8 +175,11 @@ def pay_status(request, payment_id):
             "payment": payment,
             "amount": money(payment.amount_cents),
             "visits": [
-                {"title": visit_title(v), "when": visit_when(v), "status": v.get_status_display()} for v in visits
+                {"pk": v.pk, "title": visit_title(v), "when": visit_when(v), "status": v.get_status_display()}
+                for v in visits
             ],
+            "balance_words": balance_words(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
+            "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
             "confirmed": bool(confirmed),
             "refunded_unfulfilled": money(sum(r.amount_cents for r in unfulfilled)) if unfulfilled else "",
             "pay_url": _pay_url(payment),
@@ -215,3 +219,45 @@ def stripe_webhook(request):
     """`/stripe/webhook/`: Stripe's events, signed. 400 refused, 200 done, 503 try again."""
     result = webhook_receive(payload=request.body, sig_header=request.headers.get("Stripe-Signature"))
     return JsonResponse({"detail": result.detail}, status=result.status)
+
+
+@login_required
+@require_GET
+def receipt(request, payment_id):
+    """The patient's receipt: what an HSA/FSA claim asks for (provider, tax id, patient, date of
+    service, service, amount paid), printable or saved as PDF from the browser."""
+    payment = selectors.payment_get_for_patient(patient=request.user, payment_id=payment_id)
+    if payment is None:
+        raise Http404
+    allocations = list(payment.allocations.select_related("visit__service").order_by("visit__starts_at"))
+    profile = getattr(request.user, "patient_profile", None)
+    refunded = payment.amount_refunded_cents
+    return render(
+        request,
+        "payments/receipt.html",
+        {
+            "payment": payment,
+            "paid": payment.is_paid or payment.status in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED),
+            "patient_name": profile.full_legal_name if profile else request.user.get_full_name(),
+            "lines": [
+                {
+                    "date": visit_when(a.visit),
+                    "service": a.visit.service.name,
+                    "kind": _("deposit") if a.amount_cents < a.visit.price_cents else _("paid in full"),
+                    "amount": money(a.amount_cents),
+                    "price": money(a.visit.price_cents),
+                }
+                for a in allocations
+            ],
+            "amount": money(payment.amount_cents),
+            "refunded": money(refunded) if refunded else "",
+            "net": money(payment.amount_cents - refunded),
+            "clinic": {
+                "name": settings.CLINIC_LEGAL_NAME,
+                "address": settings.CLINIC_ADDRESS,
+                "tax_id": settings.CLINIC_TAX_ID,
+                "npi": settings.CLINIC_NPI,
+                "phone": settings.CLINIC_PHONE,
+            },
+        },
+    )

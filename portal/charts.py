@@ -33,6 +33,7 @@ class ScoreChart:
     x_labels: list = field(default_factory=list)  # [(x, label)]
     threshold_y: float | None = None
     threshold: int | None = None
+    infusions: list = field(default_factory=list)  # [(x, "Mar 3")]: the infusions inside the chart's span
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -58,8 +59,9 @@ def _y(total, max_total):
     return TOP + plot * (1 - total / max_total)
 
 
-def score_charts(responses, zone):
-    """One chart per questionnaire the patient has answered, oldest answer on the left."""
+def score_charts(responses, zone, infusions=()):
+    """One chart per questionnaire the patient has answered, oldest answer on the left; the
+    infusions (their start times) between the first and the last answer are marked on the axis."""
     by_code = {}
     for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
         by_code.setdefault(response.instrument, []).append(response)
@@ -95,6 +97,11 @@ def score_charts(responses, zone):
         chart.x_labels = [(chart.points[0].x, chart.points[0].date)]
         if len(chart.points) > 1 and chart.points[-1].x - chart.points[0].x > 90:
             chart.x_labels.append((chart.points[-1].x, chart.points[-1].date))
+        if span > 0:
+            for moment in infusions:
+                if first <= moment <= last:
+                    x = LEFT + plot_width * (moment - first).total_seconds() / span
+                    chart.infusions.append((x, date_format(timezone.localtime(moment, zone), "M j")))
         threshold = definition.chart_threshold
         if code == "pcl5" and rows[-1].subscores.get("cutoff") is not None:
             threshold = rows[-1].subscores["cutoff"]
@@ -104,6 +111,6 @@ def score_charts(responses, zone):
     return charts
 
 
-def score_charts_for(*, patient, zone):
+def score_charts_for(*, patient, zone, infusions=()):
     """The patient's charts, from their answers read in one query."""
-    return score_charts(list(screening_list_for_patient(patient=patient)), zone)
+    return score_charts(list(screening_list_for_patient(patient=patient)), zone, infusions=infusions)

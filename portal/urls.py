@@ -12,6 +12,7 @@ urlpatterns = [
     path("dashboard/messages/new/", views.thread_new, name="message_new"),
     path("dashboard/messages/<oid:pk>/", views.thread_detail, name="thread"),
     path("dashboard/messages/<oid:pk>/support/", views.thread_support, name="thread_support"),
+    path("dashboard/visits/<oid:visit_id>/live/", views.visit_live, name="visit_live"),
     path("dashboard/check-in/<oid:visit_id>/", views.checkin, name="checkin"),
     path("dashboard/check-in/<oid:visit_id>/thanks/", views.checkin_done, name="checkin_done"),
     path("dashboard/check-in/<oid:visit_id>/support/", views.checkin_support, name="checkin_support"),

@@ -19,19 +19,21 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from booking.selectors import infusion_starts_for, visit_get_for_patient
 from concierge import two_factor
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
 from patients import selectors as patient_selectors
-from patients.forms import ScreeningForm, screening_token
+from patients.forms import ScreeningForm, screening_steps, screening_token, step_number
 from patients.instruments import INSTRUMENTS
 from patients.journey import journey_for
 from patients.views import add_service_errors, patient_required, patient_zone
 
-from . import charts, checkins, messaging
+from . import charts, checkins, live, messaging
 from . import messaging_selectors as selectors
 from .forms import CheckInForm, ReplyForm, ThreadStartForm, TopicForm, new_form_token
 from .models import CheckInFlag, ThreadTopic
@@ -76,7 +78,9 @@ def dashboard(request):
     context = {
         "profile": profile,
         "journey": journey,
-        "score_charts": charts.score_charts_for(patient=request.user, zone=zone),
+        "score_charts": charts.score_charts_for(
+            patient=request.user, zone=zone, infusions=infusion_starts_for(patient=request.user)
+        ),
         "clearance": record.clearance_active(),
         "dashboard_sections": _dashboard_sections(),
         "zone_name": timezone.localtime(timezone.now(), zone).tzname(),
@@ -195,9 +199,49 @@ def _screening_forms(due, data=None):
     return bundles
 
 
+CHECKIN_FIELDS = ("feeling", "side_effects", "side_effect_severity", "other_side_effect")
+
+
+def _checkin_steps(due) -> list[tuple[str | None, list[str]]]:
+    """The check-in's screens: how you feel first, then each questionnaire due a few items a screen.
+    Each screen is (instrument code or None, the html names of its fields)."""
+    steps: list[tuple[str | None, list[str]]] = [(None, list(CHECKIN_FIELDS))]
+    for code in due:
+        steps += [(code, [f"{code}-{name}" for name in names]) for names in screening_steps(INSTRUMENTS[code])]
+    return steps
+
+
+def _checkin_draft_initial(draft, due):
+    """Unbound forms showing the answers kept in the session (no error shown before a post)."""
+
+    def value(name, many=False):
+        values = draft.get(name) or []
+        return values if many else (values[0] if values else None)
+
+    form = CheckInForm(
+        initial={name: value(name, many=name == "side_effects") for name in CHECKIN_FIELDS if name in draft}
+    )
+    bundles = []
+    for code in due:
+        definition = INSTRUMENTS[code]
+        names = [n.split("-", 1)[1] for n in draft if n.startswith(f"{code}-")]
+        initial = {name: value(f"{code}-{name}") for name in names}
+        bundles.append(
+            {
+                "definition": definition,
+                "form": ScreeningForm(definition=definition, prefix=code, initial=initial),
+                "fresh_token": None,
+            }
+        )
+    return form, bundles
+
+
 @patient_required
 @require_http_methods(["GET", "POST"])
 def checkin(request, visit_id):
+    """The check-in a few questions a screen with progress: how you feel, then each questionnaire due.
+    Answers wait in the session between screens and through a failed send (which returns to the first
+    screen with a gap). A post without a step (everything at once) is taken whole."""
     visit = _own_visit(request, visit_id)
     if checkins.checkin_get(visit=visit) is not None:
         return redirect("portal:checkin_done", visit_id=visit.pk)
@@ -205,52 +249,122 @@ def checkin(request, visit_id):
     if problem:
         return render(request, "portal/checkin/closed.html", {"visit": visit, "problem": problem})
     due = checkins.due_instruments(patient=request.user)
-    if request.method == "POST":
+    steps = _checkin_steps(due)
+    key = f"checkin-draft:{visit.pk}"
+    draft = request.session.get(key) or {}
+    step = None  # a post of everything at once has no step
+    if request.method == "GET":
+        for code in due:
+            draft.setdefault(f"{code}-token", [screening_token(code)])
+        request.session[key] = draft
+        step = step_number(request.GET.get("step"), steps)
+        form, bundles = _checkin_draft_initial(draft, due)
+        return _checkin_page(request, visit, form, bundles, steps, step)
+    if "step" in request.POST:
+        step = step_number(request.POST.get("step"), steps)
+        draft = {**draft, **{name: request.POST.getlist(name) for name in steps[step][1]}}
+        request.session[key] = draft
+        go = request.POST.get("go", "next")
+        if go == "back":
+            return redirect(f"{request.path}?step={max(step - 1, 0)}")
+        data = MultiValueDict(draft)
+        form = CheckInForm(data)
+        bundles = _screening_forms(due, data)
+        if go == "next" and step < len(steps) - 1:
+            code = steps[step][0]
+            shown = form if code is None else next(b["form"] for b in bundles if b["definition"].code == code)
+            shown.is_valid()
+            if not any(name in shown.errors for name in _field_names(steps[step])):
+                return redirect(f"{request.path}?step={step + 1}")
+            return _checkin_page(request, visit, form, bundles, steps, step)
+    else:
         form = CheckInForm(request.POST)
         bundles = _screening_forms(due, request.POST)
-        # Every form is checked (no short cut), so each shows its own errors.
-        checks = [form.is_valid()] + [b["form"].is_valid() for b in bundles]
-        valid = all(checks)
-        for bundle in bundles:
-            if "token" in bundle["form"].errors:
-                bundle["fresh_token"] = screening_token(bundle["definition"].code)
-        if valid:
-            data = form.cleaned_data
-            try:
-                done = checkins.checkin_submit(
-                    patient=request.user,
-                    visit=visit,
-                    feeling=data["feeling"],
-                    side_effects=data["side_effects"],
-                    side_effect_severity=data["side_effect_severity"],
-                    other_side_effect=data["other_side_effect"],
-                    screenings={
-                        b["definition"].code: checkins.ScreeningAnswers(
-                            item_answers=b["form"].item_answers(),
-                            form_token=b["form"].form_token(),
-                            difficulty=b["form"].cleaned_data.get("difficulty"),
-                            started_at=b["form"].started_at(),
-                        )
-                        for b in bundles
-                    },
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            except ApplicationError as error:
-                messages.error(request, error.message)
-                return redirect("portal:dashboard")
-            else:
-                if {CheckInFlag.PHQ9_ITEM9, CheckInFlag.DANGER_WORDS} & set(done.flags):
-                    return redirect("portal:checkin_support", visit_id=visit.pk)
-                return redirect("portal:checkin_done", visit_id=visit.pk)
+    # Every form is checked (no short cut), so each shows its own errors.
+    checks = [form.is_valid()] + [b["form"].is_valid() for b in bundles]
+    for bundle in bundles:
+        if "token" in bundle["form"].errors:
+            bundle["fresh_token"] = screening_token(bundle["definition"].code)
+            if step is not None:
+                draft[f"{bundle['definition'].code}-token"] = [bundle["fresh_token"]]
+                request.session[key] = draft
+    if all(checks):
+        data = form.cleaned_data
+        try:
+            done = checkins.checkin_submit(
+                patient=request.user,
+                visit=visit,
+                feeling=data["feeling"],
+                side_effects=data["side_effects"],
+                side_effect_severity=data["side_effect_severity"],
+                other_side_effect=data["other_side_effect"],
+                screenings={
+                    b["definition"].code: checkins.ScreeningAnswers(
+                        item_answers=b["form"].item_answers(),
+                        form_token=b["form"].form_token(),
+                        difficulty=b["form"].cleaned_data.get("difficulty"),
+                        started_at=b["form"].started_at(),
+                    )
+                    for b in bundles
+                },
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("portal:dashboard")
+        else:
+            request.session.pop(key, None)
+            if {CheckInFlag.PHQ9_ITEM9, CheckInFlag.DANGER_WORDS} & set(done.flags):
+                return redirect("portal:checkin_support", visit_id=visit.pk)
+            return redirect("portal:checkin_done", visit_id=visit.pk)
+    if step is not None:  # the first screen with something missing, its answers and the others kept
+        step = next((i for i, s in enumerate(steps) if _step_errors(s, form, bundles)), step)
+    return _checkin_page(request, visit, form, bundles, steps, step)
+
+
+def _field_names(step):
+    code, names = step
+    return [name.removeprefix(f"{code}-") for name in names] if code else list(names)
+
+
+def _step_errors(step, form, bundles):
+    code = step[0]
+    shown = form if code is None else next(b["form"] for b in bundles if b["definition"].code == code)
+    return any(name in shown.errors for name in _field_names(step))
+
+
+def _checkin_page(request, visit, form, bundles, steps, step):
+    code = steps[step][0] if step is not None else None
+    shown = set(_field_names(steps[step])) if step is not None else None
+    for bundle in bundles:
+        mine = step is None or bundle["definition"].code == code
+        bundle["show"] = mine
+        bundle["item_fields"] = [
+            (number, field)
+            for number, field in enumerate(bundle["form"].item_fields(), start=1)
+            if mine and (shown is None or field.name in shown)
+        ]
+        bundle["show_difficulty"] = (
+            mine and "difficulty" in bundle["form"].fields and (shown is None or "difficulty" in shown)
+        )
+    if step is None:
+        has_errors = bool(form.errors) or any(b["form"].errors for b in bundles)
     else:
-        form = CheckInForm()
-        bundles = _screening_forms(due)
+        has_errors = form.is_bound and _step_errors(steps[step], form, bundles)
+    titles = {b["definition"].code: b["definition"].title for b in bundles}
     context = {
         "visit": visit,
         "form": form,
         "screenings": bundles,
-        "screenings_have_errors": any(b["form"].errors for b in bundles),
+        "screenings_have_errors": any(b["form"].errors for b in bundles) if step is None else False,
+        "step_has_errors": has_errors,
+        "step": step,
+        "steps": len(steps),
+        "show_feelings": step is None or code is None,
+        "step_title": titles.get(code) if code else _("How you feel"),
+        "questionnaires": list(titles.values()),
+        "last_step": step is None or step == len(steps) - 1,
     }
     return render(request, "portal/checkin/form.html", context)
 
@@ -381,3 +495,17 @@ def staff_thread_topic(request, pk):
         if not selectors.may_answer(request.user, thread):
             return redirect("portal:staff_inbox")
     return redirect("portal:staff_thread", pk=thread.pk)
+
+
+@patient_required
+@require_GET
+def visit_live(request, visit_id):
+    """The live status alone, for the visit page's polling (htmx swaps it in place)."""
+    visit = visit_get_for_patient(patient=request.user, pk=visit_id)
+    if visit is None:
+        raise Http404
+    return render(
+        request,
+        "portal/_visit_live_body.html",
+        {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()},
+    )

@@ -98,8 +98,58 @@ class LicenceStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+PHOTO_MAX_BYTES = 300 * 1024
+PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
+
+
+def photo_type_of(data: bytes) -> str:
+    """The image type from the file's first bytes (PNG, JPEG, WebP), or "" for anything else."""
+    for magic, mime in PHOTO_TYPES.items():
+        if data.startswith(magic) and (mime != "image/webp" or data[8:12] == b"WEBP"):
+            return mime
+    return ""
+
+
+class ProviderForm(forms.ModelForm):
+    """The provider, and the portrait their patients see (PNG, JPEG or WebP, 300 KB at most)."""
+
+    photo_file = forms.FileField(
+        label=_("photo for patients"),
+        required=False,
+        help_text=_("A friendly head-and-shoulders photo: PNG, JPEG or WebP, 300 KB at most."),
+    )
+    remove_photo = forms.BooleanField(label=_("remove the photo"), required=False)
+
+    class Meta:
+        model = Provider
+        fields = ("user", "kind", "phone", "home_zip", "max_visits_per_day", "is_active")
+
+    def clean_photo_file(self):
+        upload = self.cleaned_data.get("photo_file")
+        if not upload:
+            return None
+        if upload.size > PHOTO_MAX_BYTES:
+            raise forms.ValidationError(_("The photo is too large: 300 KB at most."))
+        data = upload.read()
+        if not photo_type_of(data):
+            raise forms.ValidationError(_("Upload a PNG, JPEG or WebP image."))
+        return data
+
+    def save(self, commit=True):
+        provider = super().save(commit=False)
+        data = self.cleaned_data.get("photo_file")
+        if data:
+            provider.photo, provider.photo_type = data, photo_type_of(data)
+        elif self.cleaned_data.get("remove_photo"):
+            provider.photo, provider.photo_type = b"", ""
+        if commit:
+            provider.save()
+        return provider
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
     # RosterChangeCheckMixin (issue 8): a change that would orphan booked visits lists them and asks.
     list_display = (
         "__str__",
@@ -115,7 +165,17 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("user__first_name", "user__last_name", "user__email", "home_zip")
     autocomplete_fields = ("user",)
     readonly_fields = ("time_zone",)
-    fields = ("user", "kind", "phone", "home_zip", "time_zone", "max_visits_per_day", "is_active")
+    fields = (
+        "user",
+        "kind",
+        "phone",
+        "home_zip",
+        "time_zone",
+        "max_visits_per_day",
+        "is_active",
+        "photo_file",
+        "remove_photo",
+    )
     inlines = (LicenceInline, WeeklyShiftInline, DateOverrideInline, TimeOffInline)
 
     class Media:

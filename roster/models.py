@@ -35,6 +35,10 @@ class Provider(models.Model):
         _("maximum visits a day"), default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # A small portrait shown to the provider's patients ("who is coming"). Kept in the row and
+    # shown as a data: URL: no media storage to run, and the CSP already admits data: images.
+    photo = models.BinaryField(_("photo"), blank=True, default=b"", editable=False)
+    photo_type = models.CharField(_("photo type"), max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

@@ -1,6 +1,11 @@
 """Reads of the roster."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
 
 from concierge.models import Role, User
 
@@ -12,3 +17,22 @@ def provider_for_nurse(*, user: User | AnonymousUser) -> Provider | None:
     if not user.is_authenticated or not user.has_role(Role.NURSE):
         return None
     return Provider.objects.filter(user=user, kind=ProviderKind.NURSE).select_related("user").first()
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Who a nurse calls now: a number to show and the same number to dial."""
+
+    display: str
+    e164: str
+    label: str
+
+
+def oncall_phone_now(*, now: datetime | None = None) -> OnCall:
+    """The on-call clinician's number right now (settings.ONCALL_PHONE; the clinic's by default).
+
+    The one place nurses' pages ask; an on-call rota can answer here without changing them.
+    """
+    display = settings.ONCALL_PHONE or settings.CLINIC_PHONE
+    e164 = settings.ONCALL_PHONE_E164 or settings.CLINIC_PHONE_E164
+    return OnCall(display=display, e164=e164, label=str(_("the on-call clinician")))

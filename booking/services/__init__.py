@@ -18,6 +18,7 @@ writing `from booking import services; services.visit_hold(...)`):
 A name with a leading underscore is for these modules only (a few are shared between them).
 """
 
+from .calendar_feed import calendar_feed_for, calendar_feed_reset
 from .context import BookingContext, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
@@ -55,6 +56,8 @@ __all__ = [
     "SeriesProposal",
     "booking_context",
     "booking_context_for_visit",
+    "calendar_feed_for",
+    "calendar_feed_reset",
     "series_check",
     "series_confirm",
     "series_hold",

@@ -53,3 +53,12 @@ def upcoming_visits_for(context, user):
 def start_param(value):
     """A start time as it travels in links and forms (UTC, ISO 8601)."""
     return format_start(value) if value is not None else ""
+
+
+@register.filter
+def webcal(url):
+    """https://host/calendar/... -> webcal://host/calendar/... (calendar apps subscribe to it)."""
+    for scheme in ("https://", "http://"):
+        if url.startswith(scheme):
+            return "webcal://" + url[len(scheme) :]
+    return url

@@ -117,7 +117,7 @@ def test_book_page_lists_what_the_patient_may_book(client, clock, patient, nyc):
     assert "Infusions can be booked once a clinician has cleared you." in page
     assert reverse("booking:days", args=["evaluation"]) in page
     assert reverse("booking:days", args=["home-infusion"]) not in page
-    assert "$450.00" in page and "$100.00 deposit now" in page
+    assert "$450.00" in page and "a $100.00 deposit, charged when you book" in page
 
 
 # --- the flow ---------------------------------------------------------------------------------
@@ -140,8 +140,10 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
         "10:00 AM EST \u2013 12:00 PM EST",  # an en dash between the times
         "350 5th Ave",
         "Robin Example",
-        "$450.00 for the visit",
-        "You pay a $100.00 deposit now",
+        "The visit costs $450.00 in all.",
+        "Today: a $100.00 deposit, charged when you book.",
+        "The balance, $350.00, is due after your visit",
+        "a $50.00 late-cancellation fee is kept",
         "up to 24 hours before your visit",
         "No food for 6 hours before your visit.",
         "Clear liquids only, until 2 hours before your visit.",
@@ -170,7 +172,24 @@ def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
     assert visit.status == S.CONFIRMED
 
     confirmation = text(pat.get(reverse("booking:visit", args=[visit.pk]) + "?booked=1"))
-    assert "You are booked" in confirmation
+    # The confirmation: when with its zone, where, who, how to prepare, money, calendar, changes.
+    for words in (
+        "Your visit is booked",
+        "Tuesday, March 3",
+        "10:00 AM EST",
+        "350 5th Ave",
+        "Your nurse",
+        "No food for 6 hours before your visit.",
+        "What happens next",
+        "Paid when you booked: a $100.00 deposit.",
+        "The balance, $350.00, is due",
+        "If you cancel now, we refund $100.00, everything you paid",
+        "calendar.google.com",
+        "outlook.live.com",
+        reverse("booking:reschedule", args=[visit.pk]),
+        reverse("booking:cancel", args=[visit.pk]),
+    ):
+        assert words in confirmation, words
     assert reverse("booking:visit_ics", args=[visit.pk]) in confirmation
     ics = pat.get(reverse("booking:visit_ics", args=[visit.pk]))
     assert ics["Content-Type"].startswith("text/calendar")

@@ -17,6 +17,8 @@ from .coverage import coverage, waitlist, waitlist_done
 from .paying import checkout, pay_series, pay_visit
 from .series import series, series_change, series_checkout
 from .visits import (
+    calendar_feed,
+    calendar_feed_reset,
     visit_cancel,
     visit_detail,
     visit_ics,
@@ -30,6 +32,8 @@ __all__ = [
     "book_days",
     "book_review",
     "book_times",
+    "calendar_feed",
+    "calendar_feed_reset",
     "checkout",
     "coverage",
     "own_visit",

@@ -39,12 +39,14 @@ def book(request):
     for service in selectors.service_list_for_place(place=place):
         is_infusion = service.kind in (ServiceKind.INFUSION, ServiceKind.BOOSTER)
         allowed = eligibility.can_book_infusion if is_infusion else eligibility.can_book_evaluation
+        due = policy.amount_due_cents(service)
         options.append(
             {
                 "service": service,
                 "allowed": allowed,
                 "series": allowed and service.kind == ServiceKind.INFUSION,
-                "due": policy.amount_due_cents(service),
+                "due": due,
+                "money": policy.money_words(price_cents=service.price_cents, due_cents=due),
             }
         )
     return render(
@@ -112,6 +114,11 @@ def _review_context(request, ctx, starts_at):
         "ends_at": starts_at + timedelta(minutes=ctx.visit_minutes),
         "time_zone": ctx.place.time_zone,
         "due": policy.amount_due_cents(ctx.service),
+        "money": policy.money_words(
+            price_cents=ctx.service.price_cents, due_cents=policy.amount_due_cents(ctx.service), starts_at=starts_at
+        ),
+        "inside_cutoff": policy.inside_change_cutoff(starts_at),
+        "cutoff_hours": settings.BOOKING_CHANGE_CUTOFF_HOURS,
         "policy_text": policy.cancellation_policy(),
         "prep": policy.PREP_INSTRUCTIONS,
         "hold_minutes": settings.BOOKING_HOLD_MINUTES,

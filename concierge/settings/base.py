@@ -42,13 +42,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "axes",
+    "concierge.section_names.Axes",  # third-party apps under names staff understand (section_names.py)
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "concierge.section_names.OtpTotp",
+    "concierge.section_names.OtpStatic",
     "phonenumber_field",
     "localflavor",
-    "auditlog",  # the audit trail (concierge/audit.py)
+    "concierge.section_names.Auditlog",  # the audit trail (concierge/audit.py)
     "notifications",
     "roster",
     "patients",
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
     "concierge.middleware.TwoFactorMiddleware",
+    "concierge.middleware.ClinicTimeZoneMiddleware",
     # The audit trail: who made each change (django-auditlog), and who opened a patient's record.
     "auditlog.middleware.AuditlogMiddleware",
     "concierge.audit.PatientRecordViewMiddleware",
@@ -158,6 +159,10 @@ USE_I18N = True
 # Everything is stored in UTC and shown in the visit's own time zone (from the visit address).
 USE_TZ = True
 TIME_ZONE = "UTC"
+# Staff read times in the clinic's zone, labelled (admin, staff inbox, outbox); patients and
+# nurses read each visit's own zone. FORMAT_MODULE_PATH's formats name the zone ("EST").
+CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="America/New_York")
+FORMAT_MODULE_PATH = ["concierge.formats"]
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -339,6 +344,10 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
+CELERY_BEAT_SCHEDULE["nurses-running-late"] = {
+    "task": "nurses.tasks.visits_running_late_notify",
+    "schedule": 300.0,  # every five minutes: the next patient hears well before their time
+}
 CELERY_BEAT_SCHEDULE["patients-signup-requests-purge"] = {
     "task": "patients.tasks.signup_requests_purge",
     "schedule": 3600.0,
@@ -363,6 +372,12 @@ CELERY_BEAT_SCHEDULE["roster-oncall-escalate"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# The on-call clinician's phone, a call button on every nurse visit page and protocol warning
+# (roster.selectors.oncall_phone_now). Empty: the clinic's number.
+ONCALL_PHONE = env("ONCALL_PHONE", default="")
+ONCALL_PHONE_E164 = env("ONCALL_PHONE_E164", default="")
+# A visit not started this many minutes after its start is flagged late (nurse's day, the board).
+VISIT_LATE_AFTER_MINUTES = env.int("VISIT_LATE_AFTER_MINUTES", default=15)
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
 # The latest expiry a clinician may give a clearance (admin refuses year 9999).
@@ -374,6 +389,9 @@ SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
 # order, with the dashboard's context: `user`, `profile`, `journey`), e.g. "booking/dashboard_visits.html".
 PATIENT_DASHBOARD_SECTIONS = []
+# The patient's visit page (booking) includes these templates, given `visit`: a higher app adds a
+# part (portal: the nurse's live status) without booking importing it.
+PATIENT_VISIT_SECTIONS = []
 
 # --- Notifications: the outbox, reminders, texts (issue 6) -----------------------------------
 # The reminder rules themselves are in notifications/rules.py (one table). Texts go only between
@@ -422,6 +440,18 @@ PAYMENT_CURRENCY = "usd"
 # more before the visit gets everything back; later, the late-cancellation fee is kept.
 PAYMENT_FULL_REFUND_HOURS = env.int("PAYMENT_FULL_REFUND_HOURS", default=24)
 PAYMENT_LATE_CANCEL_FEE_CENTS = env.int("PAYMENT_LATE_CANCEL_FEE_CENTS", default=5000)
+# When the rest of the price (after the deposit) is collected, in the words patients read on the
+# review, visit and payment pages (booking/policy.py money_words). Say what the clinic really does.
+PAYMENT_BALANCE_WHEN = env(
+    "PAYMENT_BALANCE_WHEN", default="after your visit: we email you a secure link to pay it by card"
+)
+# How long a card refund takes to show (the words after "we refund ...").
+PAYMENT_REFUND_DAYS_TEXT = env("PAYMENT_REFUND_DAYS_TEXT", default="5 to 10 business days")
+# What an HSA/FSA claim needs on a receipt: the clinic's legal name, address and tax id.
+CLINIC_LEGAL_NAME = env("CLINIC_LEGAL_NAME", default="ConciergeMD Home Infusions, P.C.")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", default="100 Example Street, Suite 200, New York, NY 10001")
+CLINIC_TAX_ID = env("CLINIC_TAX_ID", default="00-0000000")
+CLINIC_NPI = env("CLINIC_NPI", default="")
 # An open payment whose hold ran out this long ago is cancelled at the gateway (a card check that
 # began just before the hold ran out may still finish in this time).
 PAYMENT_ABANDON_GRACE_MINUTES = env.int("PAYMENT_ABANDON_GRACE_MINUTES", default=15)
@@ -468,8 +498,16 @@ TELEHEALTH_URL_TEMPLATE = env("TELEHEALTH_URL_TEMPLATE", default="https://meet.e
 # The join button opens this many minutes before the start and closes this long after the end.
 TELEHEALTH_JOIN_OPENS_MINUTES = 10
 TELEHEALTH_JOIN_CLOSES_MINUTES = 30
-# First on the dashboard: an unread answer or a check-in to do comes before everything else.
-PATIENT_DASHBOARD_SECTIONS = ["portal/_dashboard_messages.html", *PATIENT_DASHBOARD_SECTIONS]
+# On the dashboard, after the next visits (booking's section, first): messages and check-ins.
+PATIENT_DASHBOARD_SECTIONS = [
+    *PATIENT_DASHBOARD_SECTIONS[:1],
+    "portal/_dashboard_messages.html",
+    *PATIENT_DASHBOARD_SECTIONS[1:],
+]
+# On the visit page: who is coming and where they are (on my way, arriving window, arrived).
+PATIENT_VISIT_SECTIONS += ["portal/_visit_live.html"]
+# The live status refreshes itself this often (htmx polling) while the visit is today.
+PATIENT_LIVE_POLL_SECONDS = 30
 
 # --- Staff in admin: schedule board, queues, reports, audit (issue 8) ------------------------
 # The board marks a visit at risk when the licence that covers it expires within this many days

@@ -13,3 +13,9 @@ DEMO_DATA_ALLOWED = True
 # Static files straight from the source folders: no collectstatic outside production.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Emails are files (.local/mail/message-<outbox id>.eml) that the outbox page links to, instead of
+# hundreds of lines in the console burying the server's address. EMAIL_URL still overrides it.
+if not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "notifications.gateways.email_files.OutboxFileBackend"
+    EMAIL_FILE_PATH = str(LOCAL_DIR / "mail")

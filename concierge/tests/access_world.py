@@ -318,6 +318,10 @@ class World:
             "booking:times": {"code": self.infusion.code, "day": WEDNESDAY.isoformat()},
             "booking:reschedule_times": {"day": FRIDAY.isoformat()},
         }
+        if name == "booking:calendar_feed":
+            from booking.services import calendar_feed_for
+
+            samples[name] = {"token": calendar_feed_for(patient=self.user(Role.PATIENT)).token}
         if name.startswith("booking:") and name not in (
             "booking:coverage",
             "booking:waitlist",

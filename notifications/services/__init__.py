@@ -57,7 +57,7 @@ from .twilio_hooks import (
     sms_inbound_handle,
     sms_status_record,
 )
-from .visits import sms_on_my_way, visit_cancelled, visit_confirmed, visit_rescheduled
+from .visits import sms_on_my_way, sms_running_late, visit_cancelled, visit_confirmed, visit_rescheduled
 
 __all__ = [
     "ATTEMPT_LOST_AFTER",
@@ -82,6 +82,7 @@ __all__ = [
     "sms_on_my_way",
     "sms_opt_in_record",
     "sms_opt_out_record",
+    "sms_running_late",
     "sms_status_record",
     "staff_alert_email",
     "visit_cancelled",

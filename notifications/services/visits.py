@@ -144,6 +144,15 @@ def visit_cancelled(*, visit: VisitFacts) -> list[Message]:
 
 
 @transaction.atomic
+def sms_running_late(*, visit: VisitFacts) -> Message:
+    """The nurse's previous visit runs over: one text (once per visit) before this one's time."""
+    now = timezone.now()
+    message = _plan_visit_message(
+        visit=visit, template="running_late", channel=Channel.SMS, due_at=now, now=now, time_bound=False
+    )
+    return _write([message])[0]
+
+
 def sms_on_my_way(*, visit: VisitFacts, eta_from: datetime, eta_until: datetime) -> Message:
     """The nurse is on the way: one text with the arrival window, e.g. '9:40-10:00 AM EST'.
 

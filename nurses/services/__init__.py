@@ -6,6 +6,7 @@ and the locks, are in chart.py's docstring):
 - chart.py: what the steps share: the visit's clock, the locks, the chart row and its history;
 - errors.py: the business errors, each a message for the nurse;
 - on_my_way.py: the arrival window texted to the patient;
+- running_late.py: the next patient told when an earlier visit runs over;
 - check_in.py: at the door: arrival, confirmations and baseline vitals, or a no-show;
 - vitals.py: vitals during and after the infusion (and the baseline's checks);
 - dose.py: the dose from today's weight and the plan, with the adverse events seen;
@@ -32,6 +33,7 @@ from .errors import (
     WrongStep,
 )
 from .on_my_way import ETA_WINDOW_MAX_MINUTES, ETA_WINDOW_MINUTES, eta_estimate, visit_on_my_way
+from .running_late import visits_running_late_notify
 from .sign_off import chart_missing, chart_sign
 from .vitals import Vitals, vitals_record
 
@@ -61,5 +63,6 @@ __all__ = [
     "visit_on_my_way",
     "visit_stop",
     "visit_zone",
+    "visits_running_late_notify",
     "vitals_record",
 ]

@@ -5,7 +5,9 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import formats
 
+from booking.policy import visit_is_late
 from nurses import protocol
+from roster.selectors import oncall_phone_now
 
 register = template.Library()
 
@@ -45,3 +47,15 @@ def local_date(value, tz):
     if value is None or not tz:
         return ""
     return value.astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+@register.inclusion_tag("nurses/_oncall.html")
+def oncall_button(style="btn-outline-danger"):
+    """The on-call clinician's number as a call button (roster.selectors.oncall_phone_now)."""
+    return {"oncall": oncall_phone_now(), "style": style}
+
+
+@register.filter
+def is_late(visit):
+    """Not started well after its start time (booking.policy.visit_is_late)."""
+    return visit_is_late(visit)

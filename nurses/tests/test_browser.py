@@ -19,6 +19,7 @@ from booking.models import Visit, VisitStatus
 from concierge.demo import DEMO_PASSWORD
 from concierge.models import User
 from concierge.testing import authenticator_for, browser_login
+from conftest import DESKTOP, PHONE
 from notifications.content import forbidden_words_in, render
 from notifications.models import Message
 from nurses.models import DoseRecord, VisitChart, VitalsReading
@@ -54,7 +55,7 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
 
     # On my way: the visit page says what the patient was told.
     axe(page)
-    expect(page.get_by_role("status")).to_contain_text("Taylor was told you arrive")
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"Text sent to Taylor at .*: arriving"))
     page.get_by_role("link", name="Check in", exact=True).click()
 
     check_in(page, axe)
@@ -62,6 +63,13 @@ def test_the_demo_nurse_charts_a_visit_on_a_phone(live_server, page, axe, demo_d
     dose_worked_out_and_recorded(page, axe)
     discharged_and_signed(page, axe)
     chart_as_recorded(maya)
+
+    # The signed chart fits the screen, on the phone and on a laptop.
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.reload()
+        axe(page)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
 def check_in(page, axe):

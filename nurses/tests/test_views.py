@@ -154,7 +154,8 @@ def test_one_tap_on_my_way_from_the_day(nurse_client, visit):
     visit.refresh_from_db()
     assert visit.status == S.EN_ROUTE
     page = text(nurse_client.get(response["Location"]))
-    assert "Pat was told you arrive 9:15 AM EST - 9:35 AM EST." in page
+    # Exactly what went: the outbox row's state, not what was meant to go.
+    assert "Texting Pat now: arriving 9:15 AM EST \N{EN DASH} 9:35 AM EST." in page
     assert f'data-draft-clear="visit-{visit.pk}-on_my_way"' in page
     assert Message.objects.filter(template="on_my_way", visit=visit).count() == 1
 

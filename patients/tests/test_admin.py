@@ -251,6 +251,7 @@ def test_review_queue_puts_safety_flags_first_then_the_longest_waiting(client, c
     assert "d@example.com" not in page
     assert "Open safety alert" in page
     assert f"/admin/patients/clearance/add/?patient={flagged.user.pk}" in page
+    assert "3 patients to review" in page and "3 review queue" not in page
     everyone = client.get("/admin/patients/reviewqueueentry/?show=all").content.decode()
     assert "d@example.com" in everyone
 

@@ -58,7 +58,8 @@ def test_the_page_shows_the_published_wording_recall_and_options(client, profile
 
     assert "in the past month" in page
     assert "Repeated, disturbing dreams of the stressful experience?" in page
-    assert page.count('value="4"') == 20  # "Extremely" on each of the 20 items
+    assert page.count('value="4"') == 4  # "Extremely" on each of the first part's 4 items (of 20)
+    assert "Part 1 of 5" in page
     assert "Public domain" in page
 
 

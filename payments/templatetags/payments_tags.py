@@ -25,3 +25,9 @@ def visit_when(visit):
 def payments_for_patient(user):
     """The patient's payments section (the dashboard includes `payments/_dashboard_payments.html`)."""
     return {"payments": selectors.payment_list_for_patient(patient=user) if user.is_authenticated else []}
+
+
+@register.filter
+def payment_price(payment):
+    """The full price of what a payment paid for (more than the payment when it was a deposit)."""
+    return sum(a.visit.price_cents for a in payment.allocations.all())

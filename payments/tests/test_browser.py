@@ -108,6 +108,7 @@ def test_with_stripe_a_card_form_that_cannot_load_says_so(live_server, page, axe
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_offline"
     monkeypatch.setattr(stripe_gateway, "http_client_factory", lambda: FakeStripeHTTP([(200, intent_json())]))
     page.route("https://js.stripe.com/**", lambda route: route.abort())  # no network here: as if Stripe were down
+    axe.expect_console_error("https://js.stripe.com/")  # the refused load is the point of this test
     log_in(page, axe, live_server)
 
     page.goto(f"{live_server.url}/pay/{oid(demo_hold.pk)}/")

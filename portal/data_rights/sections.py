@@ -640,6 +640,9 @@ NOT_PATIENT_RECORDS = {
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
     "concierge.ZipCode": _("The list of US ZIP codes (public reference data)."),
+    "booking.CalendarFeed": _(
+        "The secret address of your calendar subscription: a key, not a record (your visits are above)."
+    ),
     "booking.Service": _("The clinic's price list."),
     "patients.ConsentDocument": _(
         "The clinic's consent forms: the text of each version you signed is in your consent signatures."

@@ -3,7 +3,7 @@
 from django import template
 
 from booking.telehealth import join_state, next_evaluation_for
-from portal import checkins
+from portal import checkins, live
 from portal import messaging_selectors as selectors
 
 register = template.Library()
@@ -23,3 +23,9 @@ def care_portal_for(context, user):
         "CLINIC_PHONE": context.get("CLINIC_PHONE"),
         "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
     }
+
+
+@register.inclusion_tag("portal/_visit_live_body.html")
+def visit_live_for(visit):
+    """The live status on the patient's visit page (portal.live), polled while the visit is today."""
+    return {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from booking import selectors
 from booking.availability import LicenceData, zone
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
+from booking.policy import visit_is_late
 from roster.models import Provider, ProviderKind
 
 from .hours import (
@@ -71,6 +72,7 @@ class BoardVisit:
     # Filled by the page (board_urls_attach): one reverse() per page, not three per visit.
     change_url: str = ""
     reassign_url: str = ""
+    late: bool = False  # not started well after its start (booking.policy.visit_is_late)
 
     @property
     def status(self) -> str:
@@ -101,6 +103,7 @@ class BoardRow:
     visits: list[BoardVisit]  # in time order
     segments: list[Segment] = field(default_factory=list)
     notes: list[StrOrPromise] = field(default_factory=list)  # about the provider: inactive, licence expiring
+    now_column: int | None = None  # where "now" falls on the row's track (its own zone), if on the axis
 
     @property
     def working_minutes(self) -> int:
@@ -165,6 +168,10 @@ class Board:
         return sorted(visits, key=lambda v: v.visit.starts_at)
 
     @property
+    def late_count(self) -> int:
+        return sum(v.late for row in self.rows for v in row.visits) + sum(v.late for v in self.unassigned)
+
+    @property
     def visit_count(self) -> int:
         return sum(len(r.visits) for r in self.rows) + len(self.unassigned)
 
@@ -177,6 +184,17 @@ def axis_minutes(moment: datetime, day: date, tz: tzinfo) -> int:
     if local.date() > day:
         return 24 * 60
     return local.hour * 60 + local.minute
+
+
+def now_column(now: datetime, day: date, tz: tzinfo, axis_start: int, axis_end: int) -> int | None:
+    """The 5-minute column of "now" on a row in zone `tz`, or None when now is not on that day's axis."""
+    local = now.astimezone(tz)
+    if local.date() != day:
+        return None
+    minutes = local.hour * 60 + local.minute
+    if not axis_start * 60 <= minutes < axis_end * 60:
+        return None
+    return (minutes - axis_start * 60) // COLUMN_MINUTES + 1
 
 
 def lay_out(row: BoardRow, *, axis_start: int, axis_end: int, time_off: Sequence[TimeRange]) -> BoardRow:
@@ -296,6 +314,7 @@ def board_visit(visit: Visit, provider: Provider | None, now: datetime, row_data
         travel_before=minutes_between(visit.blocked_from, visit.starts_at),
         travel_after=minutes_between(visit.ends_at, visit.blocked_until),
         risks=visit_risks(visit=visit, provider_row_data=row_data, now=now),
+        late=visit_is_late(visit, now),
     )
 
 
@@ -376,6 +395,7 @@ def board_day_build(
     axis_start, axis_end = _axis(rows, day)
     for row in rows if layout else ():  # the week needs the figures, not the drawing
         lay_out(row, axis_start=axis_start, axis_end=axis_end, time_off=data.time_off[row.provider.pk])
+        row.now_column = now_column(now, row.day, zone(row.provider.time_zone), axis_start, axis_end)
     return Board(
         day=day,
         axis_start=axis_start,

@@ -7,3 +7,8 @@
     if (token) { event.detail.headers["X-CSRFToken"] = token.content; }
   });
 })();
+// A "print" button (the receipt): window.print from a click, never an inline handler.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("[data-print]") : null;
+  if (button) { event.preventDefault(); window.print(); }
+});

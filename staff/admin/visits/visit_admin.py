@@ -14,6 +14,7 @@ from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
 from concierge import audit
+from concierge.admin import ValuesInUseFilter
 from concierge.models import Role
 from staff import board
 from staff.admin.audit import object_filter_value, render_changes
@@ -40,7 +41,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         "status",
         RiskFilter,
         ("provider", ProviderFilter),
-        "state",
+        ("state", ValuesInUseFilter),  # the states with visits, not all 59
         "service",
         ("starts_at", admin.DateFieldListFilter),
     )
@@ -78,7 +79,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         (_("Where"), {"fields": ("address_line1", "address_line2", "city", "state", "zip_code", "time_zone")}),
         (_("Money"), {"fields": ("price", "due_at_booking")}),
         (
-            _("Life cycle (times in UTC)"),
+            _("Life cycle"),
             {
                 "fields": (
                     "hold_expires_at",
