@@ -94,6 +94,10 @@ def test_a_worker_killed_mid_send_leaves_every_message_sent_exactly_once(transac
         stop(*first, sig=signal.SIGKILL)
         interrupted = due.get(status=MessageStatus.SENDING, attempt_started_at__isnull=False, channel="sms")
         (tmp_path / "hang").unlink()
+        # The killed worker's task is handed out again once unacknowledged for the visibility
+        # timeout (3 s here). A worker looks for such tasks when it starts, then only every
+        # ~100 s (kombu's restore interval times its throttle): start the next one after it.
+        time.sleep(3.5)
 
         # A new worker; every send task delivered again; the clock ticks until all is settled.
         second = start_worker(tmp_path, "second")
