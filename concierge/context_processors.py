@@ -7,4 +7,6 @@ def clinic(request):
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
         "CLINIC_PHONE_E164": settings.CLINIC_PHONE_E164,
+        "ONCALL_PHONE": settings.ONCALL_CLINICIAN_PHONE,
+        "ONCALL_PHONE_E164": settings.ONCALL_CLINICIAN_PHONE_E164,
     }

@@ -181,6 +181,10 @@ TEMPLATES = {
             deadline=None,
         ),
         MessageTemplate("on_my_way", (Channel.EMAIL, Channel.SMS), bound_to_visit_time=False, deadline="ends_at"),
+        # A visit put on hold (booking/safety.py): "your care team will call you", nothing more.
+        MessageTemplate(
+            "care_team_call", (Channel.EMAIL, Channel.SMS), visit_statuses=("on_hold",), bound_to_visit_time=False
+        ),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
         # The care team answered in the portal (issue 10): only "you have a new message" and a
         # login link; the message itself never leaves the portal.

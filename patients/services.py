@@ -36,9 +36,11 @@ from .models import (
     SafetyAlert,
     SafetyReason,
     ScreeningResponse,
+    TriageOutcome,
     TriageResult,
     WeightUnit,
 )
+from .signals import infusion_safety_changed
 from .triage import triage_evaluate
 from .triage_rules import RULES_VERSION
 
@@ -238,7 +240,35 @@ def intake_submit(*, patient: User) -> IntakeResponse:
         intake=draft, outcome=evaluation.outcome, fired_rules=evaluation.rule_ids, rules_version=RULES_VERSION
     )
     logger.info("intake %s sent as version %s", draft.pk, draft.version)
+    if evaluation.outcome in (TriageOutcome.NOT_ELIGIBLE, TriageOutcome.CLINICIAN_REVIEW):
+        # A new answer may stop the next infusion (pregnancy, a new medicine): booking asks again.
+        infusion_safety_announce(patient=patient, reason="triage")
     return draft
+
+
+# --- what booking must hear: "may this patient receive an infusion now?" may have changed ---------
+
+
+def infusion_safety_announce(*, patient: User, reason: str, safety: bool = False) -> None:
+    """Tell the layers above (patients.signals.infusion_safety_changed) inside this transaction:
+    booking asks the one question again and holds the patient's upcoming infusions it refuses.
+    A receiver that fails rolls the change back, so no warning sign is kept without its holds."""
+    infusion_safety_changed.send(sender=PatientProfile, patient=patient, reason=reason, safety=safety)
+
+
+def safety_review_require(*, patient: User, alert: SafetyAlert) -> None:
+    """An open safety alert of any origin (PHQ-9 item 9, a message, a check-in, a text): infusions wait.
+
+    The profile says a review is needed (new bookings stop), and booking puts the visits already
+    booked on hold. Inside the caller's transaction; safe to call again for the same alert.
+    """
+    profile = _profile_locked(patient)
+    if not alert.is_open:
+        return
+    if not profile.safety_review_required:
+        profile.safety_review_required = True
+        profile.save(update_fields=["safety_review_required", "updated_at"])
+    infusion_safety_announce(patient=patient, reason="safety_alert", safety=True)
 
 
 # --- symptom questionnaires and the safety path -------------------------------------------------
@@ -301,10 +331,7 @@ def safety_alert_raise(*, screening: ScreeningResponse) -> SafetyAlert:
     alert, created = SafetyAlert.objects.get_or_create(
         screening=screening, defaults={"patient": screening.patient, "reason": SafetyReason.PHQ9_ITEM9}
     )
-    profile = _profile_locked(screening.patient)
-    if alert.is_open and not profile.safety_review_required:
-        profile.safety_review_required = True
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    safety_review_require(patient=screening.patient, alert=alert)
     if created:
         logger.warning("safety alert %s raised", alert.pk)
         safety_alert_notify(alert_id=alert.pk)
@@ -330,7 +357,8 @@ def safety_alert_notify(*, alert_id: int) -> bool:
             _(
                 "A patient's answers need a clinician's safety review today.\n\n"
                 "Open the alert in the clinic admin (login required):\n%(link)s\n\n"
-                "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
+                "Infusions are on hold for this patient (no new booking; booked visits wait for a "
+                "clinician's release).\n"
             )
         )
         % {"link": link},
@@ -375,6 +403,8 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str) -> S
     if profile.safety_review_required and not still_open:
         profile.safety_review_required = False
         profile.save(update_fields=["safety_review_required", "updated_at"])
+    # Holds are released by a clinician, visit by visit (never by this); booking still hears it.
+    infusion_safety_announce(patient=alert.patient, reason="safety_alert")
     logger.info("safety alert %s resolved", alert.pk)
     return alert
 
@@ -463,8 +493,62 @@ def clearance_record(
     )
     clearance.full_clean()
     clearance.save()
+    infusion_safety_announce(patient=patient, reason="clearance")
     logger.info("clearance %s recorded", clearance.pk)
     return clearance
+
+
+@transaction.atomic
+def clearance_revoke(*, clearance: Clearance, clinician: User, reason: str) -> Clearance:
+    """A clinician withdraws a clearance (with the reason): no infusion under it from now on.
+
+    The decision itself is not changed; the row records when and why it was withdrawn, and booking
+    puts the patient's upcoming infusions on hold. Revoking twice changes nothing.
+    """
+    _require_clinician(clinician)
+    if not (reason or "").strip():
+        raise ValidationError({"revoked_reason": _("Say why, for the patient's record.")})
+    _profile_locked(clearance.patient)
+    clearance = Clearance.objects.select_for_update().get(pk=clearance.pk)
+    if clearance.revoked_at is not None:
+        return clearance
+    if clearance.decision != ClearanceDecision.CLEARED:
+        raise InvalidState(_("Only a clearance can be revoked; this decision did not clear the patient."))
+    clearance.revoked_at, clearance.revoked_reason = timezone.now(), reason.strip()
+    clearance.full_clean()
+    clearance.save(update_fields=["revoked_at", "revoked_reason"])
+    infusion_safety_announce(patient=clearance.patient, reason="clearance")
+    logger.info("clearance %s revoked by user %s", clearance.pk, clinician.pk)
+    return clearance
+
+
+def clearances_expired_announce(*, today: date | None = None) -> int:
+    """Clearances in force that ran out (past their expiry date): booking hears each once.
+
+    Run by the clock every hour (patients.tasks). Expiry is a matter of time, not of anything a
+    person does: this is how the visits booked under a clearance that ran out go on hold. Each
+    clearance is claimed with a conditional update, so two runs never announce one twice.
+    Returns how many were announced.
+    """
+    today = today or timezone.localdate()
+    expired = Clearance.objects.filter(
+        decision=ClearanceDecision.CLEARED,
+        revoked_at__isnull=True,
+        expires_on__lt=today,
+        expiry_announced_at__isnull=True,
+    ).values_list("pk", "patient_id")
+    announced = 0
+    for clearance_id, patient_id in list(expired[:500]):
+        with transaction.atomic():
+            claimed = Clearance.objects.filter(pk=clearance_id, expiry_announced_at__isnull=True).update(
+                expiry_announced_at=timezone.now()
+            )
+            if claimed:
+                infusion_safety_announce(patient=User.objects.get(pk=patient_id), reason="clearance")
+                announced += 1
+    if announced:
+        logger.info("%s expired clearances announced", announced)
+    return announced
 
 
 @transaction.atomic

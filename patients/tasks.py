@@ -13,3 +13,9 @@ def safety_alert_notify(alert_id):
     so that tasks queued by an earlier release still run.
     """
     services.safety_alert_notify(alert_id=alert_id)
+
+
+@shared_task
+def clearances_expired_announce():
+    """Every hour (CELERY_BEAT_SCHEDULE): clearances that ran out put their visits on hold (once each)."""
+    return services.clearances_expired_announce()

@@ -6,9 +6,10 @@ gets an email with a neutral subject and a link. Logs name rows by id only.
 
 Triage: a patient's message whose words suggest danger (patients/danger_words.py) marks the
 thread urgent and about health, opens a `SafetyAlert` for the on-call clinician (an email at
-once, neutral subject, links only) and, as the PHQ-9 item 9 path does, holds infusion booking
-(`safety_review_required`) until a clinician resolves the alert: a patient who may be in danger
-speaks with a clinician before their next infusion, and a false alarm costs one call. The page
+once, neutral subject, links only) and, as the PHQ-9 item 9 path does, holds infusions
+(`patients.services.safety_review_require`: no new booking, and the visits already booked on hold
+until a clinician releases them): a patient who may be in danger speaks with a clinician before
+their next infusion, and a false alarm costs one call. The page
 the patient sees next shows 988 and 911.
 """
 
@@ -27,7 +28,7 @@ from notifications.models import Channel, Message
 from notifications.services import message_enqueue, staff_alert_email
 from patients.danger_words import danger_words_in
 from patients.models import PatientProfile, SafetyAlert, SafetyReason
-from patients.services import _profile_locked
+from patients.services import safety_review_require
 
 from .messaging_selectors import may_answer, may_answer_health, may_answer_logistics
 from .models import FollowUpCheckIn, MessageSender, MessageThread, ThreadMessage, ThreadTopic
@@ -210,15 +211,13 @@ def urgent_alert_raise(
 ) -> SafetyAlert:
     """Open a safety alert for a message or check-in that suggests danger, once.
 
-    Holds infusion booking (as the PHQ-9 item 9 path does) and emails the on-call clinician at
-    once through the outbox: a neutral subject and links only.
+    Holds infusions (as the PHQ-9 item 9 path does: no new booking, booked visits on hold) and
+    emails the on-call clinician at once through the outbox: a neutral subject and links only.
     """
     source = {"message": message} if message is not None else {"checkin": checkin}
     alert, created = SafetyAlert.objects.get_or_create(**source, defaults={"patient": patient, "reason": reason})
-    profile = _profile_locked(patient)
-    if alert.is_open and not profile.safety_review_required:
-        profile.safety_review_required = True
-        profile.save(update_fields=["safety_review_required", "updated_at"])
+    # Infusion booking stops and the visits already booked go on hold (patients' one seam to booking).
+    safety_review_require(patient=patient, alert=alert)
     if not created:
         return alert
     where = _("portal message") if message is not None else _("follow-up check-in")
@@ -232,7 +231,8 @@ def urgent_alert_raise(
             _(
                 "A patient's %(where)s suggests they may be in danger. Please contact them today.\n\n"
                 "Open it in the clinic admin (login required):\n%(links)s\n\n"
-                "Infusion booking is on hold for this patient until a clinician resolves the alert."
+                "Infusions are on hold for this patient (no new booking; booked visits wait for a "
+                "clinician's release)."
             )
         )
         % {"where": where, "links": "\n".join(links)},

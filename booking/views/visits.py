@@ -39,11 +39,13 @@ def visit_detail(request, pk):
     visit = own_visit(request, pk)
     if visit.status == VisitStatus.HELD:
         return redirect("booking:checkout", pk=visit.pk)
+    hold = services.hold_open_for(visit) if visit.status == VisitStatus.ON_HOLD else None
     return render(
         request,
         "booking/visit_detail.html",
         {
             "visit": visit,
+            "hold": selectors.HoldNotice(visits=[visit], safety=hold.safety) if hold is not None else None,
             "can_change": policy.patient_may_change(visit),
             "changeable": visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > timezone.now(),
             "policy_text": policy.cancellation_policy(),

@@ -326,8 +326,17 @@ CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
 PCL5_PROVISIONAL_PTSD_CUTOFF = 33
 # Who is emailed at once when a patient's PHQ-9 item 9 is above 0 (a link to the admin record only).
 ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL", default="clinician@demo.conciergemd.example")
+# The number a nurse calls when a visit may not start (a hold, a protocol stop): the on-call clinician.
+ONCALL_CLINICIAN_PHONE = env("ONCALL_CLINICIAN_PHONE", default=CLINIC_PHONE)
+ONCALL_CLINICIAN_PHONE_E164 = env("ONCALL_CLINICIAN_PHONE_E164", default=CLINIC_PHONE_E164)
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
+# The clock tells booking about clearances that ran out (their booked infusions go on hold), once each.
+CELERY_BEAT_SCHEDULE["patients-clearances-expired"] = {
+    "task": "patients.tasks.clearances_expired_announce",
+    "schedule": 3600.0,
+    "options": {"expires": 3500},
+}
 # Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).
 SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
