@@ -17,4 +17,5 @@ urlpatterns = [
     path("visits/<int:pk>/no-show/", views.no_show, name="no_show"),
     path("visits/<int:pk>/stop/", views.stop, name="stop"),
     path("visits/<int:pk>/amend/", views.amend, name="amend"),
+    path("visits/<int:pk>/override/", views.override, name="override"),
 ]
