@@ -125,11 +125,11 @@ def _start_check(visit: Visit, chart: VisitChart, started_at: datetime, now: dat
     if last_action is not None and last_action.action_taken in protocol.PAUSING_ACTIONS:
         raise ProtocolStop(
             _(
-                'The infusion was %(action)s at %(time)s. Record a reading with "Infusion resumed" before '
-                "recording a dose."
+                'The last action recorded was "%(action)s" at %(time)s. Record a reading with "Infusion resumed" '
+                "before recording a dose."
             )
             % {
-                "action": last_action.get_action_taken_display().lower(),
+                "action": last_action.get_action_taken_display(),
                 "time": local_text(visit, last_action.taken_at),
             }
         )

@@ -18,7 +18,19 @@ from .conftest import TODAY, ny
 S = VisitStatus
 pytestmark = pytest.mark.django_db
 
-VISIT_URLS = ["visit", "on_my_way", "check_in", "vitals", "dose", "discharge", "sign", "no_show", "stop", "amend"]
+VISIT_URLS = [
+    "visit",
+    "on_my_way",
+    "check_in",
+    "vitals",
+    "dose",
+    "discharge",
+    "sign",
+    "no_show",
+    "stop",
+    "amend",
+    "override",
+]
 
 
 def text(response):
