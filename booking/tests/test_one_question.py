@@ -101,7 +101,11 @@ def test_every_nurse_step_that_starts_an_infusion_asks(clock, patient, nurse, ma
     )
     clock.move_to(ny(TUESDAY, 9))
     nursing.visit_check_in(
-        visit=visit, nurse=nurse, adult_present=True, prep_followed=True, baseline=nursing.Vitals(None, 124, 78, 72, 98, 14)
+        visit=visit,
+        nurse=nurse,
+        adult_present=True,
+        prep_followed=True,
+        baseline=nursing.Vitals(None, 124, 78, 72, 98, 14),
     )
     someone = f.cleared_patient(UserFactory(role="patient"))
     other = f.VisitFactory(patient=someone, provider=maya, starts_at=ny(TUESDAY, 14), ends_at=ny(TUESDAY, 16))
@@ -110,7 +114,11 @@ def test_every_nurse_step_that_starts_an_infusion_asks(clock, patient, nurse, ma
     steps = {
         "on my way": lambda: nursing.visit_on_my_way(visit=other, nurse=nurse),
         "check-in": lambda: nursing.visit_check_in(
-            visit=other, nurse=nurse, adult_present=True, prep_followed=True, baseline=nursing.Vitals(None, 1, 1, 1, 1, 1)
+            visit=other,
+            nurse=nurse,
+            adult_present=True,
+            prep_followed=True,
+            baseline=nursing.Vitals(None, 1, 1, 1, 1, 1),
         ),
         "vitals before the drug": lambda: nursing.vitals_record(
             visit=visit, nurse=nurse, vitals=nursing.Vitals(ny(TUESDAY, 9), 124, 78, 72, 98, 14)

@@ -63,7 +63,7 @@ def test_a_cancelled_infusion_gives_its_place_back(plan_of_two, infusion):
 def test_the_window_refuses_an_infusion_30_days_after_the_first(cleared, infusion):
     booked(cleared, infusion, ny(TUESDAY, 10))
 
-    with pytest.raises(NotEligible, match="within 21 days: choose a day from .* to Mon, Mar 23"):
+    with pytest.raises(NotEligible, match=r"within 21 days: choose a day from .* to Mon, Mar 23"):
         hold(cleared, infusion, ny(APRIL_2, 10))
     # The window's last day is still fine.
     assert hold(cleared, infusion, ny(date(2026, 3, 23), 10)).status == S.HELD
@@ -126,9 +126,7 @@ def test_a_reassignment_of_a_visit_the_plan_refuses_is_refused(plan_of_two, infu
     ]
 
 
-def test_a_late_payment_for_a_hold_that_ran_out_is_refused_when_the_plan_filled_meanwhile(
-    plan_of_two, infusion, clock
-):
+def test_a_late_payment_for_a_hold_that_ran_out_is_refused_when_the_plan_filled_meanwhile(plan_of_two, infusion, clock):
     booked(plan_of_two, infusion, ny(TUESDAY, 10))
     late = hold(plan_of_two, infusion, ny(THURSDAY, 10))
     clock.shift(timedelta(minutes=11))

@@ -18,7 +18,6 @@ from concierge.errors import NotAllowed
 from concierge.tests.factories import UserFactory
 from notifications.content import forbidden_words_in, render
 from notifications.models import Message, MessageStatus
-from nurses import services as nursing
 from patients import services as patient_services
 from patients.models import Clearance, SafetyAlert
 from patients.tests.factories import screening, sent_intake

@@ -44,7 +44,7 @@ def test_the_default_limits_are_the_protocol_defaults():
     # The baseline's hard stop is the intake's own (one number for both).
     assert protocol.BASELINE_HARD_STOP == (160, 100)
     assert (protocol.OBSERVATION_MINUTES, protocol.VITALS_EVERY_MINUTES) == (30, 15)
-    assert (protocol.DOSE_MAX_MG_PER_KG, protocol.DOSE_MAX_TOTAL_MG) == (Decimal("1.0"), Decimal("100"))
+    assert (Decimal("1.0"), Decimal("100")) == (protocol.DOSE_MAX_MG_PER_KG, protocol.DOSE_MAX_TOTAL_MG)
 
 
 def test_a_stored_code_that_a_later_protocol_dropped_still_shows():
