@@ -22,6 +22,7 @@ from concierge.testing import authenticator_for, browser_login
 from notifications.content import forbidden_words_in, render
 from notifications.models import Message
 from nurses.models import DoseRecord, VisitChart, VitalsReading
+from patients.tests.factories import screening
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 3, 8, 30, tzinfo=NY).astimezone(UTC)
@@ -166,3 +167,44 @@ def chart_as_recorded(maya):
     )
     eta = Message.objects.get(visit=visit, template="on_my_way")
     assert forbidden_words_in(render(eta).text) == []
+
+
+def test_the_nurse_opens_a_held_visit_sees_the_banner_and_cannot_start(live_server, page, axe, demo_day):
+    """Taylor answers PHQ-9 item 9 with 2 the morning of her infusion: Maya's phone stops her."""
+    taylor = User.objects.get(email="patient4@demo.conciergemd.example")
+    visit = Visit.objects.filter(patient=taylor, status=VisitStatus.CONFIRMED).order_by("starts_at").first()
+    assert visit is not None
+    screening(taylor, "phq9", answers=[0, 0, 0, 0, 0, 0, 0, 0, 2])  # a real commit: booking holds it
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD
+
+    maya = User.objects.get(email="nurse@demo.conciergemd.example")
+    authenticator_for(maya)
+    browser_login(page, live_server.url, maya, DEMO_PASSWORD, axe=axe)
+
+    # Her day: the red banner on Taylor's visit, and no "On my way" for it.
+    axe(page)
+    banner = page.locator(".hold-banner").first
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("On hold — clinician review. Do not start this visit.")
+    expect(banner.get_by_role("link", name=re.compile("Call the on-call clinician"))).to_have_attribute(
+        "href", re.compile(r"^tel:\+")
+    )
+    expect(page.get_by_role("button", name="On my way to Taylor")).to_have_count(0)
+
+    # The visit page: the banner, no step to start.
+    page.goto(f"{live_server.url}/nurse/visits/{visit.pk}/")
+    axe(page)
+    expect(page.locator(".hold-banner")).to_contain_text("Do not start this visit")
+    expect(page.get_by_role("button", name="On my way")).to_have_count(0)
+    expect(page.get_by_role("link", name="Check in", exact=True)).to_have_count(0)
+
+    # Typing the check-in's address: no form, the way back.
+    page.goto(f"{live_server.url}/nurse/visits/{visit.pk}/check-in/")
+    axe(page)
+    expect(page.locator(".hold-banner")).to_be_visible()
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+    expect(page.get_by_role("link", name="Back to the visit")).to_be_visible()
+
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.ON_HOLD and not VitalsReading.objects.filter(chart__visit=visit).exists()
