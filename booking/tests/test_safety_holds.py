@@ -7,6 +7,7 @@ paid, confirmed home infusion with Maya on Tuesday at 10:00, booked before anyth
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 
 from booking import policy, safety, services
 from booking.checkout import checkout_start
@@ -311,3 +312,31 @@ def test_the_clock_holds_visits_of_a_clearance_that_ran_out_once(booked, cleared
 def test_the_clock_task_is_scheduled(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["patients-clearances-expired"]
     assert schedule["task"] == "patients.tasks.clearances_expired_announce"
+
+
+# --- what the patient sees ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signal", "crisis"), [("PHQ-9 item 9", True), ("a clinician declined", False)])
+def test_the_patients_pages_say_what_happens_next_and_988_only_after_a_danger_sign(
+    client, booked, cleared, commit, signal, crisis
+):
+    with commit():
+        SIGNALS[signal][0](cleared)
+    client.force_login(cleared)
+
+    for url in ("/dashboard/", reverse("booking:visit", args=[booked.pk])):
+        page = " ".join(client.get(url).content.decode().split())
+        assert "Your visit is on hold." in page, url
+        assert "We will call you; you do not need to do anything now." in page
+        assert "refunded" in page
+        # The crisis panel (988 and 911 as buttons) only after a danger sign (the footer's 988 is on every page).
+        assert ('class="crisis-panel"' in page) is crisis, url
+        assert ("Call 988: thoughts of harming yourself" in page) is crisis, url
+        # No clinical word on the page's notice: the reason stays with the care team.
+        notice = page.split("Your visit is on hold.")[1].split("You can also call us")[0]
+        assert forbidden_words_in(notice) == []
+    # The crisis panel says what now happens (no longer "booking infusions is paused").
+    if crisis:
+        assert "booking infusions is paused" not in page
+        assert "any infusion you have already booked is on hold" in page
