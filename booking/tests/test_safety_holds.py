@@ -19,6 +19,7 @@ from concierge.errors import NotAllowed
 from concierge.tests.factories import UserFactory
 from notifications.content import forbidden_words_in, render
 from notifications.models import Message, MessageStatus
+from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Clearance, SafetyAlert
 from patients.tests.factories import screening, sent_intake
@@ -77,6 +78,12 @@ def pregnancy(patient):
     sent_intake(patient, pregnancy="pregnant")
 
 
+def needs_review(patient):
+    # The clearance was decided on the intake sent before it (as clearance_record records it).
+    Clearance.objects.filter(patient=patient).update(intake=patient_selectors.intake_latest_sent(patient=patient))
+    sent_intake(patient, pregnancy="breastfeeding")
+
+
 def declined(patient):
     patient_services.clearance_record(
         patient=patient,
@@ -104,6 +111,7 @@ SIGNALS = {
     "PHQ-9 item 9": (item_9, safety.SAFETY_ALERT, True),
     "danger words in a message": (danger_words, safety.SAFETY_ALERT, True),
     "a new pregnancy in an updated intake": (pregnancy, safety.TRIAGE_NOT_ELIGIBLE, False),
+    "an updated intake for clinician review": (needs_review, safety.TRIAGE_REVIEW, False),
     "a clinician declined": (declined, safety.CLEARANCE_DECLINED, False),
     "a clearance revoked": (revoked, safety.CLEARANCE_REVOKED, False),
 }
