@@ -10,9 +10,10 @@ from django.urls import reverse
 from booking.models import HoldOutcome, SafetyHold, Visit, VisitStatus
 from notifications.models import Message, MessageStatus
 from patients import services as patient_services
-from patients.models import Clearance, SafetyAlert
-from patients.tests.factories import screening
+from patients.models import Clearance, PatientProfile, SafetyAlert
+from patients.tests.factories import licensed, screening
 from payments.models import Refund
+from staff.admin.review import ClearanceForm
 
 from .conftest import TUESDAY, book, ny, pay
 
@@ -122,3 +123,37 @@ def test_a_clinician_revokes_a_clearance_with_a_reason_and_the_booked_visit_goes
     assert "already revoked" in page
     clearance.refresh_from_db()
     assert clearance.revoked_reason == "Started an MAOI."
+
+
+@pytest.mark.parametrize(
+    ("mg_per_kg", "weight_kg", "refused"),
+    [
+        ("1.00", "80", None),  # the cap itself
+        ("1.01", "80", "At most 1.0 mg/kg"),
+        ("1.00", "100.0", None),  # 100 mg: the total cap itself
+        ("1.00", "100.1", "above the protocol's maximum of 100 mg"),  # 100.1 mg
+        ("0.50", "150", None),  # 75 mg
+    ],
+)
+def test_the_plan_form_refuses_a_dose_above_the_protocols_cap(cleared, clinician_user, mg_per_kg, weight_kg, refused):
+    PatientProfile.objects.filter(user=cleared).update(weight_kg=weight_kg)
+    licensed(clinician_user, "NY")
+    form = ClearanceForm(
+        data={
+            "patient": cleared.pk,
+            "diagnosis": "ptsd",
+            "decision": "cleared",
+            "infusions_planned": 6,
+            "dose_mg_per_kg": mg_per_kg,
+            "infusion_minutes": 40,
+            "min_hours_between": 48,
+            "series_window_days": 21,
+            "expires_on": "2026-09-01",
+        }
+    )
+    form.clinician = clinician_user
+    form.is_valid()
+
+    errors = " ".join(form.errors.get("dose_mg_per_kg", []))
+    assert (refused is None and errors == "") or (refused is not None and refused in errors), errors
+    assert form.is_valid() is (refused is None), form.errors
