@@ -19,3 +19,9 @@ def safety_alert_notify(alert_id):
 def clearances_expired_announce():
     """Every hour (CELERY_BEAT_SCHEDULE): clearances that ran out put their visits on hold (once each)."""
     return services.clearances_expired_announce()
+
+
+@shared_task(name="patients.tasks.signup_requests_purge", ignore_result=True)
+def signup_requests_purge():
+    """Hourly (CELERY_BEAT_SCHEDULE): delete sign-ups whose confirmation link ran out."""
+    return services.signup_requests_purge()

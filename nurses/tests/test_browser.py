@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -227,14 +228,14 @@ def test_the_nurse_opens_a_held_visit_sees_the_banner_and_cannot_start(live_serv
     expect(page.get_by_role("button", name="On my way to Taylor")).to_have_count(0)
 
     # The visit page: the banner, no step to start.
-    page.goto(f"{live_server.url}/nurse/visits/{visit.pk}/")
+    page.goto(live_server.url + reverse("nurses:visit", args=[visit.pk]))
     axe(page)
     expect(page.locator(".hold-banner")).to_contain_text("Do not start this visit")
     expect(page.get_by_role("button", name="On my way")).to_have_count(0)
     expect(page.get_by_role("link", name="Check in", exact=True)).to_have_count(0)
 
     # Typing the check-in's address: no form, the way back.
-    page.goto(f"{live_server.url}/nurse/visits/{visit.pk}/check-in/")
+    page.goto(live_server.url + reverse("nurses:check_in", args=[visit.pk]))
     axe(page)
     expect(page.locator(".hold-banner")).to_be_visible()
     expect(page.get_by_role("button", name="Check in")).to_have_count(0)
