@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0006_portal_leaves_patients"),
+        ("patients", "0007_signup_requests_sane_dates"),
     ]
 
     operations = [

@@ -35,7 +35,7 @@ def _constraints(blocking):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0006_providers_in_roster"),
+        ("booking", "0007_sane_inputs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
