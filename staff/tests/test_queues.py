@@ -161,4 +161,4 @@ def test_the_queues_take_the_same_queries_however_long_they_are(waiting, manager
         SafetyHold.objects.create(visit=held, previous_status="confirmed")
     with CaptureQueriesContext(connection) as many:
         queues.queues_for(manager, now=NOW)
-    assert len(many) == len(few) <= 16
+    assert len(many) == len(few) <= 18  # main's 17, plus the visits on hold (one query)
