@@ -12,15 +12,22 @@ class BookingConfig(AppConfig):
         # Imported here, not at the top: models cannot be imported before the app registry is ready.
         from concierge.schedule import schedule_tables_watch
         from patients.journey import evaluation_finder_register
+        from patients.signals import infusion_safety_changed
         from payments.signals import payment_succeeded
 
         from .checkout import on_payment_succeeded
         from .models import Service, ServiceArea, Visit
         from .selectors import evaluation_upcoming_for
+        from .services import on_infusion_safety_changed
 
         # Seams (docs/architecture.md): reactions that flow up from the layers below.
         # Money in for held visits: confirm them, or give the money back (payments/signals.py).
         payment_succeeded.connect(on_payment_succeeded, dispatch_uid="booking.checkout.on_payment_succeeded")
+        # A warning sign in the clinical record puts the patient's upcoming infusions on hold
+        # (booking/services/safety_holds.py), inside the transaction that recorded it.
+        infusion_safety_changed.connect(
+            on_infusion_safety_changed, dispatch_uid="booking.services.on_infusion_safety_changed"
+        )
         # The patient's path (patients) shows the evaluation booked here.
         evaluation_finder_register(evaluation_upcoming_for)
         # Cached searches for free times (concierge/schedule.py) depend on every visit, service

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
 
@@ -165,15 +166,25 @@ class VisitStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
     EXPIRED = "expired", _("Hold expired")
+    # A warning sign (booking/safety.py): nobody may start it until a clinician releases it.
+    ON_HOLD = "on_hold", _("On hold — clinician review")
 
 
 # A visit in one of these statuses occupies its provider's time (and its patient's).
+#
+# ON_HOLD is one of them: a visit on hold keeps its nurse's time. Most holds end within hours (a
+# clinician calls the patient), and release then restores the visit as it was, at its time, with
+# its nurse, without a new search that could fail; the nurse sees it (with a red banner) on the
+# day it was planned. Staff who decide it will not happen cancel it, which frees the time.
 BLOCKING_STATUSES = (
     VisitStatus.HELD,
     VisitStatus.CONFIRMED,
     VisitStatus.EN_ROUTE,
     VisitStatus.IN_PROGRESS,
+    VisitStatus.ON_HOLD,
 )
+# The upcoming visits a warning sign puts on hold (booking/safety.py).
+HOLDABLE_STATUSES = (VisitStatus.HELD, VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE)
 
 
 class CancelledBy(models.TextChoices):
@@ -289,3 +300,59 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"Calendar feed of user {self.patient_id}"
+
+
+class HoldOutcome(models.TextChoices):
+    OPEN = "open", _("On hold")
+    RELEASED = "released", _("Released by a clinician")
+    CANCELLED = "cancelled", _("Visit cancelled")
+
+
+class SafetyHold(models.Model):
+    """One hold of one visit: why (the reasons' codes, booking/safety.py), and how it ended.
+
+    A visit has at most one open hold. A warning sign that arrives while it is open adds its
+    reasons to it. Only a clinician releases a hold (with a note); or staff cancel the visit
+    (refunded in full). Rows are changed only by booking's services and are audited.
+    """
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="safety_holds", verbose_name=_("visit"))
+    # The status the visit had, to restore on release (a hold not paid yet, a confirmed visit).
+    previous_status = models.CharField(_("status before the hold"), max_length=16, choices=VisitStatus.choices)
+    reasons = models.JSONField(_("reasons (codes)"), default=list)
+    # What the clinical team reads (nurses, clinicians); never shown to schedulers or patients.
+    staff_words = models.TextField(_("why (for the clinical team)"), blank=True)
+    # A danger sign (e.g. PHQ-9 item 9): the patient's pages show 988 and 911.
+    safety = models.BooleanField(_("danger sign"), default=False)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=HoldOutcome.choices, default=HoldOutcome.OPEN)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released or cancelled by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("safety hold")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit"], condition=models.Q(outcome="open"), name="safety_hold_one_open_per_visit"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold {self.pk} (visit {self.visit_id}, {self.outcome})"
+
+    @property
+    def is_open(self):
+        return self.outcome == HoldOutcome.OPEN
+
+    def clean(self):
+        if self.outcome != HoldOutcome.OPEN and (self.ended_at is None or not (self.note or "").strip()):
+            raise ValidationError({"note": _("Say why the hold ends, for the patient's record.")})

@@ -6,6 +6,8 @@ The cancellation policy: how much of what was paid for a visit goes back.
 
 | who cancelled, when                             | refunded                              |
 | ----------------------------------------------- | ------------------------------------- |
+| anyone, while the visit was on hold (a warning  | everything paid for it, whatever the  |
+| sign, booking/safety.py: clinician review)      | time: the patient is not at fault     |
 | the patient, 24 h or more before the visit      | everything paid for it                |
 | the patient, less than 24 h before              | all but the late-cancellation fee     |
 | staff, or ConciergeMD (the clinic, the system)  | everything paid for it                |
@@ -76,6 +78,7 @@ def amount_due_cents(service: Service) -> int:
 
 
 class Rule:
+    SAFETY_HOLD = "safety_hold"
     PATIENT_EARLY = "patient_early"
     PATIENT_LATE = "patient_late"
     STAFF_OR_CLINIC = "staff_or_clinic"
@@ -89,12 +92,17 @@ class RefundDecision:
     kept_cents: int
 
 
-def cancellation_refund(*, visit: Visit, paid_cents: int) -> RefundDecision:
-    """What goes back of `paid_cents` paid for this visit, now that it is cancelled or missed."""
+def cancellation_refund(*, visit: Visit, paid_cents: int, on_hold: bool = False) -> RefundDecision:
+    """What goes back of `paid_cents` paid for this visit, now that it is cancelled or missed.
+
+    `on_hold`: the visit was on hold (a warning sign) when it was cancelled.
+    """
     if visit.status == VisitStatus.NO_SHOW:
         return RefundDecision(Rule.NO_SHOW, 0, paid_cents)
     if visit.status != VisitStatus.CANCELLED:
         raise InvalidState(_("Only a cancelled or missed visit is refunded by the cancellation policy."))
+    if on_hold:
+        return RefundDecision(Rule.SAFETY_HOLD, paid_cents, 0)
     if visit.cancelled_by == CancelledBy.PATIENT:
         return _patient_cancels(
             starts_at=visit.starts_at, at=visit.cancelled_at or timezone.now(), paid_cents=paid_cents

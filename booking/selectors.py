@@ -27,7 +27,17 @@ from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability, policy
 from .availability import Candidate, Hours, Interval, LicenceData, ProviderData, Slot, VisitData
-from .models import BLOCKING_STATUSES, CalendarFeed, Service, ServiceArea, ServiceKind, Visit, VisitStatus
+from .models import (
+    BLOCKING_STATUSES,
+    CalendarFeed,
+    HoldOutcome,
+    SafetyHold,
+    Service,
+    ServiceArea,
+    ServiceKind,
+    Visit,
+    VisitStatus,
+)
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
@@ -453,6 +463,27 @@ def visit_list_for_patient(
 def visit_get_for_patient(*, patient: User, pk: int) -> Visit | None:
     """One of the patient's own visits (any status), or None: someone else's is None too (404)."""
     return _patient_visits(patient).filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class HoldNotice:
+    """The patient's visits on hold (a warning sign), for their dashboard and visit pages."""
+
+    visits: list[Visit]
+    safety: bool  # a danger sign among them: show 988 and 911
+
+
+def hold_notice_for(*, patient: User, now: datetime | None = None) -> HoldNotice | None:
+    """The patient's upcoming visits on hold and whether a danger sign put one there, or None."""
+    now = now or timezone.now()
+    holds = list(
+        SafetyHold.objects.filter(visit__patient=patient, outcome=HoldOutcome.OPEN, visit__ends_at__gt=now)
+        .select_related("visit__service")
+        .order_by("visit__starts_at")
+    )
+    if not holds:
+        return None
+    return HoldNotice(visits=[h.visit for h in holds], safety=any(h.safety for h in holds))
 
 
 def evaluation_upcoming_for(patient: User) -> Visit | None:

@@ -238,6 +238,7 @@ ACCESS = {
     "nurses:no_show": NURSE_VISIT_STEP,
     "nurses:stop": NURSE_VISIT_STEP,
     "nurses:amend": NURSE_VISIT_STEP,
+    "nurses:override": NURSE_VISIT_STEP,
     # --- messages (notifications) ----------------------------------------------------------------------
     "notifications:twilio-inbound": webhook(403, "texts from patients: X-Twilio-Signature checked"),
     "notifications:twilio-status": webhook(403, "delivery receipts: X-Twilio-Signature checked"),

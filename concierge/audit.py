@@ -44,6 +44,7 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     # Visits.
     ("booking.Visit", {}),
     ("booking.Series", {}),
+    ("booking.SafetyHold", {}),
     # Money. The client secret of a payment is a credential for the patient's browser: never kept.
     ("payments.Payment", {"exclude_fields": ["client_secret"]}),
     ("payments.PaymentAllocation", {}),
@@ -66,6 +67,7 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("nurses.AdverseEvent", {}),
     ("nurses.DischargeChecklist", {}),
     ("nurses.ChartAmendment", {}),
+    ("nurses.ProtocolOverride", {}),
 )
 
 # Fields of otherwise non-clinical records that only clinicians (and superusers) see in the trail,

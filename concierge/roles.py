@@ -22,6 +22,7 @@ CHART_VIEW_PERMISSIONS = [
         "dischargechecklist",
         "chartamendment",
         "chartevent",
+        "protocoloverride",
     )
 ]
 
@@ -120,6 +121,10 @@ ROLE_PERMISSIONS[Role.MANAGER] = [
 # Clinicians also see the visits (their video evaluations, the board) and the audit trail of
 # what they may view.
 ROLE_PERMISSIONS[Role.CLINICIAN] += ["booking.view_visit", "booking.view_series", "auditlog.view_logentry"]
+# Safety holds (issue 14): why a visit waits is clinical (an alert, a triage answer), so only
+# clinicians read the holds; they release them from the visit's page (a clinical act, with a note).
+# Schedulers and managers see the visit's status ("on hold") and may cancel it (refunded in full).
+ROLE_PERMISSIONS[Role.CLINICIAN] += ["booking.view_safetyhold"]
 
 # Roles that work in Django admin.
 ADMIN_ROLES = {Role.STAFF, Role.CLINICIAN, Role.MANAGER}

@@ -210,6 +210,10 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
+        # A visit put on hold (booking/safety.py): "your care team will call you", nothing more.
+        MessageTemplate(
+            "care_team_call", (Channel.EMAIL, Channel.SMS), visit_statuses=("on_hold",), bound_to_visit_time=False
+        ),
         MessageTemplate("staff_alert", (Channel.EMAIL,), visit_statuses=None, bound_to_visit_time=False, deadline=None),
         # "Urgent patient alert, open the queue" to the clinician on call (issue 15): no patient, no reason.
         MessageTemplate(

@@ -14,6 +14,11 @@ one in docs/notifications.md together.
 | the visit is moved                 | rescheduled    | email (.ics) + text | yes  |
 | the visit is cancelled             | cancelled      | email + text  | yes        |
 | the nurse taps "on my way"         | on_my_way      | text          | -          |
+| the visit is put on hold           | care_team_call | email + text  | -          |
+
+A visit put on hold (a warning sign, booking/safety.py) has its pending reminders cancelled and
+gets one neutral "your care team will call you" notice per hold; its release plans the reminders
+still ahead again.
 
 A reminder whose time is already past when the visit is booked is skipped. A text due outside
 the allowed hours (settings.NOTIFICATIONS_SMS_HOURS, in the patient's zone) moves to the nearest
@@ -64,6 +69,10 @@ REMINDER_RULES = (
 CONFIRMED_NOTICE = ("confirmation", (Channel.EMAIL, Channel.SMS))
 RESCHEDULED_NOTICE = ("rescheduled", (Channel.EMAIL, Channel.SMS))
 CANCELLED_NOTICE = ("cancelled", (Channel.EMAIL, Channel.SMS))
+HOLD_NOTICE = ("care_team_call", (Channel.EMAIL, Channel.SMS))
+
+# The reminders of a visit (withheld while it is on hold, planned again on release).
+REMINDER_TEMPLATES = tuple(rule.template for rule in REMINDER_RULES)
 
 # Templates whose rows belong to one visit time: a reschedule cancels the pending ones.
 TIME_BOUND_TEMPLATES = ("confirmation", "rescheduled", *(rule.template for rule in REMINDER_RULES))

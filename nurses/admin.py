@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from booking.availability import zone
 
 from . import protocol
-from .models import AdverseEvent, ChartAmendment, ChartEvent, DischargeChecklist, DoseRecord, VisitChart, VitalsReading
+from .models import (
+    AdverseEvent,
+    ChartAmendment,
+    ChartEvent,
+    DischargeChecklist,
+    DoseRecord,
+    ProtocolOverride,
+    VisitChart,
+    VitalsReading,
+)
 
 # --- visit charts (issue 7): staff and clinicians read every chart; nobody edits one here ------
 
@@ -66,9 +75,17 @@ class DoseInline(ReadOnlyInline):
         "volume_ml",
         "started_at",
         "stopped_at",
+        "short_reason",
+        "weight_change_confirmed",
         "recorded_by",
         "recorded_at",
     )
+
+
+class OverrideInline(ReadOnlyInline):
+    model = ProtocolOverride
+    verbose_name_plural = _("clinicians' overrides of a protocol stop (who decided, why, written by whom)")
+    fields = ("kind", "clinician", "reason", "recorded_by", "recorded_at")
 
 
 class AdverseEventInline(ReadOnlyInline):
@@ -153,7 +170,15 @@ class VisitChartAdmin(admin.ModelAdmin):
         "locked_at",
     )
     readonly_fields = fields
-    inlines = (VitalsInline, DoseInline, AdverseEventInline, DischargeInline, AmendmentInline, HistoryInline)
+    inlines = (
+        VitalsInline,
+        OverrideInline,
+        DoseInline,
+        AdverseEventInline,
+        DischargeInline,
+        AmendmentInline,
+        HistoryInline,
+    )
 
     def get_queryset(self, request):
         return (

@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from concierge.inputs import finite_number
+from concierge.models import Role, User
 
 from . import protocol
 from .models import ActionTaken, AdverseEventKind, ChartSection
@@ -71,9 +72,11 @@ class VitalsFields(forms.Form):
 
     VITALS_FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, paused=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.alerts = []
+        # The infusion was paused or stopped: the next reading may say it resumed.
+        self.paused = paused
 
     def clean(self):
         data = super().clean()
@@ -97,7 +100,7 @@ class VitalsFields(forms.Form):
 
     @property
     def show_action(self):
-        return bool(self.alerts) or bool(self.data.get("action_taken")) or "action_taken" in self.errors
+        return self.paused or bool(self.alerts) or bool(self.data.get("action_taken")) or "action_taken" in self.errors
 
 
 def _time_field(label, required=True, help_text=""):
@@ -214,6 +217,34 @@ class DoseForm(TokenMixin):
     adverse_event_note = forms.CharField(
         label=_("Adverse events: details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    weight_change_confirmed = forms.BooleanField(
+        label=_("I weighed again: the change from the last weight is real"), required=False
+    )
+    short_reason = forms.CharField(
+        label=_("Why was it shorter than planned?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the infusion ran less than 80% of the plan's minutes."),
+    )
+
+    def __init__(self, *args, last_weight_kg=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The patient's last recorded weight: a weight in the wrong unit is caught before the dose is shown.
+        self.last_weight_kg = last_weight_kg
+
+    def clean(self):
+        data = super().clean()
+        weight, unit = data.get("weight"), data.get("weight_unit")
+        if weight is not None and unit:
+            suggestion = protocol.wrong_unit_suggestion(weight, unit, self.last_weight_kg)
+            if suggestion is not None:
+                self.add_error(
+                    "weight",
+                    _("Did you mean %(value)s %(unit)s? The last recorded weight is %(last)s kg.")
+                    % {"value": suggestion[0], "unit": suggestion[1], "last": self.last_weight_kg},
+                )
+        return data
 
     def weight_kg(self):
         """Today's weight in kg once the weight fields are valid, else None."""
@@ -280,6 +311,30 @@ class ReasonForm(forms.Form):
         max_length=2000,
         error_messages={"required": _("Say what happened.")},
     )
+
+
+class OverrideForm(TokenMixin):
+    """A clinician's override of a protocol stop, as the nurse heard it on the phone."""
+
+    clinician = forms.ModelChoiceField(
+        label=_("Clinician who decided"),
+        queryset=User.objects.none(),
+        error_messages={"required": _("Choose the clinician who decided.")},
+    )
+    reason = forms.CharField(
+        label=_("Their decision and why"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("Say why the clinician decided to go on.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["clinician"]
+        field.queryset = User.objects.filter(groups__name=Role.CLINICIAN, is_active=True).order_by(
+            "last_name", "first_name"
+        )
+        field.label_from_instance = lambda user: user.get_full_name() or user.email
 
 
 class AmendForm(TokenMixin):

@@ -98,6 +98,8 @@ class ActionTaken(models.TextChoices):
     STOPPED = "stopped", _("Infusion stopped")
     MEDICATION = "medication", _("Medication given")
     ESCALATED = "escalated", _("Escalated (clinician or 911)")
+    # After "paused" or "stopped": the infusion runs again (a dose may be recorded again).
+    RESUMED = "resumed", _("Infusion resumed")
 
 
 class VitalsReading(AppendOnly):
@@ -144,6 +146,10 @@ class DoseRecord(AppendOnly):
     volume_ml = models.DecimalField(_("volume (mL)"), max_digits=6, decimal_places=1)
     started_at = models.DateTimeField(_("started at"))
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    # Given in less than the protocol's share of the plan's minutes (nurses/protocol.py): why.
+    short_reason = models.TextField(_("why it was shorter than planned"), blank=True)
+    # Today's weight differs from the last recorded one by more than the protocol allows: checked.
+    weight_change_confirmed = models.BooleanField(_("weight change confirmed"), default=False)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     form_token = models.CharField(max_length=64, blank=True, editable=False)
@@ -224,6 +230,40 @@ class DischargeChecklist(AppendOnly):
         return all(getattr(self, item) for item in self.ITEMS)
 
 
+class OverrideKind(models.TextChoices):
+    BASELINE_PRESSURE = "baseline_pressure", _("Start despite a baseline blood pressure at the hard stop")
+
+
+class ProtocolOverride(AppendOnly):
+    """A clinician's decision to go on despite a protocol stop (nurses/protocol.py): who, when, why.
+
+    Recorded by the nurse from the clinician's call (a verbal order, read back), naming the
+    clinician; the chart's history keeps it with the nurse who wrote it.
+    """
+
+    chart = models.ForeignKey(VisitChart, on_delete=models.PROTECT, related_name="overrides")
+    kind = models.CharField(_("override"), max_length=24, choices=OverrideKind.choices)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("clinician")
+    )
+    reason = models.TextField(_("why"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    form_token = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("protocol override")
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chart", "form_token"], condition=~models.Q(form_token=""), name="override_once_per_form"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.recorded_at:%Y-%m-%d %H:%M} UTC)"
+
+
 class ChartSection(models.TextChoices):
     ARRIVAL = "arrival", _("Arrival and check-in")
     VITALS = "vitals", _("Vitals")
@@ -268,6 +308,7 @@ class ChartEventKind(models.TextChoices):
     NO_SHOW = "no_show", _("No-show")
     SIGNED = "signed", _("Signed")
     AMENDED = "amended", _("Amended")
+    OVERRIDE = "override", _("Clinician override")
 
 
 class ChartEvent(AppendOnly):

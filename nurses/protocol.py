@@ -14,14 +14,35 @@ a message beside the field and nothing is saved.
 
 Dose: weight in kg (pounds converted with the exact factor) rounded to 0.1 kg, half up; dose =
 that weight x the plan's mg/kg, rounded to 0.1 mg, half up. Decimal arithmetic throughout.
+
+What a careful nurse checks before and during the infusion (issue 14), each enforced by the chart
+services and tested at its edges:
+
+- a BASELINE at or above the intake's hard-stop pressure (patients/triage_rules.BP_HARD_STOP,
+  160/100: the one number for both) blocks the start until a clinician's override is recorded
+  (who, when, why); a dose is not recorded while the last action taken was "paused" or
+  "stopped" without a "resumed" after it;
+- LOW limits warn like the high ones: systolic below 90, diastolic below 50, respiratory rate
+  below 10 or above 24 (patients on opioids and benzodiazepines are accepted);
+- DURATION: a dose given in less than 80 % of the plan's minutes needs a reason;
+- VITALS DURING: one reading per 15 minutes of infusion (rounded up: 40 min -> 3) before the
+  chart is signed; an OBSERVATION period after the stop (30 min, with a reading at its end)
+  before the discharge checklist is accepted;
+- DOSE CAP: at most 1.0 mg/kg and 100 mg per infusion (the clearance form refuses a plan above
+  them; the dose step refuses a dose above them);
+- WEIGHT in the wrong unit: a weight that matches the last recorded one read in the other unit
+  (within 5 %) is refused with "did you mean ...?"; a change of more than 10 % needs a tick.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+from patients.triage_rules import BP_HARD_STOP
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -35,9 +56,19 @@ DIASTOLIC_MAX = 110  # mmHg: warn above
 HEART_RATE_MAX = 130  # beats/min: warn above
 HEART_RATE_MIN = 50  # beats/min: warn below
 SPO2_MIN = 92  # %: warn below
-# Off by default (None); set a number to warn on breathing too.
-RESPIRATORY_RATE_MAX: int | None = None
-RESPIRATORY_RATE_MIN: int | None = None
+SYSTOLIC_MIN = 90  # mmHg: warn below
+DIASTOLIC_MIN = 50  # mmHg: warn below
+# Breathing: on by default (opioids and benzodiazepines are accepted at triage). None turns one off.
+RESPIRATORY_RATE_MAX: int | None = 24
+RESPIRATORY_RATE_MIN: int | None = 10
+
+# --- before the start -------------------------------------------------------------------------------
+# A baseline at or above this (systolic, diastolic), either number, blocks the start until a
+# clinician's override is recorded: the intake's own hard stop (patients/triage_rules.py).
+BASELINE_HARD_STOP: tuple[int, int] = BP_HARD_STOP
+# The actions that stop the drug, and the one that starts it again (ActionTaken values).
+PAUSING_ACTIONS = ("paused", "stopped")
+RESUMING_ACTION = "resumed"
 
 # --- what a human can type by mistake: refused, not warned -------------------------------------
 PLAUSIBLE: dict[str, tuple[int, int]] = {
@@ -51,11 +82,23 @@ WEIGHT_KG_RANGE = (Decimal("30"), Decimal("300"))
 VOLUME_ML_RANGE = (Decimal("1"), Decimal("1000"))
 
 # --- timing ---------------------------------------------------------------------------------------
-VITALS_EVERY_MINUTES = 15  # the next reading is due this long after the last one
+VITALS_EVERY_MINUTES = 15  # the next reading is due this long after the last one; one per this, during
+# A dose given in less than this share of the plan's minutes needs a reason.
+MIN_DURATION_SHARE = Decimal("0.8")
+# After the infusion stops: observe this long, with a reading at its end, before discharge.
+OBSERVATION_MINUTES = 30
 # A time the nurse types may be this far ahead of the server clock (phones drift a little).
 CLOCK_SKEW_MINUTES = 5
-# Today's weight differing from the profile by more than this is pointed out (check the scale).
+# Today's weight differing from the last recorded one by more than this needs a confirmation tick.
 WEIGHT_CHANGE_WARNING = Decimal("0.10")
+# Today's weight read in the other unit within this of the last recorded one: the wrong unit.
+WEIGHT_WRONG_UNIT_MATCH = Decimal("0.05")
+
+# --- dose cap ---------------------------------------------------------------------------------------
+# The medical director's maximums: a plan above DOSE_MAX_MG_PER_KG is refused by the clearance
+# form; a dose above either is refused at the door (call the clinician).
+DOSE_MAX_MG_PER_KG = Decimal("1.0")
+DOSE_MAX_TOTAL_MG = Decimal("100")
 
 # --- dose arithmetic -------------------------------------------------------------------------------
 KG_PER_LB = Decimal("0.45359237")  # exact, by definition
@@ -85,6 +128,8 @@ LIMITS = _switched_on(
     ("heart_rate_high", "heart_rate", "max", HEART_RATE_MAX, _("Heart rate above %(limit)s/min")),
     ("heart_rate_low", "heart_rate", "min", HEART_RATE_MIN, _("Heart rate below %(limit)s/min")),
     ("spo2_low", "spo2", "min", SPO2_MIN, _("SpO2 below %(limit)s%%")),
+    ("systolic_low", "systolic", "min", SYSTOLIC_MIN, _("Systolic below %(limit)s mmHg")),
+    ("diastolic_low", "diastolic", "min", DIASTOLIC_MIN, _("Diastolic below %(limit)s mmHg")),
     ("rr_high", "respiratory_rate", "max", RESPIRATORY_RATE_MAX, _("Respiratory rate above %(limit)s/min")),
     ("rr_low", "respiratory_rate", "min", RESPIRATORY_RATE_MIN, _("Respiratory rate below %(limit)s/min")),
 )
@@ -124,7 +169,56 @@ def dose_mg(weight_in_kg: DecimalLike, mg_per_kg: DecimalLike) -> Decimal:
     return (Decimal(weight_in_kg) * Decimal(mg_per_kg)).quantize(DOSE_STEP, rounding=ROUND_HALF_UP)
 
 
-def weight_changed_a_lot(today_kg: DecimalLike, profile_kg: DecimalLike | None) -> bool:
-    if not profile_kg:
+def weight_changed_a_lot(today_kg: DecimalLike, last_kg: DecimalLike | None) -> bool:
+    """More than WEIGHT_CHANGE_WARNING from the last recorded weight (10 % is fine, more needs a tick)."""
+    if not last_kg:
         return False
-    return abs(Decimal(today_kg) - Decimal(profile_kg)) > Decimal(profile_kg) * WEIGHT_CHANGE_WARNING
+    return abs(Decimal(today_kg) - Decimal(last_kg)) > Decimal(last_kg) * WEIGHT_CHANGE_WARNING
+
+
+# --- the careful nurse's checks (issue 14) -------------------------------------------------------
+
+
+def baseline_blocks_start(systolic: int, diastolic: int) -> bool:
+    """A baseline at or above the hard stop (either number): no start without a clinician's override."""
+    return systolic >= BASELINE_HARD_STOP[0] or diastolic >= BASELINE_HARD_STOP[1]
+
+
+def infusion_too_short(minutes_given: Decimal | float, plan_minutes: int) -> bool:
+    """Given in less than MIN_DURATION_SHARE of the plan's minutes (32 of 40 is fine, 31.9 is not)."""
+    return Decimal(str(minutes_given)) < Decimal(plan_minutes) * MIN_DURATION_SHARE
+
+
+def readings_needed(minutes_given: Decimal | float) -> int:
+    """Readings during an infusion this long: one per VITALS_EVERY_MINUTES, rounded up (40 -> 3), at least 1."""
+    return max(1, math.ceil(Decimal(str(minutes_given)) / VITALS_EVERY_MINUTES))
+
+
+def dose_over_cap(mg_per_kg: DecimalLike, dose: DecimalLike) -> "StrOrPromise | None":
+    """Why a dose is above the protocol's maximums (in words for the nurse), or None."""
+    if Decimal(mg_per_kg) > DOSE_MAX_MG_PER_KG:
+        return _("The plan's %(plan)s mg/kg is above the protocol's maximum of %(max)s mg/kg.") % {
+            "plan": mg_per_kg,
+            "max": DOSE_MAX_MG_PER_KG,
+        }
+    if Decimal(dose) > DOSE_MAX_TOTAL_MG:
+        return _("%(dose)s mg is above the protocol's maximum of %(max)s mg per infusion.") % {
+            "dose": dose,
+            "max": DOSE_MAX_TOTAL_MG,
+        }
+    return None
+
+
+def wrong_unit_suggestion(value: DecimalLike, unit: str, last_kg: DecimalLike | None) -> tuple[Decimal, str] | None:
+    """(value, the other unit) when `value` read in the other unit matches the last recorded weight.
+
+    180 typed as kg for a patient last weighed at 81.6 kg (180 lb): (180, "lb"), "did you mean 180 lb?".
+    """
+    if not last_kg:
+        return None
+    other = "lb" if unit == "kg" else "kg"
+    as_typed, as_other = weight_kg(value, unit), weight_kg(value, other)
+    last = Decimal(last_kg)
+    if abs(as_other - last) <= last * WEIGHT_WRONG_UNIT_MATCH and abs(as_typed - last) > last * WEIGHT_CHANGE_WARNING:
+        return Decimal(value), other
+    return None

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Visit, VisitStatus
+from booking.models import HoldOutcome, SafetyHold, Visit, VisitStatus
 from notifications.models import Channel, Message, MessageStatus
 from patients.models import IntakeResponse, IntakeStatus
 from patients.triage import rules_for_ids
@@ -27,9 +27,10 @@ from . import protocol
 from .models import AdverseEvent, ChartAmendment, ChartEvent, DischargeChecklist, DoseRecord, VisitChart, VitalsReading
 
 S = VisitStatus
-# The nurse's list shows the visits that are theirs to do or done; holds, expired holds and
+# The nurse's list shows the visits that are theirs to do or done, and those on hold (a warning
+# sign: shown with a red banner, never to be started); unpaid holds, expired holds and
 # cancellations are not work.
-DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
+DAY_STATUSES = (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW, S.ON_HOLD)
 MAP_URL = "https://www.google.com/maps/search/?api=1&query="
 
 
@@ -45,10 +46,13 @@ def _day_bounds(provider: Provider, first_day: date, days: int = 1) -> tuple[dat
 
 
 def _visits(provider: Provider) -> QuerySet[Visit]:
+    # Why a visit on hold waits comes with the row (no query more per visit, or per page).
+    open_hold = SafetyHold.objects.filter(visit=OuterRef("pk"), outcome=HoldOutcome.OPEN)
     return (
         Visit.objects.filter(provider=provider, status__in=DAY_STATUSES)
         .exclude(service__is_telehealth=True)
         .select_related("service", "clearance", "patient__patient_profile", "chart")
+        .annotate(hold_words=Subquery(open_hold.values("staff_words")[:1]))
         .order_by("starts_at", "pk")
     )
 
@@ -88,6 +92,12 @@ class Briefing:
     medications: str
     notes: list[str] = field(default_factory=list)  # triage rule texts the nurse must know
     clinician_note: str = ""
+    # The visit is on hold (a warning sign): why, for the red banner; "" otherwise.
+    hold: str = ""
+
+    @property
+    def on_hold(self) -> bool:
+        return self.visit.status == S.ON_HOLD
 
 
 def _phone(number: Any) -> tuple[str, str]:
@@ -133,6 +143,7 @@ def briefing_for(visit: Visit, intake: IntakeResponse | None) -> Briefing:
         medications=answers.get("medications", ""),
         notes=notes,
         clinician_note=clearance.note if clearance else "",
+        hold=(getattr(visit, "hold_words", "") or "") if visit.status == S.ON_HOLD else "",
     )
 
 
@@ -183,6 +194,7 @@ def previous_stop(*, visit: Visit) -> Visit | None:
             starts_at__gte=start,
             starts_at__lt=visit.starts_at,
         )
+        .exclude(status=S.ON_HOLD)  # not a stop: nobody goes to a visit on hold
         .exclude(service__is_telehealth=True)
         .order_by("-starts_at")
         .first()
@@ -214,6 +226,16 @@ class ChartView:
     @property
     def discharge(self) -> DischargeChecklist | None:
         return self.discharges[-1] if self.discharges else None
+
+    @property
+    def paused(self) -> bool:
+        """The infusion's last action was "paused" or "stopped", with no "resumed" after it."""
+        actions = [
+            v.action_taken
+            for v in self.vitals
+            if v.action_taken in (*protocol.PAUSING_ACTIONS, protocol.RESUMING_ACTION)
+        ]
+        return bool(actions) and actions[-1] in protocol.PAUSING_ACTIONS
 
     @property
     def next_reading_due(self) -> datetime | None:

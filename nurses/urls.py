@@ -17,4 +17,5 @@ urlpatterns = [
     path("visits/<oid:pk>/no-show/", views.no_show, name="no_show"),
     path("visits/<oid:pk>/stop/", views.stop, name="stop"),
     path("visits/<oid:pk>/amend/", views.amend, name="amend"),
+    path("visits/<oid:pk>/override/", views.override, name="override"),
 ]

@@ -23,7 +23,17 @@ from concierge.inputs import day_from
 from roster.selectors import provider_for_nurse
 
 from . import protocol, selectors, services
-from .forms import AmendForm, CheckInForm, DischargeForm, DoseForm, OnMyWayForm, ReasonForm, SignForm, VitalsForm
+from .forms import (
+    AmendForm,
+    CheckInForm,
+    DischargeForm,
+    DoseForm,
+    OnMyWayForm,
+    OverrideForm,
+    ReasonForm,
+    SignForm,
+    VitalsForm,
+)
 
 DRAFT_CLEAR_KEY = "nurses_draft_clear"
 
@@ -291,7 +301,9 @@ def vitals(request, briefing):
     visit = briefing.visit
     now_local = timezone.now().astimezone(services.visit_zone(visit))
     form = VitalsForm(
-        request.POST if request.method == "POST" else None, initial={"taken_at": now_local.strftime("%H:%M")}
+        request.POST if request.method == "POST" else None,
+        initial={"taken_at": now_local.strftime("%H:%M")},
+        paused=selectors.chart_view(visit=visit).paused,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -337,8 +349,13 @@ def dose(request, briefing):
     """Two steps on one page: today's weight gives the dose (shown), the nurse confirms and records it."""
     visit = briefing.visit
     chart_view = selectors.chart_view(visit=visit)
-    form = DoseForm(request.POST if request.method == "POST" else None, initial=_dose_initial(chart_view, briefing))
-    computed = None
+    last_kg = services.last_weight_kg(visit)
+    form = DoseForm(
+        request.POST if request.method == "POST" else None,
+        initial=_dose_initial(chart_view, briefing),
+        last_weight_kg=last_kg,
+    )
+    computed, override_needed = None, False
     if request.method == "POST":
         valid = form.is_valid()
         kg = form.weight_kg()
@@ -361,11 +378,14 @@ def dose(request, briefing):
                     stopped_at=services.local_moment(visit, data["stopped_at"]) if data.get("stopped_at") else None,
                     adverse_events=data["adverse_events"],
                     adverse_event_note=data["adverse_event_note"],
+                    weight_change_confirmed=data["weight_change_confirmed"],
+                    short_reason=data["short_reason"],
                     form_token=data["form_token"],
                 )
             except services.DoseChanged as error:
                 form.add_error("confirm", error.message)
             except ApplicationError as error:
+                override_needed = bool(error.extra.get("override"))
                 _apply_error(form, error)
             else:
                 return _done(request, visit, "dose", _("Dose recorded."))
@@ -380,13 +400,20 @@ def dose(request, briefing):
         kg = protocol.weight_kg(initial["weight"], initial["weight_unit"])
         computed = {"weight_kg": kg, "dose_mg": protocol.dose_mg(kg, visit.clearance.dose_mg_per_kg)}
         form.initial["confirmed_dose_mg"] = computed["dose_mg"]
-    weight_warning = False
-    if computed is not None and briefing.weight_kg:
-        weight_warning = protocol.weight_changed_a_lot(computed["weight_kg"], briefing.weight_kg)
+    weight_warning = computed is not None and protocol.weight_changed_a_lot(computed["weight_kg"], last_kg)
     return render(
         request,
         "nurses/dose.html",
-        _context(request, briefing, "dose", form, computed=computed, weight_warning=weight_warning),
+        _context(
+            request,
+            briefing,
+            "dose",
+            form,
+            computed=computed,
+            weight_warning=weight_warning,
+            last_weight_kg=last_kg,
+            override_needed=override_needed,
+        ),
     )
 
 
@@ -481,6 +508,25 @@ def amend(request, briefing):
             form_token=data["form_token"],
         ),
         _("Amendment added. The original chart is unchanged."),
+    )
+
+
+@own_visit("GET", "POST")
+def override(request, briefing):
+    """A clinician's override of a protocol stop (a baseline at the hard-stop pressure), from their call."""
+    return _simple_step(
+        request,
+        briefing,
+        "override",
+        OverrideForm,
+        lambda visit, data: services.protocol_override_record(
+            visit=visit,
+            nurse=request.user,
+            clinician=data["clinician"],
+            reason=data["reason"],
+            form_token=data["form_token"],
+        ),
+        _("Override recorded. You may start the infusion."),
     )
 
 

@@ -251,7 +251,9 @@ class Clearance(models.Model):
 
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_reason = models.TextField(blank=True)
+    revoked_reason = models.TextField(_("why it was revoked"), blank=True)
+    # When the clock told booking this clearance had run out (patients.services.clearances_expired_announce).
+    expiry_announced_at = models.DateTimeField(_("expiry announced at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-decided_at", "-id"]

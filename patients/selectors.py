@@ -22,6 +22,7 @@ from .models import (
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
+    SafetyAlert,
     ScreeningResponse,
     TriageOutcome,
     TriageResult,
@@ -92,6 +93,24 @@ class PatientRecord:
         return None
 
 
+def clearance_latest_for(*, patient: User) -> Clearance | None:
+    """The patient's latest decision about infusions (cleared or declined, revoked or not), or None.
+
+    "More information needed" is not a decision about infusions: an earlier one stands.
+    """
+    return (
+        Clearance.objects.filter(patient=patient)
+        .exclude(decision=ClearanceDecision.MORE_INFO)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+def safety_alerts_open_for(*, patient: User) -> QuerySet[SafetyAlert]:
+    """The patient's safety alerts no clinician has resolved yet, oldest first."""
+    return SafetyAlert.objects.filter(patient=patient, resolved_at__isnull=True).order_by("created_at", "pk")
+
+
 def intake_latest_sent(*, patient: User) -> IntakeResponse | None:
     """The patient's latest sent intake version with its triage result, or None."""
     return (
@@ -144,6 +163,12 @@ def _raises_something_new(latest_intake: IntakeResponse | None, clearance: Clear
     reviewed = TriageResult.objects.filter(intake_id=clearance.intake_id).values_list("fired_rules", flat=True).first()
     new_rules = set(latest_triage.fired_rules) - set(reviewed or [])
     return bool(new_rules & REVIEW_RULE_IDS)
+
+
+def intake_raises_something_new(*, patient: User, clearance: Clearance) -> bool:
+    """True when the patient's latest sent intake fires a review rule the intake this clearance
+    was decided on did not (a new answer the clinician has not seen)."""
+    return _raises_something_new(intake_latest_sent(patient=patient), clearance)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from .models import (
     SafetyReason,
     ScreeningResponse,
     SignUpRequest,
+    TriageOutcome,
     TriageResult,
     WeightUnit,
     birth_date_problem,
@@ -366,7 +367,35 @@ def intake_submit(*, patient: User) -> IntakeResponse:
         intake=draft, outcome=evaluation.outcome, fired_rules=evaluation.rule_ids, rules_version=RULES_VERSION
     )
     logger.info("intake %s sent as version %s", draft.pk, draft.version)
+    if evaluation.outcome in (TriageOutcome.NOT_ELIGIBLE, TriageOutcome.CLINICIAN_REVIEW):
+        # A new answer may stop the next infusion (pregnancy, a new medicine): booking asks again.
+        infusion_safety_announce(patient=patient, reason="triage")
     return draft
+
+
+# --- what booking must hear: "may this patient receive an infusion now?" may have changed ---------
+
+
+def infusion_safety_announce(*, patient: User, reason: str, safety: bool = False) -> None:
+    """Tell the layers above (patients.signals.infusion_safety_changed) inside this transaction:
+    booking asks the one question again and holds the patient's upcoming infusions it refuses.
+    A receiver that fails rolls the change back, so no warning sign is kept without its holds."""
+    infusion_safety_changed.send(sender=PatientProfile, patient=patient, reason=reason, safety=safety)
+
+
+def safety_review_require(*, patient: User, alert: SafetyAlert) -> None:
+    """An open safety alert of any origin (PHQ-9 item 9, a message, a check-in, a text): infusions wait.
+
+    The profile says a review is needed (new bookings stop), and booking puts the visits already
+    booked on hold. Inside the caller's transaction; safe to call again for the same alert.
+    """
+    profile = _profile_locked(patient)
+    if not alert.is_open:
+        return
+    if not profile.safety_review_required:
+        profile.safety_review_required = True
+        profile.save(update_fields=["safety_review_required", "updated_at"])
+    infusion_safety_announce(patient=patient, reason="safety_alert", safety=True)
 
 
 # --- symptom questionnaires and the safety path -------------------------------------------------
@@ -456,7 +485,7 @@ def safety_alert_raise(
     holds infusion booking (`safety_review_required`), tells booking through
     `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
     call (roster/oncall.py), all in this transaction. Raising again for the same source returns
-    the first alert and changes nothing.
+    the first alert, notifies nobody again, and only repeats the (idempotent) hold.
     """
     sources = {"screening": screening, "message": message, "checkin": checkin, "inbound_text": inbound_text}
     given = {name: value for name, value in sources.items() if value is not None}
@@ -484,15 +513,10 @@ def safety_alert_raise(
         },
     )
     if patient is not None:
-        profile = _profile_locked(patient)
-        if alert.is_open and not profile.safety_review_required:
-            profile.safety_review_required = True
-            profile.save(update_fields=["safety_review_required", "updated_at"])
+        # New bookings stop and booking puts the visits already booked on hold (safe to repeat).
+        safety_review_require(patient=patient, alert=alert)
     if created:
         logger.warning("safety alert %s raised", alert.pk)  # by id only: the reason is clinical
-        if patient is not None:
-            # One send per alert: booking asks its question again and holds upcoming visits.
-            infusion_safety_changed.send(sender=SafetyAlert, patient=patient, reason="safety_alert", safety=True)
         safety_alert_notify(alert_id=alert.pk)
     return alert
 
@@ -525,7 +549,8 @@ def safety_alert_notify(*, alert_id: int) -> bool:
             _(
                 "%(where)s\n\n"
                 "Open it in the clinic admin (login required):\n%(links)s\n\n"
-                "Infusion booking is on hold for this patient until a clinician resolves the alert.\n"
+                "Infusions are on hold for this patient (no new booking; booked visits wait for a "
+                "clinician's release).\n"
             )
         )
         % {"where": _ALERT_WHERE[SafetyReason(alert.reason)], "links": "\n".join(links)},
@@ -577,6 +602,8 @@ def safety_alert_resolve(*, alert: SafetyAlert, clinician: User, note: str) -> S
         if profile.safety_review_required and not still_open:
             profile.safety_review_required = False
             profile.save(update_fields=["safety_review_required", "updated_at"])
+        # Holds are released by a clinician, visit by visit (never by this); booking still hears it.
+        infusion_safety_announce(patient=alert.patient, reason="safety_alert")
     logger.info("safety alert %s resolved", alert.pk)
     return alert
 
@@ -671,8 +698,62 @@ def clearance_record(
     )
     clearance.full_clean()
     clearance.save()
+    infusion_safety_announce(patient=patient, reason="clearance")
     logger.info("clearance %s recorded", clearance.pk)
     return clearance
+
+
+@transaction.atomic
+def clearance_revoke(*, clearance: Clearance, clinician: User, reason: str) -> Clearance:
+    """A clinician withdraws a clearance (with the reason): no infusion under it from now on.
+
+    The decision itself is not changed; the row records when and why it was withdrawn, and booking
+    puts the patient's upcoming infusions on hold. Revoking twice changes nothing.
+    """
+    _require_clinician(clinician)
+    if not (reason or "").strip():
+        raise ValidationError({"revoked_reason": _("Say why, for the patient's record.")})
+    _profile_locked(clearance.patient)
+    clearance = Clearance.objects.select_for_update().get(pk=clearance.pk)
+    if clearance.revoked_at is not None:
+        return clearance
+    if clearance.decision != ClearanceDecision.CLEARED:
+        raise InvalidState(_("Only a clearance can be revoked; this decision did not clear the patient."))
+    clearance.revoked_at, clearance.revoked_reason = timezone.now(), reason.strip()
+    clearance.full_clean()
+    clearance.save(update_fields=["revoked_at", "revoked_reason"])
+    infusion_safety_announce(patient=clearance.patient, reason="clearance")
+    logger.info("clearance %s revoked by user %s", clearance.pk, clinician.pk)
+    return clearance
+
+
+def clearances_expired_announce(*, today: date | None = None) -> int:
+    """Clearances in force that ran out (past their expiry date): booking hears each once.
+
+    Run by the clock every hour (patients.tasks). Expiry is a matter of time, not of anything a
+    person does: this is how the visits booked under a clearance that ran out go on hold. Each
+    clearance is claimed with a conditional update, so two runs never announce one twice.
+    Returns how many were announced.
+    """
+    today = today or timezone.localdate()
+    expired = Clearance.objects.filter(
+        decision=ClearanceDecision.CLEARED,
+        revoked_at__isnull=True,
+        expires_on__lt=today,
+        expiry_announced_at__isnull=True,
+    ).values_list("pk", "patient_id")
+    announced = 0
+    for clearance_id, patient_id in list(expired[:500]):
+        with transaction.atomic():
+            claimed = Clearance.objects.filter(pk=clearance_id, expiry_announced_at__isnull=True).update(
+                expiry_announced_at=timezone.now()
+            )
+            if claimed:
+                infusion_safety_announce(patient=User.objects.get(pk=patient_id), reason="clearance")
+                announced += 1
+    if announced:
+        logger.info("%s expired clearances announced", announced)
+    return announced
 
 
 @transaction.atomic

@@ -15,6 +15,12 @@ def safety_alert_notify(alert_id):
     services.safety_alert_notify(alert_id=alert_id)
 
 
+@shared_task
+def clearances_expired_announce():
+    """Every hour (CELERY_BEAT_SCHEDULE): clearances that ran out put their visits on hold (once each)."""
+    return services.clearances_expired_announce()
+
+
 @shared_task(name="patients.tasks.signup_requests_purge", ignore_result=True)
 def signup_requests_purge():
     """Hourly (CELERY_BEAT_SCHEDULE): delete sign-ups whose confirmation link ran out."""

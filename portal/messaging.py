@@ -8,7 +8,8 @@ Triage: a patient's message whose words suggest danger (patients/danger_words.py
 thread urgent and about health and raises a safety alert through patients' one service
 (`safety_alert_raise`): the on-call inbox is emailed and the clinician on call paged at once
 (neutral words, links only; escalated to the backup when not acknowledged), and, as the PHQ-9
-item 9 path does, infusion booking is held until a clinician resolves the alert: a patient who
+item 9 path does, infusions are held (no new booking; the visits already booked wait for a
+clinician's release, booking/safety.py): a patient who
 may be in danger speaks with a clinician before their next infusion, and a false alarm costs
 one call. The page the patient sees next shows 988 and 911. A patient who writes again in an
 urgent conversation outside the care team's working hours (portal/working_hours.py, public

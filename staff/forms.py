@@ -43,6 +43,16 @@ class VisitCancelForm(forms.Form):
     )
 
 
+class HoldReleaseForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was done (a note for the patient's record)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("For example: spoke with the patient, safe to go ahead as planned."),
+        error_messages={"required": _("Say what was done, for the patient's record.")},
+    )
+
+
 class VisitRefundForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is the visit refunded in full?"),

@@ -20,7 +20,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import WaitlistEntry
+from booking.models import HoldOutcome, SafetyHold, WaitlistEntry
+from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.models import Role, User
 from notifications.models import Message, MessageStatus
 from patients.models import SafetyAlert
@@ -66,6 +67,38 @@ def _patient_name(user: User) -> str:
 
 
 # --- the queues ----------------------------------------------------------------------------------
+
+
+def held_visits(*, limit: int = LIMIT) -> Queue:
+    """Visits on hold (a warning sign): first on the page, for everyone who sees visits.
+
+    No reason is shown here (it is clinical); clinicians read it, and release, on the visit's page.
+    """
+    holds = SafetyHold.objects.filter(outcome=HoldOutcome.OPEN).select_related(
+        "visit__patient", "visit__provider__user"
+    )
+    rows = [
+        {
+            "patient": _patient_name(h.visit.patient),
+            "when": f"{visit_day_short(h.visit.starts_at, h.visit.time_zone)}, "
+            f"{visit_time(h.visit.starts_at, h.visit.time_zone)}",
+            "nurse": h.visit.provider.user.get_full_name() if h.visit.provider else "",
+            "since": h.placed_at,
+            "url": _url("admin:booking_visit_change", args=[h.visit_id]),
+        }
+        for h in holds.order_by("visit__starts_at", "pk")[:limit]
+    ]
+    return Queue(
+        key="holds",
+        title=_("Visits on hold: clinician review"),
+        description=_(
+            "Nobody may start these. A clinician releases each one on the visit's page once the patient is safe "
+            "to treat; staff may cancel it instead (refunded in full). Soonest first."
+        ),
+        count=holds.count(),
+        rows=rows,
+        links=_links((_url("admin:booking_visit_changelist", {"status__exact": "on_hold"}), _("All visits on hold"))),
+    )
 
 
 def review_queue(*, limit: int = LIMIT) -> Queue:
@@ -262,8 +295,10 @@ def unanswered_messages(*, user: User, limit: int = LIMIT, now: datetime | None 
 
 
 def queues_for(user: User, *, limit: int = LIMIT, now: datetime | None = None) -> list[Queue]:
-    """The queues this person may see, in the order of the page."""
+    """The queues this person may see, in the order of the page: visits on hold first."""
     queues: list[Queue] = []
+    if user.has_perm("booking.view_visit"):
+        queues.append(held_visits(limit=limit))
     if sees_clinical_queues(user):
         alerts, review = safety_alerts(limit=limit), review_queue(limit=limit)
         # Managers see who waits; only clinicians open the records (the links would answer 403).

@@ -13,6 +13,8 @@ writing `from booking import services; services.visit_hold(...)`):
                 visit_reschedule, visit_reassign, visit_transition, ALLOWED_TRANSITIONS
     series      a plan's infusions together: series_propose, series_check, series_hold, ...
     holds       visit_holds_expire: holds that ran out
+    safety_holds  a warning sign puts upcoming infusions ON_HOLD: safety_holds_place (the receiver
+                of patients.signals.infusion_safety_changed), safety_hold_release (a clinician)
     waitlist    waitlist_join
 
 A name with a leading underscore is for these modules only (a few are shared between them).
@@ -22,6 +24,7 @@ from .calendar_feed import calendar_feed_for, calendar_feed_reset
 from .context import BookingContext, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
+from .safety_holds import HoldNotReleasable, on_infusion_safety_changed, safety_hold_release, safety_holds_place
 from .series import (
     ProposedVisit,
     SeriesInvalid,
@@ -36,6 +39,7 @@ from .series import (
 from .visits import (
     ALLOWED_TRANSITIONS,
     FIELD_TRANSITIONS,
+    hold_open_for,
     transition_allowed,
     visit_cancel,
     visit_confirm,
@@ -51,6 +55,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "FIELD_TRANSITIONS",
     "BookingContext",
+    "HoldNotReleasable",
     "ProposedVisit",
     "SeriesInvalid",
     "SeriesProposal",
@@ -58,6 +63,10 @@ __all__ = [
     "booking_context_for_visit",
     "calendar_feed_for",
     "calendar_feed_reset",
+    "hold_open_for",
+    "on_infusion_safety_changed",
+    "safety_hold_release",
+    "safety_holds_place",
     "series_check",
     "series_confirm",
     "series_hold",

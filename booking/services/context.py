@@ -17,7 +17,7 @@ from concierge.models import User
 from patients import selectors as patient_selectors
 from patients.models import Clearance
 
-from .. import availability, selectors
+from .. import availability, safety, selectors
 from ..availability import Slot
 from ..errors import NotCovered, NotEligible
 from ..models import Service, ServiceKind, Visit
@@ -32,6 +32,8 @@ class BookingContext:
     clearance: Clearance | None  # for infusions; None for an evaluation
     visit_minutes: int
     min_gap: timedelta | None
+    # The plan's infusions already booked or given (infusions of a plan only): its count and window.
+    plan: safety.PlanUsage | None = None
 
     @property
     def is_infusion(self) -> bool:
@@ -53,8 +55,12 @@ class BookingContext:
         fresh: bool = False,
     ) -> list[Slot]:
         """Free start times for this patient, service and place (the one search every page uses).
-        `fresh`: read the database, never the schedule cache (the guard)."""
-        return selectors.availability_for(
+
+        Times the plan refuses (its infusions used up, a day outside its window) are not offered;
+        its spacing is availability's own rule. `fresh`: read the database, never the schedule
+        cache (the guard).
+        """
+        slots = selectors.availability_for(
             service=self.service,
             place=self.place,
             patient=self.patient,
@@ -69,12 +75,28 @@ class BookingContext:
             notice=notice,
             fresh=fresh,
         )
+        plan = self.plan
+        if plan is None:
+            return slots
+        return [slot for slot in slots if plan.allows_day(self.local_date(slot.starts_at))]
+
+    def day_note(self, day: date) -> str:
+        """Why the plan offers nothing on `day`, in the patient's words, or ""."""
+        return str(self.plan.day_note(day)) if self.plan is not None else ""
 
 
 def booking_context(
-    *, patient: User, service: Service, place: VisitPlace | None = None, check_eligibility: bool = True
+    *,
+    patient: User,
+    service: Service,
+    place: VisitPlace | None = None,
+    check_eligibility: bool = True,
+    visit: Visit | None = None,
 ) -> BookingContext:
-    """Everything a booking of `service` for `patient` depends on, or the reason it cannot happen."""
+    """Everything a booking of `service` for `patient` depends on, or the reason it cannot happen.
+
+    `visit`: a visit being moved or taken again (left out of its plan's count).
+    """
     if not service.is_active:
         raise NotCovered(_("This visit is not offered at the moment."))
     is_infusion = service.kind in (ServiceKind.INFUSION, ServiceKind.BOOSTER)
@@ -94,6 +116,16 @@ def booking_context(
         clearance = record.clearance_active()
         if clearance is None and check_eligibility:
             raise NotEligible(_("Infusions can be booked once a clinician has cleared you."))
+    plan = None
+    if clearance is not None and service.kind in safety.PLAN_KINDS:
+        plan = safety.plan_usage_for(
+            patient=patient,
+            clearance=clearance,
+            time_zone=place.time_zone,
+            exclude_visit_id=visit.pk if visit is not None else None,
+        )
+        if check_eligibility and plan.full:
+            raise NotEligible(plan.used_up().patient_words)
     infusion_minutes = clearance.infusion_minutes if clearance is not None else None
     return BookingContext(
         patient=patient,
@@ -102,6 +134,7 @@ def booking_context(
         clearance=clearance,
         visit_minutes=service.visit_minutes(infusion_minutes),
         min_gap=timedelta(hours=clearance.min_hours_between) if clearance is not None else None,
+        plan=plan,
     )
 
 
@@ -136,7 +169,11 @@ def booking_context_for_visit(*, visit: Visit, patient: User, check_eligibility:
     """The context for an existing visit (moving it, or taking its time again): the visit's own
     address and length, not the patient's current address and plan."""
     ctx = booking_context(
-        patient=patient, service=visit.service, place=_place_of(visit), check_eligibility=check_eligibility
+        patient=patient,
+        service=visit.service,
+        place=_place_of(visit),
+        check_eligibility=check_eligibility,
+        visit=visit,
     )
     ctx.visit_minutes = _minutes(visit)
     return ctx

@@ -3,12 +3,16 @@
 THE GUARD. Every path that puts a visit into a blocking status at a time (hold, series hold,
 confirming an expired hold, reschedule, staff reassignment) goes through `_guard`:
 
+0. ask the one question for an infusion (booking/safety.py: may this patient receive an infusion
+   at that time? the clinical record, then the plan's count, spacing and window), and refuse
+   with its reason in the patient's words (NotEligible) when the answer is no; asked again in 3;
 1. look (without locks) which providers could take each requested time;
 2. lock, in one fixed order, the Provider rows concerned (by id) and then the patient's User row,
    with a short lock timeout (`LOCK_TIMEOUT_MS`, concierge/locking.py): two bookings that compete for a nurse or
    a patient queue up here instead of both passing a check and both writing;
-3. re-check availability with fresh data through the same selector and pure module the pages
-   use, then write; each provider day's travel blocks are recomputed around the new visit.
+3. ask the one question again and re-check availability with fresh data through the same
+   selector and pure module the pages use, then write (a series' later visits count the earlier
+   ones just written); each provider day's travel blocks are recomputed around the new visit.
 
 PostgreSQL's exclusion constraints are the backstop: should two writes ever clash anyway, the
 IntegrityError becomes the same `SlotTaken` ("That time was just taken", with the nearest free
@@ -34,11 +38,11 @@ from concierge.locking import lock_rows
 from concierge.models import User
 from roster.models import Provider
 
-from .. import availability, policy
+from .. import availability, policy, safety
 from ..availability import Candidate, Slot
-from ..errors import SlotTaken
+from ..errors import NotEligible, SlotTaken
 from ..models import BLOCKING_STATUSES, Series, Visit, VisitStatus
-from .context import BookingContext, _check_clearance_date
+from .context import BookingContext
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
 logger = logging.getLogger(__package__)
@@ -157,6 +161,17 @@ def _slots_around(
     )
 
 
+def _permission_check(ctx: BookingContext, starts_at: datetime, moving: Visit | None, now: datetime) -> None:
+    """The one question (booking/safety.py), for an infusion at `starts_at`: NotEligible when the answer is no."""
+    if not ctx.is_infusion:
+        return
+    permission = safety.infusion_permission_for(
+        patient=ctx.patient, at=starts_at, visit=moving, service=ctx.service, now=now
+    )
+    if not permission.allowed:
+        raise NotEligible(permission.patient_words, extra={"reasons": permission.codes})
+
+
 def _taken(slots: Sequence[Slot], starts_at: datetime) -> SlotTaken:
     return SlotTaken(nearest=[s.starts_at for s in availability.nearest(slots, starts_at)])
 
@@ -183,7 +198,7 @@ def _guard(
     # 1. Who could take each time, without locks.
     pool: set[int] = {moving.provider_id} if moving is not None and moving.provider_id else set()
     for starts_at, preferred in requests:
-        _check_clearance_date(ctx, starts_at)
+        _permission_check(ctx, starts_at, moving, now)
         slots = _slots_around(ctx, starts_at, now, preferred_provider_id=preferred, **options)
         slot = availability.slot_at(slots, starts_at)
         if slot is None:
@@ -202,7 +217,8 @@ def _guard(
         slots = _slots_around(ctx, starts_at, now, preferred_provider_id=preferred, **options)
         slot = availability.slot_at(slots, starts_at)
         if slot is None:
-            raise _taken(slots, starts_at)
+            raise _taken(slots, starts_at)  # a race lost (the same time, taken) reads as one
+        _permission_check(ctx, starts_at, moving, now)
         try:
             with transaction.atomic():
                 placed.append(write(slot, slot.best, index))

@@ -19,10 +19,10 @@ from payments.models import Refund, RefundReason
 from payments.selectors import refund_automatic_for_visit
 from roster.models import Provider
 
-from .. import policy, telehealth
+from .. import policy, safety, telehealth
 from ..availability import Candidate, Slot
-from ..errors import ChangeWindowClosed, TransitionNotAllowed
-from ..models import CancelledBy, Service, Visit, VisitStatus
+from ..errors import ChangeWindowClosed, NotEligible, TransitionNotAllowed
+from ..models import CancelledBy, HoldOutcome, SafetyHold, Service, Visit, VisitStatus
 from .context import booking_context, booking_context_for_visit
 from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
 
@@ -31,12 +31,15 @@ S = VisitStatus
 
 # The life cycle. Moves INTO a blocking status from a non-blocking one (EXPIRED -> CONFIRMED)
 # happen only through the guard (visit_confirm); cancellations only through
-# visit_cancel; expiry only through visit_holds_expire.
+# visit_cancel; expiry only through visit_holds_expire. ON_HOLD (a warning sign,
+# booking/safety.py) is entered only through safety_holds_place and left only through
+# safety_hold_release (back to what the visit was) or visit_cancel.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    S.HELD: {S.CONFIRMED, S.CANCELLED, S.EXPIRED},
+    S.HELD: {S.CONFIRMED, S.CANCELLED, S.EXPIRED, S.ON_HOLD},
     S.EXPIRED: {S.CONFIRMED},
-    S.CONFIRMED: {S.EN_ROUTE, S.CANCELLED, S.NO_SHOW},
-    S.EN_ROUTE: {S.CONFIRMED, S.IN_PROGRESS, S.CANCELLED, S.NO_SHOW},
+    S.CONFIRMED: {S.EN_ROUTE, S.CANCELLED, S.NO_SHOW, S.ON_HOLD},
+    S.EN_ROUTE: {S.CONFIRMED, S.IN_PROGRESS, S.CANCELLED, S.NO_SHOW, S.ON_HOLD},
+    S.ON_HOLD: {S.CONFIRMED, S.HELD, S.EXPIRED, S.CANCELLED},
     S.IN_PROGRESS: {S.COMPLETED},
     S.COMPLETED: set(),
     S.CANCELLED: set(),
@@ -85,23 +88,27 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
 
     A hold that has run out (expired, or past its time) is re-acquired through the guard only
     if its time is still free, with the same provider when possible; otherwise SlotTaken, so
-    the payment can be refunded. A cancelled visit raises InvalidState.
+    the payment can be refunded. A cancelled visit raises InvalidState; a visit on hold, or an
+    infusion the one question refuses (booking/safety.py), NotEligible (the payment is refunded).
     """
     now = now or timezone.now()
     current = Visit.objects.get(pk=visit.pk)
     if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
         return current
-    if current.status == S.CANCELLED:
-        raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
+    _check_confirmable(current)
 
     if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at > now:
         current = visit_locked(current)
         if current.status in (S.CONFIRMED, S.EN_ROUTE, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW):
             return current  # confirmed by someone else while we waited for the lock
+        _check_confirmable(current)
         if current.status == S.HELD and current.hold_expires_at and current.hold_expires_at > now:
+            permission = safety.infusion_permission_for(
+                patient=current.patient, at=current.starts_at, visit=current, now=now
+            )
+            if not permission.allowed:
+                raise NotEligible(permission.patient_words, extra={"reasons": permission.codes})
             return _confirmed(current, now)
-        if current.status == S.CANCELLED:
-            raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
 
     # The hold ran out: the time must be free again, through the same guard as a booking, with
     # the same provider (already locked by a payment confirming it: locking other providers now
@@ -131,6 +138,16 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
         provider_ids=[current.provider_id] if current.provider_id is not None else [],
     )[0]
     return _confirmed(moved, now)
+
+
+def _check_confirmable(visit: Visit) -> None:
+    if visit.status == S.CANCELLED:
+        raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
+    if visit.status == S.ON_HOLD:
+        raise NotEligible(
+            _("A clinician needs to speak with you before this visit can go ahead. We will call you."),
+            extra={"reasons": ["on_hold"]},
+        )
 
 
 def _confirmed(visit: Visit, now: datetime) -> Visit:
@@ -164,6 +181,7 @@ def visit_cancel(
         if current.status != S.HELD and not policy.patient_may_change(current, now):
             raise ChangeWindowClosed(policy.cancellation_policy())
     was = current.status
+    hold = _hold_end(hold_open_for(current), HoldOutcome.CANCELLED, actor, reason, now) if was == S.ON_HOLD else None
     current.status = S.CANCELLED
     current.cancelled_at = now
     current.cancelled_by = by
@@ -174,17 +192,34 @@ def visit_cancel(
     provider = current.provider
     if provider is not None:
         _route_update(provider=provider, day=_provider_day(provider, current.starts_at))
-    visit_refund_by_policy(visit=current)
-    if was != S.HELD:
+    visit_refund_by_policy(visit=current, on_hold=was == S.ON_HOLD)
+    if (hold.previous_status if hold is not None else was) != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
         notify.visit_cancelled(visit=current)
     return current
 
 
-def visit_refund_by_policy(*, visit: Visit) -> Refund | None:
+def hold_open_for(visit: Visit) -> SafetyHold | None:
+    """The visit's open safety hold (safety_holds.py), or None."""
+    return SafetyHold.objects.filter(visit=visit, outcome=HoldOutcome.OPEN).first()
+
+
+def _hold_end(hold: SafetyHold | None, outcome: str, actor: User | None, note: str, now: datetime) -> SafetyHold | None:
+    """End a hold (released, or its visit cancelled), with who, when and why."""
+    if hold is None:
+        return None
+    hold.outcome, hold.ended_at, hold.ended_by = outcome, now, actor
+    hold.note = (note or "").strip() or str(_("Visit cancelled."))
+    hold.full_clean(validate_constraints=False)
+    hold.save()
+    return hold
+
+
+def visit_refund_by_policy(*, visit: Visit, on_hold: bool = False) -> Refund | None:
     """The visit is cancelled or missed: its open payments end, and the policy decides the refund.
 
     Inside the cancelling transaction, with the visit locked (payments lock the payment after).
+    `on_hold`: the visit was on hold (a warning sign) when it was cancelled: refunded in full.
     """
     payments.visit_payments_cancel_open(visit_id=visit.pk, note="visit cancelled")
     paid = payments.visit_paid_allocation(visit_id=visit.pk)
@@ -193,7 +228,7 @@ def visit_refund_by_policy(*, visit: Visit) -> Refund | None:
     already = refund_automatic_for_visit(visit_id=visit.pk)
     if already is not None:
         return already
-    decision = policy.cancellation_refund(visit=visit, paid_cents=paid.amount_cents)
+    decision = policy.cancellation_refund(visit=visit, paid_cents=paid.amount_cents, on_hold=on_hold)
     if decision.refund_cents <= 0:
         return None
     refunded = min(decision.refund_cents, paid.payment.refundable_cents)

@@ -46,7 +46,8 @@ def dollars(cents):
 def upcoming_visits_for(context, user):
     """The patient's next visits, for the dashboard (booking/_upcoming_visits.html)."""
     visits = list(selectors.visit_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
-    return {"visits": visits, "request": context.get("request")}
+    hold = selectors.hold_notice_for(patient=user) if user else None
+    return {"visits": visits, "hold": hold, "request": context.get("request")}
 
 
 @register.filter

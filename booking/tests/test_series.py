@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from booking import services
-from booking.errors import SlotTaken
+from booking.errors import NotEligible, SlotTaken
 from booking.models import Series, Visit, VisitStatus
 from booking.tests import factories as f
 from booking.tests.conftest import NY, TUESDAY, ny
@@ -67,8 +67,9 @@ def test_hold_the_whole_series_then_confirm_it(cleared, infusion, maya):
     services.series_confirm(series=series)
     services.series_confirm(series=series)
     assert set(series.visits.values_list("status", flat=True)) == {VisitStatus.CONFIRMED}
-    # Nothing is left to book for this plan.
-    assert services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY).visits == []
+    # Nothing is left to book for this plan: the plan's own words say so.
+    with pytest.raises(NotEligible, match="All 6 infusions of your treatment plan are booked"):
+        services.series_propose(patient=cleared, service=infusion, first_day=TUESDAY)
 
 
 def test_all_or_none_when_one_time_is_taken(cleared, cleared_too, infusion):

@@ -141,8 +141,9 @@ def test_a_patient_cannot_be_in_two_visits_at_once(cleared, infusion, evaluation
 def test_infusions_keep_the_plans_spacing(cleared, infusion):
     hold(cleared, infusion, ny(TUESDAY, 10))
 
-    with pytest.raises(SlotTaken):
-        hold(cleared, infusion, ny(WEDNESDAY, 10))  # 24 h later; the plan says 48
+    # 24 h later; the plan says 48: refused with the reason, not "just taken".
+    with pytest.raises(NotEligible, match="at least 48 hours apart: this is too close to your infusion on Tue, Mar 3"):
+        hold(cleared, infusion, ny(WEDNESDAY, 10))
     assert hold(cleared, infusion, ny(TUESDAY + timedelta(days=2), 10)).status == S.HELD
 
 

@@ -97,6 +97,7 @@ def book_times(request, code, day):
             "slots": slots,
             "time_zone": ctx.place.time_zone,
             "choose_url": reverse("booking:review", args=[code]),
+            "note": "" if slots else ctx.day_note(day),
             "back_url": reverse("booking:days", args=[code]) + f"?from={day.isoformat()}",
             "start_param": start_param,
         },

@@ -82,7 +82,9 @@ def days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=Non
     days = []
     for i in range((last - first).days + 1):
         day = first + timedelta(days=i)
-        days.append({"day": day, "count": len(by_day.get(day, [])), "url": day_url(day)})
+        count = len(by_day.get(day, []))
+        # A day that offers nothing says why when the plan is the reason (spacing, window).
+        days.append({"day": day, "count": count, "url": day_url(day), "note": "" if count else ctx.day_note(day)})
     earlier = first - timedelta(days=DAYS_PER_PAGE) if first > today else None
     later = last + timedelta(days=1) if last < last_allowed else None
     return {
@@ -97,7 +99,10 @@ def days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=Non
 
 
 def last_day_for(ctx):
-    return ctx.clearance.expires_on if ctx.clearance is not None else None
+    """The last day an infusion may be booked on: the clearance's expiry, or the plan's window."""
+    window = ctx.plan.window() if ctx.plan is not None else None
+    days = [ctx.clearance.expires_on if ctx.clearance is not None else None, window[1] if window else None]
+    return min((d for d in days if d is not None), default=None)
 
 
 def day_slots(ctx, day, *, exclude=None, preferred=None):

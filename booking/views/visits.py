@@ -51,12 +51,14 @@ def visit_detail(request, pk):
         return redirect("booking:checkout", pk=visit.pk)
     booked = visit.status in (VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE, VisitStatus.IN_PROGRESS)
     feed = services.calendar_feed_for(patient=request.user) if booked else None
+    hold = services.hold_open_for(visit) if visit.status == VisitStatus.ON_HOLD else None
     return render(
         request,
         "booking/visit_detail.html",
         {
             "visit": visit,
             "booked": booked,
+            "hold": selectors.HoldNotice(visits=[visit], safety=hold.safety) if hold is not None else None,
             "can_change": policy.patient_may_change(visit),
             "changeable": visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > timezone.now(),
             "policy_text": policy.cancellation_policy(),

@@ -380,6 +380,13 @@ ONCALL_PHONE_E164 = env("ONCALL_PHONE_E164", default="")
 VISIT_LATE_AFTER_MINUTES = env.int("VISIT_LATE_AFTER_MINUTES", default=15)
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
+# The clock tells booking about clearances that ran out (their booked infusions go on hold), once each.
+CELERY_BEAT_SCHEDULE["patients-clearances-expired"] = {
+    "task": "patients.tasks.clearances_expired_announce",
+    "schedule": 3600.0,
+    "options": {"expires": 3500},
+}
+
 # The latest expiry a clinician may give a clearance (admin refuses year 9999).
 CLEARANCE_MAX_VALID_DAYS = 365
 # A patient is cleared only on PHQ-9, GAD-7 and PCL-5 sent within this many days (issue 15).

@@ -13,7 +13,8 @@ One module per use case (this package re-exports the public functions, so caller
     outbox        writing rows: message_enqueue, staff_alert_email, password_reset_email,
                   messages_cancel_pending_for
     visits        visit messages and reminders: visit_confirmed, visit_rescheduled,
-                  visit_cancelled, sms_on_my_way
+                  visit_cancelled, sms_on_my_way; a visit on hold: visit_reminders_withhold,
+                  visit_care_team_call, visit_reminders_replan
     clock         the claim and the clock: messages_claim_due, messages_dispatch_due
     interrupted   an attempt a dead worker left unrecorded: the rule that settles it
     sending       one claimed row out: message_deliver, message_resend, retry_delay;
@@ -57,7 +58,16 @@ from .twilio_hooks import (
     sms_inbound_handle,
     sms_status_record,
 )
-from .visits import sms_on_my_way, sms_running_late, visit_cancelled, visit_confirmed, visit_rescheduled
+from .visits import (
+    sms_on_my_way,
+    sms_running_late,
+    visit_cancelled,
+    visit_care_team_call,
+    visit_confirmed,
+    visit_reminders_replan,
+    visit_reminders_withhold,
+    visit_rescheduled,
+)
 
 __all__ = [
     "ATTEMPT_LOST_AFTER",
@@ -86,6 +96,9 @@ __all__ = [
     "sms_status_record",
     "staff_alert_email",
     "visit_cancelled",
+    "visit_care_team_call",
     "visit_confirmed",
+    "visit_reminders_replan",
+    "visit_reminders_withhold",
     "visit_rescheduled",
 ]

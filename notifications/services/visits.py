@@ -36,10 +36,13 @@ def _plan_visit_message(
     now: datetime,
     time_bound: bool,
     context: Mapping[str, Any] | None = None,
+    key_suffix: str = "",
 ) -> Message:
     """One (unsaved) message about a visit, after quiet hours: a text that cannot go in time becomes an email."""
     spec = content.template_get(template)
     key = _visit_key(visit, template, channel, visit.starts_at if time_bound else None)
+    if key_suffix:
+        key += f":{key_suffix}"
     if channel == Channel.SMS:
         when = rules.sms_time(due_at, time_zone=visit.time_zone, deadline=_deadline(spec, visit), now=now)
         if when is None:
@@ -153,6 +156,44 @@ def sms_running_late(*, visit: VisitFacts) -> Message:
     return _write([message])[0]
 
 
+def visit_reminders_withhold(*, visit: VisitFacts) -> int:
+    """The visit is on hold (a clinician must speak with the patient first): the reminders that
+    have not gone out are cancelled. Returns how many."""
+    return _cancel_unsent(visit, templates=rules.REMINDER_TEMPLATES, reason="The visit is on hold.")
+
+
+@transaction.atomic
+def visit_reminders_replan(*, visit: VisitFacts) -> list[Message]:
+    """The visit is back (its hold released): the reminders still ahead are planned again.
+
+    The same unique keys as when it was confirmed: a reminder that is still pending is not
+    written twice, and calling this again adds nothing.
+    """
+    now = timezone.now()
+    if visit.starts_at <= now:
+        return []
+    return _write(_plan_reminders(visit, now))
+
+
+@transaction.atomic
+def visit_care_team_call(*, visit: VisitFacts, key: str) -> list[Message]:
+    """ "Your care team will call you about your visit": one neutral email and text per `key` (a hold).
+
+    No clinical word and no reason: only that someone will call, and the clinic's number.
+    """
+    now = timezone.now()
+    template, channels = rules.HOLD_NOTICE
+    return _write(
+        [
+            _plan_visit_message(
+                visit=visit, template=template, channel=channel, due_at=now, now=now, time_bound=False, key_suffix=key
+            )
+            for channel in channels
+        ]
+    )
+
+
+@transaction.atomic
 def sms_on_my_way(*, visit: VisitFacts, eta_from: datetime, eta_until: datetime) -> Message:
     """The nurse is on the way: one text with the arrival window, e.g. '9:40-10:00 AM EST'.
 

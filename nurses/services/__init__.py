@@ -11,6 +11,7 @@ and the locks, are in chart.py's docstring):
 - vitals.py: vitals during and after the infusion (and the baseline's checks);
 - dose.py: the dose from today's weight and the plan, with the adverse events seen;
 - discharge.py: the discharge checklist, or the visit stopped early;
+- overrides.py: a clinician's override of a protocol stop (a baseline at the hard-stop pressure);
 - sign_off.py: what the signature needs, and the signature that locks the chart;
 - amendments.py: corrections to a locked chart.
 
@@ -18,21 +19,24 @@ Callers import from `nurses.services`: the names below are its public API.
 """
 
 from .amendments import chart_amend
-from .chart import local_moment, local_text, visit_local_date, visit_zone
+from .chart import hold_words, infusion_step_check, local_moment, local_text, visit_local_date, visit_zone
 from .check_in import visit_check_in, visit_no_show
 from .discharge import discharge_record, visit_stop
-from .dose import dose_record
+from .dose import dose_record, last_weight_kg
 from .errors import (
     ActionRequired,
     ChartIncomplete,
     ChartLocked,
     DoseChanged,
+    InfusionNotAllowed,
     NotOnVisitDay,
+    ProtocolStop,
     SignatureMismatch,
     TimeProblem,
     WrongStep,
 )
 from .on_my_way import ETA_WINDOW_MAX_MINUTES, ETA_WINDOW_MINUTES, eta_estimate, visit_on_my_way
+from .overrides import protocol_override_record
 from .running_late import visits_running_late_notify
 from .sign_off import chart_missing, chart_sign
 from .vitals import Vitals, vitals_record
@@ -44,7 +48,9 @@ __all__ = [
     "ChartIncomplete",
     "ChartLocked",
     "DoseChanged",
+    "InfusionNotAllowed",
     "NotOnVisitDay",
+    "ProtocolStop",
     "SignatureMismatch",
     "TimeProblem",
     "Vitals",
@@ -55,8 +61,12 @@ __all__ = [
     "discharge_record",
     "dose_record",
     "eta_estimate",
+    "hold_words",
+    "infusion_step_check",
+    "last_weight_kg",
     "local_moment",
     "local_text",
+    "protocol_override_record",
     "visit_check_in",
     "visit_local_date",
     "visit_no_show",

@@ -16,14 +16,24 @@ from django.db import IntegrityError, transaction
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Visit
-from booking.services import visit_locked, visit_transition
+from booking import safety
+from booking.models import Visit, VisitStatus
+from booking.services import hold_open_for, visit_locked, visit_transition
 from concierge.errors import NotAllowed
 from concierge.models import User
 from nurses import protocol
-from nurses.models import ChartAmendment, ChartEvent, DischargeChecklist, DoseRecord, VisitChart, VitalsReading
+from nurses.models import (
+    ChartAmendment,
+    ChartEvent,
+    DischargeChecklist,
+    DoseRecord,
+    ProtocolOverride,
+    VisitChart,
+    VitalsReading,
+)
+from roster.selectors import oncall_phone_now
 
-from .errors import ChartLocked, NotOnVisitDay, TimeProblem, WrongStep
+from .errors import ChartLocked, InfusionNotAllowed, NotOnVisitDay, TimeProblem, WrongStep
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -105,6 +115,38 @@ def visit_fresh(visit: Visit) -> Visit:
     return visit_locked(visit, related=("provider__user", "patient", "service", "clearance"))
 
 
+def hold_words(visit: Visit) -> str:
+    """Why a visit on hold waits, for the nurse (the open hold's reasons), or ""."""
+    hold = hold_open_for(visit) if visit.status == VisitStatus.ON_HOLD else None
+    return (hold.staff_words or safety.reason_labels(hold.reasons)) if hold is not None else ""
+
+
+def infusion_step_check(visit: Visit, *, at: datetime, now: datetime) -> None:
+    """THE check of every step that starts or gives an infusion ("on my way", check-in, vitals
+    before the drug, the dose): the visit is not on hold, and booking's one question
+    (booking/safety.py: may this patient receive an infusion at `at`?) says yes. Otherwise
+    InfusionNotAllowed, with the reason in words and the on-call clinician's number.
+
+    Asked here, on the fresh locked visit, because a warning sign can arrive after the visit was
+    booked (and a clearance can run out) while nothing has put the visit on hold yet.
+    """
+    phone = oncall_phone_now().display
+    if visit.status == VisitStatus.ON_HOLD:
+        raise InfusionNotAllowed(
+            _(
+                "This visit is on hold for clinician review: %(why)s Do not start. "
+                "Call the on-call clinician at %(phone)s."
+            )
+            % {"why": hold_words(visit) or _("a clinician must speak with the patient first."), "phone": phone}
+        )
+    permission = safety.infusion_permission_for(patient=visit.patient, at=at, visit=visit, now=now)
+    if not permission.allowed:
+        raise InfusionNotAllowed(
+            _("Do not start: %(why)s Call the on-call clinician at %(phone)s.")
+            % {"why": permission.staff_words, "phone": phone}
+        )
+
+
 def transition(visit: Visit, to: str, nurse: User, now: datetime) -> None:
     visit_transition(visit=visit, to=to, actor=nurse, now=now)
 
@@ -137,7 +179,7 @@ def chart_open(visit: Visit) -> VisitChart:
     return chart
 
 
-Record = TypeVar("Record", VitalsReading, DoseRecord, DischargeChecklist, ChartAmendment)
+Record = TypeVar("Record", VitalsReading, DoseRecord, DischargeChecklist, ChartAmendment, ProtocolOverride)
 
 
 def already_recorded(model: type[Record], chart: VisitChart, form_token: str) -> Record | None:

@@ -22,6 +22,7 @@ from .chart import (
     chart_lock,
     chart_lock_or_create,
     event_log,
+    infusion_step_check,
     local_text,
     require_nurse,
     require_visit_day,
@@ -56,6 +57,8 @@ def visit_check_in(
         chart = chart_lock(visit)
         if chart is not None and chart.arrived_at is not None:
             return chart  # already checked in (a double tap)
+    # Asked at the visit's own time when early (as it was booked), at the real time when late.
+    infusion_step_check(visit, at=max(now, visit.starts_at), now=now)
     if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
         raise WrongStep(_("This visit is already under way or over."))
     require_visit_day(visit, now)

@@ -1,7 +1,7 @@
-"""The end of the infusion: the discharge checklist (every item confirmed), or the visit stopped
-early, after which the discharge and the signature still follow."""
+"""The end of the infusion: the discharge checklist (every item confirmed, after the observation
+period), or the visit stopped early, after which the discharge and the signature still follow."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,9 +10,29 @@ from django.utils.translation import gettext_lazy as _
 from booking.models import Visit
 from concierge.errors import ApplicationError
 from concierge.models import User
+from nurses import protocol
 from nurses.models import ChartEventKind, DischargeChecklist, VisitChart
 
-from .chart import already_recorded, chart_lock, chart_open, event_log, require_nurse, visit_fresh
+from .chart import already_recorded, chart_lock, chart_open, event_log, local_text, require_nurse, visit_fresh
+from .errors import ProtocolStop
+
+
+def _observation_check(visit: Visit, chart: VisitChart, now: datetime) -> None:
+    """After a dose: the infusion's stop time, then OBSERVATION_MINUTES with a reading at the end."""
+    dose = chart.doses.order_by("-recorded_at", "-id").first()
+    if dose is None:
+        return  # stopped before any drug was given: nothing to observe
+    if dose.stopped_at is None:
+        raise ProtocolStop(_("Add the time the infusion stopped to the dose before the discharge."))
+    ends = dose.stopped_at + timedelta(minutes=protocol.OBSERVATION_MINUTES)
+    if now < ends or not chart.vitals.filter(taken_at__gte=ends).exists():
+        raise ProtocolStop(
+            _(
+                "Observe the patient for %(minutes)s minutes after the infusion stopped: until %(time)s, with "
+                "a vitals reading then, before the discharge."
+            )
+            % {"minutes": protocol.OBSERVATION_MINUTES, "time": local_text(visit, ends)}
+        )
 
 
 @transaction.atomic
@@ -46,6 +66,7 @@ def discharge_record(
     missing = {name: _("Confirm this before the patient is discharged.") for name, ok in values.items() if not ok}
     if missing:
         raise ApplicationError(_("Every item must be confirmed."), extra={"fields": missing})
+    _observation_check(visit, chart, now)
     checklist = DischargeChecklist(
         chart=chart, **values, note=note, recorded_by=nurse, recorded_at=now, form_token=form_token
     )

@@ -1,6 +1,14 @@
 """The dose: today's weight and the plan give it, the nurse confirms it (lot, volume, start and stop
 times), and the adverse events seen are recorded with it. A later record (adding the stop time,
-say) supersedes the earlier one; nothing is overwritten."""
+say) supersedes the earlier one; nothing is overwritten.
+
+Before a dose starts (a first record, or one with another start time), the protocol's stops
+apply (nurses/protocol.py): the visit may receive an infusion (booking's one question), a
+baseline at the hard-stop pressure has a clinician's override, the last action was not "paused"
+or "stopped" without a "resumed" after it. Every record checks the weight (the wrong unit, a
+change needing a tick), the dose cap, and the duration (a reason when much shorter than planned).
+A record that completes the dose already started (same start time: adding the stop time) is
+never refused for the stops: it says what happened."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,7 +22,8 @@ from booking.models import Visit
 from concierge.errors import ApplicationError, InvalidState
 from concierge.models import User
 from nurses import protocol
-from nurses.models import AdverseEvent, ChartEventKind, DoseRecord, VisitChart
+from nurses.models import AdverseEvent, ChartEventKind, DoseRecord, OverrideKind, ReadingKind, VisitChart
+from roster.selectors import oncall_phone_now
 
 from .chart import (
     already_recorded,
@@ -22,31 +31,121 @@ from .chart import (
     chart_open,
     earliest_time,
     event_log,
+    infusion_step_check,
     local_text,
     require_nurse,
     time_check,
     visit_fresh,
 )
-from .errors import DoseChanged, TimeProblem
+from .errors import DoseChanged, ProtocolStop, TimeProblem
 
 
-def _dose_for_weight(
-    visit: Visit, weight: Decimal, weight_unit: str, confirmed_dose_mg: Decimal | None
-) -> tuple[Decimal, Decimal, Decimal]:
-    """(kg, plan mg/kg, dose mg) from today's weight and the plan; the dose must be the one the nurse confirmed."""
-    if visit.clearance is None:
-        raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
+def last_weight_kg(visit: Visit) -> Decimal | None:
+    """The patient's last recorded weight: the latest dose charted for them, else their profile's."""
+    last = (
+        DoseRecord.objects.filter(chart__visit__patient_id=visit.patient_id)
+        .order_by("-recorded_at", "-id")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+    if last is not None:
+        return last
+    profile = getattr(visit.patient, "patient_profile", None)
+    return profile.weight_kg if profile is not None else None
+
+
+def _weight_check(visit: Visit, weight: Decimal, weight_unit: str, change_confirmed: bool) -> Decimal:
+    """Today's weight in kg: plausible, in the right unit, and a big change ticked as checked."""
     kg = protocol.weight_kg(weight, weight_unit)
     low, high = protocol.WEIGHT_KG_RANGE
     if not low <= kg <= high:
         raise ApplicationError(
             _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
         )
+    last = last_weight_kg(visit)
+    suggestion = protocol.wrong_unit_suggestion(weight, weight_unit, last)
+    if suggestion is not None:
+        raise ApplicationError(
+            _("Did you mean %(value)s %(unit)s? The last recorded weight is %(last)s kg.")
+            % {"value": suggestion[0], "unit": suggestion[1], "last": last},
+            extra={"field": "weight"},
+        )
+    if protocol.weight_changed_a_lot(kg, last) and not change_confirmed:
+        raise ApplicationError(
+            _("%(kg)s kg is more than 10%% from the last recorded %(last)s kg. Weigh again, then tick to confirm.")
+            % {"kg": kg, "last": last},
+            extra={"field": "weight_change_confirmed"},
+        )
+    return kg
+
+
+def _dose_for_weight(visit: Visit, kg: Decimal, confirmed_dose_mg: Decimal | None) -> tuple[Decimal, Decimal]:
+    """(plan mg/kg, dose mg) from today's weight and the plan, within the protocol's cap; the dose
+    must be the one the nurse confirmed."""
+    if visit.clearance is None:
+        raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
     mg_per_kg = visit.clearance.dose_mg_per_kg
     dose = protocol.dose_mg(kg, mg_per_kg)
+    over = protocol.dose_over_cap(mg_per_kg, dose)
+    if over is not None:
+        raise ProtocolStop(
+            _("%(why)s Do not start: call the on-call clinician at %(phone)s.")
+            % {"why": over, "phone": oncall_phone_now().display},
+            extra={"field": "weight"},
+        )
     if confirmed_dose_mg is None or dose != confirmed_dose_mg:
         raise DoseChanged(extra={"dose_mg": dose, "weight_kg": kg})
-    return kg, mg_per_kg, dose
+    return mg_per_kg, dose
+
+
+def _start_check(visit: Visit, chart: VisitChart, started_at: datetime, now: datetime) -> None:
+    """What must hold before the drug starts: the one question, the baseline, no pause left open."""
+    infusion_step_check(visit, at=started_at, now=now)
+    phone = oncall_phone_now().display
+    baseline = chart.vitals.filter(kind=ReadingKind.BASELINE).order_by("taken_at", "id").first()
+    if (
+        baseline is not None
+        and protocol.baseline_blocks_start(baseline.systolic, baseline.diastolic)
+        and not chart.overrides.filter(kind=OverrideKind.BASELINE_PRESSURE).exists()
+    ):
+        limit = "/".join(str(n) for n in protocol.BASELINE_HARD_STOP)
+        raise ProtocolStop(
+            _(
+                "The baseline blood pressure (%(reading)s) is at or above %(limit)s: do not start unless a "
+                "clinician decides to go on. Call the on-call clinician at %(phone)s and record their override."
+            )
+            % {"reading": f"{baseline.systolic}/{baseline.diastolic}", "limit": limit, "phone": phone},
+            extra={"override": OverrideKind.BASELINE_PRESSURE},
+        )
+    last_action = (
+        chart.vitals.filter(action_taken__in=(*protocol.PAUSING_ACTIONS, protocol.RESUMING_ACTION))
+        .order_by("-taken_at", "-id")
+        .first()
+    )
+    if last_action is not None and last_action.action_taken in protocol.PAUSING_ACTIONS:
+        raise ProtocolStop(
+            _(
+                'The last action recorded was "%(action)s" at %(time)s. Record a reading with "Infusion resumed" '
+                "before recording a dose."
+            )
+            % {
+                "action": last_action.get_action_taken_display(),
+                "time": local_text(visit, last_action.taken_at),
+            }
+        )
+
+
+def _duration_check(visit: Visit, started_at: datetime, stopped_at: datetime | None, short_reason: str) -> None:
+    if stopped_at is None or visit.clearance is None:
+        return
+    minutes = Decimal((stopped_at - started_at).total_seconds()) / 60
+    plan = visit.clearance.infusion_minutes
+    if protocol.infusion_too_short(minutes, plan) and not short_reason.strip():
+        raise ProtocolStop(
+            _("The infusion ran %(minutes)s minutes of the plan's %(plan)s: say why it was shorter.")
+            % {"minutes": int(minutes), "plan": plan},
+            extra={"field": "short_reason"},
+        )
 
 
 def _infusion_times_check(
@@ -88,6 +187,8 @@ def dose_record(
     stopped_at: datetime | None = None,
     adverse_events: Iterable[str] = (),
     adverse_event_note: str = "",
+    weight_change_confirmed: bool = False,
+    short_reason: str = "",
     form_token: str = "",
     now: datetime | None = None,
 ) -> DoseRecord:
@@ -95,7 +196,8 @@ def dose_record(
 
     `confirmed_dose_mg` is the dose the nurse saw and confirmed; if the weight gives another
     dose now, nothing is saved (DoseChanged). Recording again (e.g. to add the stop time) adds a
-    new record that supersedes the earlier one.
+    new record that supersedes the earlier one. The protocol's stops raise InfusionNotAllowed or
+    ProtocolStop (the module's docstring).
     """
     now = now or timezone.now()
     visit = visit_fresh(visit)
@@ -105,8 +207,13 @@ def dose_record(
     if done is not None:
         return done
     chart = chart_open(visit)
-    kg, mg_per_kg, dose = _dose_for_weight(visit, weight, weight_unit, confirmed_dose_mg)
+    started = chart.doses.filter(started_at=started_at).exists()  # completing the dose already started
+    if not started:
+        _start_check(visit, chart, started_at, now)
+    kg = _weight_check(visit, weight, weight_unit, weight_change_confirmed)
+    mg_per_kg, dose = _dose_for_weight(visit, kg, confirmed_dose_mg)
     _infusion_times_check(visit, chart, started_at, stopped_at, now)
+    _duration_check(visit, started_at, stopped_at, short_reason)
     record = DoseRecord(
         chart=chart,
         weight_entered=weight,
@@ -118,6 +225,8 @@ def dose_record(
         volume_ml=volume_ml,
         started_at=started_at,
         stopped_at=stopped_at,
+        short_reason=short_reason.strip(),
+        weight_change_confirmed=weight_change_confirmed,
         recorded_by=nurse,
         recorded_at=now,
         form_token=form_token,

@@ -47,3 +47,20 @@ class SignatureMismatch(ApplicationError):
 
 class TimeProblem(ApplicationError):
     code = "time_problem"
+
+
+class InfusionNotAllowed(InvalidState):
+    """The visit is on hold, or the one question (booking/safety.py) says no: nothing may start.
+
+    The message says why in words for the nurse and gives the on-call clinician's number.
+    """
+
+    default_message = _("Do not start this visit. Call the on-call clinician.")
+    code = "infusion_not_allowed"
+
+
+class ProtocolStop(ApplicationError):
+    """A protocol rule (nurses/protocol.py) stops this step; the message says what to do."""
+
+    default_message = _("The protocol does not allow this step now.")
+    code = "protocol_stop"

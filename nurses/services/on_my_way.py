@@ -25,6 +25,7 @@ from .chart import (
     chart_lock,
     chart_lock_or_create,
     event_log,
+    infusion_step_check,
     local_text,
     require_nurse,
     require_visit_day,
@@ -86,6 +87,7 @@ def visit_on_my_way(
         chart = chart_lock(visit)
         if chart is not None and chart.on_my_way_at is not None:
             return chart
+    infusion_step_check(visit, at=visit.starts_at, now=now)  # not on the road to a visit that may not happen
     if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
         raise WrongStep(_("This visit is already under way or over."))
     require_visit_day(visit, now)

@@ -2,6 +2,7 @@
 the chart and completes the visit (stopped early or not)."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import Visit
 from concierge.models import User
+from nurses import protocol
 from nurses.models import ChartEventKind, ChartOutcome, ReadingKind, VisitChart
 from nurses.selectors import ChartView
 
@@ -37,9 +39,29 @@ def chart_missing(chart: VisitChart, view: ChartView | None = None) -> list[str]
         missing.append(str(_("Record the dose.")))
     elif dose is not None and dose.stopped_at is None:
         missing.append(str(_("Add the time the infusion stopped to the dose.")))
+    elif dose is not None and dose.stopped_at is not None:
+        missing.extend(_readings_during_missing(view, dose.started_at, dose.stopped_at))
     if view.discharge is None or not view.discharge.is_complete:
         missing.append(str(_("Complete the discharge checklist.")))
     return missing
+
+
+def _readings_during_missing(view: ChartView, started_at: datetime, stopped_at: datetime) -> list[str]:
+    """One reading per VITALS_EVERY_MINUTES of infusion (nurses/protocol.py), taken while it ran."""
+    minutes = Decimal((stopped_at - started_at).total_seconds()) / 60
+    needed = protocol.readings_needed(minutes)
+    taken = sum(1 for v in view.vitals if v.kind != ReadingKind.BASELINE and started_at <= v.taken_at <= stopped_at)
+    if taken >= needed:
+        return []
+    return [
+        str(
+            _(
+                "Record vitals every %(every)s minutes during the infusion: %(needed)s readings for %(minutes)s "
+                "minutes, %(taken)s recorded."
+            )
+            % {"every": protocol.VITALS_EVERY_MINUTES, "needed": needed, "minutes": int(minutes), "taken": taken}
+        )
+    ]
 
 
 def _same_name(a: str | None, b: str | None) -> bool:

@@ -21,6 +21,7 @@ from .chart import (
     chart_open,
     earliest_time,
     event_log,
+    infusion_step_check,
     require_nurse,
     time_check,
     visit_fresh,
@@ -111,6 +112,11 @@ def vitals_record(
     if done is not None:
         return done
     chart = chart_open(visit)
+    latest_dose = chart.doses.order_by("-recorded_at", "-id").first()
+    if latest_dose is None:
+        # Before the drug the visit may still not go ahead (a warning sign since check-in). Once
+        # it runs, monitoring is never refused: a reading then is the patient's safety.
+        infusion_step_check(visit, at=max(now, visit.starts_at), now=now)
     time_check(
         visit,
         vitals.taken_at,
@@ -119,7 +125,6 @@ def vitals_record(
         not_before=earliest_time(chart),
         label=_("The time taken"),
     )
-    latest_dose = chart.doses.order_by("-recorded_at", "-id").first()
     after = latest_dose is not None and latest_dose.stopped_at is not None and vitals.taken_at >= latest_dose.stopped_at
     kind = ReadingKind.AFTER if after else ReadingKind.DURING
     return reading_save(chart, vitals, kind, nurse, now, form_token)

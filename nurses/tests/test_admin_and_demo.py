@@ -26,6 +26,7 @@ CHART_MODELS = {
     "dischargechecklist",
     "chartamendment",
     "chartevent",
+    "protocoloverride",
 }
 
 
@@ -37,6 +38,9 @@ def signed_chart(visit, nurse, clock):
         adult_present=True,
         prep_followed=True,
         baseline=services.Vitals(None, 190, 100, 80, 97, 14, action_taken="escalated", action_note="Called"),
+    )
+    services.protocol_override_record(
+        visit=visit, nurse=nurse, clinician=UserFactory(role="clinician"), reason="Rechecked: 150/90. Go on."
     )
     clock.move_to(ny(11))
     services.dose_record(
@@ -51,6 +55,8 @@ def signed_chart(visit, nurse, clock):
         stopped_at=ny(9, 50),
         adverse_events=["nausea"],
     )
+    for minute in (20, 35, 50):  # one reading per 15 minutes of the 40-minute infusion
+        services.vitals_record(visit=visit, nurse=nurse, vitals=services.Vitals(ny(9, minute), 150, 90, 76, 98, 14))
     services.vitals_record(visit=visit, nurse=nurse, vitals=services.Vitals(ny(10, 50), 130, 80, 70, 98, 14))
     services.discharge_record(
         visit=visit,
@@ -99,6 +105,7 @@ def test_chart_readers_see_every_chart_with_its_history(client, role, signed_cha
         "Systolic above 180 mmHg",
         "Nausea",
         "Called",
+        "Rechecked: 150/90. Go on.",  # the clinician's override, with who and why
     ):
         assert expected in page, expected
     assert 'name="_save"' not in page  # read-only: no save button

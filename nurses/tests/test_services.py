@@ -77,11 +77,16 @@ def discharge(visit, nurse, **changes):
 
 
 def ready_to_sign(visit, nurse, clock):
+    """A whole visit by the protocol: a 40-minute dose (10:20-11:00) with a reading every 15
+    minutes while it ran (3), then 30 minutes' observation with a reading at its end, discharge."""
     clock.move_to(ny(10, 5))
     check_in(visit, nurse)
     clock.move_to(ny(11, 10))
     record_dose(visit, nurse)
-    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11, 5)))
+    for hour, minute in ((10, 35), (10, 50), (11, 0)):
+        services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(hour, minute)))
+    clock.move_to(ny(11, 30))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(11, 30)))
     discharge(visit, nurse)
 
 
@@ -412,7 +417,7 @@ def test_signing_locks_the_chart_and_completes_the_visit_once(visit, nurse, cloc
 
     visit.refresh_from_db()
     assert visit.status == S.COMPLETED
-    assert chart.pk == again.pk and again.signed_at == ny(11, 10) and chart.is_locked
+    assert chart.pk == again.pk and again.signed_at == ny(11, 30) and chart.is_locked
     assert chart.outcome == ChartOutcome.COMPLETED and chart.signed_by == nurse
     assert ChartEvent.objects.filter(kind="signed").count() == 1
     with pytest.raises(services.ChartLocked):
@@ -465,7 +470,10 @@ def test_a_stopped_visit_still_needs_discharge_and_signature_and_ends_completed_
     with pytest.raises(services.ChartIncomplete) as error:
         services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
     assert "Add the time the infusion stopped to the dose." in error.value.extra["missing"]
-    record_dose(visit, nurse, start=(10, 10), stop=(10, 25), form_token="stop")
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(10, 20)))
+    record_dose(visit, nurse, start=(10, 10), stop=(10, 25), short_reason="Severe nausea.", form_token="stop")
+    clock.move_to(ny(10, 55))
+    services.vitals_record(visit=visit, nurse=nurse, vitals=calm(ny(10, 55)))
     discharge(visit, nurse)
     chart = services.chart_sign(visit=visit, nurse=nurse, signature_name=nurse.get_full_name(), confirm=True)
 
@@ -510,8 +518,11 @@ def test_every_change_is_in_the_history_with_who_and_when(visit, nurse, clock):
         "vitals",
         "dose",
         "vitals",
+        "vitals",
+        "vitals",
+        "vitals",
         "discharge",
         "signed",
     ]
     assert {actor for _, actor, _ in events} == {nurse.pk}
-    assert events[0][2] == ny(9) and events[-1][2] == ny(11, 10)
+    assert events[0][2] == ny(9) and events[-1][2] == ny(11, 30)

@@ -19,7 +19,19 @@ from .conftest import TODAY, ny
 S = VisitStatus
 pytestmark = pytest.mark.django_db
 
-VISIT_URLS = ["visit", "on_my_way", "check_in", "vitals", "dose", "discharge", "sign", "no_show", "stop", "amend"]
+VISIT_URLS = [
+    "visit",
+    "on_my_way",
+    "check_in",
+    "vitals",
+    "dose",
+    "discharge",
+    "sign",
+    "no_show",
+    "stop",
+    "amend",
+    "override",
+]
 
 
 def text(response):
@@ -245,8 +257,8 @@ def test_the_dose_is_shown_then_confirmed(nurse_client, visit, clock):
     unconfirmed = text(nurse_client.post(url("dose", visit), record))
     assert "Confirm the dose before recording it." in unconfirmed and not DoseRecord.objects.exists()
 
-    changed = text(nurse_client.post(url("dose", visit), {**record, "confirm": "on", "weight": "200"}))
-    assert "The dose changed with the weight you entered." in changed and "45.4 mg" in changed
+    changed = text(nurse_client.post(url("dose", visit), {**record, "confirm": "on", "weight": "190"}))
+    assert "The dose changed with the weight you entered." in changed and "43.1 mg" in changed
     assert not DoseRecord.objects.exists()
 
     response = nurse_client.post(url("dose", visit), {**record, "confirm": "on", "adverse_events": ["nausea"]})
@@ -278,7 +290,8 @@ def test_signing_from_the_page_after_the_discharge_checklist(nurse_client, visit
             "stopped_at": "09:50",
         },
     )
-    nurse_client.post(url("vitals", visit), {"taken_at": "10:25", **VITALS})
+    for taken_at in ("09:20", "09:35", "09:50", "10:25"):  # every 15 minutes, then the observation's end
+        nurse_client.post(url("vitals", visit), {"taken_at": taken_at, **VITALS})
     gate = text(nurse_client.get(url("sign", visit)))
     assert "Complete the discharge checklist." in gate and "disabled" in gate
 

@@ -180,7 +180,9 @@ def test_decisions_are_never_edited_a_new_decision_is_a_new_row(client, clinicia
             "series_window_days",
             "do not fit",
         ),
-        ({"dose_mg_per_kg": "3"}, "dose_mg_per_kg", "less than or equal to 1.5"),
+        # The medical director's dose cap (nurses/protocol.py), below the model's own limit of 1.5.
+        ({"dose_mg_per_kg": "3"}, "dose_mg_per_kg", "At most 1.0 mg/kg"),
+        ({"dose_mg_per_kg": "1.01"}, "dose_mg_per_kg", "At most 1.0 mg/kg"),
     ],
 )
 def test_bad_clearance_input_is_refused_beside_the_field(client, clinician, profile, changes, field, message):

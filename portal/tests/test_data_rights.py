@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from booking import services as booking
 from booking.checkout import checkout_start
-from booking.models import CancelledBy, Series, Visit, VisitStatus, WaitlistEntry
+from booking.models import CancelledBy, SafetyHold, Series, Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as bf
 from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
 from concierge.errors import NotAllowed
@@ -34,6 +34,7 @@ from nurses.models import (
     ChartEvent,
     DischargeChecklist,
     DoseRecord,
+    ProtocolOverride,
     VisitChart,
     VitalsReading,
 )
@@ -111,6 +112,19 @@ def past_visit_with_chart(patient, nurse, *, days_ago, note):
         recorded_by=nurse,
     )
     ChartAmendment.objects.create(chart=chart, section="dose", text=note, reason=note, amended_by=nurse)
+    ProtocolOverride.objects.create(
+        chart=chart, kind="baseline_pressure", clinician=nurse, reason=note, recorded_by=nurse
+    )
+    # The visit was on hold once (a warning sign), and a clinician released it.
+    SafetyHold.objects.create(
+        visit=visit,
+        previous_status="confirmed",
+        reasons=["safety_alert"],
+        staff_words=note,
+        outcome="released",
+        ended_at=starts - timedelta(days=1),
+        note=note,
+    )
     ChartEvent.objects.create(chart=chart, kind="signed", summary=note, actor=nurse)
     FollowUpCheckIn.objects.create(visit=visit, patient=patient, feeling=4, other_side_effect=note)
     return visit
@@ -126,13 +140,14 @@ def history(patient, *, phone, note, service, starts_at, cancelled_at_hour, nurs
     screening(patient, "gad7")
     first = thread_for(patient, subject=f"Subject {note}", body=f"Body {note}")
     answer(first.thread, clinician, body=f"Answer {note}")
-    SafetyAlert.objects.create(patient=patient, reason="message", resolution_note=note)
     past_visit_with_chart(patient, nurse, days_ago=10, note=note)
     visit = paid_visit(patient, service, starts_at, commit)
     # A second paid visit, cancelled by the patient: a refund by the policy.
     cancelled = paid_visit(patient, service, ny(THURSDAY, cancelled_at_hour), commit)
     with commit():
         booking.visit_cancel(visit=cancelled, by=CancelledBy.PATIENT, actor=patient)
+    # Still open (after the bookings: an open alert stops infusions being booked).
+    SafetyAlert.objects.create(patient=patient, reason="message", resolution_note=note)
     InboundSms.objects.create(message_sid=f"SM-{phone}", from_number=phone, action="help", received_at=NOW)
     WaitlistEntry.objects.create(zip_code="10001", email=patient.email, phone=phone)
     return visit
@@ -414,6 +429,7 @@ def test_the_close_page_lists_the_visits_it_would_cancel(records, patient, clien
 
 
 def test_closing_cancels_visits_by_the_policy_stops_messages_and_disables_the_login(records, patient, client, commit):
+    SafetyAlert.objects.filter(patient=patient).update(resolved_at=NOW)  # an open alert stops new bookings
     held = booking.visit_hold(patient=patient, service=records.service, starts_at=ny(SATURDAY, 10))
     held_payment = checkout_start(patient=patient, visit=held)
     pending_before = set(

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from booking import evaluations, telehealth
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import visit_day_short, visit_time
+from concierge.errors import ApplicationError
 from concierge.models import Role, User
+from nurses import protocol
 from patients import services
 from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
 from patients.models import (
@@ -156,7 +161,48 @@ class ClearanceForm(forms.ModelForm):
             )
             if missing:
                 raise ValidationError([_("Before clearing this patient:"), *missing])
+        self._dose_cap_check(cleaned)
         return cleaned
+
+    def _dose_cap_check(self, cleaned):
+        """The medical director's dose cap (nurses/protocol.py): no plan above it, whatever the weight."""
+        if cleaned.get("decision") != ClearanceDecision.CLEARED:
+            return
+        mg_per_kg, patient = cleaned.get("dose_mg_per_kg"), cleaned.get("patient")
+        if mg_per_kg is None:
+            return
+        if mg_per_kg > protocol.DOSE_MAX_MG_PER_KG:
+            self.add_error(
+                "dose_mg_per_kg",
+                _("At most %(max)s mg/kg (the protocol's maximum).") % {"max": protocol.DOSE_MAX_MG_PER_KG},
+            )
+            return
+        profile = getattr(patient, "patient_profile", None) if patient is not None else None
+        weight = getattr(profile, "weight_kg", None)
+        if weight and protocol.dose_mg(weight, mg_per_kg) > protocol.DOSE_MAX_TOTAL_MG:
+            self.add_error(
+                "dose_mg_per_kg",
+                _(
+                    "%(mgkg)s mg/kg at the patient's %(kg)s kg is %(dose)s mg, above the protocol's maximum of "
+                    "%(max)s mg per infusion."
+                )
+                % {
+                    "mgkg": mg_per_kg,
+                    "kg": weight,
+                    "dose": protocol.dose_mg(weight, mg_per_kg),
+                    "max": protocol.DOSE_MAX_TOTAL_MG,
+                },
+            )
+
+
+class ClearanceRevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the clearance revoked?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Kept on the clearance. The patient is told only that the care team will call."),
+        error_messages={"required": _("Say why, for the patient's record.")},
+    )
 
 
 def evaluations_of(patient_id):
@@ -215,7 +261,7 @@ class ClearanceAdmin(admin.ModelAdmin):
     view_fieldsets = (
         (None, {"fields": ("patient", "evaluation", "in_person_evaluated_on", "diagnosis", "decision", "note")}),
         *fieldsets[1:],
-        (_("Decided"), {"fields": ("clinician", "decided_at", "intake")}),
+        (_("Decided"), {"fields": ("clinician", "decided_at", "intake", "revoked_at", "revoked_reason")}),
     )
 
     class Media:
@@ -228,6 +274,64 @@ class ClearanceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # A decision is a clinical act: the permission and the clinician role, superuser or not.
         return super().has_add_permission(request) and request.user.has_role(Role.CLINICIAN)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/revoke/", view(self.revoke_view), name="patients_clearance_revoke"),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request, object_id):
+        """A clinician revokes a clearance with a reason: the patient's upcoming infusions go on hold."""
+        clearance = get_object_or_404(Clearance.objects.select_related("patient"), pk=object_id)
+        if not self.has_add_permission(request):  # the same clinical act as deciding
+            raise PermissionDenied
+        change_url = reverse("admin:patients_clearance_change", args=[clearance.pk])
+        form = ClearanceRevokeForm(request.POST or None)
+        problem = None
+        if clearance.revoked_at is not None:
+            problem = _("This clearance was already revoked.")
+        elif clearance.decision != ClearanceDecision.CLEARED:
+            problem = _("Only a clearance can be revoked; this decision did not clear the patient.")
+        if request.method == "POST" and problem is None and form.is_valid():
+            try:
+                services.clearance_revoke(
+                    clearance=clearance, clinician=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (ApplicationError, ValidationError) as error:
+                form.add_error(None, getattr(error, "message", None) or "; ".join(error.messages))
+            else:
+                self.message_user(
+                    request,
+                    _("The clearance is revoked. The patient's upcoming infusions are on hold."),
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revoke a clearance"),
+            "opts": self.model._meta,
+            "original": clearance,
+            "clearance": clearance,
+            "patient": patient_label(clearance.patient),
+            "form": form,
+            "problem": problem,
+            "back": change_url,
+        }
+        return TemplateResponse(request, "admin/patients/clearance/revoke.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        clearance = self.get_object(request, object_id)
+        if (
+            clearance is not None
+            and clearance.decision == ClearanceDecision.CLEARED
+            and clearance.revoked_at is None
+            and self.has_add_permission(request)
+        ):
+            extra_context["revoke_url"] = reverse("admin:patients_clearance_revoke", args=[clearance.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_change_permission(self, request, obj=None):
         return False  # decisions are never edited; a new decision is a new row

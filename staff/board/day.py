@@ -164,8 +164,9 @@ class Board:
 
     @property
     def at_risk(self) -> list[BoardVisit]:
+        """The visits at risk, those on hold (a warning sign) first, then by time."""
         visits = [v for row in self.rows for v in row.visits if v.risks] + [v for v in self.unassigned if v.risks]
-        return sorted(visits, key=lambda v: v.visit.starts_at)
+        return sorted(visits, key=lambda v: (v.visit.status != VisitStatus.ON_HOLD, v.visit.starts_at))
 
     @property
     def late_count(self) -> int:

@@ -38,6 +38,8 @@ def visit_risks(*, visit: Visit, provider_row_data: ProviderRowData | None, now:
     if visit.status not in BLOCKING_STATUSES:
         return []
     risks: list[StrOrPromise] = []
+    if visit.status == VisitStatus.ON_HOLD:
+        risks.append(_("on hold for clinician review: nobody may start it"))
     if visit.status == VisitStatus.HELD and visit.hold_expires_at:
         if visit.hold_expires_at <= now:
             risks.append(_("the hold has run out (not paid)"))

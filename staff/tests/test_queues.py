@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.models import WaitlistEntry
+from booking.models import SafetyHold, VisitStatus, WaitlistEntry
 from booking.tests import factories as bf
 from concierge.tests.factories import UserFactory
 from notifications.models import Message, MessageStatus
@@ -68,7 +68,12 @@ def waiting(clock, roles):
     MessageThread.objects.create(
         patient=alerted, subject="About my dose", topic="health", waiting_since=NOW - timedelta(days=3)
     )
-    return {"disputed": disputed, "refunded": refunded}
+    # Ada's visit went on hold with her alert; an earlier hold of another visit was released.
+    on_hold = bf.VisitFactory(patient=alerted, status=VisitStatus.ON_HOLD, starts_at=NOW + timedelta(days=2))
+    SafetyHold.objects.create(visit=on_hold, previous_status="confirmed", reasons=["safety_alert"], safety=True)
+    released = bf.VisitFactory(patient=resolved)
+    SafetyHold.objects.create(visit=released, previous_status="confirmed", outcome="released", ended_at=NOW, note="ok")
+    return {"disputed": disputed, "refunded": refunded, "on_hold": on_hold}
 
 
 def by_key(user):
@@ -78,6 +83,9 @@ def by_key(user):
 def test_each_queue_lists_what_waits(waiting, manager):
     seen = by_key(manager)
 
+    (held,) = seen["holds"].rows  # first on the page, and no reason shown (clinical)
+    assert (held["patient"], held["when"]) == ("Ada Alert", "Wed, Mar 4, 9:00 AM EST")
+    assert held["url"] == reverse("admin:booking_visit_change", args=[waiting["on_hold"].pk])
     assert [r["patient"] for r in seen["alerts"].rows] == ["Ada Alert"]
     assert [r["patient"] for r in seen["review"].rows] == ["Ada Alert", "Nell Newcomer"]  # open alert first
     assert [(r["template"], r["error"]) for r in seen["messages"].rows] == [("reminder_24h", "21211 invalid number")]
@@ -91,6 +99,7 @@ def test_each_queue_lists_what_waits(waiting, manager):
     (thread,) = seen["replies"].rows
     assert thread["patient"] == "Ada Alert" and thread["topic"] == "My health or treatment"
     assert {k: q.count for k, q in seen.items()} == {
+        "holds": 1,
         "alerts": 1,
         "review": 2,
         "replies": 1,
@@ -102,11 +111,12 @@ def test_each_queue_lists_what_waits(waiting, manager):
 
 
 def test_who_sees_which_queue(waiting, manager, scheduler, clinician_user):
+    # Visits on hold come first, for everyone who sees visits.
     assert list(by_key(manager)) == [
-        "alerts", "review", "replies", "messages", "messages-unknown", "payments", "waitlist"
+        "holds", "alerts", "review", "replies", "messages", "messages-unknown", "payments", "waitlist"
     ]  # fmt: skip
-    assert list(by_key(scheduler)) == ["replies", "messages", "messages-unknown", "payments", "waitlist"]
-    assert list(by_key(clinician_user)) == ["alerts", "review", "replies"]
+    assert list(by_key(scheduler)) == ["holds", "replies", "messages", "messages-unknown", "payments", "waitlist"]
+    assert list(by_key(clinician_user)) == ["holds", "alerts", "review", "replies"]
     # A health thread's subject is for those who may answer it: clinicians, not schedulers or managers.
     assert by_key(clinician_user)["replies"].rows[0]["subject"] == "About my dose"
     assert by_key(scheduler)["replies"].rows[0]["subject"] == ""
@@ -147,7 +157,10 @@ def test_the_queues_take_the_same_queries_however_long_they_are(waiting, manager
             due_at=NOW, status=MessageStatus.FAILED,
         )  # fmt: skip
         WaitlistEntry.objects.create(zip_code=f"9950{i}", email=f"w{i}@example.com")
+        held = bf.VisitFactory(status=VisitStatus.ON_HOLD, provider=bf.ProviderFactory())
+        SafetyHold.objects.create(visit=held, previous_status="confirmed")
     with CaptureQueriesContext(connection) as many:
         queues.queues_for(manager, now=NOW)
-    # 17: the public holidays the reply clock skips (issue 15), interrupted sends (issue 16)
-    assert len(many) == len(few) <= 17
+    # 18: the public holidays the reply clock skips (issue 15), interrupted sends (issue 16), the
+    # visits on hold (issue 14)
+    assert len(many) == len(few) <= 18

@@ -65,14 +65,14 @@ def test_visits_per_day_and_state_count_each_visits_own_local_day(visits):
 
     assert [str(c.label) for c in report.columns] == [
         "day", "state", "Held", "Confirmed", "Nurse on the way", "In progress", "Completed", "Cancelled", "No-show",
-        "all",
+        "On hold — clinician review", "all",
     ]  # fmt: skip
     assert report.rows == [
-        ["2026-03-02", "NY", 0, 1, 0, 0, 1, 0, 0, 2],
-        ["2026-03-03", "AZ", 0, 1, 0, 0, 0, 0, 0, 1],
-        ["2026-03-03", "NY", 0, 0, 0, 0, 0, 4, 1, 5],
+        ["2026-03-02", "NY", 0, 1, 0, 0, 1, 0, 0, 0, 2],
+        ["2026-03-03", "AZ", 0, 1, 0, 0, 0, 0, 0, 0, 1],
+        ["2026-03-03", "NY", 0, 0, 0, 0, 0, 4, 1, 0, 5],
     ]
-    assert report.totals == ["Total", "", 0, 2, 0, 0, 1, 4, 1, 8]
+    assert report.totals == ["Total", "", 0, 2, 0, 0, 1, 4, 1, 0, 8]
 
 
 def test_nurse_utilisation_is_booked_over_working_time(visits):
@@ -188,7 +188,7 @@ def test_managers_read_reports_and_download_csv(visits, manager_client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="conciergemd-visits-2026-03-02-2026-03-03.csv"' in response["Content-Disposition"]
     lines = response.content.decode().splitlines()
-    assert lines[1] == "2026-03-02,NY,0,1,0,0,1,0,0,2" and lines[-1] == "Total,,0,2,0,0,1,4,1,8"
+    assert lines[1] == "2026-03-02,NY,0,1,0,0,1,0,0,0,2" and lines[-1] == "Total,,0,2,0,0,1,4,1,0,8"
 
 
 def test_a_bad_range_is_explained_beside_the_field_and_kept(manager_client):

@@ -21,10 +21,11 @@ from booking.models import CancelledBy, Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars
 from concierge.errors import ApplicationError
 from concierge.inputs import day_from
+from concierge.models import Role
 from roster.models import Provider
 from staff import board
 from staff import services as staff_services
-from staff.forms import ReassignForm, VisitCancelForm, VisitRefundForm
+from staff.forms import HoldReleaseForm, ReassignForm, VisitCancelForm, VisitRefundForm
 
 from .filters import clinic_today
 from .summary import paid_cents, refunded_cents, visit_summary
@@ -37,6 +38,11 @@ def _safe_next(request, fallback):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         return target
     return fallback
+
+
+def may_release_holds(user):
+    """Releasing a safety hold is a clinical act: clinicians only (superuser or not), who may read holds."""
+    return user.has_role(Role.CLINICIAN) and user.has_perm("booking.view_safetyhold")
 
 
 def _date_param(value):
@@ -56,6 +62,7 @@ class VisitPagesMixin:
             path("<int:object_id>/refund/", view(self.refund_view), name="booking_visit_refund"),
             path("<int:object_id>/remind/", view(require_POST(self.remind_view)), name="booking_visit_remind"),
             path("<int:object_id>/no-show/", view(require_POST(self.no_show_view)), name="booking_visit_no_show"),
+            path("<int:object_id>/release/", view(self.release_view), name="booking_visit_release_hold"),
             *super().get_urls(),
         ]
 
@@ -245,6 +252,44 @@ class VisitPagesMixin:
             form=form,
             payment=payment,
             due=due,
+            back=change_url,
+        )
+
+    def release_view(self, request, object_id):
+        """A clinician releases a visit's safety hold, with a note (booking's safety_hold_release)."""
+        visit = get_object_or_404(
+            Visit.objects.select_related("service", "provider__user", "patient__patient_profile"), pk=object_id
+        )
+        if not may_release_holds(request.user) or not self.has_view_permission(request, visit):
+            raise PermissionDenied
+        change_url = reverse("admin:booking_visit_change", args=[visit.pk])
+        hold = services.hold_open_for(visit) if visit.status == VisitStatus.ON_HOLD else None
+        form = HoldReleaseForm(request.POST or None)
+        problem = None if hold is not None else _("This visit is not on hold.")
+        if request.method == "POST" and problem is None and form.is_valid():
+            try:
+                released = services.safety_hold_release(
+                    visit=visit, clinician=request.user, note=form.cleaned_data["note"]
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                text = (
+                    _("The hold is released: the visit is %(status)s again and its reminders are planned.")
+                    % {"status": released.get_status_display().lower()}
+                    if released.status != VisitStatus.CANCELLED
+                    else _("The visit's time had passed: it is cancelled and the patient is refunded in full.")
+                )
+                self.message_user(request, text, messages.SUCCESS)
+                return redirect(change_url)
+        return self._page(
+            request,
+            "admin/booking/visit/release.html",
+            _("Release a hold"),
+            visit,
+            form=form,
+            hold=hold,
+            problem=problem,
             back=change_url,
         )
 

@@ -6,10 +6,10 @@ import contextlib
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from booking import policy, services
+from booking import policy, safety, services
 from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
@@ -21,7 +21,7 @@ from staff.admin.audit import object_filter_value, render_changes
 
 from .actions import VisitActionsMixin
 from .filters import ProviderFilter, RiskFilter, WhenFilter
-from .pages import VisitPagesMixin
+from .pages import VisitPagesMixin, may_release_holds
 from .summary import chart_of, paid_cents, visit_local_day, visit_payments, visit_summary
 
 STAFF_CSS = {"all": ("concierge/staff-admin.css",)}
@@ -94,7 +94,7 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
             },
         ),
     )
-    clinical_fieldsets = ((_("Clinical"), {"fields": ("clearance",)}),)
+    clinical_fieldsets = ((_("Clinical"), {"fields": ("clearance", "holds")}),)
 
     class Media:
         css = STAFF_CSS
@@ -155,6 +155,31 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
         after = board.minutes_between(obj.ends_at, obj.blocked_until)
         return _("%(before)s min before, %(after)s min after") % {"before": before, "after": after}
 
+    @admin.display(description=_("safety holds"))
+    def holds(self, obj):
+        """Every hold of the visit (why, and how it ended): for clinicians only (the reasons are clinical)."""
+        rows = list(obj.safety_holds.select_related("ended_by"))
+        if not rows:
+            return "—"
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> ({}): {} {}<br>{}</p>",
+            (
+                (
+                    hold.get_outcome_display(),
+                    timezone.localtime(hold.placed_at).strftime("%Y-%m-%d %H:%M"),
+                    safety.reason_labels(hold.reasons),
+                    _("(a danger sign: 988/911 shown to the patient)") if hold.safety else "",
+                    (
+                        f"{hold.ended_by.get_full_name() if hold.ended_by else ''}: {hold.note}"
+                        if not hold.is_open
+                        else hold.staff_words
+                    ),
+                )
+                for hold in rows
+            ),
+        )
+
     @admin.display(description=_("price"))
     def price(self, obj):
         return dollars(obj.price_cents)
@@ -208,10 +233,12 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
 
     def _actions_for(self, request, visit, now):
         """[(label, url, method)] of what this person may do to this visit now."""
-        if not self.has_change_permission(request, visit):
-            return []
         actions = []
         pk = visit.pk
+        if visit.status == VisitStatus.ON_HOLD and may_release_holds(request.user):
+            actions.append((_("Release the hold…"), reverse("admin:booking_visit_release_hold", args=[pk]), "get"))
+        if not self.has_change_permission(request, visit):
+            return actions
         if visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > now:
             actions.append((_("Reassign…"), reverse("admin:booking_visit_reassign", args=[pk]), "get"))
         if services.transition_allowed(visit.status, VisitStatus.CANCELLED):
