@@ -1,5 +1,7 @@
 """The care-team portal in admin: message threads (the reply queue) and follow-up check-ins."""
 
+import threading
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, F, Value, When
@@ -22,6 +24,7 @@ from .messaging_selectors import (
     waited_working_hours,
 )
 from .models import FollowUpCheckIn, MessageThread, PublicHoliday, ThreadTopic
+from .working_hours import working_hours
 
 # --- the care-team portal (issue 10): message threads and follow-up check-ins --------------------
 
@@ -82,16 +85,27 @@ class MessageThreadAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
     def waited(self, obj):
-        hours = waited_working_hours(obj)
+        hours = waited_working_hours(obj, hours=getattr(self._page, "hours", None))
         if hours is None:
             return "—"
         if hours >= reply_due_within().total_seconds() / 3600:
             return format_html('<strong class="review-alert">{} h</strong>', hours)
         return f"{hours} h"
 
+    # The working hours (with the holiday table) read once per list page, not once per row; per
+    # thread, since one admin instance serves every request.
+    _page = threading.local()
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {"title": _("Patient messages (answer them on the staff inbox page)"), **(extra_context or {})}
-        return super().changelist_view(request, extra_context)
+        self._page.hours = working_hours()
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the rows are drawn now, while the hours are set
+            return response
+        finally:
+            self._page.hours = None
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # One place to read and answer: the staff inbox page (it checks who may open the thread).

@@ -147,6 +147,8 @@ class ClearanceForm(forms.ModelForm):
             problem = services.clearance_problem(patient=patient, decision=decision, clinician=self.clinician)
             if problem:
                 raise ValidationError(problem)
+        # Field errors first (shown beside the fields), then the gate's list of what is missing.
+        self._dose_cap_check(cleaned)
         evaluation = cleaned.get("evaluation")
         if evaluation is not None and patient is not None and evaluation.patient_id != patient.pk:
             self.add_error("evaluation", _("That visit is not this patient's evaluation."))
@@ -161,7 +163,6 @@ class ClearanceForm(forms.ModelForm):
             )
             if missing:
                 raise ValidationError([_("Before clearing this patient:"), *missing])
-        self._dose_cap_check(cleaned)
         return cleaned
 
     def _dose_cap_check(self, cleaned):
