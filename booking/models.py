@@ -123,11 +123,28 @@ class CancelledBy(models.TextChoices):
     CLINIC = "clinic", _("ConciergeMD (system)")
 
 
+class BookingOrigin(models.TextChoices):
+    """How a visit was booked: it decides how long its hold lasts (booking/policy.py)."""
+
+    ONLINE = "online", _("Online, by the patient")
+    PHONE = "phone", _("By phone, by staff for the patient")
+    WAITLIST = "waitlist", _("Offered from the waitlist")
+
+
 class Series(models.Model):
     """Infusions booked together for one treatment plan; held together or not at all."""
 
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series")
     clearance = models.ForeignKey("patients.Clearance", on_delete=models.PROTECT, related_name="series")
+    # The scheduler who booked the series for the patient on the phone (empty: the patient online).
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("booked by (staff, for the patient)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -172,6 +189,17 @@ class Visit(models.Model):
     price_cents = models.PositiveIntegerField(_("price (cents)"), validators=[MinValueValidator(0)])
     amount_due_cents = models.PositiveIntegerField(_("due at booking (cents)"), validators=[MinValueValidator(0)])
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    origin = models.CharField(_("booked"), max_length=16, choices=BookingOrigin.choices, default=BookingOrigin.ONLINE)
+    # The scheduler who booked the visit for the patient on the phone; empty when the patient
+    # booked it themselves. Later changes made for the patient are in the audit trail (who, when).
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("booked by (staff, for the patient)"),
+    )
 
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

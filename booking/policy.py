@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState
 
-from .models import CancelledBy, Service, Visit, VisitStatus
+from .models import BookingOrigin, CancelledBy, Service, Visit, VisitStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -45,8 +45,14 @@ def change_cutoff() -> timedelta:
     return timedelta(hours=settings.BOOKING_CHANGE_CUTOFF_HOURS)
 
 
-def hold_duration() -> timedelta:
-    return timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+def hold_duration(origin: str = BookingOrigin.ONLINE) -> timedelta:
+    """How long a new hold lasts: a patient paying online, a patient paying the link staff sent
+    while on the phone with them (longer: they have to find the text first), or a waitlist offer."""
+    minutes = {
+        BookingOrigin.PHONE: settings.BOOKING_PHONE_HOLD_MINUTES,
+        BookingOrigin.WAITLIST: settings.WAITLIST_OFFER_MINUTES,
+    }.get(origin, settings.BOOKING_HOLD_MINUTES)
+    return timedelta(minutes=minutes)
 
 
 def patient_may_change(visit: Visit, now: datetime | None = None) -> bool:
@@ -94,9 +100,22 @@ def cancellation_refund(*, visit: Visit, paid_cents: int) -> RefundDecision:
         return RefundDecision(Rule.NO_SHOW, 0, paid_cents)
     if visit.status != VisitStatus.CANCELLED:
         raise InvalidState(_("Only a cancelled or missed visit is refunded by the cancellation policy."))
-    if visit.cancelled_by == CancelledBy.PATIENT:
-        cancelled_at = visit.cancelled_at or timezone.now()
-        if visit.starts_at - cancelled_at >= timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS):
+    return _refund_for(
+        by=visit.cancelled_by,
+        starts_at=visit.starts_at,
+        cancelled_at=visit.cancelled_at or timezone.now(),
+        paid_cents=paid_cents,
+    )
+
+
+def refund_if_cancelled_now(*, visit: Visit, by: str, paid_cents: int, now: datetime | None = None) -> RefundDecision:
+    """What the policy would refund if `by` cancelled this visit now (shown to staff before they confirm)."""
+    return _refund_for(by=by, starts_at=visit.starts_at, cancelled_at=now or timezone.now(), paid_cents=paid_cents)
+
+
+def _refund_for(*, by: str, starts_at: datetime, cancelled_at: datetime, paid_cents: int) -> RefundDecision:
+    if by == CancelledBy.PATIENT:
+        if starts_at - cancelled_at >= timedelta(hours=settings.PAYMENT_FULL_REFUND_HOURS):
             return RefundDecision(Rule.PATIENT_EARLY, paid_cents, 0)
         fee = min(paid_cents, settings.PAYMENT_LATE_CANCEL_FEE_CENTS)
         return RefundDecision(Rule.PATIENT_LATE, paid_cents - fee, fee)

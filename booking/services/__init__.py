@@ -13,14 +13,16 @@ writing `from booking import services; services.visit_hold(...)`):
                 visit_reschedule, visit_reassign, visit_transition, ALLOWED_TRANSITIONS
     series      a plan's infusions together: series_propose, series_check, series_hold, ...
     holds       visit_holds_expire: holds that ran out
+    phone       booking by phone: visit_book_by_phone, series_book_by_phone, payment_link_send
     waitlist    waitlist_join
 
 A name with a leading underscore is for these modules only (a few are shared between them).
 """
 
-from .context import BookingContext, booking_context, booking_context_for_visit
+from .context import BookingContext, acting_for_patient, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
+from .phone import payment_link_send, series_book_by_phone, visit_book_by_phone
 from .series import (
     ProposedVisit,
     SeriesInvalid,
@@ -53,8 +55,11 @@ __all__ = [
     "ProposedVisit",
     "SeriesInvalid",
     "SeriesProposal",
+    "acting_for_patient",
     "booking_context",
     "booking_context_for_visit",
+    "payment_link_send",
+    "series_book_by_phone",
     "series_check",
     "series_confirm",
     "series_hold",
@@ -62,6 +67,7 @@ __all__ = [
     "series_propose",
     "series_remaining",
     "transition_allowed",
+    "visit_book_by_phone",
     "visit_cancel",
     "visit_confirm",
     "visit_hold",

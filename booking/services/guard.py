@@ -37,7 +37,7 @@ from roster.models import Provider
 from .. import availability, policy
 from ..availability import Candidate, Slot
 from ..errors import SlotTaken
-from ..models import BLOCKING_STATUSES, Series, Visit, VisitStatus
+from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Visit, VisitStatus
 from .context import BookingContext, _check_clearance_date
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -213,7 +213,14 @@ def _guard(
 
 
 def _new_visit(
-    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+    ctx: BookingContext,
+    slot: Slot,
+    candidate: Candidate,
+    *,
+    now: datetime,
+    series: Series | None = None,
+    origin: str = BookingOrigin.ONLINE,
+    booked_by: User | None = None,
 ) -> Visit:
     place = ctx.place
     return Visit(
@@ -235,14 +242,23 @@ def _new_visit(
         zip_code=place.zip_code,
         price_cents=ctx.service.price_cents,
         amount_due_cents=policy.amount_due_cents(ctx.service),
-        hold_expires_at=now + policy.hold_duration(),
+        hold_expires_at=now + policy.hold_duration(origin),
+        origin=origin,
+        booked_by=booked_by,
     )
 
 
 def _place_new(
-    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+    ctx: BookingContext,
+    slot: Slot,
+    candidate: Candidate,
+    *,
+    now: datetime,
+    series: Series | None = None,
+    origin: str = BookingOrigin.ONLINE,
+    booked_by: User | None = None,
 ) -> Visit:
     provider = Provider.objects.get(pk=candidate.provider_id)
-    visit = _new_visit(ctx, slot, candidate, now=now, series=series)
+    visit = _new_visit(ctx, slot, candidate, now=now, series=series, origin=origin, booked_by=booked_by)
     _route_update(provider=provider, day=_provider_day(provider, visit.starts_at), pending=visit)
     return visit

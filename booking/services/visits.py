@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.errors import InvalidState, NotAllowed
+from concierge.errors import InvalidState
 from concierge.models import User
 from notifications import services as notify
 from payments import services as payments
@@ -22,8 +22,8 @@ from roster.models import Provider
 from .. import policy, telehealth
 from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, TransitionNotAllowed
-from ..models import CancelledBy, Service, Visit, VisitStatus
-from .context import booking_context, booking_context_for_visit
+from ..models import BookingOrigin, CancelledBy, Service, Visit, VisitStatus
+from .context import acting_for_patient, booking_context, booking_context_for_visit
 from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
 
 S = VisitStatus
@@ -60,21 +60,30 @@ def visit_hold(
     starts_at: datetime,
     now: datetime | None = None,
     provider: Provider | None = None,
+    booked_by: User | None = None,
+    origin: str | None = None,
 ) -> Visit:
-    """Hold a time for the patient for BOOKING_HOLD_MINUTES, with the provider the dispatch rule picks.
+    """Hold a time for the patient, with the provider the dispatch rule picks.
 
     The visit is HELD with its price and the amount due now (the deposit, else the full price)
-    until `visit_confirm`. Raises NotEligible, NotCovered, SlotTaken or TryAgainLater.
-    `provider` (staff booking) restricts the choice to one provider.
+    until `visit_confirm`; the hold lasts BOOKING_HOLD_MINUTES, or BOOKING_PHONE_HOLD_MINUTES
+    when a scheduler books it for the patient on the phone (`booked_by`; the same checks as
+    online). Raises NotEligible, NotCovered, SlotTaken, TryAgainLater, or NotAllowed for a
+    `booked_by` who may not book for patients. `provider` (staff booking) restricts the choice
+    to one provider; `origin` is for the waitlist's offers (services/waitlist.py).
     """
     now = now or timezone.now()
+    by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
+    origin = origin or (BookingOrigin.PHONE if by_phone else BookingOrigin.ONLINE)
     ctx = booking_context(patient=patient, service=service)
     placed = _guard(
         ctx=ctx,
         requests=[(starts_at, None)],
         now=now,
         provider_ids=[provider.pk] if provider is not None else None,
-        write=lambda slot, candidate, index: _place_new(ctx, slot, candidate, now=now),
+        write=lambda slot, candidate, index: _place_new(
+            ctx, slot, candidate, now=now, origin=origin, booked_by=booked_by if by_phone else None
+        ),
     )
     return placed[0]
 
@@ -150,7 +159,9 @@ def visit_cancel(
     """Cancel a visit; its time is free at once. Safe to call twice.
 
     Patients (`by=CancelledBy.PATIENT`) may cancel their own visits up to the cut-off; inside it
-    ChangeWindowClosed tells them to call. Staff may cancel any visit not yet in progress.
+    ChangeWindowClosed tells them to call. When they call, staff cancel for them (`by=PATIENT`,
+    `actor` the scheduler): the patient's policy applies, late fee included, at any time before
+    the visit. Staff (`by=STAFF`) may cancel any visit not yet in progress, refunded in full.
     """
     now = now or timezone.now()
     current = visit_locked(visit)
@@ -159,9 +170,8 @@ def visit_cancel(
     if not transition_allowed(current.status, S.CANCELLED):
         raise TransitionNotAllowed(_("This visit can no longer be cancelled."))
     if by == CancelledBy.PATIENT:
-        if actor is not None and actor.pk != current.patient_id:
-            raise NotAllowed()
-        if current.status != S.HELD and not policy.patient_may_change(current, now):
+        by_phone = acting_for_patient(actor=actor, patient_id=current.patient_id)
+        if current.status != S.HELD and not by_phone and not policy.patient_may_change(current, now):
             raise ChangeWindowClosed(policy.cancellation_policy())
     was = current.status
     current.status = S.CANCELLED
@@ -270,12 +280,12 @@ def visit_reschedule(
 
 
 def _check_may_move(current: Visit, *, is_patient: bool, actor: User | None, now: datetime) -> None:
-    """Patients move their own visits, up to the cut-off; anyone, only a visit not yet under way."""
-    if is_patient and actor is not None and actor.pk != current.patient_id:
-        raise NotAllowed()
+    """Patients move their own visits, up to the cut-off (staff on the phone for them, at any
+    time before it starts); anyone, only a visit not yet under way."""
+    by_phone = is_patient and acting_for_patient(actor=actor, patient_id=current.patient_id)
     if current.status not in policy.CHANGEABLE_STATUSES:
         raise TransitionNotAllowed(_("This visit can no longer be moved."))
-    if is_patient and not policy.patient_may_change(current, now):
+    if is_patient and not by_phone and not policy.patient_may_change(current, now):
         raise ChangeWindowClosed(policy.cancellation_policy())
 
 

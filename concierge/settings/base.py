@@ -314,6 +314,13 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)
 BOOKING_STEP_MINUTES = env.int("BOOKING_STEP_MINUTES", default=30)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
+# A scheduler booking for a patient on the phone holds the time this long while the patient pays
+# the link sent by text and email (issue 19; docs/booking.md#booking-by-phone).
+BOOKING_PHONE_HOLD_MINUTES = env.int("BOOKING_PHONE_HOLD_MINUTES", default=30)
+# The waitlist for freed times (issue 19): an offer holds the time for the patient this long; a
+# patient who let this many offers lapse without an answer leaves the waitlist (and is told).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+WAITLIST_MAX_LAPSED_OFFERS = env.int("WAITLIST_MAX_LAPSED_OFFERS", default=3)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {

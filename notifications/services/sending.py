@@ -50,7 +50,10 @@ def _not_relevant(message: Message, now: datetime) -> str | None:
         return "The visit moved."
     deadline = _deadline(spec, visit)
     if deadline is not None and now >= deadline:
-        return "Too late: the visit has started." if spec.deadline == "starts_at" else "Too late: the visit is over."
+        return {
+            "starts_at": "Too late: the visit has started.",
+            "hold_expires_at": "Too late: the hold has run out.",
+        }.get(spec.deadline, "Too late: the visit is over.")
     return None
 
 

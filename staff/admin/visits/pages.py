@@ -22,7 +22,7 @@ from concierge.errors import ApplicationError
 from roster.models import Provider
 from staff import board
 from staff import services as staff_services
-from staff.forms import ReassignForm, VisitCancelForm, VisitRefundForm
+from staff.forms import AskedBy, ReassignForm, VisitCancelForm, VisitRefundForm
 
 from .filters import clinic_today
 from .summary import paid_cents, refunded_cents, visit_summary
@@ -181,10 +181,9 @@ class VisitPagesMixin:
                 "status": visit.get_status_display().lower()
             }
         if request.method == "POST" and problem is None and form.is_valid():
+            by = CancelledBy.PATIENT if form.cleaned_data["asked_by"] == AskedBy.PATIENT else CancelledBy.STAFF
             try:
-                services.visit_cancel(
-                    visit=visit, by=CancelledBy.STAFF, reason=form.cleaned_data["reason"], actor=request.user
-                )
+                services.visit_cancel(visit=visit, by=by, reason=form.cleaned_data["reason"], actor=request.user)
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
@@ -196,6 +195,7 @@ class VisitPagesMixin:
                     }
                 self.message_user(request, text, messages.SUCCESS)
                 return redirect(_safe_next(request, change_url))
+        paid = paid_cents(visit)
         return self._page(
             request,
             "admin/booking/visit/cancel.html",
@@ -203,7 +203,10 @@ class VisitPagesMixin:
             visit,
             form=form,
             problem=problem,
-            paid=paid_cents(visit),
+            paid=paid,
+            # The policy, before confirming: what each answer to "who asked" refunds now.
+            if_patient=policy.refund_if_cancelled_now(visit=visit, by=CancelledBy.PATIENT, paid_cents=paid),
+            policy_text=policy.cancellation_policy(),
             back=_safe_next(request, change_url),
         )
 
