@@ -48,11 +48,11 @@ def change_cutoff() -> timedelta:
 def hold_duration(origin: str = BookingOrigin.ONLINE) -> timedelta:
     """How long a new hold lasts: a patient paying online, a patient paying the link staff sent
     while on the phone with them (longer: they have to find the text first), or a waitlist offer."""
-    minutes = {
+    minutes: dict[str, int] = {
         BookingOrigin.PHONE: settings.BOOKING_PHONE_HOLD_MINUTES,
         BookingOrigin.WAITLIST: settings.WAITLIST_OFFER_MINUTES,
-    }.get(origin, settings.BOOKING_HOLD_MINUTES)
-    return timedelta(minutes=minutes)
+    }
+    return timedelta(minutes=minutes.get(origin, settings.BOOKING_HOLD_MINUTES))
 
 
 def patient_may_change(visit: Visit, now: datetime | None = None) -> bool:

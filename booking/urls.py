@@ -16,11 +16,14 @@ urlpatterns = [
     path("book/series/<int:pk>/checkout/", views.series_checkout, name="series_checkout"),
     path("book/<slug:code>/", views.book_days, name="days"),
     path("book/<slug:code>/review/", views.book_review, name="review"),
+    path("book/<slug:code>/waitlist/", views.time_waitlist, name="time_waitlist"),
     path("book/<slug:code>/<str:day>/", views.book_times, name="times"),
     # The patient's own visits
     path("visits/", views.visit_list, name="visits"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("visits/<int:pk>/checkout/", views.checkout, name="checkout"),
+    # The waitlist for freed times: an offer, held for the patient (issue 19).
+    path("offers/<int:pk>/", views.offer, name="offer"),
     # Paying for a hold: the payment page (payments) right after the checkout opens the payment.
     path("pay/<int:visit_id>/", views.pay_visit, name="pay"),
     path("pay/series/<int:series_id>/", views.pay_series, name="pay_series"),

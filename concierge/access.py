@@ -109,6 +109,7 @@ VISIT = Owned("visit", why="the patient's own confirmed home infusion; another p
 HELD_VISIT = Owned("held_visit", why="a visit the patient holds while paying")
 PAST_VISIT = Owned("past_visit", why="the patient's home infusion that ended yesterday (the check-in)")
 SERIES = Owned("series", why="infusions the patient holds together")
+OFFER = Owned("waitlist_offer", why="a freed time offered to the patient from the waitlist, held for them")
 PAYMENT = Owned("payment", why="the patient's open card payment")
 PAYMENT_SECRET = Owned("payment_secret", why="the local card page of the patient's payment (client secret)")
 INTAKE = Owned("intake_version", why="a sent intake version")
@@ -193,6 +194,8 @@ ACCESS = {
     "booking:series_checkout": patient(owned=SERIES),
     "booking:days": patient(),
     "booking:review": patient(GET_POST),
+    "booking:time_waitlist": patient(GET_POST),
+    "booking:offer": patient(GET_POST, OFFER),
     "booking:times": patient(),
     "booking:visits": patient(),
     "booking:visit": patient(owned=VISIT),

@@ -44,6 +44,8 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     # Visits.
     ("booking.Visit", {}),
     ("booking.Series", {}),
+    ("booking.TimeWaitlistEntry", {}),
+    ("booking.TimeOffer", {}),
     # Money. The client secret of a payment is a credential for the patient's browser: never kept.
     ("payments.Payment", {"exclude_fields": ["client_secret"]}),
     ("payments.PaymentAllocation", {}),

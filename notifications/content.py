@@ -230,6 +230,24 @@ TEMPLATES = {
             deadline="hold_expires_at",
             stored_context=True,
         ),
+        # A freed time offered from the waitlist (issue 19), held for the patient until it lapses.
+        MessageTemplate(
+            "waitlist_offer",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("held",),
+            bound_to_visit_time=False,
+            deadline="hold_expires_at",
+            stored_context=True,
+        ),
+        # Someone on the coverage waitlist: we now come to their ZIP (issue 19). No login behind it.
+        MessageTemplate(
+            "coverage_open",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            stored_context=True,
+        ),
         # Django's password reset (concierge.forms.ResetRequestForm): the link signs the person in.
         MessageTemplate(
             "password_reset",

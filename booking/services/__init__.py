@@ -14,7 +14,9 @@ writing `from booking import services; services.visit_hold(...)`):
     series      a plan's infusions together: series_propose, series_check, series_hold, ...
     holds       visit_holds_expire: holds that ran out
     phone       booking by phone: visit_book_by_phone, series_book_by_phone, payment_link_send
-    waitlist    waitlist_join
+    offers      the waitlist for freed times: time_waitlist_join/_leave/_for, waitlist_offers_make
+                (the sweep), waitlist_offer_accept/_decline
+    waitlist    the coverage waitlist: waitlist_join, coverage_waitlist_notify
 
 A name with a leading underscore is for these modules only (a few are shared between them).
 """
@@ -22,6 +24,15 @@ A name with a leading underscore is for these modules only (a few are shared bet
 from .context import BookingContext, acting_for_patient, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
+from .offers import (
+    WaitlistInvalid,
+    time_waitlist_for,
+    time_waitlist_join,
+    time_waitlist_leave,
+    waitlist_offer_accept,
+    waitlist_offer_decline,
+    waitlist_offers_make,
+)
 from .phone import payment_link_send, series_book_by_phone, visit_book_by_phone
 from .series import (
     ProposedVisit,
@@ -41,12 +52,13 @@ from .visits import (
     visit_cancel,
     visit_confirm,
     visit_hold,
+    visit_hold_renew,
     visit_reassign,
     visit_refund_by_policy,
     visit_reschedule,
     visit_transition,
 )
-from .waitlist import waitlist_join
+from .waitlist import coverage_waitlist_notify, coverage_waitlist_notify_soon, waitlist_join
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -55,9 +67,12 @@ __all__ = [
     "ProposedVisit",
     "SeriesInvalid",
     "SeriesProposal",
+    "WaitlistInvalid",
     "acting_for_patient",
     "booking_context",
     "booking_context_for_visit",
+    "coverage_waitlist_notify",
+    "coverage_waitlist_notify_soon",
     "payment_link_send",
     "series_book_by_phone",
     "series_check",
@@ -66,11 +81,15 @@ __all__ = [
     "series_plan_starts",
     "series_propose",
     "series_remaining",
+    "time_waitlist_for",
+    "time_waitlist_join",
+    "time_waitlist_leave",
     "transition_allowed",
     "visit_book_by_phone",
     "visit_cancel",
     "visit_confirm",
     "visit_hold",
+    "visit_hold_renew",
     "visit_holds_expire",
     "visit_locked",
     "visit_reassign",
@@ -78,4 +97,7 @@ __all__ = [
     "visit_reschedule",
     "visit_transition",
     "waitlist_join",
+    "waitlist_offer_accept",
+    "waitlist_offer_decline",
+    "waitlist_offers_make",
 ]

@@ -32,6 +32,7 @@ from django.db.models import Q
 from concierge.errors import TryAgainLater
 from concierge.locking import lock_rows
 from concierge.models import User
+from concierge.tasks import enqueue_on_commit
 from roster.models import Provider
 
 from .. import availability, policy
@@ -82,6 +83,7 @@ def _route_update(*, provider: Provider, day: date, pending: Visit | None = None
     and new routes allow; write the pending visit; grow the others to the new route) so that no
     statement ever sees two overlapping blocks, which the exclusion constraint would refuse.
     """
+    placing_new = pending is not None and pending.pk is None
     tz = availability.zone(provider.time_zone)
     day_start = datetime.combine(day, time(0), tzinfo=tz)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
@@ -110,6 +112,11 @@ def _route_update(*, provider: Provider, day: date, pending: Visit | None = None
     for visit, (new_from, new_until) in zip(others, blocks, strict=False):
         if (new_from, new_until) != (visit.blocked_from, visit.blocked_until):
             Visit.objects.filter(pk=visit.pk).update(blocked_from=new_from, blocked_until=new_until)
+    if not placing_new:
+        # A visit left this day or moved (cancelled, expired, rescheduled, reassigned, ended):
+        # time may have freed up. Every freeing path passes here, so this is where the waitlist
+        # hears of it (services/offers.py; its sweep also runs every minute for the roster).
+        enqueue_on_commit("booking.tasks.waitlist_offers_make", once=True)
 
 
 def _expire_stale_holds(

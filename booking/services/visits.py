@@ -112,9 +112,16 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
         if current.status == S.CANCELLED:
             raise InvalidState(_("This visit was cancelled, so it cannot be confirmed."))
 
-    # The hold ran out: the time must be free again, through the same guard as a booking, with
-    # the same provider (already locked by a payment confirming it: locking other providers now
-    # would take locks out of the fixed order).
+    # The hold ran out: the time must be free again, through the same guard as a booking.
+    return _confirmed(_take_again(current, now), now)
+
+
+def _take_again(current: Visit, now: datetime) -> Visit:
+    """A hold that ran out takes its time again through the guard (HELD), or SlotTaken.
+
+    With the same provider (already locked by a payment confirming it: locking other providers
+    now would take locks out of the fixed order); a visit with none can go nowhere.
+    """
     ctx = booking_context_for_visit(visit=current, patient=current.patient)
 
     def write(slot: Slot, candidate: Candidate, index: int) -> Visit:
@@ -122,7 +129,7 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
         if moved.status not in (S.HELD, S.EXPIRED):
             raise InvalidState()
         moved.provider_id = candidate.provider_id
-        moved.status = S.HELD  # blocking again; confirmed just below
+        moved.status = S.HELD  # blocking again
         provider = Provider.objects.get(pk=candidate.provider_id)
         old_provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, moved.starts_at), pending=moved)
@@ -130,16 +137,34 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
             _route_update(provider=old_provider, day=_provider_day(old_provider, current.starts_at))
         return moved
 
-    moved = _guard(
+    return _guard(
         ctx=ctx,
         requests=[(current.starts_at, current.provider_id)],
         now=now,
         write=write,
         moving=current,
-        # Its own provider only (a visit with none can go nowhere: SlotTaken, as with [None]).
         provider_ids=[current.provider_id] if current.provider_id is not None else [],
     )[0]
-    return _confirmed(moved, now)
+
+
+@transaction.atomic
+def visit_hold_renew(*, visit: Visit, now: datetime | None = None) -> Visit:
+    """Give a hold BOOKING_HOLD_MINUTES from now to be paid (a waitlist offer just accepted).
+
+    A hold still running is simply extended; one that ran out takes its time again through the
+    guard when it is still free (the first to ask gets it), else SlotTaken. A visit no longer
+    held or expired raises InvalidState.
+    """
+    now = now or timezone.now()
+    current = visit_locked(visit)
+    if current.status not in (S.HELD, S.EXPIRED):
+        raise InvalidState(_("This time is no longer held for you."))
+    if current.status == S.EXPIRED or current.hold_expires_at is None or current.hold_expires_at <= now:
+        current = _take_again(current, now)
+    current.hold_expires_at = max(current.hold_expires_at or now, now + policy.hold_duration())
+    current.full_clean()
+    current.save()
+    return current
 
 
 def _confirmed(visit: Visit, now: datetime) -> Visit:

@@ -327,6 +327,18 @@ CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
 }
+# The waitlists (issue 19): freed times offered in order (also run right after time frees up), and
+# the coverage waitlist told when an area starts to cover their ZIP (also run after an area is saved).
+CELERY_BEAT_SCHEDULE["booking-waitlist-offers"] = {
+    "task": "booking.tasks.waitlist_offers_make",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["booking-coverage-waitlist"] = {
+    "task": "booking.tasks.coverage_waitlist_notify",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
 
 # --- Patients: screening, safety and clearance (issue 3) -------------------------------------
 # PCL-5 total at or above this suggests provisional PTSD (National Center for PTSD: 31-33).

@@ -28,9 +28,18 @@ PEOPLE = [
 # What the templates with a link are given by the app that writes them (booking).
 LINKS = {
     "payment_link": {"pay_url": "https://app.conciergemd.example/pay/123456/", "amount": "$100.00", "visits": 1},
+    "waitlist_offer": {"offer_url": "https://app.conciergemd.example/offers/123456/"},
+    "coverage_open": {
+        "coverage_url": "https://app.conciergemd.example/coverage/?zip_code=85004",
+        "zip_code": "85004",
+        "language": "en",
+        "time_zone": "America/Phoenix",
+    },
 }
-# Templates whose text carries a link in place of the clinic's phone number.
-WITH_LINK = ("payment_link",)
+# Templates whose text carries a link (the key in LINKS) in place of the clinic's phone number.
+WITH_LINK = {"payment_link": "pay_url", "waitlist_offer": "offer_url", "coverage_open": "coverage_url"}
+# Written to an address nobody has logged in with (the coverage waitlist): no name, no visit.
+TO_AN_ADDRESS = ("coverage_open",)
 
 
 def visit_for(name, zone, zip_code, state, starts_at, telehealth):
@@ -41,9 +50,7 @@ def visit_for(name, zone, zip_code, state, starts_at, telehealth):
     profile.user.save()
     service = VideoVisitServiceFactory() if telehealth else None
     extra = {"service": service} if service else {}
-    return VisitFactory(
-        profile=profile, starts_at=starts_at, hold_expires_at=starts_at - timedelta(days=2), **extra
-    )
+    return VisitFactory(profile=profile, starts_at=starts_at, hold_expires_at=starts_at - timedelta(days=2), **extra)
 
 
 def every_message(visit):
@@ -61,9 +68,10 @@ def every_message(visit):
             context.update(LINKS.get(key, {}))
             yield Message(
                 channel=channel,
-                recipient=visit.patient,
+                recipient=None if key in TO_AN_ADDRESS else visit.patient,
+                to_address="someone@example.com" if key in TO_AN_ADDRESS else "",
                 template=key,
-                visit=visit if key != "staff_alert" else None,
+                visit=None if key in ("staff_alert", *TO_AN_ADDRESS) else visit,
                 context=context,
                 unique_key=f"t:{key}:{channel}",
                 due_at=visit.starts_at,
@@ -99,6 +107,10 @@ def test_every_text_fits_two_segments_with_everything_the_patient_needs(person, 
         assert content.sms_size(text).segments <= content.SMS_MAX_SEGMENTS, (message.template, text)
         if message.template not in WITH_LINK:
             assert content.sms_size(text).segments == 1, (message.template, text)  # English reminders: one
+        if message.template in TO_AN_ADDRESS:
+            assert "85004" in text and LINKS["coverage_open"]["coverage_url"] in text, text
+            assert text.endswith("Reply STOP to opt out")
+            continue
         first = to_gsm7(name.split(" ")[0]) or "there"
         greeting = re.match(r"Hi ([^,]+), ", text)
         assert greeting and first.startswith(greeting.group(1)), text
@@ -115,7 +127,7 @@ def test_every_text_fits_two_segments_with_everything_the_patient_needs(person, 
             assert when in text, text
             assert re.search(r"[AP]M (EST|EDT|AKST|AKDT|MST|HST)\b", text), text
         if message.template in WITH_LINK:
-            assert LINKS[message.template]["pay_url"] in text
+            assert LINKS[message.template][WITH_LINK[message.template]] in text
         else:
             assert "(888) 555-0142" in text
         assert text.endswith("Reply STOP to opt out")
