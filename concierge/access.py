@@ -138,6 +138,9 @@ ACCESS = {
     "session-keepalive": logged_in(
         POST, anonymous=401, why="called by the idle-timeout script: answers 401 JSON instead of a login page"
     ),
+    "language-switch": public(
+        POST, why="the header's language switch: a cookie, and the profile's choice if logged in"
+    ),
     "login": public(GET_POST, why="logged-in people are sent on to their page"),
     "logout": public(POST, why="POST only (Django): ends the session and says so"),
     "password_change": logged_in(GET_POST),

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 
 from .calendar import visit_calendar_ics
 from .models import Channel, Message
@@ -70,6 +71,43 @@ FORBIDDEN_WORDS = (
     "gad-7",
     "pcl-5",
     "score",
+    # The same in Spanish: a text in the patient's language keeps the same privacy.
+    "ketamina",
+    "esketamina",
+    "infusión",
+    "infusiones",
+    "intravenosa",
+    "intravenoso",
+    "goteo",
+    "tept",
+    "depresión",
+    "deprimido",
+    "deprimida",
+    "depresivo",
+    "ansiedad",
+    "ansioso",
+    "ansiosa",
+    "dosis",
+    "psiquiátrico",
+    "psiquiátrica",
+    "psiquiatría",
+    "suicidio",
+    "suicida",
+    "autolesión",
+    "terapia",
+    "tratamiento",
+    "diagnóstico",
+    "diagnosticado",
+    "síntoma",
+    "síntomas",
+    "medicamento",
+    "medicamentos",
+    "medicación",
+    "fármaco",
+    "droga",
+    "receta",
+    "puntuación",
+    "puntaje",
 )
 _FORBIDDEN_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in FORBIDDEN_WORDS) + r")(?![\w-])", re.I)
 
@@ -302,7 +340,7 @@ class Rendered:
 
 def when_text(moment: datetime, time_zone: str) -> str:
     """'Tue Mar 3, 9:00 AM EST': the visit's own zone, with its abbreviation."""
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j, g:i A T")
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j, g:i A T"))
 
 
 def time_text(moment: datetime, time_zone: str) -> str:
@@ -311,7 +349,7 @@ def time_text(moment: datetime, time_zone: str) -> str:
 
 
 def day_text(moment: datetime, time_zone: str) -> str:
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j")
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j"))
 
 
 def eta_text(eta_from, eta_until, time_zone):
@@ -391,11 +429,15 @@ def render_sms(message):
 
     A long name is shortened rather than cost another segment. Typography (curly quotes, dashes)
     becomes plain GSM-7. An English text also folds the accents GSM-7 lacks (a name like "Zoë"
-    would make the whole text UCS-2); a Spanish one keeps its letters (á, í, ó, ú are UCS-2: 70
-    characters a segment, 67 once split), so its templates are written to fit.
+    would make the whole text UCS-2) and keeps to the segments its wording needs. A Spanish one
+    keeps the accents of its wording (á, í, ó, ú are UCS-2: 70 characters a segment, 67 once
+    split; its templates are written to fit two) and may use both segments; only the dates
+    ("sáb") and, when the name would cost a third segment, the name lose their accents first.
     """
     ctx = message_context(message)
     fold = not keeps_accents(translation.get_language())
+    if not fold:
+        ctx.update({key: to_gsm7(ctx[key]) for key in ("when", "day", "eta") if isinstance(ctx.get(key), str)})
     path = f"notifications/sms/{message.template}.txt"
 
     def text_with(name):
@@ -405,10 +447,13 @@ def render_sms(message):
     least = sms_size(text_with("")).segments
     if least > SMS_MAX_SEGMENTS:
         raise ValueError(f"SMS template {message.template} needs more than {SMS_MAX_SEGMENTS} segments")
+    budget = least if fold else SMS_MAX_SEGMENTS
     name = (to_gsm7(ctx["name"]) if fold else ctx["name"])[:NAME_MAX_LENGTH]
+    if not fold and sms_size(text_with(name)).segments > budget:
+        name = to_gsm7(name)
     while True:
         text = text_with(name)
-        if sms_size(text).segments <= least or not name:
+        if sms_size(text).segments <= budget or not name:
             return text
         name = name[:-1]
 
@@ -425,8 +470,19 @@ def render_email(message):
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 
 
+def message_language(message: Message) -> str:
+    """The language a message is written in, chosen when it is rendered (not when it was queued):
+    the recipient's choice, or for someone without a login (the coverage waitlist) the language
+    stored with the message."""
+    languages = dict(settings.LANGUAGES)
+    if message.recipient_id is not None and message.recipient.language in languages:
+        return message.recipient.language
+    stored = (message.context or {}).get("language")
+    return stored if stored in languages else settings.LANGUAGE_CODE
+
+
 def render(message: Message) -> Rendered:
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(message_language(message)):
         if message.channel == Channel.SMS:
             return Rendered(subject="", text=render_sms(message))
         return render_email(message)
@@ -440,7 +496,7 @@ def preview(message):
     if is_sensitive(message.template):
         return "", str(SENSITIVE_HIDDEN)
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(message_language(message)):
             if message.channel == Channel.SMS:
                 return "", render_sms(message)
             ctx = message_context(message)
@@ -455,4 +511,4 @@ def local_text(moment, message):
     if moment is None:
         return ""
     zone = message.visit.time_zone if message.visit_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
-    return dateformat.format(moment.astimezone(ZoneInfo(zone)), "D M j, g:i A T")
+    return dateformat.format(moment.astimezone(ZoneInfo(zone)), pgettext("date format", "D M j, g:i A T"))

@@ -77,6 +77,19 @@ class USPhoneField(PhoneNumberField):
         return number
 
 
+# Each language named in itself: someone who cannot read the page can still find their own.
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+
+
+def language_field():
+    return forms.ChoiceField(
+        label=_("Language for pages, emails and texts"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,  # left out: sign-up keeps the browser's language, the profile keeps its choice
+    )
+
+
 class SignUpForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
@@ -104,6 +117,7 @@ class SignUpForm(forms.Form):
         ),
         required=False,
     )
+    language = language_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,6 +201,7 @@ class ProfileForm(forms.Form):
         help_text=_("You cannot drive until the next day, and someone must stay with you for a few hours."),
     )
     support_person_phone = USPhoneField(label=_("Their phone"))
+    language = language_field()
 
     def clean(self):
         cleaned = super().clean()
@@ -207,6 +222,8 @@ class ProfileForm(forms.Form):
     def profile_fields(self):
         """The cleaned values under the profile's own field names."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("weight",)}
+        if not data.get("language"):
+            data.pop("language", None)
         return data
 
 

@@ -84,8 +84,13 @@ def _profile_locked(patient: User) -> PatientProfile:
 
 
 @transaction.atomic
-def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool) -> User:
-    """A new patient login with its profile: terms accepted now, text-message consent recorded with its time."""
+def patient_sign_up(
+    *, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool, language: str = ""
+) -> User:
+    """A new patient login with its profile: terms accepted now, text-message consent recorded with its time.
+
+    `language` is the one pages and messages are written in (the form guesses it from the browser).
+    """
     if not accepts_terms:
         raise ValidationError({"accept_terms": _("Please agree to the terms and privacy notice to continue.")})
     now = timezone.now()
@@ -96,7 +101,7 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
         sms_opt_in_changed_at=now,
     )
     profile.full_clean(exclude=["user"])
-    user = user_create(email=email, password=password, role=Role.PATIENT)
+    user = user_create(email=email, password=password, role=Role.PATIENT, language=language)
     profile.user = user
     profile.save()
     logger.info("patient %s signed up", user.pk)
@@ -127,7 +132,11 @@ PROFILE_FIELDS = (
 
 @transaction.atomic
 def profile_update(*, patient: User, **fields: Any) -> PatientProfile:
-    """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it."""
+    """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it.
+
+    `language` (pages and messages) belongs to the login, not the clinical profile.
+    """
+    language = fields.pop("language", None)
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"profile_update() got unexpected fields: {sorted(unknown)}")
@@ -141,7 +150,12 @@ def profile_update(*, patient: User, **fields: Any) -> PatientProfile:
     # The login's own name follows the profile: it greets the patient and names them in admin.
     patient.first_name = profile.display_name[:150]
     patient.last_name = profile.legal_last_name[:150]
-    patient.save(update_fields=["first_name", "last_name"])
+    update = ["first_name", "last_name"]
+    if language is not None:
+        patient.language = language
+        patient.full_clean(exclude=["password"])
+        update.append("language")
+    patient.save(update_fields=update)
     return profile
 
 

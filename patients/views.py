@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -80,7 +81,8 @@ def terms(request):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home-for-user")
-    form = SignUpForm(request.POST or None)
+    # The first guess at their language: the header switch's choice, else the browser's Accept-Language.
+    form = SignUpForm(request.POST or None, initial={"language": get_language_from_request(request)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -90,6 +92,7 @@ def signup(request):
                 date_of_birth=data["date_of_birth"],
                 accepts_terms=data["accept_terms"],
                 sms_opt_in=data["sms_opt_in"],
+                language=data["language"] or get_language_from_request(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -124,6 +127,7 @@ def profile(request):
                 if initial.get(name):
                     initial[name] = initial[name].as_national  # (212) 555-0143, as people write it
             initial = {k: v for k, v in initial.items() if v not in (None, "")}
+        initial["language"] = request.user.language
         form = ProfileForm(initial=initial)
     return render(request, "patients/profile.html", {"form": form, "profile": profile})
 

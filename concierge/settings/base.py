@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "concierge.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
     "concierge.middleware.TwoFactorMiddleware",
@@ -147,6 +148,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# The header switch remembers a visitor's language for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 # Everything is stored in UTC and shown in the visit's own time zone (from the visit address).
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -1,0 +1,90 @@
+"""The patient's language: guessed from the browser, chosen at sign-up and in the profile, and
+switched in the header by visitors; the pages follow it."""
+
+import pytest
+
+from concierge.models import User
+
+from .test_signup_and_profile import PASSWORD, profile_data, signup_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_visitor_whose_browser_asks_for_spanish_gets_the_sign_up_page_in_spanish(client):
+    content = client.get("/signup/", HTTP_ACCEPT_LANGUAGE="es-US,es;q=0.9,en;q=0.5").content.decode()
+
+    assert '<html lang="es">' in content
+    assert "Cree su cuenta" in content and "Correo electrónico" in content
+    assert 'value="es"  id="id_language_1" checked' in content  # the language choice starts on the browser's guess
+    assert "Create your account" not in content
+
+
+def test_signing_up_keeps_the_language_chosen_and_the_pages_follow_it(client):
+    client.post("/signup/", signup_data(language="es"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert User.objects.get(email="new.person@example.com").language == "es"
+    content = client.get("/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()  # the profile wins over the browser
+    assert "Sus datos" in content and "Guardar mis datos" in content
+
+
+def test_without_a_choice_sign_up_keeps_the_browsers_language(client):
+    client.post("/signup/", signup_data(), HTTP_ACCEPT_LANGUAGE="es")
+
+    assert User.objects.get(email="new.person@example.com").language == "es"
+
+
+def test_a_form_error_is_in_spanish(client):
+    response = client.post("/signup/", signup_data(password2="something-else-entirely"), HTTP_ACCEPT_LANGUAGE="es")
+
+    assert "Las dos contraseñas no son iguales." in response.content.decode()
+
+
+def test_the_profile_changes_the_language_and_leaving_it_out_keeps_it(client, patient):
+    client.force_login(patient)
+
+    client.post("/profile/", profile_data(language="es"))
+    patient.refresh_from_db()
+    assert patient.language == "es"
+
+    client.post("/profile/", profile_data())
+    patient.refresh_from_db()
+    assert patient.language == "es"
+    assert 'value="es"  id="id_language_1" checked' in client.get("/profile/").content.decode()
+
+
+def test_the_header_switch_sets_a_visitors_language_and_returns_to_the_page(client):
+    response = client.post("/language", {"language": "es", "next": "/signup/"})
+
+    assert response.status_code == 302 and response["Location"] == "/signup/"
+    content = client.get("/signup/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cree su cuenta" in content
+    assert 'value="en"' in content and ">English</button>" in content  # the way back
+
+
+def test_the_header_switch_saves_a_logged_in_persons_choice(client, patient):
+    client.force_login(patient)
+
+    client.post("/language", {"language": "es", "next": "/profile/"})
+
+    patient.refresh_from_db()
+    assert patient.language == "es"
+
+
+@pytest.mark.parametrize(
+    "data", [{"language": "xx", "next": "/signup/"}, {"language": "es", "next": "https://evil.example/"}]
+)
+def test_the_header_switch_ignores_unknown_languages_and_foreign_addresses(client, patient, data):
+    client.force_login(patient)
+
+    response = client.post("/language", data)
+
+    assert response["Location"] in ("/signup/", "/")
+    patient.refresh_from_db()
+    assert patient.language == ("es" if data["language"] == "es" else "en")
+    assert "evil" not in response["Location"]
+
+
+def test_password_is_not_kept_in_plain_text_for_spanish_sign_up(client):
+    client.post("/signup/", signup_data(language="es"))
+
+    assert User.objects.get(email="new.person@example.com").check_password(PASSWORD)
