@@ -36,6 +36,23 @@ SPANISH_COMPLETE = (
     "patients/templates/patients/includes/crisis_panel.html",
     "patients/templates/patients/crisis.html",
     "patients/forms.py",
+    "patients/intake.py",
+    "patients/journey.py",
+    "patients/templates/patients/intake_section.html",
+    "patients/templates/patients/intake_review.html",
+    "patients/templates/patients/intake_summary.html",
+    "portal/templates/portal/dashboard.html",
+    "portal/templates/portal/includes/journey.html",
+    "booking/templates/booking/",
+    "booking/forms.py",
+    "booking/errors.py",
+    "booking/policy.py",
+    "payments/templates/payments/pay.html",
+    "payments/templates/payments/status.html",
+    "payments/templates/payments/_widget_fake.html",
+    "payments/templates/payments/_widget_stripe.html",
+    "payments/errors.py",
+    "payments/forms.py",
 )
 
 
