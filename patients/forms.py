@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
@@ -327,18 +327,24 @@ class ScreeningForm(forms.Form):
     def __init__(self, *args, definition, **kwargs):
         self.definition = definition
         super().__init__(*args, **kwargs)
-        for number, text in enumerate(definition.items, start=1):
+        # The instrument's own wording in the language of a validated version (PCL-5: English).
+        with translation.override(definition.shown_in(translation.get_language())):
+            options = [(value, str(label)) for value, label in definition.options]
+            items = [str(text) for text in definition.items]
+            difficulty = str(definition.difficulty_question)
+            difficulty_options = [(value, str(label)) for value, label in DIFFICULTY_OPTIONS]
+        for number, text in enumerate(items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=text,
-                choices=definition.options,
+                choices=options,
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Please choose an answer.")},
             )
         if definition.difficulty_question:
             self.fields["difficulty"] = forms.TypedChoiceField(
-                label=definition.difficulty_question,
-                choices=DIFFICULTY_OPTIONS,
+                label=difficulty,
+                choices=difficulty_options,
                 coerce=int,
                 empty_value=None,
                 required=False,

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -320,7 +320,17 @@ def screening_form(request, instrument):
             fresh_token = screening_token(instrument)
     else:
         form = ScreeningForm(definition=definition, initial={"token": screening_token(instrument)})
-    context = {"form": form, "definition": definition, "fresh_token": fresh_token}
+    shown = definition.shown_in(translation.get_language())
+    with translation.override(shown):
+        wording = {"title": str(definition.title), "stem": str(definition.stem)}
+    context = {
+        "form": form,
+        "definition": definition,
+        "fresh_token": fresh_token,
+        "shown_language": shown,
+        "english_only": shown != (translation.get_language() or "en").split("-")[0],
+        **wording,
+    }
     return render(request, "patients/screening_form.html", context)
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import translation
 
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -53,7 +54,27 @@ SPANISH_COMPLETE = (
     "payments/templates/payments/_widget_stripe.html",
     "payments/errors.py",
     "payments/forms.py",
+    "patients/instruments.py",
+    "patients/templates/patients/",
+    "patients/views.py",
+    "patients/selectors.py",
+    "patients/services.py",
+    "patients/triage.py",
+    "patients/triage_rules.py",
 )
+
+
+def english_only():
+    """The wording of questionnaires offered in English only (no validated Spanish version: PCL-5)."""
+    from patients.instruments import INSTRUMENTS
+
+    with translation.override("en"):
+        return {
+            str(text)
+            for definition in INSTRUMENTS.values()
+            if "es" not in definition.languages
+            for text in (definition.stem, *definition.items, *(label for _value, label in definition.options))
+        }
 
 
 def po_entries(path):
@@ -88,7 +109,12 @@ def po_entries(path):
 
 
 def patient_facing(entry):
+    if entry["id"] in ENGLISH_ONLY:
+        return False
     return any(place.startswith(SPANISH_COMPLETE) for place in entry["where"])
+
+
+ENGLISH_ONLY = english_only()
 
 
 def catalogue_key(entry):

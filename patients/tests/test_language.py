@@ -88,3 +88,21 @@ def test_password_is_not_kept_in_plain_text_for_spanish_sign_up(client):
     client.post("/signup/", signup_data(language="es"))
 
     assert User.objects.get(email="new.person@example.com").check_password(PASSWORD)
+
+
+def test_phq9_is_asked_in_its_published_spanish_and_pcl5_in_english_with_the_reason(client, patient):
+    patient.language = "es"
+    patient.save()
+    client.force_login(patient)
+
+    phq9 = client.get("/questionnaires/phq9/").content.decode()
+    assert "¿qué tan seguido ha tenido molestias debido a los siguientes problemas?" in phq9
+    assert "Poco interés o placer en hacer cosas" in phq9 and "Más de la mitad de los días" in phq9
+    assert "solo en inglés" not in phq9
+
+    pcl5 = client.get("/questionnaires/pcl5/").content.decode()
+    assert "El PCL-5 se ofrece solo en inglés" in pcl5
+    assert '<div lang="en">' in pcl5
+    assert "Repeated, disturbing, and unwanted memories of the stressful experience?" in pcl5
+    assert "Quite a bit" in pcl5  # the answers too: the English instrument as validated
+    assert "Enviar mis respuestas" in pcl5  # the page around it stays in Spanish
