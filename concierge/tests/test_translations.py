@@ -61,6 +61,23 @@ SPANISH_COMPLETE = (
     "patients/services.py",
     "patients/triage.py",
     "patients/triage_rules.py",
+    "templates/",
+    "portal/",
+    "concierge/forms.py",
+    "concierge/errors.py",
+    "concierge/two_factor.py",
+    "concierge/two_factor_views.py",
+    "concierge/ratelimit.py",
+    "concierge/middleware.py",
+    "booking/telehealth.py",
+    "booking/telehealth_views.py",
+    "booking/services/",
+    "booking/views/",
+    "booking/checkout.py",
+    "payments/views.py",
+    "payments/services/refunds.py",
+    "payments/gateways/types.py",
+    "notifications/forms.py",
 )
 
 
