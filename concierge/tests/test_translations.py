@@ -78,6 +78,7 @@ SPANISH_COMPLETE = (
     "payments/services/refunds.py",
     "payments/gateways/types.py",
     "notifications/forms.py",
+    "nurses/",
 )
 
 
