@@ -475,8 +475,9 @@ def message_language(message: Message) -> str:
     the recipient's choice, or for someone without a login (the coverage waitlist) the language
     stored with the message."""
     languages = dict(settings.LANGUAGES)
-    if message.recipient_id is not None and message.recipient.language in languages:
-        return message.recipient.language
+    recipient = message.recipient if message.recipient_id is not None else None
+    if recipient is not None and recipient.language in languages:
+        return recipient.language
     stored = (message.context or {}).get("language")
     return stored if stored in languages else settings.LANGUAGE_CODE
 
