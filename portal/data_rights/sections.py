@@ -109,11 +109,11 @@ def _by_number(lookup: str) -> Match:
 SECTIONS = (
     Section(
         "account",
-        _("Your login: email, name, when you joined, your role"),
+        _("Your login: email, name, when you joined, your role, your language"),
         "concierge.User",
         to_patient="pk",
         one=True,
-        fields=("id", "email", "first_name", "last_name", "date_joined", "last_login", "is_active"),
+        fields=("id", "email", "first_name", "last_name", "date_joined", "last_login", "is_active", "language"),
         left_out={
             "password": _("The password's hash: never exported, never shown to anyone."),
             "is_staff": _("Admin flag (always off for patients)."),
