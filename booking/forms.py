@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from concierge.geo import normalize_zip, zip_lookup
+from concierge.inputs import DayField, in_range
 
 from .models import PartOfDay
 
@@ -61,13 +62,14 @@ class StartTimeForm(forms.Form):
 
 
 def parse_start(value):
+    unreadable = _("That time could not be read. Please choose a time again.")
     try:
-        moment = datetime.fromisoformat((value or "").strip())
-    except ValueError:
-        raise forms.ValidationError(_("That time could not be read. Please choose a time again.")) from None
-    if moment.tzinfo is None:
-        raise forms.ValidationError(_("That time could not be read. Please choose a time again."))
-    return moment.astimezone(UTC)
+        moment = datetime.fromisoformat((value or "").strip()).astimezone(UTC)
+    except (ValueError, OverflowError):  # also a naive time (astimezone needs the local zone), or year 1 in UTC+14
+        raise forms.ValidationError(unreadable) from None
+    if not in_range(moment.date()) or "T" not in (value or "").upper():
+        raise forms.ValidationError(unreadable)
+    return moment
 
 
 def start_param(moment):
@@ -89,7 +91,7 @@ PART_OF_DAY = [("", _("Any time")), ("morning", _("Mornings")), ("afternoon", _(
 
 
 class SeriesStartForm(forms.Form):
-    first_day = forms.DateField(
+    first_day = DayField(
         label=_("First infusion on or after"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     part_of_day = forms.ChoiceField(

@@ -1,11 +1,27 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USStateField, USZipCodeField
 
+from concierge.geo import normalize_zip, zip_lookup
 from roster.models import ProviderKind
+
+# Stripe charges nothing under $0.50 (USD); a price or deposit under it could never be paid.
+MIN_CHARGE_CENTS = 50
+DAY_MINUTES = 24 * 60
+
+
+def _minutes(label, default):
+    return models.PositiveSmallIntegerField(
+        label,
+        default=default,
+        validators=[
+            MinValueValidator(1, message=_("Must be more than zero minutes.")),
+            MaxValueValidator(DAY_MINUTES, message=_("Must be at most a day (1440 minutes).")),
+        ],
+    )
 
 
 class ServiceKind(models.TextChoices):
@@ -26,13 +42,18 @@ class Service(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=ServiceKind.choices)
     delivered_by = models.CharField(_("delivered by"), max_length=16, choices=ProviderKind.choices)
     is_telehealth = models.BooleanField(_("by video"), default=False)
-    duration_minutes = models.PositiveSmallIntegerField(_("duration (telehealth)"), default=45)
-    setup_minutes = models.PositiveSmallIntegerField(_("set-up minutes"), default=20)
-    default_infusion_minutes = models.PositiveSmallIntegerField(_("infusion minutes if no plan"), default=40)
-    observation_minutes = models.PositiveSmallIntegerField(_("observation minutes"), default=60)
+    duration_minutes = _minutes(_("duration (telehealth)"), 45)
+    setup_minutes = _minutes(_("set-up minutes"), 20)
+    default_infusion_minutes = _minutes(_("infusion minutes if no plan"), 40)
+    observation_minutes = _minutes(_("observation minutes"), 60)
     # Money is integer cents, USD, everywhere.
-    price_cents = models.PositiveIntegerField(_("price (cents)"))
-    deposit_cents = models.PositiveIntegerField(_("deposit (cents)"), default=0)
+    price_cents = models.PositiveIntegerField(
+        _("price (cents)"),
+        validators=[MinValueValidator(MIN_CHARGE_CENTS, message=_("A price must be at least 50 cents ($0.50)."))],
+    )
+    deposit_cents = models.PositiveIntegerField(
+        _("deposit (cents)"), default=0, help_text=_("0: no deposit, the full price is paid when booking.")
+    )
     is_active = models.BooleanField(_("bookable"), default=True)
 
     class Meta:
@@ -42,8 +63,12 @@ class Service(models.Model):
         return self.name
 
     def clean(self):
-        if self.deposit_cents > self.price_cents:
+        if self.price_cents is not None and self.deposit_cents is not None and self.deposit_cents > self.price_cents:
             raise ValidationError({"deposit_cents": _("The deposit cannot be more than the price.")})
+        if self.deposit_cents and self.deposit_cents < MIN_CHARGE_CENTS:
+            raise ValidationError(
+                {"deposit_cents": _("A deposit must be at least 50 cents ($0.50), or 0 for no deposit.")}
+            )
 
     def visit_minutes(self, infusion_minutes=None):
         """How long the provider is with the patient (travel not included)."""
@@ -59,7 +84,15 @@ class ServiceArea(models.Model):
     state = USStateField(_("state"))
     zip_codes = models.TextField(_("ZIP codes"), blank=True, help_text=_("Separated by spaces, commas or new lines."))
     base_zip = USZipCodeField(_("base ZIP"), blank=True)
-    radius_miles = models.PositiveSmallIntegerField(_("radius (miles)"), null=True, blank=True)
+    radius_miles = models.PositiveSmallIntegerField(
+        _("radius (miles)"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, message=_("Must be more than zero miles.")),
+            MaxValueValidator(500, message=_("Must be at most 500 miles.")),
+        ],
+    )
     services = models.ManyToManyField(Service, related_name="areas", verbose_name=_("services"))
     providers = models.ManyToManyField(
         "roster.Provider", related_name="areas", blank=True, verbose_name=_("providers serving it")
@@ -76,8 +109,32 @@ class ServiceArea(models.Model):
         return {z.strip().zfill(5) for z in self.zip_codes.replace(",", " ").split() if z.strip().isdigit()}
 
     def clean(self):
+        errors = {}
+        wrong = _zips_not_in(self.zip_codes.replace(",", " ").split(), self.state)
+        if wrong:
+            errors["zip_codes"] = wrong
+        if self.base_zip:
+            base = _zips_not_in([self.base_zip], self.state)
+            if base:
+                errors["base_zip"] = base
+        if errors:
+            raise ValidationError(errors)
         if not self.zip_list() and not (self.base_zip and self.radius_miles):
             raise ValidationError(_("Give a list of ZIP codes, or a base ZIP and a radius."))
+
+
+def _zips_not_in(values, state):
+    """What is wrong with a list of ZIPs for an area in `state`: one message, naming the culprits."""
+    not_zips = [v for v in values if not (v.isdigit() and len(v) == 5)]
+    if not_zips:
+        return _("A ZIP code is 5 digits: %(bad)s.") % {"bad": ", ".join(not_zips[:10])}
+    unknown = [v for v in values if zip_lookup(normalize_zip(v)) is None]
+    if unknown:
+        return _("Not a US ZIP code we know: %(bad)s.") % {"bad": ", ".join(unknown[:10])}
+    elsewhere = [v for v in values if state and getattr(zip_lookup(v), "state", state) != state]
+    if elsewhere:
+        return _("Not in %(state)s: %(bad)s.") % {"state": state, "bad": ", ".join(elsewhere[:10])}
+    return None
 
 
 class WaitlistEntry(models.Model):

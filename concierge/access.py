@@ -159,6 +159,8 @@ ACCESS = {
     # --- the patient portal (patients) --------------------------------------------------------------
     "patients:signup": public(GET_POST, why="logged-in people are sent on to their page"),
     "patients:terms": public(),
+    "patients:signup_sent": public(why="the same page whether the address had an account or not"),
+    "patients:signup_confirm": public(GET_POST, why="the emailed link; a wrong token shows 'link no longer valid'"),
     "portal:dashboard": patient(),
     "portal:account": patient(),
     "patients:profile": patient(GET_POST),

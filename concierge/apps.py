@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +9,12 @@ class ConciergeConfig(AppConfig):
     verbose_name = _("Accounts and platform")
 
     def ready(self):
+        from .inputs import DayConverter
+        from .opaque import OpaqueIdConverter
+
+        # Before any app's urls.py is read: `<oid:pk>` (opaque ids) and `<day:day>` (a day in range).
+        register_converter(OpaqueIdConverter, "oid")
+        register_converter(DayConverter, "day")
         # Both import models, which are only loaded by now (apps.py is imported before them).
         from .audit import audit_register
         from .roles import roles_sync_after_migrate

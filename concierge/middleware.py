@@ -4,12 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from .access import PUBLIC, WEBHOOK, rule_for
 from .models import Role
 from .two_factor import two_factor_enabled, two_factor_required
 
@@ -18,6 +21,61 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), display-capture=(), geolocation=(self), gyroscope=(), "
     "magnetometer=(), microphone=(), payment=(self), usb=(), interest-cohort=()"
 )
+
+
+class RefuseNulMiddleware:
+    """400 for a NUL character anywhere in the path, the query string or a posted form.
+
+    No field, id or link of ours ever holds one, and PostgreSQL refuses to store or compare a
+    text containing it (psycopg raises ValueError: a 500). Django's form fields already refuse
+    NUL; this covers what a view reads straight from the URL or request.GET.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _has_nul(request.GET) or (_is_form_post(request) and _has_nul(request.POST)):
+            return HttpResponseBadRequest(_("This request contains characters we cannot read."))
+        return self.get_response(request)
+
+
+def _is_form_post(request):
+    # Only url-encoded bodies: reading a multipart body here would consume its stream.
+    return request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
+
+
+def _has_nul(query):
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists())
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response to a logged-in person, and on every page that is
+    not public: a shared phone or a family laptop must not show a patient's pages from its cache
+    (or its back button) after they logged out.
+
+    Public pages (concierge/access.py: the home page, coverage, logging in) keep the browser's
+    defaults for visitors who are not logged in. Static files never get here (WhiteNoise serves
+    them before this middleware, with their own far-future headers).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or not _is_public(request):
+            add_never_cache_headers(response)
+        return response
+
+
+def _is_public(request):
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return False
+    rule = rule_for(match.view_name)
+    return rule is not None and rule.access in (PUBLIC, WEBHOOK)
 
 
 class SecurityHeadersMiddleware:

@@ -29,7 +29,7 @@ class MessageAdmin(ReadOnlyAdmin):
     search_fields = ("recipient__email", "to_address", "unique_key", "provider_message_id")
     date_hierarchy = "due_at"
     list_select_related = ("recipient",)
-    actions = ["resend"]
+    actions = ["resend", "unknown_went", "unknown_send_again"]
     fieldsets = (
         (None, {"fields": ("channel", "template", "recipient", "to_address", "visit", "status", "last_error")}),
         (_("When"), {"fields": ("due_at", "claimed_at", "attempt_started_at", "sent_at", "delivered_at", "attempts")}),
@@ -102,6 +102,49 @@ class MessageAdmin(ReadOnlyAdmin):
                 ngettext(
                     "%(n)d message was not failed, so it was left alone.",
                     "%(n)d messages were not failed, so they were left alone.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+    # "May have gone" (UNKNOWN): the worker died mid-send and the provider could not tell. Never
+    # "send again" blindly (that is how a receipt goes twice): staff look at the provider's log and
+    # say which it was.
+    @admin.action(description=_("May have gone: I checked the provider's log and it went"), permissions=["change"])
+    def unknown_went(self, request, queryset):
+        self._settle_unknown(request, queryset, went=True)
+
+    @admin.action(
+        description=_("May have gone: I checked the provider's log and it did not go; send it again"),
+        permissions=["change"],
+    )
+    def unknown_send_again(self, request, queryset):
+        self._settle_unknown(request, queryset, went=False)
+
+    def _settle_unknown(self, request, queryset, *, went):
+        done, refused = 0, []
+        for message in queryset.filter(status=MessageStatus.UNKNOWN):
+            try:
+                services.message_unknown_resolve(message=message, went=went)
+                done += 1
+            except ApplicationError as error:
+                refused.append(error.message)
+        skipped = queryset.exclude(status=MessageStatus.UNKNOWN).count()
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(n)d message settled.", "%(n)d messages settled.", done) % {"n": done},
+                messages.SUCCESS,
+            )
+        for reason in sorted(set(refused)):
+            self.message_user(request, reason, messages.WARNING)
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d message was not waiting to be checked, so it was left alone.",
+                    "%(n)d messages were not waiting to be checked, so they were left alone.",
                     skipped,
                 )
                 % {"n": skipped},

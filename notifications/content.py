@@ -198,6 +198,10 @@ def to_gsm7(text):
 # Visit states in which a message about the visit still makes sense when it is sent.
 LIVE = ("confirmed", "en_route")
 
+# MessageTemplate.if_interrupted
+RETRY = "retry"
+CHECK = "check"
+
 
 @dataclass(frozen=True)
 class MessageTemplate:
@@ -220,6 +224,12 @@ class MessageTemplate:
     # page, the admin), they are blanked once it has gone or can never go, and it is never
     # sent again (the person asks for a new one).
     sensitive: bool = False
+    # What happens when an attempt started but its result was never recorded (a worker killed
+    # mid-call) and the provider's record cannot tell whether it went (services/interrupted.py):
+    # RETRY sends it again (a second reminder is better than none), CHECK leaves it for staff
+    # ("may have gone: check before resending"; anything about money). A sensitive template is
+    # never sent again, whatever this says.
+    if_interrupted: str = "retry"
 
     @property
     def email_path(self):
@@ -286,6 +296,27 @@ TEMPLATES = {
             deadline=None,
             stored_context=True,
         ),
+        # Sign-up (patients.services.patient_sign_up): a new address confirms itself with a link; an
+        # address with an account hears that someone tried, with a password-reset link. Both carry
+        # a credential; both are sent by address (the first has no account yet).
+        MessageTemplate(
+            "signup_confirm",
+            (Channel.EMAIL,),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            stored_context=True,
+            sensitive=True,
+        ),
+        MessageTemplate(
+            "signup_exists",
+            (Channel.EMAIL,),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            stored_context=True,
+            sensitive=True,
+        ),
         # Django's password reset (concierge.forms.ResetRequestForm): the link signs the person in.
         MessageTemplate(
             "password_reset",
@@ -325,6 +356,14 @@ SENSITIVE_HIDDEN = _lazy("hidden: contains a sign-in link")
 def is_sensitive(key: str) -> bool:
     """Whether messages from this template carry a credential (an unknown template does not)."""
     return key in SENSITIVE_TEMPLATES
+
+
+def if_interrupted(key: str) -> str:
+    """RETRY or CHECK for a message whose attempt was interrupted (services/interrupted.py)."""
+    spec = TEMPLATES.get(key)
+    if spec is None or spec.sensitive:
+        return CHECK
+    return spec.if_interrupted
 
 
 # --- rendering --------------------------------------------------------------------------------

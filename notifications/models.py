@@ -15,6 +15,10 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", _("Sent")  # the provider accepted it
     DELIVERED = "delivered", _("Delivered")  # the carrier confirmed it (texts only)
     FAILED = "failed", _("Failed")  # gave up: permanent error or too many attempts
+    # The attempt started but its result was never recorded (the worker died mid-call) and the
+    # provider's record cannot tell: it may have gone. Staff check before sending it again
+    # (services/interrupted.py); never the failed queue, whose "send again" would send it twice.
+    UNKNOWN = "unknown", _("May have gone: check before resending")
     CANCELLED = "cancelled", _("Cancelled")  # no longer relevant (visit moved or cancelled)
     SUPPRESSED = "suppressed", _("Suppressed")  # deliberately not sent: opted out, quiet hours, daily limit
 

@@ -5,10 +5,12 @@ typed, so a phone's own validation never hides a value or a message.
 """
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from concierge.inputs import finite_number
 
 from . import protocol
 from .models import ActionTaken, AdverseEventKind, ChartSection
@@ -122,11 +124,11 @@ class OnMyWayForm(forms.Form):
 
 
 def _coordinate(value, limit):
-    try:
-        number = Decimal(str(value)).quantize(Decimal("0.000001"))
-    except (InvalidOperation, ValueError):
+    # The phone's script fills these; anything else (NaN, Infinity, text) means "no location".
+    number = finite_number(value)
+    if number is None or not -limit <= number <= limit:
         return None
-    return number if -limit <= number <= limit else None
+    return number.quantize(Decimal("0.000001"))
 
 
 class CheckInForm(VitalsFields):
@@ -153,10 +155,10 @@ class CheckInForm(VitalsFields):
         lng = _coordinate(self.cleaned_data.get("longitude"), 180)
         if lat is None or lng is None:
             return None, None, None
-        try:
-            accuracy = max(0, min(100000, round(float(self.cleaned_data.get("accuracy") or 0)))) or None
-        except ValueError:
-            accuracy = None
+        metres = finite_number(self.cleaned_data.get("accuracy"))
+        accuracy = None
+        if metres is not None:
+            accuracy = max(0, min(100000, round(metres))) or None
         return lat, lng, accuracy
 
 

@@ -14,13 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from concierge.audit import record_view
 from concierge.errors import ApplicationError
+from concierge.inputs import day_from
 from roster.selectors import provider_for_nurse
 
 from . import protocol, selectors, services
@@ -133,10 +133,7 @@ def _local_date(visit):
 
 
 def _day_param(request, provider):
-    try:
-        day = parse_date(request.GET.get("date") or "")
-    except ValueError:
-        day = None
+    day = day_from(request.GET.get("date"))
     return day or selectors.provider_today(provider)
 
 

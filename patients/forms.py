@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
 from phonenumber_field.formfields import PhoneNumberField
 
+from concierge.inputs import DayField
 from concierge.models import User
 
 from . import intake
@@ -31,7 +32,7 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
 
 
-class BirthDateField(forms.DateField):
+class BirthDateField(DayField):
     widget = forms.DateInput
 
     def __init__(self, **kwargs):
@@ -126,13 +127,9 @@ class SignUpForm(forms.Form):
         )
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this email already exists. Log in, or reset your password if you forgot it."),
-                code="exists",
-            )
-        return email
+        # Never "this email already has an account": that would tell anyone who is a patient here.
+        # The service answers both kinds of address the same way, by email.
+        return User.objects.normalize_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -145,6 +142,16 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class SignUpConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        help_text=_("The one you chose when you signed up."),
+    )
 
 
 class ProfileForm(forms.Form):

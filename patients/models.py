@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +11,7 @@ from localflavor.us.models import USStateField, USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
 
 from concierge.geo import zip_lookup
+from concierge.inputs import DATE_RANGE_VALIDATORS
 
 from .instruments import INSTRUMENTS
 
@@ -33,6 +34,37 @@ def birth_date_problem(born, today=None):
     return None
 
 
+class SignUpRequest(models.Model):
+    """A sign-up waiting for its email address to be confirmed: nobody's account until then.
+
+    Sign-up answers "check your email" whether or not the address already has an account, so that
+    it never tells a stranger who is a patient. A new address gets a link to this row; an address
+    with an account gets an email saying someone tried, with a password-reset link. The row keeps
+    what the form took (the password only as its hash). Confirming asks for the password again,
+    so someone who signs up first with another person's address can never end up holding that
+    account: the link alone (which only the address's owner receives) is not enough, nor is the
+    password alone. Rows are deleted once used or out of date (`signup_requests_purge`).
+    """
+
+    email = models.EmailField(_("email"), max_length=254)
+    password = models.CharField(_("password"), max_length=128)  # make_password()'s hash, never the password
+    date_of_birth = models.DateField(_("date of birth"), validators=DATE_RANGE_VALIDATORS)
+    sms_opt_in = models.BooleanField(_("agrees to text messages"), default=False)
+    # The language chosen at sign-up: the confirmation email is written in it, the account gets it.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    # SHA-256 of the link's secret: the database alone cannot confirm anyone's sign-up.
+    token_hash = models.CharField(max_length=64, unique=True)
+    # When the terms were accepted and the text-message choice made.
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-up waiting for its email")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"sign-up request {self.pk}"
+
+
 class WeightUnit(models.TextChoices):
     POUNDS = "lb", _("lb")
     KILOGRAMS = "kg", _("kg")
@@ -46,7 +78,7 @@ class PatientProfile(models.Model):
     legal_first_name = models.CharField(_("legal first name"), max_length=100, blank=True)
     legal_last_name = models.CharField(_("legal last name"), max_length=100, blank=True)
     preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=DATE_RANGE_VALIDATORS)
     mobile_phone = PhoneNumberField(_("mobile phone"), blank=True, region="US")
 
     terms_accepted_at = models.DateTimeField(_("terms and privacy accepted"), null=True, blank=True)
@@ -195,7 +227,7 @@ class Clearance(models.Model):
     series_window_days = models.PositiveSmallIntegerField(
         _("series window (days)"), default=21, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
-    expires_on = models.DateField(_("clearance expires on"), null=True, blank=True)
+    expires_on = models.DateField(_("clearance expires on"), null=True, blank=True, validators=DATE_RANGE_VALIDATORS)
 
     # The intake version the clinician read when deciding (infusions wait for a new decision when
     # a later intake raises something this one did not).
@@ -235,6 +267,10 @@ class Clearance(models.Model):
                 errors["expires_on"] = _("A clearance needs an expiry date.")
             elif self._state.adding and self.expires_on <= timezone.localdate():
                 errors["expires_on"] = _("The expiry date must be after today.")
+            elif self.expires_on > timezone.localdate() + timedelta(days=settings.CLEARANCE_MAX_VALID_DAYS):
+                errors["expires_on"] = _("A clearance lasts at most %(days)s days: choose an earlier date.") % {
+                    "days": settings.CLEARANCE_MAX_VALID_DAYS
+                }
             hours_needed = ((self.infusions_planned or 1) - 1) * (self.min_hours_between or 0)
             if self.series_window_days and hours_needed > self.series_window_days * 24:
                 errors["series_window_days"] = _(

@@ -4,25 +4,33 @@ Each one is a transaction of its own; emails are outbox rows written in it, sent
 Logs name rows by id only: no answers, scores, names or diagnoses.
 """
 
+import hashlib
 import logging
+import secrets
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
 from concierge.models import Role, User
 from concierge.services import user_create
 from notifications.facts import VisitFacts
-from notifications.services import staff_alert_email
+from notifications.models import Channel
+from notifications.services import message_enqueue, staff_alert_email
 from roster.licensure import licence_valid_in
 from roster.models import Licence
 
@@ -36,8 +44,10 @@ from .models import (
     SafetyAlert,
     SafetyReason,
     ScreeningResponse,
+    SignUpRequest,
     TriageResult,
     WeightUnit,
+    birth_date_problem,
 )
 from .triage import triage_evaluate
 from .triage_rules import RULES_VERSION
@@ -86,26 +96,143 @@ def _profile_locked(patient: User) -> PatientProfile:
 @transaction.atomic
 def patient_sign_up(
     *, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool, language: str = ""
-) -> User:
-    """A new patient login with its profile: terms accepted now, text-message consent recorded with its time.
+) -> None:
+    """Someone asks for a patient account. Whatever the address, the same answer: an email.
 
-    `language` is the one pages and messages are written in (the form guesses it from the browser).
+    A new address gets a link to confirm it (a SignUpRequest row: no account until the link is
+    used, with the same password). An address that already has an account gets an email saying
+    someone tried to sign up with it, and a password-reset link (or, for a closed account, the
+    clinic's phone number). Nothing here tells the person at the keyboard which it was: the same
+    page, the same work (the password is hashed either way), one outbox row, and no email sent
+    within the request.
+
+    `language` (the form guesses it from the browser) is kept with the request: the email is
+    written in it, and the account gets it.
     """
     if not accepts_terms:
         raise ValidationError({"accept_terms": _("Please agree to the terms and privacy notice to continue.")})
-    now = timezone.now()
-    profile = PatientProfile(
+    email = User.objects.normalize_email(email).strip()
+    # Hashing is most of the time this request takes: it happens for both kinds of address.
+    password_hash = make_password(password)
+    problem = birth_date_problem(date_of_birth)
+    if problem:
+        raise ValidationError({"date_of_birth": problem})
+    # The same writes for both kinds of address (a request row, one outbox row), so that the time
+    # the answer takes does not tell them apart either. A known address's row is never confirmable
+    # (its link is sent to nobody, and confirming refuses an address with an account); it is
+    # purged with the others.
+    token = secrets.token_urlsafe(32)
+    request = SignUpRequest(
+        email=email,
+        password=password_hash,
         date_of_birth=date_of_birth,
-        terms_accepted_at=now,
         sms_opt_in=bool(sms_opt_in),
-        sms_opt_in_changed_at=now,
+        token_hash=_token_hash(token),
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
-    profile.full_clean(exclude=["user"])
-    user = user_create(email=email, password=password, role=Role.PATIENT, language=language)
-    profile.user = user
+    request.full_clean()
+    request.save()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        _sign_up_attempt_notice(existing)
+        return
+    message_enqueue(
+        channel=Channel.EMAIL,
+        to_address=email,
+        template="signup_confirm",
+        context={
+            "confirm_url": settings.SITE_URL + reverse("patients:signup_confirm", kwargs={"token": token}),
+            "hours": settings.SIGNUP_LINK_HOURS,
+            # Nobody is logged in behind this address yet: the email is written in this language.
+            "language": request.language,
+        },
+        unique_key=f"signup-confirm:{request.pk}",
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _sign_up_attempt_notice(user: User) -> None:
+    """Someone tried to sign up with the address of this account: tell its owner, with a way in."""
+    context: dict[str, Any] = {"login_url": settings.SITE_URL + reverse("login"), "closed": not user.is_active}
+    if user.is_active:
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        context["reset_url"] = settings.SITE_URL + reverse(
+            "password_reset_confirm", kwargs={"uidb64": uid, "token": default_token_generator.make_token(user)}
+        )
+    message_enqueue(
+        channel=Channel.EMAIL,
+        # By address: a closed account's owner hears too (its row would otherwise be held back).
+        to_address=user.email,
+        template="signup_exists",
+        context=context,
+        unique_key=f"signup-exists:{user.pk}:{uuid.uuid4().hex}",
+    )
+
+
+def sign_up_request_for(token: str, now: datetime | None = None) -> SignUpRequest | None:
+    """The sign-up behind a confirmation link, if the link is still good."""
+    now = now or timezone.now()
+    return SignUpRequest.objects.filter(
+        token_hash=_token_hash(token or ""),
+        created_at__gt=now - timedelta(hours=settings.SIGNUP_LINK_HOURS),
+    ).first()
+
+
+@transaction.atomic
+def patient_sign_up_confirm(*, token: str, password: str) -> User:
+    """The link from the sign-up email, and the password chosen then: the account and its profile.
+
+    The link proves the address; the password proves it is the same person who signed up (a
+    stranger who signed up with this address first cannot be confirmed by its owner). Every
+    other pending sign-up for the address is dropped.
+    """
+    request = sign_up_request_for(token)
+    if request is None:
+        raise InvalidState(_("This link is no longer valid. Please sign up again to get a new one."))
+    request = SignUpRequest.objects.select_for_update().get(pk=request.pk)
+    if not check_password(password, request.password):
+        raise ValidationError(
+            {
+                "password": _(
+                    "That is not the password chosen when signing up with this link. If you signed up more "
+                    "than once, use the link from the latest email."
+                )
+            }
+        )
+    if User.objects.filter(email__iexact=request.email).exists():
+        SignUpRequest.objects.filter(email__iexact=request.email).delete()
+        raise InvalidState(_("This email address already has an account. Please log in."))
+    try:
+        with transaction.atomic():
+            user = user_create(email=request.email, password=None, role=Role.PATIENT, language=request.language)
+    except (IntegrityError, ValidationError):  # confirmed a moment ago through another link
+        raise InvalidState(_("This email address already has an account. Please log in.")) from None
+    user.password = request.password
+    user.save(update_fields=["password"])
+    profile = PatientProfile(
+        user=user,
+        date_of_birth=request.date_of_birth,
+        terms_accepted_at=request.created_at,
+        sms_opt_in=request.sms_opt_in,
+        sms_opt_in_changed_at=request.created_at,
+    )
+    profile.full_clean()
     profile.save()
+    SignUpRequest.objects.filter(email__iexact=request.email).delete()
     logger.info("patient %s signed up", user.pk)
     return user
+
+
+def signup_requests_purge(*, now: datetime | None = None) -> int:
+    """Delete sign-ups whose link ran out: a birth date and a password hash kept for nobody."""
+    now = now or timezone.now()
+    deleted, _counts = SignUpRequest.objects.filter(
+        created_at__lte=now - timedelta(hours=settings.SIGNUP_LINK_HOURS)
+    ).delete()
+    return deleted
 
 
 PROFILE_FIELDS = (

@@ -13,3 +13,9 @@ def safety_alert_notify(alert_id):
     so that tasks queued by an earlier release still run.
     """
     services.safety_alert_notify(alert_id=alert_id)
+
+
+@shared_task(name="patients.tasks.signup_requests_purge", ignore_result=True)
+def signup_requests_purge():
+    """Hourly (CELERY_BEAT_SCHEDULE): delete sign-ups whose confirmation link ran out."""
+    return services.signup_requests_purge()

@@ -22,11 +22,12 @@ from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from concierge.errors import ApplicationError
 from concierge.models import Role
 from concierge.ratelimit import rate_limit
 
 from . import intake, journey, selectors, services
-from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpForm, screening_token
+from .forms import IntakeSectionForm, ProfileForm, ScreeningForm, SignUpConfirmForm, SignUpForm, screening_token
 from .instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
 from .models import Instrument, TriageOutcome, WeightUnit
 from .services import weight_for_display
@@ -86,7 +87,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.patient_sign_up(
+            services.patient_sign_up(
                 email=data["email"],
                 password=data["password1"],
                 date_of_birth=data["date_of_birth"],
@@ -97,10 +98,37 @@ def signup(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            # The same page for a new address and for one with an account (the email differs).
+            return redirect("patients:signup_sent")
+    return render(request, "patients/signup.html", {"form": form})
+
+
+def signup_sent(request):
+    return render(request, "patients/signup_sent.html", {"hours": settings.SIGNUP_LINK_HOURS})
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limit("signup-confirm", per_hour=20)
+def signup_confirm(request, token):
+    """The link from the sign-up email: the password again, then the account."""
+    if request.user.is_authenticated:
+        return redirect("home-for-user")
+    if services.sign_up_request_for(token) is None:
+        return render(request, "patients/signup_confirm.html", {"expired": True})
+    form = SignUpConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.patient_sign_up_confirm(token=token, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("login")
+        else:
             login(request, user, backend="concierge.backends.EmailLoginBackend")
             messages.success(request, _("Welcome! Your account is ready. Next, tell us where to find you."))
             return redirect("patients:profile")
-    return render(request, "patients/signup.html", {"form": form})
+    return render(request, "patients/signup_confirm.html", {"form": form})
 
 
 @patient_required

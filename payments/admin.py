@@ -16,7 +16,7 @@ from concierge.errors import ApplicationError
 from . import services
 from .display import money
 from .forms import StaffRefundForm
-from .models import Payment, PaymentAllocation, Refund, RefundStatus, WebhookEvent
+from .models import Payment, PaymentAllocation, Refund, RefundStatus, WebhookEvent, payment_pk_from_reference
 
 
 class ReadOnlyMixin:
@@ -112,7 +112,15 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("reference"), ordering="pk")
     def reference(self, obj):
-        return f"P-{obj.pk}"
+        return obj.reference
+
+    def get_search_results(self, request, queryset, search_term):
+        """A reference as patients quote it (P-86AYCEDC2SYMJ) finds its payment."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        pk = payment_pk_from_reference(search_term) if search_term.strip().lower().startswith("p-") else None
+        if pk is not None:
+            results |= queryset.filter(pk=pk)
+        return results, may_have_duplicates
 
     @admin.display(description=_("for"))
     def covers(self, obj):

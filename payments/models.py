@@ -12,6 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from concierge.opaque import decode, encode
+
 
 def _payment_key():
     # Not the integer id alone: two databases (a laptop and staging) sharing one Stripe test
@@ -22,6 +24,21 @@ def _payment_key():
 
 def _refund_key():
     return f"refund-{uuid.uuid4().hex}"
+
+
+def payment_reference(pk: int | None) -> str:
+    """What patients and staff call a payment: "P-" and its opaque id (concierge/opaque.py), not the
+    row number, which would tell a patient how many payments the clinic has taken."""
+    return f"P-{encode(pk).upper()}" if pk else "P-"
+
+
+def payment_pk_from_reference(text: str) -> int | None:
+    """The row behind a reference as typed into admin's search ("p-86aycedc2symj" works too)."""
+    token = text.strip().lower().removeprefix("p-")
+    try:
+        return decode(token)
+    except ValueError:
+        return None
 
 
 class PaymentStatus(models.TextChoices):
@@ -120,7 +137,11 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"P-{self.pk} ({self.get_status_display()})"
+        return f"{self.reference} ({self.get_status_display()})"
+
+    @property
+    def reference(self):
+        return payment_reference(self.pk)
 
     @property
     def is_open(self):
@@ -209,7 +230,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.pk} of P-{self.payment_id} ({self.get_status_display()})"
+        return f"Refund {self.pk} of {payment_reference(self.payment_id)} ({self.get_status_display()})"
 
 
 class WebhookEvent(models.Model):

@@ -27,6 +27,8 @@ TEMPLATES = (
         deadline=None,
         email_base="payments/email/receipt",
         stored_context=True,
+        # Money: an interrupted receipt is checked, never sent twice on a guess.
+        if_interrupted="check",
     ),
     MessageTemplate(
         "payment_unfulfilled",
@@ -36,6 +38,7 @@ TEMPLATES = (
         deadline=None,
         email_base="payments/email/unfulfilled",
         stored_context=True,
+        if_interrupted="check",
     ),
 )
 
@@ -48,7 +51,7 @@ def _context(payment: Payment) -> dict[str, object]:
     visits = _visits(payment)
     price = sum(v.price_cents for v in visits)
     return {
-        "reference": f"P-{payment.pk}",
+        "reference": payment.reference,
         "amount": money(payment.amount_cents),
         "balance": money(max(price - payment.amount_cents, 0)),
         "has_balance": price > payment.amount_cents,

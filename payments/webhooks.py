@@ -6,6 +6,7 @@ header, and what the fake gateway calls with the events it signs: one code path 
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 import stripe
@@ -38,14 +39,26 @@ def _event_from(payload: bytes | str) -> StripeObject:
     return event
 
 
+def _signed_in_the_future(sig_header: str | None) -> bool:
+    for part in (sig_header or "").split(","):
+        key, _sep, value = part.partition("=")
+        if key.strip() == "t" and value.strip().isdigit():
+            return int(value) > time.time() + settings.STRIPE_WEBHOOK_CLOCK_SKEW_SECONDS
+    return False
+
+
 def webhook_receive(*, payload: bytes | str, sig_header: str | None) -> WebhookResult:
-    """Verify the signature (forged, missing or older than the tolerance: 400, nothing changes),
+    """Verify the signature (forged, missing, older than the tolerance or dated in the future: 400, nothing changes),
     then handle the event once. A lock not granted in time, or the gateway not answering our
     re-read, gives 503 so that Stripe delivers the event again later."""
     try:
         stripe.WebhookSignature.verify_header(
             payload, sig_header, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
         )
+        if _signed_in_the_future(sig_header):
+            # Stripe's check refuses only the old; a signature from the future is a replay being
+            # prepared (or a clock gone wrong): refused beyond a small allowance for clock skew.
+            raise stripe.SignatureVerificationError("timestamp in the future", sig_header)
         event = _event_from(payload)
     except stripe.SignatureVerificationError:
         logger.warning("payments webhook: signature refused")

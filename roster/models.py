@@ -14,6 +14,7 @@ from localflavor.us.models import USStateField, USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
 
 from concierge.geo import zip_lookup
+from concierge.inputs import DATE_RANGE_VALIDATORS
 
 
 class ProviderKind(models.TextChoices):
@@ -66,8 +67,8 @@ class Licence(models.Model):
     # A multistate licence from a Nurse Licensure Compact state is valid in every compact state.
     multistate = models.BooleanField(_("multistate (compact)"), default=False)
     number = models.CharField(_("licence number"), max_length=64)
-    expires_on = models.DateField(_("expires on"))
-    verified_on = models.DateField(_("verified on"), null=True, blank=True)
+    expires_on = models.DateField(_("expires on"), validators=DATE_RANGE_VALIDATORS)
+    verified_on = models.DateField(_("verified on"), null=True, blank=True, validators=DATE_RANGE_VALIDATORS)
 
     class Meta:
         ordering = ["state", "-expires_on"]
@@ -112,7 +113,7 @@ class DateOverride(models.Model):
     """One date worked differently from the pattern: other hours, or not at all (no times)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="date_overrides")
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=DATE_RANGE_VALIDATORS)
     start_time = models.TimeField(_("from"), null=True, blank=True)
     end_time = models.TimeField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -136,8 +137,8 @@ class TimeOff(models.Model):
     """Time away (stored in UTC), which removes any working hours it overlaps."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="time_off")
-    starts_at = models.DateTimeField(_("from"))
-    ends_at = models.DateTimeField(_("until"))
+    starts_at = models.DateTimeField(_("from"), validators=DATE_RANGE_VALIDATORS)
+    ends_at = models.DateTimeField(_("until"), validators=DATE_RANGE_VALIDATORS)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:

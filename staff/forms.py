@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from concierge.inputs import DayField
 from roster.models import Provider
 
 MAX_REPORT_DAYS = 366
@@ -14,8 +15,8 @@ class DateInput(forms.DateInput):
 
 
 class ReportRangeForm(forms.Form):
-    first_day = forms.DateField(label=_("From"), widget=DateInput)
-    last_day = forms.DateField(label=_("Until (inclusive)"), widget=DateInput)
+    first_day = DayField(label=_("From"), widget=DateInput)
+    last_day = DayField(label=_("Until (inclusive)"), widget=DateInput)
 
     @classmethod
     def default_range(cls, today=None):

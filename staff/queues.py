@@ -24,11 +24,12 @@ from booking.models import WaitlistEntry
 from concierge.models import Role, User
 from notifications.models import Message, MessageStatus
 from patients.models import SafetyAlert
-from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus, payment_reference
 from portal import messaging_selectors as portal
 from staff import review
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from django_stubs_ext import StrOrPromise
 
 LIMIT = 20
@@ -112,24 +113,12 @@ def safety_alerts(*, limit: int = LIMIT) -> Queue:
 
 def failed_messages(*, limit: int = LIMIT) -> Queue:
     failed = Message.objects.filter(status=MessageStatus.FAILED).select_related("recipient")
-    rows = [
-        {
-            "id": m.pk,
-            "to": _patient_name(m.recipient) if m.recipient else m.to_address,
-            "channel": m.get_channel_display(),
-            "template": m.template,
-            "when": m.updated_at,
-            "error": m.last_error,
-            "url": _url("admin:notifications_message_change", args=[m.pk]),
-        }
-        for m in failed.order_by("-updated_at", "-pk")[:limit]
-    ]
     return Queue(
         key="messages",
         title=_("Messages that could not be sent"),
         description=_("Check the number or address, then select them in the list and send them again."),
         count=failed.count(),
-        rows=rows,
+        rows=_message_rows(failed, limit),
         links=_links(
             (
                 _url("admin:notifications_message_changelist", {"status__exact": MessageStatus.FAILED}),
@@ -139,13 +128,49 @@ def failed_messages(*, limit: int = LIMIT) -> Queue:
     )
 
 
+def unknown_messages(*, limit: int = LIMIT) -> Queue:
+    """Sends left unrecorded that the provider could not settle (notifications/services/interrupted.py)."""
+    unknown = Message.objects.filter(status=MessageStatus.UNKNOWN).select_related("recipient")
+    return Queue(
+        key="messages-unknown",
+        title=_("Messages that may have gone: check before resending"),
+        description=_(
+            "Sending started but its result was never recorded. Look for it in the email or text provider's "
+            "log, then mark it as gone, or send it again only if it is not there."
+        ),
+        count=unknown.count(),
+        rows=_message_rows(unknown, limit),
+        links=_links(
+            (
+                _url("admin:notifications_message_changelist", {"status__exact": MessageStatus.UNKNOWN}),
+                _("Messages that may have gone (settle them from there)"),
+            )
+        ),
+    )
+
+
+def _message_rows(messages: QuerySet[Message], limit: int) -> list[dict[str, object]]:
+    return [
+        {
+            "id": m.pk,
+            "to": _patient_name(m.recipient) if m.recipient else m.to_address,
+            "channel": m.get_channel_display(),
+            "template": m.template,
+            "when": m.updated_at,
+            "error": m.last_error,
+            "url": _url("admin:notifications_message_change", args=[m.pk]),
+        }
+        for m in messages.order_by("-updated_at", "-pk")[:limit]
+    ]
+
+
 def payments_attention(*, limit: int = LIMIT) -> Queue:
     disputed = Payment.objects.filter(status=PaymentStatus.DISPUTED).select_related("patient")
     failed_refunds = Refund.objects.filter(status=RefundStatus.FAILED).select_related("payment__patient")
     rows = [
         {
             "what": _("Disputed"),
-            "reference": f"P-{p.pk}",
+            "reference": p.reference,
             "patient": _patient_name(p.patient),
             "cents": p.amount_cents,
             "when": p.disputed_at or p.updated_at,
@@ -156,7 +181,7 @@ def payments_attention(*, limit: int = LIMIT) -> Queue:
     ] + [
         {
             "what": _("Refund failed"),
-            "reference": f"P-{r.payment_id}",
+            "reference": payment_reference(r.payment_id),
             "patient": _patient_name(r.payment.patient),
             "cents": r.amount_cents,
             "when": r.updated_at,
@@ -248,7 +273,7 @@ def queues_for(user: User, *, limit: int = LIMIT, now: datetime | None = None) -
     if user.is_staff:
         queues.append(unanswered_messages(user=user, limit=limit, now=now))
     if user.has_perm("notifications.view_message"):
-        queues.append(failed_messages(limit=limit))
+        queues += [failed_messages(limit=limit), unknown_messages(limit=limit)]
     if user.has_perm("payments.view_payment"):
         queues.append(payments_attention(limit=limit))
     if user.has_perm("booking.view_waitlistentry"):

@@ -5,6 +5,7 @@ as it says), books and pays for the video evaluation, and gets the confirmation 
 import re
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -12,6 +13,7 @@ from booking.models import Visit, VisitStatus
 from concierge.models import User
 from notifications.content import render
 from notifications.models import Message
+from patients.tests.test_signup_and_profile import confirm_link
 
 PASSWORD = "maple-orbit-candle-2026"
 
@@ -49,6 +51,17 @@ def test_sign_up_intake_and_booking_in_spanish_on_a_phone(live_server, page, axe
     page.get_by_label("Acepto los términos del servicio y el aviso de privacidad").check()
     expect(page.get_by_label("Español")).to_be_checked()  # the switch's choice is the first guess
     page.get_by_role("button", name="Crear mi cuenta").click()
+
+    # the link in the email (written in Spanish before any account exists), then the password again
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revise su correo")
+    axe(page)
+    sent = [m for m in mail.outbox if m.to == ["lucia.new@example.com"]]
+    assert [m.subject for m in sent] == ["Confirme su correo para terminar de crear su cuenta"]
+    page.goto(live_server.url + confirm_link("lucia.new@example.com"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Termine de crear su cuenta")
+    axe(page)
+    page.get_by_label(re.compile(r"^\s*Contraseña\s*\*?\s*$")).fill(PASSWORD)
+    page.get_by_role("button", name="Abrir mi cuenta").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Sus datos")
     axe(page)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from booking import services, telehealth
 from booking.models import VisitStatus
+from concierge.opaque import encode as oid
 from concierge.tests.factories import UserFactory
 from notifications import content
 from notifications import services as notify
@@ -79,14 +80,18 @@ def test_without_a_template_staff_paste_the_link(settings, applicant, evaluation
     page = client.get("/staff/evaluations/").content.decode()
     assert "No video room yet: paste one below." in page
 
-    bad = client.post(f"/staff/evaluations/{visit.pk}/link/", {f"v{visit.pk}-url": "http://zoom.example.com/j/123"})
+    bad = client.post(
+        f"/staff/evaluations/{oid(visit.pk)}/link/", {f"v{visit.pk}-url": "http://zoom.example.com/j/123"}
+    )
     assert bad.status_code == 400
     assert "Paste the full https:// address of the video room." in bad.content.decode()
     assert 'value="http://zoom.example.com/j/123"' in bad.content.decode()  # kept as typed
     visit.refresh_from_db()
     assert visit.video_url == ""
 
-    good = client.post(f"/staff/evaluations/{visit.pk}/link/", {f"v{visit.pk}-url": "https://zoom.example.com/j/123"})
+    good = client.post(
+        f"/staff/evaluations/{oid(visit.pk)}/link/", {f"v{visit.pk}-url": "https://zoom.example.com/j/123"}
+    )
     assert good["Location"] == "/staff/evaluations/"
     visit.refresh_from_db()
     assert visit.video_url == "https://zoom.example.com/j/123"
@@ -100,26 +105,26 @@ def test_the_join_button_opens_ten_minutes_before_and_closes_after_the_visit(cli
 
     with time_machine.travel(start - timedelta(minutes=10, seconds=1), tick=False):
         client.force_login(applicant)  # (a session lasts 12 hours; the clock jumps a day)
-        page = client.get(f"/visits/{visit.pk}/").content.decode()
+        page = client.get(f"/visits/{oid(visit.pk)}/").content.decode()
         assert "appears here on Tuesday, March 3 at <strong>9:50 AM EST</strong>" in page
-        assert visit.video_url not in page and f"/visits/{visit.pk}/join/" not in page
-        early = client.get(f"/visits/{visit.pk}/join/")
-        assert early["Location"] == f"/visits/{visit.pk}/"
+        assert visit.video_url not in page and f"/visits/{oid(visit.pk)}/join/" not in page
+        early = client.get(f"/visits/{oid(visit.pk)}/join/")
+        assert early["Location"] == f"/visits/{oid(visit.pk)}/"
         assert "The video visit opens at 9:50 AM EST" in client.get(early["Location"]).content.decode()
 
     with time_machine.travel(start - timedelta(minutes=10), tick=False):
         client.force_login(applicant)
-        page = client.get(f"/visits/{visit.pk}/").content.decode()
-        assert f'href="/visits/{visit.pk}/join/"' in page and "Join video visit" in page
+        page = client.get(f"/visits/{oid(visit.pk)}/").content.decode()
+        assert f'href="/visits/{oid(visit.pk)}/join/"' in page and "Join video visit" in page
         assert visit.video_url not in page  # only the join link hands it out
-        joined = client.get(f"/visits/{visit.pk}/join/")
+        joined = client.get(f"/visits/{oid(visit.pk)}/join/")
         assert joined.status_code == 302 and joined["Location"] == visit.video_url
         assert joined["Cache-Control"].startswith("no-store") or "no-store" in joined["Cache-Control"]
 
     with time_machine.travel(visit.ends_at + timedelta(minutes=30), tick=False):
         client.force_login(applicant)
-        assert "This video visit is over." in client.get(f"/visits/{visit.pk}/").content.decode()
-        assert client.get(f"/visits/{visit.pk}/join/")["Location"] == f"/visits/{visit.pk}/"
+        assert "This video visit is over." in client.get(f"/visits/{oid(visit.pk)}/").content.decode()
+        assert client.get(f"/visits/{oid(visit.pk)}/join/")["Location"] == f"/visits/{oid(visit.pk)}/"
 
 
 def test_a_cancelled_evaluation_cannot_be_joined(visit):
@@ -134,11 +139,11 @@ def test_a_cancelled_evaluation_cannot_be_joined(visit):
 def test_nobody_else_joins_the_patients_room(client, visit, other_patient, nurse, staff_user):
     with time_machine.travel(visit.starts_at, tick=False):
         client.force_login(other_patient)
-        assert client.get(f"/visits/{visit.pk}/join/").status_code == 404
+        assert client.get(f"/visits/{oid(visit.pk)}/join/").status_code == 404
         client.force_login(nurse)
-        assert client.get(f"/visits/{visit.pk}/join/").status_code == 403
+        assert client.get(f"/visits/{oid(visit.pk)}/join/").status_code == 403
         client.force_login(staff_user)  # schedulers set links; they do not join visits
-        response = client.get(f"/staff/evaluations/{visit.pk}/join/")
+        response = client.get(f"/staff/evaluations/{oid(visit.pk)}/join/")
         assert response["Location"] == "/staff/evaluations/"
 
 
@@ -157,13 +162,13 @@ def test_the_clinician_sees_their_evaluations_and_joins_when_it_opens(client, vi
         client.force_login(clinician)
         page = client.get("/staff/evaluations/").content.decode()
         assert "Tuesday, March 3, 10:00 AM EST" in page and visit.patient.get_full_name() in page
-        assert f"/staff/evaluations/{visit.pk}/join/" not in page and "<strong>9:50 AM EST</strong>" in page
+        assert f"/staff/evaluations/{oid(visit.pk)}/join/" not in page and "<strong>9:50 AM EST</strong>" in page
         assert f"/admin/patients/clearance/add/?patient={visit.patient_id}&amp;evaluation={visit.pk}" in page
     with time_machine.travel(visit.starts_at - timedelta(minutes=5), tick=False):
         client.force_login(clinician)
         page = client.get("/staff/evaluations/").content.decode()
-        assert f'href="/staff/evaluations/{visit.pk}/join/"' in page
-        assert client.get(f"/staff/evaluations/{visit.pk}/join/")["Location"] == visit.video_url
+        assert f'href="/staff/evaluations/{oid(visit.pk)}/join/"' in page
+        assert client.get(f"/staff/evaluations/{oid(visit.pk)}/join/")["Location"] == visit.video_url
 
 
 def test_another_clinician_neither_lists_nor_joins_it(client, visit):
@@ -172,9 +177,11 @@ def test_another_clinician_neither_lists_nor_joins_it(client, visit):
     with time_machine.travel(visit.starts_at, tick=False):
         client.force_login(other)
         assert visit.patient.get_full_name() not in client.get("/staff/evaluations/").content.decode()
-        assert client.get(f"/staff/evaluations/{visit.pk}/join/").status_code == 404
+        assert client.get(f"/staff/evaluations/{oid(visit.pk)}/join/").status_code == 404
         assert (
-            client.post(f"/staff/evaluations/{visit.pk}/link/", {f"v{visit.pk}-url": "https://x.example"}).status_code
+            client.post(
+                f"/staff/evaluations/{oid(visit.pk)}/link/", {f"v{visit.pk}-url": "https://x.example"}
+            ).status_code
             == 404
         )
 
@@ -193,7 +200,7 @@ def test_the_clinician_records_the_decision_against_the_evaluation(client, visit
             f"/admin/patients/clearance/add/?patient={visit.patient_id}&evaluation={visit.pk}"
         ).content.decode()
         assert "Evaluation visit (video)" in page
-        assert f'href="/staff/evaluations/{visit.pk}/join/"' in page  # still joinable during the visit
+        assert f'href="/staff/evaluations/{oid(visit.pk)}/join/"' in page  # still joinable during the visit
         assert f'<option value="{visit.pk}" selected>' in page
 
         response = client.post(
@@ -267,7 +274,7 @@ def test_an_evaluation_gets_the_video_reminders_with_neutral_wording_and_never_t
         if message.channel == "sms":
             assert "your ConciergeMD video visit" in rendered.text
         elif message.template in ("confirmation", "reminder_24h"):
-            assert f"http://testserver/visits/{visit.pk}/" in rendered.text
+            assert f"http://testserver/visits/{oid(visit.pk)}/" in rendered.text
             assert "the join button appears 10 minutes before the start" in rendered.text.lower()
     assert notify.visit_confirmed(visit=visit) != []  # planning again adds nothing
     assert Message.objects.filter(visit=visit).count() == len(planned)

@@ -12,6 +12,7 @@ from booking.forms import parse_start, start_param
 from booking.models import Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as f
 from booking.tests.conftest import TUESDAY, ny
+from concierge.opaque import decode
 from concierge.tests.factories import TEST_PASSWORD
 
 S = VisitStatus
@@ -204,7 +205,10 @@ def test_a_time_that_is_no_longer_free_is_said_on_the_review_page(pat, cleared_t
 def test_a_garbled_time_goes_back_to_the_calendar(pat, nyc):
     response = pat.get(reverse("booking:review", args=["home-infusion"]) + "?start=next-tuesday")
     assert response["Location"] == reverse("booking:days", args=["home-infusion"])
-    assert pat.get(reverse("booking:times", args=["home-infusion", "2026-13-45"])).status_code == 404
+    assert pat.get("/book/home-infusion/2026-13-45/").status_code == 404
+    for edge in ("0001-01-01", "9999-12-31"):
+        assert pat.get(f"/book/home-infusion/{edge}/").status_code == 404
+        assert pat.get(reverse("booking:days", args=["home-infusion"]) + f"?from={edge}").status_code == 200
     assert pat.get(reverse("booking:days", args=["home-infusion"]) + "?from=2026-13-45").status_code == 200
 
 
@@ -294,7 +298,7 @@ def test_series_pages_propose_adjust_hold_and_confirm(pat, cleared, infusion):
     assert "Fri, Mar 13, 2:00 PM EDT" in text(pat.get(reverse("booking:series") + "?keep=1"))
 
     response = pat.post(reverse("booking:series"))
-    series_pk = int(response["Location"].rstrip("/").split("/")[-2])
+    series_pk = decode(response["Location"].rstrip("/").split("/")[-2])
     assert Visit.objects.filter(series_id=series_pk, status=S.HELD).count() == 6
     pay_page = pat.get(response["Location"])
     assert pay_page["Location"] == reverse("booking:pay_series", args=[series_pk])

@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from concierge.errors import ApplicationError
+from concierge.inputs import day_from
 from concierge.models import Role
 
 from .. import availability, selectors, services
@@ -55,11 +55,8 @@ def horizon(time_zone):
 
 
 def parse_day(value):
-    """A YYYY-MM-DD date from a link, or None (also for well-formed impossible dates)."""
-    try:
-        return parse_date(value or "")
-    except ValueError:
-        return None
+    """A YYYY-MM-DD date from a link, or None (also impossible dates and years out of range)."""
+    return day_from(value)
 
 
 def unavailable(request, error, *, service=None, status=200):

@@ -21,6 +21,9 @@ if (BASE_DIR / ".env").exists():
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
+# The key of the opaque ids in patients' and nurses' URLs (concierge/opaque.py); empty: derived
+# from SECRET_KEY. Set it to rotate SECRET_KEY without breaking links already emailed.
+URL_ID_KEY = env("URL_ID_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -59,11 +62,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "concierge.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sees every response below it (two-step, idle timeout, lockout pages included).
+    "concierge.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "concierge.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -142,6 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2  # a reset link is good for two hours
+# A sign-up's confirmation link (patients.SignUpRequest) is good this long; then the row is deleted.
+SIGNUP_LINK_HOURS = 48
 
 # --- Language, time ------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -259,7 +267,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task whose worker died unacknowledged is handed out again after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -326,6 +335,11 @@ WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 WAITLIST_MAX_LAPSED_OFFERS = env.int("WAITLIST_MAX_LAPSED_OFFERS", default=3)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
+CELERY_BEAT_SCHEDULE["patients-signup-requests-purge"] = {
+    "task": "patients.tasks.signup_requests_purge",
+    "schedule": 3600.0,
+    "options": {"expires": 3500},
+}
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
@@ -350,6 +364,8 @@ PCL5_PROVISIONAL_PTSD_CUTOFF = 33
 ONCALL_CLINICIAN_EMAIL = env("ONCALL_CLINICIAN_EMAIL", default="clinician@demo.conciergemd.example")
 # The expiry date offered on a new clearance, in days from the decision.
 CLEARANCE_DEFAULT_VALID_DAYS = 90
+# The latest expiry a clinician may give a clearance (admin refuses year 9999).
+CLEARANCE_MAX_VALID_DAYS = 365
 # Symptom questionnaires older than this are offered again on the dashboard (weekly during a series).
 SCREENING_RETAKE_DAYS = 7
 # Templates other apps add to the patient dashboard (rendered in its `dashboard_extra` block, in
@@ -367,6 +383,10 @@ NOTIFICATIONS_SMS_EVENING_MARGIN_MINUTES = 10
 NOTIFICATIONS_SMS_DAILY_CAP = env.int("NOTIFICATIONS_SMS_DAILY_CAP", default=4)
 # Transient send errors are retried after 1, 2, 4, 8... minutes (capped), up to this many attempts.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+# A claimed row whose task never ran is queued again after this; an attempt that started and
+# never recorded its result is settled by notifications/services/interrupted.py's rule after this.
+NOTIFICATIONS_CLAIM_LOST_SECONDS = env.int("NOTIFICATIONS_CLAIM_LOST_SECONDS", default=10 * 60)
+NOTIFICATIONS_ATTEMPT_LOST_SECONDS = env.int("NOTIFICATIONS_ATTEMPT_LOST_SECONDS", default=15 * 60)
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = 60
 NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = 60 * 60
 # The zone for quiet hours when a message is about no visit and the patient has no address yet.
@@ -392,6 +412,8 @@ if PAYMENT_GATEWAY == "fake" and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_local_fake_gateway_secret"  # noqa: S105 (local run only; production requires its own)
 # Webhooks signed longer ago than this are refused (replays); Stripe's own default.
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# A signature dated later than now plus this is refused (clock skew allowance; payments/webhooks.py).
+STRIPE_WEBHOOK_CLOCK_SKEW_SECONDS = 60
 PAYMENT_CURRENCY = "usd"
 # The cancellation policy (booking/policy.py): a patient who cancels this many hours or
 # more before the visit gets everything back; later, the late-cancellation fee is kept.

@@ -8,11 +8,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
+from .known_keys import key_problem
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
-if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
+# Not only long: never a key anyone can read in this repository (concierge/settings/known_keys.py).
+URL_ID_KEY = env("URL_ID_KEY", default="")
+for _name, _value in (("SECRET_KEY", SECRET_KEY), ("URL_ID_KEY", URL_ID_KEY or SECRET_KEY)):
+    _problem = key_problem(_value, name=_name)
+    if _problem:
+        raise ImproperlyConfigured(_problem)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SITE_URL = env("SITE_URL").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
@@ -25,7 +30,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # Rate-limit counters must be shared by every web process.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 # Beat keeps only its last-run times here; losing the file is harmless.

@@ -57,7 +57,15 @@ def url_kwarg_names(pattern):
     return list(pattern.pattern.regex.groupindex)
 
 
-SAMPLE_BY_CONVERTER = {"int": "1", "path": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLE_BY_CONVERTER = {
+    "int": "1",
+    "path": "1",
+    "str": "x",
+    "slug": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "oid": "86aycedc2symj",
+    "day": "2026-03-04",
+}
 
 
 def sample_path(parts):
@@ -317,6 +325,7 @@ class World:
         samples = {
             "password_reset_confirm": {"uidb64": "MTIzNDU2", "token": "not-a-real-token"},
             "patients:intake_section": {"slug": intake.SECTIONS[0].slug},
+            "patients:signup_confirm": {"token": "not-a-real-token"},
             "patients:screening": {"instrument": "phq9"},
             "booking:series_change": {"index": 0},
             "booking:days": {"code": self.infusion.code},

@@ -24,6 +24,8 @@ from django.views.debug import get_exception_reporter_class
 from booking.models import Service, Visit, VisitStatus
 from booking.testing import first_free_start
 from concierge.models import User
+from concierge.opaque import decode
+from concierge.opaque import encode as oid
 from concierge.privacy import PHIFilter
 from concierge.tests.factories import UserFactory
 from notifications.content import FORBIDDEN_WORDS
@@ -33,7 +35,7 @@ from nurses.tests.conftest import ny
 from nurses.tests.test_services import ready_to_sign
 from patients.tests.factories import CLEAN_ANSWERS, screening
 from patients.tests.test_intake import answer_everything
-from patients.tests.test_signup_and_profile import profile_data, signup_data
+from patients.tests.test_signup_and_profile import profile_data, sign_up
 from portal import messaging
 from portal.models import ThreadTopic
 
@@ -114,10 +116,7 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
 
         # A new patient signs up, fills in the profile and the health questions, answers a PHQ-9
         # with item 9 above 0, and writes a message with danger words.
-        client.post(
-            "/signup/",
-            signup_data(email=ZELDA["email"], date_of_birth=ZELDA["birth"], sms_opt_in="on"),
-        )
+        sign_up(client, email=ZELDA["email"], date_of_birth=ZELDA["birth"], sms_opt_in="on")
         zelda = User.objects.get(email=ZELDA["email"])
         client.post(
             "/profile/",
@@ -152,9 +151,9 @@ def test_a_day_of_the_clinic_logs_nothing_personal_or_clinical(client, log_outpu
         from booking.forms import start_param
 
         held = client.post("/book/home-infusion/review/", {"starts_at": start_param(starts_at)})
-        visit = Visit.objects.get(pk=int(re.search(r"/visits/(\d+)/", held["Location"]).group(1)))
+        visit = Visit.objects.get(pk=decode(re.search(r"/visits/(\w+)/", held["Location"]).group(1)))
         assert held.status_code == 302 and visit.status == VisitStatus.HELD
-        page = client.get(f"/pay/{visit.pk}/").content.decode()
+        page = client.get(f"/pay/{oid(visit.pk)}/").content.decode()
         action = re.search(r'<form method="post" action="(/pay/fake/[^"]+)"', page).group(1)
         paid = client.post(action, {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"})
         client.get(paid["Location"])

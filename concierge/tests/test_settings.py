@@ -84,3 +84,22 @@ def test_production_forces_the_real_gateways():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["stripe", "twilio", "False"]
+
+
+def test_production_refuses_every_published_key():
+    """The development key, the tests' key, and anything shown in .env.example, the README or docs/."""
+    from concierge.settings.known_keys import DEV_SECRET_KEY, TEST_SECRET_KEY, published_keys
+
+    example = "Zx9!" * 13  # a key someone copied from the docs: published once written there
+    (ROOT / "docs" / "_published_key_probe.md").write_text(f"SECRET_KEY={example}\n")
+    try:
+        assert any(example in key for key in published_keys())
+        for key in (DEV_SECRET_KEY, TEST_SECRET_KEY, example, "django-insecure-" + "k3y" * 20):
+            result = run_manage({**PRODUCTION_ENV, "SECRET_KEY": key}, "check")
+            assert result.returncode != 0, f"started with {key[:12]}…"
+            assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+        url_key = run_manage({**PRODUCTION_ENV, "URL_ID_KEY": DEV_SECRET_KEY}, "check")
+        assert url_key.returncode != 0 and "URL_ID_KEY" in url_key.stderr
+    finally:
+        (ROOT / "docs" / "_published_key_probe.md").unlink()
+    assert run_manage(PRODUCTION_ENV, "check").returncode == 0

@@ -4,7 +4,7 @@ Every gateway raises `SendError` on failure, saying whether trying again could h
 """
 
 from .base import SendError
-from .email import send_email
+from .email import email_sent_record, send_email
 from .sms import get_sms_gateway
 
-__all__ = ["SendError", "get_sms_gateway", "send_email"]
+__all__ = ["SendError", "email_sent_record", "get_sms_gateway", "send_email"]

@@ -1,6 +1,9 @@
-"""Text message gateways, picked by settings.SMS_BACKEND, all with one method:
+"""Text message gateways, picked by settings.SMS_BACKEND (a name below, or a dotted path to a
+class of the same shape), all with two methods:
 
     send(*, to, body, message_id, status_callback="") -> the provider's message id
+    sent_record(*, message_id) -> the provider's id if it has the text, "" if it certainly has
+        not, None if it cannot tell (asked after a worker died mid-send: services/interrupted.py)
 
 - "twilio": the Twilio SDK. Tests pass a fake `twilio.http.HttpClient` so the SDK's own code runs
   without the network.
@@ -10,11 +13,13 @@
 
 import itertools
 import json
+import os
 import threading
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .base import SendError
 
@@ -78,6 +83,12 @@ class TwilioGateway:
             raise SendError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
         return sent.sid
 
+    def sent_record(self, *, message_id):
+        # Twilio answers a text it took with a delivery receipt to our status callback (?m=<row>),
+        # which records the row as sent (twilio_hooks.sms_status_record); asked here, it cannot
+        # tell a text still on its way from one that never came.
+        return None
+
 
 class ConsoleGateway:
     name = "console"
@@ -85,6 +96,9 @@ class ConsoleGateway:
     def send(self, *, to, body, message_id, status_callback=""):
         print(f"--- text message #{message_id} to {to} ---\n{body}\n---", flush=True)
         return f"console-{uuid.uuid4().hex[:16]}"
+
+    def sent_record(self, *, message_id):
+        return None
 
 
 @dataclass(frozen=True)
@@ -121,15 +135,37 @@ class MemoryGateway:
             if journal:
                 # A worker process in the integration test writes here so the test can count sends.
                 with open(journal, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"message_id": message_id, "to": to}) + "\n")
+                    fh.write(json.dumps({"message_id": message_id, "to": to, "provider_id": sent.provider_id}) + "\n")
         return sent.provider_id
+
+    def sent_record(self, *, message_id):
+        """The memory "provider" keeps everything it took: this process's outbox, and the journal
+        another process (a worker) wrote."""
+        with _lock:
+            for sent in outbox:
+                if sent.message_id == message_id:
+                    return sent.provider_id
+            journal = getattr(settings, "SMS_MEMORY_JOURNAL", "")
+            if journal and os.path.exists(journal):
+                with open(journal, encoding="utf-8") as fh:
+                    for line in fh:
+                        entry = json.loads(line)
+                        if entry.get("message_id") == message_id:
+                            return entry.get("provider_id") or "journal"
+        return ""
 
 
 GATEWAYS = {"twilio": TwilioGateway, "console": ConsoleGateway, "memory": MemoryGateway}
 
 
 def get_sms_gateway():
+    name = settings.SMS_BACKEND
+    if "." in name:
+        try:
+            return import_string(name)()
+        except ImportError:
+            raise SendError(f"Unknown SMS_BACKEND {name!r}", permanent=True) from None
     try:
-        return GATEWAYS[settings.SMS_BACKEND]()
+        return GATEWAYS[name]()
     except KeyError:
-        raise SendError(f"Unknown SMS_BACKEND {settings.SMS_BACKEND!r}", permanent=True) from None
+        raise SendError(f"Unknown SMS_BACKEND {name!r}", permanent=True) from None

@@ -15,7 +15,9 @@ One module per use case (this package re-exports the public functions, so caller
     visits        visit messages and reminders: visit_confirmed, visit_rescheduled,
                   visit_cancelled, sms_on_my_way
     clock         the claim and the clock: messages_claim_due, messages_dispatch_due
-    sending       one claimed row out: message_deliver, message_resend, retry_delay
+    interrupted   an attempt a dead worker left unrecorded: the rule that settles it
+    sending       one claimed row out: message_deliver, message_resend, retry_delay;
+                  message_unknown_resolve (staff settle a message that may have gone)
     twilio_hooks  Twilio's delivery receipts and incoming texts: sms_status_record,
                   sms_inbound_handle
     optouts       a number's STOP and START: sms_opt_out_record, sms_opt_in_record
@@ -45,7 +47,7 @@ from .outbox import (
     password_reset_email,
     staff_alert_email,
 )
-from .sending import message_deliver, message_resend, retry_delay
+from .sending import message_deliver, message_resend, message_unknown_resolve, retry_delay
 from .twilio_hooks import (
     HELP_WORDS,
     START_WORDS,
@@ -69,6 +71,7 @@ __all__ = [
     "message_deliver",
     "message_enqueue",
     "message_resend",
+    "message_unknown_resolve",
     "messages_cancel_pending_for",
     "messages_claim_due",
     "messages_dispatch_due",

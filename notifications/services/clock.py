@@ -10,20 +10,32 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from concierge.tasks import BROKER_ERRORS, task_queue
 
 from ..models import Message, MessageStatus
-from .sensitive import _forget_credentials
+from .interrupted import _interrupted_resolve
 
 logger = logging.getLogger(__name__)
 
-# A claimed row whose send task never started (the broker lost it) is queued again after this.
+# A claimed row whose send task never started (the broker lost it) is queued again after this
+# (NOTIFICATIONS_CLAIM_LOST_SECONDS). A row whose send attempt started but never finished (the
+# worker died mid-call) is resolved by the rule in interrupted.py after
+# NOTIFICATIONS_ATTEMPT_LOST_SECONDS: far longer than any provider call may take (their timeouts
+# are seconds), so a slow send is never mistaken for a dead one.
 CLAIM_LOST_AFTER = timedelta(minutes=10)
-# A row whose send attempt started but never finished (the worker died mid-call) is stopped.
 ATTEMPT_LOST_AFTER = timedelta(minutes=15)
+
+
+def _claim_lost_after() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATIONS_CLAIM_LOST_SECONDS)
+
+
+def _attempt_lost_after() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATIONS_ATTEMPT_LOST_SECONDS)
 
 
 def _send_soon(message_ids: list[int]) -> None:
@@ -72,27 +84,28 @@ def messages_claim_due(*, now: datetime | None = None, limit: int = 500, ids: It
 
 
 def _messages_recover(now: datetime) -> list[int]:
-    """Rows a lost task left behind. Returns the ids to queue again."""
+    """Rows a lost task or a dead worker left behind. Returns the ids to queue again.
+
+    A claim whose task never started is queued again. An attempt that started and never
+    recorded its result is resolved by interrupted.py's rule: it went (the provider has it), it
+    goes again (back to pending, claimed by this same tick), or it waits for staff (UNKNOWN).
+    """
     with transaction.atomic():
         lost = list(
             Message.objects.filter(
-                status=MessageStatus.SENDING, attempt_started_at__isnull=True, claimed_at__lt=now - CLAIM_LOST_AFTER
+                status=MessageStatus.SENDING, attempt_started_at__isnull=True, claimed_at__lt=now - _claim_lost_after()
             )
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
         Message.objects.filter(pk__in=lost).update(claimed_at=now, updated_at=now)
-        # It may or may not have gone: never guess, let staff look at the provider and resend.
-        interrupted = Message.objects.filter(
-            status=MessageStatus.SENDING, attempt_started_at__lt=now - ATTEMPT_LOST_AFTER
+        interrupted = (
+            Message.objects.filter(status=MessageStatus.SENDING, attempt_started_at__lt=now - _attempt_lost_after())
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
         )
-        _forget_credentials(interrupted)  # (a sensitive one is never resent)
-        interrupted.update(
-            status=MessageStatus.FAILED,
-            attempt_started_at=None,
-            last_error="Interrupted while sending: it may have gone. Check the provider's log before resending.",
-            updated_at=now,
-        )
+        for message in interrupted:
+            _interrupted_resolve(message, now)
     return lost
 
 

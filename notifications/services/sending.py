@@ -321,3 +321,25 @@ def message_resend(*, message: Message) -> Message:
     _send_soon([message.pk])
     message.refresh_from_db()
     return message
+
+
+@transaction.atomic
+def message_unknown_resolve(*, message: Message, went: bool) -> Message:
+    """Staff looked at the provider's log for a message that may have gone: it went (SENT), or it
+    did not (sent again, at once). Only for UNKNOWN rows; a sign-in link is never sent again."""
+    row = Message.objects.select_for_update().get(pk=message.pk)
+    if row.status != MessageStatus.UNKNOWN:
+        raise InvalidState("Only a message that may have gone can be settled this way.")
+    now = timezone.now()
+    if went:
+        row.status, row.sent_at = MessageStatus.SENT, row.sent_at or now
+        row.last_error = "Staff checked the provider's log: it went."
+        row.save(update_fields=["status", "sent_at", "last_error", "updated_at"])
+        return row
+    if content.is_sensitive(row.template):
+        raise InvalidState("A message with a sign-in link is never sent again: the person can ask for a new one.")
+    row.status, row.due_at, row.claimed_at, row.attempts = MessageStatus.PENDING, now, None, 0
+    row.last_error = "Staff checked the provider's log: it did not go. Sending it again."
+    row.save(update_fields=["status", "due_at", "claimed_at", "attempts", "last_error", "updated_at"])
+    _send_soon([row.pk])
+    return row

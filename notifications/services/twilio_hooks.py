@@ -31,7 +31,7 @@ def sms_status_record(
         message = rows.filter(provider_message_id=message_sid).first()
     if message is None or (message.provider_message_id and message.provider_message_id != message_sid):
         return None
-    if message.status not in (MessageStatus.SENDING, MessageStatus.SENT):
+    if message.status not in (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.UNKNOWN):
         return message  # already delivered, failed or closed: a late or repeated receipt
     now = timezone.now()
     if status == "delivered":
@@ -40,6 +40,11 @@ def sms_status_record(
     elif status in ("failed", "undelivered"):
         message.status = MessageStatus.FAILED
         message.last_error = f"The carrier reported it {status} (code {error_code or 'none'})."
+    elif message.status == MessageStatus.UNKNOWN or (
+        message.status == MessageStatus.SENDING and message.attempt_started_at is not None
+    ):
+        # Twilio has the text (queued, sent): it went, whether or not our worker lived to record it.
+        message.status = MessageStatus.SENT
     else:
         return message  # queued, sending, sent: nothing new
     message.provider_message_id = message.provider_message_id or message_sid

@@ -238,18 +238,6 @@ def test_a_claim_lost_by_the_broker_is_queued_again_and_sent_once(sms_outbox, ti
     assert len(sms_outbox) == 1
 
 
-def test_an_attempt_interrupted_mid_send_is_failed_for_staff_to_check(sms_outbox, tick):
-    with time_machine.travel(NOON, tick=False) as clock:
-        message = MessageFactory(status=MessageStatus.SENDING, claimed_at=NOON, attempt_started_at=NOON, attempts=1)
-        clock.shift(timedelta(minutes=16))
-        tick()
-
-    message.refresh_from_db()
-    assert message.status == MessageStatus.FAILED
-    assert "may have gone" in message.last_error
-    assert mail.outbox == []
-
-
 def test_staff_resend_of_a_failed_message_sends_it_once(django_capture_on_commit_callbacks):
     message = MessageFactory(status=MessageStatus.FAILED, attempts=5, last_error="Mail server error")
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from booking.models import VisitStatus
 from concierge.models import PatientRecordView
+from concierge.opaque import encode as oid
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
 from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
@@ -140,7 +141,7 @@ def test_other_days_and_the_week(nurse_client, visit, nia, patient, plan):
 
     week = text(nurse_client.get(reverse("nurses:week")))
     assert "Tuesday, March 3" in week and "Monday, March 9" in week and "Tuesday, March 10" not in week
-    assert f"/nurse/visits/{visit.pk}/" in week and f"/nurse/visits/{tomorrow.pk}/" in week
+    assert f"/nurse/visits/{oid(visit.pk)}/" in week and f"/nurse/visits/{oid(tomorrow.pk)}/" in week
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -330,3 +331,25 @@ def test_opening_a_visit_is_kept_in_the_record_view_log(nurse_client, nurse, vis
 
     row = PatientRecordView.objects.get()
     assert (row.viewer, row.patient_id, row.what) == (nurse, visit.patient_id, "visit page (nurse)")
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"latitude": "NaN", "longitude": "-73.9989", "accuracy": "12"},
+        {"latitude": "40.74", "longitude": "Infinity", "accuracy": "12"},
+        {"latitude": "40.74", "longitude": "-73.99", "accuracy": "Infinity"},
+        {"latitude": "-Infinity", "longitude": "nan", "accuracy": "NaN"},
+    ],
+)
+def test_a_non_finite_location_never_loses_the_check_in(nurse_client, visit, where):
+    """The hidden fields the page's script fills: NaN or Infinity mean "no location", not a 500."""
+    response = check_in(nurse_client, visit, **where)
+
+    assert response.status_code == 302
+    chart = VisitChart.objects.get()
+    assert chart.arrived_at is not None
+    if where["accuracy"] == "Infinity" and where["latitude"] == "40.74":
+        assert chart.arrival_latitude is not None and chart.arrival_accuracy_m is None
+    else:
+        assert chart.arrival_latitude is None

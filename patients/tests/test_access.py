@@ -3,6 +3,7 @@ use the portal, and nobody logged out gets in."""
 
 import pytest
 
+from concierge.opaque import encode as oid
 from patients.models import SafetyAlert
 
 from .factories import screening, sent_intake
@@ -33,9 +34,9 @@ def others_records(other_profile):
 def id_urls(records):
     """Every patients URL that takes an id."""
     return [
-        f"/intake/versions/{records['intake'].pk}/",
-        f"/questionnaires/results/{records['phq9'].pk}/",
-        f"/questionnaires/results/{records['phq9'].pk}/support/",
+        f"/intake/versions/{oid(records['intake'].pk)}/",
+        f"/questionnaires/results/{oid(records['phq9'].pk)}/",
+        f"/questionnaires/results/{oid(records['phq9'].pk)}/support/",
     ]
 
 
@@ -67,8 +68,8 @@ def test_the_patients_own_pages_never_show_another_patients_answers(client, prof
 
     for url in ("/intake/versions/", "/questionnaires/", "/dashboard/"):
         content = client.get(url).content.decode()
-        assert f"/intake/versions/{others_records['intake'].pk}/" not in content
-        assert f"/questionnaires/results/{others_records['phq9'].pk}/" not in content
+        assert f"/intake/versions/{oid(others_records['intake'].pk)}/" not in content
+        assert f"/questionnaires/results/{oid(others_records['phq9'].pk)}/" not in content
 
 
 def test_posting_does_not_reach_another_patients_records(client, profile, others_records, other_profile):

@@ -10,6 +10,7 @@ from concierge.models import User
 from concierge.testing import authenticator_for, current_code
 from concierge.tests.factories import TEST_PASSWORD
 from patients.models import SafetyAlert
+from patients.tests.test_signup_and_profile import confirm_link
 
 PASSWORD = "maple-orbit-candle-2026"
 
@@ -52,6 +53,15 @@ def test_new_patient_on_a_phone_to_the_crisis_panel_and_the_clinician_sees_the_a
     page.get_by_label("Type the password again").fill(PASSWORD)
     page.get_by_label("Text me visit reminders").check()
     page.get_by_role("button", name="Create my account").click()
+
+    # the same answer for every address; the link in the email, then the password again
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    axe(page)
+    page.goto(live_server.url + confirm_link("sam.new@example.com"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish signing up")
+    axe(page)
+    page.get_by_label(re.compile(r"^\s*Password\s*\*?\s*$")).fill(PASSWORD)
+    page.get_by_role("button", name="Open my account").click()
 
     # profile
     expect(page.get_by_role("heading", level=1)).to_have_text("Your details")

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from concierge.opaque import encode as oid
 from patients import services
 from patients.journey import journey_for
 from patients.models import PatientProfile
@@ -227,4 +228,4 @@ def test_a_booked_evaluation_replaces_book_your_evaluation(client, profile):
 
     assert "Your video evaluation is booked for" in page
     assert "Book your evaluation" not in page
-    assert f'href="/visits/{visit.pk}/"' in page
+    assert f'href="/visits/{oid(visit.pk)}/"' in page

@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from concierge.opaque import encode as oid
 from patients import intake, services
 from patients.models import IntakeResponse, IntakeStatus, TriageOutcome
 
@@ -38,7 +39,7 @@ def test_a_patient_answers_every_section_reviews_and_sends(client, profile):
     response = answer_everything(client, {**CLEAN_ANSWERS, "benzodiazepines": True})
 
     sent = IntakeResponse.objects.get(patient=profile.user)
-    assert response["Location"] == f"/intake/versions/{sent.pk}/"
+    assert response["Location"] == f"/intake/versions/{oid(sent.pk)}/"
     assert sent.status == IntakeStatus.SUBMITTED
     assert sent.version == 1
     assert sent.questionnaire_version == intake.INTAKE_VERSION
@@ -126,7 +127,7 @@ def test_a_changed_answer_makes_a_new_version_and_never_overwrites_the_old_one(c
     assert versions[1].answers["pregnancy"] == "pregnant"
     assert versions[1].triage.outcome == TriageOutcome.NOT_ELIGIBLE
     assert versions[1].triage.fired_rules == ["PREG-1"]
-    assert response["Location"] == f"/intake/versions/{versions[1].pk}/"
+    assert response["Location"] == f"/intake/versions/{oid(versions[1].pk)}/"
     listing = client.get("/intake/versions/").content.decode()
     assert "Version 1" in listing and "Version 2" in listing
 

@@ -4,8 +4,18 @@ switched in the header by visitors; the pages follow it."""
 import pytest
 
 from concierge.models import User
+from notifications.content import render
+from notifications.models import Message
 
-from .test_signup_and_profile import PASSWORD, profile_data, signup_data
+from .test_signup_and_profile import PASSWORD, confirm_link, profile_data, signup_data
+
+
+def sign_up(client, browser="en", **changes):
+    """The form (from a browser asking for `browser`), then the emailed link."""
+    data = signup_data(**changes)
+    assert client.post("/signup/", data, HTTP_ACCEPT_LANGUAGE=browser)["Location"] == "/signup/sent/"
+    return client.post(confirm_link(data["email"]), {"password": data["password1"]}, HTTP_ACCEPT_LANGUAGE=browser)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +31,9 @@ def test_a_visitor_whose_browser_asks_for_spanish_gets_the_sign_up_page_in_spani
 
 def test_signing_up_keeps_the_language_chosen_and_the_pages_follow_it(client):
     client.post("/signup/", signup_data(language="es"), HTTP_ACCEPT_LANGUAGE="en")
+    email = Message.objects.get(template="signup_confirm")
+    assert render(email).subject == "Confirme su correo para terminar de crear su cuenta"  # before any account
+    client.post(confirm_link("new.person@example.com"), {"password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert User.objects.get(email="new.person@example.com").language == "es"
     content = client.get("/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()  # the profile wins over the browser
@@ -28,7 +41,7 @@ def test_signing_up_keeps_the_language_chosen_and_the_pages_follow_it(client):
 
 
 def test_without_a_choice_sign_up_keeps_the_browsers_language(client):
-    client.post("/signup/", signup_data(), HTTP_ACCEPT_LANGUAGE="es")
+    sign_up(client, browser="es")
 
     assert User.objects.get(email="new.person@example.com").language == "es"
 
@@ -85,7 +98,7 @@ def test_the_header_switch_ignores_unknown_languages_and_foreign_addresses(clien
 
 
 def test_password_is_not_kept_in_plain_text_for_spanish_sign_up(client):
-    client.post("/signup/", signup_data(language="es"))
+    sign_up(client, language="es")
 
     assert User.objects.get(email="new.person@example.com").check_password(PASSWORD)
 

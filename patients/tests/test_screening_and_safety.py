@@ -7,6 +7,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from concierge.opaque import encode as oid
 from patients import services
 from patients.forms import screening_token
 from patients.models import PatientProfile, SafetyAlert, ScreeningResponse
@@ -37,7 +38,7 @@ def test_phq9_is_stored_item_by_item_with_score_band_and_time_taken(client, prof
         response = client.post("/questionnaires/phq9/", post_data([1, 2, 3, 0, 1, 2, 0, 1, 0], 1, token))
 
     saved = ScreeningResponse.objects.get(patient=profile.user)
-    assert response["Location"] == f"/questionnaires/results/{saved.pk}/"
+    assert response["Location"] == f"/questionnaires/results/{oid(saved.pk)}/"
     assert saved.instrument == "phq9"
     assert saved.item_answers == [1, 2, 3, 0, 1, 2, 0, 1, 0]
     assert saved.difficulty == 1
@@ -118,7 +119,7 @@ def test_item_9_above_zero_shows_the_crisis_panel_next_alerts_the_clinician_and_
 
     saved = ScreeningResponse.objects.get()
     # the very next page is the crisis panel
-    assert response["Location"] == f"/questionnaires/results/{saved.pk}/support/"
+    assert response["Location"] == f"/questionnaires/results/{oid(saved.pk)}/support/"
     crisis = client.get(response["Location"]).content.decode()
     assert 'href="tel:988"' in crisis and 'href="sms:988"' in crisis and 'href="tel:911"' in crisis
     assert "988 Suicide &amp; Crisis Lifeline" in crisis

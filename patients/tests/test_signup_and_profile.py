@@ -3,10 +3,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.core import mail
 from django.utils import timezone
 
 from concierge.models import User
-from patients.models import PatientProfile
+from notifications import content
+from notifications.models import Message
+from patients import services
+from patients.models import PatientProfile, SignUpRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +34,42 @@ def error_beside(content, field, text):
     return re.search(rf'id="error_\d+_id_{field}"[^>]*>.*?{re.escape(text)}', content, re.S) is not None
 
 
-def test_sign_up_creates_a_patient_with_a_profile_logs_in_and_leads_to_the_profile(client):
+def confirm_link(email):
+    """The path of the link in the sign-up email for `email`: from the outbox row while it waits,
+    from the email once it has gone (its row is blanked then: the link is a credential)."""
+    row = Message.objects.filter(template="signup_confirm", to_address=email.lower()).latest("pk")
+    text = row.context.get("confirm_url") or next(
+        m.body for m in reversed(mail.outbox) if m.to == [email.lower()] and "/signup/confirm/" in m.body
+    )
+    found = re.search(r"/signup/confirm/[\w-]+/", text)
+    assert found, text
+    return found.group(0)
+
+
+def sign_up(client, **changes):
+    """Both steps: the form, then the emailed link with the same password. Returns the response."""
+    data = signup_data(**changes)
+    assert client.post("/signup/", data)["Location"] == "/signup/sent/"
+    return client.post(confirm_link(data["email"]), {"password": data["password1"]})
+
+
+def test_sign_up_sends_a_link_and_the_link_opens_the_account_and_leads_to_the_profile(client):
     response = client.post("/signup/", signup_data(sms_opt_in="on"))
+
+    assert response.status_code == 302 and response["Location"] == "/signup/sent/"
+    assert "Check your email" in client.get("/signup/sent/").content.decode()
+    assert not User.objects.exists()  # no account until the link is used
+    assert "_auth_user_id" not in client.session
+    link = confirm_link("new.person@example.com")
+    assert "Type the password you chose" in client.get(link).content.decode()
+
+    response = client.post(link, {"password": PASSWORD})
 
     assert response.status_code == 302
     assert response["Location"] == "/profile/"
     user = User.objects.get(email="new.person@example.com")
-    assert user.has_role("patient") and not user.is_staff
+    assert user.has_role("patient") and not user.is_staff and user.is_active
+    assert user.check_password(PASSWORD)
     profile = user.patient_profile
     assert profile.date_of_birth == date(1990, 4, 12)
     assert profile.terms_accepted_at is not None
@@ -43,10 +77,66 @@ def test_sign_up_creates_a_patient_with_a_profile_logs_in_and_leads_to_the_profi
     assert profile.sms_opt_in_changed_at is not None
     assert int(client.session["_auth_user_id"]) == user.pk
     assert "Your details" in client.get("/profile/").content.decode()
+    assert not SignUpRequest.objects.exists()
+
+
+def test_the_link_works_once(client):
+    sign_up(client)
+    client.logout()
+    link = confirm_link("new.person@example.com")
+
+    page = client.post(link, {"password": PASSWORD}).content.decode()
+
+    assert "This link is no longer valid" in page
+    assert User.objects.filter(email="new.person@example.com").count() == 1
+
+
+def test_the_link_needs_the_password_chosen_with_it(client):
+    client.post("/signup/", signup_data())
+    link = confirm_link("new.person@example.com")
+
+    response = client.post(link, {"password": "some-other-password-99"})
+
+    assert error_beside(response.content.decode(), "password", "not the password chosen")
+    assert not User.objects.exists()
+
+
+def test_someone_who_signed_up_first_with_another_persons_address_never_holds_the_account(client):
+    """A stranger signs up with Pat's address and their own password, then Pat signs up for real.
+
+    Pat receives both links. The stranger's link does not open with Pat's password, and the
+    stranger never gets a link at all; the account that opens has Pat's password."""
+    client.post(
+        "/signup/",
+        signup_data(email="pat.real@example.com", password1="stranger-pass-1234", password2="stranger-pass-1234"),
+    )
+    strangers_link = confirm_link("pat.real@example.com")
+    client.post("/signup/", signup_data(email="pat.real@example.com"))
+    pats_link = confirm_link("pat.real@example.com")
+    assert strangers_link != pats_link
+
+    refused = client.post(strangers_link, {"password": PASSWORD})
+    assert error_beside(refused.content.decode(), "password", "not the password chosen")
+    assert client.post(pats_link, {"password": PASSWORD})["Location"] == "/profile/"
+
+    user = User.objects.get(email="pat.real@example.com")
+    assert user.check_password(PASSWORD) and not user.check_password("stranger-pass-1234")
+    client.logout()
+    assert "This link is no longer valid" in client.get(strangers_link).content.decode()
+
+
+def test_a_link_runs_out(client, settings):
+    client.post("/signup/", signup_data())
+    link = confirm_link("new.person@example.com")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=settings.SIGNUP_LINK_HOURS, minutes=1)):
+        assert "This link is no longer valid" in client.get(link).content.decode()
+        assert services.signup_requests_purge() == 1
+    assert not SignUpRequest.objects.exists()
 
 
 def test_text_messages_are_a_separate_choice_recorded_with_its_time(client):
-    client.post("/signup/", signup_data())
+    sign_up(client)
 
     profile = PatientProfile.objects.get(user__email="new.person@example.com")
     assert profile.sms_opt_in is False
@@ -88,11 +178,50 @@ def test_weak_or_mismatched_passwords_are_refused_beside_the_field(client, passw
     assert not User.objects.exists()
 
 
-def test_an_email_already_in_use_is_refused(client, patient):
-    response = client.post("/signup/", signup_data(email=patient.email.upper()))
+def _page_without_token(response, client):
+    page = client.get(response["Location"]).content.decode()
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
 
-    assert error_beside(response.content.decode(), "email", "already exists")
-    assert User.objects.filter(email=patient.email).count() == 1
+
+def test_sign_up_answers_the_same_for_an_address_with_an_account(client, patient):
+    """Nothing tells a stranger that pat@example.com is a patient here: same redirect, same page,
+    one outbox row each, no email sent within the request. Pat's email says someone tried."""
+    new = client.post("/signup/", signup_data(email="someone.new@example.com"))
+    known = client.post("/signup/", signup_data(email=patient.email.upper()))
+
+    assert (new.status_code, new["Location"]) == (known.status_code, known["Location"]) == (302, "/signup/sent/")
+    assert _page_without_token(new, client) == _page_without_token(known, client)
+    assert mail.outbox == []  # written to the outbox only; sent after the request
+    assert User.objects.filter(email__iexact=patient.email).count() == 1
+    rows = Message.objects.order_by("pk")
+    assert [r.template for r in rows] == ["signup_confirm", "signup_exists"]
+    told = rows[1]
+    assert told.to_address == patient.email and told.status == "pending"
+    assert "/accounts/password/reset/" in told.context["reset_url"]
+    assert content.template_get("signup_exists").sensitive
+
+
+def test_the_owner_of_the_address_gets_a_way_in_and_a_closed_account_the_phone(client, patient):
+    client.post("/signup/", signup_data(email=patient.email))
+    rendered = content.render(Message.objects.get(template="signup_exists"))
+    assert "Someone just tried to open a ConciergeMD account" in rendered.text
+    assert "/accounts/password/reset/" in rendered.text
+    assert not content.forbidden_words_in(rendered.subject)
+
+    patient.is_active = False
+    patient.save()
+    client.post("/signup/", signup_data(email=patient.email))
+    closed = content.render(Message.objects.filter(template="signup_exists").latest("pk"))
+    assert "Your account is closed" in closed.text and "/accounts/password/reset/" not in closed.text
+
+
+def test_the_password_reset_link_in_that_email_works(client, patient):
+    client.post("/signup/", signup_data(email=patient.email))
+    link = Message.objects.get(template="signup_exists").context["reset_url"].removeprefix("http://testserver")
+
+    response = client.get(link, follow=True)
+
+    assert "new password" in response.content.decode().lower()
 
 
 def test_logged_in_people_are_sent_on_from_sign_up(client, patient):

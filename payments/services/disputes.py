@@ -26,7 +26,7 @@ def _dispute_mark(payment: Payment, *, dispute_id: str, dispute_status: str, now
             key=f"dispute-{payment.pk}",
             subject="A payment is disputed",
             body=(
-                f"The cardholder disputed payment P-{payment.pk} ({money(payment.amount_cents)}). "
+                f"The cardholder disputed payment {payment.reference} ({money(payment.amount_cents)}). "
                 f"Answer the dispute in Stripe before its deadline.\n{notices.admin_url(payment)}"
             ),
         )

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from concierge.locking import bounded_lock_waits
 
-from ..gateways import GatewayError, GatewayUnavailable, IntentResult, gateway_for
-from ..gateways.types import StripeObject, intent_from_dict, refund_from_dict
+from ..gateways import GatewayError, GatewayUnavailable, IntentResult, RefundResult, gateway_for
+from ..gateways.types import StripeObject
 from ..models import Payment, Refund, WebhookEvent
 from .disputes import payment_dispute_record
 from .refunds import refund_sync
@@ -41,14 +41,16 @@ def _payment_for_intent_object(obj: StripeObject) -> Payment | None:
 
 
 def _fetch_intent(payment: Payment, intent_id: str) -> IntentResult | None:
-    """The intent as the gateway has it now; None if the gateway does not know it (the caller
-    then uses the event's copy, when the event carries one)."""
+    """The intent as the gateway has it now; None if the gateway does not know it.
+
+    Never the event's own copy: the body of an event is a snapshot of some past moment, and a
+    signed event about an object the gateway does not know changes nothing of ours."""
     try:
         return gateway_for(payment.gateway).intent_retrieve(intent_id=intent_id)
     except GatewayUnavailable:
         raise
     except GatewayError:
-        logger.warning("payments: intent of payment %s not found at the gateway; using the event's copy", payment.pk)
+        logger.warning("payments: intent of payment %s not found at the gateway; event ignored", payment.pk)
         return None
 
 
@@ -56,8 +58,14 @@ def _prepare_intent_event(obj: StripeObject) -> Apply | None:
     payment = _payment_for_intent_object(obj)
     if payment is None:
         return None
-    intent = _fetch_intent(payment, obj["id"]) or intent_from_dict(obj)
+    intent = _fetch_intent(payment, obj["id"])
+    if intent is None:
+        return _unknown_at_gateway
     return lambda: payment_sync(payment=payment, intent=intent, source="webhook")
+
+
+def _unknown_at_gateway() -> str:
+    return "ignored: the gateway does not know this object"
 
 
 def _prepare_refund_event(obj: StripeObject) -> Apply | None:
@@ -72,8 +80,36 @@ def _prepare_refund_event(obj: StripeObject) -> Apply | None:
     except GatewayUnavailable:
         raise
     except GatewayError:
-        current = refund_from_dict(obj)
-    return lambda: refund_sync(refund=current, source="webhook")
+        logger.warning("payments: refund event for payment %s names a refund the gateway does not know", payment.pk)
+        return _unknown_at_gateway
+    # The refund can overtake the payment's own "succeeded": bring the payment up to date too.
+    intent = _fetch_intent(payment, payment.intent_id) if payment.intent_id else None
+    return lambda: _apply_all(payment, intent, [current])
+
+
+def _prepare_charge_refunded(obj: StripeObject) -> Apply | None:
+    """`charge.refunded`: the charge's refunds changed; read them all from the gateway."""
+    intent_id = obj.get("payment_intent") or ""
+    payment = Payment.objects.filter(intent_id=intent_id).first() if intent_id else None
+    if payment is None:
+        return None
+    gateway = gateway_for(payment.gateway)
+    intent = _fetch_intent(payment, intent_id)
+    if intent is None:
+        return _unknown_at_gateway
+    try:
+        refunds = gateway.refund_list(intent_id=intent_id)
+    except GatewayUnavailable:
+        raise
+    except GatewayError:
+        return _unknown_at_gateway
+    return lambda: _apply_all(payment, intent, refunds)
+
+
+def _apply_all(payment: Payment, intent: IntentResult | None, refunds: list[RefundResult]) -> str:
+    lines = [payment_sync(payment=payment, intent=intent, source="webhook")] if intent else []
+    lines += [refund_sync(refund=refund, source="webhook") for refund in refunds]
+    return "; ".join(line for line in lines if line)
 
 
 def _prepare_dispute_event(obj: StripeObject) -> Apply | None:
@@ -106,6 +142,7 @@ EVENT_HANDLERS: dict[str, Prepare] = {
     "refund.updated": _prepare_refund_event,
     "refund.failed": _prepare_refund_event,
     "charge.refund.updated": _prepare_refund_event,
+    "charge.refunded": _prepare_charge_refunded,
     "charge.dispute.created": _prepare_dispute_event,
     "charge.dispute.updated": _prepare_dispute_event,
     "charge.dispute.closed": _prepare_dispute_event,

@@ -15,7 +15,7 @@ from concierge.errors import TryAgainLater
 from ..gateways import GatewayError, gateway_for
 from ..models import OPEN_STATUSES, Payment, Refund, RefundStatus
 from .abandon import _payment_cancel_open
-from .refunds import refund_submit, refund_sync
+from .refunds import payment_refunds_recount, refund_submit, refund_sync
 from .sync import payment_sync
 
 
@@ -62,6 +62,8 @@ def payments_reconcile(*, days: int = 3, now: datetime | None = None) -> Reconci
             if payment.is_paid:
                 for result in gateway.refund_list(intent_id=payment.intent_id):
                     report.add(refund_sync(refund=result, source="reconcile"))
+                # Whatever order the events came in, the status is what the amounts say.
+                report.add(payment_refunds_recount(payment=payment, source="reconcile"))
         except (GatewayError, TryAgainLater) as exc:
             report.problems.append(f"payment {payment.pk}: {getattr(exc, 'message', exc)}")
 

@@ -69,6 +69,21 @@ def _payment_refunds_total(payment: Payment) -> None:
     payment.save(update_fields=["amount_refunded_cents", "status", "updated_at"])
 
 
+@transaction.atomic
+def payment_refunds_recount(*, payment: Payment, source: str) -> str:
+    """Repair drift: the payment's refunded amount and status as its refund rows say they are.
+
+    Reconciliation runs it after syncing a payment and its refunds; returns what changed ("")."""
+    with bounded_lock_waits():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        before = (payment.status, payment.amount_refunded_cents)
+        _payment_refunds_total(payment)
+    after = (payment.status, payment.amount_refunded_cents)
+    if after == before:
+        return ""
+    return f"payment {payment.pk}: {before[0]} ({before[1]}) -> {after[0]} ({after[1]}) ({source})"
+
+
 def _refund_record(
     *,
     payment: Payment,
@@ -128,7 +143,7 @@ def payment_refund_unfulfilled(*, payment: Payment, visit_ids: Iterable[int], re
         key=f"unfulfilled-{payment.pk}",
         subject="Payment refunded: the booked time could not be kept",
         body=(
-            f"Payment P-{payment.pk} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
+            f"Payment {payment.reference} ({money(payment.amount_cents)}) succeeded, but the visit could not be "
             f"confirmed ({code}). {money(total)} is being refunded automatically and the patient has been "
             f"emailed. Please call them to find another time.\n{notices.admin_url(payment)}"
         ),
@@ -241,7 +256,7 @@ def _refund_failed_alert(refund: Refund, payment: Payment) -> None:
         key=f"refund-failed-{refund.pk}",
         subject="A refund failed",
         body=(
-            f"Refund {refund.pk} of {money(refund.amount_cents)} on payment P-{payment.pk} failed "
+            f"Refund {refund.pk} of {money(refund.amount_cents)} on payment {payment.reference} failed "
             f"({refund.failure_reason or 'no reason given'}). The money has not gone back: please refund "
             f"another way or contact the patient.\n{notices.admin_url(payment)}"
         ),

@@ -19,6 +19,7 @@ from ..gateways import IntentResult
 from ..models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, RefundReason
 from ..signals import payment_succeeded
 from .disputes import _dispute_mark
+from .refunds import _payment_refunds_total
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
 logger = logging.getLogger(__package__)
@@ -110,6 +111,10 @@ def payment_sync(*, payment: Payment, intent: IntentResult, source: str) -> str:
             notes += _payment_fulfil(payment)
         if payment.is_paid and intent.disputed and payment.status != S.DISPUTED:
             notes.append(_dispute_mark(payment, dispute_id="", dispute_status="", now=now))
+        if payment.is_paid and before not in PAID_STATUSES:
+            # A refund can overtake the "succeeded" event (refund.created first): the status is
+            # what the amounts say, so this order ends where the other one does.
+            _payment_refunds_total(payment)
     if payment.status == before and not notes:
         return ""
     line = f"payment {payment.pk}: {before} -> {payment.status} ({source})"

@@ -17,6 +17,7 @@ from booking.models import Service, Visit, VisitStatus
 from booking.testing import first_free_start
 from concierge.demo import DEMO_PASSWORD
 from concierge.models import User
+from concierge.opaque import encode as oid
 from payments.gateways import stripe_gateway
 
 from .test_stripe_gateway import FakeStripeHTTP, intent_json
@@ -47,14 +48,14 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     page.wait_for_load_state("load")
     axe(page)
 
-    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    page.goto(f"{live_server.url}/pay/{oid(demo_hold.pk)}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pay to book your visit")
     expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
     expect(page.get_by_text("Home visit")).to_be_visible()
     axe(page)
 
     fill_card(page, "4000 0000 0000 0002")
-    expect(page).to_have_url(re.compile(r"/pay/payment/\d+/$"))  # the same payment, to try again
+    expect(page).to_have_url(re.compile(r"/pay/payment/[0-9a-z]{13}/$"))  # the same payment, to try again
     expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
     expect(page.get_by_role("alert")).to_contain_text("Nothing was charged.")
     axe(page)
@@ -62,7 +63,7 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     assert demo_hold.status == VisitStatus.HELD  # still held: the patient can try again
 
     fill_card(page, "4242 4242 4242 4242")
-    expect(page).to_have_url(re.compile(r"/pay/status/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/pay/status/[0-9a-z]{13}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Your visit is booked")
     expect(page.get_by_text("Thank you. We received $100.00")).to_be_visible()
     axe(page)
@@ -89,7 +90,7 @@ def test_a_hold_running_out_on_the_page_says_so_and_paying_still_books_a_free_ti
     log_in(page, axe, live_server)
     Visit.objects.filter(pk=demo_hold.pk).update(hold_expires_at=timezone.now() + timedelta(seconds=4))
 
-    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    page.goto(f"{live_server.url}/pay/{oid(demo_hold.pk)}/")
     axe(page)
     expect(page.get_by_text("Your hold has run out.")).to_be_visible(timeout=10_000)
     axe(page)
@@ -109,7 +110,7 @@ def test_with_stripe_a_card_form_that_cannot_load_says_so(live_server, page, axe
     page.route("https://js.stripe.com/**", lambda route: route.abort())  # no network here: as if Stripe were down
     log_in(page, axe, live_server)
 
-    page.goto(f"{live_server.url}/pay/{demo_hold.pk}/")
+    page.goto(f"{live_server.url}/pay/{oid(demo_hold.pk)}/")
     expect(page.get_by_role("alert")).to_have_text("The card form could not load. Please reload the page, or call us.")
     expect(page.get_by_role("button", name="Pay $100.00")).to_be_disabled()
     axe(page)

@@ -172,7 +172,7 @@ def test_paid_after_the_time_was_taken_is_refunded_and_everyone_is_told(
     assert not forbidden_words_in(notice[0].subject + notice[0].body)
     alert = Message.objects.get(template="staff_alert")
     assert alert.to_address == "care@conciergemd.example"
-    assert f"P-{payment.pk}" in alert.context["body"]
+    assert payment.reference in alert.context["body"]
 
 
 def test_a_visit_cancelled_while_the_patient_paid_is_refunded(held, patient, commit):

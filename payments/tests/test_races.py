@@ -12,6 +12,7 @@ from booking import services as booking
 from booking.checkout import checkout_start
 from booking.errors import SlotTaken
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
+from concierge.opaque import encode as oid
 from notifications.models import Message
 from payments.gateways import fake
 from payments.models import Payment, PaymentStatus, Refund, RefundReason, WebhookEvent
@@ -86,7 +87,7 @@ def test_the_return_page_and_the_webhook_racing_confirm_once(held, patient, roun
     def return_page():
         browser = Client()
         browser.force_login(patient)
-        return browser.get(f"/pay/return/{payment.pk}/?payment_intent={payment.intent_id}").status_code
+        return browser.get(f"/pay/return/{oid(payment.pk)}/?payment_intent={payment.intent_id}").status_code
 
     results, errors = run_together(return_page, lambda: post_event(Client(), event).status_code)
 

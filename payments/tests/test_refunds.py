@@ -155,7 +155,7 @@ def test_admin_lists_payments_and_filters_disputes_and_failed_refunds(
     with django_assert_max_num_queries(13):
         response = staff_client.get(reverse("admin:payments_payment_changelist"))
     assert response.status_code == 200
-    assert f"P-{paid.pk}" in response.content.decode()
+    assert paid.reference in response.content.decode()
     assert staff_client.get(reverse("admin:payments_payment_changelist") + "?status__exact=disputed").status_code == 200
     assert staff_client.get(reverse("admin:payments_payment_changelist") + "?refunds=failed").status_code == 200
     change = staff_client.get(reverse("admin:payments_payment_change", args=[paid.pk]))

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from booking.checkout import checkout_start
 from booking.models import VisitStatus
 from concierge.errors import TryAgainLater
+from concierge.opaque import encode as oid
 from payments import selectors, services
 from payments.gateways import fake, stripe_gateway
 from payments.models import Payment, PaymentStatus
@@ -28,7 +29,7 @@ def pay(client, payment, card, expiry="12 / 30", cvc="123"):
 
 
 def test_the_payment_page_shows_what_is_paid_for_and_until_when_it_is_held(patient_client, held):
-    response = patient_client.get(f"/pay/{held.pk}/")
+    response = patient_client.get(f"/pay/{oid(held.pk)}/")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -44,9 +45,9 @@ def test_the_payment_page_shows_what_is_paid_for_and_until_when_it_is_held(patie
 
 
 def test_only_the_payment_page_lets_stripe_in(patient_client, held):
-    pay_csp = patient_client.get(f"/pay/{held.pk}/")["Content-Security-Policy"]
+    pay_csp = patient_client.get(f"/pay/{oid(held.pk)}/")["Content-Security-Policy"]
     payment = Payment.objects.get()
-    again_csp = patient_client.get(f"/pay/payment/{payment.pk}/")["Content-Security-Policy"]  # to try again
+    again_csp = patient_client.get(f"/pay/payment/{oid(payment.pk)}/")["Content-Security-Policy"]  # to try again
     home_csp = patient_client.get("/")["Content-Security-Policy"]
 
     assert again_csp == pay_csp
@@ -66,11 +67,11 @@ def test_with_stripe_the_page_mounts_stripes_payment_element_without_inline_scri
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_offline"
     monkeypatch.setattr(stripe_gateway, "http_client_factory", lambda: FakeStripeHTTP([(200, intent_json())]))
 
-    page = patient_client.get(f"/pay/{held.pk}/").content.decode()
+    page = patient_client.get(f"/pay/{oid(held.pk)}/").content.decode()
 
     assert 'data-client-secret="pi_3Test_secret_abc"' in page
     assert 'data-publishable-key="pk_test_offline"' in page
-    assert f'data-return-url="http://testserver/pay/return/{Payment.objects.get().pk}/"' in page
+    assert f'data-return-url="http://testserver/pay/return/{oid(Payment.objects.get().pk)}/"' in page
     assert '<script src="https://js.stripe.com/v3/" defer></script>' in page
     assert "payments/pay-stripe.js" in page
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)  # no inline script
@@ -81,7 +82,7 @@ def test_with_stripe_the_page_mounts_stripes_payment_element_without_inline_scri
 def test_someone_elses_visit_and_payment_are_not_found(client, other_patient, held, patient):
     payment = checkout_start(patient=patient, visit=held)
     client.force_login(other_patient)
-    for url in (f"/pay/{held.pk}/", f"/pay/return/{payment.pk}/", f"/pay/status/{payment.pk}/"):
+    for url in (f"/pay/{oid(held.pk)}/", f"/pay/return/{oid(payment.pk)}/", f"/pay/status/{oid(payment.pk)}/"):
         assert client.get(url).status_code == 404, url
     assert pay(client, payment, fake.SUCCESS_CARD).status_code == 404
     payment.refresh_from_db()
@@ -89,19 +90,19 @@ def test_someone_elses_visit_and_payment_are_not_found(client, other_patient, he
 
 
 def test_the_pages_need_a_login(client, held):
-    response = client.get(f"/pay/{held.pk}/")
+    response = client.get(f"/pay/{oid(held.pk)}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
 def test_declined_card_says_so_and_the_patient_can_try_again(patient_client, held):
-    patient_client.get(f"/pay/{held.pk}/")
+    patient_client.get(f"/pay/{oid(held.pk)}/")
     payment = Payment.objects.get()
 
     declined = pay(patient_client, payment, "4000 0000 0000 0002")
     assert declined.status_code == 302
     back = patient_client.get(declined["Location"])
-    assert back["Location"] == f"/pay/payment/{payment.pk}/"  # the same payment, to try again
+    assert back["Location"] == f"/pay/payment/{oid(payment.pk)}/"  # the same payment, to try again
     page = patient_client.get(back["Location"]).content.decode()
     assert 'role="alert"' in page
     assert "Your card was declined." in page
@@ -109,7 +110,7 @@ def test_declined_card_says_so_and_the_patient_can_try_again(patient_client, hel
 
     paid = pay(patient_client, payment, "4242 4242 4242 4242")
     status_url = patient_client.get(paid["Location"])["Location"]
-    assert status_url == f"/pay/status/{payment.pk}/"
+    assert status_url == f"/pay/status/{oid(payment.pk)}/"
     done = patient_client.get(status_url).content.decode()
     assert "Your visit is booked" in done
     assert "$100.00" in done
@@ -118,7 +119,7 @@ def test_declined_card_says_so_and_the_patient_can_try_again(patient_client, hel
 
 
 def test_card_form_mistakes_are_shown_beside_the_field_and_the_input_kept(patient_client, held):
-    patient_client.get(f"/pay/{held.pk}/")
+    patient_client.get(f"/pay/{oid(held.pk)}/")
     payment = Payment.objects.get()
 
     response = pay(patient_client, payment, "4242 4242 4242 4242", expiry="13/30", cvc="12")
@@ -136,24 +137,24 @@ def test_card_form_mistakes_are_shown_beside_the_field_and_the_input_kept(patien
 
 def test_an_expired_hold_says_what_happened(patient_client, held, clock):
     clock.shift(timedelta(minutes=11))
-    page = patient_client.get(f"/pay/{held.pk}/").content.decode()
+    page = patient_client.get(f"/pay/{oid(held.pk)}/").content.decode()
     assert "We could not hold this time for you any longer." in page
     assert not Payment.objects.exists()
 
 
 def test_a_paid_visit_goes_to_its_status_page(patient_client, held):
-    patient_client.get(f"/pay/{held.pk}/")
+    patient_client.get(f"/pay/{oid(held.pk)}/")
     payment = Payment.objects.get()
     pay(patient_client, payment, fake.SUCCESS_CARD)
-    response = patient_client.get(f"/pay/{held.pk}/")
-    assert response["Location"] == f"/pay/status/{payment.pk}/"
+    response = patient_client.get(f"/pay/{oid(held.pk)}/")
+    assert response["Location"] == f"/pay/status/{oid(payment.pk)}/"
 
 
 def test_a_processing_payment_page_checks_again_by_itself(patient_client, held):
-    patient_client.get(f"/pay/{held.pk}/")
+    patient_client.get(f"/pay/{oid(held.pk)}/")
     payment = Payment.objects.get()
     fake.intent_set(payment.intent_id, status="processing", event_type="payment_intent.processing")
-    page = patient_client.get(f"/pay/status/{payment.pk}/").content.decode()
+    page = patient_client.get(f"/pay/status/{oid(payment.pk)}/").content.decode()
     assert "Your payment is being processed" in page
     assert '<meta http-equiv="refresh" content="5">' in page
 
@@ -176,11 +177,11 @@ def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     assert "Payments" in html
     assert "$100.00" in html
     assert "Home visit, Tue Mar 3, 10:00 AM EST" in html
-    assert f"reference P-{payment.pk}" in html
+    assert f"reference {payment.reference}" in html
 
 
 def test_a_paid_card_never_sees_the_card_form_again_while_our_records_are_busy(patient_client, held, monkeypatch):
-    patient_client.get(f"/pay/{held.pk}/")
+    patient_client.get(f"/pay/{oid(held.pk)}/")
     payment = Payment.objects.get()
     fake.DELIVER_EVENTS = False  # Stripe's event is late...
     fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
@@ -189,10 +190,10 @@ def test_a_paid_card_never_sees_the_card_form_again_while_our_records_are_busy(p
         raise TryAgainLater()
 
     monkeypatch.setattr(services, "payment_sync", busy)  # ...and the row is locked right now
-    response = patient_client.get(f"/pay/return/{payment.pk}/?payment_intent={payment.intent_id}")
+    response = patient_client.get(f"/pay/return/{oid(payment.pk)}/?payment_intent={payment.intent_id}")
 
     assert response.status_code == 200
     page = response.content.decode()
     assert "Your payment is being processed" in page
-    assert f'<meta http-equiv="refresh" content="3;url=/pay/return/{payment.pk}/?payment_intent=' in page
+    assert f'<meta http-equiv="refresh" content="3;url=/pay/return/{oid(payment.pk)}/?payment_intent=' in page
     assert "Card number" not in page

@@ -16,6 +16,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from concierge.models import User
+from payments.models import payment_reference
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -96,7 +97,7 @@ def _alert_extra(row: Row, patient: User) -> dict[str, Any]:
 
 
 def _payment_extra(row: Row, patient: User) -> dict[str, Any]:
-    return {"reference": f"P-{row['id']}"}
+    return {"reference": payment_reference(row["id"])}
 
 
 def _by_number(lookup: str) -> Match:
@@ -652,4 +653,7 @@ NOT_PATIENT_RECORDS = {
     "roster.TimeOff": _("Nurses' and clinicians' own records."),
     "payments.WebhookEvent": _("Notices from the card processor to us (their references only)."),
     "payments.FakeGatewayObject": _("The local test card processor (never used in production)."),
+    "patients.SignUpRequest": _(
+        "A sign-up waiting for its email to be confirmed: not yet an account, deleted once confirmed or after two days."
+    ),
 }

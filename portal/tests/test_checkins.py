@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from booking.models import VisitStatus
+from concierge.opaque import encode as oid
 from notifications import content
 from notifications import services as notify
 from notifications.models import Message
@@ -56,7 +57,7 @@ def test_the_day_after_email_links_to_this_visits_check_in_page(profile, daytime
 
     message = Message.objects.get(template="checkin")
     rendered = content.render(message)
-    link = f"http://testserver/dashboard/check-in/{visit.pk}/"
+    link = f"http://testserver/dashboard/check-in/{oid(visit.pk)}/"
     assert link in rendered.text and f'href="{link}"' in rendered.html
     assert content.forbidden_words_in(rendered.subject + rendered.text) == []
 
@@ -74,24 +75,24 @@ def test_after_a_video_evaluation_the_check_in_email_links_to_the_dashboard(prof
 
 def test_a_patient_checks_in_with_both_questionnaires_due_and_the_scores_join_the_chart(client, profile, plan):
     client.force_login(profile.user)
-    assert f"/dashboard/check-in/{plan.pk}/" in client.get("/dashboard/").content.decode()
+    assert f"/dashboard/check-in/{oid(plan.pk)}/" in client.get("/dashboard/").content.decode()
 
-    page = client.get(f"/dashboard/check-in/{plan.pk}/").content.decode()
+    page = client.get(f"/dashboard/check-in/{oid(plan.pk)}/").content.decode()
     assert "How are you feeling today?" in page and "PHQ-9" in page and "PCL-5" in page
 
     response = client.post(
-        f"/dashboard/check-in/{plan.pk}/",
+        f"/dashboard/check-in/{oid(plan.pk)}/",
         post_data(feeling=4, side_effects=["nausea", "headache"], severity="mild", phq9=[1] * 8 + [0], pcl5=CALM_PCL5),
     )
 
-    assert response["Location"] == f"/dashboard/check-in/{plan.pk}/thanks/"
+    assert response["Location"] == f"/dashboard/check-in/{oid(plan.pk)}/thanks/"
     done = FollowUpCheckIn.objects.get()
     assert (done.visit, done.patient, done.feeling) == (plan, profile.user, 4)
     assert (done.side_effects, done.side_effect_severity, done.flags) == (["nausea", "headache"], "mild", [])
     assert (done.phq9.total, done.pcl5.total) == (8, 20)
     assert [r.instrument for r in selectors.screening_list_for_patient(patient=profile.user)] == ["phq9", "pcl5"]
     dashboard = client.get("/dashboard/").content.decode()
-    assert "PHQ-9" in dashboard and "PCL-5" in dashboard and f'/dashboard/check-in/{plan.pk}/"' not in dashboard
+    assert "PHQ-9" in dashboard and "PCL-5" in dashboard and f'/dashboard/check-in/{oid(plan.pk)}/"' not in dashboard
     assert "Thank you for checking in" in client.get(response["Location"]).content.decode()
     assert not mail.outbox  # nothing worrying: nobody is paged
 
@@ -110,9 +111,9 @@ def test_with_nothing_due_the_page_asks_only_how_they_feel(client, profile, plan
     screening(profile.user, "pcl5")
     client.force_login(profile.user)
 
-    page = client.get(f"/dashboard/check-in/{plan.pk}/").content.decode()
+    page = client.get(f"/dashboard/check-in/{oid(plan.pk)}/").content.decode()
     assert "PHQ-9" not in page and "PCL-5" not in page
-    client.post(f"/dashboard/check-in/{plan.pk}/", post_data(feeling=5))
+    client.post(f"/dashboard/check-in/{oid(plan.pk)}/", post_data(feeling=5))
     assert FollowUpCheckIn.objects.get().phq9 is None
 
 
@@ -121,7 +122,7 @@ def test_a_mistake_is_shown_beside_its_question_and_the_rest_is_kept(client, pro
     data = post_data(feeling=3, side_effects=["dizziness", "other"], other="", phq9=[1] * 9, pcl5=CALM_PCL5)
     del data["pcl5-item_20"]
 
-    response = client.post(f"/dashboard/check-in/{plan.pk}/", data)
+    response = client.post(f"/dashboard/check-in/{oid(plan.pk)}/", data)
 
     assert response.status_code == 200
     form = response.context["form"]
@@ -152,7 +153,7 @@ def test_worrying_answers_go_to_the_clinicians_queue_with_a_neutral_email(
     screening(profile.user, "phq9")
     screening(profile.user, "pcl5")
     client.force_login(profile.user)
-    client.post(f"/dashboard/check-in/{plan.pk}/", data)
+    client.post(f"/dashboard/check-in/{oid(plan.pk)}/", data)
 
     done = FollowUpCheckIn.objects.get()
     assert done.flags == [str(f) for f in flags]
@@ -206,9 +207,11 @@ def test_a_pcl5_worse_by_ten_points_is_flagged(profile, plan):
 
 def test_phq9_item_9_in_a_check_in_shows_the_crisis_panel_and_raises_the_usual_alert(client, profile, plan):
     client.force_login(profile.user)
-    response = client.post(f"/dashboard/check-in/{plan.pk}/", post_data(feeling=2, phq9=[1] * 8 + [2], pcl5=CALM_PCL5))
+    response = client.post(
+        f"/dashboard/check-in/{oid(plan.pk)}/", post_data(feeling=2, phq9=[1] * 8 + [2], pcl5=CALM_PCL5)
+    )
 
-    assert response["Location"] == f"/dashboard/check-in/{plan.pk}/support/"
+    assert response["Location"] == f"/dashboard/check-in/{oid(plan.pk)}/support/"
     page = client.get(response["Location"]).content.decode()
     assert 'href="tel:988"' in page and "You told us you have had thoughts" in page
     done = FollowUpCheckIn.objects.get()
@@ -227,11 +230,11 @@ def test_danger_words_in_a_check_in_raise_an_alert_and_show_911_and_988(
     client.force_login(profile.user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/dashboard/check-in/{plan.pk}/",
+            f"/dashboard/check-in/{oid(plan.pk)}/",
             post_data(feeling=2, side_effects=["other"], severity="severe", other="chest pain since last night"),
         )
 
-    assert response["Location"] == f"/dashboard/check-in/{plan.pk}/support/"
+    assert response["Location"] == f"/dashboard/check-in/{oid(plan.pk)}/support/"
     page = client.get(response["Location"]).content.decode()
     assert 'href="tel:911"' in page and 'href="tel:988"' in page and "Something in your answers" in page
     done = FollowUpCheckIn.objects.get()
@@ -244,10 +247,10 @@ def test_danger_words_in_a_check_in_raise_an_alert_and_show_911_and_988(
 def test_checking_in_twice_has_one_effect(client, profile, plan):
     client.force_login(profile.user)
     data = post_data(feeling=1, phq9=[1] * 8 + [0], pcl5=CALM_PCL5)
-    client.post(f"/dashboard/check-in/{plan.pk}/", data)
-    again = client.post(f"/dashboard/check-in/{plan.pk}/", post_data(feeling=5, phq9=[0] * 9, pcl5=CALM_PCL5))
+    client.post(f"/dashboard/check-in/{oid(plan.pk)}/", data)
+    again = client.post(f"/dashboard/check-in/{oid(plan.pk)}/", post_data(feeling=5, phq9=[0] * 9, pcl5=CALM_PCL5))
 
-    assert again["Location"] == f"/dashboard/check-in/{plan.pk}/thanks/"
+    assert again["Location"] == f"/dashboard/check-in/{oid(plan.pk)}/thanks/"
     assert FollowUpCheckIn.objects.get().feeling == 1
     assert ScreeningResponse.objects.count() == 2
     assert Message.objects.filter(unique_key__startswith="staff-alert:checkin-flagged:").count() == 1
@@ -265,12 +268,12 @@ def test_check_in_urls_are_404_for_another_patient_and_for_a_video_visit(client,
 
     for pk in (olive_visit.pk, video.pk, 999999):
         for url in (
-            f"/dashboard/check-in/{pk}/",
-            f"/dashboard/check-in/{pk}/thanks/",
-            f"/dashboard/check-in/{pk}/support/",
+            f"/dashboard/check-in/{oid(pk)}/",
+            f"/dashboard/check-in/{oid(pk)}/thanks/",
+            f"/dashboard/check-in/{oid(pk)}/support/",
         ):
             assert client.get(url).status_code == 404, url
-        assert client.post(f"/dashboard/check-in/{pk}/", post_data()).status_code == 404
+        assert client.post(f"/dashboard/check-in/{oid(pk)}/", post_data()).status_code == 404
     assert not FollowUpCheckIn.objects.exists()
 
 
@@ -279,9 +282,9 @@ def test_a_visit_not_over_or_cancelled_cannot_be_checked_in(client, profile, pla
     cancelled = home_visit(profile.user, ended_hours_ago=40, status=VisitStatus.CANCELLED)
     client.force_login(profile.user)
 
-    assert "once your visit is over" in client.get(f"/dashboard/check-in/{coming.pk}/").content.decode()
-    assert "did not take place" in client.get(f"/dashboard/check-in/{cancelled.pk}/").content.decode()
-    client.post(f"/dashboard/check-in/{coming.pk}/", post_data())
+    assert "once your visit is over" in client.get(f"/dashboard/check-in/{oid(coming.pk)}/").content.decode()
+    assert "did not take place" in client.get(f"/dashboard/check-in/{oid(cancelled.pk)}/").content.decode()
+    client.post(f"/dashboard/check-in/{oid(coming.pk)}/", post_data())
     assert not FollowUpCheckIn.objects.exists()
 
 
@@ -290,7 +293,7 @@ def test_a_visit_past_its_end_but_not_yet_closed_by_the_nurse_can_be_checked_in(
     client.force_login(profile.user)
     assert (
         client.post(
-            f"/dashboard/check-in/{open_chart.pk}/", post_data(feeling=4, phq9=[0] * 9, pcl5=CALM_PCL5)
+            f"/dashboard/check-in/{oid(open_chart.pk)}/", post_data(feeling=4, phq9=[0] * 9, pcl5=CALM_PCL5)
         ).status_code
         == 302
     )

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import mail
 
+from concierge.opaque import encode as oid
 from notifications import content
 from notifications.content import forbidden_words_in
 from notifications.models import Channel, Message
@@ -55,7 +56,7 @@ def test_a_patient_starts_a_thread_from_the_dashboard_and_it_waits_for_the_care_
         )
 
     thread = MessageThread.objects.get()
-    assert response["Location"] == f"/dashboard/messages/{thread.pk}/"
+    assert response["Location"] == f"/dashboard/messages/{oid(thread.pk)}/"
     assert (thread.patient, thread.topic, thread.subject, thread.urgent) == (
         profile.user,
         "health",
@@ -71,7 +72,7 @@ def test_a_patient_starts_a_thread_from_the_dashboard_and_it_waits_for_the_care_
     # The care team's inbox is told, with a neutral subject and a link only.
     [notice] = [m for m in mail.outbox if m.to == ["care@conciergemd.example"]]
     assert notice.subject == "A patient sent a message through the portal"
-    assert f"/staff/messages/{thread.pk}/" in notice.body
+    assert f"/staff/messages/{oid(thread.pk)}/" in notice.body
     for text in (notice.subject, notice.body):
         assert SECRET not in text and "Dizzy" not in text and "Quinn" not in text and profile.user.email not in text
 
@@ -125,7 +126,7 @@ def test_an_answer_tells_the_patient_by_text_with_no_content_and_the_patient_rea
     client.force_login(profile.user)
     listing = client.get("/dashboard/").content.decode()
     assert "You have 1 new answer from your care team." in listing
-    page = client.get(f"/dashboard/messages/{thread.pk}/").content.decode()
+    page = client.get(f"/dashboard/messages/{oid(thread.pk)}/").content.decode()
     assert "a clinician will call at 2 PM" in page and "Cleo, care team" in page
     assert selectors.unread_count_for_patient(patient=profile.user) == 0
 
@@ -204,12 +205,12 @@ def test_schedulers_answer_logistics_but_never_open_health_threads(client, profi
     assert "Parking" in inbox
     assert "Nausea" not in inbox and SECRET not in inbox
     assert "About the patient's health: for a clinician" in inbox  # listed as waiting, without its subject
-    assert client.get(f"/staff/messages/{health.pk}/").status_code == 404
-    assert client.post(f"/staff/messages/{health.pk}/", {"body": "x", "token": token()}).status_code == 404
+    assert client.get(f"/staff/messages/{oid(health.pk)}/").status_code == 404
+    assert client.post(f"/staff/messages/{oid(health.pk)}/", {"body": "x", "token": token()}).status_code == 404
     admin_list = client.get("/admin/portal/messagethread/").content.decode()
     assert "Nausea" not in admin_list and "Parking" in admin_list
 
-    response = client.post(f"/staff/messages/{logistics.pk}/", {"body": "By the side door.", "token": token()})
+    response = client.post(f"/staff/messages/{oid(logistics.pk)}/", {"body": "By the side door.", "token": token()})
     assert response.status_code == 302
     assert ThreadMessage.objects.filter(thread=logistics, author=staff_user).exists()
     with pytest.raises(messaging.NotAllowed):
@@ -223,10 +224,10 @@ def test_clinicians_read_and_answer_every_thread(client, profile, clinician, day
 
     inbox = client.get("/staff/messages/").content.decode()
     assert "Parking" in inbox and "Nausea" in inbox
-    page = client.get(f"/staff/messages/{health.pk}/").content.decode()
+    page = client.get(f"/staff/messages/{oid(health.pk)}/").content.decode()
     assert SECRET in page
-    client.post(f"/staff/messages/{health.pk}/", {"body": "Call us if it lasts.", "token": token()})
-    client.post(f"/staff/messages/{logistics.pk}/", {"body": "By the side door.", "token": token()})
+    client.post(f"/staff/messages/{oid(health.pk)}/", {"body": "Call us if it lasts.", "token": token()})
+    client.post(f"/staff/messages/{oid(logistics.pk)}/", {"body": "By the side door.", "token": token()})
     assert ThreadMessage.objects.filter(author=clinician).count() == 2
 
 
@@ -239,12 +240,12 @@ def test_a_superuser_scheduler_still_does_not_answer_health_threads(profile, sta
 
 def test_nurses_patients_and_strangers_never_reach_the_staff_inbox(client, profile, other_profile, nurse, daytime):
     thread = thread_for(profile.user).thread
-    urls = ["/staff/messages/", f"/staff/messages/{thread.pk}/"]
+    urls = ["/staff/messages/", f"/staff/messages/{oid(thread.pk)}/"]
     for user in (nurse, other_profile.user, profile.user):
         client.force_login(user)
         for url in urls:
             assert client.get(url).status_code == 403, (user, url)
-        assert client.post(f"/staff/messages/{thread.pk}/topic/", {"topic": "health"}).status_code == 403
+        assert client.post(f"/staff/messages/{oid(thread.pk)}/topic/", {"topic": "health"}).status_code == 403
     client.logout()
     for url in urls:
         assert client.get(url)["Location"].startswith("/accounts/login/")
@@ -256,12 +257,12 @@ def test_a_scheduler_hands_a_thread_with_clinical_content_to_the_clinicians(
     thread = thread_for(profile.user, subject="Billing", body="Also my mood has been low").thread
     client.force_login(staff_user)
 
-    response = client.post(f"/staff/messages/{thread.pk}/topic/", {"topic": "health"})
+    response = client.post(f"/staff/messages/{oid(thread.pk)}/topic/", {"topic": "health"})
 
     assert response["Location"] == "/staff/messages/"  # they may no longer open it
     thread.refresh_from_db()
     assert thread.topic == ThreadTopic.HEALTH
-    assert client.get(f"/staff/messages/{thread.pk}/").status_code == 404
+    assert client.get(f"/staff/messages/{oid(thread.pk)}/").status_code == 404
     messaging.thread_topic_set(thread=thread, topic=ThreadTopic.LOGISTICS, actor=clinician)
     thread.refresh_from_db()
     assert thread.topic == ThreadTopic.LOGISTICS
@@ -277,14 +278,14 @@ def test_every_message_url_with_an_id_is_404_for_another_patient(client, profile
     client.force_login(profile.user)
 
     for url in (
-        f"/dashboard/messages/{olive.pk}/",
-        f"/dashboard/messages/{olive.pk}/support/",
+        f"/dashboard/messages/{oid(olive.pk)}/",
+        f"/dashboard/messages/{oid(olive.pk)}/support/",
         "/dashboard/messages/999999/",
     ):
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Olive" not in response.content.decode()
-    assert client.post(f"/dashboard/messages/{olive.pk}/", {"body": "Hi", "token": token()}).status_code == 404
+    assert client.post(f"/dashboard/messages/{oid(olive.pk)}/", {"body": "Hi", "token": token()}).status_code == 404
     assert ThreadMessage.objects.filter(author=profile.user).count() == 0
     for url in ("/dashboard/messages/", "/dashboard/"):
         assert "Olive" not in client.get(url).content.decode()
@@ -294,7 +295,7 @@ def test_staff_and_nurses_cannot_use_the_patient_message_pages(client, profile, 
     thread = thread_for(profile.user).thread
     for user in (staff_user, nurse):
         client.force_login(user)
-        for url in ("/dashboard/messages/", "/dashboard/messages/new/", f"/dashboard/messages/{thread.pk}/"):
+        for url in ("/dashboard/messages/", "/dashboard/messages/new/", f"/dashboard/messages/{oid(thread.pk)}/"):
             assert client.get(url).status_code == 403
 
 
@@ -317,7 +318,7 @@ def test_a_message_with_danger_words_shows_988_and_911_alerts_the_on_call_clinic
         )
 
     thread = MessageThread.objects.get()
-    assert response["Location"] == f"/dashboard/messages/{thread.pk}/support/"
+    assert response["Location"] == f"/dashboard/messages/{oid(thread.pk)}/support/"
     page = client.get(response["Location"]).content.decode()
     assert 'href="tel:988"' in page and 'href="sms:988"' in page and 'href="tel:911"' in page
     assert "Your message is sent to your care team." in page
@@ -336,7 +337,7 @@ def test_a_message_with_danger_words_shows_988_and_911_alerts_the_on_call_clinic
     [urgent] = [m for m in mail.outbox if m.to == ["clinician@demo.conciergemd.example"]]
     assert urgent.subject == "Urgent: a patient needs a safety review"
     assert f"/admin/patients/safetyalert/{alert.pk}/change/" in urgent.body
-    assert f"/staff/messages/{thread.pk}/" in urgent.body
+    assert f"/staff/messages/{oid(thread.pk)}/" in urgent.body
     for text in (urgent.subject, urgent.body):
         assert "kill" not in text.lower() and "Invoice" not in text and profile.user.email not in text
     # The dashboard now says a clinician will call, with 988 at hand.
@@ -353,8 +354,8 @@ def test_the_on_call_clinician_sees_the_alert_and_the_message_and_resolving_lift
     client.force_login(clinician)
 
     alert_page = client.get(f"/admin/patients/safetyalert/{alert.pk}/change/").content.decode()
-    assert f"/staff/messages/{message.thread_id}/" in alert_page
-    thread_page = client.get(f"/staff/messages/{message.thread_id}/").content.decode()
+    assert f"/staff/messages/{oid(message.thread_id)}/" in alert_page
+    thread_page = client.get(f"/staff/messages/{oid(message.thread_id)}/").content.decode()
     assert "I took too many pills" in thread_page and "Danger words: overdose" in thread_page
     assert "Urgent" in client.get("/staff/messages/").content.decode()
 

@@ -257,7 +257,7 @@ def test_the_visit_page_shows_payment_messages_chart_and_history(
     url = reverse("admin:booking_visit_change", args=[visit.pk])
 
     page = scheduler_client.get(url).content.decode()
-    assert f"P-{payment.pk}" in page and "$100.00" in page
+    assert payment.reference in page and "$100.00" in page
     assert "reminder_24h" in page and "confirmation" in page
     assert "Charts are for clinicians and managers." in page
     assert reverse("admin:nurses_visitchart_change", args=[chart.pk]) not in page

@@ -2,7 +2,7 @@
 refunding, reminding and marking a no-show one visit. Each page checks the permission, validates a
 form, calls one service (booking's guard or staff/services.py) and says what happened."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,7 @@ from booking.errors import SlotTaken
 from booking.models import CancelledBy, Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars
 from concierge.errors import ApplicationError
+from concierge.inputs import day_from
 from roster.models import Provider
 from staff import board
 from staff import services as staff_services
@@ -36,10 +37,7 @@ def _safe_next(request, fallback):
 
 
 def _date_param(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return day_from(value)
 
 
 class VisitPagesMixin:
