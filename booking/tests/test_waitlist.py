@@ -112,7 +112,7 @@ def test_a_cancelled_time_is_offered_to_whoever_joined_first_and_held_for_them(
     assert held.hold_expires_at == offer.expires_at == NOW + timedelta(minutes=settings.WAITLIST_OFFER_MINUTES)
     sent = Message.objects.filter(template="waitlist_offer", recipient=ann)
     assert sorted(sent.values_list("channel", flat=True)) == [Channel.EMAIL, Channel.SMS]
-    assert all(m.context["offer_url"].endswith(f"/offers/{offer.pk}/") for m in sent)
+    assert all(m.context["offer_url"].endswith(reverse("booking:offer", args=[offer.pk])) for m in sent)
     # Held: nobody else can take it meanwhile, online or from the list.
     with pytest.raises(SlotTaken):
         services.visit_hold(patient=bob, service=infusion, starts_at=THE_TIME)
