@@ -26,7 +26,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState
-from payments.display import balance_words
+from payments.display import balance_words, refund_days_words
 
 from .models import BookingOrigin, CancelledBy, Service, Visit, VisitStatus
 
@@ -212,7 +212,7 @@ def money_words(
             cancel_now = format_lazy(
                 _("If you cancel now, we refund {refund}, everything you paid, to your card ({days})."),
                 refund=_usd(refund_cents),
-                days=settings.PAYMENT_REFUND_DAYS_TEXT,
+                days=refund_days_words(),
             )
         else:
             cancel_now = format_lazy(
@@ -222,7 +222,7 @@ def money_words(
                 ),
                 fee=_usd(fee_cents),
                 refund=_usd(refund_cents),
-                days=settings.PAYMENT_REFUND_DAYS_TEXT,
+                days=refund_days_words(),
             )
     hours = settings.PAYMENT_FULL_REFUND_HOURS
     return MoneyWords(
