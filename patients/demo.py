@@ -226,6 +226,9 @@ def _seed_maria(maria, *, clinician):
     )
     _intake(maria, BASE_ANSWERS, 12)
     _screenings(maria, JORDAN_SCREENINGS)
+    if not selectors.consent_signed_current(patient=maria):
+        document = services.consent_first_version_ensure()
+        services.consent_sign(patient=maria, document=document, typed_name="María López", agreed=True)
     if selectors.clearance_active_for(patient=maria) is None:
         services.clearance_record(
             patient=maria,

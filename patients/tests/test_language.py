@@ -118,4 +118,4 @@ def test_phq9_is_asked_in_its_published_spanish_and_pcl5_in_english_with_the_rea
     assert '<div lang="en">' in pcl5
     assert "Repeated, disturbing, and unwanted memories of the stressful experience?" in pcl5
     assert "Quite a bit" in pcl5  # the answers too: the English instrument as validated
-    assert "Enviar mis respuestas" in pcl5  # the page around it stays in Spanish
+    assert "Parte 1 de" in pcl5 and "Siguiente" in pcl5  # the page around it (its steps) stays in Spanish
