@@ -22,6 +22,7 @@ from .messaging_selectors import (
     waited_working_hours,
 )
 from .models import FollowUpCheckIn, MessageThread, PublicHoliday, ThreadTopic
+from .working_hours import working_hours
 
 # --- the care-team portal (issue 10): message threads and follow-up check-ins --------------------
 
@@ -80,9 +81,18 @@ class MessageThreadAdmin(ReadOnlyAdmin):
     def patient_name(self, obj):
         return patient_label(obj.patient)
 
-    @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
-    def waited(self, obj):
-        hours = waited_working_hours(obj)
+    def get_list_display(self, request):
+        # The care team's working hours (and the holiday table) read once for the whole list.
+        working = working_hours()
+
+        @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
+        def waited(obj):
+            return self.waited(obj, working)
+
+        return tuple(waited if name == "waited" else name for name in super().get_list_display(request))
+
+    def waited(self, obj, working=None):
+        hours = waited_working_hours(obj, hours=working)
         if hours is None:
             return "—"
         if hours >= reply_due_within().total_seconds() / 3600:

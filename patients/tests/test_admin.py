@@ -1,9 +1,11 @@
 """Clinicians review and clear in admin; schedulers (staff) never open clinical answers."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from concierge.tests.factories import UserFactory
@@ -101,6 +103,11 @@ def test_review_screen_shows_intake_scores_and_fired_rules_on_one_page(client, c
     assert 'name="series_window_days" value="21"' in page
 
 
+def clinic_today():
+    """Today where the clinic is: the admin's dates are read in the clinic's zone (the middleware)."""
+    return timezone.localdate(timezone=ZoneInfo(settings.CLINIC_TIME_ZONE))
+
+
 def clearance_post(patient, **changes):
     return {
         "patient": patient.pk,
@@ -132,7 +139,7 @@ def test_a_clinician_clears_a_patient_with_a_plan_recorded_with_who_and_when(cli
 
     response = client.post(
         "/admin/patients/clearance/add/",
-        clearance_post(profile.user, in_person_evaluated_on=timezone.localdate().isoformat()),
+        clearance_post(profile.user, in_person_evaluated_on=clinic_today().isoformat()),
     )
 
     assert response.status_code == 302
@@ -341,7 +348,7 @@ def test_questionnaires_older_than_30_days_do_not_count(client, clinician, profi
 
     page = client.post(
         "/admin/patients/clearance/add/",
-        clearance_post(profile.user, in_person_evaluated_on=timezone.localdate().isoformat()),
+        clearance_post(profile.user, in_person_evaluated_on=clinic_today().isoformat()),
     ).content.decode()
 
     assert Clearance.objects.count() == 0
@@ -355,7 +362,7 @@ def test_an_in_person_evaluation_in_the_future_does_not_count(client, clinician,
     recent_questionnaires(profile.user)
     client.force_login(clinician)
 
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    tomorrow = (clinic_today() + timedelta(days=1)).isoformat()
     page = client.post(
         "/admin/patients/clearance/add/", clearance_post(profile.user, in_person_evaluated_on=tomorrow)
     ).content.decode()

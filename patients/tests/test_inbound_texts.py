@@ -57,6 +57,7 @@ def test_a_reply_that_suggests_danger_raises_the_alert_and_answers_with_911_and_
     settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
     cleared(texter.user, clinician)
     assert booking_eligibility_for(patient=texter.user).can_book_infusion
+    signals.clear()  # the clearance's own announcement (reason "clearance"): not what this test is about
 
     with django_capture_on_commit_callbacks(execute=True):
         answer = text(client, "SM1", "honestly there is no reason to live anymore")

@@ -160,6 +160,8 @@ class ClearanceForm(forms.ModelForm):
                 evaluation_took_place=bool(cleaned.get("evaluation_took_place")),
             )
             if missing:
+                # The dose beside its field too: the clinician sees everything to fix at once.
+                self._dose_cap_check(cleaned)
                 raise ValidationError([_("Before clearing this patient:"), *missing])
         self._dose_cap_check(cleaned)
         return cleaned

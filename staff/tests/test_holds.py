@@ -6,6 +6,7 @@ The clock stands on Monday 2 March 2026, 9:00 in New York; Pat's paid infusion i
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from booking.models import HoldOutcome, SafetyHold, Visit, VisitStatus
 from notifications.models import Message, MessageStatus
@@ -138,6 +139,10 @@ def test_a_clinician_revokes_a_clearance_with_a_reason_and_the_booked_visit_goes
 def test_the_plan_form_refuses_a_dose_above_the_protocols_cap(cleared, clinician_user, mg_per_kg, weight_kg, refused):
     PatientProfile.objects.filter(user=cleared).update(weight_kg=weight_kg)
     licensed(clinician_user, "NY")
+    # What the clearance gate asks for (an evaluation, recent questionnaires), so only the dose decides.
+    screening(cleared, "phq9", [1] * 8 + [0])
+    screening(cleared, "gad7", [1] * 7)
+    screening(cleared, "pcl5", [1] * 20)
     form = ClearanceForm(
         data={
             "patient": cleared.pk,
@@ -149,6 +154,7 @@ def test_the_plan_form_refuses_a_dose_above_the_protocols_cap(cleared, clinician
             "min_hours_between": 48,
             "series_window_days": 21,
             "expires_on": "2026-09-01",
+            "in_person_evaluated_on": timezone.localdate().isoformat(),
         }
     )
     form.clinician = clinician_user
