@@ -33,6 +33,20 @@ def answer_every_question(page, *, prefer="No"):
         (preferred if preferred.count() == 1 else radios.first).check()
 
 
+def answer_every_step(page, axe, *, prefer):
+    """A questionnaire a few items a screen (its progress in Spanish): each screen answered, then
+    "Siguiente", until the last one sends the answers."""
+    while True:
+        answer_every_question(page, prefer=prefer)
+        send = page.get_by_role("button", name="Enviar mis respuestas")
+        if send.count():
+            send.click()
+            return
+        expect(page.get_by_text(re.compile(r"^Parte \d+ de \d+$"))).to_be_visible()
+        page.get_by_role("button", name="Siguiente").click()
+        axe(page)
+
+
 def test_sign_up_intake_and_booking_in_spanish_on_a_phone(live_server, page, axe, demo):
     page.goto(live_server.url + "/")
     axe(page)
@@ -116,23 +130,20 @@ def test_sign_up_intake_and_booking_in_spanish_on_a_phone(live_server, page, axe
     page.get_by_role("link", name="Responder los cuestionarios de síntomas").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cuestionario sobre la salud del paciente (PHQ-9)")
     axe(page)
-    answer_every_question(page, prefer="Ningún día")
-    page.get_by_role("button", name="Enviar mis respuestas").click()
+    answer_every_step(page, axe, prefer="Ningún día")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gracias: su PHQ-9 quedó guardado")
     axe(page)
     page.get_by_role("link", name=re.compile("Siguiente: el GAD-7")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Escala del trastorno de ansiedad generalizada (GAD-7)")
     axe(page)
-    answer_every_question(page, prefer="Ningún día")
-    page.get_by_role("button", name="Enviar mis respuestas").click()
+    answer_every_step(page, axe, prefer="Ningún día")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gracias: su GAD-7 quedó guardado")
     axe(page)
     page.get_by_role("link", name=re.compile("Siguiente: el PCL-5")).click()
     expect(page.get_by_text("El PCL-5 se ofrece solo en inglés")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("PTSD Checklist for DSM-5 (PCL-5)")
     axe(page)
-    answer_every_question(page, prefer="Not at all")
-    page.get_by_role("button", name="Enviar mis respuestas").click()
+    answer_every_step(page, axe, prefer="Not at all")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gracias: su PCL-5 quedó guardado")
     axe(page)
 
