@@ -1,12 +1,14 @@
 """Shared test set-up: the cast of people, services that may be missing, and the browser.
 
-Tests that need PostgreSQL, Redis or Chromium are marked (`postgres`, `redis`, `browser`; a test
-that uses Playwright's `page` is marked `browser` automatically). Where a service is missing
-they are skipped with the reason, except when CONCIERGE_REQUIRE_SERVICES=1 (CI), where they fail.
+Tests that need PostgreSQL, Redis, Chromium or GNU gettext are marked (`postgres`, `redis`,
+`browser`, `gettext`; a test that uses Playwright's `page` is marked `browser` automatically).
+Where a service is missing they are skipped with the reason, except when
+CONCIERGE_REQUIRE_SERVICES=1 (CI), where they fail.
 """
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,8 @@ def _missing(marker):
         return "needs Redis: set REDIS_URL or install redis-server"
     if marker == "browser" and not Path(CHROMIUM).exists():
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    if marker == "gettext" and not (shutil.which("xgettext") and shutil.which("msgfmt")):
+        return "needs GNU gettext's xgettext and msgfmt (apt-get install gettext)"
     return None
 
 
@@ -43,7 +47,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_setup(item):
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", "gettext"):
         if item.get_closest_marker(marker) is None:
             continue
         reason = _missing(marker)

@@ -6,7 +6,9 @@ thing worth printing. Must be idempotent: running it twice gives the same data.
 Services (evaluation $150 by video; home infusion and booster $450 with a $100 deposit), two
 areas in different time zones (New York City around 10001, 15 miles; Phoenix around 85004, 25
 miles), and, once the patients' demo has cleared Alex Morgan, two confirmed infusions for Alex
-and a video evaluation for Jordan Lee, booked through the same services as the pages.
+and a video evaluation for Jordan Lee, booked through the same services as the pages. María
+López (who reads Spanish) waits on the waitlist for freed times: Tuesday and Thursday
+afternoons, the next three weeks.
 """
 
 import logging
@@ -27,7 +29,7 @@ from roster.models import Provider, ProviderKind
 
 from . import selectors, services
 from .availability import zone
-from .models import BLOCKING_STATUSES, Service, ServiceArea, ServiceKind, Visit, VisitStatus
+from .models import BLOCKING_STATUSES, PartOfDay, Service, ServiceArea, ServiceKind, Visit, VisitStatus
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ AREAS = [
 
 ALEX = "patient@demo.conciergemd.example"
 JORDAN = "patient2@demo.conciergemd.example"
+MARIA = "patient6@demo.conciergemd.example"
 CLINICIAN = "clinician@demo.conciergemd.example"
 DEMO_DOMAIN = "@demo.conciergemd.example"
 
@@ -120,6 +123,27 @@ def seed(users, lines):
     jordan = _book(users[JORDAN], services_by_code["evaluation"], days_ahead=2)
     if alex or jordan:
         lines.append(f"  booking: {len(alex)} infusions for Alex Morgan, {len(jordan)} evaluation for Jordan Lee")
+    if _waitlist(users[MARIA], services_by_code["home-infusion"]):
+        lines.append("  booking: María López waits for a freed Tuesday or Thursday afternoon")
+
+
+def _waitlist(patient, service):
+    """On the waitlist for freed times, through the same service as the page (once)."""
+    if services.time_waitlist_for(patient=patient, service=service) is not None:
+        return False
+    today = timezone.localdate()
+    try:
+        services.time_waitlist_join(
+            patient=patient,
+            service=service,
+            weekdays=[1, 3],
+            parts_of_day=[PartOfDay.AFTERNOON],
+            first_day=today + timedelta(days=1),
+            last_day=today + timedelta(days=21),
+        )
+    except ApplicationError:
+        return False  # not cleared (yet): the patients demo decides
+    return True
 
 
 # --- paying the demo visits ---------------------------------------------------------------------

@@ -7,6 +7,8 @@ from phonenumber_field.formfields import PhoneNumberField
 from concierge.geo import normalize_zip, zip_lookup
 from concierge.inputs import DayField, in_range
 
+from .models import PartOfDay
+
 
 class ZipField(forms.CharField):
     def __init__(self, **kwargs):
@@ -113,3 +115,42 @@ class SeriesStartForm(forms.Form):
                 _("Please choose a date up to %(date)s.") % {"date": self.last.strftime("%b %-d")}
             )
         return day
+
+
+class TimeWaitlistForm(forms.Form):
+    """The times a patient would take if one frees up: days of the week, parts of the day, dates."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days of the week"),
+        coerce=int,
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one day of the week.")},
+    )
+    parts_of_day = forms.MultipleChoiceField(
+        label=_("Parts of the day"),
+        choices=PartOfDay.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one part of the day.")},
+    )
+    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("The end must be on or after the start."))
+        return data
+
+
+class OfferAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "accept"), ("decline", "decline")])

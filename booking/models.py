@@ -146,7 +146,10 @@ class WaitlistEntry(models.Model):
     zip_code = USZipCodeField(_("ZIP code"))
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # The language of the page they signed up on: the one we write to them in.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When they were told we now come to their ZIP (automatically, once), or marked contacted by staff.
     contacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -193,11 +196,28 @@ class CancelledBy(models.TextChoices):
     CLINIC = "clinic", _("ConciergeMD (system)")
 
 
+class BookingOrigin(models.TextChoices):
+    """How a visit was booked: it decides how long its hold lasts (booking/policy.py)."""
+
+    ONLINE = "online", _("Online, by the patient")
+    PHONE = "phone", _("By phone, by staff for the patient")
+    WAITLIST = "waitlist", _("Offered from the waitlist")
+
+
 class Series(models.Model):
     """Infusions booked together for one treatment plan; held together or not at all."""
 
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series")
     clearance = models.ForeignKey("patients.Clearance", on_delete=models.PROTECT, related_name="series")
+    # The scheduler who booked the series for the patient on the phone (empty: the patient online).
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("booked by (staff, for the patient)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -242,6 +262,17 @@ class Visit(models.Model):
     price_cents = models.PositiveIntegerField(_("price (cents)"), validators=[MinValueValidator(0)])
     amount_due_cents = models.PositiveIntegerField(_("due at booking (cents)"), validators=[MinValueValidator(0)])
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    origin = models.CharField(_("booked"), max_length=16, choices=BookingOrigin.choices, default=BookingOrigin.ONLINE)
+    # The scheduler who booked the visit for the patient on the phone; empty when the patient
+    # booked it themselves. Later changes made for the patient are in the audit trail (who, when).
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("booked by (staff, for the patient)"),
+    )
 
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -356,3 +387,131 @@ class SafetyHold(models.Model):
     def clean(self):
         if self.outcome != HoldOutcome.OPEN and (self.ended_at is None or not (self.note or "").strip()):
             raise ValidationError({"note": _("Say why the hold ends, for the patient's record.")})
+
+
+# --- the waitlist for freed times (issue 19) ---------------------------------------------------------
+
+
+class PartOfDay(models.TextChoices):
+    """When in the visit's own day a start time falls (its local hour)."""
+
+    MORNING = "morning", _("Mornings (before noon)")
+    AFTERNOON = "afternoon", _("Afternoons (noon to 5 PM)")
+    EVENING = "evening", _("Evenings (from 5 PM)")
+
+    @classmethod
+    def of_hour(cls, hour: int) -> str:
+        if hour < 12:
+            return cls.MORNING
+        return cls.AFTERNOON if hour < 17 else cls.EVENING
+
+
+class TimeWaitlistStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a time")
+    BOOKED = "booked", _("Took an offered time")
+    LEFT = "left", _("Left the waitlist")
+    ENDED = "ended", _("Ended (the dates passed, or offers went unanswered)")
+
+
+class TimeWaitlistEntry(models.Model):
+    """A patient who found no time that suits them, and the times they would take.
+
+    When a time that fits frees up, it is offered to the waiting patients it fits in the order
+    they joined (`created_at`), one at a time, each offer holding it for them for a while
+    (booking/services/offers.py). One waiting entry per patient and service.
+    """
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_waitlist")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("visit"))
+    # Days of the week as digits, Monday = 0 ("024": Mondays, Wednesdays and Fridays).
+    weekdays = models.CharField(_("days of the week"), max_length=7)
+    # PartOfDay values, separated by commas.
+    parts_of_day = models.CharField(_("parts of the day"), max_length=40)
+    first_day = models.DateField(_("from"))
+    last_day = models.DateField(_("until"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=TimeWaitlistStatus.choices, default=TimeWaitlistStatus.WAITING
+    )
+    lapsed_offers = models.PositiveSmallIntegerField(_("offers left unanswered"), default=0)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("waitlist place (freed times)")
+        verbose_name_plural = _("waitlist for freed times")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "service"],
+                condition=models.Q(status="waiting"),
+                name="one_waiting_entry_per_service",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")), name="waitlist_days_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service} from {self.first_day:%Y-%m-%d} ({self.get_status_display()})"
+
+    def clean(self):
+        errors = {}
+        if not self.weekdays or any(ch not in "0123456" for ch in self.weekdays):
+            errors["weekdays"] = _("Choose at least one day of the week.")
+        parts = [p for p in self.parts_of_day.split(",") if p]
+        if not parts or any(p not in PartOfDay.values for p in parts):
+            errors["parts_of_day"] = _("Choose at least one part of the day.")
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            errors["last_day"] = _("The end must be on or after the start.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def weekday_numbers(self) -> set[int]:
+        return {int(ch) for ch in self.weekdays}
+
+    @property
+    def parts(self) -> set[str]:
+        return {p for p in self.parts_of_day.split(",") if p}
+
+    def fits(self, local_start) -> bool:
+        """Whether a start time (in the visit's own zone) is one the patient would take."""
+        return (
+            self.first_day <= local_start.date() <= self.last_day
+            and local_start.weekday() in self.weekday_numbers
+            and PartOfDay.of_hour(local_start.hour) in self.parts
+        )
+
+
+class TimeOfferStatus(models.TextChoices):
+    OPEN = "open", _("Offered, waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    LAPSED = "lapsed", _("Lapsed (no answer in time)")
+    WITHDRAWN = "withdrawn", _("Withdrawn (the time went, or the patient left)")
+
+
+class TimeOffer(models.Model):
+    """A freed time offered to one waiting patient, held for them (a HELD visit, origin waitlist)
+    until `expires_at`. Answered once; a lapsed offer passes the time to the next patient."""
+
+    entry = models.ForeignKey(TimeWaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="waitlist_offer")
+    starts_at = models.DateTimeField(_("starts at"))
+    status = models.CharField(_("status"), max_length=16, choices=TimeOfferStatus.choices, default=TimeOfferStatus.OPEN)
+    expires_at = models.DateTimeField(_("held until"))
+    created_at = models.DateTimeField(_("offered at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("waitlist offer")
+        constraints = [
+            # One offer waiting for an answer per waitlist place: two sweeps never offer it twice.
+            models.UniqueConstraint(
+                fields=["entry"], condition=models.Q(status="open"), name="one_open_offer_per_entry"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Offer {self.pk} ({self.get_status_display()})"

@@ -26,9 +26,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState
-from payments.display import balance_words
+from payments.display import balance_words, refund_days_words
 
-from .models import CancelledBy, Service, Visit, VisitStatus
+from .models import BookingOrigin, CancelledBy, Service, Visit, VisitStatus
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -48,8 +48,14 @@ def change_cutoff() -> timedelta:
     return timedelta(hours=settings.BOOKING_CHANGE_CUTOFF_HOURS)
 
 
-def hold_duration() -> timedelta:
-    return timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+def hold_duration(origin: str = BookingOrigin.ONLINE) -> timedelta:
+    """How long a new hold lasts: a patient paying online, a patient paying the link staff sent
+    while on the phone with them (longer: they have to find the text first), or a waitlist offer."""
+    minutes: dict[str, int] = {
+        BookingOrigin.PHONE: settings.BOOKING_PHONE_HOLD_MINUTES,
+        BookingOrigin.WAITLIST: settings.WAITLIST_OFFER_MINUTES,
+    }
+    return timedelta(minutes=minutes.get(origin, settings.BOOKING_HOLD_MINUTES))
 
 
 def patient_may_change(visit: Visit, now: datetime | None = None) -> bool:
@@ -103,10 +109,27 @@ def cancellation_refund(*, visit: Visit, paid_cents: int, on_hold: bool = False)
         raise InvalidState(_("Only a cancelled or missed visit is refunded by the cancellation policy."))
     if on_hold:
         return RefundDecision(Rule.SAFETY_HOLD, paid_cents, 0)
-    if visit.cancelled_by == CancelledBy.PATIENT:
-        return _patient_cancels(
-            starts_at=visit.starts_at, at=visit.cancelled_at or timezone.now(), paid_cents=paid_cents
-        )
+    return _refund_for(
+        by=visit.cancelled_by,
+        starts_at=visit.starts_at,
+        cancelled_at=visit.cancelled_at or timezone.now(),
+        paid_cents=paid_cents,
+    )
+
+
+def refund_if_cancelled_now(*, visit: Visit, by: str, paid_cents: int, now: datetime | None = None) -> RefundDecision:
+    """What the policy would refund if `by` cancelled this visit now (shown to staff before they confirm).
+
+    A visit on hold (a warning sign) is refunded in full, whoever cancels it.
+    """
+    if visit.status == VisitStatus.ON_HOLD:
+        return RefundDecision(Rule.SAFETY_HOLD, paid_cents, 0)
+    return _refund_for(by=by, starts_at=visit.starts_at, cancelled_at=now or timezone.now(), paid_cents=paid_cents)
+
+
+def _refund_for(*, by: str, starts_at: datetime, cancelled_at: datetime, paid_cents: int) -> RefundDecision:
+    if by == CancelledBy.PATIENT:
+        return _patient_cancels(starts_at=starts_at, at=cancelled_at, paid_cents=paid_cents)
     # Staff, the clinic, or (should it ever be blank) nobody on record: the patient is not at fault.
     return RefundDecision(Rule.STAFF_OR_CLINIC, paid_cents, 0)
 
@@ -189,7 +212,7 @@ def money_words(
             cancel_now = format_lazy(
                 _("If you cancel now, we refund {refund}, everything you paid, to your card ({days})."),
                 refund=_usd(refund_cents),
-                days=settings.PAYMENT_REFUND_DAYS_TEXT,
+                days=refund_days_words(),
             )
         else:
             cancel_now = format_lazy(
@@ -199,7 +222,7 @@ def money_words(
                 ),
                 fee=_usd(fee_cents),
                 refund=_usd(refund_cents),
-                days=settings.PAYMENT_REFUND_DAYS_TEXT,
+                days=refund_days_words(),
             )
     hours = settings.PAYMENT_FULL_REFUND_HOURS
     return MoneyWords(

@@ -15,3 +15,15 @@ def visit_holds_expire():
 def checkouts_release_abandoned():
     """Every five minutes: cancel the open payments of holds that ran out (after a grace)."""
     return checkout.checkouts_release_abandoned()
+
+
+@shared_task
+def waitlist_offers_make():
+    """Every minute, and right after time frees up: offer freed times to the waitlist, in order."""
+    return services.waitlist_offers_make()
+
+
+@shared_task
+def coverage_waitlist_notify():
+    """Every five minutes, and after staff change an area: tell the coverage waitlist, once each."""
+    return services.coverage_waitlist_notify()

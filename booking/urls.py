@@ -16,11 +16,14 @@ urlpatterns = [
     path("book/series/<oid:pk>/checkout/", views.series_checkout, name="series_checkout"),
     path("book/<slug:code>/", views.book_days, name="days"),
     path("book/<slug:code>/review/", views.book_review, name="review"),
+    path("book/<slug:code>/waitlist/", views.time_waitlist, name="time_waitlist"),
     path("book/<slug:code>/<day:day>/", views.book_times, name="times"),
     # The patient's own visits
     path("visits/", views.visit_list, name="visits"),
     path("visits/<oid:pk>/", views.visit_detail, name="visit"),
     path("visits/<oid:pk>/checkout/", views.checkout, name="checkout"),
+    # The waitlist for freed times: an offer, held for the patient (issue 19).
+    path("offers/<oid:pk>/", views.offer, name="offer"),
     # Paying for a hold: the payment page (payments) right after the checkout opens the payment.
     path("pay/<oid:visit_id>/", views.pay_visit, name="pay"),
     path("pay/series/<oid:series_id>/", views.pay_series, name="pay_series"),

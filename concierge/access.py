@@ -109,6 +109,7 @@ VISIT = Owned("visit", why="the patient's own confirmed home infusion; another p
 HELD_VISIT = Owned("held_visit", why="a visit the patient holds while paying")
 PAST_VISIT = Owned("past_visit", why="the patient's home infusion that ended yesterday (the check-in)")
 SERIES = Owned("series", why="infusions the patient holds together")
+OFFER = Owned("waitlist_offer", why="a freed time offered to the patient from the waitlist, held for them")
 PAYMENT = Owned("payment", why="the patient's open card payment")
 PAYMENT_SECRET = Owned("payment_secret", why="the local card page of the patient's payment (client secret)")
 INTAKE = Owned("intake_version", why="a sent intake version")
@@ -136,6 +137,9 @@ ACCESS = {
     "healthz": public(why="the load balancer's check: database and broker up or down, nothing else"),
     "session-keepalive": logged_in(
         POST, anonymous=401, why="called by the idle-timeout script: answers 401 JSON instead of a login page"
+    ),
+    "language-switch": public(
+        POST, why="the header's language switch: a cookie, and the profile's choice if logged in"
     ),
     "login": public(GET_POST, why="logged-in people are sent on to their page"),
     "logout": public(POST, why="POST only (Django): ends the session and says so"),
@@ -199,6 +203,8 @@ ACCESS = {
     "booking:series_checkout": patient(owned=SERIES),
     "booking:days": patient(),
     "booking:review": patient(GET_POST),
+    "booking:time_waitlist": patient(GET_POST),
+    "booking:offer": patient(GET_POST, OFFER),
     "booking:times": patient(),
     "booking:visits": patient(),
     "booking:visit": patient(owned=VISIT),

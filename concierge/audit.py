@@ -45,6 +45,8 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("booking.Visit", {}),
     ("booking.Series", {}),
     ("booking.SafetyHold", {}),
+    ("booking.TimeWaitlistEntry", {}),
+    ("booking.TimeOffer", {}),
     # Money. The client secret of a payment is a credential for the patient's browser: never kept.
     ("payments.Payment", {"exclude_fields": ["client_secret"]}),
     ("payments.PaymentAllocation", {}),

@@ -32,6 +32,8 @@ DEMO_USERS = [
     # Maya Chen's patients today (nurses.demo.seed_today).
     ("patient4@demo.conciergemd.example", Role.PATIENT, "Taylor", "Brooks", False),
     ("patient5@demo.conciergemd.example", Role.PATIENT, "Rob", "Hart", False),
+    # Reads the site and gets her texts in Spanish; cleared, and on the waitlist for freed times.
+    ("patient6@demo.conciergemd.example", Role.PATIENT, "María", "López", False),
 ]
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -97,6 +97,24 @@ def idle_timeout_seconds(user):
     if user.is_staff or user.has_role(Role.NURSE, Role.CLINICIAN, Role.STAFF):
         return settings.SESSION_IDLE_TIMEOUT_STAFF
     return settings.SESSION_IDLE_TIMEOUT_PATIENT
+
+
+class UserLanguageMiddleware:
+    """A logged-in person reads the site in their own language (the profile's choice).
+
+    Visitors get Django's LocaleMiddleware: the header switch's cookie, else the browser's
+    Accept-Language. Runs after AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language in dict(settings.LANGUAGES):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -66,6 +67,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Unselect this instead of deleting accounts: records must be kept."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language pages and every message sent to this person are written in: chosen at sign-up
+    # (the browser's Accept-Language as the first guess) and in the profile.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     objects = UserManager()
 

@@ -98,6 +98,9 @@ ROLE_PERMISSIONS = {
         *(f"booking.{action}_{model}" for model in ("service", "servicearea") for action in ("view", "add", "change")),
         "booking.view_waitlistentry",
         "booking.change_waitlistentry",
+        # The waitlist for freed times and its offers (issue 19): seen, never edited.
+        "booking.view_timewaitlistentry",
+        "booking.view_timeoffer",
         "booking.view_visit",
         "booking.change_visit",
         "booking.view_series",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -14,6 +15,7 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     is_superuser: bool = False,
+    language: str = "",
 ) -> User:
     """Create a login with one role. Staff and clinicians can use the admin site."""
     user = User(
@@ -22,6 +24,7 @@ def user_create(
         last_name=last_name,
         is_staff=role in ADMIN_ROLES or is_superuser,
         is_superuser=is_superuser,
+        language=language or settings.LANGUAGE_CODE,
     )
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -38,4 +41,12 @@ def user_set_role(*, user: User, role: str) -> User:
     user.is_staff = user.is_superuser or Role(role) in ADMIN_ROLES
     user.save(update_fields=["is_staff"])
     user.__dict__.pop("roles", None)
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """The language this person's pages and messages are written in (one of settings.LANGUAGES)."""
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["language"])
     return user

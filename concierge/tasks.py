@@ -44,12 +44,22 @@ def task_queue(task_name: str, *args: int | str) -> None:
     task_get(task_name).apply_async(args=args)
 
 
-def enqueue_on_commit(task_name: str, *args: int | str) -> None:
+def enqueue_on_commit(task_name: str, *args: int | str, once: bool = False) -> None:
     """Queue the Celery task registered as `task_name` with these ids once the current transaction commits.
 
     Never for a rollback; outside a transaction, at once. A broker that cannot be reached is
-    logged, not raised: the periodic clock picks the work up.
+    logged, not raised: the periodic clock picks the work up. With `once`, asking again for the
+    same task and ids in the same transaction queues it only once (a sweep that looks at
+    everything, asked for by each visit a transaction frees).
     """
+    wanted = (task_name, args)
+    if once:
+        connection = transaction.get_connection()
+        alive = set(connection.savepoint_ids)
+        # Only a callback registered within the savepoints still open around us counts: whatever
+        # rolls it back rolls this transaction back too (a conservative test, never a lost task).
+        if any(getattr(func, "queued", None) == wanted and sids <= alive for sids, func, _ in connection.run_on_commit):
+            return
 
     def queue() -> None:
         try:
@@ -57,6 +67,7 @@ def enqueue_on_commit(task_name: str, *args: int | str) -> None:
         except BROKER_ERRORS:
             logger.exception("could not queue %s %s; the periodic clock will pick the work up", task_name, args)
 
+    queue.queued = wanted  # type: ignore[attr-defined]  # what `once` looks for among the waiting callbacks
     # robust: whatever else goes wrong while queueing is logged too, never turned into an error
     # for a request whose transaction has already committed.
     transaction.on_commit(queue, robust=True)

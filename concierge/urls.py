@@ -43,6 +43,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("session/keepalive", views.session_keepalive, name="session-keepalive"),
+    path("language", views.language_switch, name="language-switch"),
     path("accounts/", include(accounts)),
     path("me/", views.home_for_user, name="home-for-user"),
     path("", include("patients.urls")),

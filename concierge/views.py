@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +15,7 @@ from . import two_factor
 from .landing import landing_response
 from .middleware import IdleTimeoutMiddleware, idle_timeout_seconds
 from .models import Role
+from .services import user_language_set
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +89,28 @@ def session_keepalive(request):
         return JsonResponse({"authenticated": False}, status=401)
     request.session[IdleTimeoutMiddleware.KEY] = int(time.time())
     return JsonResponse({"authenticated": True, "timeout_seconds": idle_timeout_seconds(request.user)})
+
+
+@require_POST
+def language_switch(request):
+    """The header's language switch: a cookie for visitors, and the profile's choice for users.
+
+    Any other value than a listed language changes nothing; the page the form was on is shown again.
+    """
+    language = request.POST.get("language", "")
+    following = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(following, {request.get_host()}, require_https=request.is_secure()):
+        following = "/"
+    response = redirect(following)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            user_language_set(user=request.user, language=language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response

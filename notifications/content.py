@@ -2,11 +2,12 @@
 
 Texts land on lock screens and emails in shared inboxes, so no template names a diagnosis, a
 drug, a treatment or a symptom (`FORBIDDEN_WORDS`; a test renders every template against it).
-Every text fits one GSM-7 segment (160 characters) and carries the first name, "your ConciergeMD
-home visit" (or "video visit"), the date and time with the zone abbreviation, the clinic phone
-and "Reply STOP to opt out".
+Every text fits SMS_MAX_SEGMENTS segments (counted by encoding: GSM-7 or UCS-2) and carries the
+first name, "your ConciergeMD home visit" (or "video visit"), the date and time with the zone
+abbreviation, the clinic phone (or the one link it is about) and "Reply STOP to opt out".
 """
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,11 +20,15 @@ from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 
 from .calendar import visit_calendar_ics
 from .models import Channel, Message
 
-SMS_MAX_LENGTH = 160
+# A text is billed by the segment: 160 GSM-7 characters (153 a part once split), or, with any
+# character GSM-7 lacks (á, í, ó, ú...), 70 UCS-2 characters (67 a part). Every text we send,
+# in every language, fits in SMS_MAX_SEGMENTS (a test renders every template in each language).
+SMS_MAX_SEGMENTS = 2
 NAME_MAX_LENGTH = 15
 
 # Words that must never appear in a text, an email subject or a patient email. Whole words,
@@ -66,6 +71,43 @@ FORBIDDEN_WORDS = (
     "gad-7",
     "pcl-5",
     "score",
+    # The same in Spanish: a text in the patient's language keeps the same privacy.
+    "ketamina",
+    "esketamina",
+    "infusión",
+    "infusiones",
+    "intravenosa",
+    "intravenoso",
+    "goteo",
+    "tept",
+    "depresión",
+    "deprimido",
+    "deprimida",
+    "depresivo",
+    "ansiedad",
+    "ansioso",
+    "ansiosa",
+    "dosis",
+    "psiquiátrico",
+    "psiquiátrica",
+    "psiquiatría",
+    "suicidio",
+    "suicida",
+    "autolesión",
+    "terapia",
+    "tratamiento",
+    "diagnóstico",
+    "diagnosticado",
+    "síntoma",
+    "síntomas",
+    "medicamento",
+    "medicamentos",
+    "medicación",
+    "fármaco",
+    "droga",
+    "receta",
+    "puntuación",
+    "puntaje",
 )
 _FORBIDDEN_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in FORBIDDEN_WORDS) + r")(?![\w-])", re.I)
 
@@ -108,6 +150,31 @@ def gsm7_length(text):
         else:
             return None
     return length
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def sms_size(text: str) -> SmsSize:
+    """How a carrier counts `text`: its encoding, length in that encoding, and segments."""
+    septets = gsm7_length(text)
+    if septets is not None:
+        return SmsSize("GSM-7", septets, 1 if septets <= 160 else math.ceil(septets / 153))
+    units = len(text.encode("utf-16-le")) // 2
+    return SmsSize("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
+
+
+# Languages whose texts keep the letters GSM-7 lacks (correct Spanish needs á, í, ó, ú), at the
+# price of UCS-2 segments; the others fold accents into GSM-7 (names, mostly).
+ACCENTED_LANGUAGES = ("es",)
+
+
+def keeps_accents(language: str | None) -> bool:
+    return (language or "").split("-")[0] in ACCENTED_LANGUAGES
 
 
 def to_gsm7(text):
@@ -234,6 +301,34 @@ TEMPLATES = {
             bound_to_visit_time=False,
             deadline=None,
         ),
+        # A scheduler held a time for the patient on the phone (issue 19): the link to pay for it.
+        # Only while the hold lasts; the link needs the patient's own login, so it is no credential.
+        MessageTemplate(
+            "payment_link",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("held",),
+            bound_to_visit_time=False,
+            deadline="hold_expires_at",
+            stored_context=True,
+        ),
+        # A freed time offered from the waitlist (issue 19), held for the patient until it lapses.
+        MessageTemplate(
+            "waitlist_offer",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=("held",),
+            bound_to_visit_time=False,
+            deadline="hold_expires_at",
+            stored_context=True,
+        ),
+        # Someone on the coverage waitlist: we now come to their ZIP (issue 19). No login behind it.
+        MessageTemplate(
+            "coverage_open",
+            (Channel.EMAIL, Channel.SMS),
+            visit_statuses=None,
+            bound_to_visit_time=False,
+            deadline=None,
+            stored_context=True,
+        ),
         # Sign-up (patients.services.patient_sign_up): a new address confirms itself with a link; an
         # address with an account hears that someone tried, with a password-reset link. Both carry
         # a credential; both are sent by address (the first has no account yet).
@@ -317,11 +412,16 @@ class Rendered:
 
 def when_text(moment: datetime, time_zone: str) -> str:
     """'Tue Mar 3, 9:00 AM EST': the visit's own zone, with its abbreviation."""
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j, g:i A T")
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j, g:i A T"))
+
+
+def time_text(moment: datetime, time_zone: str) -> str:
+    """'9:30 AM EST'."""
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "g:i A T")
 
 
 def day_text(moment: datetime, time_zone: str) -> str:
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), "D M j")
+    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j"))
 
 
 def eta_text(eta_from, eta_until, time_zone):
@@ -356,6 +456,8 @@ def _visit_context(visit):
         # The visit page: for a video visit, where the join button appears shortly before the start.
         "visit_url": settings.SITE_URL + reverse("booking:visit", args=[visit.pk]),
         "join_minutes": settings.TELEHEALTH_JOIN_OPENS_MINUTES,
+        # Until when a hold is kept for the patient (a payment link, a waitlist offer).
+        "held_until": time_text(visit.hold_expires_at, tz) if visit.hold_expires_at else "",
     }
 
 
@@ -395,16 +497,36 @@ def _squash(text):
 
 
 def render_sms(message):
-    """The text for an SMS row: GSM-7, one segment. A long name is shortened to make it fit."""
+    """The text for an SMS row, in as few segments as its wording needs (at most SMS_MAX_SEGMENTS).
+
+    A long name is shortened rather than cost another segment. Typography (curly quotes, dashes)
+    becomes plain GSM-7. An English text also folds the accents GSM-7 lacks (a name like "Zoë"
+    would make the whole text UCS-2) and keeps to the segments its wording needs. A Spanish one
+    keeps the accents of its wording (á, í, ó, ú are UCS-2: 70 characters a segment, 67 once
+    split; its templates are written to fit two) and may use both segments; only the dates
+    ("sáb") and, when the name would cost a third segment, the name lose their accents first.
+    """
     ctx = message_context(message)
-    name = to_gsm7(ctx["name"])[:NAME_MAX_LENGTH]
+    fold = not keeps_accents(translation.get_language())
+    if not fold:
+        ctx.update({key: to_gsm7(ctx[key]) for key in ("when", "day", "eta") if isinstance(ctx.get(key), str)})
     path = f"notifications/sms/{message.template}.txt"
+
+    def text_with(name):
+        text = _squash(render_to_string(path, {**ctx, "name": name})).translate(_TYPOGRAPHY)
+        return to_gsm7(text) if fold else text
+
+    least = sms_size(text_with("")).segments
+    if least > SMS_MAX_SEGMENTS:
+        raise ValueError(f"SMS template {message.template} needs more than {SMS_MAX_SEGMENTS} segments")
+    budget = least if fold else SMS_MAX_SEGMENTS
+    name = (to_gsm7(ctx["name"]) if fold else ctx["name"])[:NAME_MAX_LENGTH]
+    if not fold and sms_size(text_with(name)).segments > budget:
+        name = to_gsm7(name)
     while True:
-        text = to_gsm7(_squash(render_to_string(path, {**ctx, "name": name})))
-        if len(text) <= SMS_MAX_LENGTH and gsm7_length(text) <= SMS_MAX_LENGTH:
+        text = text_with(name)
+        if sms_size(text).segments <= budget or not name:
             return text
-        if not name:
-            raise ValueError(f"SMS template {message.template} is longer than {SMS_MAX_LENGTH} characters")
         name = name[:-1]
 
 
@@ -420,8 +542,20 @@ def render_email(message):
     return Rendered(subject=subject, text=re.sub(r"\n{3,}", "\n\n", text), html=html, attachments=attachments)
 
 
+def message_language(message: Message) -> str:
+    """The language a message is written in, chosen when it is rendered (not when it was queued):
+    the recipient's choice, or for someone without a login (the coverage waitlist) the language
+    stored with the message."""
+    languages = dict(settings.LANGUAGES)
+    recipient = message.recipient if message.recipient_id is not None else None
+    if recipient is not None and recipient.language in languages:
+        return recipient.language
+    stored = (message.context or {}).get("language")
+    return stored if stored in languages else settings.LANGUAGE_CODE
+
+
 def render(message: Message) -> Rendered:
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(message_language(message)):
         if message.channel == Channel.SMS:
             return Rendered(subject="", text=render_sms(message))
         return render_email(message)
@@ -435,7 +569,7 @@ def preview(message):
     if is_sensitive(message.template):
         return "", str(SENSITIVE_HIDDEN)
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(message_language(message)):
             if message.channel == Channel.SMS:
                 return "", render_sms(message)
             ctx = message_context(message)
@@ -450,4 +584,4 @@ def local_text(moment, message):
     if moment is None:
         return ""
     zone = message.visit.time_zone if message.visit_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
-    return dateformat.format(moment.astimezone(ZoneInfo(zone)), "D M j, g:i A T")
+    return dateformat.format(moment.astimezone(ZoneInfo(zone)), pgettext("date format", "D M j, g:i A T"))

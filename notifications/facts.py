@@ -34,6 +34,9 @@ class VisitFacts(Protocol):
     def time_zone(self) -> str: ...
 
     @property
+    def hold_expires_at(self) -> datetime | None: ...
+
+    @property
     def status(self) -> str: ...
 
     @property

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from concierge.audit import record_view
@@ -198,7 +199,7 @@ def _next_step(visit, chart_view):
     if status == "confirmed":
         return _("On my way"), "nurses:on_my_way"
     if status == "en_route":
-        return _("Check in"), "nurses:check_in"
+        return pgettext("nurse arrives", "Check in"), "nurses:check_in"
     if status == "in_progress" and chart is not None:
         dose = chart_view.dose
         if chart.stopped_at is None and dose is None:

@@ -8,6 +8,8 @@ thing worth printing. Must be idempotent: running it twice gives the same data.
 - Jordan Lee (patient2@): profile complete in Phoenix, intake sent (a benzodiazepine: clinician
   review), baseline questionnaires, waiting for review.
 - Riley Park (patient3@): fresh from sign-up: date of birth and terms only.
+- María López (patient6@): reads everything in Spanish; profile in New York, intake, questionnaires,
+  cleared (booking's demo puts her on the waitlist for freed times).
 """
 
 from datetime import date, timedelta
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from concierge.demo import demo_step
+from concierge.services import user_language_set
 
 from . import selectors, services
 from .models import (
@@ -33,6 +36,7 @@ CLINICIAN = "clinician@demo.conciergemd.example"
 ALEX = "patient@demo.conciergemd.example"
 JORDAN = "patient2@demo.conciergemd.example"
 RILEY = "patient3@demo.conciergemd.example"
+MARIA = "patient6@demo.conciergemd.example"
 
 BASE_ANSWERS = {
     "hypertension": "no",
@@ -126,8 +130,9 @@ def seed(users, lines):
     _seed_alex(users[ALEX], clinician=users[CLINICIAN])
     _seed_jordan(users[JORDAN])
     _seed_riley(users[RILEY])
+    _seed_maria(users[MARIA], clinician=users[CLINICIAN])
     lines.append("  patients   Alex Morgan: cleared, 6 infusions planned; Jordan Lee: waiting for review;")
-    lines.append("             Riley Park: just signed up")
+    lines.append("             Riley Park: just signed up; María López: in Spanish, cleared")
 
 
 def _seed_alex(alex, *, clinician):
@@ -195,6 +200,44 @@ def _seed_jordan(jordan):
         3,
     )
     _screenings(jordan, JORDAN_SCREENINGS)
+
+
+def _seed_maria(maria, *, clinician):
+    """María: Spanish for pages, emails and texts; profile, intake, questionnaires, cleared."""
+    user_language_set(user=maria, language="es")
+    _profile(
+        maria,
+        legal_first_name="María",
+        legal_last_name="López",
+        date_of_birth=date(1983, 2, 17),
+        mobile_phone="+12125550166",
+        sms_opt_in=True,
+        address_line1="520 W 28th St",
+        city="New York",
+        state="NY",
+        zip_code="10001",
+        weight_kg=Decimal("64.0"),
+        weight_unit=WeightUnit.POUNDS,
+        emergency_contact_name="Carlos López",
+        emergency_contact_phone="+12125550167",
+        emergency_contact_relationship="Esposo",
+        support_person_name="Carlos López",
+        support_person_phone="+12125550167",
+    )
+    _intake(maria, BASE_ANSWERS, 12)
+    _screenings(maria, JORDAN_SCREENINGS)
+    if not selectors.consent_signed_current(patient=maria):
+        document = services.consent_first_version_ensure()
+        services.consent_sign(patient=maria, document=document, typed_name="María López", agreed=True)
+    if selectors.clearance_active_for(patient=maria) is None:
+        services.clearance_record(
+            patient=maria,
+            clinician=clinician,
+            diagnosis=Diagnosis.MAJOR_DEPRESSION,
+            decision=ClearanceDecision.CLEARED,
+            note="Evaluated by video in Spanish.",
+            expires_on=timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS),
+        )
 
 
 def _seed_riley(riley):

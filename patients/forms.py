@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
@@ -78,6 +78,19 @@ class USPhoneField(PhoneNumberField):
         return number
 
 
+# Each language named in itself: someone who cannot read the page can still find their own.
+LANGUAGE_CHOICES = [("en", "English"), ("es", "Español")]
+
+
+def language_field():
+    return forms.ChoiceField(
+        label=_("Language for pages, emails and texts"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,  # left out: sign-up keeps the browser's language, the profile keeps its choice
+    )
+
+
 class SignUpForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
@@ -105,6 +118,7 @@ class SignUpForm(forms.Form):
         ),
         required=False,
     )
+    language = language_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,6 +208,7 @@ class ProfileForm(forms.Form):
         help_text=_("You cannot drive until the next day, and someone must stay with you for a few hours."),
     )
     support_person_phone = USPhoneField(label=_("Their phone"))
+    language = language_field()
 
     def clean(self):
         cleaned = super().clean()
@@ -214,6 +229,8 @@ class ProfileForm(forms.Form):
     def profile_fields(self):
         """The cleaned values under the profile's own field names."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("weight",)}
+        if not data.get("language"):
+            data.pop("language", None)
         return data
 
 
@@ -317,18 +334,24 @@ class ScreeningForm(forms.Form):
     def __init__(self, *args, definition, **kwargs):
         self.definition = definition
         super().__init__(*args, **kwargs)
-        for number, text in enumerate(definition.items, start=1):
+        # The instrument's own wording in the language of a validated version (PCL-5: English).
+        with translation.override(definition.shown_in(translation.get_language())):
+            options = [(value, str(label)) for value, label in definition.options]
+            items = [str(text) for text in definition.items]
+            difficulty = str(definition.difficulty_question)
+            difficulty_options = [(value, str(label)) for value, label in DIFFICULTY_OPTIONS]
+        for number, text in enumerate(items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=text,
-                choices=definition.options,
+                choices=options,
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Please choose an answer.")},
             )
         if definition.difficulty_question:
             self.fields["difficulty"] = forms.TypedChoiceField(
-                label=definition.difficulty_question,
-                choices=DIFFICULTY_OPTIONS,
+                label=difficulty,
+                choices=difficulty_options,
                 coerce=int,
                 empty_value=None,
                 required=False,

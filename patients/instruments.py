@@ -67,6 +67,14 @@ class InstrumentDefinition:
     source: str = ""
     # A line on the score chart where clinicians usually look twice (PHQ-9/GAD-7 "moderate").
     chart_threshold: int | None = None
+    # The languages of the validated versions we may use: a patient reading another language is
+    # asked in English, and told why (a home-made translation would not be the instrument).
+    languages: tuple[str, ...] = ("en", "es")
+
+    def shown_in(self, language: str | None) -> str:
+        """The language this instrument is asked in for a patient reading `language`."""
+        language = (language or "en").split("-")[0]
+        return language if language in self.languages else "en"
 
     @property
     def max_item(self):
@@ -198,6 +206,8 @@ PCL5 = InstrumentDefinition(
     ),
     options=PCL5_OPTIONS,
     source="PCL-5 (Weathers, Litz, Keane, Palmieri, Marx & Schnurr, 2013). National Center for PTSD. Public domain.",
+    # No validated Spanish version is available to us here: offered in English only.
+    languages=("en",),
 )
 
 INSTRUMENTS = {d.code: d for d in (PHQ9, GAD7, PCL5)}

@@ -50,6 +50,8 @@ class SignUpRequest(models.Model):
     password = models.CharField(_("password"), max_length=128)  # make_password()'s hash, never the password
     date_of_birth = models.DateField(_("date of birth"), validators=DATE_RANGE_VALIDATORS)
     sms_opt_in = models.BooleanField(_("agrees to text messages"), default=False)
+    # The language chosen at sign-up: the confirmation email is written in it, the account gets it.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     # SHA-256 of the link's secret: the database alone cannot confirm anyone's sign-up.
     token_hash = models.CharField(max_length=64, unique=True)
     # When the terms were accepted and the text-message choice made.

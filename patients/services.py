@@ -99,7 +99,9 @@ def _profile_locked(patient: User) -> PatientProfile:
 
 
 @transaction.atomic
-def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool) -> None:
+def patient_sign_up(
+    *, email: str, password: str, date_of_birth: date, accepts_terms: bool, sms_opt_in: bool, language: str = ""
+) -> None:
     """Someone asks for a patient account. Whatever the address, the same answer: an email.
 
     A new address gets a link to confirm it (a SignUpRequest row: no account until the link is
@@ -108,6 +110,9 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
     clinic's phone number). Nothing here tells the person at the keyboard which it was: the same
     page, the same work (the password is hashed either way), one outbox row, and no email sent
     within the request.
+
+    `language` (the form guesses it from the browser) is kept with the request: the email is
+    written in it, and the account gets it.
     """
     if not accepts_terms:
         raise ValidationError({"accept_terms": _("Please agree to the terms and privacy notice to continue.")})
@@ -128,6 +133,7 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
         date_of_birth=date_of_birth,
         sms_opt_in=bool(sms_opt_in),
         token_hash=_token_hash(token),
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
     request.full_clean()
     request.save()
@@ -142,6 +148,8 @@ def patient_sign_up(*, email: str, password: str, date_of_birth: date, accepts_t
         context={
             "confirm_url": settings.SITE_URL + reverse("patients:signup_confirm", kwargs={"token": token}),
             "hours": settings.SIGNUP_LINK_HOURS,
+            # Nobody is logged in behind this address yet: the email is written in this language.
+            "language": request.language,
         },
         unique_key=f"signup-confirm:{request.pk}",
     )
@@ -204,7 +212,7 @@ def patient_sign_up_confirm(*, token: str, password: str) -> User:
         raise InvalidState(_("This email address already has an account. Please log in."))
     try:
         with transaction.atomic():
-            user = user_create(email=request.email, password=None, role=Role.PATIENT)
+            user = user_create(email=request.email, password=None, role=Role.PATIENT, language=request.language)
     except (IntegrityError, ValidationError):  # confirmed a moment ago through another link
         raise InvalidState(_("This email address already has an account. Please log in.")) from None
     user.password = request.password
@@ -256,7 +264,11 @@ PROFILE_FIELDS = (
 
 @transaction.atomic
 def profile_update(*, patient: User, **fields: Any) -> PatientProfile:
-    """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it."""
+    """Change the patient's own details. The ZIP must be in the state; the visit time zone follows it.
+
+    `language` (pages and messages) belongs to the login, not the clinical profile.
+    """
+    language = fields.pop("language", None)
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"profile_update() got unexpected fields: {sorted(unknown)}")
@@ -270,7 +282,12 @@ def profile_update(*, patient: User, **fields: Any) -> PatientProfile:
     # The login's own name follows the profile: it greets the patient and names them in admin.
     patient.first_name = profile.display_name[:150]
     patient.last_name = profile.legal_last_name[:150]
-    patient.save(update_fields=["first_name", "last_name"])
+    update = ["first_name", "last_name"]
+    if language is not None:
+        patient.language = language
+        patient.full_clean(exclude=["password"])
+        update.append("language")
+    patient.save(update_fields=update)
     return profile
 
 

@@ -17,7 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -92,7 +93,8 @@ def terms(request):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home-for-user")
-    form = SignUpForm(request.POST or None)
+    # The first guess at their language: the header switch's choice, else the browser's Accept-Language.
+    form = SignUpForm(request.POST or None, initial={"language": get_language_from_request(request)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -102,6 +104,7 @@ def signup(request):
                 date_of_birth=data["date_of_birth"],
                 accepts_terms=data["accept_terms"],
                 sms_opt_in=data["sms_opt_in"],
+                language=data["language"] or get_language_from_request(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -163,6 +166,7 @@ def profile(request):
                 if initial.get(name):
                     initial[name] = initial[name].as_national  # (212) 555-0143, as people write it
             initial = {k: v for k, v in initial.items() if v not in (None, "")}
+        initial["language"] = request.user.language
         form = ProfileForm(initial=initial)
     return render(request, "patients/profile.html", {"form": form, "profile": profile})
 
@@ -391,6 +395,9 @@ def screening_form(request, instrument):
 
 def _screening_page(request, form, definition, steps, step, fresh_token):
     shown = set(steps[step]) if step is not None else None
+    shown_language = definition.shown_in(translation.get_language())
+    with translation.override(shown_language):
+        wording = {"title": str(definition.title), "stem": str(definition.stem)}
     context = {
         "form": form,
         "definition": definition,
@@ -406,6 +413,9 @@ def _screening_page(request, form, definition, steps, step, fresh_token):
         "show_difficulty": "difficulty" in form.fields and (shown is None or "difficulty" in shown),
         "last_step": step is None or step == len(steps) - 1,
         "percent": 100 * ((step or 0) + 1) // len(steps),
+        "shown_language": shown_language,
+        "english_only": shown_language != (translation.get_language() or "en").split("-")[0],
+        **wording,
     }
     return render(request, "patients/screening_form.html", context)
 

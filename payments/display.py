@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from notifications.calendar import visit_calendar_title
 from notifications.content import when_text
@@ -35,11 +36,24 @@ def money(cents: int | None) -> str:
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
+# The defaults of the settings that are words the patient reads (marked so that makemessages keeps
+# them): shown in the patient's language when they are the defaults, as written when set otherwise.
+SETTING_WORDS = (
+    gettext_noop("after your visit: we email you a secure link to pay it by card"),
+    gettext_noop("5 to 10 business days"),
+)
+
+
+def refund_days_words() -> "StrPromise":
+    """How long a refund takes to reach the card (settings.PAYMENT_REFUND_DAYS_TEXT), translated."""
+    return gettext_lazy(settings.PAYMENT_REFUND_DAYS_TEXT)
+
+
 def balance_words(balance_cents: int) -> str:
     """The one sentence about the rest of the price (booking's money words and the payment pages)."""
     return _("The balance, %(balance)s, is due %(when)s.") % {
         "balance": money(balance_cents),
-        "when": settings.PAYMENT_BALANCE_WHEN,
+        "when": _(settings.PAYMENT_BALANCE_WHEN),
     }
 
 

@@ -1,7 +1,5 @@
 """The care-team portal in admin: message threads (the reply queue) and follow-up check-ins."""
 
-import threading
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, F, Value, When
@@ -83,29 +81,27 @@ class MessageThreadAdmin(ReadOnlyAdmin):
     def patient_name(self, obj):
         return patient_label(obj.patient)
 
-    @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
-    def waited(self, obj):
-        hours = waited_working_hours(obj, hours=getattr(self._page, "hours", None))
+    def get_list_display(self, request):
+        # The care team's working hours (and the holiday table) read once for the whole list.
+        working = working_hours()
+
+        @admin.display(description=_("waiting (working hours)"), ordering="waiting_since")
+        def waited(obj):
+            return self.waited(obj, working)
+
+        return tuple(waited if name == "waited" else name for name in super().get_list_display(request))
+
+    def waited(self, obj, working=None):
+        hours = waited_working_hours(obj, hours=working)
         if hours is None:
             return "—"
         if hours >= reply_due_within().total_seconds() / 3600:
             return format_html('<strong class="review-alert">{} h</strong>', hours)
         return f"{hours} h"
 
-    # The working hours (with the holiday table) read once per list page, not once per row; per
-    # thread, since one admin instance serves every request.
-    _page = threading.local()
-
     def changelist_view(self, request, extra_context=None):
         extra_context = {"title": _("Patient messages (answer them on the staff inbox page)"), **(extra_context or {})}
-        self._page.hours = working_hours()
-        try:
-            response = super().changelist_view(request, extra_context)
-            if hasattr(response, "render"):
-                response.render()  # the rows are drawn now, while the hours are set
-            return response
-        finally:
-            self._page.hours = None
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # One place to read and answer: the staff inbox page (it checks who may open the thread).

@@ -34,13 +34,33 @@ class ReportRangeForm(forms.Form):
         return cleaned
 
 
+class AskedBy:
+    CLINIC = "clinic"
+    PATIENT = "patient"
+
+
 class VisitCancelForm(forms.Form):
+    # Who wants the visit cancelled decides the refund: the clinic refunds in full; a patient who
+    # calls to cancel gets what the cancellation policy gives them online (late fee included).
+    asked_by = forms.ChoiceField(
+        label=_("Who asked for the cancellation?"),
+        choices=[
+            (AskedBy.CLINIC, _("ConciergeMD (the clinic, a nurse, the schedule)")),
+            (AskedBy.PATIENT, _("The patient, on the phone or by message")),
+        ],
+        initial=AskedBy.CLINIC,
+        required=False,  # not answered: the clinic (a full refund, the patient is not at fault)
+        widget=forms.RadioSelect,
+    )
     reason = forms.CharField(
         label=_("Why is the visit cancelled?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
         help_text=_("Kept on the visit. The patient is told the visit is cancelled, not why."),
     )
+
+    def clean_asked_by(self):
+        return self.cleaned_data.get("asked_by") or AskedBy.CLINIC
 
 
 class HoldReleaseForm(forms.Form):
@@ -79,3 +99,21 @@ class ReassignForm(forms.Form):
         self.fields["provider"].queryset = queryset
         self.offered = offered  # [(Provider, Candidate)], shown as the choices
         self.fields["provider"].choices = [(p.pk, str(p)) for p, _c in offered]
+
+
+class PhoneSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find the patient on the line"),
+        max_length=100,
+        required=False,
+        help_text=_("Name, email or phone number."),
+    )
+
+
+class PhoneSeriesForm(forms.Form):
+    first_day = forms.DateField(label=_("From"), widget=DateInput)
+    part_of_day = forms.ChoiceField(
+        label=_("Part of the day"),
+        required=False,
+        choices=[("", _("Any time")), ("morning", _("Mornings")), ("afternoon", _("Afternoons"))],
+    )

@@ -15,15 +15,28 @@ writing `from booking import services; services.visit_hold(...)`):
     holds       visit_holds_expire: holds that ran out
     safety_holds  a warning sign puts upcoming infusions ON_HOLD: safety_holds_place (the receiver
                 of patients.signals.infusion_safety_changed), safety_hold_release (a clinician)
-    waitlist    waitlist_join
+    phone       booking by phone: visit_book_by_phone, series_book_by_phone, payment_link_send
+    offers      the waitlist for freed times: time_waitlist_join/_leave/_for, waitlist_offers_make
+                (the sweep), waitlist_offer_accept/_decline
+    waitlist    the coverage waitlist: waitlist_join, coverage_waitlist_notify
 
 A name with a leading underscore is for these modules only (a few are shared between them).
 """
 
 from .calendar_feed import calendar_feed_for, calendar_feed_reset
-from .context import BookingContext, booking_context, booking_context_for_visit
+from .context import BookingContext, acting_for_patient, booking_context, booking_context_for_visit
 from .guard import visit_locked
 from .holds import visit_holds_expire
+from .offers import (
+    WaitlistInvalid,
+    time_waitlist_for,
+    time_waitlist_join,
+    time_waitlist_leave,
+    waitlist_offer_accept,
+    waitlist_offer_decline,
+    waitlist_offers_make,
+)
+from .phone import payment_link_send, series_book_by_phone, visit_book_by_phone
 from .safety_holds import HoldNotReleasable, on_infusion_safety_changed, safety_hold_release, safety_holds_place
 from .series import (
     ProposedVisit,
@@ -44,12 +57,13 @@ from .visits import (
     visit_cancel,
     visit_confirm,
     visit_hold,
+    visit_hold_renew,
     visit_reassign,
     visit_refund_by_policy,
     visit_reschedule,
     visit_transition,
 )
-from .waitlist import waitlist_join
+from .waitlist import coverage_waitlist_notify, coverage_waitlist_notify_soon, waitlist_join
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -59,24 +73,35 @@ __all__ = [
     "ProposedVisit",
     "SeriesInvalid",
     "SeriesProposal",
+    "WaitlistInvalid",
+    "acting_for_patient",
     "booking_context",
     "booking_context_for_visit",
     "calendar_feed_for",
     "calendar_feed_reset",
+    "coverage_waitlist_notify",
+    "coverage_waitlist_notify_soon",
     "hold_open_for",
     "on_infusion_safety_changed",
+    "payment_link_send",
     "safety_hold_release",
     "safety_holds_place",
+    "series_book_by_phone",
     "series_check",
     "series_confirm",
     "series_hold",
     "series_plan_starts",
     "series_propose",
     "series_remaining",
+    "time_waitlist_for",
+    "time_waitlist_join",
+    "time_waitlist_leave",
     "transition_allowed",
+    "visit_book_by_phone",
     "visit_cancel",
     "visit_confirm",
     "visit_hold",
+    "visit_hold_renew",
     "visit_holds_expire",
     "visit_locked",
     "visit_reassign",
@@ -84,4 +109,7 @@ __all__ = [
     "visit_reschedule",
     "visit_transition",
     "waitlist_join",
+    "waitlist_offer_accept",
+    "waitlist_offer_decline",
+    "waitlist_offers_make",
 ]

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from concierge.errors import NotAllowed
 from concierge.geo import zip_lookup
 from concierge.models import User
 from patients import selectors as patient_selectors
@@ -136,6 +137,21 @@ def booking_context(
         min_gap=timedelta(hours=clearance.min_hours_between) if clearance is not None else None,
         plan=plan,
     )
+
+
+def acting_for_patient(*, actor: User | None, patient_id: int) -> bool:
+    """Whether `actor` is staff acting for the patient (a scheduler on the phone with them).
+
+    False when the patient acts themselves (or no one is named: a task, a test); NotAllowed
+    for anyone else. Staff acting for a patient go through every check the patient would meet
+    online (eligibility, the plan, the notice); only the online cut-off does not apply, since
+    calling the clinic is what the policy tells a patient to do inside it.
+    """
+    if actor is None or actor.pk == patient_id:
+        return False
+    if actor.is_active and actor.is_staff and actor.has_perm("booking.change_visit"):
+        return True
+    raise NotAllowed()
 
 
 def _check_clearance_date(ctx: BookingContext, starts_at: datetime) -> None:

@@ -36,12 +36,13 @@ from django.db.models import Q
 from concierge.errors import TryAgainLater
 from concierge.locking import lock_rows
 from concierge.models import User
+from concierge.tasks import enqueue_on_commit
 from roster.models import Provider
 
 from .. import availability, policy, safety
 from ..availability import Candidate, Slot
 from ..errors import NotEligible, SlotTaken
-from ..models import BLOCKING_STATUSES, Series, Visit, VisitStatus
+from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Visit, VisitStatus
 from .context import BookingContext
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -86,6 +87,7 @@ def _route_update(*, provider: Provider, day: date, pending: Visit | None = None
     and new routes allow; write the pending visit; grow the others to the new route) so that no
     statement ever sees two overlapping blocks, which the exclusion constraint would refuse.
     """
+    placing_new = pending is not None and pending.pk is None
     tz = availability.zone(provider.time_zone)
     day_start = datetime.combine(day, time(0), tzinfo=tz)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
@@ -114,6 +116,11 @@ def _route_update(*, provider: Provider, day: date, pending: Visit | None = None
     for visit, (new_from, new_until) in zip(others, blocks, strict=False):
         if (new_from, new_until) != (visit.blocked_from, visit.blocked_until):
             Visit.objects.filter(pk=visit.pk).update(blocked_from=new_from, blocked_until=new_until)
+    if not placing_new:
+        # A visit left this day or moved (cancelled, expired, rescheduled, reassigned, ended):
+        # time may have freed up. Every freeing path passes here, so this is where the waitlist
+        # hears of it (services/offers.py; its sweep also runs every minute for the roster).
+        enqueue_on_commit("booking.tasks.waitlist_offers_make", once=True)
 
 
 def _expire_stale_holds(
@@ -232,7 +239,14 @@ def _guard(
 
 
 def _new_visit(
-    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+    ctx: BookingContext,
+    slot: Slot,
+    candidate: Candidate,
+    *,
+    now: datetime,
+    series: Series | None = None,
+    origin: str = BookingOrigin.ONLINE,
+    booked_by: User | None = None,
 ) -> Visit:
     place = ctx.place
     return Visit(
@@ -254,14 +268,23 @@ def _new_visit(
         zip_code=place.zip_code,
         price_cents=ctx.service.price_cents,
         amount_due_cents=policy.amount_due_cents(ctx.service),
-        hold_expires_at=now + policy.hold_duration(),
+        hold_expires_at=now + policy.hold_duration(origin),
+        origin=origin,
+        booked_by=booked_by,
     )
 
 
 def _place_new(
-    ctx: BookingContext, slot: Slot, candidate: Candidate, *, now: datetime, series: Series | None = None
+    ctx: BookingContext,
+    slot: Slot,
+    candidate: Candidate,
+    *,
+    now: datetime,
+    series: Series | None = None,
+    origin: str = BookingOrigin.ONLINE,
+    booked_by: User | None = None,
 ) -> Visit:
     provider = Provider.objects.get(pk=candidate.provider_id)
-    visit = _new_visit(ctx, slot, candidate, now=now, series=series)
+    visit = _new_visit(ctx, slot, candidate, now=now, series=series, origin=origin, booked_by=booked_by)
     _route_update(provider=provider, day=_provider_day(provider, visit.starts_at), pending=visit)
     return visit

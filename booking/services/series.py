@@ -17,8 +17,8 @@ from patients.models import Clearance
 
 from ..availability import Slot
 from ..errors import NotEligible
-from ..models import BLOCKING_STATUSES, Series, Service, ServiceKind, Visit, VisitStatus
-from .context import BookingContext, _check_clearance_date, booking_context
+from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Service, ServiceKind, Visit, VisitStatus
+from .context import BookingContext, _check_clearance_date, acting_for_patient, booking_context
 from .guard import _guard, _place_new
 from .visits import visit_confirm
 
@@ -183,14 +183,23 @@ def series_check(
 
 @transaction.atomic
 def series_hold(
-    *, patient: User, service: Service, visits: Sequence[tuple[datetime, int | None]], now: datetime | None = None
+    *,
+    patient: User,
+    service: Service,
+    visits: Sequence[tuple[datetime, int | None]],
+    now: datetime | None = None,
+    booked_by: User | None = None,
 ) -> Series:
     """Hold several infusions of the plan together: all of them, or none.
 
     `visits`: [(starts_at, preferred provider id or None)] (e.g. from series_propose, adjusted).
-    Returns the Series; its visits are HELD for BOOKING_HOLD_MINUTES.
+    Returns the Series; its visits are HELD for BOOKING_HOLD_MINUTES, or for
+    BOOKING_PHONE_HOLD_MINUTES when a scheduler books them for the patient (`booked_by`).
     """
     now = now or timezone.now()
+    by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
+    origin = BookingOrigin.PHONE if by_phone else BookingOrigin.ONLINE
+    booked_by = booked_by if by_phone else None
     if service.kind != ServiceKind.INFUSION:
         raise SeriesInvalid(_("Only infusions are booked as a series."))
     ctx = booking_context(patient=patient, service=service)
@@ -202,14 +211,16 @@ def series_hold(
         remaining=series_remaining(patient=patient, clearance=plan.clearance),
         booked=series_plan_starts(patient=patient, clearance=plan.clearance),
     )
-    series = Series(patient=patient, clearance=plan.clearance)
+    series = Series(patient=patient, clearance=plan.clearance, booked_by=booked_by)
     series.full_clean()
     series.save()
     _guard(
         ctx=ctx,
         requests=requests,
         now=now,
-        write=lambda slot, candidate, index: _place_new(ctx, slot, candidate, now=now, series=series),
+        write=lambda slot, candidate, index: _place_new(
+            ctx, slot, candidate, now=now, series=series, origin=origin, booked_by=booked_by
+        ),
     )
     return series
 

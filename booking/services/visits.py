@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.errors import InvalidState, NotAllowed
+from concierge.errors import InvalidState
 from concierge.models import User
 from notifications import services as notify
 from payments import services as payments
@@ -22,8 +22,8 @@ from roster.models import Provider
 from .. import policy, safety, telehealth
 from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, NotEligible, TransitionNotAllowed
-from ..models import CancelledBy, HoldOutcome, SafetyHold, Service, Visit, VisitStatus
-from .context import booking_context, booking_context_for_visit
+from ..models import BookingOrigin, CancelledBy, HoldOutcome, SafetyHold, Service, Visit, VisitStatus
+from .context import acting_for_patient, booking_context, booking_context_for_visit
 from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
 
 S = VisitStatus
@@ -63,21 +63,30 @@ def visit_hold(
     starts_at: datetime,
     now: datetime | None = None,
     provider: Provider | None = None,
+    booked_by: User | None = None,
+    origin: str | None = None,
 ) -> Visit:
-    """Hold a time for the patient for BOOKING_HOLD_MINUTES, with the provider the dispatch rule picks.
+    """Hold a time for the patient, with the provider the dispatch rule picks.
 
     The visit is HELD with its price and the amount due now (the deposit, else the full price)
-    until `visit_confirm`. Raises NotEligible, NotCovered, SlotTaken or TryAgainLater.
-    `provider` (staff booking) restricts the choice to one provider.
+    until `visit_confirm`; the hold lasts BOOKING_HOLD_MINUTES, or BOOKING_PHONE_HOLD_MINUTES
+    when a scheduler books it for the patient on the phone (`booked_by`; the same checks as
+    online). Raises NotEligible, NotCovered, SlotTaken, TryAgainLater, or NotAllowed for a
+    `booked_by` who may not book for patients. `provider` (staff booking) restricts the choice
+    to one provider; `origin` is for the waitlist's offers (services/waitlist.py).
     """
     now = now or timezone.now()
+    by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
+    origin = origin or (BookingOrigin.PHONE if by_phone else BookingOrigin.ONLINE)
     ctx = booking_context(patient=patient, service=service)
     placed = _guard(
         ctx=ctx,
         requests=[(starts_at, None)],
         now=now,
         provider_ids=[provider.pk] if provider is not None else None,
-        write=lambda slot, candidate, index: _place_new(ctx, slot, candidate, now=now),
+        write=lambda slot, candidate, index: _place_new(
+            ctx, slot, candidate, now=now, origin=origin, booked_by=booked_by if by_phone else None
+        ),
     )
     return placed[0]
 
@@ -110,9 +119,16 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
                 raise NotEligible(permission.patient_words, extra={"reasons": permission.codes})
             return _confirmed(current, now)
 
-    # The hold ran out: the time must be free again, through the same guard as a booking, with
-    # the same provider (already locked by a payment confirming it: locking other providers now
-    # would take locks out of the fixed order).
+    # The hold ran out: the time must be free again, through the same guard as a booking.
+    return _confirmed(_take_again(current, now), now)
+
+
+def _take_again(current: Visit, now: datetime) -> Visit:
+    """A hold that ran out takes its time again through the guard (HELD), or SlotTaken.
+
+    With the same provider (already locked by a payment confirming it: locking other providers
+    now would take locks out of the fixed order); a visit with none can go nowhere.
+    """
     ctx = booking_context_for_visit(visit=current, patient=current.patient)
 
     def write(slot: Slot, candidate: Candidate, index: int) -> Visit:
@@ -120,7 +136,7 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
         if moved.status not in (S.HELD, S.EXPIRED):
             raise InvalidState()
         moved.provider_id = candidate.provider_id
-        moved.status = S.HELD  # blocking again; confirmed just below
+        moved.status = S.HELD  # blocking again
         provider = Provider.objects.get(pk=candidate.provider_id)
         old_provider = current.provider
         _route_update(provider=provider, day=_provider_day(provider, moved.starts_at), pending=moved)
@@ -128,16 +144,34 @@ def visit_confirm(*, visit: Visit, now: datetime | None = None) -> Visit:
             _route_update(provider=old_provider, day=_provider_day(old_provider, current.starts_at))
         return moved
 
-    moved = _guard(
+    return _guard(
         ctx=ctx,
         requests=[(current.starts_at, current.provider_id)],
         now=now,
         write=write,
         moving=current,
-        # Its own provider only (a visit with none can go nowhere: SlotTaken, as with [None]).
         provider_ids=[current.provider_id] if current.provider_id is not None else [],
     )[0]
-    return _confirmed(moved, now)
+
+
+@transaction.atomic
+def visit_hold_renew(*, visit: Visit, now: datetime | None = None) -> Visit:
+    """Give a hold BOOKING_HOLD_MINUTES from now to be paid (a waitlist offer just accepted).
+
+    A hold still running is simply extended; one that ran out takes its time again through the
+    guard when it is still free (the first to ask gets it), else SlotTaken. A visit no longer
+    held or expired raises InvalidState.
+    """
+    now = now or timezone.now()
+    current = visit_locked(visit)
+    if current.status not in (S.HELD, S.EXPIRED):
+        raise InvalidState(_("This time is no longer held for you."))
+    if current.status == S.EXPIRED or current.hold_expires_at is None or current.hold_expires_at <= now:
+        current = _take_again(current, now)
+    current.hold_expires_at = max(current.hold_expires_at or now, now + policy.hold_duration())
+    current.full_clean()
+    current.save()
+    return current
 
 
 def _check_confirmable(visit: Visit) -> None:
@@ -167,7 +201,9 @@ def visit_cancel(
     """Cancel a visit; its time is free at once. Safe to call twice.
 
     Patients (`by=CancelledBy.PATIENT`) may cancel their own visits up to the cut-off; inside it
-    ChangeWindowClosed tells them to call. Staff may cancel any visit not yet in progress.
+    ChangeWindowClosed tells them to call. When they call, staff cancel for them (`by=PATIENT`,
+    `actor` the scheduler): the patient's policy applies, late fee included, at any time before
+    the visit. Staff (`by=STAFF`) may cancel any visit not yet in progress, refunded in full.
     """
     now = now or timezone.now()
     current = visit_locked(visit)
@@ -176,9 +212,8 @@ def visit_cancel(
     if not transition_allowed(current.status, S.CANCELLED):
         raise TransitionNotAllowed(_("This visit can no longer be cancelled."))
     if by == CancelledBy.PATIENT:
-        if actor is not None and actor.pk != current.patient_id:
-            raise NotAllowed()
-        if current.status != S.HELD and not policy.patient_may_change(current, now):
+        by_phone = acting_for_patient(actor=actor, patient_id=current.patient_id)
+        if current.status != S.HELD and not by_phone and not policy.patient_may_change(current, now):
             raise ChangeWindowClosed(policy.cancellation_policy())
     was = current.status
     hold = _hold_end(hold_open_for(current), HoldOutcome.CANCELLED, actor, reason, now) if was == S.ON_HOLD else None
@@ -305,12 +340,12 @@ def visit_reschedule(
 
 
 def _check_may_move(current: Visit, *, is_patient: bool, actor: User | None, now: datetime) -> None:
-    """Patients move their own visits, up to the cut-off; anyone, only a visit not yet under way."""
-    if is_patient and actor is not None and actor.pk != current.patient_id:
-        raise NotAllowed()
+    """Patients move their own visits, up to the cut-off (staff on the phone for them, at any
+    time before it starts); anyone, only a visit not yet under way."""
+    by_phone = is_patient and acting_for_patient(actor=actor, patient_id=current.patient_id)
     if current.status not in policy.CHANGEABLE_STATUSES:
         raise TransitionNotAllowed(_("This visit can no longer be moved."))
-    if is_patient and not policy.patient_may_change(current, now):
+    if is_patient and not by_phone and not policy.patient_may_change(current, now):
         raise ChangeWindowClosed(policy.cancellation_policy())
 
 

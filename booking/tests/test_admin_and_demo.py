@@ -90,3 +90,17 @@ def test_demo_roster_services_areas_and_visits_twice_give_the_same_data():
     assert areas == [("New York City", "NY", "10001", 15), ("Phoenix", "AZ", "85004", 25)]
     alex = [v for v in visits if v[0] == "patient@demo.conciergemd.example"]
     assert [(v[1], v[2]) for v in alex] == [("home-infusion", "confirmed")] * 2
+
+
+def test_the_demo_has_a_patient_who_reads_spanish_waiting_for_a_freed_time():
+    from booking.models import TimeWaitlistEntry, TimeWaitlistStatus
+    from concierge.models import User
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    maria = User.objects.get(email="patient6@demo.conciergemd.example")
+    assert maria.language == "es" and maria.patient_profile.zip_code == "10001"
+    entry = TimeWaitlistEntry.objects.get(patient=maria)  # one, after two runs
+    assert entry.status in (TimeWaitlistStatus.WAITING, TimeWaitlistStatus.BOOKED)
+    assert (entry.weekdays, entry.parts_of_day) == ("13", "afternoon")

@@ -205,7 +205,8 @@ def test_every_chart_step_that_starts_an_infusion_uses_the_step_check():
     # And every path into a blocking status goes through the guard, which asks.
     assert {function for _, function in _callers("_guard")} == {
         "visit_hold",
-        "visit_confirm",
+        "_take_again",  # a hold that ran out, taken again: visit_confirm and visit_hold_renew
         "visit_reschedule",
         "series_hold",
     }
+    assert {function for _, function in _callers("_take_again")} == {"visit_confirm", "visit_hold_renew"}

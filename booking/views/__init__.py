@@ -9,11 +9,13 @@ One module per part of the patient's path (this package re-exports the views, so
     paying      pay_visit, pay_series, checkout: the payment page for a hold
     visits      visit_list, visit_detail, visit_ics, visit_cancel, visit_reschedule(_times)
     series      series, series_change, series_checkout: the plan's infusions together
+    offers      time_waitlist, offer: the waitlist for freed times, and answering an offer
 """
 
 from .book import book, book_days, book_review, book_times
 from .common import own_visit, patient_required
 from .coverage import coverage, waitlist, waitlist_done
+from .offers import offer, time_waitlist
 from .paying import checkout, pay_series, pay_visit
 from .series import series, series_change, series_checkout
 from .visits import (
@@ -36,6 +38,7 @@ __all__ = [
     "calendar_feed_reset",
     "checkout",
     "coverage",
+    "offer",
     "own_visit",
     "patient_required",
     "pay_series",
@@ -43,6 +46,7 @@ __all__ = [
     "series",
     "series_change",
     "series_checkout",
+    "time_waitlist",
     "visit_cancel",
     "visit_detail",
     "visit_ics",

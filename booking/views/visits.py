@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
 from notifications.calendar import calendar_links, visit_calendar_ics, visits_calendar_feed
-from payments.display import money
+from payments.display import money, refund_days_words
 from payments.selectors import refund_automatic_for_visit
 
 from .. import policy, selectors, services
@@ -161,7 +161,7 @@ def visit_cancel(request, pk):
             messages.success(
                 request,
                 _("Your visit is cancelled. We are refunding %(amount)s to your card (%(days)s).")
-                % {"amount": money(refund.amount_cents), "days": settings.PAYMENT_REFUND_DAYS_TEXT},
+                % {"amount": money(refund.amount_cents), "days": refund_days_words()},
             )
         else:
             messages.success(request, _("Your visit is cancelled. Nothing was charged for it."))

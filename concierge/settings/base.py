@@ -71,6 +71,7 @@ MIDDLEWARE = [
     # Sees every response below it (two-step, idle timeout, lockout pages included).
     "concierge.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "concierge.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",
     "concierge.middleware.TwoFactorMiddleware",
@@ -156,6 +157,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# The header switch remembers a visitor's language for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 # Everything is stored in UTC and shown in the visit's own time zone (from the visit address).
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -342,6 +345,13 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=60)
 BOOKING_STEP_MINUTES = env.int("BOOKING_STEP_MINUTES", default=30)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_CHANGE_CUTOFF_HOURS = env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24)
+# A scheduler booking for a patient on the phone holds the time this long while the patient pays
+# the link sent by text and email (issue 19; docs/booking.md#booking-by-phone).
+BOOKING_PHONE_HOLD_MINUTES = env.int("BOOKING_PHONE_HOLD_MINUTES", default=30)
+# The waitlist for freed times (issue 19): an offer holds the time for the patient this long; a
+# patient who let this many offers lapse without an answer leaves the waitlist (and is told).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+WAITLIST_MAX_LAPSED_OFFERS = env.int("WAITLIST_MAX_LAPSED_OFFERS", default=3)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
 CELERY_BEAT_SCHEDULE["nurses-running-late"] = {
@@ -356,6 +366,18 @@ CELERY_BEAT_SCHEDULE["patients-signup-requests-purge"] = {
 CELERY_BEAT_SCHEDULE["booking-release-expired-holds"] = {
     "task": "booking.tasks.visit_holds_expire",
     "schedule": 60.0,
+}
+# The waitlists (issue 19): freed times offered in order (also run right after time frees up), and
+# the coverage waitlist told when an area starts to cover their ZIP (also run after an area is saved).
+CELERY_BEAT_SCHEDULE["booking-waitlist-offers"] = {
+    "task": "booking.tasks.waitlist_offers_make",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["booking-coverage-waitlist"] = {
+    "task": "booking.tasks.coverage_waitlist_notify",
+    "schedule": 300.0,
+    "options": {"expires": 290},
 }
 
 # --- Patients: screening, safety and clearance (issue 3) -------------------------------------

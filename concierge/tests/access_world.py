@@ -275,6 +275,21 @@ class World:
             return portal.home_visit(patient, provider=self.nurse_provider, clearance=self.plan).pk, None
         if kind == "series":
             return self.series.pk, None
+        if kind == "waitlist_offer":
+            from booking.models import TimeOffer, TimeWaitlistEntry
+
+            entry = TimeWaitlistEntry.objects.create(
+                patient=patient,
+                service=self.infusion,
+                weekdays="01234",
+                parts_of_day="morning,afternoon",
+                first_day=TUESDAY,
+                last_day=FRIDAY,
+            )
+            held = self.held_visit
+            return TimeOffer.objects.create(
+                entry=entry, visit=held, starts_at=held.starts_at, expires_at=held.hold_expires_at
+            ).pk, None
         if kind == "payment":
             return self.payment.pk, None
         if kind == "payment_secret":
@@ -315,6 +330,7 @@ class World:
             "booking:series_change": {"index": 0},
             "booking:days": {"code": self.infusion.code},
             "booking:review": {"code": self.infusion.code},
+            "booking:time_waitlist": {"code": self.infusion.code},
             "booking:times": {"code": self.infusion.code, "day": WEDNESDAY.isoformat()},
             "booking:reschedule_times": {"day": FRIDAY.isoformat()},
         }

@@ -110,6 +110,27 @@ def test_a_commit_queues_the_task_once_after_it_commits(queued):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_once_queues_a_task_asked_for_again_in_one_transaction_once(queued):
+    name = "notifications.tasks.messages_dispatch_due"
+    with transaction.atomic():
+        for _ in range(3):
+            enqueue_on_commit(name, once=True)
+        with transaction.atomic():  # a savepoint inside: still the same transaction
+            enqueue_on_commit(name, once=True)
+        enqueue_on_commit(name, 5, once=True)  # other arguments: another task
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                enqueue_on_commit(name, once=True)
+                raise RuntimeError("rolled back with its savepoint")
+        except RuntimeError:
+            pass
+        enqueue_on_commit(name, once=True)  # not lost because the rolled-back one was there first
+
+    assert queued == [(), (5,), ()]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_rollback_queues_nothing(queued):
     with pytest.raises(RuntimeError), transaction.atomic():
         enqueue_on_commit("notifications.tasks.messages_dispatch_due", 8)

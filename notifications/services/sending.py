@@ -34,7 +34,11 @@ def _time_zone_for(message: Message) -> str:
     if message.visit is not None:
         return message.visit.time_zone
     profile = _profile(message.recipient)
-    return (profile.time_zone if profile is not None else "") or settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
+    return (
+        (profile.time_zone if profile is not None else "")
+        or (message.context or {}).get("time_zone")  # someone with no login (the coverage waitlist)
+        or settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
+    )
 
 
 def _not_relevant(message: Message, now: datetime) -> str | None:
@@ -50,7 +54,11 @@ def _not_relevant(message: Message, now: datetime) -> str | None:
         return "The visit moved."
     deadline = _deadline(spec, visit)
     if deadline is not None and now >= deadline:
-        return "Too late: the visit has started." if spec.deadline == "starts_at" else "Too late: the visit is over."
+        if spec.deadline == "starts_at":
+            return "Too late: the visit has started."
+        return (
+            "Too late: the hold has run out." if spec.deadline == "hold_expires_at" else "Too late: the visit is over."
+        )
     return None
 
 

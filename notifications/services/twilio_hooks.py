@@ -9,10 +9,12 @@ and gives 911 and 988 all the same.
 """
 
 import re
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ..gateways.sms import TWILIO_OPTED_OUT
 from ..models import Channel, InboundAction, InboundSms, Message, MessageStatus
@@ -69,30 +71,54 @@ START_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
 
 
+# Spanish speakers write these (Twilio's own Spanish opt-out words, and "ALTO"/"COMENZAR"); a
+# Spanish keyword is answered in Spanish.
+SPANISH_STOP_WORDS = {"PARA", "PARAR", "ALTO", "CANCELAR", "DETENER", "BAJA"}
+SPANISH_START_WORDS = {"COMENZAR", "EMPEZAR", "INICIAR", "REANUDAR"}
+SPANISH_HELP_WORDS = {"AYUDA"}
+SPANISH_WORDS = SPANISH_STOP_WORDS | SPANISH_START_WORDS | SPANISH_HELP_WORDS
+
+
+def inbound_keyword(body: str | None) -> str:
+    """The whole text as a keyword: without case, accents or trailing punctuation."""
+    word = re.sub(r"[\s.!?¡¿]+$", "", re.sub(r"^[\s¡¿]+", "", body or "")).upper()
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def inbound_action(body: str | None) -> str:
-    """What a text asks for: the whole text, without case or trailing punctuation, is the keyword."""
-    word = re.sub(r"[\s.!?]+$", "", (body or "").strip()).upper()
-    if word in STOP_WORDS:
+    """What a text asks for, in English or Spanish."""
+    word = inbound_keyword(body)
+    if word in STOP_WORDS or word in SPANISH_STOP_WORDS:
         return InboundAction.STOP
-    if word in START_WORDS:
+    if word in START_WORDS or word in SPANISH_START_WORDS:
         return InboundAction.START
-    if word in HELP_WORDS:
+    if word in HELP_WORDS or word in SPANISH_HELP_WORDS:
         return InboundAction.HELP
     return InboundAction.OTHER
 
 
-def inbound_reply(action: str) -> str:
+def inbound_language(body: str | None) -> str:
+    """The language to answer a text in: Spanish for a Spanish keyword, else English."""
+    return "es" if inbound_keyword(body) in SPANISH_WORDS else settings.LANGUAGE_CODE
+
+
+def inbound_reply(action: str, language: str | None = None) -> str:
     clinic, phone = settings.CLINIC_NAME, settings.CLINIC_PHONE
     if action == InboundAction.STOP:
         return ""  # Twilio confirms an opt-out itself and blocks anything we would send
-    if action == InboundAction.START:
-        return f"{clinic}: you will get visit texts again. Reply HELP for help, STOP to opt out."
-    if action == InboundAction.HELP:
-        return f"{clinic} home visits. For help call {phone}. Msg&data rates may apply. Reply STOP to opt out."
-    return (
-        f"{clinic} cannot read replies to this number. Please call {phone}. "
-        "Emergency: call 911. Crisis: call or text 988. Reply STOP to opt out."
-    )
+    with translation.override(language or settings.LANGUAGE_CODE):
+        if action == InboundAction.START:
+            return _("%(clinic)s: you will get visit texts again. Reply HELP for help, STOP to opt out.") % {
+                "clinic": clinic
+            }
+        if action == InboundAction.HELP:
+            return _(
+                "%(clinic)s home visits. For help call %(phone)s. Msg&data rates may apply. Reply STOP to opt out."
+            ) % {"clinic": clinic, "phone": phone}
+        return _(
+            "%(clinic)s cannot read replies to this number. Please call %(phone)s. "
+            "Emergency: call 911. Crisis: call or text 988. Reply STOP to opt out."
+        ) % {"clinic": clinic, "phone": phone}
 
 
 @transaction.atomic
@@ -125,4 +151,4 @@ def sms_inbound_handle(*, message_sid: str, from_number: str, body: str | None) 
             if reply:
                 inbound.reply = reply
                 inbound.save(update_fields=["reply"])
-    return inbound.reply or inbound_reply(inbound.action)
+    return inbound.reply or inbound_reply(inbound.action, inbound_language(body))

@@ -103,6 +103,11 @@ def test_review_screen_shows_intake_scores_and_fired_rules_on_one_page(client, c
     assert 'name="series_window_days" value="21"' in page
 
 
+def clinic_today():
+    """Today where the clinic is: the admin's dates are read in the clinic's zone (the middleware)."""
+    return timezone.localdate(timezone=ZoneInfo(settings.CLINIC_TIME_ZONE))
+
+
 def clearance_post(patient, **changes):
     return {
         "patient": patient.pk,
@@ -117,11 +122,6 @@ def clearance_post(patient, **changes):
         "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
         **changes,
     }
-
-
-def clinic_today():
-    """Today where the clinic is: admin reads dates in the clinic's zone (ClinicTimeZoneMiddleware)."""
-    return timezone.localdate(timezone=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def recent_questionnaires(patient):

@@ -20,7 +20,16 @@ from django.urls import reverse
 
 from booking import services as booking
 from booking.checkout import checkout_start
-from booking.models import CancelledBy, SafetyHold, Series, Visit, VisitStatus, WaitlistEntry
+from booking.models import (
+    CancelledBy,
+    SafetyHold,
+    Series,
+    TimeOffer,
+    TimeWaitlistEntry,
+    Visit,
+    VisitStatus,
+    WaitlistEntry,
+)
 from booking.tests import factories as bf
 from booking.tests.world import NOW, NY, TUESDAY, ny  # noqa: F401
 from concierge.errors import NotAllowed
@@ -150,6 +159,18 @@ def history(patient, *, phone, note, service, starts_at, cancelled_at_hour, nurs
     SafetyAlert.objects.create(patient=patient, reason="message", resolution_note=note)
     InboundSms.objects.create(message_sid=f"SM-{phone}", from_number=phone, action="help", received_at=NOW)
     WaitlistEntry.objects.create(zip_code="10001", email=patient.email, phone=phone)
+    place = TimeWaitlistEntry.objects.create(
+        patient=patient,
+        service=service,
+        weekdays="13",
+        parts_of_day="morning",
+        first_day=TUESDAY,
+        last_day=THURSDAY,
+        status="booked",
+    )
+    TimeOffer.objects.create(
+        entry=place, visit=cancelled, starts_at=cancelled.starts_at, status="declined", expires_at=NOW
+    )
     return visit
 
 

@@ -22,6 +22,8 @@ def index_panel(user):
             (_("Today's schedule board"), _url("admin:booking_board")),
             (_("This week"), _url("admin:booking_board_week")),
         ]
+    if user.has_perm("booking.change_visit"):
+        links.append((_("Book for a patient on the phone"), _url("admin:booking_visit_phone")))
     links.append((_("Everything that needs attention"), _url("admin:staff_queues")))
     if views.may_see_reports(user):
         links.append((_("Reports"), _url("admin:staff_reports")))

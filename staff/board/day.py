@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
 from booking.availability import LicenceData, zone
-from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
+from booking.models import BLOCKING_STATUSES, BookingOrigin, Visit, VisitStatus
 from booking.policy import visit_is_late
+from booking.templatetags.booking_tags import visit_time
 from roster.models import Provider, ProviderKind
 
 from .hours import (
@@ -90,6 +91,20 @@ class BoardVisit:
     @property
     def can_reassign(self) -> bool:
         return self.visit.status in (VisitStatus.HELD, VisitStatus.CONFIRMED)
+
+    @property
+    def hold_note(self) -> StrOrPromise:
+        """For a hold made on the phone or offered from the waitlist: whose, and until when."""
+        visit = self.visit
+        if visit.status != VisitStatus.HELD or visit.hold_expires_at is None:
+            return ""
+        until = visit_time(visit.hold_expires_at, visit.time_zone)
+        if visit.origin == BookingOrigin.PHONE:
+            by = visit.booked_by.get_full_name() or visit.booked_by.email if visit.booked_by else ""
+            return _("phone hold by %(by)s, until %(time)s") % {"by": by, "time": until}
+        if visit.origin == BookingOrigin.WAITLIST:
+            return _("offered from the waitlist, held until %(time)s") % {"time": until}
+        return _("held online until %(time)s") % {"time": until}
 
 
 @dataclass
@@ -262,6 +277,10 @@ VISIT_FIELDS = (
     "time_zone",
     "state",
     "hold_expires_at",
+    "origin",
+    "booked_by__first_name",
+    "booked_by__last_name",
+    "booked_by__email",
     "provider_id",
     "service__name",
     "service__is_telehealth",
@@ -283,7 +302,7 @@ def board_data_load(first_day: date, last_day: date) -> BoardData:
     licences, weekly, overrides, time_off = selectors._roster(list(providers), range_start, range_end)
     visits = list(
         Visit.objects.filter(status__in=SHOWN_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start)
-        .select_related("service", "patient__patient_profile")
+        .select_related("service", "patient__patient_profile", "booked_by")
         .only(*VISIT_FIELDS)
         .order_by("starts_at", "pk")
     )

@@ -25,7 +25,7 @@ from concierge.models import Role
 from roster.models import Provider
 from staff import board
 from staff import services as staff_services
-from staff.forms import HoldReleaseForm, ReassignForm, VisitCancelForm, VisitRefundForm
+from staff.forms import AskedBy, HoldReleaseForm, ReassignForm, VisitCancelForm, VisitRefundForm
 
 from .filters import clinic_today
 from .summary import paid_cents, refunded_cents, visit_summary
@@ -196,10 +196,9 @@ class VisitPagesMixin:
                 "status": visit.get_status_display().lower()
             }
         if request.method == "POST" and problem is None and form.is_valid():
+            by = CancelledBy.PATIENT if form.cleaned_data["asked_by"] == AskedBy.PATIENT else CancelledBy.STAFF
             try:
-                services.visit_cancel(
-                    visit=visit, by=CancelledBy.STAFF, reason=form.cleaned_data["reason"], actor=request.user
-                )
+                services.visit_cancel(visit=visit, by=by, reason=form.cleaned_data["reason"], actor=request.user)
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
@@ -211,6 +210,7 @@ class VisitPagesMixin:
                     }
                 self.message_user(request, text, messages.SUCCESS)
                 return redirect(_safe_next(request, change_url))
+        paid = paid_cents(visit)
         return self._page(
             request,
             "admin/booking/visit/cancel.html",
@@ -218,7 +218,10 @@ class VisitPagesMixin:
             visit,
             form=form,
             problem=problem,
-            paid=paid_cents(visit),
+            paid=paid,
+            # The policy, before confirming: what each answer to "who asked" refunds now.
+            if_patient=policy.refund_if_cancelled_now(visit=visit, by=CancelledBy.PATIENT, paid_cents=paid),
+            policy_text=policy.cancellation_policy(),
             back=_safe_next(request, change_url),
         )
 

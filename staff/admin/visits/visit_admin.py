@@ -22,6 +22,7 @@ from staff.admin.audit import object_filter_value, render_changes
 from .actions import VisitActionsMixin
 from .filters import ProviderFilter, RiskFilter, WhenFilter
 from .pages import VisitPagesMixin, may_release_holds
+from .phone import PhonePagesMixin
 from .summary import chart_of, paid_cents, visit_local_day, visit_payments, visit_summary
 
 STAFF_CSS = {"all": ("concierge/staff-admin.css",)}
@@ -32,7 +33,7 @@ def _is_clinical(user):
 
 
 @admin.register(Visit)
-class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
+class VisitAdmin(VisitActionsMixin, PhonePagesMixin, VisitPagesMixin, ReadOnlyAdmin):
     change_form_template = "admin/booking/visit/change_form.html"
     list_display = ("starts_local", "patient_name", "service", "provider", "status", "state", "zip_code")
     list_display_links = ("starts_local",)
@@ -73,6 +74,8 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
                     "when_local",
                     "travel",
                     "series",
+                    "origin",
+                    "booked_by",
                 )
             },
         ),
@@ -239,6 +242,12 @@ class VisitAdmin(VisitActionsMixin, VisitPagesMixin, ReadOnlyAdmin):
             actions.append((_("Release the hold…"), reverse("admin:booking_visit_release_hold", args=[pk]), "get"))
         if not self.has_change_permission(request, visit):
             return actions
+        if visit.status == VisitStatus.HELD and visit.hold_expires_at and visit.hold_expires_at > now:
+            actions.append(
+                (_("Send the payment link again"), reverse("admin:booking_visit_payment_link", args=[pk]), "post")
+            )
+        if visit.status in policy.CHANGEABLE_STATUSES and visit.starts_at > now:
+            actions.append((_("Move for the patient…"), reverse("admin:booking_visit_move", args=[pk]), "get"))
         if visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > now:
             actions.append((_("Reassign…"), reverse("admin:booking_visit_reassign", args=[pk]), "get"))
         if services.transition_allowed(visit.status, VisitStatus.CANCELLED):
