@@ -23,9 +23,8 @@ from booking.availability import TravelCache, route_blocks
 from booking.models import Service, Visit
 from concierge.demo import demo_step
 from patients import demo as patients_demo
-from patients import selectors as patient_selectors
 from patients import services as patient_services
-from patients.models import ClearanceDecision, Diagnosis, IntakeResponse, IntakeStatus
+from patients.models import Diagnosis, IntakeResponse, IntakeStatus
 from roster.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -105,24 +104,13 @@ def _cleared_patient(user, profile_fields, intake_changes, clinician):
         patient_services.intake_draft_save(patient=user, answers={**patients_demo.BASE_ANSWERS, **intake_changes})
         sent = patient_services.intake_submit(patient=user)
         IntakeResponse.objects.filter(pk=sent.pk).update(submitted_at=timezone.now() - timedelta(days=12))
-    if not patient_selectors.consent_signed_current(patient=user):
-        patient_services.consent_sign(
-            patient=user,
-            document=patient_services.consent_first_version_ensure(),
-            typed_name=f"{profile.legal_first_name} {profile.legal_last_name}",
-            agreed=True,
-        )
-    clearance = patient_selectors.clearance_active_for(patient=user)
-    if clearance is None:
-        clearance = patient_services.clearance_record(
-            patient=user,
-            clinician=clinician,
-            diagnosis=Diagnosis.MAJOR_DEPRESSION,
-            decision=ClearanceDecision.CLEARED,
-            note="Evaluated by video. Check blood pressure before each infusion.",
-            expires_on=timezone.localdate() + timedelta(days=90),
-        )
-    return clearance
+    return patients_demo.consented_and_cleared(
+        user,
+        clinician=clinician,
+        diagnosis=Diagnosis.MAJOR_DEPRESSION,
+        note="Evaluated by video. Check blood pressure before each infusion.",
+        valid_days=90,
+    )
 
 
 @demo_step(order=40)

@@ -159,18 +159,12 @@ def _seed_alex(alex, *, clinician):
     )
     _intake(alex, {**BASE_ANSWERS, "hypertension": "controlled", "bp_systolic": 128, "bp_diastolic": 82}, 40)
     _screenings(alex, ALEX_SCREENINGS)
-    if not selectors.consent_signed_current(patient=alex):
-        document = services.consent_first_version_ensure()
-        services.consent_sign(patient=alex, document=document, typed_name="Alex Morgan", agreed=True)
-    if selectors.clearance_active_for(patient=alex) is None:
-        services.clearance_record(
-            patient=alex,
-            clinician=clinician,
-            diagnosis=Diagnosis.PTSD,
-            decision=ClearanceDecision.CLEARED,
-            note="Evaluated by video. Blood pressure controlled on lisinopril; check before each infusion.",
-            expires_on=timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS),
-        )
+    consented_and_cleared(
+        alex,
+        clinician=clinician,
+        diagnosis=Diagnosis.PTSD,
+        note="Evaluated by video. Blood pressure controlled on lisinopril; check before each infusion.",
+    )
 
 
 def _seed_jordan(jordan):
@@ -226,18 +220,35 @@ def _seed_maria(maria, *, clinician):
     )
     _intake(maria, BASE_ANSWERS, 12)
     _screenings(maria, JORDAN_SCREENINGS)
-    if not selectors.consent_signed_current(patient=maria):
-        document = services.consent_first_version_ensure()
-        services.consent_sign(patient=maria, document=document, typed_name="María López", agreed=True)
-    if selectors.clearance_active_for(patient=maria) is None:
-        services.clearance_record(
-            patient=maria,
-            clinician=clinician,
-            diagnosis=Diagnosis.MAJOR_DEPRESSION,
-            decision=ClearanceDecision.CLEARED,
-            note="Evaluated by video in Spanish.",
-            expires_on=timezone.localdate() + timedelta(days=settings.CLEARANCE_DEFAULT_VALID_DAYS),
+    consented_and_cleared(
+        maria, clinician=clinician, diagnosis=Diagnosis.MAJOR_DEPRESSION, note="Evaluated by video in Spanish."
+    )
+
+
+def consented_and_cleared(patient, *, clinician, diagnosis, note, valid_days=None):
+    """The current consent signed (in the profile's legal name) and an active clearance, each once.
+
+    Returns the active clearance. Used by every demo patient who may book infusions (nurses' too).
+    """
+    if not selectors.consent_signed_current(patient=patient):
+        profile = patient.patient_profile
+        services.consent_sign(
+            patient=patient,
+            document=services.consent_first_version_ensure(),
+            typed_name=f"{profile.legal_first_name} {profile.legal_last_name}",
+            agreed=True,
         )
+    clearance = selectors.clearance_active_for(patient=patient)
+    if clearance is None:
+        clearance = services.clearance_record(
+            patient=patient,
+            clinician=clinician,
+            diagnosis=diagnosis,
+            decision=ClearanceDecision.CLEARED,
+            note=note,
+            expires_on=timezone.localdate() + timedelta(days=valid_days or settings.CLEARANCE_DEFAULT_VALID_DAYS),
+        )
+    return clearance
 
 
 def _seed_riley(riley):
