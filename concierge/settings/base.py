@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "csp.context_processors.nonce",
                 "concierge.context_processors.clinic",
+                "roster.context_processors.oncall",
             ],
         },
     },
