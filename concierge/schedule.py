@@ -26,8 +26,9 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -38,16 +39,26 @@ logger = logging.getLogger(__name__)
 CACHE_ALIAS = "schedule"
 VERSION_KEY = "schedule:version"
 
-# table -> the column an UPDATE must name to count (None: every write counts)
-_watched: dict[str, str | None] = {}
+# table -> the columns of which an UPDATE must name one to count (None: every write counts)
+_watched: dict[str, frozenset[str] | None] = {}
+_MISSING = object()
+T = TypeVar("T")
 _WRITE = re.compile(r'(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?')
 
 
-def schedule_tables_watch(*tables: str, only_updates_of: str | None = None) -> None:
-    """Count writes to these tables as schedule changes. With `only_updates_of`, only UPDATEs
-    that set that column count (e.g. a login's is_active, not its last_login)."""
+def schedule_tables_watch(*tables: str, only_updates_of: str | tuple[str, ...] | None = None) -> None:
+    """Count writes to these tables as schedule changes. With `only_updates_of` (a column or
+    several), only UPDATEs that set one of them count (e.g. a login's is_active, not its
+    last_login). Registered twice, a table counts the columns of both (every write, if either
+    said so)."""
+    if only_updates_of is None:
+        columns = None
+    else:
+        columns = frozenset([only_updates_of] if isinstance(only_updates_of, str) else only_updates_of)
     for table in tables:
-        _watched[table] = only_updates_of
+        if table in _watched and _watched[table] is None:
+            continue  # every write counts already
+        _watched[table] = None if columns is None else (_watched.get(table) or frozenset()) | columns
 
 
 def _counts(sql: str) -> bool:
@@ -56,8 +67,13 @@ def _counts(sql: str) -> bool:
     match = _WRITE.match(sql)
     if match is None or match.group(1) not in _watched:
         return False
-    column = _watched[match.group(1)]
-    return column is None or (sql.startswith("UPDATE") and f'"{column}"' in sql)
+    columns = _watched[match.group(1)]
+    if columns is None:
+        return True
+    if not sql.startswith("UPDATE"):
+        return False
+    set_clause = sql.split(" WHERE ", 1)[0]
+    return any(f'"{column}"' in set_clause for column in columns)
 
 
 def _bump() -> None:
@@ -118,3 +134,33 @@ def schedule_version() -> str | None:
         logger.exception("schedule: the schedule cache cannot be reached; searching without it")
         return None
     return version
+
+
+def schedule_cached(key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer, kept in the schedule cache under the current version.
+
+    For answers read only from watched tables (free times, which areas cover a ZIP): a write
+    to any of them makes a new version, so a kept answer is never used after a change commits.
+    Computed afresh, and not kept, inside a transaction that changed the schedule or when the
+    cache cannot be reached. The answer must pickle.
+    """
+    if not schedule_cache_usable():
+        return compute()
+    version = schedule_version()  # read before the database: a change after it makes a new one
+    if version is None:
+        return compute()
+    cache = caches[CACHE_ALIAS]
+    full_key = f"{key}:{version}"
+    try:
+        found = cache.get(full_key, _MISSING)
+    except Exception:
+        logger.exception("schedule: the schedule cache cannot be read; computing without it")
+        return compute()
+    if found is not _MISSING:
+        return found
+    value = compute()
+    try:
+        cache.set(full_key, value, timeout=settings.SCHEDULE_CACHE_SECONDS)
+    except Exception:
+        logger.exception("schedule: the schedule cache cannot be written")
+    return value

@@ -37,6 +37,9 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
     "schedule": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "s"},
 }
+# Sessions are read on every signed-in page: from Redis, with the database behind it (a write goes
+# to both; a session Redis lost is read back from the database).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Beat keeps only its last-run times here; losing the file is harmless.
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default="/tmp/celerybeat-schedule")  # noqa: S108
 
