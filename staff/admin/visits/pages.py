@@ -104,6 +104,8 @@ class VisitPagesMixin:
             "admin/booking/board.html",
             _("Schedule for %(day)s") % {"day": day.strftime("%A, %B %-d, %Y")},
             board_html=self._board_html(request, day),
+            # The board needs the page's width; the apps are a click away on the breadcrumbs.
+            is_nav_sidebar_enabled=False,
             day=day,
             today=clinic_today(),
             previous_day=day - timedelta(days=1),
