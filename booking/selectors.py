@@ -139,12 +139,14 @@ def _active_services() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True)
 
 
-def area_ids_covering(*, zip_code: str, service: Service) -> list[int]:
+def area_ids_covering(*, zip_code: str, service: Service) -> tuple[int, ...]:
     """The active areas that cover this ZIP and offer this service (kept under the schedule
     version: areas and services are schedule tables)."""
     return schedule_cached(
         f"areas:{service.pk}:{zip_code}",
-        lambda: [a.pk for a in areas_covering(zip_info=zip_lookup(zip_code), service=service, with_services=False)],
+        lambda: tuple(
+            a.pk for a in areas_covering(zip_info=zip_lookup(zip_code), service=service, with_services=False)
+        ),
     )
 
 
@@ -367,7 +369,7 @@ def _providers_serving(
     when the areas are cached): (id, home ZIP, time zone, most visits a day), by id. `fresh`:
     the areas from the database too (the guard)."""
     area_ids = (
-        [a.pk for a in areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False)]
+        tuple(a.pk for a in areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False))
         if fresh
         else area_ids_covering(zip_code=place.zip_code, service=service)
     )

@@ -24,7 +24,9 @@ the booking guard re-checks availability under its locks, with fresh data, befor
 
 import logging
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -149,18 +151,58 @@ def schedule_cached(key: str, compute: Callable[[], T]) -> T:
     version = schedule_version()  # read before the database: a change after it makes a new one
     if version is None:
         return compute()
-    cache = caches[CACHE_ALIAS]
     full_key = f"{key}:{version}"
+    found = _recent.get(full_key, _MISSING)
+    if found is not _MISSING:
+        return found
+    cache = caches[CACHE_ALIAS]
     try:
         found = cache.get(full_key, _MISSING)
     except Exception:
         logger.exception("schedule: the schedule cache cannot be read; computing without it")
         return compute()
-    if found is not _MISSING:
-        return found
-    value = compute()
-    try:
-        cache.set(full_key, value, timeout=settings.SCHEDULE_CACHE_SECONDS)
-    except Exception:
-        logger.exception("schedule: the schedule cache cannot be written")
-    return value
+    if found is _MISSING:
+        found = compute()
+        try:
+            cache.set(full_key, found, timeout=settings.SCHEDULE_CACHE_SECONDS)
+        except Exception:
+            logger.exception("schedule: the schedule cache cannot be written")
+    _recent.put(full_key, found)
+    return found
+
+
+class _Recent:
+    """The last few answers this process used, by key and version: a version is never reused, so
+    an entry cannot go stale; it only saves asking Redis again (and unpickling)."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, default: Any) -> Any:
+        with self._lock:
+            if key not in self._entries:
+                return default
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_recent = _Recent()
+
+
+def schedule_recent_clear() -> None:
+    """Forget the answers this process kept (tests: each starts with nothing remembered)."""
+    _recent.clear()
