@@ -58,6 +58,7 @@ AUDITED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("roster.DateOverride", {}),
     ("roster.TimeOff", {}),
     ("patients.ConsentDocument", {}),
+    ("patients.ConsentText", {}),
     ("patients.ConsentSignature", {}),
     ("roster.OnCallShift", {}),
     ("roster.OnCallPage", {}),

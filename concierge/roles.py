@@ -53,7 +53,9 @@ ROLE_PERMISSIONS = {
         # On call (issue 15): clinicians see the rota and acknowledge the alerts paged to them ("change").
         "roster.view_oncallshift",
         # Informed consent (issue 15): clinicians (the medical director) write and publish versions.
+        # A version's texts, one per language (issue 19), are written with it while it is a draft.
         *(f"patients.{action}_consentdocument" for action in ("view", "add", "change")),
+        *(f"patients.{action}_consenttext" for action in ("view", "add", "change", "delete")),
         "patients.view_consentsignature",
         "portal.view_publicholiday",
         "roster.view_oncallpage",
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS = {
         "portal.answer_logistics_thread",
         # Informed consent (issue 15): schedulers see who signed which version (not change it).
         "patients.view_consentdocument",
+        "patients.view_consenttext",
         "patients.view_consentsignature",
         # Public holidays (issue 15): days the reply clock does not count; schedulers keep the table.
         *(f"portal.{action}_publicholiday" for action in ("view", "add", "change", "delete")),

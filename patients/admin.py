@@ -10,8 +10,10 @@ never edited: a new decision is a new row. Writes go through patients/services.p
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,7 @@ from .intake import answers_for_display
 from .models import (
     ConsentDocument,
     ConsentSignature,
+    ConsentText,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -426,22 +429,83 @@ class ScreeningResponseAdmin(ReadOnlyAdmin):
 # --- informed consent (issue 15) -------------------------------------------------------------------------
 
 
-@admin.register(ConsentDocument)
-class ConsentDocumentAdmin(admin.ModelAdmin):
-    """The medical director writes a new version as a draft, then publishes it (never edited after)."""
+def _draft(document):
+    """A version whose texts may still be written: a new one, or one not published yet."""
+    return document is None or document.published_at is None
 
-    list_display = ("version", "title", "published_at", "signed_by")
-    readonly_fields = ("published_at", "created_at")
-    fields = ("version", "title", "body", "published_at", "created_at")
-    actions = ["publish"]
 
-    @admin.display(description=_("patients who signed"))
-    def signed_by(self, obj):
-        return obj.signatures.count()
+class ConsentTextInline(admin.StackedInline):
+    """The version's words, one text per patient language: written on a draft, read-only once published."""
+
+    model = ConsentText
+    fields = ("language", "title", "body")
+    max_num = len(settings.LANGUAGES)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        if obj is None:
+            return len(settings.LANGUAGES)
+        return len(obj.missing_languages()) if _draft(obj) else 0
+
+    # Published texts are what patients signed: ConsentText.save refuses them too (every path).
+    def has_add_permission(self, request, obj=None):
+        return _draft(obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        # A published text is what patients signed: it never changes (a new version is a new row).
-        if obj is not None and obj.published_at is not None:
+        return _draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _draft(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    """The medical director writes a new version as a draft, with a text in every patient language,
+    then publishes it (never edited after)."""
+
+    list_display = ("version", "title", "languages", "published_at", "signed_by")
+    readonly_fields = ("languages", "published_at", "created_at")
+    fields = ("version", "languages", "published_at", "created_at")
+    inlines = [ConsentTextInline]
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(signature_count=Count("signatures")).prefetch_related("texts")
+
+    @admin.display(description=_("title"))
+    def title(self, obj):
+        texts = {text.language: text for text in obj.texts.all()}
+        text = texts.get(settings.LANGUAGE_CODE) or next(iter(texts.values()), None)
+        return text.title if text else "-"
+
+    @admin.display(description=_("texts"))
+    def languages(self, obj):
+        names = dict(settings.LANGUAGES)
+        missing = obj.missing_languages()
+        written = ", ".join(str(names[code]) for code, _name in settings.LANGUAGES if code not in missing)
+        if not missing:
+            return written
+        return format_html(
+            "{}<br><strong>{}</strong>",
+            written or "-",
+            _("Missing, needed before publishing: %(languages)s")
+            % {"languages": ", ".join(str(names[code]) for code in missing)},
+        )
+
+    @admin.display(description=_("patients who signed"), ordering="signature_count")
+    def signed_by(self, obj):
+        return obj.signature_count
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ConsentTextInline) and request.method == "GET" and _draft(obj):
+            # The empty texts start on the languages still missing.
+            missing = obj.missing_languages() if obj is not None else [code for code, _name in settings.LANGUAGES]
+            kwargs["initial"] = [{"language": code} for code in missing]
+        return kwargs
+
+    def has_change_permission(self, request, obj=None):
+        # A published version is what patients signed: it never changes (a new version is a new row).
+        if not _draft(obj):
             return False
         return super().has_change_permission(request, obj)
 
@@ -463,8 +527,8 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
 class ConsentSignatureAdmin(ReadOnlyAdmin):
     """Who signed which version, when and from where (staff see it; nobody edits it)."""
 
-    list_display = ("patient", "version", "typed_name", "signed_at", "ip_address")
-    list_filter = ("document__version",)
+    list_display = ("patient", "version", "language", "typed_name", "signed_at", "ip_address")
+    list_filter = ("document__version", "language")
     search_fields = ("patient__email", "patient__last_name", "typed_name")
     list_select_related = ("patient", "document")
     date_hierarchy = "signed_at"

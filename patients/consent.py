@@ -1,12 +1,22 @@
-"""Informed consent for ketamine infusions: the first version's text, and how a text is shown.
+"""Informed consent for ketamine infusions: the first version's texts, and how a text is shown.
 
-The text a patient signs is a `ConsentDocument` row (patients/models.py): versions are written
-and published by the medical director in admin (services.consent_publish), and never change once
-published. FIRST_VERSION below is the text the migration seeded as version 2026.1; it is kept
-here so the migration and the tests read one copy. Sources: the clinic's own list of risks
-(blood pressure changes, irregular heart rhythm, interactions with benzodiazepines, opioids and
-alcohol, seizures) and the ketamine prescribing information and literature (dissociation,
-nausea and vomiting, dizziness, sedation, raised blood pressure and heart rate, off-label use).
+A version is a `ConsentDocument` row (patients/models.py) and the legal unit a patient signs; it
+has one `ConsentText` per patient language (settings.LANGUAGES), all written as a draft and
+published together by the medical director in admin (services.consent_publish), never changed
+once published. FIRST_VERSION below was seeded by the migrations as version 2026.1: FIRST_TITLE
+and FIRST_BODY in English (0009), FIRST_TITLE_ES and FIRST_BODY_ES in Spanish (0013, the same
+version, so nobody signs again). They are kept here so the migrations and the tests read one copy.
+
+Sources: the clinic's own list of risks (blood pressure changes, irregular heart rhythm,
+interactions with benzodiazepines, opioids and alcohol, seizures) and the ketamine prescribing
+information and literature (dissociation, nausea and vomiting, dizziness, sedation, raised blood
+pressure and heart rate, off-label use).
+
+The Spanish text is a complete translation of FIRST_BODY, paragraph by paragraph and item by item
+(plain US Latin-American Spanish, "usted"; drug names as in Spanish prescribing: ketamina,
+esketamina, lorazepam...). Its one addition is the 988 line's "marque 2 para español", as on every
+Spanish page of the site. It was written by the engineering team: the medical director and the
+clinic's legal counsel must review it before it is used with patients in production.
 """
 
 from dataclasses import dataclass
@@ -72,6 +82,79 @@ By typing your name and ticking the box, you confirm that you have read this doc
 have had the chance to ask questions, and that you agree to receive ketamine infusions at home. \
 You can withdraw your consent at any time by telling us.
 """
+
+
+FIRST_TITLE_ES = "Consentimiento para infusiones de ketamina en casa"
+
+FIRST_BODY_ES = """## Qué es este tratamiento
+La ketamina es un medicamento aprobado en los Estados Unidos como anestésico. Administrarla por \
+goteo en una vena (una infusión intravenosa o IV) en dosis bajas para tratar la depresión, el \
+trastorno de estrés postraumático (TEPT) o la ansiedad es un uso "fuera de indicación" \
+("off-label"): la FDA no la ha aprobado para estas afecciones, aunque hay estudios y experiencia \
+clínica que respaldan su uso. Un aerosol nasal de ketamina (esketamina) está aprobado para algunos \
+tipos de depresión; nuestras infusiones no son ese producto.
+
+No se garantiza que el tratamiento le ayude. Algunas personas se sienten mejor en pocos días; \
+otras no mejoran. Usted puede dejar el tratamiento en cualquier momento y puede elegir otros \
+tratamientos (terapias psicológicas, otros medicamentos, estimulación magnética transcraneal o \
+TMS, terapia electroconvulsiva o ECT); su profesional clínico puede hablar con usted sobre ellos.
+
+## Efectos secundarios durante la infusión y poco después
+- Sentirse separado(a) de usted mismo(a) o de lo que le rodea, como en un sueño o como si nada \
+fuera real ("disociación"); cambios en cómo ve, oye o siente las cosas, y una sensación distinta \
+del paso del tiempo. Por lo general, esto desaparece en una o dos horas después de que termina la \
+infusión.
+- Náuseas y vómitos. Por favor, no coma nada durante las 6 horas antes de una infusión.
+- Mareos, somnolencia, visión borrosa o doble, dolor de cabeza y sensación de inestabilidad.
+- Ansiedad, confusión o experiencias desagradables durante la infusión.
+- Aumento de la presión arterial y del ritmo cardíaco. La enfermera o el enfermero los revisa \
+antes, durante y después de cada infusión, y detiene la infusión si suben demasiado.
+
+## Riesgos menos frecuentes pero graves
+- Cambios en la presión arterial, alta o baja, que pueden necesitar tratamiento.
+- Un ritmo cardíaco irregular.
+- Respiración lenta o superficial, más probable si también toma otros medicamentos que dan sueño \
+(sedantes) o alcohol.
+- Convulsiones (raras).
+- Una reacción alérgica a la ketamina.
+- Aumento de la presión en los ojos o dentro del cráneo.
+- Empeoramiento del estado de ánimo, o pensamientos de hacerse daño. Avísenos de inmediato si esto \
+ocurre.
+- La ketamina se puede usar de forma indebida. Usarla fuera del tratamiento, o con frecuencia, \
+puede dañar la vejiga y el hígado, y puede causar dependencia.
+
+## Medicamentos y alcohol
+La ketamina interactúa con las benzodiacepinas (por ejemplo, lorazepam, alprazolam, clonazepam), \
+los opioides y el alcohol: juntos pueden hacer más lenta su respiración y darle mucho más sueño. \
+Los estimulantes y algunos antidepresivos (los IMAO) pueden subir todavía más la presión arterial. \
+Díganos todos los medicamentos que toma, y no tome alcohol el día antes, el día de la infusión ni \
+el día después.
+
+## Reglas de seguridad para cada infusión
+- Un adulto de su confianza debe estar con usted en su casa durante la infusión y por lo menos \
+durante las 4 horas siguientes.
+- No maneje, no ande en bicicleta, no use maquinaria ni tome decisiones importantes hasta el día \
+siguiente, después de una noche completa de sueño.
+- La enfermera o el enfermero puede detener la infusión en cualquier momento si no es seguro \
+continuar.
+- Usted puede pedir que se detenga la infusión en cualquier momento.
+
+## Cómo comunicarse con nosotros
+Llame a la clínica al {clinic_phone} o escriba al equipo de atención en su portal (los mensajes se \
+leen en horario de trabajo). Si se siente mal después de una infusión, llámenos.
+
+En una emergencia, llame al 911. Si está en crisis o piensa en hacerse daño, llame o envíe un \
+mensaje de texto al 988 (la Línea de Prevención del Suicidio y Crisis; al llamar, marque 2 para \
+español), a cualquier hora.
+
+## Su consentimiento
+Al escribir su nombre y marcar la casilla, usted confirma que ha leído este documento, que ha \
+tenido la oportunidad de hacer preguntas y que acepta recibir infusiones de ketamina en su casa. \
+Puede retirar su consentimiento en cualquier momento con solo decírnoslo.
+"""
+
+# The first version's texts by language (settings.LANGUAGES): what the migrations seeded.
+FIRST_TEXTS = {"en": (FIRST_TITLE, FIRST_BODY), "es": (FIRST_TITLE_ES, FIRST_BODY_ES)}
 
 
 @dataclass(frozen=True)

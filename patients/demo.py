@@ -232,9 +232,12 @@ def consented_and_cleared(patient, *, clinician, diagnosis, note, valid_days=Non
     """
     if not selectors.consent_signed_current(patient=patient):
         profile = patient.patient_profile
+        document = selectors.consent_current() or services.consent_first_version_ensure()
+        text = selectors.consent_text_for(document=document, language=patient.language)
+        assert text is not None  # a published version has a text in every language
         services.consent_sign(
             patient=patient,
-            document=services.consent_first_version_ensure(),
+            text=text,
             typed_name=f"{profile.legal_first_name} {profile.legal_last_name}",
             agreed=True,
         )

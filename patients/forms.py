@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.urls import reverse
@@ -383,9 +384,11 @@ class ScreeningForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
-    """Sign the informed consent: the version read, the legal name typed, the box ticked."""
+    """Sign the informed consent: the version and language of the text read, the legal name typed,
+    the box ticked."""
 
     version = forms.CharField(widget=forms.HiddenInput)
+    language = forms.ChoiceField(choices=settings.LANGUAGES, widget=forms.HiddenInput)
     typed_name = forms.CharField(
         label=_("Type your full legal name to sign"),
         max_length=200,

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -533,17 +533,15 @@ class ReviewQueueEntry(PatientProfile):
 
 
 class ConsentDocument(models.Model):
-    """One version of the informed-consent document for ketamine infusions.
+    """One version of the informed-consent document for ketamine infusions: the legal unit.
 
-    The text is plain: paragraphs separated by blank lines, "## " starts a heading and "- " a
-    list item (patients/consent.py renders it). A version is written as a draft and published
-    once (patients.services.consent_publish): from then on its text never changes, and every
-    patient signs it before their next infusion can be booked.
+    A version is what a patient signs before their next infusion can be booked; its words are
+    its `texts`, one per patient language (settings.LANGUAGES). A version is written as a draft
+    and published once (patients.services.consent_publish), which needs a text in every
+    language; from then on neither the version nor its texts change (`ConsentText.save`).
     """
 
     version = models.CharField(_("version"), max_length=20, unique=True)
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("written at"), default=timezone.now)
 
@@ -552,7 +550,86 @@ class ConsentDocument(models.Model):
         ordering = [models.F("published_at").desc(nulls_first=True), "-id"]
 
     def __str__(self):
-        return f"{self.title} ({self.version})"
+        return gettext("Consent form %(version)s") % {"version": self.version}
+
+    def save(self, *args, **kwargs):
+        stored = type(self).objects.filter(pk=self.pk).values("version", "published_at").first() if self.pk else None
+        if stored and stored["published_at"] is not None and stored["version"] != self.version:
+            raise ValidationError(CONSENT_PUBLISHED)
+        if self.published_at is not None and not (stored and stored["published_at"]) and self.missing_languages():
+            # Published here rather than by services.consent_publish: the same rule, a text per language.
+            raise ValidationError(_("A consent version is published only with a text in every patient language."))
+        super().save(*args, **kwargs)
+
+    def missing_languages(self) -> list[str]:
+        """The patient languages (codes, settings.LANGUAGES order) this version has no text in yet."""
+        have = {text.language for text in self.texts.all()} if self.pk else set()
+        return [code for code, _name in settings.LANGUAGES if code not in have]
+
+
+CONSENT_PUBLISHED = _("This consent version is published: its texts never change. Write a new version instead.")
+
+
+def consent_published(document_id, *, lock=False) -> bool:
+    """Whether the version is published, as stored now (a row in memory may be stale). `lock`
+    holds the version's row until the transaction ends, so that publishing it waits."""
+    rows = ConsentDocument.objects.filter(pk=document_id)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.filter(published_at__isnull=False).exists()
+
+
+class ConsentText(models.Model):
+    """A consent version's words in one language: the title and the text a patient reads and signs.
+
+    The text is plain: paragraphs separated by blank lines, "## " starts a heading and "- " a
+    list item (patients/consent.py renders it). Written and changed while its version is a
+    draft; once the version is published, a text is never changed, added or deleted here (the
+    one place this is enforced for every path; admin shows it read-only). A translation of a
+    published version may only be added by a reviewed data migration (as 0013 did for 2026.1).
+    """
+
+    document = models.ForeignKey(
+        ConsentDocument, on_delete=models.PROTECT, related_name="texts", verbose_name=_("version")
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(
+        _("text"),
+        help_text=_('Plain text: a blank line between paragraphs; "## " starts a heading, "- " a list item.'),
+    )
+
+    class Meta:
+        verbose_name = _("consent text")
+        ordering = ["document", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "language"], name="consent_text_one_per_language"),
+        ]
+
+    def __str__(self):
+        return f"{self.document.version} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():  # the version stays a draft until this text is written
+            self._refuse_if_published(lock=True)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            self._refuse_if_published(lock=True)
+            return super().delete(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self._refuse_if_published()
+
+    def _refuse_if_published(self, *, lock=False):
+        if self.document_id is not None and consent_published(self.document_id, lock=lock):
+            raise ValidationError(CONSENT_PUBLISHED)
+        if self.pk is not None:  # moved from a published version to a draft: the published one loses a text
+            stored = type(self).objects.filter(pk=self.pk).values_list("document_id", flat=True).first()
+            if stored is not None and stored != self.document_id and consent_published(stored):
+                raise ValidationError(CONSENT_PUBLISHED)
 
 
 class ConsentSignature(models.Model):
@@ -566,6 +643,9 @@ class ConsentSignature(models.Model):
     agreed = models.BooleanField(_("ticked 'I have read and agree'"))
     signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("from IP address"), null=True, blank=True)
+    # The language of the text the patient read and signed: with the version, it names the text
+    # (ConsentText). Signatures from before texts per language (all in English) say "en".
+    language = models.CharField(_("language of the text signed"), max_length=8, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("consent signature")
@@ -575,4 +655,4 @@ class ConsentSignature(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.document.version} ({self.signed_at:%Y-%m-%d})"
+        return f"{self.document.version} {self.language} ({self.signed_at:%Y-%m-%d})"

@@ -6,9 +6,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from concierge.models import User
@@ -18,6 +18,7 @@ from .models import (
     ClearanceDecision,
     ConsentDocument,
     ConsentSignature,
+    ConsentText,
     Instrument,
     IntakeResponse,
     IntakeStatus,
@@ -187,6 +188,33 @@ class Eligibility:
 def consent_current() -> ConsentDocument | None:
     """The consent version patients sign now: the one published last."""
     return ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+
+
+def consent_text_for(*, document: ConsentDocument, language: str | None = None) -> ConsentText | None:
+    """The text of this version a reader of `language` reads (by default the active language:
+    the patient's own, `User.language`, once logged in).
+
+    The one choice of a consent text for a person, wherever one is shown: the consent page, the
+    public text, the download of what they signed (`language` = the signature's) and the
+    signature itself (it records `text.language`). The text in that language, else the English
+    one (a version published before every language was required), else None (a draft without
+    texts). The page says so when `text.language` is not the reader's language.
+    """
+    texts = {text.language: text for text in document.texts.all()}
+    return texts.get(reader_language(language)) or texts.get(settings.LANGUAGE_CODE)
+
+
+def reader_language(language: str | None = None) -> str:
+    """`language`, or the active one, as a code of settings.LANGUAGES ("es-mx" reads "es")."""
+    return (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def consent_signed_text(field: str) -> Subquery:
+    """For a query of ConsentSignature rows: `field` ("title" or "body") of the text each one
+    signed, its version's text in the language it records (as `consent_text_for` chose it when it
+    was signed). For the patient's data download, in its one query."""
+    texts = ConsentText.objects.filter(document=OuterRef("document"), language=OuterRef("language"))
+    return Subquery(texts.values(field)[:1])
 
 
 def consent_signature_for(*, patient: User, document: ConsentDocument | None = None) -> ConsentSignature | None:

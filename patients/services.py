@@ -41,6 +41,7 @@ from .models import (
     ClearanceDecision,
     ConsentDocument,
     ConsentSignature,
+    ConsentText,
     IntakeResponse,
     IntakeStatus,
     PatientProfile,
@@ -807,15 +808,18 @@ def _name_key(name: str) -> str:
 
 @transaction.atomic
 def consent_sign(
-    *, patient: User, document: ConsentDocument, typed_name: str, agreed: bool, ip_address: str | None = None
+    *, patient: User, text: ConsentText, typed_name: str, agreed: bool, ip_address: str | None = None
 ) -> ConsentSignature:
-    """The patient signs this consent version: their legal name typed, the box ticked. Once per version.
+    """The patient signs the consent text they read: their legal name typed, the box ticked.
 
-    Only the current version can be signed (a page left open over a new version asks again).
-    Signing the same version twice returns the first signature.
+    `text` is the text shown to them (selectors.consent_text_for); the signature records its
+    version and its language. Only the current version can be signed (a page left open over a
+    new version asks again). A version is signed once: signing it again, in any language,
+    returns the first signature.
     """
     if not patient.has_role(Role.PATIENT):
         raise NotAllowed(_("Only a patient can sign their consent."))
+    document = text.document
     current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
     if current is None or current.pk != document.pk:
         raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
@@ -831,6 +835,7 @@ def consent_sign(
     signature = ConsentSignature(
         patient=patient,
         document=document,
+        language=text.language,
         typed_name=" ".join(typed_name.split()),
         agreed=True,
         signed_at=timezone.now(),
@@ -842,26 +847,42 @@ def consent_sign(
             signature.save()
     except IntegrityError:  # the same form sent twice at once: the first one counts
         return ConsentSignature.objects.get(patient=patient, document=document)
-    logger.info("consent %s signed (signature %s)", document.pk, signature.pk)
+    logger.info("consent %s signed in %s (signature %s)", document.pk, text.language, signature.pk)
     return signature
+
+
+class ConsentTextsMissing(InvalidState):
+    code = "consent_texts_missing"
 
 
 @transaction.atomic
 def consent_publish(*, document: ConsentDocument, by: User) -> ConsentDocument:
     """Publish a consent version: from now on every patient signs it before their next infusion.
 
-    Patients who signed an earlier version are told to booking (`infusion_safety_changed`,
-    reason "consent", safety False): it asks its question again and holds their upcoming visits
-    until they sign. Publishing twice changes nothing.
+    It needs a text in every patient language (settings.LANGUAGES), so that no patient reads it
+    in another language than their own. Patients who signed an earlier version are told to
+    booking (`infusion_safety_changed`, reason "consent", safety False): it asks its question
+    again and holds their upcoming visits until they sign. Publishing twice changes nothing.
     """
     if not (by.is_superuser or by.has_role(Role.CLINICIAN)):
         raise NotAllowed(_("Only a clinician can publish a consent form."))
-    claimed = ConsentDocument.objects.filter(pk=document.pk, published_at__isnull=True).update(
-        published_at=timezone.now()
-    )
-    document.refresh_from_db()
-    if not claimed:
+    # The texts cannot change under us: lock the draft while it is checked and published.
+    locked = ConsentDocument.objects.select_for_update().filter(pk=document.pk).first()
+    if locked is None or locked.published_at is not None:
+        document.refresh_from_db()
         return document
+    missing = locked.missing_languages()
+    if missing:
+        names = dict(settings.LANGUAGES)
+        raise ConsentTextsMissing(
+            _(
+                "Version %(version)s cannot be published: it has no text in %(languages)s. Every version needs "
+                "a text in each language patients read, so that nobody reads it in another language."
+            )
+            % {"version": locked.version, "languages": ", ".join(str(names[code]) for code in missing)}
+        )
+    ConsentDocument.objects.filter(pk=document.pk, published_at__isnull=True).update(published_at=timezone.now())
+    document.refresh_from_db()
     earlier = (
         ConsentSignature.objects.exclude(document=document).values_list("patient_id", flat=True).distinct().order_by()
     )
@@ -872,15 +893,19 @@ def consent_publish(*, document: ConsentDocument, by: User) -> ConsentDocument:
 
 
 def consent_first_version_ensure() -> ConsentDocument:
-    """The first version as the migration seeded it (for a database emptied by a test)."""
-    from .consent import FIRST_BODY, FIRST_TITLE, FIRST_VERSION
+    """The first version as the migrations seeded it, with its texts (for a database emptied by a test)."""
+    from .consent import FIRST_TEXTS, FIRST_VERSION
 
-    document, _created = ConsentDocument.objects.get_or_create(
-        version=FIRST_VERSION,
-        defaults={
-            "title": FIRST_TITLE,
-            "body": FIRST_BODY.format(clinic_phone=settings.CLINIC_PHONE),
-            "published_at": timezone.now(),
-        },
-    )
+    with transaction.atomic():
+        document, created = ConsentDocument.objects.get_or_create(version=FIRST_VERSION)
+        if created:  # a draft until its texts are written, then published as the migrations left it
+            for language, (title, body) in FIRST_TEXTS.items():
+                ConsentText.objects.create(
+                    document=document,
+                    language=language,
+                    title=title,
+                    body=body.format(clinic_phone=settings.CLINIC_PHONE),
+                )
+            ConsentDocument.objects.filter(pk=document.pk).update(published_at=timezone.now())
+            document.refresh_from_db()
     return document

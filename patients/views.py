@@ -452,12 +452,26 @@ def screening_support(request, pk):
 # --- informed consent (issue 15) -------------------------------------------------------------------------
 
 
+def _consent_shown(document, language=None):
+    """The page's text of this version (selectors.consent_text_for: the reader's language, else
+    English, said so on the page), as blocks."""
+    text = selectors.consent_text_for(document=document, language=language)
+    if text is None:
+        raise Http404
+    return {
+        "document": document,
+        "text": text,
+        "blocks": consent_blocks(text.body),
+        "in_other_language": text.language != selectors.reader_language(language),
+    }
+
+
 def consent_text(request):
     """The current consent form, for anyone (the home page links here)."""
     document = selectors.consent_current()
     if document is None:
         raise Http404
-    return render(request, "patients/consent.html", {"document": document, "blocks": consent_blocks(document.body)})
+    return render(request, "patients/consent.html", _consent_shown(document))
 
 
 @patient_required
@@ -466,16 +480,24 @@ def consent(request):
     document = selectors.consent_current()
     if document is None:
         raise Http404
+    shown = _consent_shown(document)
     signature = selectors.consent_signature_for(patient=request.user, document=document)
-    form = ConsentForm(request.POST or None, initial={"version": document.version})
-    if request.method == "POST" and signature is None and form.is_valid():
+    form = ConsentForm(request.POST or None)
+    changed = _("The consent form has changed. Please read the new version and sign it.")
+    if request.method == "POST" and signature is None and not form.is_valid():
+        if form.has_error("version") or form.has_error("language"):
+            form.add_error(None, changed)
+    elif request.method == "POST" and signature is None:
         data = form.cleaned_data
+        # The text the patient read: the version and language the page was shown with (hidden
+        # fields). A new version since, or a text that does not exist, is not what they read.
+        read = selectors.consent_text_for(document=document, language=data["language"])
         try:
-            if data["version"] != document.version:
-                raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
+            if data["version"] != document.version or read is None or read.language != data["language"]:
+                raise InvalidState(changed)
             services.consent_sign(
                 patient=request.user,
-                document=document,
+                text=read,
                 typed_name=data["typed_name"],
                 agreed=data["agreed"],
                 ip_address=request.META.get("REMOTE_ADDR"),
@@ -486,8 +508,7 @@ def consent(request):
             messages.success(request, _("Thank you: your consent is signed. You can now book your infusions."))
             return redirect("booking:book")
     context = {
-        "document": document,
-        "blocks": consent_blocks(document.body),
+        **shown,
         "signature": signature,
         "form": form,
         "latest": selectors.consent_signature_latest(patient=request.user),
@@ -497,20 +518,29 @@ def consent(request):
 
 @patient_required
 def consent_download(request):
-    """The text the patient signed last, with their signature, as a file."""
+    """The text the patient signed last (its version, in the language they read it), with their
+    signature, as a file."""
     signature = selectors.consent_signature_latest(patient=request.user)
     if signature is None:
         return redirect("patients:consent")  # nothing signed yet: the form to read and sign
     document = signature.document
+    text = selectors.consent_text_for(document=document, language=signature.language)
+    if text is None:
+        raise Http404
     signed_at = timezone.localtime(signature.signed_at)
-    text = (
-        f"{document.title}\n{_('Version')} {document.version}\n\n{document.body.strip()}\n\n"
-        f"{_('Signed by typing the name')}: {signature.typed_name}\n"
-        f"{_('Agreed')}: {_('yes') if signature.agreed else _('no')}\n"
-        f"{_('Signed at')}: {signed_at:%Y-%m-%d %H:%M %Z}\n"
-        f"{_('From IP address')}: {signature.ip_address or '-'}\n"
-    )
-    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    lines = [
+        text.title,
+        _("Version %(v)s") % {"v": document.version},
+        "",
+        text.body.strip(),
+        "",
+        _("Signed by typing the name: %(name)s") % {"name": signature.typed_name},
+        _("Agreed: %(answer)s") % {"answer": _("Yes") if signature.agreed else _("No")},
+        _("Signed at: %(when)s") % {"when": f"{signed_at:%Y-%m-%d %H:%M %Z}"},
+        _("From IP address: %(address)s") % {"address": signature.ip_address or "-"},
+    ]
+    content = "\n".join(lines) + "\n"
+    response = HttpResponse(content, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="consent-{document.version}.txt"'
     response["Cache-Control"] = "no-store"
     return response

@@ -1,6 +1,7 @@
 """In Spanish, at phone width: a visitor switches the site to Spanish in the header, signs up,
 gives their details, answers the health questions and the questionnaires (the PCL-5 in English,
-as it says), books and pays for the video evaluation, and gets the confirmation in Spanish."""
+as it says), books and pays for the video evaluation, and gets the confirmation in Spanish. Once
+a clinician clears her, she reads the consent form in Spanish, signs it, and may book infusions."""
 
 import re
 
@@ -11,8 +12,12 @@ from playwright.sync_api import expect
 
 from booking.models import Visit, VisitStatus
 from concierge.models import User
+from concierge.tests.factories import UserFactory
 from notifications.content import render
 from notifications.models import Message
+from patients.consent import FIRST_TITLE_ES, FIRST_VERSION
+from patients.models import ConsentSignature
+from patients.tests.factories import cleared
 from patients.tests.test_signup_and_profile import confirm_link
 
 PASSWORD = "maple-orbit-candle-2026"
@@ -177,3 +182,25 @@ def test_sign_up_intake_and_booking_in_spanish_on_a_phone(live_server, page, axe
     assert visit.status == VisitStatus.CONFIRMED
     confirmation = Message.objects.get(visit=visit, template="confirmation", channel="email")
     assert render(confirmation).subject == "Su visita de ConciergeMD está reservada"  # her language
+
+    # Cleared by a clinician after the evaluation: the consent, in Spanish, before any infusion.
+    lucia = User.objects.get(email="lucia.new@example.com")
+    cleared(lucia, UserFactory(role="clinician", email="dra.ruiz@example.com"), consent=False)
+    page.goto(live_server.url + "/book/")
+    expect(page.get_by_role("status").first).to_contain_text("Lea y firme el formulario de consentimiento")
+    axe(page)
+    page.get_by_role("link", name="Leer y firmar el formulario de consentimiento").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(FIRST_TITLE_ES)
+    expect(page.get_by_role("heading", name="Riesgos menos frecuentes pero graves")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("benzodiacepinas")
+    expect(page.locator("main")).not_to_contain_text("Less common but serious risks")
+    expect(page.get_by_text("solo está disponible en inglés")).to_have_count(0)
+    axe(page)
+    page.get_by_label("Escriba su nombre legal completo para firmar").fill("Lucía Fernández")
+    page.get_by_label(re.compile("Leí este formulario de consentimiento")).check()
+    page.get_by_role("button", name="Firmar el formulario de consentimiento").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reservar una visita")
+    axe(page)
+    signature = ConsentSignature.objects.get(patient=lucia)
+    assert (signature.document.version, signature.language) == (FIRST_VERSION, "es")

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from concierge.tests.factories import UserFactory
-from patients import services
+from patients import selectors, services
 from patients.models import PatientProfile
 
 # Answers to every intake question that fire no triage rule at all.
@@ -109,16 +109,35 @@ def licensed(clinician, state="NY"):
 
 
 def consent_signed(patient, document=None):
-    """The patient signed the current consent version (issue 15), as on the consent page."""
+    """The patient signed the current consent version (issue 15), as on the consent page: the text
+    in their language (issue 19)."""
     from patients.models import ConsentSignature
 
     document = document or services.consent_first_version_ensure()
+    text = selectors.consent_text_for(document=document, language=patient.language)
     profile = PatientProfile.objects.filter(user=patient).first()
     name = f"{profile.legal_first_name} {profile.legal_last_name}" if profile else patient.get_full_name()
     signature, _created = ConsentSignature.objects.get_or_create(
-        patient=patient, document=document, defaults={"typed_name": name or "Patient", "agreed": True}
+        patient=patient,
+        document=document,
+        defaults={"typed_name": name or "Patient", "agreed": True, "language": text.language},
     )
     return signature
+
+
+def consent_version(version, texts=None):
+    """A draft consent version with a text per language (issue 19): {language: (title, body)},
+    by default one in every patient language."""
+    from django.conf import settings
+
+    from patients.models import ConsentDocument, ConsentText
+
+    if texts is None:
+        texts = {code: (f"Consent ({code})", f"New text ({code}).") for code, _name in settings.LANGUAGES}
+    document = ConsentDocument.objects.create(version=version)
+    for language, (title, body) in texts.items():
+        ConsentText.objects.create(document=document, language=language, title=title, body=body)
+    return document
 
 
 def cleared(patient, clinician, **plan):

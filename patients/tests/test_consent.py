@@ -4,10 +4,10 @@ import pytest
 from django.utils import timezone
 
 from patients import selectors, services
-from patients.models import ConsentDocument, ConsentSignature
+from patients.models import ConsentSignature
 from patients.signals import infusion_safety_changed
 
-from .factories import cleared, consent_signed
+from .factories import cleared, consent_signed, consent_version
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,27 @@ def ready(profile, clinician):
 
 
 def sign(client, patient, **changes):
+    """The form as the page sends it: the version and the language of the text shown, name, tick."""
     document = selectors.consent_current()
     client.force_login(patient)
-    data = {"version": document.version, "typed_name": "Pat Quinn", "agreed": "on", **changes}
+    data = {
+        "version": document.version,
+        "language": patient.language,
+        "typed_name": "Pat Quinn",
+        "agreed": "on",
+        **changes,
+    }
     return client.post("/consent/", data, REMOTE_ADDR="203.0.113.9")
 
 
 def new_version(clinician, version="2027.1"):
-    document = ConsentDocument.objects.create(version=version, title="Consent to ketamine infusions", body="New text.")
+    document = consent_version(
+        version,
+        {
+            "en": ("Consent to ketamine infusions", "New text."),
+            "es": ("Consentimiento para infusiones de ketamina", "Texto nuevo."),
+        },
+    )
     return services.consent_publish(document=document, by=clinician)
 
 
@@ -35,6 +48,7 @@ def test_the_first_version_is_published_with_the_clinics_risks_off_label_use_and
     document = selectors.consent_current()
 
     assert document is not None and document.version == "2026.1"
+    english = selectors.consent_text_for(document=document, language="en")
     for words in (
         "off-label",
         "dissociation",
@@ -51,7 +65,7 @@ def test_the_first_version_is_published_with_the_clinics_risks_off_label_use_and
         "988",
         "(888) 555-0142",
     ):
-        assert words in document.body, words
+        assert words in english.body, words
 
 
 def test_a_cleared_patient_who_has_not_signed_cannot_book_an_infusion_and_is_shown_where_to_sign(client, ready):
@@ -93,9 +107,11 @@ def test_signing_is_refused_without_the_legal_name_the_tick_or_the_current_versi
 def test_signing_twice_keeps_one_signature(client, ready):
     sign(client, ready)
     sign(client, ready, typed_name="pat  QUINN")
-    services.consent_sign(patient=ready, document=selectors.consent_current(), typed_name="Pat Quinn", agreed=True)
+    spanish = selectors.consent_text_for(document=selectors.consent_current(), language="es")
+    again = services.consent_sign(patient=ready, text=spanish, typed_name="Pat Quinn", agreed=True)
 
-    assert ConsentSignature.objects.count() == 1
+    # One signature per version, whatever the language: the first one (read in English) stays.
+    assert ConsentSignature.objects.count() == 1 and again.language == "en"
 
 
 def test_a_new_version_asks_again_at_the_next_booking_and_tells_booking(client, ready, clinician):
@@ -121,7 +137,7 @@ def test_a_new_version_asks_again_at_the_next_booking_and_tells_booking(client, 
 
 def test_publishing_the_same_version_twice_sends_nothing_the_second_time(ready, clinician):
     consent_signed(ready)
-    document = ConsentDocument.objects.create(version="2027.2", title="Consent", body="Text.")
+    document = consent_version("2027.2")
     services.consent_publish(document=document, by=clinician)
     heard = []
     infusion_safety_changed.connect(lambda sender, **kw: heard.append(kw), weak=False, dispatch_uid="t-consent")
@@ -164,14 +180,33 @@ def test_staff_see_the_signed_version_in_admin(client, ready, staff_user):
 def test_a_published_version_cannot_be_edited_in_admin(client, clinician):
     client.force_login(clinician)
     document = selectors.consent_current()
+    english, spanish = document.texts.order_by("language")
 
     client.post(
         f"/admin/patients/consentdocument/{document.pk}/change/",
-        {"version": document.version, "title": "Changed", "body": "Changed"},
+        {
+            "version": "2026.9",
+            "texts-TOTAL_FORMS": "2",
+            "texts-INITIAL_FORMS": "2",
+            "texts-0-id": english.pk,
+            "texts-0-document": document.pk,
+            "texts-0-language": "en",
+            "texts-0-title": "Changed",
+            "texts-0-body": "Changed",
+            "texts-1-id": spanish.pk,
+            "texts-1-document": document.pk,
+            "texts-1-language": "es",
+            "texts-1-title": "Cambiado",
+            "texts-1-body": "Cambiado",
+        },
     )
 
     document.refresh_from_db()
-    assert document.title != "Changed"
+    assert document.version == "2026.1"
+    assert {text.title for text in document.texts.all()} == {
+        "Consent to ketamine infusions at home",
+        "Consentimiento para infusiones de ketamina en casa",
+    }
 
 
 def test_the_home_page_names_the_risks_in_plain_words_and_links_the_full_text(client):

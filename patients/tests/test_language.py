@@ -119,3 +119,63 @@ def test_phq9_is_asked_in_its_published_spanish_and_pcl5_in_english_with_the_rea
     assert "Repeated, disturbing, and unwanted memories of the stressful experience?" in pcl5
     assert "Quite a bit" in pcl5  # the answers too: the English instrument as validated
     assert "Parte 1 de" in pcl5 and "Siguiente" in pcl5  # the page around it (its steps) stays in Spanish
+
+
+# The official Spanish (US) versions of the PHQ-9 and GAD-7 (Pfizer's PHQ screeners), word for word
+# (\u2013 is the en dash they print).
+PHQ9_ES_STEM = "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los siguientes problemas?"
+PHQ9_ES_ITEMS = [
+    "Poco interés o placer en hacer cosas",
+    "Se ha sentido decaído(a), deprimido(a) o sin esperanzas",
+    "Ha tenido dificultad para quedarse o permanecer dormido(a), o ha dormido demasiado",
+    "Se ha sentido cansado(a) o con poca energía",
+    "Sin apetito o ha comido en exceso",
+    "Se ha sentido mal con usted mismo(a) \u2013 o que es un fracaso o que ha quedado mal con usted mismo(a) o con su "
+    "familia",
+    "Ha tenido dificultad para concentrarse en ciertas actividades, tales como leer el periódico o ver la televisión",
+    "¿Se ha movido o hablado tan lento que otras personas podrían haberlo notado? o lo contrario \u2013 muy "
+    "inquieto(a) o agitado(a) que ha estado moviéndose mucho más de lo normal",
+    "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
+]
+GAD7_ES_STEM = "Durante las últimas 2 semanas, ¿con qué frecuencia le han molestado los siguientes problemas?"
+GAD7_ES_ITEMS = [
+    "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+    "No ha sido capaz de parar o controlar su preocupación",
+    "Se ha preocupado demasiado por motivos diferentes",
+    "Ha tenido dificultad para relajarse",
+    "Se ha sentido tan inquieto(a) que no ha podido quedarse quieto(a)",
+    "Se ha molestado o irritado fácilmente",
+    "Ha tenido miedo de que algo terrible fuera a pasar",
+]
+ES_ANSWERS = [(0, "Ningún día"), (1, "Varios días"), (2, "Más de la mitad de los días"), (3, "Casi todos los días")]
+
+
+def test_the_phq9_and_gad7_read_as_pfizers_spanish_us_versions():
+    from django.utils import translation
+
+    from patients.instruments import GAD7, PHQ9
+
+    with translation.override("es"):
+        assert str(PHQ9.stem) == PHQ9_ES_STEM and [str(item) for item in PHQ9.items] == PHQ9_ES_ITEMS
+        assert str(GAD7.stem) == GAD7_ES_STEM and [str(item) for item in GAD7.items] == GAD7_ES_ITEMS
+        for definition in (PHQ9, GAD7):
+            assert [(value, str(label)) for value, label in definition.options] == ES_ANSWERS  # same values
+
+
+def test_the_phq9_page_shows_the_official_spanish_stem_and_item_9(client, patient):
+    from .factories import PatientProfileFactory
+    from .test_screening_steps import answer, token_of
+
+    PatientProfileFactory(user=patient)
+    patient.language = "es"
+    patient.save()
+    client.force_login(patient)
+    url = "/questionnaires/phq9/"
+    token = token_of(client.get(url).content.decode())
+    answer(client, url, 0, {1: 1, 2: 2, 3: 3, 4: 0}, token=token)
+    answer(client, url, 1, {5: 1, 6: 2, 7: 0, 8: 1}, token=token)
+
+    last = client.get(f"{url}?step=2").content.decode()
+
+    assert PHQ9_ES_STEM in last and PHQ9_ES_ITEMS[8] in last
+    assert "Thoughts that you would be better off dead" not in last

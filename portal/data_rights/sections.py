@@ -16,6 +16,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from concierge.models import User
+from patients.selectors import consent_signed_text
 from payments.models import payment_reference
 
 if TYPE_CHECKING:
@@ -266,15 +267,20 @@ SECTIONS = (
     ),
     Section(
         "consent_signatures",
-        _("The consent forms you signed: the version, your typed name, when and from where"),
+        _(
+            "The consent forms you signed: the version, the language and text you read, your typed name, when "
+            "and from where"
+        ),
         "patients.ConsentSignature",
         to_patient="patient",
         order_by=("signed_at", "id"),
         fields=(
             "id",
             ("version", "document__version"),
-            ("title", "document__title"),
-            ("text", "document__body"),
+            "language",
+            # The text signed: the version's text in the language read (patients.selectors).
+            ("title", consent_signed_text("title")),
+            ("text", consent_signed_text("body")),
             "typed_name",
             "agreed",
             "signed_at",
@@ -709,6 +715,9 @@ NOT_PATIENT_RECORDS = {
     "booking.Service": _("The clinic's price list."),
     "patients.ConsentDocument": _(
         "The clinic's consent forms: the text of each version you signed is in your consent signatures."
+    ),
+    "patients.ConsentText": _(
+        "The clinic's consent forms in each language: the text you signed is in your consent signatures."
     ),
     "booking.ServiceArea": _("Where the clinic works."),
     "roster.Provider": _("Nurses' and clinicians' own records."),
