@@ -163,3 +163,12 @@ def test_an_area_that_stops_offering_a_service_is_seen_by_the_next_times_page(pa
     nyc.services.remove(infusion)
 
     assert "10:00 AM EST" not in pat.get(times_url()).content.decode()
+
+
+def test_a_zip_we_do_not_know_is_marked_on_the_field_and_kept(client):
+    page = coverage(client, "1234x")
+
+    assert 'value="1234x"' in page and 'aria-invalid="true"' in page
+    assert 'class="textinput form-control is-invalid"' in page
+    assert 'aria-describedby="id_zip_code_helptext id_zip_code_error"' in page
+    assert 'id="id_zip_code_error"' in page and "We do not recognise this ZIP code" in page
