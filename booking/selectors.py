@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from concierge.geo import ZipInfo, zip_lookup, zips_load
 from concierge.models import User
-from concierge.schedule import CACHE_ALIAS, schedule_cache_usable, schedule_cached, schedule_version
+from concierge.schedule import (
+    CACHE_ALIAS,
+    schedule_cache_usable,
+    schedule_cached,
+    schedule_recent_get_many,
+    schedule_recent_put_many,
+    schedule_version,
+)
 from payments.services import visit_paid_allocation
 from roster.licensure import licence_valid_in
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
@@ -329,11 +336,15 @@ def _open_starts_cached(
         for day in days
     }
     cache = caches[CACHE_ALIAS]
+    entries = schedule_recent_get_many(keys.values())  # the keys name the version: never stale
+    wanted = [key for key in keys.values() if key not in entries]
     try:
-        entries = cache.get_many(list(keys.values())) if keys else {}
+        read = cache.get_many(wanted) if wanted else {}
     except Exception:
         logger.exception("booking: the schedule cache cannot be read; searching without it")
         return None
+    schedule_recent_put_many(read)
+    entries.update(read)
     now_minute = availability.to_minutes(query.now)
     found: dict[int, list[Candidate]] = {}
     missing = []
@@ -352,11 +363,10 @@ def _open_starts_cached(
         for start, candidates in searched.items():
             by_day.setdefault(availability.local_day_of(start, place.time_zone), {})[start] = candidates
         found.update(searched)
+        written = {keys[day]: (until, starts) for day, starts in by_day.items() if day in keys}
+        schedule_recent_put_many(written)
         try:
-            cache.set_many(
-                {keys[day]: (until, starts) for day, starts in by_day.items() if day in keys},
-                timeout=settings.SCHEDULE_CACHE_SECONDS,
-            )
+            cache.set_many(written, timeout=settings.SCHEDULE_CACHE_SECONDS)
         except Exception:
             logger.exception("booking: the schedule cache cannot be written")
     return found

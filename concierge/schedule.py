@@ -27,7 +27,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -175,7 +175,7 @@ class _Recent:
     """The last few answers this process used, by key and version: a version is never reused, so
     an entry cannot go stale; it only saves asking Redis again (and unpickling)."""
 
-    SIZE = 64
+    SIZE = 128  # a board, a few coverage answers, a few searches' days
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, Any] = OrderedDict()
@@ -189,9 +189,20 @@ class _Recent:
             return self._entries[key]
 
     def put(self, key: str, value: Any) -> None:
+        self.put_many({key: value})
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
+            found = {key: self._entries[key] for key in keys if key in self._entries}
+            for key in found:
+                self._entries.move_to_end(key)
+            return found
+
+    def put_many(self, entries: dict[str, Any]) -> None:
+        with self._lock:
+            for key, value in entries.items():
+                self._entries[key] = value
+                self._entries.move_to_end(key)
             while len(self._entries) > self.SIZE:
                 self._entries.popitem(last=False)
 
@@ -206,3 +217,14 @@ _recent = _Recent()
 def schedule_recent_clear() -> None:
     """Forget the answers this process kept (tests: each starts with nothing remembered)."""
     _recent.clear()
+
+
+def schedule_recent_get_many(keys: Iterable[str]) -> dict[str, Any]:
+    """What this process remembers under these keys, each of which must name the version it was
+    read under (then an entry cannot go stale: a version is never reused)."""
+    return _recent.get_many(keys)
+
+
+def schedule_recent_put_many(entries: dict[str, Any]) -> None:
+    """Remember entries read or written under the current version (keys naming it)."""
+    _recent.put_many(entries)
