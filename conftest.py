@@ -65,10 +65,12 @@ def _fresh_cache():
     from django.core.cache import caches
 
     from concierge.geo import zip_cache_clear
+    from concierge.schedule import schedule_recent_clear
 
     for cache in caches.all():
         cache.clear()
     zip_cache_clear()
+    schedule_recent_clear()
     yield
 
 

@@ -52,6 +52,14 @@ import django  # noqa: E402
 
 django.setup()
 
+import secrets  # noqa: E402
+
+from django.conf import settings as _settings  # noqa: E402
+
+# Production refuses the tests' published key (concierge/settings/known_keys.py): this run and its
+# servers share a throwaway one, so the sessions and opaque ids made here are the servers' too.
+_settings.SECRET_KEY = secrets.token_urlsafe(48)
+
 import logging  # noqa: E402
 
 logging.disable(logging.INFO)  # the demo's and the eager tasks' chatter while the data is built

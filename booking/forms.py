@@ -27,7 +27,21 @@ class ZipField(forms.CharField):
 
 
 class CoverageForm(forms.Form):
+    """The public ZIP check. Drawn by its own template (booking/_coverage_field.html), not crispy: it
+    is the busiest public page, and one field does not need the layout engine."""
+
     zip_code = ZipField(help_text=_("The ZIP code of the home where you would have your infusions."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zip_code"].widget.attrs["class"] = "textinput form-control"
+
+    def full_clean(self):
+        super().full_clean()
+        if "zip_code" in self._errors:  # as crispy marks a field in error (Bootstrap's classes)
+            attrs = self.fields["zip_code"].widget.attrs
+            attrs["class"] += " is-invalid"
+            attrs["aria-describedby"] = "id_zip_code_helptext id_zip_code_error"
 
 
 class WaitlistForm(forms.Form):

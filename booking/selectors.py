@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from concierge.geo import ZipInfo, zip_lookup, zips_load
 from concierge.models import User
-from concierge.schedule import CACHE_ALIAS, schedule_cache_usable, schedule_version
+from concierge.schedule import (
+    CACHE_ALIAS,
+    schedule_cache_usable,
+    schedule_cached,
+    schedule_recent_get_many,
+    schedule_recent_put_many,
+    schedule_version,
+)
 from payments.services import visit_paid_allocation
 from roster.licensure import licence_valid_in
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
@@ -42,6 +49,7 @@ from .models import (
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
 # Statuses in which a visit counts towards "the patient's previous provider" and infusion spacing.
 HAPPENED_OR_BOOKED = (*BLOCKING_STATUSES, VisitStatus.COMPLETED)
+_UNREAD: Any = object()  # an argument not given (None is an answer: no profile)
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +73,13 @@ class VisitPlace:
         return cls(zip_code=info.zip_code, state=info.state, time_zone=info.time_zone, **address)
 
 
-def visit_place_for(*, patient: User) -> VisitPlace | None:
-    """The patient's home as a VisitPlace, or None when they have no known ZIP yet."""
-    profile = getattr(patient, "patient_profile", None)
+def visit_place_for(*, patient: User, profile: Any = _UNREAD) -> VisitPlace | None:
+    """The patient's home as a VisitPlace, or None when they have no known ZIP yet.
+
+    `profile`: their PatientProfile (or None) when the page has read it already.
+    """
+    if profile is _UNREAD:
+        profile = getattr(patient, "patient_profile", None)
     if profile is None or not profile.zip_code:
         return None
     return VisitPlace.from_zip(
@@ -134,7 +146,23 @@ def _active_services() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True)
 
 
+def area_ids_covering(*, zip_code: str, service: Service) -> tuple[int, ...]:
+    """The active areas that cover this ZIP and offer this service (kept under the schedule
+    version: areas and services are schedule tables)."""
+    return schedule_cached(
+        f"areas:{service.pk}:{zip_code}",
+        lambda: tuple(
+            a.pk for a in areas_covering(zip_info=zip_lookup(zip_code), service=service, with_services=False)
+        ),
+    )
+
+
 def coverage_for_zip(*, zip_code: str) -> Coverage:
+    """Which areas cover a ZIP and what each offers (kept under the schedule version)."""
+    return schedule_cached(f"coverage:{zip_code}", lambda: _coverage_for_zip(zip_code))
+
+
+def _coverage_for_zip(zip_code: str) -> Coverage:
     info = zip_lookup(zip_code)
     entries = []
     for area in areas_covering(zip_info=info):
@@ -266,7 +294,7 @@ def availability_for(
         if found is not None:
             return availability.pick_slots(found, query)
     found, _ = _open_starts(
-        service=service, place=place, query=query, provider_ids=provider_ids, exclude=exclude_visit_id
+        service=service, place=place, query=query, provider_ids=provider_ids, exclude=exclude_visit_id, fresh=fresh
     )
     return availability.pick_slots(found, query)
 
@@ -278,11 +306,12 @@ def _open_starts(
     query: availability.SlotQuery,
     provider_ids: Collection[int] | None = None,
     exclude: int | None = None,
+    fresh: bool = False,
 ) -> tuple[dict[int, list[Candidate]], datetime | None]:
     """The providers' side of a search, read from the database (seven queries at most), and
     until when it holds without any write (the first live hold to run out), if ever."""
     range_start, range_end = _utc_range(place, query.first_day, query.last_day)
-    providers = _providers_serving(service=service, place=place, provider_ids=provider_ids)
+    providers = _providers_serving(service=service, place=place, provider_ids=provider_ids, fresh=fresh)
     roster, valid_until = _providers_data(
         providers, range_start=range_start, range_end=range_end, now=query.now, exclude=exclude
     )
@@ -307,11 +336,15 @@ def _open_starts_cached(
         for day in days
     }
     cache = caches[CACHE_ALIAS]
+    entries = schedule_recent_get_many(keys.values())  # the keys name the version: never stale
+    wanted = [key for key in keys.values() if key not in entries]
     try:
-        entries = cache.get_many(list(keys.values())) if keys else {}
+        read = cache.get_many(wanted) if wanted else {}
     except Exception:
         logger.exception("booking: the schedule cache cannot be read; searching without it")
         return None
+    schedule_recent_put_many(read)
+    entries.update(read)
     now_minute = availability.to_minutes(query.now)
     found: dict[int, list[Candidate]] = {}
     missing = []
@@ -330,24 +363,28 @@ def _open_starts_cached(
         for start, candidates in searched.items():
             by_day.setdefault(availability.local_day_of(start, place.time_zone), {})[start] = candidates
         found.update(searched)
+        written = {keys[day]: (until, starts) for day, starts in by_day.items() if day in keys}
+        schedule_recent_put_many(written)
         try:
-            cache.set_many(
-                {keys[day]: (until, starts) for day, starts in by_day.items() if day in keys},
-                timeout=settings.SCHEDULE_CACHE_SECONDS,
-            )
+            cache.set_many(written, timeout=settings.SCHEDULE_CACHE_SECONDS)
         except Exception:
             logger.exception("booking: the schedule cache cannot be written")
     return found
 
 
 def _providers_serving(
-    *, service: Service, place: VisitPlace, provider_ids: Collection[int] | None
+    *, service: Service, place: VisitPlace, provider_ids: Collection[int] | None, fresh: bool = False
 ) -> list[tuple[int, str, str, int]]:
-    """Active providers of the service's kind in an area covering the place (two queries):
-    (id, home ZIP, time zone, most visits a day), by id."""
-    areas = areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False)
+    """Active providers of the service's kind in an area covering the place (two queries; one
+    when the areas are cached): (id, home ZIP, time zone, most visits a day), by id. `fresh`:
+    the areas from the database too (the guard)."""
+    area_ids = (
+        tuple(a.pk for a in areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False))
+        if fresh
+        else area_ids_covering(zip_code=place.zip_code, service=service)
+    )
     providers = Provider.objects.filter(
-        is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=[a.pk for a in areas]
+        is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=area_ids
     )
     if provider_ids is not None:
         providers = providers.filter(pk__in=list(provider_ids))

@@ -103,8 +103,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The names of the role groups this user belongs to (one query, then cached)."""
         if not self.pk:
             return frozenset()
+        return self.roles_from(self.groups.values_list("name", flat=True))
+
+    def roles_from(self, group_names):
+        """Keep the roles among these group names (already read with the login: concierge/backends.py)."""
         role_names = set(Role.values)
-        return frozenset(n for n in self.groups.values_list("name", flat=True) if n in role_names)
+        self.__dict__["roles"] = roles = frozenset(n for n in group_names if n in role_names)
+        return roles
 
     def has_role(self, *roles):
         return any(role in self.roles for role in roles)

@@ -24,10 +24,13 @@ the booking guard re-checks availability under its locks, with fresh data, befor
 
 import logging
 import re
+import threading
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -38,16 +41,26 @@ logger = logging.getLogger(__name__)
 CACHE_ALIAS = "schedule"
 VERSION_KEY = "schedule:version"
 
-# table -> the column an UPDATE must name to count (None: every write counts)
-_watched: dict[str, str | None] = {}
+# table -> the columns of which an UPDATE must name one to count (None: every write counts)
+_watched: dict[str, frozenset[str] | None] = {}
+_MISSING = object()
+T = TypeVar("T")
 _WRITE = re.compile(r'(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?')
 
 
-def schedule_tables_watch(*tables: str, only_updates_of: str | None = None) -> None:
-    """Count writes to these tables as schedule changes. With `only_updates_of`, only UPDATEs
-    that set that column count (e.g. a login's is_active, not its last_login)."""
+def schedule_tables_watch(*tables: str, only_updates_of: str | tuple[str, ...] | None = None) -> None:
+    """Count writes to these tables as schedule changes. With `only_updates_of` (a column or
+    several), only UPDATEs that set one of them count (e.g. a login's is_active, not its
+    last_login). Registered twice, a table counts the columns of both (every write, if either
+    said so)."""
+    if only_updates_of is None:
+        columns = None
+    else:
+        columns = frozenset([only_updates_of] if isinstance(only_updates_of, str) else only_updates_of)
     for table in tables:
-        _watched[table] = only_updates_of
+        if table in _watched and _watched[table] is None:
+            continue  # every write counts already
+        _watched[table] = None if columns is None else (_watched.get(table) or frozenset()) | columns
 
 
 def _counts(sql: str) -> bool:
@@ -56,8 +69,13 @@ def _counts(sql: str) -> bool:
     match = _WRITE.match(sql)
     if match is None or match.group(1) not in _watched:
         return False
-    column = _watched[match.group(1)]
-    return column is None or (sql.startswith("UPDATE") and f'"{column}"' in sql)
+    columns = _watched[match.group(1)]
+    if columns is None:
+        return True
+    if not sql.startswith("UPDATE"):
+        return False
+    set_clause = sql.split(" WHERE ", 1)[0]
+    return any(f'"{column}"' in set_clause for column in columns)
 
 
 def _bump() -> None:
@@ -118,3 +136,95 @@ def schedule_version() -> str | None:
         logger.exception("schedule: the schedule cache cannot be reached; searching without it")
         return None
     return version
+
+
+def schedule_cached(key: str, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer, kept in the schedule cache under the current version.
+
+    For answers read only from watched tables (free times, which areas cover a ZIP): a write
+    to any of them makes a new version, so a kept answer is never used after a change commits.
+    Computed afresh, and not kept, inside a transaction that changed the schedule or when the
+    cache cannot be reached. The answer must pickle.
+    """
+    if not schedule_cache_usable():
+        return compute()
+    version = schedule_version()  # read before the database: a change after it makes a new one
+    if version is None:
+        return compute()
+    full_key = f"{key}:{version}"
+    found = _recent.get(full_key, _MISSING)
+    if found is not _MISSING:
+        return found
+    cache = caches[CACHE_ALIAS]
+    try:
+        found = cache.get(full_key, _MISSING)
+    except Exception:
+        logger.exception("schedule: the schedule cache cannot be read; computing without it")
+        return compute()
+    if found is _MISSING:
+        found = compute()
+        try:
+            cache.set(full_key, found, timeout=settings.SCHEDULE_CACHE_SECONDS)
+        except Exception:
+            logger.exception("schedule: the schedule cache cannot be written")
+    _recent.put(full_key, found)
+    return found
+
+
+class _Recent:
+    """The last few answers this process used, by key and version: a version is never reused, so
+    an entry cannot go stale; it only saves asking Redis again (and unpickling)."""
+
+    SIZE = 128  # a board, a few coverage answers, a few searches' days
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, default: Any) -> Any:
+        with self._lock:
+            if key not in self._entries:
+                return default
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key: str, value: Any) -> None:
+        self.put_many({key: value})
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        with self._lock:
+            found = {key: self._entries[key] for key in keys if key in self._entries}
+            for key in found:
+                self._entries.move_to_end(key)
+            return found
+
+    def put_many(self, entries: dict[str, Any]) -> None:
+        with self._lock:
+            for key, value in entries.items():
+                self._entries[key] = value
+                self._entries.move_to_end(key)
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_recent = _Recent()
+
+
+def schedule_recent_clear() -> None:
+    """Forget the answers this process kept (tests: each starts with nothing remembered)."""
+    _recent.clear()
+
+
+def schedule_recent_get_many(keys: Iterable[str]) -> dict[str, Any]:
+    """What this process remembers under these keys, each of which must name the version it was
+    read under (then an entry cannot go stale: a version is never reused)."""
+    return _recent.get_many(keys)
+
+
+def schedule_recent_put_many(entries: dict[str, Any]) -> None:
+    """Remember entries read or written under the current version (keys naming it)."""
+    _recent.put_many(entries)

@@ -13,7 +13,6 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import NotAllowed
-from concierge.geo import zip_lookup
 from concierge.models import User
 from patients import selectors as patient_selectors
 from patients.models import Clearance
@@ -107,10 +106,10 @@ def booking_context(
         allowed = eligibility.can_book_infusion if is_infusion else eligibility.can_book_evaluation
         if not allowed:
             raise NotEligible(eligibility.reason or None)
-    place = place or selectors.visit_place_for(patient=patient)
+    place = place or selectors.visit_place_for(patient=patient, profile=record.profile)
     if place is None:
         raise NotCovered(_("Please add your home address (with its ZIP code) to your profile first."))
-    if not selectors.areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False):
+    if not selectors.area_ids_covering(zip_code=place.zip_code, service=service):
         raise NotCovered()
     clearance: Clearance | None = None
     if is_infusion:

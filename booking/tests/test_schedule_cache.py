@@ -138,3 +138,37 @@ def test_a_stale_answer_can_never_book_a_taken_time(pat, clock, cleared_too, inf
 
     assert response.status_code == 409 and "just taken" in response.content.decode()
     assert Visit.objects.count() == 1
+
+
+def coverage(client, zip_code):
+    return client.get(reverse("booking:coverage"), {"zip_code": zip_code}).content.decode()
+
+
+def test_the_coverage_answer_is_kept_until_an_area_changes(client, nyc, infusion):
+    assert "Phoenix" not in coverage(client, "85004")
+    with CaptureQueriesContext(connection) as queries:
+        coverage(client, "10001")
+        coverage(client, "10001")
+    assert len([q for q in queries if '"booking_servicearea"' in q["sql"]]) == 1  # the second is kept
+
+    f.ServiceAreaFactory(name="Phoenix", state="AZ", base_zip="85004", radius_miles=20, services=[infusion])
+
+    assert "Phoenix" in coverage(client, "85004")
+
+
+def test_an_area_that_stops_offering_a_service_is_seen_by_the_next_times_page(pat, clock, nyc, infusion):
+    assert pat.get(days_url()).status_code == 200
+    assert "10:00 AM EST" in times(pat)
+
+    nyc.services.remove(infusion)
+
+    assert "10:00 AM EST" not in pat.get(times_url()).content.decode()
+
+
+def test_a_zip_we_do_not_know_is_marked_on_the_field_and_kept(client):
+    page = coverage(client, "1234x")
+
+    assert 'value="1234x"' in page and 'aria-invalid="true"' in page
+    assert 'class="textinput form-control is-invalid"' in page
+    assert 'aria-describedby="id_zip_code_helptext id_zip_code_error"' in page
+    assert 'id="id_zip_code_error"' in page and "We do not recognise this ZIP code" in page

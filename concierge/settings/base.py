@@ -189,7 +189,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "schedule": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL"), "KEY_PREFIX": "s"}
+        {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": env("REDIS_URL"), "KEY_PREFIX": "s"}
         if env("REDIS_URL", default="")
         else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(LOCAL_DIR / "cache")}
     ),

@@ -33,10 +33,14 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # Rate-limit counters must be shared by every web process.
 # So must the schedule version and the searches cached under it (concierge/schedule.py).
+# django-redis keeps one client per process (Django's own backend makes one per operation).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
-    "schedule": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "s"},
+    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL},
+    "schedule": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "s"},
 }
+# Sessions are read on every signed-in page: from Redis, with the database behind it (a write goes
+# to both; a session Redis lost is read back from the database).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Beat keeps only its last-run times here; losing the file is harmless.
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default="/tmp/celerybeat-schedule")  # noqa: S108
 

@@ -68,3 +68,20 @@ def test_session_cookie_is_http_only(client, patient):
     cookie = client.cookies["sessionid"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+
+
+@pytest.mark.postgres
+def test_a_signed_in_page_reads_the_login_with_its_roles_and_sees_a_role_taken_away(client, patient):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(patient)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("patients:profile")).status_code == 200
+    assert not any(q["sql"].startswith('SELECT "auth_group"') for q in queries)  # read with the login
+
+    patient.groups.remove(Group.objects.get(name="patient"))
+
+    assert client.get(reverse("patients:profile")).status_code in (302, 403)

@@ -242,31 +242,36 @@ def _provider_send(message: Message, rendered: content.Rendered) -> Message:
             )
     except SendError as exc:
         return _attempt_failed(message.pk, exc, started)
-    return _attempt_succeeded(
-        message.pk, provider_id, started, forget_credentials=content.is_sensitive(message.template)
-    )
+    return _attempt_succeeded(message, provider_id, started, forget_credentials=content.is_sensitive(message.template))
 
 
 def _attempt_succeeded(
-    message_id: int, provider_id: str, started: datetime | None, *, forget_credentials: bool = False
+    message: Message, provider_id: str, started: datetime | None, *, forget_credentials: bool = False
 ) -> Message:
     now = timezone.now()
-    recorded = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, attempt_started_at=started).update(
-        status=MessageStatus.SENT,
-        sent_at=now,
-        provider_message_id=provider_id,
-        attempt_started_at=None,
-        last_error="",
-        updated_at=now,
+    fields = {
+        "status": MessageStatus.SENT,
+        "sent_at": now,
+        "provider_message_id": provider_id,
+        "attempt_started_at": None,
+        "last_error": "",
+        "updated_at": now,
+    }
+    recorded = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, attempt_started_at=started).update(
+        **fields
     )
     if not recorded:
         # A delivery receipt was faster than us: keep its status, add what we know.
-        Message.objects.filter(pk=message_id, provider_message_id="").update(provider_message_id=provider_id)
-        Message.objects.filter(pk=message_id, sent_at__isnull=True).update(sent_at=now)
+        Message.objects.filter(pk=message.pk, provider_message_id="").update(provider_message_id=provider_id)
+        Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=now)
     if forget_credentials:
-        _forget_credentials(Message.objects.filter(pk=message_id))
-    logger.info("notifications: message %s sent", message_id)
-    return Message.objects.get(pk=message_id)
+        _forget_credentials(Message.objects.filter(pk=message.pk))
+    logger.info("notifications: message %s sent", message.pk)
+    if recorded and not forget_credentials:
+        for name, value in fields.items():  # what the row now holds: no need to read it back
+            setattr(message, name, value)
+        return message
+    return Message.objects.get(pk=message.pk)
 
 
 def retry_delay(attempts: int) -> timedelta:

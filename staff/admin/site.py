@@ -2,6 +2,7 @@
 and the "needs attention" panel on the admin index."""
 
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from staff import queues, views
@@ -51,5 +52,12 @@ def install(site):
         extra_context = {"staff_panel": index_panel(request.user), **(extra_context or {})}
         return original_index(request, extra_context)
 
+    original_get_app_list = site.get_app_list
+
+    def get_app_list(request, app_label=None):
+        # Made when a page draws it (the sidebar, the index), not on every admin page.
+        return SimpleLazyObject(lambda: original_get_app_list(request, app_label))
+
     site.get_urls = get_urls
     site.index = index
+    site.get_app_list = get_app_list

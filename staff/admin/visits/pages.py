@@ -2,16 +2,20 @@
 refunding, reminding and marking a no-show one visit. Each page checks the permission, validates a
 form, calls one service (booking's guard or staff/services.py) and says what happened."""
 
+import hashlib
 from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import urlencode
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +26,7 @@ from booking.templatetags.booking_tags import dollars
 from concierge.errors import ApplicationError
 from concierge.inputs import day_from
 from concierge.models import Role
+from concierge.schedule import schedule_cached
 from roster.models import Provider
 from staff import board
 from staff import services as staff_services
@@ -94,27 +99,52 @@ class VisitPagesMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         day = _date_param(request.GET.get("date")) or clinic_today()
-        day_board = board.board_for_day(day=day)
-        board.board_urls_attach(
-            day_board,
-            change_url=reverse("admin:booking_visit_change", args=[URL_PK]),
-            reassign_url=reverse("admin:booking_visit_reassign", args=[URL_PK]),
-            placeholder=URL_PK,
-        )
         return self._page(
             request,
             "admin/booking/board.html",
             _("Schedule for %(day)s") % {"day": day.strftime("%A, %B %-d, %Y")},
-            board=day_board,
+            board_html=self._board_html(request, day),
+            # The board needs the page's width; the apps are a click away on the breadcrumbs.
+            is_nav_sidebar_enabled=False,
             day=day,
             today=clinic_today(),
             previous_day=day - timedelta(days=1),
             next_day=day + timedelta(days=1),
             week_start=day - timedelta(days=day.weekday()),
-            can_change=self.has_change_permission(request),
-            board_path=request.get_full_path(),
-            board_next=urlencode(request.get_full_path()),  # once, not once per visit in the template
         )
+
+    def _board_html(self, request, day):
+        """The day's board, drawn once a minute at most while nothing on it changes.
+
+        Kept under the schedule version (concierge/schedule.py): every table the board reads is
+        watched (visits, services, the roster, and the names shown: staff/apps.py), so a kept
+        board is never shown after a change commits (a test checks the tables). What moves with
+        the clock (the now line, late and hold warnings) is drawn for the current minute, part
+        of the key, as are the language, the path (the links back) and the right to reassign.
+        """
+        now = timezone.now().replace(second=0, microsecond=0)
+        can_change = self.has_change_permission(request)
+        full_path = request.get_full_path()
+
+        def draw():
+            day_board = board.board_for_day(day=day, now=now)
+            board.board_urls_attach(
+                day_board,
+                change_url=reverse("admin:booking_visit_change", args=[URL_PK]),
+                reassign_url=reverse("admin:booking_visit_reassign", args=[URL_PK]),
+                placeholder=URL_PK,
+            )
+            context = {
+                "board": day_board,
+                "can_change": can_change,
+                "board_path": full_path,
+                "board_next": urlencode(full_path),  # once, not once per visit in the template
+            }
+            return render_to_string("admin/booking/board_body.html", context)
+
+        path_key = hashlib.sha256(full_path.encode()).hexdigest()[:16]
+        key = f"board:{day.isoformat()}:{now:%Y%m%d%H%M}:{get_language()}:{int(can_change)}:{path_key}"
+        return mark_safe(schedule_cached(key, draw))  # noqa: S308 (our own template's output)
 
     def board_week_view(self, request):
         if not self.has_view_permission(request):

@@ -1,0 +1,116 @@
+"""The day's board is drawn once and kept under the schedule version: every change that the board
+shows is on the next page, and what moves with the clock moves every minute.
+
+These tests commit for real (transaction=True): the version changes after a commit, as in
+production.
+"""
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booking import services
+from booking.models import Visit
+from concierge import schedule
+from concierge.models import User
+from patients.models import PatientProfile
+from roster.models import TimeOff
+from staff.board import board_for_day
+
+from .conftest import NOW, TUESDAY, book, ny
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def board(client, day=TUESDAY):
+    response = client.get(reverse("admin:booking_board"), {"date": day.isoformat()})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def text(page):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split('id="content-main"')[1]))
+
+
+def test_the_board_is_drawn_once_while_nothing_changes(clock, scheduler_client, cleared, infusion, maya):
+    book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    first = board(scheduler_client)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = board(scheduler_client)
+
+    assert text(again) == text(first) and "Pat Example" in text(again)
+    assert not any('"booking_visit"' in q["sql"] for q in queries)  # not read again
+
+
+def _renamed(w):
+    PatientProfile.objects.filter(user=w.cleared).update(preferred_name="Patty")
+
+
+def _login_renamed(w):
+    User.objects.filter(pk=w.maya.user_id).update(first_name="Mayana")  # the name only (not is_active)
+
+
+def _cancelled(w):
+    services.visit_cancel(visit=w.visit, by="staff", reason="test")
+
+
+def _time_off(w):
+    TimeOff.objects.create(provider=w.maya, starts_at=ny(TUESDAY, 14), ends_at=ny(TUESDAY, 18), reason="Dentist")
+
+
+@pytest.mark.parametrize(
+    ("change", "seen"),
+    [
+        (_renamed, lambda page: "Patty" in text(page)),
+        (_login_renamed, lambda page: "Mayana" in text(page)),
+        (_cancelled, lambda page: "0 visits" in text(page)),
+        (_time_off, lambda page: 'class="seg seg-time_off' in page),
+    ],
+    ids=["patient-name", "nurse-name", "visit-cancelled", "time-off"],
+)
+def test_every_committed_change_is_on_the_next_board(clock, scheduler_client, cleared, infusion, maya, change, seen):
+    visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    assert not seen(board(scheduler_client))
+
+    change(SimpleNamespace(cleared=cleared, maya=maya, visit=visit))
+
+    assert seen(board(scheduler_client))
+
+
+def test_a_last_login_does_not_throw_the_board_away(clock, scheduler_client, cleared, infusion, maya):
+    book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    board(scheduler_client)
+    version = schedule.schedule_version()
+
+    User.objects.filter(pk=maya.user_id).update(last_login=NOW)
+
+    assert schedule.schedule_version() == version
+
+
+def test_the_board_moves_with_the_clock(clock, scheduler, scheduler_client, cleared, infusion, maya):
+    visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    clock.move_to(ny(TUESDAY, 10, 14))
+    scheduler_client.force_login(scheduler)  # a day later: a new session
+    assert "late: not started" not in board(scheduler_client)
+    version = schedule.schedule_version()
+
+    clock.move_to(ny(TUESDAY, 10, 16))  # no write: only the minute changed (late after 15)
+
+    assert "late: not started" in board(scheduler_client)
+    assert schedule.schedule_version() == version and Visit.objects.get(pk=visit.pk).status == "confirmed"
+
+
+def test_every_table_the_board_reads_is_watched(clock, cleared, infusion, maya):
+    book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+
+    with CaptureQueriesContext(connection) as queries:
+        board_for_day(day=TUESDAY, now=NOW + timedelta(hours=1))
+
+    read = {table for q in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
+    assert read and read <= set(schedule._watched), read - set(schedule._watched)
