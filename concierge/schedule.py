@@ -50,7 +50,7 @@ _WRITE = re.compile(r'(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)
 
 def schedule_tables_watch(*tables: str, only_updates_of: str | tuple[str, ...] | None = None) -> None:
     """Count writes to these tables as schedule changes. With `only_updates_of` (a column or
-    several), only UPDATEs that set one of them count (e.g. a login's is_active, not its
+    several), only UPDATEs that name one of them count (e.g. a login's is_active, not its
     last_login). Registered twice, a table counts the columns of both (every write, if either
     said so)."""
     if only_updates_of is None:
@@ -72,10 +72,10 @@ def _counts(sql: str) -> bool:
     columns = _watched[match.group(1)]
     if columns is None:
         return True
-    if not sql.startswith("UPDATE"):
-        return False
-    set_clause = sql.split(" WHERE ", 1)[0]
-    return any(f'"{column}"' in set_clause for column in columns)
+    # An UPDATE naming one of the columns anywhere counts: a column named only in its WHERE costs
+    # a needless new version at worst, while cutting the SET clause out of a statement with
+    # subqueries could miss a change.
+    return sql.startswith("UPDATE") and any(f'"{column}"' in sql for column in columns)
 
 
 def _bump() -> None:
