@@ -146,15 +146,14 @@ def _active_services() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True)
 
 
-def area_ids_covering(*, zip_code: str, service: Service) -> tuple[int, ...]:
-    """The active areas that cover this ZIP and offer this service (kept under the schedule
-    version: areas and services are schedule tables)."""
-    return schedule_cached(
-        f"areas:{service.pk}:{zip_code}",
-        lambda: tuple(
-            a.pk for a in areas_covering(zip_info=zip_lookup(zip_code), service=service, with_services=False)
-        ),
-    )
+def area_ids_covering(*, zip_code: str, service: Service, fresh: bool = False) -> tuple[int, ...]:
+    """The active areas that cover this ZIP and offer this service: kept under the schedule
+    version (areas and services are schedule tables); `fresh` reads the database (the guard)."""
+
+    def read() -> tuple[int, ...]:
+        return tuple(a.pk for a in areas_covering(zip_info=zip_lookup(zip_code), service=service, with_services=False))
+
+    return read() if fresh else schedule_cached(f"areas:{service.pk}:{zip_code}", read)
 
 
 def coverage_for_zip(*, zip_code: str) -> Coverage:
@@ -378,11 +377,7 @@ def _providers_serving(
     """Active providers of the service's kind in an area covering the place (two queries; one
     when the areas are cached): (id, home ZIP, time zone, most visits a day), by id. `fresh`:
     the areas from the database too (the guard)."""
-    area_ids = (
-        tuple(a.pk for a in areas_covering(zip_info=zip_lookup(place.zip_code), service=service, with_services=False))
-        if fresh
-        else area_ids_covering(zip_code=place.zip_code, service=service)
-    )
+    area_ids = area_ids_covering(zip_code=place.zip_code, service=service, fresh=fresh)
     providers = Provider.objects.filter(
         is_active=True, user__is_active=True, kind=service.delivered_by, areas__in=area_ids
     )

@@ -7,14 +7,13 @@ KB), and `zips_load` fetches many at once, in one query, for a search about to a
 """
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from .models import ZipCode
+from .recent import RecentlyUsed
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -34,34 +33,8 @@ class ZipInfo:
 CACHED_ZIPS = 4096
 
 
-class _Recent:
-    """The ZIPs this process looked up last (None for a ZIP that is not in the table)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, ZipInfo | None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, zip_code: str) -> tuple[bool, ZipInfo | None]:
-        with self._lock:
-            if zip_code not in self._items:
-                return False, None
-            self._items.move_to_end(zip_code)
-            return True, self._items[zip_code]
-
-    def put(self, zip_code: str, info: ZipInfo | None) -> None:
-        with self._lock:
-            self._items[zip_code] = info
-            self._items.move_to_end(zip_code)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_recent = _Recent(CACHED_ZIPS)
+_recent = RecentlyUsed(CACHED_ZIPS)  # ZIP -> ZipInfo, or None for a ZIP not in the table
+_UNSEEN = object()
 
 
 def zip_cache_clear() -> None:
@@ -85,8 +58,8 @@ def zips_load(values: Iterable[str | None]) -> dict[str, ZipInfo]:
         zip_code = normalize_zip(value)
         if not zip_code or zip_code in found:
             continue
-        hit, info = _recent.get(zip_code)
-        if not hit:
+        info = _recent.get(zip_code, _UNSEEN)
+        if info is _UNSEEN:
             missing.add(zip_code)
         elif info is not None:
             found[zip_code] = info
@@ -111,8 +84,8 @@ def zip_lookup(value: str | None) -> ZipInfo | None:
     zip_code = normalize_zip(value)
     if not zip_code:
         return None
-    hit, info = _recent.get(zip_code)
-    if not hit:
+    info = _recent.get(zip_code, _UNSEEN)
+    if info is _UNSEEN:
         info = _fetch([zip_code]).get(zip_code)
         _recent.put(zip_code, info)
     return info

@@ -24,9 +24,7 @@ the booking guard re-checks availability under its locks, with fresh data, befor
 
 import logging
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -35,6 +33,8 @@ from django.core.cache import caches
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+
+from .recent import RecentlyUsed
 
 logger = logging.getLogger(__name__)
 
@@ -171,47 +171,10 @@ def schedule_cached(key: str, compute: Callable[[], T]) -> T:
     return found
 
 
-class _Recent:
-    """The last few answers this process used, by key and version: a version is never reused, so
-    an entry cannot go stale; it only saves asking Redis again (and unpickling)."""
-
-    SIZE = 128  # a board, a few coverage answers, a few searches' days
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str, default: Any) -> Any:
-        with self._lock:
-            if key not in self._entries:
-                return default
-            self._entries.move_to_end(key)
-            return self._entries[key]
-
-    def put(self, key: str, value: Any) -> None:
-        self.put_many({key: value})
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        with self._lock:
-            found = {key: self._entries[key] for key in keys if key in self._entries}
-            for key in found:
-                self._entries.move_to_end(key)
-            return found
-
-    def put_many(self, entries: dict[str, Any]) -> None:
-        with self._lock:
-            for key, value in entries.items():
-                self._entries[key] = value
-                self._entries.move_to_end(key)
-            while len(self._entries) > self.SIZE:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_recent = _Recent()
+# The last answers this process used, by key and version: a version is never reused, so an entry
+# cannot go stale; it only saves asking Redis again (and unpickling). A board, a few coverage
+# answers, a few searches' days.
+_recent = RecentlyUsed(128)
 
 
 def schedule_recent_clear() -> None:

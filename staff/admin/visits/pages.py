@@ -137,7 +137,6 @@ class VisitPagesMixin:
             context = {
                 "board": day_board,
                 "can_change": can_change,
-                "board_path": full_path,
                 "board_next": urlencode(full_path),  # once, not once per visit in the template
             }
             return render_to_string("admin/booking/board_body.html", context)
