@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from concierge.geo import ZipInfo, distance_miles, travel_minutes, zip_lookup
@@ -170,9 +170,28 @@ class Slot:
 # --- helpers shared with the booking service --------------------------------------------------
 
 
-def licences_allow(licences: Iterable[LicenceData], *, visit_state: str, on_date: date) -> bool:
-    return any(
-        licence_valid_in(
+class LicenceFields(Protocol):
+    """What the licensure rule reads of a licence: a LicenceData, or a roster Licence row."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def licence_type(self) -> str: ...
+    @property
+    def multistate(self) -> bool: ...
+    @property
+    def expires_on(self) -> date: ...
+
+
+L = TypeVar("L", bound=LicenceFields)
+
+
+def licences_valid_in(licences: Iterable[L], *, visit_state: str, on_date: date) -> Iterator[L]:
+    """The licences that let their holder practise in `visit_state` on `on_date`, in the order given."""
+    return (
+        lic
+        for lic in licences
+        if licence_valid_in(
             state=lic.state,
             licence_type=lic.licence_type,
             multistate=lic.multistate,
@@ -180,8 +199,11 @@ def licences_allow(licences: Iterable[LicenceData], *, visit_state: str, on_date
             visit_state=visit_state,
             on_date=on_date,
         )
-        for lic in licences
     )
+
+
+def licences_allow(licences: Iterable[LicenceData], *, visit_state: str, on_date: date) -> bool:
+    return next(licences_valid_in(licences, visit_state=visit_state, on_date=on_date), None) is not None
 
 
 def area_covers(

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from concierge.models import User
 from patients import selectors as patient_selectors
 from patients.models import Clearance, ClearanceDecision, TriageOutcome
+from patients.selectors import PatientRecord
 from patients.triage import rules_for_ids
 
 from . import availability
@@ -267,8 +268,8 @@ def plan_usage_for(
 # --- the clinical record's part ---------------------------------------------------------------
 
 
-def _patient_zone(patient: User) -> str:
-    profile = patient_selectors.profile_get(patient=patient)
+def _patient_zone(record: PatientRecord) -> str:
+    profile = record.profile
     return (profile.time_zone if profile is not None else "") or settings.TIME_ZONE
 
 
@@ -287,8 +288,9 @@ def _safety_reasons(patient: User) -> list[Reason]:
     ]
 
 
-def _triage_reasons(patient: User, active: Clearance | None) -> list[Reason]:
-    latest = patient_selectors.intake_latest_sent(patient=patient)
+def _triage_reasons(record: PatientRecord, active: Clearance | None) -> list[Reason]:
+    patient = record.patient
+    latest = record.latest_intake
     triage = patient_selectors.triage_of(latest) if latest is not None else None
     words = _(
         "You updated your health answers. A clinician needs to go through them with you before your next "
@@ -347,15 +349,19 @@ def _clearance_reasons(patient: User, day: date, active: Clearance | None) -> li
     ]
 
 
-def clinical_reasons(*, patient: User, day: date) -> list[Reason]:
-    """The clinical record's refusals for an infusion on `day` (the patient's local date)."""
-    active = patient_selectors.clearance_active_for(patient=patient, on_date=day)
+def clinical_reasons(*, patient: User, day: date, record: PatientRecord | None = None) -> list[Reason]:
+    """The clinical record's refusals for an infusion on `day` (the patient's local date).
+
+    `record`: the patient's rows already read for this question (each read once).
+    """
+    record = record or PatientRecord(patient)
+    active = record.clearance_active(day)
     reasons = [
         *_safety_reasons(patient),
-        *_triage_reasons(patient, active),
+        *_triage_reasons(record, active),
         *_clearance_reasons(patient, day, active),
     ]
-    eligibility = patient_selectors.booking_eligibility_for(patient=patient)
+    eligibility = patient_selectors.booking_eligibility_for(patient=patient, record=record)
     if not eligibility.can_book_infusion and not reasons:
         # Something the clinical record knows and this module does not (yet): its own words.
         words = eligibility.reason or _("A clinician needs to speak with you before your next infusion.")
@@ -384,10 +390,11 @@ def infusion_permission_for(
     service = visit.service if visit is not None else service
     if service is not None and service.kind not in INFUSION_KINDS:
         return Permission()
-    time_zone = visit.time_zone if visit is not None else _patient_zone(patient)
+    record = PatientRecord(patient)  # profile, latest intake and decisions read once for every part
+    time_zone = visit.time_zone if visit is not None else _patient_zone(record)
     day = (at or now).astimezone(availability.zone(time_zone)).date()
-    reasons = clinical_reasons(patient=patient, day=day)
-    clearance = patient_selectors.clearance_active_for(patient=patient, on_date=day)
+    reasons = clinical_reasons(patient=patient, day=day, record=record)
+    clearance = record.clearance_active(day)
     if clearance is not None and (service is None or service.kind in PLAN_KINDS):
         usage = plan_usage_for(
             patient=patient,

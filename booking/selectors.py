@@ -29,7 +29,6 @@ from concierge.schedule import (
     schedule_version,
 )
 from payments.services import visit_paid_allocation
-from roster.licensure import licence_valid_in
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 
 from . import availability, policy
@@ -566,19 +565,7 @@ def visit_carer_for(*, visit: Visit) -> Carer | None:
     first, last = user.first_name or user.get_short_name(), user.last_name or ""
     local_day = visit.starts_at.astimezone(availability.zone(visit.time_zone)).date()
     licence = next(
-        (
-            lic
-            for lic in provider.licences.all()
-            if licence_valid_in(
-                state=lic.state,
-                licence_type=lic.licence_type,
-                multistate=lic.multistate,
-                expires_on=lic.expires_on,
-                visit_state=visit.state,
-                on_date=local_day,
-            )
-        ),
-        None,
+        availability.licences_valid_in(provider.licences.all(), visit_state=visit.state, on_date=local_day), None
     )
     return Carer(
         first_name=first,

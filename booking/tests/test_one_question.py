@@ -149,7 +149,7 @@ def test_the_clinical_part_is_built_on_the_clinical_records_own_answer(cleared, 
     monkeypatch.setattr(
         patient_selectors,
         "booking_eligibility_for",
-        lambda *, patient: Eligibility(True, False, "Please sign the updated consent first."),
+        lambda *, patient, record=None: Eligibility(True, False, "Please sign the updated consent first."),
     )
 
     permission = safety.infusion_permission_for(patient=cleared)

@@ -10,9 +10,8 @@ from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from booking.availability import LicenceData, zone
+from booking.availability import LicenceData, licences_valid_in, zone
 from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
-from roster.licensure import licence_valid_in
 from roster.models import Provider
 
 from .hours import TimeRange
@@ -53,18 +52,7 @@ def visit_risks(*, visit: Visit, provider_row_data: ProviderRowData | None, now:
         return risks
     provider, licences, windows = provider_row_data
     visit_day = visit.starts_at.astimezone(zone(visit.time_zone)).date()
-    valid = [
-        lic
-        for lic in licences
-        if licence_valid_in(
-            state=lic.state,
-            licence_type=lic.licence_type,
-            multistate=lic.multistate,
-            expires_on=lic.expires_on,
-            visit_state=visit.state,
-            on_date=visit_day,
-        )
-    ]
+    valid = list(licences_valid_in(licences, visit_state=visit.state, on_date=visit_day))
     if not valid:
         risks.append(_("no licence valid in %(state)s on that day") % {"state": visit.state})
     else:
