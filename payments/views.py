@@ -243,7 +243,7 @@ def receipt(request, payment_id):
         "payments/receipt.html",
         {
             "payment": payment,
-            "paid": payment.is_paid or payment.status in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED),
+            "paid": payment.is_paid,  # PAID_STATUSES: refunded in part or in full included
             "patient_name": profile.full_legal_name if profile else request.user.get_full_name(),
             "lines": [
                 {
