@@ -235,9 +235,12 @@ def visit_detail(request, briefing):
             "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),
+            # Shown only while en route (visit.html): not read from the outbox on every other visit page.
             "on_my_way_text": selectors.on_my_way_text_for(
                 visit=visit, name=briefing.name, phone_display=briefing.phone_display
-            ),
+            )
+            if visit.status == "en_route"
+            else "",
         },
     )
 
