@@ -237,13 +237,9 @@ class DoseForm(TokenMixin):
         data = super().clean()
         weight, unit = data.get("weight"), data.get("weight_unit")
         if weight is not None and unit:
-            suggestion = protocol.wrong_unit_suggestion(weight, unit, self.last_weight_kg)
-            if suggestion is not None:
-                self.add_error(
-                    "weight",
-                    _("Did you mean %(value)s %(unit)s? The last recorded weight is %(last)s kg.")
-                    % {"value": suggestion[0], "unit": suggestion[1], "last": self.last_weight_kg},
-                )
+            wrong_unit = protocol.wrong_unit_message(weight, unit, self.last_weight_kg)
+            if wrong_unit is not None:
+                self.add_error("weight", wrong_unit)
         return data
 
     def weight_kg(self):

@@ -222,3 +222,15 @@ def wrong_unit_suggestion(value: DecimalLike, unit: str, last_kg: DecimalLike | 
     if abs(as_other - last) <= last * WEIGHT_WRONG_UNIT_MATCH and abs(as_typed - last) > last * WEIGHT_CHANGE_WARNING:
         return Decimal(value), other
     return None
+
+
+def wrong_unit_message(value: DecimalLike, unit: str, last_kg: DecimalLike | None) -> "StrOrPromise | None":
+    """The "did you mean ...?" refusal of a weight typed in the wrong unit (the form's and the dose service's)."""
+    suggestion = wrong_unit_suggestion(value, unit, last_kg)
+    if suggestion is None:
+        return None
+    return _("Did you mean %(value)s %(unit)s? The last recorded weight is %(last)s kg.") % {
+        "value": suggestion[0],
+        "unit": suggestion[1],
+        "last": last_kg,
+    }

@@ -103,12 +103,13 @@ def _apply_error(form, error):
         form.add_error(None, error.message)
 
 
-def _context(request, briefing, step, form=None, **extra):
+def _context(request, briefing, step, form=None, chart_view=None, **extra):
+    """A step page's context; `chart_view` when the view has already read it (else read here)."""
     visit = briefing.visit
     return {
         "b": briefing,
         "visit": visit,
-        "chart_view": selectors.chart_view(visit=visit),
+        "chart_view": chart_view if chart_view is not None else selectors.chart_view(visit=visit),
         "form": form,
         "step": step,
         "draft_key": _draft_key(visit, step),
@@ -234,9 +235,12 @@ def visit_detail(request, briefing):
             "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),
+            # Shown only while en route (visit.html): not read from the outbox on every other visit page.
             "on_my_way_text": selectors.on_my_way_text_for(
                 visit=visit, name=briefing.name, phone_display=briefing.phone_display
-            ),
+            )
+            if visit.status == "en_route"
+            else "",
         },
     )
 
@@ -301,10 +305,11 @@ def check_in(request, briefing):
 def vitals(request, briefing):
     visit = briefing.visit
     now_local = timezone.now().astimezone(services.visit_zone(visit))
+    chart_view = selectors.chart_view(visit=visit)
     form = VitalsForm(
         request.POST if request.method == "POST" else None,
         initial={"taken_at": now_local.strftime("%H:%M")},
-        paused=selectors.chart_view(visit=visit).paused,
+        paused=chart_view.paused,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -324,7 +329,8 @@ def vitals(request, briefing):
             _apply_error(form, error)
         else:
             return _done(request, visit, "vitals", _("Vitals recorded."))
-    return render(request, "nurses/vitals.html", _context(request, briefing, "vitals", form))
+    # Read once: a refused reading saved nothing, so the chart is as it was before the POST.
+    return render(request, "nurses/vitals.html", _context(request, briefing, "vitals", form, chart_view=chart_view))
 
 
 def _dose_initial(chart_view, briefing):

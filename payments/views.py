@@ -61,9 +61,15 @@ def _pay_url(payment):
     return reverse("payments:pay", args=[payment.pk])
 
 
+def _balance_cents(payment, visits):
+    """The rest of the visits' price after this payment (a deposit's balance), never below 0."""
+    return max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)
+
+
 def _pay_context(request, payment, visits, card_form=None):
     held_until = min(v.hold_expires_at for v in visits if v.hold_expires_at) if visits else None
     tz = visits[0].time_zone if visits else "UTC"
+    balance = _balance_cents(payment, visits)
     context = {
         "payment": payment,
         "visits": [
@@ -76,9 +82,8 @@ def _pay_context(request, payment, visits, card_form=None):
             for v in visits
         ],
         "total": money(payment.amount_cents),
-        "balance": money(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
-        "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
-        "balance_words": balance_words(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
+        "has_balance": balance > 0,
+        "balance_words": balance_words(balance),
         "held_until": dateformat.format(held_until.astimezone(ZoneInfo(tz)), "g:i A T") if held_until else "",
         "held_until_iso": held_until.isoformat() if held_until else "",
         "gateway": payment.gateway,
@@ -168,6 +173,7 @@ def pay_status(request, payment_id):
     unfulfilled = payment.refunds.filter(reason_code=RefundReason.UNFULFILLED)
     unfulfilled_ids = {r.visit_id for r in unfulfilled}
     confirmed = [v for v in visits if payment.is_paid and v.pk not in unfulfilled_ids]
+    balance = _balance_cents(payment, visits)
     return render(
         request,
         "payments/status.html",
@@ -178,8 +184,8 @@ def pay_status(request, payment_id):
                 {"pk": v.pk, "title": visit_title(v), "when": visit_when(v), "status": v.get_status_display()}
                 for v in visits
             ],
-            "balance_words": balance_words(max(sum(v.price_cents for v in visits) - payment.amount_cents, 0)),
-            "has_balance": sum(v.price_cents for v in visits) > payment.amount_cents,
+            "balance_words": balance_words(balance),
+            "has_balance": balance > 0,
             "confirmed": bool(confirmed),
             "refunded_unfulfilled": money(sum(r.amount_cents for r in unfulfilled)) if unfulfilled else "",
             "pay_url": _pay_url(payment),
@@ -237,7 +243,7 @@ def receipt(request, payment_id):
         "payments/receipt.html",
         {
             "payment": payment,
-            "paid": payment.is_paid or payment.status in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED),
+            "paid": payment.is_paid,  # PAID_STATUSES: refunded in part or in full included
             "patient_name": profile.full_legal_name if profile else request.user.get_full_name(),
             "lines": [
                 {

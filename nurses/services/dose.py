@@ -63,13 +63,9 @@ def _weight_check(visit: Visit, weight: Decimal, weight_unit: str, change_confir
             _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
         )
     last = last_weight_kg(visit)
-    suggestion = protocol.wrong_unit_suggestion(weight, weight_unit, last)
-    if suggestion is not None:
-        raise ApplicationError(
-            _("Did you mean %(value)s %(unit)s? The last recorded weight is %(last)s kg.")
-            % {"value": suggestion[0], "unit": suggestion[1], "last": last},
-            extra={"field": "weight"},
-        )
+    wrong_unit = protocol.wrong_unit_message(weight, weight_unit, last)
+    if wrong_unit is not None:
+        raise ApplicationError(wrong_unit, extra={"field": "weight"})
     if protocol.weight_changed_a_lot(kg, last) and not change_confirmed:
         raise ApplicationError(
             _("%(kg)s kg is more than 10%% from the last recorded %(last)s kg. Weigh again, then tick to confirm.")

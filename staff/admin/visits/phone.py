@@ -98,20 +98,30 @@ class PhonePagesMixin:
             ctx = services.booking_context(patient=patient, service=service)
         except ApplicationError as error:
             return {"service": service, "problem": error.message}
-        first = _day(request.GET.get("from")) or phone.local_today(ctx)
-        day = _day(request.GET.get("day"))
-        page = {
+        return {
             "service": service,
             "ctx": ctx,
-            "days": phone.days_with_times(ctx=ctx, first_day=first),
-            "time_zone": ctx.place.time_zone,
+            **self._days_and_times(request, ctx),
             "policy_text": policy.cancellation_policy(),
             "hold_minutes": settings.BOOKING_PHONE_HOLD_MINUTES,
             "due": policy.amount_due_cents(service),
         }
+
+    def _days_and_times(self, request, ctx, exclude_visit_id=None):
+        """Two weeks of days with free times from ?from=, and the free times of ?day= (booking's
+        one search; a visit being moved left out of its own way)."""
+        first = _day(request.GET.get("from")) or phone.local_today(ctx)
+        page = {
+            "days": phone.days_with_times(ctx=ctx, first_day=first, exclude_visit_id=exclude_visit_id),
+            "time_zone": ctx.place.time_zone,
+        }
+        day = _day(request.GET.get("day"))
         if day is not None:
             page["day"] = day
-            page["times"] = [(slot, start_param(slot.starts_at)) for slot in phone.times_on(ctx=ctx, day=day)]
+            page["times"] = [
+                (slot, start_param(slot.starts_at))
+                for slot in phone.times_on(ctx=ctx, day=day, exclude_visit_id=exclude_visit_id)
+            ]
         return page
 
     def _hold(self, request, patient, info, page):
@@ -237,14 +247,5 @@ class PhonePagesMixin:
         except ApplicationError as error:
             page["problem"] = error.message
         else:
-            first = _day(request.GET.get("from")) or phone.local_today(ctx)
-            page["days"] = phone.days_with_times(ctx=ctx, first_day=first, exclude_visit_id=visit.pk)
-            page["time_zone"] = ctx.place.time_zone
-            day = _day(request.GET.get("day"))
-            if day is not None:
-                page["day"] = day
-                page["times"] = [
-                    (slot, start_param(slot.starts_at))
-                    for slot in phone.times_on(ctx=ctx, day=day, exclude_visit_id=visit.pk)
-                ]
+            page.update(self._days_and_times(request, ctx, exclude_visit_id=visit.pk))
         return self._page(request, "admin/booking/visit/move.html", _("Move a visit for the patient"), visit, **page)
