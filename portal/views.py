@@ -501,8 +501,4 @@ def visit_live(request, visit_id):
     visit = visit_get_for_patient(patient=request.user, pk=visit_id)
     if visit is None:
         raise Http404
-    return render(
-        request,
-        "portal/_visit_live_body.html",
-        {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()},
-    )
+    return render(request, "portal/_visit_live_body.html", live.live_context(visit))
