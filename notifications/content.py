@@ -584,4 +584,4 @@ def local_text(moment, message):
     if moment is None:
         return ""
     zone = message.visit.time_zone if message.visit_id else settings.NOTIFICATIONS_DEFAULT_TIME_ZONE
-    return dateformat.format(moment.astimezone(ZoneInfo(zone)), pgettext("date format", "D M j, g:i A T"))
+    return when_text(moment, zone)

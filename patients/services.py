@@ -35,7 +35,7 @@ from roster import oncall
 from roster.licensure import licence_valid_in
 from roster.models import Licence
 
-from . import instruments, intake
+from . import instruments, intake, selectors
 from .models import (
     Clearance,
     ClearanceDecision,
@@ -820,7 +820,7 @@ def consent_sign(
     if not patient.has_role(Role.PATIENT):
         raise NotAllowed(_("Only a patient can sign their consent."))
     document = text.document
-    current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    current = selectors.consent_current()
     if current is None or current.pk != document.pk:
         raise InvalidState(_("The consent form has changed. Please read the new version and sign it."))
     existing = ConsentSignature.objects.filter(patient=patient, document=document).first()

@@ -85,5 +85,6 @@ def live_status_for(*, visit: Visit, now: datetime | None = None) -> LiveStatus 
     return LiveStatus(step, headline, detail, steps, poll=step != "done")
 
 
-def poll_seconds() -> int:
-    return settings.PATIENT_LIVE_POLL_SECONDS
+def live_context(visit: Visit) -> dict:
+    """The context of portal/_visit_live_body.html: the visit page's first render and each poll."""
+    return {"visit": visit, "live": live_status_for(visit=visit), "poll_seconds": settings.PATIENT_LIVE_POLL_SECONDS}

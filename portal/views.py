@@ -271,10 +271,7 @@ def checkin(request, visit_id):
         form = CheckInForm(data)
         bundles = _screening_forms(due, data)
         if go == "next" and step < len(steps) - 1:
-            code = steps[step][0]
-            shown = form if code is None else next(b["form"] for b in bundles if b["definition"].code == code)
-            shown.is_valid()
-            if not any(name in shown.errors for name in _field_names(steps[step])):
+            if not _step_errors(steps[step], form, bundles):
                 return redirect(f"{request.path}?step={step + 1}")
             return _checkin_page(request, visit, form, bundles, steps, step)
     else:
@@ -504,8 +501,4 @@ def visit_live(request, visit_id):
     visit = visit_get_for_patient(patient=request.user, pk=visit_id)
     if visit is None:
         raise Http404
-    return render(
-        request,
-        "portal/_visit_live_body.html",
-        {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()},
-    )
+    return render(request, "portal/_visit_live_body.html", live.live_context(visit))

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -107,10 +106,6 @@ def oncall_cover_at(*, at: datetime | None = None) -> Cover | None:
                 if cover is not None:
                     return cover
     return None
-
-
-def oncall_pages_open() -> QuerySet[OnCallPage]:
-    return OnCallPage.objects.filter(acknowledged_at__isnull=True).order_by("paged_at")
 
 
 # --- paging -------------------------------------------------------------------------------------------

@@ -28,4 +28,4 @@ def care_portal_for(context, user):
 @register.inclusion_tag("portal/_visit_live_body.html")
 def visit_live_for(visit):
     """The live status on the patient's visit page (portal.live), polled while the visit is today."""
-    return {"visit": visit, "live": live.live_status_for(visit=visit), "poll_seconds": live.poll_seconds()}
+    return live.live_context(visit)
