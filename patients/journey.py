@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,7 +21,6 @@ from .models import (
     ClearanceDecision,
     IntakeResponse,
     PatientProfile,
-    ScreeningResponse,
     TriageOutcome,
     TriageResult,
 )
@@ -30,7 +28,6 @@ from .selectors import (
     Eligibility,
     PatientRecord,
     booking_eligibility_for,
-    intake_draft_get,
     triage_of,
 )
 from .triage import patient_message
@@ -127,19 +124,16 @@ def journey_for(*, patient: User, record: PatientRecord | None = None) -> Journe
 def _standing(patient: User, record: PatientRecord) -> _Standing:
     profile = record.profile
     latest = record.latest_intake
-    last_taken = dict(
-        ScreeningResponse.objects.filter(patient=patient)
-        .values("instrument")
-        .annotate(last=Max("submitted_at"))
-        .values_list("instrument", "last")
-    )
+    last_taken = {}  # instrument -> when it was last answered
+    for response in record.screenings:  # oldest first
+        last_taken[response.instrument] = response.submitted_at
     decision = record.decisions[0] if record.decisions else None
     eligibility = booking_eligibility_for(patient=patient, record=record)
     retake_before = timezone.now() - timedelta(days=settings.SCREENING_RETAKE_DAYS)
     return _Standing(
         profile=profile,
         profile_done=bool(profile and profile.is_complete),
-        draft=intake_draft_get(patient=patient),
+        draft=record.intake_draft,
         intake_done=latest is not None,
         triage=triage_of(latest) if latest else None,
         never_taken=[code for code in INSTRUMENT_ORDER if code not in last_taken],

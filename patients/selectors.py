@@ -62,7 +62,8 @@ def clearance_active_for(*, patient: User, on_date: date | None = None) -> Clear
 
 class PatientRecord:
     """The rows of one patient that several selectors read on one page, each read once: the
-    profile, the latest sent intake, the clinicians' decisions.
+    profile, the intake versions (the latest sent one and the draft), the clinicians' decisions,
+    the questionnaire answers.
 
     Make one per page (request) and hand it to the selectors that take `record=`; never keep
     one across a write, it does not see it.
@@ -78,8 +79,24 @@ class PatientRecord:
         return profile_get(patient=self.patient)
 
     @cached_property
+    def intakes(self) -> list[IntakeResponse]:
+        """Every intake version with its triage (sent ones newest first; a draft has no number yet)."""
+        return list(IntakeResponse.objects.filter(patient=self.patient).select_related("triage").order_by("-version"))
+
+    @property
     def latest_intake(self) -> IntakeResponse | None:
-        return intake_latest_sent(patient=self.patient)
+        """As `intake_latest_sent`, from the versions already read."""
+        return next((i for i in self.intakes if i.status == IntakeStatus.SUBMITTED), None)
+
+    @property
+    def intake_draft(self) -> IntakeResponse | None:
+        """As `intake_draft_get`, from the versions already read."""
+        return next((i for i in self.intakes if i.status == IntakeStatus.DRAFT), None)
+
+    @cached_property
+    def screenings(self) -> list[ScreeningResponse]:
+        """As `screening_list_for_patient`: every questionnaire answer, the oldest first."""
+        return list(screening_list_for_patient(patient=self.patient))
 
     @cached_property
     def decisions(self) -> list[Clearance]:
@@ -231,7 +248,9 @@ def consent_signature_latest(*, patient: User) -> ConsentSignature | None:
 
 
 def consent_signed_current(*, patient: User) -> bool:
-    return consent_signature_for(patient=patient) is not None
+    """Whether the patient signed the version patients sign now (`consent_current`), in one query."""
+    current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id")
+    return ConsentSignature.objects.filter(patient=patient, document=Subquery(current.values("pk")[:1])).exists()
 
 
 def booking_eligibility_for(*, patient: User, record: PatientRecord | None = None) -> Eligibility:

@@ -75,12 +75,13 @@ def dashboard(request):
     record = patient_selectors.PatientRecord(request.user, profile=profile)  # each row read once
     journey = journey_for(patient=request.user, record=record)
     zone = patient_zone(profile)
+    infusions = infusion_starts_for(patient=request.user)
     context = {
         "profile": profile,
         "journey": journey,
-        "score_charts": charts.score_charts_for(
-            patient=request.user, zone=zone, infusions=infusion_starts_for(patient=request.user)
-        ),
+        "score_charts": [
+            charts.chart_html(chart) for chart in charts.score_charts(record.screenings, zone, infusions=infusions)
+        ],
         "clearance": record.clearance_active(),
         "dashboard_sections": _dashboard_sections(),
         "zone_name": timezone.localtime(timezone.now(), zone).tzname(),

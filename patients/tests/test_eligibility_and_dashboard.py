@@ -237,12 +237,39 @@ def test_the_dashboard_reads_the_profile_intake_and_clearance_once(client, profi
 
     settings.PATIENT_DASHBOARD_SECTIONS = []
     cleared(profile.user, clinician)
+    services.intake_draft_save(patient=profile.user, answers={"allergies": "latex"})  # a draft beside the sent one
+    screening(profile.user, "phq9")
     client.force_login(profile.user)
 
     with CaptureQueriesContext(connection) as queries:
-        assert client.get("/dashboard/").status_code == 200
+        page = client.get("/dashboard/").content.decode()
 
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    for table in ("patients_patientprofile", "patients_clearance"):
+    tables = (
+        "patients_patientprofile",
+        "patients_clearance",
+        "patients_intakeresponse",
+        "patients_screeningresponse",
+        "patients_consentsignature",
+    )
+    for table in tables:
         reads = [sql for sql in selects if sql.split(" FROM ", 1)[1].startswith(f'"{table}"')]
         assert len(reads) == 1, (table, reads)
+    # What those single reads are for still shows: the draft, the score, the plan.
+    assert "PHQ-9 scores over time" in page and "Your plan:" in page
+
+
+def test_a_kept_chart_drawing_never_hides_a_new_score_or_another_language(client, profile):
+    screening(profile.user, "phq9", [2] * 9)
+    client.force_login(profile.user)
+    assert "One score: 18." in client.get("/dashboard/").content.decode()
+
+    screening(profile.user, "phq9", [1] * 8 + [0])
+    page = client.get("/dashboard/").content.decode()
+    assert "2 scores, from 18 to 8 most recently." in page and page.count('class="dot"') == 2
+
+    profile.user.language = "es"
+    profile.user.save(update_fields=["language"])
+    spanish = client.get("/dashboard/").content.decode()
+    assert "2 scores, from 18 to 8" not in spanish
+    assert '<th scope="col">Score</th>' not in spanish and spanish.count('class="dot"') == 2

@@ -11,11 +11,16 @@ register = template.Library()
 
 @register.inclusion_tag("portal/_dashboard_messages_body.html", takes_context=True)
 def care_portal_for(context, user):
-    threads = list(selectors.thread_list_for_patient(patient=user)[:3]) if user else []
+    shown = 3
+    threads = list(selectors.thread_list_for_patient(patient=user)[:shown]) if user else []
     evaluation = next_evaluation_for(patient=user) if user else None
+    if len(threads) < shown:  # every thread is here: count them without asking again
+        unread_total = sum(1 for thread in threads if thread.has_unread)
+    else:
+        unread_total = selectors.unread_count_for_patient(patient=user)
     return {
         "threads": threads,
-        "unread_total": selectors.unread_count_for_patient(patient=user) if threads else 0,
+        "unread_total": unread_total,
         "checkins_to_do": list(checkins.checkins_to_do(patient=user)[:3]) if user else [],
         "evaluation": evaluation,
         "join": join_state(visit=evaluation) if evaluation else None,

@@ -131,6 +131,21 @@ def test_an_answer_tells_the_patient_by_text_with_no_content_and_the_patient_rea
     assert selectors.unread_count_for_patient(patient=profile.user) == 0
 
 
+@pytest.mark.parametrize(("threads", "answered"), [(2, 1), (3, 2), (5, 4)])
+def test_the_dashboard_counts_every_unread_answer_not_only_the_threads_it_shows(
+    client, profile, clinician, daytime, threads, answered
+):
+    started = [thread_for(profile.user, subject=f"Question {n}") for n in range(threads)]
+    for message in started[:answered]:  # with five threads, four answered: more than the three shown
+        answer(message.thread, clinician, "Yes, that is fine.")
+    client.force_login(profile.user)
+
+    page = client.get("/dashboard/").content.decode()
+
+    assert f"You have {answered} new answer" in page
+    assert selectors.unread_count_for_patient(patient=profile.user) == answered
+
+
 def test_a_patient_without_text_consent_gets_an_email_that_holds_no_content(
     profile, clinician, daytime, sent, sms_sent
 ):
