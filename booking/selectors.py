@@ -29,7 +29,7 @@ from concierge.schedule import (
     schedule_version,
 )
 from payments.services import visit_paid_allocation
-from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
+from roster.models import DateOverride, Licence, Provider, ProviderPhoto, TimeOff, WeeklyShift
 
 from . import availability, policy
 from .availability import Candidate, Hours, Interval, LicenceData, ProviderData, Slot, VisitData
@@ -584,11 +584,14 @@ def _licence_text(licence: Licence | None) -> str:
 
 
 def provider_photo_url(provider: Provider) -> str:
-    photo = getattr(provider, "photo", b"")
-    mime = getattr(provider, "photo_type", "")
-    if not photo or not mime:
+    """The provider's portrait as a data: URL, or "" (one read, on the page that shows it)."""
+    try:
+        photo = provider.photo
+    except ProviderPhoto.DoesNotExist:
         return ""
-    return f"data:{mime};base64,{base64.b64encode(bytes(photo)).decode()}"
+    if not photo.data or not photo.content_type:
+        return ""
+    return f"data:{photo.content_type};base64,{base64.b64encode(bytes(photo.data)).decode()}"
 
 
 def calendar_feed_get(*, token: str) -> CalendarFeed | None:

@@ -19,7 +19,17 @@ from concierge.models import Role
 
 from . import oncall
 from .licensure import licence_valid_in
-from .models import DateOverride, Licence, OnCallPage, OnCallShift, Provider, ProviderKind, TimeOff, WeeklyShift
+from .models import (
+    DateOverride,
+    Licence,
+    OnCallPage,
+    OnCallShift,
+    Provider,
+    ProviderKind,
+    ProviderPhoto,
+    TimeOff,
+    WeeklyShift,
+)
 
 
 def licence_expiry_note(expires_on, today=None):
@@ -135,16 +145,17 @@ class ProviderForm(forms.ModelForm):
             raise forms.ValidationError(_("Upload a PNG, JPEG or WebP image."))
         return data
 
-    def save(self, commit=True):
-        provider = super().save(commit=False)
+    def _save_m2m(self):
+        # After the provider is saved, on both of ModelForm's paths (admin saves with commit=False
+        # and calls save_m2m() once the provider has its row).
+        super()._save_m2m()
         data = self.cleaned_data.get("photo_file")
         if data:
-            provider.photo, provider.photo_type = data, photo_type_of(data)
+            ProviderPhoto.objects.update_or_create(
+                provider=self.instance, defaults={"data": data, "content_type": photo_type_of(data)}
+            )
         elif self.cleaned_data.get("remove_photo"):
-            provider.photo, provider.photo_type = b"", ""
-        if commit:
-            provider.save()
-        return provider
+            ProviderPhoto.objects.filter(provider=self.instance).delete()
 
 
 @admin.register(Provider)

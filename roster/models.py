@@ -35,10 +35,6 @@ class Provider(models.Model):
         _("maximum visits a day"), default=4, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     is_active = models.BooleanField(_("active"), default=True)
-    # A small portrait shown to the provider's patients ("who is coming"). Kept in the row and
-    # shown as a data: URL: no media storage to run, and the CSP already admits data: images.
-    photo = models.BinaryField(_("photo"), blank=True, default=b"", editable=False)
-    photo_type = models.CharField(_("photo type"), max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -51,6 +47,26 @@ class Provider(models.Model):
         if info is None:
             raise ValidationError({"home_zip": _("We do not recognise this ZIP code.")})
         self.time_zone = info.time_zone
+
+
+class ProviderPhoto(models.Model):
+    """The small portrait a provider's patients see ("who is coming"), shown as a data: URL: no
+    media storage to run, and the CSP already admits data: images.
+
+    In a table of its own, not a column of Provider: every list of visits reads its providers
+    with the visits (select_related), and would otherwise carry up to 300 KB per row that no list
+    shows. Read only where it is shown (`booking.selectors.provider_photo_url`).
+    """
+
+    provider = models.OneToOneField(Provider, on_delete=models.CASCADE, primary_key=True, related_name="photo")
+    data = models.BinaryField(_("photo"))
+    content_type = models.CharField(_("photo type"), max_length=16)
+
+    class Meta:
+        verbose_name = _("provider photo")
+
+    def __str__(self):
+        return str(_("Photo of %(provider)s") % {"provider": self.provider})
 
 
 class LicenceType(models.TextChoices):

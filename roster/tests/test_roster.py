@@ -43,3 +43,36 @@ def test_the_weekly_pattern_is_replaced(nurse):
     ]
     with pytest.raises(ValidationError):
         weekly_pattern_set(provider=provider, hours={3: [(time(18), time(8))]})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_each_photo_to_its_own_table():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from concierge.models import User
+    from roster.models import Provider, ProviderPhoto
+
+    before = [("roster", "0005_provider_photo")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("roster", "Provider")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 2048
+    with_photo, without = (
+        old.objects.create(
+            user_id=User.objects.create(email=f"{name}@example.com").pk,
+            kind="nurse",
+            home_zip="10001",
+            time_zone="America/New_York",
+            photo=photo,
+            photo_type=mime,
+        )
+        for name, photo, mime in (("maya", png, "image/png"), ("priya", b"", ""))
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    [photo] = ProviderPhoto.objects.all()
+    assert (photo.provider_id, bytes(photo.data), photo.content_type) == (with_photo.pk, png, "image/png")
+    assert Provider.objects.filter(pk__in=[with_photo.pk, without.pk]).count() == 2

@@ -194,3 +194,71 @@ def test_the_roster_list_highlights_licences_expiring_within_30_days(clock, sche
     assert "Priya Shah" in page and "Maya Chen" not in page
     page = scheduler_client.get(change_url(priya)).content.decode()
     assert "expires in 12 days" in page
+
+
+# --- the portrait patients see (a table of its own) ----------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def patient_sees(visit):
+    from concierge.testing import VerifiedClient
+
+    client = VerifiedClient()
+    client.force_login(visit.patient)
+    return client.get(reverse("booking:visit", args=[visit.pk])).content.decode()
+
+
+def test_a_photo_uploaded_in_admin_is_what_the_patient_sees_and_can_be_removed(clock, scheduler_client, booked, maya):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from roster.models import ProviderPhoto
+
+    response = scheduler_client.post(change_url(maya), roster_post(maya, photo_file=SimpleUploadedFile("me.png", PNG)))
+
+    assert response.status_code == 302
+    photo = ProviderPhoto.objects.get(provider=maya)
+    assert (bytes(photo.data), photo.content_type) == (PNG, "image/png")
+    assert '<img class="carer-photo" src="data:image/png;base64,iVBORw0KGgo' in patient_sees(booked)
+
+    scheduler_client.post(change_url(maya), roster_post(maya, remove_photo="on"))
+
+    assert not ProviderPhoto.objects.exists()
+    page = patient_sees(booked)
+    assert "data:image" not in page and '<span class="carer-photo carer-initials" aria-hidden="true">MC</span>' in page
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [(b"GIF89a" + b"\x00" * 64, "Upload a PNG, JPEG or WebP image."), (PNG + b"\x00" * 300 * 1024, "too large")],
+)
+def test_a_photo_that_is_not_a_small_image_is_refused_and_nothing_changes(
+    clock, scheduler_client, maya, upload, message
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from roster.models import ProviderPhoto
+
+    response = scheduler_client.post(
+        change_url(maya), roster_post(maya, photo_file=SimpleUploadedFile("me.png", upload), max_visits_per_day=5)
+    )
+
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not ProviderPhoto.objects.exists() and Provider.objects.get(pk=maya.pk).max_visits_per_day == 4
+
+
+def test_no_list_of_visits_carries_a_photo(clock, booked, maya):
+    """Lists of visits read their providers with them (select_related): the portrait is in its own
+    table, so a provider's row stays small whatever photo they have."""
+    from django.db import connection
+    from django.db.models import BinaryField
+    from django.test.utils import CaptureQueriesContext
+
+    from roster.models import ProviderPhoto
+
+    ProviderPhoto.objects.create(provider=maya, data=PNG * 1000, content_type="image/png")
+    assert not [f.name for f in Provider._meta.concrete_fields if isinstance(f, BinaryField)]
+    with CaptureQueriesContext(connection) as queries:
+        [visit] = Visit.objects.select_related("provider__user")
+    assert visit.provider == maya
+    assert "roster_providerphoto" not in queries.captured_queries[0]["sql"]
