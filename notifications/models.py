@@ -84,6 +84,8 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["recipient", "channel", "sent_at"]),
             models.Index(fields=["provider_message_id"]),
@@ -115,6 +117,10 @@ class SmsOptOut(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-changed_at", "-id"]),
+        ]
         verbose_name = _("text opt-out")
         ordering = ["-changed_at"]
 
@@ -145,6 +151,10 @@ class InboundSms(models.Model):
     reply = models.CharField(_("our answer"), max_length=320, blank=True)
 
     class Meta:
+        indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-received_at", "-id"]),
+        ]
         verbose_name = _("incoming text")
         ordering = ["-received_at"]
 

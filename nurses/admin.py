@@ -1,7 +1,8 @@
 """The visit charts in admin, read-only with their history (the roster's admin is roster/admin.py)."""
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from booking.availability import zone
@@ -181,11 +182,17 @@ class VisitChartAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(alert_readings=Count("vitals", filter=~Q(vitals__alerts=[]), distinct=True))
+        # A count per listed chart (a subquery), not a GROUP BY over every chart: the page's 100
+        # rows come from the list's index, and only those are counted.
+        past_limits = (
+            VitalsReading.objects.filter(chart=OuterRef("pk"))
+            .exclude(alerts=[])
+            .order_by()
+            .values("chart")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        return super().get_queryset(request).annotate(alert_readings=Coalesce(Subquery(past_limits), 0))
 
     @admin.display(description=_("visit"), ordering="visit__starts_at")
     def visit_time(self, obj):

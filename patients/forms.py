@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from localflavor.us.forms import USStateField, USStateSelect, USZipCodeField
+from localflavor.us.forms import USStateField, USZipCodeField
 from phonenumber_field.formfields import PhoneNumberField
 
 from concierge.inputs import DayField
 from concierge.models import User
+from concierge.states import state_choices
 
 from . import intake
 from .instruments import DIFFICULTY_OPTIONS
@@ -183,7 +184,9 @@ class ProfileForm(forms.Form):
     city = forms.CharField(
         label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
-    state = USStateField(label=_("State"), widget=USStateSelect(attrs={"autocomplete": "address-level1"}))
+    state = USStateField(
+        label=_("State"), widget=forms.Select(attrs={"autocomplete": "address-level1"}, choices=state_choices)
+    )
     zip_code = USZipCodeField(
         label=_("ZIP code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"})
     )

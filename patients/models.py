@@ -7,11 +7,12 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from localflavor.us.models import USStateField, USZipCodeField
+from localflavor.us.models import USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
 
 from concierge.geo import zip_lookup
 from concierge.inputs import DATE_RANGE_VALIDATORS
+from concierge.states import USStateField
 
 from .instruments import INSTRUMENTS
 
@@ -259,7 +260,11 @@ class Clearance(models.Model):
 
     class Meta:
         ordering = ["-decided_at", "-id"]
-        indexes = [models.Index(fields=["patient", "-decided_at"])]
+        indexes = [
+            models.Index(fields=["patient", "-decided_at"]),
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-decided_at", "-id"]),
+        ]
 
     def __str__(self):
         return f"{self.get_decision_display()} ({self.decided_at:%Y-%m-%d})"
@@ -400,7 +405,11 @@ class ScreeningResponse(models.Model):
         verbose_name = _("symptom questionnaire")
         verbose_name_plural = _("symptom questionnaires")
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["patient", "instrument", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "-submitted_at"]),
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-submitted_at", "-id"]),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["patient", "form_token"], name="screening_once_per_form"),
         ]
@@ -510,7 +519,16 @@ class SafetyAlert(models.Model):
     class Meta:
         verbose_name = _("safety alert")
         ordering = [models.F("resolved_at").asc(nulls_first=True), "-created_at"]
-        indexes = [models.Index(fields=["patient", "resolved_at"])]
+        indexes = [
+            models.Index(fields=["patient", "resolved_at"]),
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(
+                models.F("resolved_at").asc(nulls_first=True),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="safetyalert_list_order_idx",
+            ),
+        ]
 
     def __str__(self):
         return gettext("Safety alert %(id)s") % {"id": self.pk}
@@ -648,6 +666,10 @@ class ConsentSignature(models.Model):
     language = models.CharField(_("language of the text signed"), max_length=8, choices=settings.LANGUAGES)
 
     class Meta:
+        indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-signed_at", "-id"]),
+        ]
         verbose_name = _("consent signature")
         ordering = ["-signed_at", "-id"]
         constraints = [

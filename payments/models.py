@@ -106,7 +106,11 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("refund_payment", _("Can refund payments"))]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-created_at", "-id"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -215,6 +219,10 @@ class Refund(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-created_at", "-id"]),
+        ]
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"),
@@ -245,6 +253,10 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-received_at", "-id"]),
+        ]
         ordering = ["-received_at"]
 
     def __str__(self):

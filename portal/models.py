@@ -56,6 +56,8 @@ class MessageThread(models.Model):
         verbose_name = _("message thread")
         ordering = ["-last_message_at", "-id"]
         indexes = [
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-urgent", "waiting_since", "-last_message_at", "-id"]),
             models.Index(fields=["patient", "-last_message_at"]),
             models.Index(fields=["waiting_since"]),
         ]
@@ -180,7 +182,11 @@ class FollowUpCheckIn(models.Model):
     class Meta:
         verbose_name = _("follow-up check-in")
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["patient", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["patient", "-submitted_at"]),
+            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
+            models.Index(fields=["-submitted_at", "-id"]),
+        ]
 
     def __str__(self):
         return gettext("Check-in %(id)s") % {"id": self.pk}

@@ -352,3 +352,20 @@ def test_the_nurse_sees_the_last_recorded_weight(nurse_client, visit, nurse, clo
     clock.move_to(ny(10))
     check_in(visit, nurse)
     assert "Last recorded weight: 80.0 kg." in text(nurse_client.get(reverse("nurses:dose", args=[visit.pk])))
+
+
+def test_the_chart_list_counts_each_charts_readings_past_limits(visit, nurse, clock):
+    from concierge.testing import VerifiedClient
+
+    clock.move_to(ny(10))
+    check_in(visit, nurse)
+    clock.move_to(ny(11, 5))
+    vitals(visit, nurse, 10, 30, systolic=190, action_taken="slowed")
+    vitals(visit, nurse, 10, 45, heart_rate=140, action_taken="slowed")
+    vitals(visit, nurse, 11, 0)
+    client = VerifiedClient()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get(reverse("admin:nurses_visitchart_changelist")).content.decode()
+
+    assert '<td class="field-alerts_count">2</td>' in page
