@@ -102,6 +102,8 @@ def pages() -> list[Page]:
         Page("times", f"/book/{SERVICE}/{day.isoformat()}/", clinic.PATIENT),
         Page("nurse_today", "/nurse/", clinic.NURSE),
         Page("board", f"/admin/booking/visit/board/?date={clinic.patient_day(0).isoformat()}", clinic.ADMIN),
+        Page("visit_list", "/admin/booking/visit/", clinic.ADMIN),  # the admin's list of every visit
+        Page("outbox_list", "/admin/notifications/message/", clinic.ADMIN),  # ~70,000 messages
     ]
 
 
