@@ -103,3 +103,25 @@ def test_production_refuses_every_published_key():
     finally:
         (ROOT / "docs" / "_published_key_probe.md").unlink()
     assert run_manage(PRODUCTION_ENV, "check").returncode == 0
+
+
+def test_the_web_process_loads_every_view_at_start_and_freezes_what_it_built():
+    """gunicorn imports concierge.wsgi once per worker: the views are imported then (not in the
+    first request) and the objects built so far are kept out of every later full collection."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    script = (
+        "import gc, sys, concierge.wsgi; "
+        "print(gc.get_freeze_count(), 'booking.views.book' in sys.modules, 'staff.admin' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    frozen, views_loaded, admin_loaded = result.stdout.split()
+    assert int(frozen) > 50_000 and views_loaded == admin_loaded == "True"
