@@ -91,6 +91,9 @@ class Tree:
     statements: dict[str, int] = field(default_factory=dict)
 
 
+QUIET_SECONDS = 1.5  # between two measurements (see main)
+
+
 def pages() -> list[Page]:
     day = clinic.patient_day()
     return [
@@ -327,6 +330,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--browses", type=int, default=5, help="14-day browses per tree (default 5)")
     parser.add_argument("--baseline", help="a git ref to measure in the same run, interleaved")
+    parser.add_argument("--each", action="store_true", help="also print every round's figures")
     parser.add_argument("--only", help="comma-separated page names (default: all)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -353,6 +357,10 @@ def main() -> None:
             flush=True,
         )
         jar = cookies()
+        # A clinic's database is vacuumed and analysed; a freshly filled one would have the
+        # autovacuum working through it (and plans without statistics) during the measurements.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
         connection.close()
         chosen = [p for p in pages() if not args.only or p.name == "hello" or p.name in args.only.split(",")]
         for tree in trees:
@@ -370,6 +378,10 @@ def main() -> None:
                     tree.results.setdefault(page.name, []).append(
                         load(tree.port, page, cookie, args.seconds, args.connections)
                     )
+                    # When wrk stops, the workers still owe the requests queued in the listen
+                    # backlog (up to 16 of the page just measured): let them finish, or the next
+                    # page's first requests wait behind them and its p99 measures this page.
+                    time.sleep(QUIET_SECONDS)
         for tree in trees:
             prefix = f"tree={tree.name} " if args.baseline else ""
             for page in chosen:
@@ -383,6 +395,9 @@ def main() -> None:
                     f"queries={tree.statements[page.name]}",
                     flush=True,
                 )
+                if args.each:
+                    rounds = " ".join(f"{r['rps']:.0f}/{r['p50']:.0f}/{r['p99']:.0f}" for r in runs)
+                    print(f"{prefix}  each round rps/p50_ms/p99_ms: {rounds}", flush=True)
         browses: dict[str, list[tuple[float, int]]] = {t.name: [] for t in trees}
         for _ in range(args.browses):
             for tree in trees:
