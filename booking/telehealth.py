@@ -151,7 +151,7 @@ def next_evaluation_for(*, patient, now=None):
     return (
         _evaluations()
         .filter(patient=patient, status__in=JOINABLE_STATUSES, ends_at__gt=closes_after)
-        .select_related("service", "provider__user")
+        .select_related("service")  # the join button needs the service, not who holds the call
         .order_by("starts_at")
         .first()
     )
