@@ -5,7 +5,6 @@ a patient, whatever the number of providers and days; one when the providers' si
 schedule cache), then the pure `booking.availability` module does the rest in memory.
 """
 
-import base64
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -586,12 +585,9 @@ def _licence_text(licence: Licence | None) -> str:
 def provider_photo_url(provider: Provider) -> str:
     """The provider's portrait as a data: URL, or "" (one read, on the page that shows it)."""
     try:
-        photo = provider.photo
+        return provider.photo.data_url
     except ProviderPhoto.DoesNotExist:
         return ""
-    if not photo.data or not photo.content_type:
-        return ""
-    return f"data:{photo.content_type};base64,{base64.b64encode(bytes(photo.data)).decode()}"
 
 
 def calendar_feed_get(*, token: str) -> CalendarFeed | None:

@@ -521,13 +521,8 @@ class SafetyAlert(models.Model):
         ordering = [models.F("resolved_at").asc(nulls_first=True), "-created_at"]
         indexes = [
             models.Index(fields=["patient", "resolved_at"]),
-            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
-            models.Index(
-                models.F("resolved_at").asc(nulls_first=True),
-                models.F("created_at").desc(),
-                models.F("id").desc(),
-                name="safetyalert_list_order_idx",
-            ),
+            # The admin list's order (open first, NULLS FIRST) has its index on PostgreSQL only:
+            # safetyalert_list_order_idx, made by a migration (SQLite cannot index NULLS FIRST).
         ]
 
     def __str__(self):

@@ -175,7 +175,7 @@ class ProviderAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", LicenceStatusFilter, "licences__state")
     search_fields = ("user__first_name", "user__last_name", "user__email", "home_zip")
     autocomplete_fields = ("user",)
-    readonly_fields = ("time_zone",)
+    readonly_fields = ("time_zone", "current_photo")
     fields = (
         "user",
         "kind",
@@ -184,6 +184,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "time_zone",
         "max_visits_per_day",
         "is_active",
+        "current_photo",
         "photo_file",
         "remove_photo",
     )
@@ -213,6 +214,16 @@ class ProviderAdmin(admin.ModelAdmin):
             }
         )
         return ", ".join(valid) or "—"
+
+    @admin.display(description=_("photo patients see now"))
+    def current_photo(self, obj):
+        try:
+            url = obj.photo.data_url if obj.pk else ""
+        except ProviderPhoto.DoesNotExist:
+            url = ""
+        if not url:
+            return _("none: patients see the initials")
+        return format_html('<img src="{}" alt="" width="64" height="64" class="provider-photo">', url)
 
     @admin.display(description=_("licence expiring"))
     def licence_warning(self, obj):

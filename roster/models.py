@@ -5,6 +5,8 @@ date (roster/licensure.py); working time is a weekly pattern in the provider's o
 changed on single dates by overrides and removed by time off.
 """
 
+import base64
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -68,6 +70,13 @@ class ProviderPhoto(models.Model):
 
     def __str__(self):
         return str(_("Photo of %(provider)s") % {"provider": self.provider})
+
+    @property
+    def data_url(self) -> str:
+        """The portrait as a data: URL for an <img>, or "" when there is none."""
+        if not self.data or not self.content_type:
+            return ""
+        return f"data:{self.content_type};base64,{base64.b64encode(bytes(self.data)).decode()}"
 
 
 class LicenceType(models.TextChoices):
@@ -296,13 +305,8 @@ class OnCallPage(models.Model):
         ordering = [models.F("acknowledged_at").asc(nulls_first=True), "-paged_at"]
         indexes = [
             models.Index(fields=["acknowledged_at", "escalated_at", "paged_at"]),
-            # The admin list's order: its first page read from this index (staff/tests/test_changelists.py).
-            models.Index(
-                models.F("acknowledged_at").asc(nulls_first=True),
-                models.F("paged_at").desc(),
-                models.F("id").desc(),
-                name="oncallpage_list_order_idx",
-            ),
+            # The admin list's order (open first, NULLS FIRST) has its index on PostgreSQL only:
+            # oncallpage_list_order_idx, made by a migration (SQLite cannot index NULLS FIRST).
         ]
 
     def __str__(self):

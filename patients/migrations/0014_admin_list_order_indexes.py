@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from concierge.db import PostgresOnlySQL
+
 
 class Migration(migrations.Migration):
 
@@ -23,9 +25,10 @@ class Migration(migrations.Migration):
             model_name='consentsignature',
             index=models.Index(fields=['-signed_at', '-id'], name='patients_co_signed__dc19eb_idx'),
         ),
-        migrations.AddIndex(
-            model_name='safetyalert',
-            index=models.Index(models.OrderBy(models.F('resolved_at'), nulls_first=True), models.OrderBy(models.F('created_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='safetyalert_list_order_idx'),
+        # PostgreSQL only, and outside the model state: SQLite cannot index NULLS FIRST.
+        PostgresOnlySQL(
+            'CREATE INDEX safetyalert_list_order_idx ON patients_safetyalert (resolved_at ASC NULLS FIRST, created_at DESC, id DESC)',
+            'DROP INDEX safetyalert_list_order_idx',
         ),
         migrations.AddIndex(
             model_name='screeningresponse',

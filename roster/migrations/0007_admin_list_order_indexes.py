@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from concierge.db import PostgresOnlySQL
+
 
 class Migration(migrations.Migration):
 
@@ -12,8 +14,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name='oncallpage',
-            index=models.Index(models.OrderBy(models.F('acknowledged_at'), nulls_first=True), models.OrderBy(models.F('paged_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='oncallpage_list_order_idx'),
+        # PostgreSQL only, and outside the model state: SQLite cannot index NULLS FIRST.
+        PostgresOnlySQL(
+            'CREATE INDEX oncallpage_list_order_idx ON roster_oncallpage (acknowledged_at ASC NULLS FIRST, paged_at DESC, id DESC)',
+            'DROP INDEX oncallpage_list_order_idx',
         ),
     ]

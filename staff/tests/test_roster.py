@@ -220,12 +220,15 @@ def test_a_photo_uploaded_in_admin_is_what_the_patient_sees_and_can_be_removed(c
     photo = ProviderPhoto.objects.get(provider=maya)
     assert (bytes(photo.data), photo.content_type) == (PNG, "image/png")
     assert '<img class="carer-photo" src="data:image/png;base64,iVBORw0KGgo' in patient_sees(booked)
+    staff_page = scheduler_client.get(change_url(maya)).content.decode()
+    assert '<img src="data:image/png;base64,iVBORw0KGgo' in staff_page  # what patients see, shown to staff
 
     scheduler_client.post(change_url(maya), roster_post(maya, remove_photo="on"))
 
     assert not ProviderPhoto.objects.exists()
     page = patient_sees(booked)
     assert "data:image" not in page and '<span class="carer-photo carer-initials" aria-hidden="true">MC</span>' in page
+    assert "none: patients see the initials" in scheduler_client.get(change_url(maya)).content.decode()
 
 
 @pytest.mark.parametrize(
