@@ -185,7 +185,9 @@ class ProfileForm(forms.Form):
         label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
     state = USStateField(
-        label=_("State"), widget=forms.Select(attrs={"autocomplete": "address-level1"}, choices=state_choices)
+        label=_("State"),
+        # A callable: asked at each render, in the reader's language (Django takes one; the stubs do not know).
+        widget=forms.Select(attrs={"autocomplete": "address-level1"}, choices=state_choices),  # type: ignore[arg-type]
     )
     zip_code = USZipCodeField(
         label=_("ZIP code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"})

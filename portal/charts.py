@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
 from concierge.recent import RecentlyUsed
-from patients.instruments import INSTRUMENT_ORDER, INSTRUMENTS, band_label
+from patients.instruments import INSTRUMENT_ORDER, INSTRUMENTS, InstrumentDefinition, band_label
 
 TEMPLATE = "portal/includes/score_chart.html"
 
@@ -35,7 +35,7 @@ class Point:
 
 @dataclass
 class ScoreChart:
-    definition: object
+    definition: InstrumentDefinition
     points: list = field(default_factory=list)
     y_ticks: list = field(default_factory=list)  # [(y, label)]
     x_labels: list = field(default_factory=list)  # [(x, label)]
