@@ -28,7 +28,8 @@ from concierge.schedule import (
     schedule_version,
 )
 from payments.services import visit_paid_allocation
-from roster.models import DateOverride, Licence, Provider, ProviderPhoto, TimeOff, WeeklyShift
+from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
+from roster.selectors import provider_photo_url
 
 from . import availability, policy
 from .availability import Candidate, Hours, Interval, LicenceData, ProviderData, Slot, VisitData
@@ -580,14 +581,6 @@ def _licence_text(licence: Licence | None) -> str:
     if licence is None:
         return ""
     return f"{licence.number} ({licence.state}{', multistate' if licence.multistate else ''})"
-
-
-def provider_photo_url(provider: Provider) -> str:
-    """The provider's portrait as a data: URL, or "" (one read, on the page that shows it)."""
-    try:
-        return provider.photo.data_url
-    except ProviderPhoto.DoesNotExist:
-        return ""
 
 
 def calendar_feed_get(*, token: str) -> CalendarFeed | None:

@@ -124,9 +124,8 @@ def journey_for(*, patient: User, record: PatientRecord | None = None) -> Journe
 def _standing(patient: User, record: PatientRecord) -> _Standing:
     profile = record.profile
     latest = record.latest_intake
-    last_taken = {}  # instrument -> when it was last answered
-    for response in record.screenings:  # oldest first
-        last_taken[response.instrument] = response.submitted_at
+    # instrument -> when it was last answered (the answers come oldest first: the last one wins)
+    last_taken = {response.instrument: response.submitted_at for response in record.screenings}
     decision = record.decisions[0] if record.decisions else None
     eligibility = booking_eligibility_for(patient=patient, record=record)
     retake_before = timezone.now() - timedelta(days=settings.SCREENING_RETAKE_DAYS)

@@ -202,9 +202,13 @@ class Eligibility:
 # --- informed consent (issue 15) -----------------------------------------------------------------------
 
 
+def _published_latest_first() -> QuerySet[ConsentDocument]:
+    return ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id")
+
+
 def consent_current() -> ConsentDocument | None:
     """The consent version patients sign now: the one published last."""
-    return ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    return _published_latest_first().first()
 
 
 def consent_text_for(*, document: ConsentDocument, language: str | None = None) -> ConsentText | None:
@@ -249,8 +253,8 @@ def consent_signature_latest(*, patient: User) -> ConsentSignature | None:
 
 def consent_signed_current(*, patient: User) -> bool:
     """Whether the patient signed the version patients sign now (`consent_current`), in one query."""
-    current = ConsentDocument.objects.filter(published_at__isnull=False).order_by("-published_at", "-id")
-    return ConsentSignature.objects.filter(patient=patient, document=Subquery(current.values("pk")[:1])).exists()
+    current = Subquery(_published_latest_first().values("pk")[:1])
+    return ConsentSignature.objects.filter(patient=patient, document=current).exists()
 
 
 def booking_eligibility_for(*, patient: User, record: PatientRecord | None = None) -> Eligibility:

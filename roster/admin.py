@@ -30,6 +30,7 @@ from .models import (
     TimeOff,
     WeeklyShift,
 )
+from .selectors import provider_photo_url
 
 
 def licence_expiry_note(expires_on, today=None):
@@ -217,10 +218,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("photo patients see now"))
     def current_photo(self, obj):
-        try:
-            url = obj.photo.data_url if obj.pk else ""
-        except ProviderPhoto.DoesNotExist:
-            url = ""
+        url = provider_photo_url(obj)
         if not url:
             return _("none: patients see the initials")
         return format_html('<img src="{}" alt="" width="64" height="64" class="provider-photo">', url)

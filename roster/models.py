@@ -58,7 +58,7 @@ class ProviderPhoto(models.Model):
 
     In a table of its own, not a column of Provider: every list of visits reads its providers
     with the visits (select_related), and would otherwise carry up to 300 KB per row that no list
-    shows. Read only where it is shown (`booking.selectors.provider_photo_url`).
+    shows. Read only where it is shown (`roster.selectors.provider_photo_url`).
     """
 
     provider = models.OneToOneField(Provider, on_delete=models.CASCADE, primary_key=True, related_name="photo")

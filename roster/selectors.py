@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from concierge.models import Role, User
 
-from .models import Provider, ProviderKind
+from .models import Provider, ProviderKind, ProviderPhoto
 
 
 def provider_for_nurse(*, user: User | AnonymousUser) -> Provider | None:
@@ -26,6 +26,16 @@ class OnCall:
     display: str
     e164: str
     label: str
+
+
+def provider_photo_url(provider: Provider) -> str:
+    """The provider's portrait as a data: URL, or "" when there is none (one read, where shown)."""
+    if provider.pk is None:
+        return ""
+    try:
+        return provider.photo.data_url
+    except ProviderPhoto.DoesNotExist:
+        return ""
 
 
 def oncall_phone_now(*, now: datetime | None = None) -> OnCall:
