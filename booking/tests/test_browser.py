@@ -42,13 +42,22 @@ def test_the_cleared_demo_patient_books_an_infusion_on_a_phone_and_sees_it_on_th
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a day")
     axe(page)
+    expect(page.locator("a.time-button").first).to_be_hidden()  # no day open yet
+    loads = []
+    page.on("request", lambda request: loads.append(request.url) if request.is_navigation_request() else None)
     page.locator("a.day-free").first.click()
 
+    # The day's times open in the page: no page load, and only that day's times show.
+    opened = page.locator("section.day-times:target")
+    expect(opened).to_be_visible()
+    assert loads == [] and re.search(r"#times-\d{4}-\d{2}-\d{2}$", page.url), (loads, page.url)
+    assert page.locator("a.time-button:visible").count() == opened.locator("a.time-button").count() > 0
+    expect(page.locator("a.day-free").first).to_have_attribute("aria-current", "date")  # the open day
     axe(page)
-    first_time = page.locator("a.time-button").first
+    first_time = opened.locator("a.time-button").first
     time_text = first_time.inner_text()
     assert re.fullmatch(r"\d{1,2}:\d{2} [AP]M E[SD]T", time_text), time_text
-    day_heading = page.get_by_role("heading", level=1).inner_text()  # e.g. "Monday, December 7"
+    day_heading = opened.get_by_role("heading", level=2).inner_text()  # e.g. "Monday, December 7"
     first_time.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Review your visit")

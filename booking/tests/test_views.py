@@ -29,6 +29,16 @@ def text(response):
     return re.sub(r"\s+", " ", response.content.decode())
 
 
+def days_times(page):
+    """{"YYYY-MM-DD": that day's section of the days page} for each day that offers times."""
+    return dict(re.findall(r'<section class="day-times" id="times-([\d-]+)"(.*?)</section>', page))
+
+
+def time_links(html):
+    """[(time as shown, where it leads)] of the time buttons in a page or section."""
+    return re.findall(r'<a class="[^"]*time-button" href="([^"]+)">([^<]+)</a>', html)
+
+
 # --- coverage (public) ------------------------------------------------------------------------
 
 
@@ -126,13 +136,12 @@ def test_book_page_lists_what_the_patient_may_book(client, clock, patient, nyc):
 def test_the_whole_flow_from_day_to_confirmation(pat, cleared, infusion, maya):
     days = text(pat.get(reverse("booking:days", args=["home-infusion"])))
     assert "Times are shown in your local time (EST)." in days
-    times_url = reverse("booking:times", args=["home-infusion", TUESDAY.isoformat()])
-    assert times_url in days
-
-    times = text(pat.get(times_url))
-    assert "8:30 AM EST" in times and "3:30 PM EST" in times and "4:00 PM EST" not in times
+    # Tuesday's times are in the days page itself: its cell opens them in place.
+    tuesday = days_times(days)[TUESDAY.isoformat()]
+    assert 'href="#times-2026-03-03"' in days
+    assert "8:30 AM EST" in tuesday and "3:30 PM EST" in tuesday and "4:00 PM EST" not in tuesday
     review_url = reverse("booking:review", args=["home-infusion"]) + "?start=" + start_param(ny(TUESDAY, 10))
-    assert review_url in times
+    assert f'href="{review_url}"' in tuesday
 
     review = text(pat.get(review_url))
     for words in (
@@ -253,6 +262,35 @@ def test_checkout_never_confirms_without_a_payment(pat, cleared, infusion):
 
 
 # --- changes ----------------------------------------------------------------------------------
+
+
+def test_the_days_page_holds_each_days_times_as_its_one_day_page_offers_them(pat, cleared, infusion):
+    """Two weeks of times come from one request: each day shows what its own page would offer."""
+    services.visit_confirm(visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10)))
+    days = text(pat.get(reverse("booking:days", args=["home-infusion"])))
+
+    sections = days_times(days)
+    free_days = re.findall(r'<a class="day-cell day-free" href="#times-([\d-]+)">', days)
+    assert free_days == list(sections) and len(free_days) >= 5
+    for day, section in sections.items():
+        one_day = text(pat.get(reverse("booking:times", args=["home-infusion", day])))
+        assert time_links(section) == time_links(one_day) != [], day
+    # The day of the booked infusion and the next (48 hours apart) offer nothing, and say why.
+    assert TUESDAY.isoformat() not in sections and "At least 48 hours" in days
+
+
+def test_moving_a_visit_shows_each_days_times_leading_to_the_move(pat, cleared, infusion):
+    visit = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    )
+    days = text(pat.get(reverse("booking:reschedule", args=[visit.pk])))
+
+    tuesday = days_times(days)[TUESDAY.isoformat()]
+    move_url = reverse("booking:reschedule_times", args=[visit.pk, TUESDAY.isoformat()])
+    assert (f"{move_url}?start={start_param(ny(TUESDAY, 10))}", "10:00 AM EST") in time_links(tuesday)
+    assert "you confirm the move on the next page" in tuesday
+    one_day = text(pat.get(move_url))
+    assert time_links(tuesday) == time_links(one_day)
 
 
 def test_reschedule_and_cancel_pages(pat, cleared, infusion):

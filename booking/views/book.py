@@ -64,12 +64,13 @@ def book_days(request, code):
     ctx, error = context_or_error(request, service)
     if error:
         return unavailable(request, error, service=service)
+    review_url = reverse("booking:review", args=[code])
     page = days_page(
         request,
         ctx=ctx,
         first_param=request.GET.get("from"),
         last_allowed=last_day_for(ctx),
-        day_url=lambda day: reverse("booking:times", args=[code, day.isoformat()]),
+        choose_url=lambda day: review_url,
     )
     return render(
         request,

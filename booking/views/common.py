@@ -70,7 +70,13 @@ def context_or_error(request, service, *, place=None):
         return None, error
 
 
-def days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=None, last_allowed=None):
+def days_page(request, *, ctx, first_param, choose_url, exclude=None, preferred=None, last_allowed=None):
+    """Fourteen days from one search, each free day with its times in the page.
+
+    `choose_url(day)` is where a time of that day leads (with `?start=`). The patient opens a
+    day in the page itself (an anchor, no script), so looking through two weeks is this one
+    request and one search; the one-day times pages stay for links made before.
+    """
     tz = ctx.place.time_zone
     today = local_today(tz)
     last_allowed = min(filter(None, [horizon(tz), last_allowed]))
@@ -82,9 +88,18 @@ def days_page(request, *, ctx, first_param, day_url, exclude=None, preferred=Non
     days = []
     for i in range((last - first).days + 1):
         day = first + timedelta(days=i)
-        count = len(by_day.get(day, []))
+        times = by_day.get(day, [])
         # A day that offers nothing says why when the plan is the reason (spacing, window).
-        days.append({"day": day, "count": count, "url": day_url(day), "note": "" if count else ctx.day_note(day)})
+        days.append(
+            {
+                "day": day,
+                "count": len(times),
+                "slots": times,
+                "anchor": f"times-{day.isoformat()}",
+                "choose_url": choose_url(day) if times else "",
+                "note": "" if times else ctx.day_note(day),
+            }
+        )
     earlier = first - timedelta(days=DAYS_PER_PAGE) if first > today else None
     later = last + timedelta(days=1) if last < last_allowed else None
     return {

@@ -199,7 +199,7 @@ def visit_reschedule(request, pk):
         exclude=visit.pk,
         preferred=visit.provider_id,
         last_allowed=last_day_for(ctx),
-        day_url=lambda day: reverse("booking:reschedule_times", args=[visit.pk, day.isoformat()]),
+        choose_url=lambda day: reverse("booking:reschedule_times", args=[visit.pk, day.isoformat()]),
     )
     return render(
         request,
