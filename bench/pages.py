@@ -14,10 +14,14 @@ over the rounds are printed, one line per page:
 
     page=days share=0.27 p50_ms=41.0 p99_ms=120.3 queries=9
 
-Then a patient's 14-day browse (the days page, then each day's times: 15 requests, one after
-another, nothing cached at the start) and the memory of each gunicorn worker afterwards:
+Then a patient's 14-day browse (the days page, then each day's times, as the browser gets them:
+the days page holds them, so one request; a tree whose days page links each day to its own page
+fetches those too), the same walk fetching all fourteen one-day pages (15 requests: what the
+browse cost before the days page held the times), each one request after another with nothing
+cached at the start, and the memory of each gunicorn worker afterwards:
 
-    browse_14_days_ms=120.5 statements=40
+    browse_14_days_ms=21.4 statements=9 requests=1
+    one_day_pages_15_ms=190.2 statements=121 requests=15
     worker_rss_mb=88.1
 
 With --baseline REF the same pages are served by a second gunicorn from a checkout of REF
@@ -287,21 +291,39 @@ def load_python(port: int, page: Page, cookie: str | None, seconds: int, connect
     }
 
 
-def browse(tree: Tree, cookie: str) -> tuple[float, int]:
-    """A patient's 14-day browse: the days page, then the times of each of the 14 days."""
+def browse(tree: Tree, cookie: str, *, one_day_pages: bool = False) -> tuple[float, int, int]:
+    """A patient's 14-day browse: the days page, then the times of each of the 14 days.
+
+    As the patient's browser does it: a day whose times the days page holds opens in place
+    (no request); a day linked to its own page is fetched. With `one_day_pages`, all fourteen
+    one-day pages are fetched whatever the days page holds (the walk measured before the days
+    page held the times, and what links to the one-day pages still cost). Returns milliseconds,
+    statements and requests.
+    """
     first = clinic.patient_day(0)
-    paths = [f"/book/{SERVICE}/"] + [f"/book/{SERVICE}/{(first + timedelta(days=i)).isoformat()}/" for i in range(14)]
+    days_path = f"/book/{SERVICE}/"
+    days = [(first + timedelta(days=i)).isoformat() for i in range(14)]
     conn = http.client.HTTPConnection("127.0.0.1", tree.port, timeout=60)
-    statements = 0
-    started = time.perf_counter()
-    for path in paths:
-        status, count, _ = get(tree.port, path, cookie, conn)
+    statements = requests = 0
+
+    def fetch(path: str) -> str:
+        nonlocal statements, requests
+        status, count, body = get(tree.port, path, cookie, conn)
         if status != 200:
             raise RuntimeError(f"browse {path}: HTTP {status}")
         statements += count
+        requests += 1
+        return body.decode()
+
+    started = time.perf_counter()
+    page = fetch(days_path)
+    for day in days:
+        day_path = f"{days_path}{day}/"
+        if one_day_pages or f'href="{day_path}"' in page:
+            fetch(day_path)
     elapsed = (time.perf_counter() - started) * 1000
     conn.close()
-    return elapsed, statements
+    return elapsed, statements, requests
 
 
 def schedule_cache_empty() -> None:
@@ -398,19 +420,23 @@ def main() -> None:
                 if args.each:
                     rounds = " ".join(f"{r['rps']:.0f}/{r['p50']:.0f}/{r['p99']:.0f}" for r in runs)
                     print(f"{prefix}  each round rps/p50_ms/p99_ms: {rounds}", flush=True)
-        browses: dict[str, list[tuple[float, int]]] = {t.name: [] for t in trees}
+        browses: dict[tuple[str, bool], list[tuple[float, int, int]]] = {}
         for _ in range(args.browses):
             for tree in trees:
-                schedule_cache_empty()
-                browses[tree.name].append(browse(tree, jar[clinic.PATIENT]))
+                for one_day_pages in (False, True):
+                    schedule_cache_empty()
+                    run = browse(tree, jar[clinic.PATIENT], one_day_pages=one_day_pages)
+                    browses.setdefault((tree.name, one_day_pages), []).append(run)
         for tree in trees:
             prefix = f"tree={tree.name} " if args.baseline else ""
-            runs = browses[tree.name]
-            print(
-                f"{prefix}browse_14_days_ms={statistics.median(r[0] for r in runs):.1f} "
-                f"statements={statistics.median(r[1] for r in runs):.0f}",
-                flush=True,
-            )
+            for one_day_pages, label in ((False, "browse_14_days_ms"), (True, "one_day_pages_15_ms")):
+                runs = browses[(tree.name, one_day_pages)]
+                print(
+                    f"{prefix}{label}={statistics.median(r[0] for r in runs):.1f} "
+                    f"statements={statistics.median(r[1] for r in runs):.0f} "
+                    f"requests={statistics.median(r[2] for r in runs):.0f}",
+                    flush=True,
+                )
             rss = worker_rss_mb(tree)
             print(f"{prefix}worker_rss_mb={max(rss):.1f} workers={len(rss)}", flush=True)
     finally:

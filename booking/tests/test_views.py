@@ -392,3 +392,23 @@ def test_the_dashboard_snippet_lists_upcoming_visits(pat, cleared, infusion):
 def test_login_with_password_then_book_page(client, cleared, nyc):
     assert client.login(username=cleared.email, password=TEST_PASSWORD)
     assert client.get(reverse("booking:book")).status_code == 200
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_time_grid_words_each_time_as_the_visit_pages_do(language):
+    """The grid words a clock time once per language; it must read as visit_time reads it."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from booking.templatetags.booking_tags import visit_time
+    from booking.views.common import time_choices
+
+    starts = [ny(TUESDAY, hour, minute) for hour in range(7, 20) for minute in (0, 30)]
+    starts += [ny(TUESDAY + timedelta(days=130), 9)]  # summer: EDT
+    with translation.override(language):
+        for tz in ("America/New_York", "America/Phoenix", "America/Los_Angeles"):
+            slots = [SimpleNamespace(starts_at=s) for s in starts]
+            shown = time_choices(slots, time_zone=tz, choose_url="/x/")
+            assert [label for label, _ in shown] == [visit_time(s, tz) for s in starts]
+            assert [href for _, href in shown] == [f"/x/?start={start_param(s)}" for s in starts]

@@ -25,6 +25,7 @@ from .common import (
     last_day_for,
     patient_required,
     service_or_404,
+    time_choices,
     unavailable,
 )
 
@@ -95,12 +96,11 @@ def book_times(request, code, day):
         {
             "service": service,
             "day": day,
-            "slots": slots,
-            "time_zone": ctx.place.time_zone,
-            "choose_url": reverse("booking:review", args=[code]),
+            "times": time_choices(
+                slots, time_zone=ctx.place.time_zone, choose_url=reverse("booking:review", args=[code])
+            ),
             "note": "" if slots else ctx.day_note(day),
             "back_url": reverse("booking:days", args=[code]) + f"?from={day.isoformat()}",
-            "start_param": start_param,
         },
     )
 

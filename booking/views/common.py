@@ -4,21 +4,22 @@ Each view checks who may do it, validates a form, calls one service, then redire
 Business errors (ApplicationError) become messages on the page; nothing here ends in a 500.
 """
 
-from datetime import timedelta
-from functools import wraps
+from datetime import time, timedelta
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from concierge.errors import ApplicationError
 from concierge.inputs import day_from
 from concierge.models import Role
 
 from .. import availability, selectors, services
+from ..forms import start_param
 from ..models import Service
 
 DAYS_PER_PAGE = 14
@@ -94,9 +95,8 @@ def days_page(request, *, ctx, first_param, choose_url, exclude=None, preferred=
             {
                 "day": day,
                 "count": len(times),
-                "slots": times,
+                "times": time_choices(times, time_zone=tz, choose_url=choose_url(day)) if times else [],
                 "anchor": f"times-{day.isoformat()}",
-                "choose_url": choose_url(day) if times else "",
                 "note": "" if times else ctx.day_note(day),
             }
         )
@@ -118,6 +118,28 @@ def last_day_for(ctx):
     window = ctx.plan.window() if ctx.plan is not None else None
     days = [ctx.clearance.expires_on if ctx.clearance is not None else None, window[1] if window else None]
     return min((d for d in days if d is not None), default=None)
+
+
+def time_choices(slots, *, time_zone, choose_url):
+    """[(the time as shown, where choosing it leads)] for free starts: what a time grid shows.
+
+    Made here rather than in the template: a days page shows up to fourteen days of them, and
+    the same clock times come back day after day, so each is worded once per language.
+    """
+    tz = availability.zone(time_zone)
+    language = translation.get_language()
+    choices = []
+    for slot in slots:
+        local = slot.starts_at.astimezone(tz)
+        label = _clock_time(local.hour, local.minute, local.tzname(), language)
+        choices.append((label, f"{choose_url}?start={start_param(slot.starts_at)}"))
+    return choices
+
+
+@lru_cache(maxsize=1024)
+def _clock_time(hour, minute, zone_abbreviation, language):
+    """'9:30 AM EST', worded as visit_time words it; `language` is the active one (the key)."""
+    return f"{formats.time_format(time(hour, minute), 'g:i A')} {zone_abbreviation}"
 
 
 def day_slots(ctx, day, *, exclude=None, preferred=None):

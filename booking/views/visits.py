@@ -24,7 +24,16 @@ from ..errors import SlotTaken
 from ..forms import CancelForm, StartTimeForm, start_param
 from ..models import CancelledBy, VisitStatus
 from ..templatetags.booking_tags import visit_day_short, visit_time
-from .common import day_or_404, day_slots, days_page, last_day_for, own_visit, patient_required, unavailable
+from .common import (
+    day_or_404,
+    day_slots,
+    days_page,
+    last_day_for,
+    own_visit,
+    patient_required,
+    time_choices,
+    unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +272,8 @@ def visit_reschedule_times(request, pk, day):
                     "money": selectors.visit_money_for(visit=visit),
                 },
             )
-    page["slots"] = day_slots(ctx, day, exclude=visit.pk, preferred=visit.provider_id)
+    slots = day_slots(ctx, day, exclude=visit.pk, preferred=visit.provider_id)
+    page["times"] = time_choices(slots, time_zone=visit.time_zone, choose_url=page["choose_url"])
     return render(request, "booking/times.html", page, status=409 if page.get("error") else 200)
 
 
