@@ -7,11 +7,13 @@ visits, payments, refunds, messages, threads, charts and audit rows were added. 
 one more row per line (or per filter choice) shows up as a growing count.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -149,3 +151,79 @@ def test_the_first_page_of_a_growing_list_is_read_from_an_index(app_label, model
     sorted_whole, plan = first_page_is_sorted_whole(model, admin.site._registry[model], superuser)
 
     assert not sorted_whole, plan
+
+
+# --- the date drill-down reads the ends of an index, not every row ------------------------------------
+
+DATED = [
+    (model._meta.app_label, model._meta.model_name)
+    for model, model_admin in admin.site._registry.items()
+    if model_admin.date_hierarchy
+]
+
+
+def _drill_down(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return [q["sql"] for q in captured]
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), DATED, ids=[".".join(c) for c in DATED])
+def test_no_date_drill_down_reads_every_row(app_label, model_name):
+    """All dates and one year's months: no DISTINCT date_trunc over the table (whole, or a year)."""
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    more_of_everything(superuser, 1, "small")
+    client = VerifiedClient()
+    client.force_login(superuser)
+    url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    field = admin.site._registry[
+        next(m for m in admin.site._registry if (m._meta.app_label, m._meta.model_name) == (app_label, model_name))
+    ].date_hierarchy
+    year = timezone.localtime().year
+
+    for page in (url, f"{url}?{field}__year={year}"):
+        statements = _drill_down(client, page)
+        # Years and months come from MIN and MAX; only one month's days are listed from its rows.
+        scans = [sql for sql in statements if re.search(r"DATE_TRUNC\('(year|month)'", sql, re.I)]
+        assert not scans, (page, scans)
+
+
+def test_the_drill_down_offers_years_then_months_then_days_of_the_rows():
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    tz = timezone.get_current_timezone()
+    for when in ((2024, 11, 20), (2026, 2, 3), (2026, 5, 17), (2026, 5, 21)):
+        bf.VisitFactory(starts_at=timezone.make_aware(timezone.datetime(*when, 10, 0), tz))
+    client = VerifiedClient()
+    client.force_login(superuser)
+    url = reverse("admin:booking_visit_changelist")
+
+    top = client.get(url).content.decode()
+    assert all(f"?starts_at__year={y}" in top for y in (2024, 2025, 2026)), top  # first year to last
+    assert "starts_at__month" not in top
+
+    year = client.get(f"{url}?starts_at__year=2026").content.decode()
+    months = re.findall(r"starts_at__month=(\d+)", year)
+    assert months == ["2", "3", "4", "5"] and "All dates" in year  # the first month to the last
+    assert "3 visits" in year
+
+    may = client.get(f"{url}?starts_at__month=5&starts_at__year=2026").content.decode()
+    assert re.findall(r"starts_at__day=(\d+)", may) == ["17", "21"]  # days: those with visits
+
+
+DATED_GROWING = [c for c in DATED if ".".join(c) not in STAYS_SMALL]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("app_label", "model_name"), DATED_GROWING, ids=[".".join(c) for c in DATED_GROWING])
+def test_the_first_and_last_date_come_from_an_index(app_label, model_name):
+    """The drill-down's MIN and MAX read the two ends of an index on the field, not every row."""
+    model = next(m for m in admin.site._registry if (m._meta.app_label, m._meta.model_name) == (app_label, model_name))
+    field = admin.site._registry[model].date_hierarchy
+    with CaptureQueriesContext(connection) as captured:
+        model._default_manager.aggregate(first=Min(field), last=Max(field))  # as the drill-down asks
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + captured[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan

@@ -1,0 +1,96 @@
+"""The admin's date drill-down, read from the ends of an index instead of the whole table.
+
+Django's `date_hierarchy` lists the years (or a year's months) that have rows with
+`SELECT DISTINCT date_trunc(...)` over every row: ~24 ms on 70,000 outbox rows, and growing
+with the clinic. Here years and months come from the first and last row (MIN and MAX, which an
+index on the field answers from its two ends); a year or month in between with no rows is still
+offered, and opens an empty list. Days are still listed from the rows, within one month.
+
+`templates/admin/change_list.html` puts this in place of Django's tag for every list, so a new
+admin with a `date_hierarchy` gets it without asking (staff/tests/test_changelists.py checks it).
+"""
+
+import datetime
+
+from django import template
+from django.contrib.admin.templatetags.admin_list import date_hierarchy as django_date_hierarchy
+from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.contrib.admin.utils import get_fields_from_path
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def _local_range(changelist, field_name, is_datetime):
+    ends = changelist.queryset.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+    first, last = ends["first"], ends["last"]
+    if first is None or last is None:
+        return None
+    if is_datetime:
+        first, last = (timezone.localtime(v) if timezone.is_aware(v) else v for v in (first, last))
+    return first, last
+
+
+def date_hierarchy(changelist):
+    """What Django's date_hierarchy returns, with years and months from the ends of the range."""
+    if not changelist.date_hierarchy:
+        return None
+    field_name = changelist.date_hierarchy
+    params = changelist.params
+    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
+    year, month = params.get(year_field), params.get(month_field)
+    if month or params.get(f"{field_name}__day"):
+        return django_date_hierarchy(changelist)  # a day, or the days of one month: bounded
+
+    field = get_fields_from_path(changelist.model, field_name)[-1]
+    ends = _local_range(changelist, field_name, isinstance(field, models.DateTimeField))
+    if ends is None:  # no rows (in that year): nothing to offer, as Django shows it
+        back = {"link": changelist.get_query_string({}, [f"{field_name}__"]), "title": _("All dates")}
+        return {"show": True, "back": back if year else None, "choices": []}
+    first, last = ends
+    if not year and first.year == last.year:
+        # One year (or one month) of rows: Django opens it at once; its months come next.
+        return django_date_hierarchy(changelist) if first.month == last.month else _months(changelist, first, last)
+    if year:
+        return _months(changelist, first, last)
+
+    def link(filters):
+        return changelist.get_query_string(filters, [f"{field_name}__"])
+
+    return {
+        "show": True,
+        "back": None,
+        "choices": [{"link": link({year_field: str(y)}), "title": str(y)} for y in range(first.year, last.year + 1)],
+    }
+
+
+def _months(changelist, first, last):
+    """The months of one year from the first row's to the last's (`first`, `last` in that year)."""
+    field_name = changelist.date_hierarchy
+    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
+
+    def link(filters):
+        return changelist.get_query_string(filters, [f"{field_name}__"])
+
+    year = first.year
+    return {
+        "show": True,
+        "back": {"link": link({}), "title": _("All dates")},
+        "choices": [
+            {
+                "link": link({year_field: year, month_field: month}),
+                "title": capfirst(formats.date_format(datetime.date(year, month, 1), "YEAR_MONTH_FORMAT")),
+            }
+            for month in range(first.month, last.month + 1)
+        ],
+    }
+
+
+@register.tag(name="indexed_date_hierarchy")
+def date_hierarchy_tag(parser, token):
+    return InclusionAdminNode(
+        parser, token, func=date_hierarchy, template_name="date_hierarchy.html", takes_context=False
+    )
