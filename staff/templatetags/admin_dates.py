@@ -52,8 +52,10 @@ def date_hierarchy(changelist):
         return {"show": True, "back": back if year else None, "choices": []}
     first, last = ends
     if not year and first.year == last.year:
-        # One year (or one month) of rows: Django opens it at once; its months come next.
-        return django_date_hierarchy(changelist) if first.month == last.month else _months(changelist, first, last)
+        # One year (or one month) of rows: Django opens it at once.
+        if first.month == last.month:
+            return _days(changelist, first, is_datetime=isinstance(field, models.DateTimeField))
+        return _months(changelist, first, last)
     if year:
         return _months(changelist, first, last)
 
@@ -85,6 +87,28 @@ def _months(changelist, first, last):
                 "title": capfirst(formats.date_format(datetime.date(year, month, 1), "YEAR_MONTH_FORMAT")),
             }
             for month in range(first.month, last.month + 1)
+        ],
+    }
+
+
+def _days(changelist, first, *, is_datetime):
+    """The days with rows when every row is in the month of `first`, as Django lists them."""
+    field_name = changelist.date_hierarchy
+    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
+
+    def link(filters):
+        return changelist.get_query_string(filters, [f"{field_name}__"])
+
+    read = changelist.queryset.datetimes if is_datetime else changelist.queryset.dates
+    return {
+        "show": True,
+        "back": {"link": link({year_field: first.year}), "title": str(first.year)},
+        "choices": [
+            {
+                "link": link({year_field: first.year, month_field: first.month, f"{field_name}__day": day.day}),
+                "title": capfirst(formats.date_format(day, "MONTH_DAY_FORMAT")),
+            }
+            for day in read(field_name, "day")
         ],
     }
 

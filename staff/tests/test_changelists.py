@@ -227,3 +227,27 @@ def test_the_first_and_last_date_come_from_an_index(app_label, model_name):
         cursor.execute("EXPLAIN " + captured[-1]["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan" not in plan, plan
+
+
+def test_one_month_of_rows_opens_at_its_days_as_django_does():
+    from django.contrib.admin.templatetags.admin_list import date_hierarchy as django_date_hierarchy
+    from django.test import RequestFactory
+
+    from booking.models import Visit
+    from staff.templatetags.admin_dates import date_hierarchy
+
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    tz = timezone.get_current_timezone()
+    for day in (4, 9, 9, 28):
+        bf.VisitFactory(starts_at=timezone.make_aware(timezone.datetime(2026, 5, day, 23, 30), tz))
+    request = RequestFactory().get("/")
+    request.user = superuser
+    changelist = admin.site._registry[Visit].get_changelist_instance(request)
+
+    with CaptureQueriesContext(connection) as ours:
+        offered = date_hierarchy(changelist)
+    with CaptureQueriesContext(connection) as djangos:
+        expected = django_date_hierarchy(changelist)
+
+    assert offered == expected and [c["title"] for c in offered["choices"]] == ["May 4", "May 9", "May 28"]
+    assert len(ours) == len(djangos) == 2  # MIN/MAX, then the month's days
