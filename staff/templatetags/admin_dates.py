@@ -34,6 +34,11 @@ def _local_range(changelist, field_name, is_datetime):
     return first, last
 
 
+def _link(changelist, filters):
+    """The list's address with these date filters in place of any other date filter."""
+    return changelist.get_query_string(filters, [f"{changelist.date_hierarchy}__"])
+
+
 def date_hierarchy(changelist):
     """What Django's date_hierarchy returns, with years and months from the ends of the range."""
     if not changelist.date_hierarchy:
@@ -45,27 +50,26 @@ def date_hierarchy(changelist):
     if month or params.get(f"{field_name}__day"):
         return django_date_hierarchy(changelist)  # a day, or the days of one month: bounded
 
-    field = get_fields_from_path(changelist.model, field_name)[-1]
-    ends = _local_range(changelist, field_name, isinstance(field, models.DateTimeField))
+    is_datetime = isinstance(get_fields_from_path(changelist.model, field_name)[-1], models.DateTimeField)
+    ends = _local_range(changelist, field_name, is_datetime)
     if ends is None:  # no rows (in that year): nothing to offer, as Django shows it
-        back = {"link": changelist.get_query_string({}, [f"{field_name}__"]), "title": _("All dates")}
+        back = {"link": _link(changelist, {}), "title": _("All dates")}
         return {"show": True, "back": back if year else None, "choices": []}
     first, last = ends
     if not year and first.year == last.year:
         # One year (or one month) of rows: Django opens it at once.
         if first.month == last.month:
-            return _days(changelist, first, is_datetime=isinstance(field, models.DateTimeField))
+            return _days(changelist, first, is_datetime=is_datetime)
         return _months(changelist, first, last)
     if year:
         return _months(changelist, first, last)
 
-    def link(filters):
-        return changelist.get_query_string(filters, [f"{field_name}__"])
-
     return {
         "show": True,
         "back": None,
-        "choices": [{"link": link({year_field: str(y)}), "title": str(y)} for y in range(first.year, last.year + 1)],
+        "choices": [
+            {"link": _link(changelist, {year_field: str(y)}), "title": str(y)} for y in range(first.year, last.year + 1)
+        ],
     }
 
 
@@ -73,17 +77,13 @@ def _months(changelist, first, last):
     """The months of one year from the first row's to the last's (`first`, `last` in that year)."""
     field_name = changelist.date_hierarchy
     year_field, month_field = f"{field_name}__year", f"{field_name}__month"
-
-    def link(filters):
-        return changelist.get_query_string(filters, [f"{field_name}__"])
-
     year = first.year
     return {
         "show": True,
-        "back": {"link": link({}), "title": _("All dates")},
+        "back": {"link": _link(changelist, {}), "title": _("All dates")},
         "choices": [
             {
-                "link": link({year_field: year, month_field: month}),
+                "link": _link(changelist, {year_field: year, month_field: month}),
                 "title": capfirst(formats.date_format(datetime.date(year, month, 1), "YEAR_MONTH_FORMAT")),
             }
             for month in range(first.month, last.month + 1)
@@ -95,17 +95,15 @@ def _days(changelist, first, *, is_datetime):
     """The days with rows when every row is in the month of `first`, as Django lists them."""
     field_name = changelist.date_hierarchy
     year_field, month_field = f"{field_name}__year", f"{field_name}__month"
-
-    def link(filters):
-        return changelist.get_query_string(filters, [f"{field_name}__"])
-
     read = changelist.queryset.datetimes if is_datetime else changelist.queryset.dates
     return {
         "show": True,
-        "back": {"link": link({year_field: first.year}), "title": str(first.year)},
+        "back": {"link": _link(changelist, {year_field: first.year}), "title": str(first.year)},
         "choices": [
             {
-                "link": link({year_field: first.year, month_field: first.month, f"{field_name}__day": day.day}),
+                "link": _link(
+                    changelist, {year_field: first.year, month_field: first.month, f"{field_name}__day": day.day}
+                ),
                 "title": capfirst(formats.date_format(day, "MONTH_DAY_FORMAT")),
             }
             for day in read(field_name, "day")
