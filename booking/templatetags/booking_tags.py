@@ -1,7 +1,10 @@
 """Showing visits: times in the visit's own zone with its abbreviation, money in dollars."""
 
+from datetime import time
+from functools import lru_cache
+
 from django import template
-from django.utils import formats
+from django.utils import formats, translation
 
 from booking import selectors
 from booking.availability import zone
@@ -20,7 +23,14 @@ def visit_time(value, tz):
     if value is None:
         return ""
     local = _local(value, tz)
-    return f"{formats.date_format(local, 'g:i A')} {local.tzname()}"
+    return _clock_time(local.hour, local.minute, local.tzname(), translation.get_language())
+
+
+@lru_cache(maxsize=1024)
+def _clock_time(hour, minute, zone_abbreviation, language):
+    # Worded once per language: a days page shows the same clock times day after day. The
+    # language is the active one; it is in the key because "AM"/"PM" are translated.
+    return f"{formats.time_format(time(hour, minute), 'g:i A')} {zone_abbreviation}"
 
 
 @register.filter

@@ -4,15 +4,15 @@ Each view checks who may do it, validates a form, calls one service, then redire
 Business errors (ApplicationError) become messages on the page; nothing here ends in a 500.
 """
 
-from datetime import time, timedelta
-from functools import lru_cache, wraps
+from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 
 from concierge.errors import ApplicationError
 from concierge.inputs import day_from
@@ -21,6 +21,7 @@ from concierge.models import Role
 from .. import availability, selectors, services
 from ..forms import start_param
 from ..models import Service
+from ..templatetags.booking_tags import visit_time
 
 DAYS_PER_PAGE = 14
 
@@ -123,23 +124,9 @@ def last_day_for(ctx):
 def time_choices(slots, *, time_zone, choose_url):
     """[(the time as shown, where choosing it leads)] for free starts: what a time grid shows.
 
-    Made here rather than in the template: a days page shows up to fourteen days of them, and
-    the same clock times come back day after day, so each is worded once per language.
+    Made here rather than in the template: a days page shows up to fourteen days of them.
     """
-    tz = availability.zone(time_zone)
-    language = translation.get_language()
-    choices = []
-    for slot in slots:
-        local = slot.starts_at.astimezone(tz)
-        label = _clock_time(local.hour, local.minute, local.tzname(), language)
-        choices.append((label, f"{choose_url}?start={start_param(slot.starts_at)}"))
-    return choices
-
-
-@lru_cache(maxsize=1024)
-def _clock_time(hour, minute, zone_abbreviation, language):
-    """'9:30 AM EST', worded as visit_time words it; `language` is the active one (the key)."""
-    return f"{formats.time_format(time(hour, minute), 'g:i A')} {zone_abbreviation}"
+    return [(visit_time(s.starts_at, time_zone), f"{choose_url}?start={start_param(s.starts_at)}") for s in slots]
 
 
 def day_slots(ctx, day, *, exclude=None, preferred=None):
