@@ -102,6 +102,9 @@ def pages() -> list[Page]:
     day = clinic.patient_day()
     return [
         Page("hello", "/bench/hello/", None),
+        # The same bare view behind a patient's session: what any signed-in page pays before it
+        # reads anything of its own (the session, the signed-in user, the middleware that uses them).
+        Page("signed_in", "/bench/hello/", clinic.PATIENT),
         Page("home", "/", None),
         Page("coverage", "/coverage/?zip_code=10018", None),
         Page("dashboard", "/dashboard/", clinic.PATIENT),
