@@ -304,6 +304,8 @@ class Visit(models.Model):
             # Lists of every visit in time order (admin, with its tie-break on the id), and a day's
             # visits: the first page is read from the index, not from a sort of every visit ever.
             models.Index(fields=["starts_at", "-id"]),
+            # The admin list's state filter: the states in use, read from this index (concierge.admin.values_in_use).
+            models.Index(fields=["state"]),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after_start"),

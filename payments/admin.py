@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from concierge.admin import ValuesInUseFilter
 from concierge.errors import ApplicationError
 
 from . import services
@@ -234,7 +235,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["event_id", "type", "object_id", "outcome", "received_at", "processed_at"]
-    list_filter = ["type", "livemode"]
+    list_filter = [("type", ValuesInUseFilter), "livemode"]
     search_fields = ["event_id", "object_id"]
     readonly_fields = ("event_id", "type", "object_id", "livemode", "outcome", "received_at", "processed_at")
     fields = readonly_fields

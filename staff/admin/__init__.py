@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from . import audit, review, roster, visits  # noqa: F401  (register their ModelAdmins)
+from . import audit, logins, review, roster, visits  # noqa: F401  (register their ModelAdmins)
 from .site import install
 
 install(admin.site)

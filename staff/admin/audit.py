@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from concierge import audit
+from concierge.admin import ValuesInUseFilter
 from concierge.models import PatientRecordView, Role
 
 
@@ -160,7 +161,7 @@ class PatientRecordViewAdmin(admin.ModelAdmin):
     """Who opened which patient's record (managers). Written by concierge.audit, never edited."""
 
     list_display = ["viewed_at", "viewer", "patient_name", "what"]
-    list_filter = [ViewerRoleFilter, "what", ("viewed_at", admin.DateFieldListFilter)]
+    list_filter = [ViewerRoleFilter, ("what", ValuesInUseFilter), ("viewed_at", admin.DateFieldListFilter)]
     search_fields = [
         "patient__email",
         "patient__first_name",
