@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role, User
@@ -26,6 +29,26 @@ admin.site.login = admin_login  # type: ignore[method-assign]
 admin.site.site_header = _("ConciergeMD clinic admin")
 admin.site.site_title = _("ConciergeMD admin")
 admin.site.index_title = _("Running the clinic")
+
+
+def action_checkbox(model_admin, obj):
+    """The checkbox that starts each row of an admin list: Django's markup, written directly.
+
+    Django renders it through the form widget's templates, ~0.25 ms a row: a fifth of the time
+    of a 50-row list of visits, a quarter of the outbox's 100 rows. Set on `admin.ModelAdmin`,
+    so every list has it, third-party ones included; concierge/tests/test_admin_rows.py holds it
+    to the markup Django's own method renders.
+    """
+    return format_html(
+        '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+        helpers.ACTION_CHECKBOX_NAME,
+        obj.pk,
+        format_html(gettext("Select this object for an action - {}"), str(obj)),
+    )
+
+
+DJANGO_ACTION_CHECKBOX = admin.ModelAdmin.action_checkbox
+admin.ModelAdmin.action_checkbox = action_checkbox  # type: ignore[method-assign]
 
 
 def values_in_use(field) -> list:

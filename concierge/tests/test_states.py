@@ -39,3 +39,16 @@ def test_the_profile_form_offers_every_state_by_name_and_keeps_the_choice():
 
     assert '<option value="NY" selected>New York</option>' in html
     assert html.index(">Alabama<") < html.index(">Wyoming<")
+
+
+def test_the_field_gives_its_flat_choices_from_that_list_as_django_would_flatten_them():
+    from django.utils.choices import flatten_choices
+
+    for model in (Visit, PatientProfile, Licence):
+        field = model._meta.get_field("state")
+        for language in ("en", "es"):
+            with translation.override(language):
+                assert field.flatchoices == list(flatten_choices(field.choices)), (model, language)
+                assert field.flatchoices == list(states.state_choices())
+    with translation.override("es"):
+        assert Visit(state="NY").get_state_display() == "Nueva York"  # what the admin's cell shows
