@@ -80,7 +80,9 @@ class ValuesInUseFilter(admin.AllValuesFieldListFilter):
     a link with no text is read by a screen reader as nothing (axe: link-name).
 
     Read through the column's index (`values_in_use`), not with Django's DISTINCT over every row;
-    for a field of the listed model itself.
+    for a field of the listed model itself. It lists the whole table's values, whatever the
+    admin's queryset leaves out: use it for columns whose values tell nothing about a row (a
+    state, a page's name, an event type), not for names or anything a viewer may not see.
     """
 
     def __init__(self, field, request, params, model, model_admin, field_path):
