@@ -15,7 +15,7 @@ from patients import selectors as patient_selectors
 
 from .. import availability, policy, selectors, services
 from ..errors import SlotTaken
-from ..forms import StartTimeForm, start_param
+from ..forms import StartTimeForm
 from ..models import ServiceKind
 from .common import (
     context_or_error,
@@ -25,6 +25,7 @@ from .common import (
     last_day_for,
     patient_required,
     service_or_404,
+    start_link,
     time_choices,
     unavailable,
 )
@@ -128,7 +129,8 @@ def _review_context(request, ctx, starts_at):
 
 
 def _nearest_links(code, nearest):
-    return [(moment, reverse("booking:review", args=[code]) + "?start=" + start_param(moment)) for moment in nearest]
+    review_url = reverse("booking:review", args=[code])
+    return [(moment, start_link(review_url, moment)) for moment in nearest]
 
 
 @patient_required

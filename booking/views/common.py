@@ -121,12 +121,17 @@ def last_day_for(ctx):
     return min((d for d in days if d is not None), default=None)
 
 
+def start_link(choose_url, starts_at):
+    """Where choosing this start time leads: the next step's address with the time in `?start=`."""
+    return f"{choose_url}?start={start_param(starts_at)}"
+
+
 def time_choices(slots, *, time_zone, choose_url):
     """[(the time as shown, where choosing it leads)] for free starts: what a time grid shows.
 
     Made here rather than in the template: a days page shows up to fourteen days of them.
     """
-    return [(visit_time(s.starts_at, time_zone), f"{choose_url}?start={start_param(s.starts_at)}") for s in slots]
+    return [(visit_time(s.starts_at, time_zone), start_link(choose_url, s.starts_at)) for s in slots]
 
 
 def day_slots(ctx, day, *, exclude=None, preferred=None):

@@ -21,7 +21,7 @@ from payments.selectors import refund_automatic_for_visit
 
 from .. import policy, selectors, services
 from ..errors import SlotTaken
-from ..forms import CancelForm, StartTimeForm, start_param
+from ..forms import CancelForm, StartTimeForm
 from ..models import CancelledBy, VisitStatus
 from ..templatetags.booking_tags import visit_day_short, visit_time
 from .common import (
@@ -238,7 +238,6 @@ def visit_reschedule_times(request, pk, day):
         "move": True,
         "choose_url": reverse("booking:reschedule_times", args=[visit.pk, day.isoformat()]),
         "back_url": reverse("booking:reschedule", args=[visit.pk]) + f"?from={day.isoformat()}",
-        "start_param": start_param,
     }
     form = StartTimeForm(request.POST if request.method == "POST" else {"starts_at": request.GET.get("start", "")})
     if form.is_valid():

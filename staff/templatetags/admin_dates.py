@@ -34,6 +34,12 @@ def _local_range(changelist, field_name, is_datetime):
     return first, last
 
 
+def _params(changelist):
+    """The drill-down's three query parameters: the field's year, month and day."""
+    field_name = changelist.date_hierarchy
+    return f"{field_name}__year", f"{field_name}__month", f"{field_name}__day"
+
+
 def _link(changelist, filters):
     """The list's address with these date filters in place of any other date filter."""
     return changelist.get_query_string(filters, [f"{changelist.date_hierarchy}__"])
@@ -44,10 +50,9 @@ def date_hierarchy(changelist):
     if not changelist.date_hierarchy:
         return None
     field_name = changelist.date_hierarchy
-    params = changelist.params
-    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
-    year, month = params.get(year_field), params.get(month_field)
-    if month or params.get(f"{field_name}__day"):
+    year_field, month_field, day_field = _params(changelist)
+    year = changelist.params.get(year_field)
+    if changelist.params.get(month_field) or changelist.params.get(day_field):
         return django_date_hierarchy(changelist)  # a day, or the days of one month: bounded
 
     is_datetime = isinstance(get_fields_from_path(changelist.model, field_name)[-1], models.DateTimeField)
@@ -56,12 +61,10 @@ def date_hierarchy(changelist):
         back = {"link": _link(changelist, {}), "title": _("All dates")}
         return {"show": True, "back": back if year else None, "choices": []}
     first, last = ends
-    if not year and first.year == last.year:
-        # One year (or one month) of rows: Django opens it at once.
-        if first.month == last.month:
+    if year or first.year == last.year:
+        # A chosen year, or one year of rows (Django opens it at once: one month of rows at its days).
+        if not year and first.month == last.month:
             return _days(changelist, first, is_datetime=is_datetime)
-        return _months(changelist, first, last)
-    if year:
         return _months(changelist, first, last)
 
     return {
@@ -75,8 +78,7 @@ def date_hierarchy(changelist):
 
 def _months(changelist, first, last):
     """The months of one year from the first row's to the last's (`first`, `last` in that year)."""
-    field_name = changelist.date_hierarchy
-    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
+    year_field, month_field, _day_field = _params(changelist)
     year = first.year
     return {
         "show": True,
@@ -93,20 +95,17 @@ def _months(changelist, first, last):
 
 def _days(changelist, first, *, is_datetime):
     """The days with rows when every row is in the month of `first`, as Django lists them."""
-    field_name = changelist.date_hierarchy
-    year_field, month_field = f"{field_name}__year", f"{field_name}__month"
+    year_field, month_field, day_field = _params(changelist)
     read = changelist.queryset.datetimes if is_datetime else changelist.queryset.dates
     return {
         "show": True,
         "back": {"link": _link(changelist, {year_field: first.year}), "title": str(first.year)},
         "choices": [
             {
-                "link": _link(
-                    changelist, {year_field: first.year, month_field: first.month, f"{field_name}__day": day.day}
-                ),
+                "link": _link(changelist, {year_field: first.year, month_field: first.month, day_field: day.day}),
                 "title": capfirst(formats.date_format(day, "MONTH_DAY_FORMAT")),
             }
-            for day in read(field_name, "day")
+            for day in read(changelist.date_hierarchy, "day")
         ],
     }
 

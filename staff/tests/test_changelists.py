@@ -64,12 +64,17 @@ def more_of_everything(admin_user, count, prefix):
         PatientRecordView.objects.create(viewer=admin_user, patient=patient, what="profile")
 
 
-def queries(client, url):
-    client.get(url)  # warm: session, content types, permissions
+def statements(client, url):
+    """The SQL of one GET of the page (which must answer 200)."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    return len(captured)
+    return [q["sql"] for q in captured]
+
+
+def queries(client, url):
+    client.get(url)  # warm: session, content types, permissions
+    return len(statements(client, url))
 
 
 @pytest.mark.parametrize(("app_label", "model_name"), CHANGELISTS, ids=[".".join(c) for c in CHANGELISTS])
@@ -183,13 +188,6 @@ def an_index_leads_with(table, column):
     return any(leading.search(index) and " WHERE " not in index for index in index_definitions(table))
 
 
-def _drill_down(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return [q["sql"] for q in captured]
-
-
 @pytest.mark.parametrize(("app_label", "model_name"), DATED, ids=[".".join(c) for c in DATED])
 def test_no_date_drill_down_reads_every_row(app_label, model_name):
     """All dates and one year's months: no DISTINCT date_trunc over the table (whole, or a year)."""
@@ -204,9 +202,8 @@ def test_no_date_drill_down_reads_every_row(app_label, model_name):
     year = timezone.localtime().year
 
     for page in (url, f"{url}?{field}__year={year}"):
-        statements = _drill_down(client, page)
         # Years and months come from MIN and MAX; only one month's days are listed from its rows.
-        scans = [sql for sql in statements if re.search(r"DATE_TRUNC\('(year|month)'", sql, re.I)]
+        scans = [sql for sql in statements(client, page) if re.search(r"DATE_TRUNC\('(year|month)'", sql, re.I)]
         assert not scans, (page, scans)
 
 
@@ -289,9 +286,7 @@ def test_no_filter_of_a_growing_list_reads_every_row(app_label, model_name):
     client.get(url)  # warm: session, content types, permissions
     small_tables = {apps.get_model(label)._meta.db_table for label in STAYS_SMALL}
 
-    statements = _drill_down(client, url)
-
-    for sql in statements:
+    for sql in statements(client, url):
         # One month of rows opens at its days, listed from that month's rows (see the drill-down tests).
         if sql.startswith("SELECT DISTINCT") and "DATE_TRUNC('day'" not in sql:
             assert re.search(r'FROM "(\w+)"', sql)[1] in small_tables, sql
