@@ -474,16 +474,30 @@ def _patient_visits(patient: User) -> QuerySet[Visit]:
     return Visit.objects.filter(patient=patient).select_related("service", "provider__user")
 
 
+# What a row of the patient's visit list shows (booking/_visit_row.html), and all a list reads: a
+# visit with its service and nurse is ~50 columns, and reading them cost more than running the query.
+# A field the row starts to show goes here too, or it costs a query per row.
+VISIT_ROW_FIELDS = (
+    "status",
+    "starts_at",
+    "time_zone",
+    "service__name",
+    "provider__user__first_name",
+    "provider__user__email",
+)
+
+
 def visit_list_for_patient(
     *, patient: User, upcoming: bool | None = None, now: datetime | None = None
 ) -> QuerySet[Visit]:
-    """The patient's visits (expired holds left out), soonest first.
+    """The patient's visits (expired holds left out), soonest first, as rows of their list
+    (only `VISIT_ROW_FIELDS` are read).
 
     `upcoming=True`: only those not yet over and not cancelled; `upcoming=False`: the rest,
     latest first.
     """
     now = now or timezone.now()
-    visits = _patient_visits(patient).exclude(status=VisitStatus.EXPIRED)
+    visits = _patient_visits(patient).only(*VISIT_ROW_FIELDS).exclude(status=VisitStatus.EXPIRED)
     if upcoming is True:
         return visits.filter(ends_at__gt=now, status__in=BLOCKING_STATUSES).order_by("starts_at")
     if upcoming is False:
@@ -500,21 +514,19 @@ def visit_get_for_patient(*, patient: User, pk: int) -> Visit | None:
 class HoldNotice:
     """The patient's visits on hold (a warning sign), for their dashboard and visit pages."""
 
-    visits: list[Visit]
+    count: int  # how many of their visits are on hold
     safety: bool  # a danger sign among them: show 988 and 911
 
 
 def hold_notice_for(*, patient: User, now: datetime | None = None) -> HoldNotice | None:
-    """The patient's upcoming visits on hold and whether a danger sign put one there, or None."""
+    """How many of the patient's upcoming visits are on hold and whether a danger sign put one
+    there, or None."""
     now = now or timezone.now()
-    holds = list(
-        SafetyHold.objects.filter(visit__patient=patient, outcome=HoldOutcome.OPEN, visit__ends_at__gt=now)
-        .select_related("visit__service")
-        .order_by("visit__starts_at")
-    )
-    if not holds:
+    holds = SafetyHold.objects.filter(visit__patient=patient, outcome=HoldOutcome.OPEN, visit__ends_at__gt=now)
+    dangers = list(holds.order_by().values_list("safety", flat=True))  # each hold: after a danger sign?
+    if not dangers:
         return None
-    return HoldNotice(visits=[h.visit for h in holds], safety=any(h.safety for h in holds))
+    return HoldNotice(count=len(dangers), safety=any(dangers))
 
 
 def evaluation_upcoming_for(patient: User) -> Visit | None:

@@ -78,11 +78,16 @@ def _ended(now: datetime) -> Q:
 
 
 def checkins_to_do(*, patient: User, now: datetime | None = None, within_days: int = 7) -> QuerySet[Visit]:
-    """Home infusions of the last `within_days` days whose check-in the patient has not answered."""
+    """Home infusions of the last `within_days` days whose check-in the patient has not answered.
+
+    For the dashboard's cards, which show when each was: only its start and time zone are read.
+    """
     now = now or timezone.now()
     return (
         _home_visits(patient)
         .filter(_ended(now), starts_at__gte=now - timedelta(days=within_days), checkin__isnull=True)
+        .select_related(None)
+        .only("starts_at", "time_zone")
         .order_by("-starts_at")
     )
 

@@ -67,7 +67,7 @@ def visit_detail(request, pk):
         {
             "visit": visit,
             "booked": booked,
-            "hold": selectors.HoldNotice(visits=[visit], safety=hold.safety) if hold is not None else None,
+            "hold": selectors.HoldNotice(count=1, safety=hold.safety) if hold is not None else None,
             "can_change": policy.patient_may_change(visit),
             "changeable": visit.status in policy.CHANGEABLE_STATUSES and visit.ends_at > timezone.now(),
             "policy_text": policy.cancellation_policy(),
