@@ -82,9 +82,8 @@ class LicenceData:
     expires_on: date
 
 
-@dataclass(frozen=True)
-class VisitData:
-    """A blocking visit already on a provider's route."""
+class VisitData(NamedTuple):
+    """A blocking visit already on a provider's route (a named tuple: a search reads thousands)."""
 
     starts_at: datetime
     ends_at: datetime

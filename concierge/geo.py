@@ -54,7 +54,7 @@ def zips_load(values: Iterable[str | None]) -> dict[str, ZipInfo]:
     process has not looked up yet, none when it has them all."""
     found: dict[str, ZipInfo] = {}
     missing = set()
-    for value in values:
+    for value in set(values):  # a search's thousands of visits share a few hundred ZIPs
         zip_code = normalize_zip(value)
         if not zip_code or zip_code in found:
             continue
