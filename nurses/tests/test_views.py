@@ -4,14 +4,17 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.models import VisitStatus
+from booking.models import SafetyHold, VisitStatus
 from concierge.models import PatientRecordView
 from concierge.opaque import encode as oid
 from concierge.tests.factories import UserFactory
 from notifications.models import Message
 from nurses.models import ChartEvent, DoseRecord, VisitChart, VitalsReading
+from patients.models import PatientProfile
 
 from . import factories as f
 from .conftest import TODAY, ny
@@ -140,6 +143,37 @@ def test_the_day_costs_the_same_queries_for_one_visit_or_six(nurse_client, visit
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = nurse_client.get(reverse("nurses:today"))
     assert text(response).count("On my way to") == 6
+
+
+def day_statements(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("nurses:today"))
+    return [q["sql"] for q in queries.captured_queries], response
+
+
+def test_the_days_cards_read_what_they_show_in_the_days_one_list(nurse_client, visit, nia, nurse):
+    """The list reads only `DAY_CARD_FIELDS`: a card showing a field it did not read (a hold's
+    words, a stopped chart, the adult who stays, the plan) would cost a statement per card."""
+    nurse_client.get(reverse("nurses:today"))  # warm up (session, content types)
+    before, response = day_statements(nurse_client)
+    one = len(response.context["briefings"])
+    for hour, status in ((12, S.ON_HOLD), (14, S.COMPLETED), (16, S.CONFIRMED)):
+        user, clearance = f.patient_with_plan()
+        PatientProfile.objects.filter(user=user).update(
+            support_person_name="Sam Adult", support_person_phone="+12125550123"
+        )
+        later = f.visit_for(nia, user, clearance, ny(hour), status=status, minutes=60)
+        if status == S.ON_HOLD:
+            SafetyHold.objects.create(visit=later, previous_status=S.CONFIRMED, staff_words="PHQ-9 item 9 answered 2")
+        if status == S.COMPLETED:
+            VisitChart.objects.create(visit=later, nurse=nurse, outcome="stopped")
+    after, response = day_statements(nurse_client)
+
+    assert len(after) == len(before), "\n".join(after)
+    page = text(response)
+    assert len(response.context["briefings"]) == one + 3
+    assert "PHQ-9 item 9 answered 2" in page and "Stopped early" in page
+    assert page.count("Sam Adult") == 3 and page.count("(212) 555-0123") == 3
 
 
 def test_other_days_and_the_week(nurse_client, visit, nia, patient, plan):
