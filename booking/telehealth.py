@@ -144,6 +144,10 @@ def _evaluations():
     return Visit.objects.filter(service__kind=ServiceKind.EVALUATION, service__is_telehealth=True)
 
 
+# What the dashboard's join button reads of the evaluation (`join_state`, booking/_video_join.html).
+JOIN_FIELDS = ("status", "starts_at", "ends_at", "time_zone", "video_url", "service__is_telehealth")
+
+
 def next_evaluation_for(*, patient, now=None):
     """The patient's next video evaluation not yet over (for the dashboard), or None."""
     now = now or timezone.now()
@@ -152,6 +156,7 @@ def next_evaluation_for(*, patient, now=None):
         _evaluations()
         .filter(patient=patient, status__in=JOINABLE_STATUSES, ends_at__gt=closes_after)
         .select_related("service")  # the join button needs the service, not who holds the call
+        .only(*JOIN_FIELDS)
         .order_by("starts_at")
         .first()
     )

@@ -12,15 +12,18 @@ from .models import PAID_STATUSES, Payment, PaymentAllocation, PaymentStatus, Re
 SHOWN_TO_PATIENT = (*PAID_STATUSES, PaymentStatus.PROCESSING)
 
 
+# What the patient's list shows of each visit a payment paid for (payments/_payments_list.html),
+# and all it reads of them: a field the list starts to show goes here too, or it costs a query.
+LISTED_VISIT_FIELDS = ("visit__starts_at", "visit__time_zone", "visit__price_cents", "visit__service__is_telehealth")
+
+
 def payment_list_for_patient(*, patient: User, limit: int = 20) -> list[Payment]:
     """The patient's own payments, newest first, with their visits and refunds (three queries)."""
+    allocations = PaymentAllocation.objects.select_related("visit__service").only("payment", *LISTED_VISIT_FIELDS)
     return list(
         Payment.objects.filter(patient=patient, status__in=SHOWN_TO_PATIENT)
         .prefetch_related(
-            Prefetch(
-                "allocations",
-                queryset=PaymentAllocation.objects.select_related("visit__service").order_by("visit__starts_at"),
-            ),
+            Prefetch("allocations", queryset=allocations.order_by("visit__starts_at")),
             Prefetch("refunds", queryset=Refund.objects.order_by("created_at")),
         )
         .order_by("-created_at", "-pk")[:limit]

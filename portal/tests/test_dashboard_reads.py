@@ -91,3 +91,18 @@ def test_the_visit_lists_read_only_what_their_rows_show(client, profile, clinici
         for select in lists:
             columns = select.split(" FROM ", 1)[0]
             assert '"address_line1"' not in columns and columns.count(", ") < 15, select
+
+
+def test_the_video_evaluations_card_costs_no_statement_more(client, profile, clinician):
+    """The join button reads only `booking.telehealth.JOIN_FIELDS` of the evaluation."""
+    cleared(profile.user, clinician)
+    client.force_login(profile.user)
+    client.get("/dashboard/")
+    without, page = statements(client, "/dashboard/")
+    assert "Your video evaluation" not in page
+
+    video_visit(profile.user, starts_at=timezone.now() + timedelta(minutes=5))  # the room is open
+    with_card, page = statements(client, "/dashboard/")
+
+    assert len(with_card) == len(without), "\n".join(with_card)
+    assert "Your video evaluation" in page and "Join video visit" in page
