@@ -91,6 +91,8 @@ def test_the_cleared_demo_patient_books_an_infusion_on_a_phone_and_sees_it_on_th
     visits = page.get_by_role("region", name="Your visits")
     short_day = re.sub(r"^(\w{3})\w*, (\w{3})\w* (\d+)$", r"\1, \2 \3", day_heading)  # "Mon, Dec 7"
     expect(visits).to_contain_text(f"{short_day}, {time_text}")
+    # Its status shows as on the visits page: white on green, not white on the white card.
+    expect(visits.locator(".badge.status-confirmed").first).to_have_css("background-color", "rgb(20, 108, 67)")
 
 
 def test_a_visitor_checks_coverage_and_joins_the_waitlist_on_a_phone(live_server, page, axe, demo):
