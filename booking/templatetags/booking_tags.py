@@ -57,7 +57,14 @@ def upcoming_visits_for(context, user):
     """The patient's next visits, for the dashboard (booking/_upcoming_visits.html)."""
     visits = list(selectors.visit_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
     hold = selectors.hold_notice_for(patient=user) if user else None
-    return {"visits": visits, "hold": hold, "request": context.get("request")}
+    return {
+        "visits": visits,
+        "hold": hold,
+        "request": context.get("request"),
+        # The hold notice's number to call (an inclusion tag's context has no context processors).
+        "CLINIC_PHONE": context.get("CLINIC_PHONE"),
+        "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
+    }
 
 
 @register.filter

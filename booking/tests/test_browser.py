@@ -1,5 +1,6 @@
 """In the browser, at phone width: the cleared demo patient books and pays for an infusion (declined card, then
-the success card) and sees it on the dashboard; a visitor checks coverage."""
+the success card) and sees it on the dashboard; a visitor checks coverage; a visit on hold after a danger sign
+shows the crisis panel as it should look."""
 
 import re
 
@@ -9,6 +10,10 @@ from playwright.sync_api import expect
 
 from booking.models import Visit, VisitStatus
 from concierge.demo import DEMO_PASSWORD
+from concierge.models import User
+from concierge.opaque import encode as oid
+from concierge.testing import browser_login
+from patients.tests.factories import screening
 
 
 def pay_with_card(page, number):
@@ -120,3 +125,23 @@ def test_a_visitor_checks_coverage_and_joins_the_waitlist_on_a_phone(live_server
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you: you are on the waitlist")
     axe(page)
+
+
+def test_a_visit_on_hold_after_a_danger_sign_shows_the_crisis_panel_styled_on_the_visit_page(
+    live_server, page, axe, demo
+):
+    """The crisis panel is patients' template, shown on booking's visit page too: its call
+    buttons must look like buttons there (their styles are the site's, not one app's)."""
+    patient = User.objects.get(email="patient@demo.conciergemd.example")
+    screening(patient, "phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 2])  # item 9: a danger sign
+    held = Visit.objects.filter(patient=patient, status=VisitStatus.ON_HOLD).order_by("starts_at").first()
+    assert held is not None
+
+    browser_login(page, live_server.url, patient, DEMO_PASSWORD, axe=axe)
+    axe(page)
+    for path in (f"/visits/{oid(held.pk)}/", "/dashboard/"):
+        page.goto(live_server.url + path)
+        axe(page)
+        call = page.get_by_role("link", name="Call 988: thoughts of harming yourself")
+        expect(call).to_have_css("background-color", "rgb(11, 90, 122)")  # white on the panel's blue
+        expect(page.locator(".crisis-panel")).to_have_css("background-color", "rgb(242, 247, 251)")

@@ -4,6 +4,7 @@ many visits, holds and check-ins the patient has, and read only what their rows 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -71,6 +72,8 @@ def test_the_dashboard_says_how_many_visits_are_on_hold_and_988_after_a_danger_s
 
     assert "Your visits are on hold." in page
     assert 'class="crisis-panel"' in page
+    call_us = page.split("You can also call us:")[1].split("</p>")[0]  # the clinic's number, as a link
+    assert f'href="tel:{settings.CLINIC_PHONE_E164}">{settings.CLINIC_PHONE}</a>' in call_us
     SafetyHold.objects.filter(safety=True).update(safety=False)
     SafetyHold.objects.filter(pk=SafetyHold.objects.order_by("pk").first().pk).delete()
     page = client.get("/dashboard/").content.decode()
