@@ -10,7 +10,8 @@ build a real object for each URL and log in as someone allowed to open it):
 - every form the page shows is posted back with every field set to each hostile value, and
   with no fields at all.
 
-Any 5xx fails, and so does any HTML response that contains the markup probe unescaped. A fixed
+Any 5xx fails, and so does any HTML response that contains the markup probe unescaped or a
+link to nowhere (an empty `tel:`, `sms:` or `mailto:`: a number the page meant to give). A fixed
 set of values per field keeps the run short; the parsers underneath (dates, numbers, times,
 opaque ids) also get a small Hypothesis budget of arbitrary text.
 """
@@ -108,10 +109,17 @@ def form_fields(response):
     return parser.forms
 
 
+# A link that goes nowhere: a number or address the page meant to give and did not have.
+EMPTY_LINK = re.compile(r'href="(?:tel:|sms:|mailto:)?\s*"')
+
+
 def check(response, where):
     assert response.status_code < 500, f"{where}: {response.status_code}"
     if "text/html" in response.get("Content-Type", ""):
-        assert PROBE not in response.content.decode(errors="replace"), f"{where}: markup echoed unescaped"
+        html = response.content.decode(errors="replace")
+        assert PROBE not in html, f"{where}: markup echoed unescaped"
+        empty = EMPTY_LINK.search(html)
+        assert empty is None, f"{where}: a link to nowhere: {html[max(0, empty.start() - 120) : empty.end()]}"
 
 
 def person_for(world, rule):
