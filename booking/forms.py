@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from concierge.forms import DirectTextInput
 from concierge.geo import normalize_zip, zip_lookup
 from concierge.inputs import DayField, in_range
 
@@ -30,7 +31,9 @@ class CoverageForm(forms.Form):
     """The public ZIP check. Drawn by its own template (booking/_coverage_field.html), not crispy: it
     is the busiest public page, and one field does not need the layout engine."""
 
-    zip_code = ZipField(help_text=_("The ZIP code of the home where you would have your infusions."))
+    zip_code = ZipField(
+        help_text=_("The ZIP code of the home where you would have your infusions."), widget=DirectTextInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
