@@ -9,6 +9,7 @@ from django.utils import formats, translation
 from booking import selectors
 from booking.availability import zone
 from booking.forms import start_param as format_start
+from concierge.context_processors import clinic
 
 register = template.Library()
 
@@ -61,9 +62,7 @@ def upcoming_visits_for(context, user):
         "visits": visits,
         "hold": hold,
         "request": context.get("request"),
-        # The hold notice's number to call (an inclusion tag's context has no context processors).
-        "CLINIC_PHONE": context.get("CLINIC_PHONE"),
-        "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
+        **clinic(context.get("request")),  # the hold notice's number: no context processors here
     }
 
 

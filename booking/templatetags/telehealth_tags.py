@@ -3,6 +3,7 @@
 from django import template
 
 from booking.telehealth import join_state
+from concierge.context_processors import clinic
 
 register = template.Library()
 
@@ -13,6 +14,5 @@ def video_join_for(context, visit):
         "visit": visit,
         "join": join_state(visit=visit),
         "viewer": "patient",
-        "CLINIC_PHONE": context.get("CLINIC_PHONE"),
-        "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
+        **clinic(context.get("request")),  # an inclusion tag's context has no context processors
     }

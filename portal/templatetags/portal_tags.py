@@ -3,6 +3,7 @@
 from django import template
 
 from booking.telehealth import join_state, next_evaluation_for
+from concierge.context_processors import clinic
 from portal import checkins, live
 from portal import messaging_selectors as selectors
 
@@ -25,8 +26,7 @@ def care_portal_for(context, user):
         "evaluation": evaluation,
         "join": join_state(visit=evaluation) if evaluation else None,
         "request": context.get("request"),
-        "CLINIC_PHONE": context.get("CLINIC_PHONE"),
-        "CLINIC_PHONE_E164": context.get("CLINIC_PHONE_E164"),
+        **clinic(context.get("request")),  # an inclusion tag's context has no context processors
     }
 
 
