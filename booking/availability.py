@@ -66,8 +66,11 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=4096)
 def local_minutes(day: date, at: time, tz: ZoneInfo) -> int:
-    """A wall-clock time on a date in a time zone, as epoch minutes (zoneinfo resolves DST gaps)."""
+    """A wall-clock time on a date in a time zone, as epoch minutes (zoneinfo resolves DST gaps).
+
+    Kept: a search asks for the same midnights and shift hours of every provider in a zone."""
     return to_minutes(datetime.combine(day, at, tzinfo=tz))
 
 
@@ -83,11 +86,17 @@ class LicenceData:
 
 
 class VisitData(NamedTuple):
-    """A blocking visit already on a provider's route (a named tuple: a search reads thousands)."""
+    """A blocking visit already on a provider's route: its start and end in epoch minutes and its
+    ZIP (a named tuple of integers: a search reads thousands, and the selector has the database
+    compute the minutes, `concierge.db.EpochMinutes`). `VisitData.of` takes datetimes."""
 
-    starts_at: datetime
-    ends_at: datetime
+    start: int
+    end: int
     zip_code: str
+
+    @classmethod
+    def of(cls, starts_at: datetime, ends_at: datetime, zip_code: str) -> "VisitData":
+        return cls(to_minutes(starts_at), to_minutes(ends_at), zip_code)
 
 
 @dataclass
@@ -285,10 +294,6 @@ def _days(first: date, last: date) -> Iterator[date]:
 # --- the search -------------------------------------------------------------------------------
 
 
-# A visit on a provider's route: its start and end (epoch minutes) and its ZIP.
-_Stop = tuple[int, int, str]
-
-
 @dataclass(frozen=True)
 class _Grid:
     """The start times to try (epoch minutes, in order) and the visit-local day of each."""
@@ -420,7 +425,8 @@ def _provider_candidates(
     if not query.telehealth and travel(provider.home_zip, query.visit_zip) is None:
         return  # an unknown ZIP is an impossible trip, never a free one
     ptz = zone(provider.time_zone)
-    routes = _routes_by_day(provider, ptz)
+    stops = sorted(provider.visits)  # by start: a day's route is a slice of it
+    stop_starts = [stop[0] for stop in stops]
     time_off = sorted((to_minutes(a), to_minutes(b)) for a, b in provider.time_off)
     p_first = from_minutes(grid.starts[0]).astimezone(ptz).date()
     p_last = from_minutes(grid.starts[-1] + query.visit_minutes).astimezone(ptz).date()
@@ -428,7 +434,10 @@ def _provider_candidates(
         shifts = provider.overrides[pday] if pday in provider.overrides else provider.weekly.get(pday.weekday())
         if not shifts:
             continue
-        route = sorted(routes.get(pday, ()))
+        # The day's route: the visits starting between this local midnight and the next.
+        day_start = local_minutes(pday, time(0), ptz)
+        day_end = local_minutes(pday + timedelta(days=1), time(0), ptz)
+        route = stops[bisect_left(stop_starts, day_start) : bisect_left(stop_starts, day_end)]
         if len(route) >= provider.max_visits_per_day:
             continue
         for shift_start, shift_end in shifts:
@@ -443,16 +452,8 @@ def _provider_candidates(
                             yield g, candidate
 
 
-def _routes_by_day(provider: ProviderData, ptz: ZoneInfo) -> dict[date, list[_Stop]]:
-    """The provider's blocking visits by provider-local day (the stops of each day's route)."""
-    by_day: defaultdict[date, list[_Stop]] = defaultdict(list)
-    for v in provider.visits:
-        by_day[v.starts_at.astimezone(ptz).date()].append((to_minutes(v.starts_at), to_minutes(v.ends_at), v.zip_code))
-    return by_day
-
-
 def _gap_ranges(
-    route: list[_Stop], a: int, b: int, home: str, query: SlotQuery, travel: TravelCache
+    route: Sequence[VisitData], a: int, b: int, home: str, query: SlotQuery, travel: TravelCache
 ) -> Iterator[tuple[int, int, int, int, int]]:
     """Inside the free window [a, b): for each gap of the route where the visit fits, the range of
     starts (lowest, highest), the travel before and after, and the travel it adds to the route."""

@@ -17,6 +17,7 @@ from django.core.cache import caches
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from concierge.db import EpochMinutes
 from concierge.geo import ZipInfo, zip_lookup, zips_load
 from concierge.models import User
 from concierge.schedule import (
@@ -410,11 +411,14 @@ def _providers_data(
         # A hold past its expiry is dead even before the minute task marks it expired.
         .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
         .exclude(pk=exclude or 0)
-        .values_list("provider_id", "starts_at", "ends_at", "zip_code", "status", "hold_expires_at")
+        .order_by()  # the search sorts each route itself
+        # Epoch minutes, as the search counts: the driver builds no datetime per row.
+        .annotate(start=EpochMinutes("starts_at"), end=EpochMinutes("ends_at"))
+        .values_list("provider_id", "start", "end", "zip_code", "status", "hold_expires_at")
     )
-    for provider_id, starts_at, ends_at, zip_code, status, hold_expires_at in rows:
+    for provider_id, start, end, zip_code, status, hold_expires_at in rows:
         if provider_id is not None:  # always: the filter is on these providers
-            visits[provider_id].append(VisitData(starts_at, ends_at, zip_code))
+            visits[provider_id].append(VisitData(start, end, zip_code))
         if status == VisitStatus.HELD and hold_expires_at is not None:
             first_expiry = hold_expires_at if first_expiry is None else min(first_expiry, hold_expires_at)
     licences, weekly, overrides, time_off = _roster(ids, range_start, range_end)

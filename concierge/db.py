@@ -1,6 +1,7 @@
 """Database helpers shared by the apps."""
 
 from django.db import migrations
+from django.db.models import BigIntegerField, Func
 
 
 class PostgresOnlySQL(migrations.RunSQL):
@@ -18,3 +19,32 @@ class PostgresOnlySQL(migrations.RunSQL):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class EpochMinutes(Func):
+    """A datetime column as whole minutes since the Unix epoch (UTC), computed by the database.
+
+    The availability search works in epoch minutes (booking/availability.py). Read this way,
+    thousands of visit rows arrive as integers: the driver builds no aware datetime per value
+    and the search converts none back. Floors like `int(moment.timestamp()) // 60` for every
+    moment after 1970.
+    """
+
+    output_field = BigIntegerField()
+    template = "(FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / 60))::bigint"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps a datetime as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"; strftime('%s') of
+        # its first 19 characters is the whole epoch seconds (with the fraction it would round).
+        # '%%%%s': the template's formatting halves it, and the driver's placeholders halve it again.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER) / 60)",
+        )
+
+    @property
+    def convert_value(self):
+        # Both databases answer an integer already: no per-row int() (the default for an
+        # integer output field), which would cost more than the conversion it saves.
+        return self._convert_value_noop

@@ -15,6 +15,7 @@ from booking.availability import (
     nearest,
     route_blocks,
     slots_by_day,
+    to_minutes,
 )
 from roster.licensure import COMPACT_STATES, licence_valid_in
 
@@ -171,7 +172,7 @@ def test_date_overrides_replace_the_weekly_pattern():
 
 
 def test_existing_visits_leave_room_for_travel_before_and_after():
-    visit = VisitData(at(TUESDAY, 11), at(TUESDAY, 13), "10475")  # 60 minutes from everywhere
+    visit = VisitData.of(at(TUESDAY, 11), at(TUESDAY, 13), "10475")  # 60 minutes from everywhere
     provider = nurse(visits=[visit])
 
     slots = find_slots([provider], query(TUESDAY), travel=travel)
@@ -186,7 +187,7 @@ def test_existing_visits_leave_room_for_travel_before_and_after():
 
 
 def test_back_to_back_with_travel_is_allowed_and_partial_overlap_is_not():
-    visit = VisitData(at(TUESDAY, 9), at(TUESDAY, 11), "10001")
+    visit = VisitData.of(at(TUESDAY, 9), at(TUESDAY, 11), "10001")
     slots = find_slots([nurse(visits=[visit])], query(TUESDAY), travel=travel)
 
     # Same ZIP: 15 minutes between visits, so 11:30 is the first start after it.
@@ -195,12 +196,28 @@ def test_back_to_back_with_travel_is_allowed_and_partial_overlap_is_not():
 
 
 def test_the_daily_cap():
-    visits = [VisitData(at(TUESDAY, h), at(TUESDAY, h + 1), "10001") for h in (8, 10)]
+    visits = [VisitData.of(at(TUESDAY, h), at(TUESDAY, h + 1), "10001") for h in (8, 10)]
     capped = nurse(visits=visits)
     capped.max_visits_per_day = 2
 
     assert find_slots([capped], query(TUESDAY), travel=travel) == []
     assert find_slots([nurse(visits=visits)], query(TUESDAY), travel=travel) != []
+
+
+def test_a_visit_counts_on_the_providers_own_day_not_the_utc_one():
+    """A video clinician in Los Angeles, one visit a day: Monday 17:00-18:00 there is Tuesday
+    01:00 UTC, and it fills her Monday, not her Tuesday."""
+    monday = TUESDAY - timedelta(days=1)
+    late = VisitData.of(at(monday, 17, tz=LA), at(monday, 18, tz=LA), "10001")
+    clinician = nurse(home="90012", tz="America/Los_Angeles", licences=[LicenceData("NY", "MD", False, FOREVER)])
+    clinician.visits, clinician.max_visits_per_day = [late], 1
+    q = query(monday, TUESDAY, telehealth=True, visit_minutes=45, now=datetime(2026, 2, 27, tzinfo=UTC))
+
+    days = slots_by_day(find_slots([clinician], q, travel=travel))
+
+    assert late.start == to_minutes(datetime(2026, 3, 3, 1, tzinfo=UTC))
+    assert monday not in days
+    assert local_times(days[TUESDAY], LA)[0] == "08:00"
 
 
 def test_the_patients_own_visits_and_infusion_spacing():
@@ -308,7 +325,7 @@ def test_weekly_pattern_is_in_the_providers_own_time_zone():
 
 def test_dispatch_prefers_previous_provider_then_least_added_travel_then_lightest_day_then_id():
     light_far = nurse(1, home="10475")  # 60 minutes away
-    near_busy = nurse(2, visits=[VisitData(at(TUESDAY, 8, 30), at(TUESDAY, 9), "10001")])
+    near_busy = nurse(2, visits=[VisitData.of(at(TUESDAY, 8, 30), at(TUESDAY, 9), "10001")])
     near_free = nurse(3)
     near_free_too = nurse(4)
 
@@ -328,8 +345,8 @@ def test_dispatch_prefers_previous_provider_then_least_added_travel_then_lightes
 
 
 def test_lightest_day_breaks_a_travel_tie():
-    later = VisitData(at(TUESDAY, 16), at(TUESDAY, 17), "10001")
-    busier = nurse(1, visits=[VisitData(at(TUESDAY, 13), at(TUESDAY, 14), "10001"), later])
+    later = VisitData.of(at(TUESDAY, 16), at(TUESDAY, 17), "10001")
+    busier = nurse(1, visits=[VisitData.of(at(TUESDAY, 13), at(TUESDAY, 14), "10001"), later])
     lighter = nurse(2, visits=[later])
     slots = find_slots([busier, lighter], query(TUESDAY), travel=travel)
     slot = next(s for s in slots if s.local_start.strftime("%H:%M") == "09:00")

@@ -82,7 +82,7 @@ def _fits_route(visit: Visit, roster: _Roster, now: datetime) -> bool:
         weekly=roster.weekly,
         overrides=roster.overrides,
         time_off=roster.time_off,
-        visits=[availability.VisitData(s, e, z) for pk, s, e, z in roster.route if pk != visit.pk],
+        visits=[availability.VisitData.of(s, e, z) for pk, s, e, z in roster.route if pk != visit.pk],
     )
     query = availability.SlotQuery(
         visit_zip=visit.zip_code,

@@ -1,0 +1,56 @@
+"""`EpochMinutes` counts as the availability search does, on PostgreSQL and on SQLite."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import DateTimeField
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
+from django.db.utils import ConnectionHandler
+
+from booking.availability import to_minutes
+from concierge.db import EpochMinutes
+from concierge.models import User
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+MOMENTS = [
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(1999, 1, 1, 0, 0, 30, 5, tzinfo=UTC),
+    datetime(2026, 11, 1, 6, 59, 59, 999999, tzinfo=UTC),  # a microsecond before a whole minute
+    datetime(2026, 3, 8, 1, 59, tzinfo=NEW_YORK),  # the last minute before clocks spring forward
+    datetime(2026, 3, 8, 3, 0, tzinfo=NEW_YORK),
+    datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK, fold=1),  # the second 1:30 of the autumn
+    datetime(2026, 12, 31, 23, 45, tzinfo=ZoneInfo("Pacific/Honolulu")),
+    datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", MOMENTS, ids=str)
+def test_the_database_counts_minutes_as_the_search_does(moment):
+    user = User.objects.create(email="epoch@example.com", date_joined=moment)
+
+    minutes = User.objects.filter(pk=user.pk).annotate(m=EpochMinutes("date_joined")).values_list("m", flat=True)
+
+    assert minutes.get() == to_minutes(moment)
+    assert type(minutes.get()) is int
+
+
+def test_sqlite_counts_them_the_same(django_db_blocker):
+    """The first README command runs on SQLite: the same minutes from its text datetimes."""
+    sqlite = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})["default"]
+    try:
+        column = EpochMinutes(RawSQL('"at"', (), output_field=DateTimeField()))
+        sql, params = sqlite.ops.compiler("SQLCompiler")(Query(None), sqlite, "default").compile(column)
+        with django_db_blocker.unblock(), sqlite.cursor() as cursor:
+            cursor.execute('CREATE TABLE moments ("at" datetime)')
+            for moment in MOMENTS:
+                cursor.execute('INSERT INTO moments ("at") VALUES (%s)', [sqlite.ops.adapt_datetimefield_value(moment)])
+            cursor.execute(f'SELECT {sql} FROM moments ORDER BY "at"', params)  # noqa: S608 (our expression)
+            got = [row[0] for row in cursor.fetchall()]
+    finally:
+        sqlite.close()
+
+    assert got == sorted(to_minutes(m) for m in MOMENTS)
