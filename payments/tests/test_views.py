@@ -11,6 +11,7 @@ from booking.checkout import checkout_start
 from booking.models import VisitStatus
 from concierge.errors import TryAgainLater
 from concierge.opaque import encode as oid
+from concierge.tests.factories import UserFactory
 from payments import selectors, services
 from payments.gateways import fake, stripe_gateway
 from payments.models import Payment, PaymentStatus
@@ -164,6 +165,7 @@ def test_the_dashboard_lists_the_patients_payments_in_three_queries(
 ):
     payment = checkout_start(patient=patient, visit=held)
     fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
+    services.refund_create(payment=payment, amount_cents=2500, reason="Goodwill", actor=UserFactory(role="manager"))
 
     with django_assert_max_num_queries(3):
         payments = selectors.payment_list_for_patient(patient=patient)
@@ -179,6 +181,7 @@ def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     assert '$100.00 <span class="fw-normal small">deposit of $450.00</span>' in html
     assert "Home visit, Tue Mar 3, 10:00 AM EST" in html
     assert f"reference {payment.reference}" in html
+    assert "Refund of $25.00: Pending" in html
 
 
 def test_a_paid_card_never_sees_the_card_form_again_while_our_records_are_busy(patient_client, held, monkeypatch):
