@@ -1,4 +1,5 @@
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -193,6 +194,13 @@ BLOCKING_STATUSES = (
 )
 # The upcoming visits a warning sign puts on hold (booking/safety.py).
 HOLDABLE_STATUSES = (VisitStatus.HELD, VisitStatus.CONFIRMED, VisitStatus.EN_ROUTE)
+
+
+def hold_lapsed(now: datetime) -> models.Q:
+    """Visits whose hold ran out by `now`: dead from that moment, before the minute task marks them
+    EXPIRED. Searches, calendars and plan counts leave them out (`.exclude(hold_lapsed(now))`);
+    the expiry paths pick them (`.filter(hold_lapsed(now))`)."""
+    return models.Q(status=VisitStatus.HELD, hold_expires_at__lte=now)
 
 
 class CancelledBy(models.TextChoices):

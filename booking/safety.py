@@ -30,7 +30,6 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +40,7 @@ from patients.selectors import PatientRecord
 from patients.triage import rules_for_ids
 
 from . import availability
-from .models import BLOCKING_STATUSES, Service, ServiceKind, Visit, VisitStatus
+from .models import BLOCKING_STATUSES, Service, ServiceKind, Visit, VisitStatus, hold_lapsed
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -257,7 +256,7 @@ def plan_usage_for(
         Visit.objects.filter(
             patient=patient, clearance=clearance, service__kind__in=PLAN_KINDS, status__in=COUNTED_STATUSES
         )
-        .exclude(Q(status=VisitStatus.HELD) & Q(hold_expires_at__lte=now))
+        .exclude(hold_lapsed(now))
         .exclude(pk=exclude_visit_id or 0)
         .order_by("starts_at")
         .values_list("starts_at", flat=True)

@@ -44,6 +44,7 @@ from .models import (
     ServiceKind,
     Visit,
     VisitStatus,
+    hold_lapsed,
 )
 
 INFUSION_KINDS = (ServiceKind.INFUSION, ServiceKind.BOOSTER)
@@ -408,8 +409,7 @@ def _providers_data(
             starts_at__lt=range_end,
             ends_at__gt=range_start,
         )
-        # A hold past its expiry is dead even before the minute task marks it expired.
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed(now))
         .exclude(pk=exclude or 0)
         .order_by()  # the search sorts each route itself
         # Epoch minutes, as the search counts: the driver builds no datetime per row.
@@ -456,7 +456,7 @@ def _patient_calendar(
     previous = None
     rows = (
         Visit.objects.filter(patient=patient, status__in=HAPPENED_OR_BOOKED)
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed(now))
         .exclude(pk=exclude or 0)
         .order_by("starts_at")
         .values_list("starts_at", "ends_at", "status", "provider_id", "provider__kind", "service__kind")

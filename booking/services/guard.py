@@ -42,7 +42,7 @@ from roster.models import Provider
 from .. import availability, policy, safety
 from ..availability import Candidate, Slot
 from ..errors import NotEligible, SlotTaken
-from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Visit, VisitStatus
+from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Visit, VisitStatus, hold_lapsed
 from .context import BookingContext
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -128,7 +128,7 @@ def _expire_stale_holds(
 ) -> int:
     """Holds past their time are dead: mark them expired so their time is free at once."""
     return (
-        Visit.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+        Visit.objects.filter(hold_lapsed(now))
         .filter(Q(provider_id__in=list(provider_ids)) | Q(patient_id=patient_id))
         .exclude(pk=keep.pk if keep is not None else 0)
         .update(status=S.EXPIRED, updated_at=now)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from concierge.errors import TryAgainLater
 from roster.models import Provider
 
-from ..models import Visit, VisitStatus
+from ..models import Visit, VisitStatus, hold_lapsed
 from .guard import _lock, _provider_day, _route_update
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -29,7 +29,7 @@ def visit_holds_expire(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     stale = list(
-        Visit.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+        Visit.objects.filter(hold_lapsed(now))
         .order_by("provider_id", "pk")
         .values_list("provider_id", "pk", "starts_at")[:1000]
     )
@@ -39,9 +39,9 @@ def visit_holds_expire(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 _lock(provider_ids=[provider_id])
-                count = Visit.objects.filter(
-                    pk__in=[pk for _, pk, _ in rows], status=S.HELD, hold_expires_at__lte=now
-                ).update(status=S.EXPIRED, updated_at=now)
+                count = Visit.objects.filter(hold_lapsed(now), pk__in=[pk for _, pk, _ in rows]).update(
+                    status=S.EXPIRED, updated_at=now
+                )
                 if count and provider_id:
                     provider = Provider.objects.get(pk=provider_id)
                     for day in {_provider_day(provider, starts_at) for _, _, starts_at in rows}:

@@ -39,7 +39,7 @@ from patients import selectors as patient_selectors
 from roster.models import Provider
 
 from .. import availability, safety
-from ..models import HOLDABLE_STATUSES, CancelledBy, HoldOutcome, SafetyHold, Visit, VisitStatus
+from ..models import HOLDABLE_STATUSES, CancelledBy, HoldOutcome, SafetyHold, Visit, VisitStatus, hold_lapsed
 from .guard import _provider_day, _route_update, visit_locked
 from .visits import _hold_end, hold_open_for, visit_cancel
 
@@ -62,7 +62,7 @@ def _upcoming_infusions(patient: User, now: datetime) -> list[Visit]:
             service__kind__in=safety.INFUSION_KINDS,
             ends_at__gt=now,
         )
-        .exclude(status=S.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed(now))
         .order_by("starts_at", "pk")
     )
 

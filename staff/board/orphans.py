@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import availability, selectors
 from booking.availability import LicenceData, zone
-from booking.models import BLOCKING_STATUSES, Visit, VisitStatus
+from booking.models import BLOCKING_STATUSES, Visit, hold_lapsed
 from roster.models import Provider
 
 from .hours import COLUMN_MINUTES, Shifts, TimeRange, minutes_between, working_windows
@@ -43,7 +43,7 @@ class _Roster:
 def _visits_to_come(provider: Provider, now: datetime) -> list[Visit]:
     return list(
         Visit.objects.filter(provider_id=provider.pk, status__in=BLOCKING_STATUSES, starts_at__gt=now)
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed(now))
         .select_related("service", "patient__patient_profile")
         .order_by("starts_at", "pk")
     )
@@ -61,7 +61,7 @@ def _roster_around(provider: Provider, visits: list[Visit], now: datetime) -> _R
         Visit.objects.filter(
             provider_id=provider.pk, status__in=BLOCKING_STATUSES, starts_at__lt=range_end, ends_at__gt=range_start
         )
-        .exclude(status=VisitStatus.HELD, hold_expires_at__lte=now)
+        .exclude(hold_lapsed(now))
         .values_list("pk", "starts_at", "ends_at", "zip_code")
     )
     pk = provider.pk
