@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USZipCodeField
 
+from concierge.db import choice_label
 from concierge.geo import normalize_zip, zip_lookup
 from concierge.states import USStateField
 from roster.models import ProviderKind
@@ -324,7 +325,7 @@ class Visit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} UTC ({choice_label(VisitStatus, self.status)})"
 
     @property
     def is_blocking(self):
@@ -474,7 +475,7 @@ class TimeWaitlistEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.service} from {self.first_day:%Y-%m-%d} ({self.get_status_display()})"
+        return f"{self.service} from {self.first_day:%Y-%m-%d} ({choice_label(TimeWaitlistStatus, self.status)})"
 
     def clean(self):
         errors = {}
@@ -540,4 +541,4 @@ class TimeOffer(models.Model):
         ]
 
     def __str__(self):
-        return f"Offer {self.pk} ({self.get_status_display()})"
+        return f"Offer {self.pk} ({choice_label(TimeOfferStatus, self.status)})"

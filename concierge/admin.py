@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.views import redirect_to_login
@@ -51,27 +52,62 @@ DJANGO_ACTION_CHECKBOX = admin.ModelAdmin.action_checkbox
 admin.ModelAdmin.action_checkbox = action_checkbox  # type: ignore[method-assign]
 
 
-def values_in_use(field) -> list:
-    """A text column's distinct non-blank values, in order, read by skipping through its index.
+class ShownColumnsChangeList(ChangeList):
+    """A list page whose rows are read with only the columns they show (`list_columns`)."""
+
+    def get_results(self, request):
+        # The page's rows only: an action gets the whole rows (`changelist_view` asks
+        # `get_queryset` again for the selected ones), and counting is the same either way.
+        self.queryset = self.queryset.only(*self.model_admin.list_columns)
+        super().get_results(request)
+
+
+class ShownColumnsAdmin(admin.ModelAdmin):
+    """An admin list that reads the columns its rows show, not every column of every joined table.
+
+    A visit with its patient, profile, service, nurse and nurse's login is ~100 columns, a
+    message with its recipient ~35 (its text and context among them): Django builds every value
+    of every row, each phone number parsed, each JSON decoded, the password hash read, for a
+    list that shows seven. `list_columns` names what the columns, the row's `__str__` (its
+    checkbox) and its links read; a column left out costs a query per row, which the admin's
+    list tests (staff/tests/test_changelists.py) count as a list that grows with its rows.
+    """
+
+    list_columns: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return ShownColumnsChangeList if self.list_columns else super().get_changelist(request, **kwargs)
+
+
+def loose_index_scan(field, *, after: str | None = "") -> tuple[str, list]:
+    """SQL listing a column's distinct values in order, one index probe per value ("loose index scan").
 
     `SELECT DISTINCT` reads every row, so a filter over a growing table (visits, the record-view
     log) would cost more each day. This asks the index for the smallest value, then for the
-    smallest one after it, and so on: one index probe per value ("loose index scan"), whatever
-    the table's size. The column needs an index that starts with it: the admin's list test
+    smallest one after it, and so on, whatever the table's size. The values come after `after`
+    (text columns: "" leaves out the blank), or are every value but NULL (`after=None`: a
+    foreign key). The column needs an index that starts with it: the admin's list test
     (staff/tests/test_changelists.py) checks there is one for every list that asks.
     """
     table = connection.ops.quote_name(field.model._meta.db_table)
     column = connection.ops.quote_name(field.column)
+    first, params = (f"WHERE {column} > %s", [after]) if after is not None else ("", [])
     # The names come from the model's own metadata, quoted; the one value is a parameter.
     sql = (
         f"WITH RECURSIVE v(value) AS ("  # noqa: S608
-        f"SELECT MIN({column}) FROM {table} WHERE {column} > %s "
+        f"SELECT MIN({column}) FROM {table} {first} "
         f"UNION ALL "
         f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.value) FROM v WHERE v.value IS NOT NULL"
         f") SELECT value FROM v WHERE value IS NOT NULL"
     )
+    return sql, params
+
+
+def values_in_use(field) -> list:
+    """A text column's distinct non-blank values, in order, read through its index (`loose_index_scan`)."""
+    sql, params = loose_index_scan(field)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [""])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -3,6 +3,7 @@ from django.contrib.admin.utils import display_for_field
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from concierge.admin import ShownColumnsAdmin
 from concierge.errors import ApplicationError
 
 from . import content, services
@@ -40,8 +41,10 @@ class TemplateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ShownColumnsAdmin, ReadOnlyAdmin):
     list_display = ("id", "channel", "template", "recipient", "status", "due_at", "attempts", "sent_at", "last_error")
+    # Not the text or the context (a password reset's holds a sign-in link): the list shows neither.
+    list_columns = ("channel", "template", "status", "due_at", "attempts", "sent_at", "last_error", "recipient__email")
     list_filter = ("status", "channel", TemplateFilter)
     # A filtered list says "Show all" rather than counting the whole outbox a second time.
     show_full_result_count = False

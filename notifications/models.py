@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from concierge.db import choice_label
+
 
 class Channel(models.TextChoices):
     SMS = "sms", _("Text message")
@@ -103,7 +105,8 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} {self.template} #{self.pk} ({self.get_status_display()})"
+        channel, status = choice_label(Channel, self.channel), choice_label(MessageStatus, self.status)
+        return f"{channel} {self.template} #{self.pk} ({status})"
 
 
 class SmsOptOut(models.Model):

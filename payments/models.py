@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from concierge.db import choice_label
 from concierge.opaque import decode, encode
 
 
@@ -141,7 +142,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.reference} ({self.get_status_display()})"
+        return f"{self.reference} ({choice_label(PaymentStatus, self.status)})"
 
     @property
     def reference(self):
@@ -238,7 +239,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"Refund {self.pk} of {payment_reference(self.payment_id)} ({self.get_status_display()})"
+        return f"Refund {self.pk} of {payment_reference(self.payment_id)} ({choice_label(RefundStatus, self.status)})"
 
 
 class WebhookEvent(models.Model):

@@ -1,4 +1,5 @@
-"""`EpochMinutes` counts as the availability search does, on PostgreSQL and on SQLite."""
+"""The database helpers: `EpochMinutes` counts as the availability search does, on PostgreSQL and
+on SQLite; `choice_label` names a choice as Django's `get_FOO_display()` does."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -8,10 +9,22 @@ from django.db.models import DateTimeField
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query
 from django.db.utils import ConnectionHandler
+from django.utils import translation
 
 from booking.availability import to_minutes
-from concierge.db import EpochMinutes
+from booking.models import (
+    Service,
+    TimeOffer,
+    TimeOfferStatus,
+    TimeWaitlistEntry,
+    TimeWaitlistStatus,
+    Visit,
+    VisitStatus,
+)
+from concierge.db import EpochMinutes, choice_label
 from concierge.models import User
+from notifications.models import Channel, Message, MessageStatus
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -54,3 +67,31 @@ def test_sqlite_counts_them_the_same(django_db_blocker):
         sqlite.close()
 
     assert got == sorted(to_minutes(m) for m in MOMENTS)
+
+
+# Each model whose __str__ names a choice, the field, and its choices.
+NAMED_CHOICES = [
+    (Visit, "status", VisitStatus),
+    (TimeWaitlistEntry, "status", TimeWaitlistStatus),
+    (TimeOffer, "status", TimeOfferStatus),
+    (Message, "channel", Channel),
+    (Message, "status", MessageStatus),
+    (Payment, "status", PaymentStatus),
+    (Refund, "status", RefundStatus),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(("model", "field", "choices"), NAMED_CHOICES, ids=lambda x: getattr(x, "__name__", x))
+def test_a_choice_is_named_as_django_names_it(model, field, choices, language):
+    with translation.override(language):
+        for value in [*choices.values, "no-such-value"]:
+            row = model(**{field: value})
+            if model in (Visit, TimeWaitlistEntry):
+                row.service = Service(name="Home infusion")
+                row.starts_at = row.first_day = datetime(2026, 5, 1, tzinfo=UTC)
+            expected = getattr(row, f"get_{field}_display")()
+            assert choice_label(choices, value) == expected
+            assert f"({expected})" in str(row) or field == "channel"  # what the row's __str__ says
+            if field == "channel":
+                assert str(row).startswith(f"{expected} ")

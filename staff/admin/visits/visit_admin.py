@@ -14,7 +14,7 @@ from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
 from concierge import audit
-from concierge.admin import ValuesInUseFilter
+from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
 from concierge.models import Role
 from staff import board
 from staff.admin.audit import object_filter_value, render_changes
@@ -33,7 +33,7 @@ def _is_clinical(user):
 
 
 @admin.register(Visit)
-class VisitAdmin(VisitActionsMixin, PhonePagesMixin, VisitPagesMixin, ReadOnlyAdmin):
+class VisitAdmin(VisitActionsMixin, PhonePagesMixin, VisitPagesMixin, ShownColumnsAdmin, ReadOnlyAdmin):
     change_form_template = "admin/booking/visit/change_form.html"
     list_display = ("starts_local", "patient_name", "service", "provider", "status", "state", "zip_code")
     list_display_links = ("starts_local",)
@@ -59,6 +59,22 @@ class VisitAdmin(VisitActionsMixin, PhonePagesMixin, VisitPagesMixin, ReadOnlyAd
     search_help_text = _("Patient's name, email or phone; nurse's last name; ZIP code.")
     date_hierarchy = "starts_at"
     list_select_related = ("service", "provider__user", "patient__patient_profile")
+    # What the columns and each row's name (Visit.__str__, for its checkbox) read.
+    list_columns = (
+        "starts_at",
+        "time_zone",
+        "status",
+        "state",
+        "zip_code",
+        "service__name",
+        "provider__user__first_name",
+        "provider__user__last_name",
+        "patient__first_name",
+        "patient__last_name",
+        "patient__patient_profile__preferred_name",
+        "patient__patient_profile__legal_first_name",
+        "patient__patient_profile__legal_last_name",
+    )
     list_per_page = 50
     actions = ["cancel_by_staff", "reassign_one", "send_reminder", "mark_no_show", "refund_one"]
     fieldsets = (
