@@ -7,7 +7,7 @@ needs invalidating.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 
@@ -16,10 +16,10 @@ class RecentlyUsed:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: Hashable, default: Any = None) -> Any:
         """The value kept under `key` (None may be a value: pass a `default` to tell), else `default`."""
         with self._lock:
             if key not in self._items:
@@ -27,17 +27,17 @@ class RecentlyUsed:
             self._items.move_to_end(key)
             return self._items[key]
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, keys: Iterable[Hashable]) -> dict[Any, Any]:
         with self._lock:
             found = {key: self._items[key] for key in keys if key in self._items}
             for key in found:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         self.put_many({key: value})
 
-    def put_many(self, items: dict[str, Any]) -> None:
+    def put_many(self, items: Mapping[Any, Any]) -> None:
         with self._lock:
             for key, value in items.items():
                 self._items[key] = value
