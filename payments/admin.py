@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from concierge.admin import ValuesInUseFilter
+from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
 from concierge.errors import ApplicationError
 
 from . import services
@@ -78,11 +78,21 @@ class FailedRefundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, ShownColumnsAdmin):
     list_display = ["reference", "patient", "covers", "amount", "refunded", "status", "created_at"]
     list_filter = ["status", FailedRefundFilter, "gateway", "created_at"]
     search_fields = ["=id", "patient__email", "intent_id", "charge_id", "refunds__refund_id"]
-    list_select_related = ["patient", "visit", "series"]
+    # "For" names the visit or series by its key: neither row is read.
+    list_select_related = ["patient"]
+    list_columns = (
+        "patient__email",
+        "visit",
+        "series",
+        "amount_cents",
+        "amount_refunded_cents",
+        "status",
+        "created_at",
+    )
     date_hierarchy = "created_at"
     readonly_fields = (
         "patient",
@@ -190,7 +200,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 return redirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Refund payment P-%(id)s") % {"id": payment.pk},
+            "title": _("Refund payment %(reference)s") % {"reference": payment.reference},
             "opts": self.model._meta,
             "original": payment,
             "payment": payment,

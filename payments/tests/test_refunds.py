@@ -168,6 +168,9 @@ def test_admin_refund_form(staff_client, paid, commit):
     page = staff_client.get(url)
     assert page.status_code == 200
     assert "$100.00" in page.content.decode()
+    # The payment as patients quote it (its opaque reference), never its row number.
+    assert f"Refund payment {paid.reference}" in page.content.decode()
+    assert f"P-{paid.pk}<" not in page.content.decode()
 
     too_much = staff_client.post(url, {"amount": "150.00", "reason": "Oops"})
     assert too_much.status_code == 200

@@ -111,6 +111,7 @@ def test_the_visit_list_offers_the_nurses_who_have_visits_by_name():
     [
         ("booking", "visit", ['"password"', '"mobile_phone"', '"address_line1"', '"clearance_id"']),
         ("notifications", "message", ['"body"', '"context"', '"password"', '"unique_key"']),
+        ("payments", "payment", ['"client_secret"', '"password"', '"failure_message"', 'JOIN "booking_visit"']),
     ],
 )
 def test_the_busiest_lists_read_only_the_columns_they_show(app_label, model_name, left_out):
@@ -135,9 +136,12 @@ def test_the_busiest_lists_read_only_the_columns_they_show(app_label, model_name
         visit = Visit.objects.select_related("service", "patient__patient_profile").first()
         assert visit.service.name in page and visit.patient.patient_profile.legal_last_name in page
         assert f"Select this object for an action - {visit}" in page  # the row's checkbox names it
-    else:
+    elif model_name == "message":
         message = Message.objects.filter(recipient__isnull=False).first()
         assert message.recipient.email in page and f"Select this object for an action - {message}" in page
+    else:
+        payment = Payment.objects.select_related("patient").first()
+        assert payment.reference in page and payment.patient.email in page and f"visit {payment.visit_id}" in page
 
 
 # --- the first page comes from an index, not from sorting the whole table ----------------------------
