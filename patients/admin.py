@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from concierge.admin import ValuesInUseFilter
+from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
 from concierge.errors import ApplicationError
 from concierge.models import Role
 
@@ -69,11 +69,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientProfile)
-class PatientProfileAdmin(ReadOnlyAdmin):
+class PatientProfileAdmin(ShownColumnsAdmin, ReadOnlyAdmin):
     list_display = ("full_legal_name", "user", "mobile_phone", "city", "state", "zip_code")
     list_filter = (("state", ValuesInUseFilter),)  # the states with patients, not all 59
     search_fields = ("legal_first_name", "legal_last_name", "preferred_name", "user__email", "zip_code")
     list_select_related = ("user",)
+    # Not the birth date, weight, address line, the people to call or the safety flag.
+    list_columns = (
+        "legal_first_name",
+        "legal_last_name",
+        "preferred_name",
+        "user__email",
+        "mobile_phone",
+        "city",
+        "state",
+        "zip_code",
+    )
     contact_fieldsets = (
         (None, {"fields": ("user", "legal_first_name", "legal_last_name", "preferred_name", "date_of_birth")}),
         (_("Contact"), {"fields": ("mobile_phone", "sms_opt_in", "sms_opt_in_changed_at", "terms_accepted_at")}),

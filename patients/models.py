@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
 
+from concierge.db import choice_label
 from concierge.geo import zip_lookup
 from concierge.inputs import DATE_RANGE_VALIDATORS
 from concierge.states import USStateField
@@ -271,7 +272,7 @@ class Clearance(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_decision_display()} ({self.decided_at:%Y-%m-%d})"
+        return f"{choice_label(ClearanceDecision, self.decision)} ({self.decided_at:%Y-%m-%d})"
 
     def clean(self):
         errors = {}

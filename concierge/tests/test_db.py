@@ -24,6 +24,7 @@ from booking.models import (
 from concierge.db import EpochMinutes, choice_label
 from concierge.models import User
 from notifications.models import Channel, Message, MessageStatus
+from patients.models import Clearance, ClearanceDecision
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -78,6 +79,7 @@ NAMED_CHOICES = [
     (Message, "status", MessageStatus),
     (Payment, "status", PaymentStatus),
     (Refund, "status", RefundStatus),
+    (Clearance, "decision", ClearanceDecision),
 ]
 
 
@@ -90,8 +92,11 @@ def test_a_choice_is_named_as_django_names_it(model, field, choices, language):
             if model in (Visit, TimeWaitlistEntry):
                 row.service = Service(name="Home infusion")
                 row.starts_at = row.first_day = datetime(2026, 5, 1, tzinfo=UTC)
+            row.decided_at = datetime(2026, 5, 1, tzinfo=UTC)
             expected = getattr(row, f"get_{field}_display")()
             assert choice_label(choices, value) == expected
-            assert f"({expected})" in str(row) or field == "channel"  # what the row's __str__ says
-            if field == "channel":
+            # What the row's __str__ says: "Cleared (2026-05-01)", "SMS reminder_24h #1 (Sent)", "... (Held)".
+            if model is Clearance or field == "channel":
                 assert str(row).startswith(f"{expected} ")
+            else:
+                assert str(row).endswith(f"({expected})")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from booking import evaluations, telehealth
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import visit_day_short, visit_time
+from concierge.admin import ShownColumnsAdmin
 from concierge.errors import ApplicationError
 from concierge.models import Role, User
 from nurses import protocol
@@ -222,13 +223,24 @@ def evaluation_label(visit):
 
 
 @admin.register(Clearance)
-class ClearanceAdmin(admin.ModelAdmin):
+class ClearanceAdmin(ShownColumnsAdmin):
     form = ClearanceForm
     change_form_template = "admin/patients/clearance/change_form.html"
     list_display = ("patient_name", "decision", "diagnosis", "expires_on", "clinician", "decided_at")
     list_filter = ("decision", "diagnosis")
     search_fields = ("patient__email", "patient__first_name", "patient__last_name")
     list_select_related = ("patient", "clinician")
+    # Not the note or the dose: the list shows neither.
+    list_columns = (
+        "decision",
+        "diagnosis",
+        "expires_on",
+        "decided_at",
+        "patient__first_name",
+        "patient__last_name",
+        "patient__email",
+        "clinician__email",
+    )
     date_hierarchy = "decided_at"
     fieldsets = (
         (
