@@ -152,11 +152,12 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ShownColumnsAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "role_names", "is_active", "is_staff")
+    list_columns = ("email", "first_name", "last_name", "is_active", "is_staff")  # not the password hash
     list_filter = (RoleFilter, "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
