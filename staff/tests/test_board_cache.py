@@ -1,5 +1,5 @@
-"""The day's board is drawn once and kept under the schedule version: every change that the board
-shows is on the next page, and what moves with the clock moves every minute.
+"""The day's board and the week's are drawn once and kept under the schedule version: every change
+that a board shows is on the next page, and what moves with the clock moves every minute.
 
 These tests commit for real (transaction=True): the version changes after a commit, as in
 production.
@@ -15,12 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from booking import services
-from booking.models import Visit
+from booking.models import Visit, VisitStatus
+from booking.tests import factories as bf
 from concierge import schedule
 from concierge.models import User
 from patients.models import PatientProfile
 from roster.models import TimeOff
-from staff.board import board_for_day
+from staff.board import board_for_day, board_for_week
 
 from .conftest import NOW, TUESDAY, book, ny
 
@@ -31,6 +32,18 @@ def board(client, day=TUESDAY):
     response = client.get(reverse("admin:booking_board"), {"date": day.isoformat()})
     assert response.status_code == 200
     return response.content.decode()
+
+
+def week(client, day=TUESDAY):
+    response = client.get(reverse("admin:booking_board_week"), {"start": day.isoformat()})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def week_cell(page):
+    """Maya's Tuesday on the week's board (Monday is the first column)."""
+    row = re.search(r'<th scope="row">Maya Chen<br>.*?</tr>', page, re.S).group(0)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.findall(r"<td[^>]*>.*?</td>", row, re.S)[1])).strip()
 
 
 def text(page):
@@ -46,6 +59,40 @@ def test_the_board_is_drawn_once_while_nothing_changes(clock, scheduler_client, 
 
     assert text(again) == text(first) and "Pat Example" in text(again)
     assert not any('"booking_visit"' in q["sql"] for q in queries)  # not read again
+
+
+def test_the_week_is_drawn_once_and_shows_the_next_change(clock, scheduler_client, cleared, infusion, maya):
+    visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    first = week(scheduler_client)
+    assert week_cell(first).startswith("1 visit ")
+
+    with CaptureQueriesContext(connection) as queries:
+        again = week(scheduler_client)
+    assert text(again) == text(first)
+    assert not any('"booking_visit"' in q["sql"] for q in queries)  # not read again
+
+    services.visit_cancel(visit=visit, by="staff", reason="test")
+
+    assert week_cell(week(scheduler_client)).startswith("0 visits ")
+
+
+def test_the_week_moves_with_the_clock(clock, scheduler_client, cleared, infusion, maya):
+    runs_out = NOW + timedelta(minutes=10)
+    bf.VisitFactory(
+        patient=cleared,
+        service=infusion,
+        provider=maya,
+        starts_at=ny(TUESDAY, 10),
+        status=VisitStatus.HELD,
+        hold_expires_at=runs_out,
+    )
+    assert week_cell(week(scheduler_client)) == "1 visit 20% booked"
+    version = schedule.schedule_version()
+
+    clock.move_to(runs_out - timedelta(minutes=4))  # no write: the hold now runs out within five minutes
+
+    assert week_cell(week(scheduler_client)) == "1 visit 20% booked 1 at risk"
+    assert schedule.schedule_version() == version
 
 
 def _renamed(w):
@@ -111,6 +158,7 @@ def test_every_table_the_board_reads_is_watched(clock, cleared, infusion, maya):
 
     with CaptureQueriesContext(connection) as queries:
         board_for_day(day=TUESDAY, now=NOW + timedelta(hours=1))
+        board_for_week(first_day=TUESDAY - timedelta(days=1), now=NOW + timedelta(hours=1))
 
     read = {table for q in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
     assert read and read <= set(schedule._watched), read - set(schedule._watched)

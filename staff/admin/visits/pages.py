@@ -150,17 +150,29 @@ class VisitPagesMixin:
             raise PermissionDenied
         start = _date_param(request.GET.get("start")) or clinic_today()
         start -= timedelta(days=start.weekday())
-        week = board.board_for_week(first_day=start)
+        title = _("Week of %(day)s") % {"day": start.strftime("%B %-d, %Y")}
         return self._page(
             request,
             "admin/booking/board_week.html",
-            _("Week of %(day)s") % {"day": start.strftime("%B %-d, %Y")},
-            week=week,
+            title,
+            week_html=self._week_html(start, title),
             start=start,
             previous_week=start - timedelta(days=7),
             next_week=start + timedelta(days=7),
             today=clinic_today(),
         )
+
+    def _week_html(self, start, title):
+        """The week's table, kept as the day's board is (`_board_html`): the same six reads, so the
+        same watched tables, and drawn for the current minute (the visits at risk move with it)."""
+        now = timezone.now().replace(second=0, microsecond=0)
+
+        def draw():
+            week = board.board_for_week(first_day=start, now=now)
+            return render_to_string("admin/booking/board_week_body.html", {"week": week, "title": title})
+
+        key = f"board-week:{start.isoformat()}:{now:%Y%m%d%H%M}:{get_language()}"
+        return mark_safe(schedule_cached(key, draw))  # noqa: S308 (our own template's output)
 
     def reassign_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
