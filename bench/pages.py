@@ -28,8 +28,10 @@ With --baseline REF the same pages are served by a second gunicorn from a checko
 (a git worktree in a temporary folder) over the same database, interleaved with this one in
 every round, and every line is printed for both (tree=current / tree=baseline).
 
-Redis: the schedule cache's keys ("s:*") in the database REDIS_URL names are deleted before each
-browse, so that each browse starts with nothing cached.
+Redis: the current tree uses the database REDIS_URL names, the baseline the next one, so that
+neither reads what the other kept (the day's board is drawn once a minute: shared, the tree
+measured first in each round drew it for both). The schedule cache's keys ("s:*") in a tree's
+database are deleted before each of its browses, so that each browse starts with nothing cached.
 """
 
 import argparse
@@ -47,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -134,7 +137,7 @@ def server_env(tree: Tree, database_name: str) -> dict[str, str]:
         "PYTHONPATH": f"{tree.root}:{shim}",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": url,
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"),
+        "REDIS_URL": redis_url(tree),
         # The sessions are made here (cookies()), so the servers must sign with the same key.
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -150,6 +153,13 @@ def server_env(tree: Tree, database_name: str) -> dict[str, str]:
         "TWILIO_FROM_NUMBER": "+15005550006",
         "BENCH_STATIC_ROOT": str(tree.static_root),
     }
+
+
+def redis_url(tree: Tree) -> str:
+    """REDIS_URL for the current tree; the database after it for the baseline."""
+    url = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"))
+    number = int(url.path.strip("/") or 0) + (0 if tree.name == "current" else 1)
+    return urlunsplit(url._replace(path=f"/{number}"))
 
 
 def start(tree: Tree, database_name: str) -> None:
@@ -329,11 +339,11 @@ def browse(tree: Tree, cookie: str, *, one_day_pages: bool = False) -> tuple[flo
     return elapsed, statements, requests
 
 
-def schedule_cache_empty() -> None:
-    """Forget every cached search (the schedule cache's keys only: "s:" is its key prefix)."""
+def schedule_cache_empty(tree: Tree) -> None:
+    """Forget every cached search of the tree (the schedule cache's keys only: "s:" is its key prefix)."""
     import redis
 
-    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"))
+    client = redis.Redis.from_url(redis_url(tree))
     keys = list(client.scan_iter("s:*"))
     if keys:
         client.delete(*keys)
@@ -427,7 +437,7 @@ def main() -> None:
         for _ in range(args.browses):
             for tree in trees:
                 for one_day_pages in (False, True):
-                    schedule_cache_empty()
+                    schedule_cache_empty(tree)
                     run = browse(tree, jar[clinic.PATIENT], one_day_pages=one_day_pages)
                     browses.setdefault((tree.name, one_day_pages), []).append(run)
         for tree in trees:
