@@ -30,7 +30,9 @@ def viewer(request):
     every model, and they are kept on the login for the request.
     """
     user = request.user
-    if user.is_active and user.is_superuser:
+    if not user.is_authenticated:
+        standing = ("nobody",)  # a page drawn after logging out: nothing to open
+    elif user.is_active and user.is_superuser:
         standing = ("superuser",)
     else:
         standing = (user.is_active, user.is_staff, tuple(sorted(user.roles)), tuple(sorted(user.get_all_permissions())))

@@ -98,3 +98,17 @@ def test_a_new_permission_or_role_shows_on_the_next_page(roles):
     user.user_permissions.clear()
     user_set_role(user=user, role="staff")
     assert shown_models(client.get(url)) == before
+
+
+def test_a_page_drawn_after_logging_out_has_no_apps_to_offer(rf):
+    """`viewer` of someone not logged in (Django's own logout page has no sidebar; any other page
+    drawn for them would list nothing)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from staff.admin.site import viewer
+
+    request = rf.get("/admin/")
+    request.user = AnonymousUser()
+
+    assert viewer(request)[0] == ("nobody",)
+    assert site.get_app_list(request) == AdminSite.get_app_list(site, request) == []
