@@ -110,6 +110,14 @@ def test_each_queue_lists_what_waits(waiting, manager):
     }
 
 
+def test_the_review_queue_counts_everyone_waiting_beyond_the_rows_it_shows(waiting):
+    with CaptureQueriesContext(connection) as queries:
+        shown = queues.review_queue(limit=1)
+
+    assert [r["patient"] for r in shown.rows] == ["Ada Alert"] and shown.count == 2
+    assert len([q for q in queries if '"patients_patientprofile"' in q["sql"]]) == 1  # one look at every patient
+
+
 def test_who_sees_which_queue(waiting, manager, scheduler, clinician_user):
     # Visits on hold come first, for everyone who sees visits.
     assert list(by_key(manager)) == [
