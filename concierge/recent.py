@@ -1,14 +1,19 @@
 """What a process keeps of its own recent reads: a small map that forgets the least recently used.
 
 For values that cannot go stale while kept (a ZIP's geography; an answer filed under the schedule
-version it was read at): it saves asking the database or Redis again, and is never a cache that
+version it was read at; the admin's app list filed under who may see it; a chart drawn for its
+figures): it saves asking the database or Redis again, and is never a cache that
 needs invalidating.
 """
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_MISSING = object()
 
 
 class RecentlyUsed:
@@ -26,6 +31,15 @@ class RecentlyUsed:
                 return default
             self._items.move_to_end(key)
             return self._items[key]
+
+    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The value kept under `key`, else `make()`'s, kept from now on (made outside the lock:
+        two threads may both make it; the values are the same)."""
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            found = make()
+            self.put(key, found)
+        return found
 
     def get_many(self, keys: Iterable[Hashable]) -> dict[Any, Any]:
         with self._lock:

@@ -142,9 +142,4 @@ _drawn = RecentlyUsed(512)
 def chart_html(chart: ScoreChart) -> SafeString:
     """The chart drawn by `portal/includes/score_chart.html`, drawn once per process for the
     same figures (a third of the dashboard's time went into drawing the same SVG again)."""
-    key = _drawing_key(chart)
-    html = _drawn.get(key)
-    if html is None:
-        html = render_to_string(TEMPLATE, {"chart": chart})
-        _drawn.put(key, html)
-    return html
+    return _drawn.get_or_make(_drawing_key(chart), lambda: render_to_string(TEMPLATE, {"chart": chart}))

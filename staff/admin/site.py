@@ -16,7 +16,6 @@ from staff import queues, views
 # App lists by who may see what, and sidebars drawn from them: a handful of kinds of login, each
 # sidebar in a few dozen places (the page's app and model are marked). ~20 KB a sidebar.
 _kept = RecentlyUsed(256)
-_MISSING = object()
 
 
 def viewer(request):
@@ -39,14 +38,6 @@ def viewer(request):
     return (standing, get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
 
-def kept(key, make):
-    found = _kept.get(key, _MISSING)
-    if found is _MISSING:
-        found = make()
-        _kept.put(key, found)
-    return found
-
-
 def nav_sidebar(context):
     """Django's admin sidebar (admin/nav_sidebar.html), drawn once per kind of login, language
     and marked app and model: ~3 ms of template for the ~40 models, and the app list (~6 ms of
@@ -60,7 +51,7 @@ def nav_sidebar(context):
         for url in (app["app_url"], *(model.get("admin_url") for model in app["models"]))
         if url and url in path_shown
     )
-    return kept(
+    return _kept.get_or_make(
         ("sidebar", viewer(request), marked),
         lambda: render_to_string("admin/nav_sidebar.html", {"available_apps": apps, "request": request}),
     )
@@ -116,7 +107,9 @@ def install(site):
         # Asked for when a page draws it (the sidebar, the index), not on every admin page; the
         # same list for every login that may see the same (`viewer`). Pages only read it.
         return SimpleLazyObject(
-            lambda: kept(("apps", viewer(request), app_label), lambda: original_get_app_list(request, app_label))
+            lambda: _kept.get_or_make(
+                ("apps", viewer(request), app_label), lambda: original_get_app_list(request, app_label)
+            )
         )
 
     site.get_urls = get_urls

@@ -54,6 +54,20 @@ def _date_param(value):
     return day_from(value)
 
 
+def _kept_board(key, draw):
+    """A board's HTML (`draw(now)`), drawn once a minute at most while nothing on it changes.
+
+    Kept under the schedule version (concierge/schedule.py): every table a board reads is watched
+    (visits, services, the roster, and the names shown: staff/apps.py), so a kept board is never
+    shown after a change commits (a test checks the tables). What moves with the clock (the now
+    line, late and hold warnings, the visits at risk) is drawn for the current minute, part of
+    the key, as is the language.
+    """
+    now = timezone.now().replace(second=0, microsecond=0)
+    kept = schedule_cached(f"{key}:{now:%Y%m%d%H%M}:{get_language()}", lambda: draw(now))
+    return mark_safe(kept)  # noqa: S308 (our own template's output)
+
+
 class VisitPagesMixin:
     """The pages above, on the visit admin (their URLs are named admin:booking_...)."""
 
@@ -114,19 +128,12 @@ class VisitPagesMixin:
         )
 
     def _board_html(self, request, day):
-        """The day's board, drawn once a minute at most while nothing on it changes.
-
-        Kept under the schedule version (concierge/schedule.py): every table the board reads is
-        watched (visits, services, the roster, and the names shown: staff/apps.py), so a kept
-        board is never shown after a change commits (a test checks the tables). What moves with
-        the clock (the now line, late and hold warnings) is drawn for the current minute, part
-        of the key, as are the language, the path (the links back) and the right to reassign.
-        """
-        now = timezone.now().replace(second=0, microsecond=0)
+        """The day's board, drawn once a minute at most while nothing on it changes (`_kept_board`);
+        its key also holds the path (the links back) and the right to reassign."""
         can_change = self.has_change_permission(request)
         full_path = request.get_full_path()
 
-        def draw():
+        def draw(now):
             day_board = board.board_for_day(day=day, now=now)
             board.board_urls_attach(
                 day_board,
@@ -142,8 +149,7 @@ class VisitPagesMixin:
             return render_to_string("admin/booking/board_body.html", context)
 
         path_key = hashlib.sha256(full_path.encode()).hexdigest()[:16]
-        key = f"board:{day.isoformat()}:{now:%Y%m%d%H%M}:{get_language()}:{int(can_change)}:{path_key}"
-        return mark_safe(schedule_cached(key, draw))  # noqa: S308 (our own template's output)
+        return _kept_board(f"board:{day.isoformat()}:{int(can_change)}:{path_key}", draw)
 
     def board_week_view(self, request):
         if not self.has_view_permission(request):
@@ -163,16 +169,14 @@ class VisitPagesMixin:
         )
 
     def _week_html(self, start, title):
-        """The week's table, kept as the day's board is (`_board_html`): the same six reads, so the
-        same watched tables, and drawn for the current minute (the visits at risk move with it)."""
-        now = timezone.now().replace(second=0, microsecond=0)
+        """The week's table, kept as the day's board is (`_kept_board`): the same six reads, so the
+        same watched tables."""
 
-        def draw():
+        def draw(now):
             week = board.board_for_week(first_day=start, now=now)
             return render_to_string("admin/booking/board_week_body.html", {"week": week, "title": title})
 
-        key = f"board-week:{start.isoformat()}:{now:%Y%m%d%H%M}:{get_language()}"
-        return mark_safe(schedule_cached(key, draw))  # noqa: S308 (our own template's output)
+        return _kept_board(f"board-week:{start.isoformat()}", draw)
 
     def reassign_view(self, request, object_id):
         visit = self._visit_for_change(request, object_id)
