@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
@@ -123,7 +124,7 @@ class PaymentAdmin(ReadOnlyMixin, ShownColumnsAdmin):
 
     @admin.display(description=_("reference"), ordering="pk")
     def reference(self, obj):
-        return obj.reference
+        return format_html('<span class="text-nowrap">{}</span>', obj.reference)
 
     def get_search_results(self, request, queryset, search_term):
         """A reference as patients quote it (P-86AYCEDC2SYMJ) finds its payment."""

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 from .. import display, selectors
 
@@ -9,6 +10,12 @@ register = template.Library()
 def cents(value):
     """{{ payment.amount_cents|cents }} -> "$100.00"."""
     return display.money(value)
+
+
+@register.filter
+def reference(payment):
+    """A payment's reference kept on one line: "P-" alone at a line's end reads as a different code."""
+    return format_html('<span class="text-nowrap">{}</span>', payment.reference)
 
 
 @register.filter

@@ -28,6 +28,7 @@ def test_the_receipt_names_provider_patient_service_date_and_amount(client, clea
 
     for words in (
         f"Receipt {payment.reference}",
+        f'Receipt <span class="text-nowrap">{payment.reference}</span>',
         settings.CLINIC_LEGAL_NAME,
         "12-3456789",
         cleared.patient_profile.full_legal_name,
@@ -40,6 +41,7 @@ def test_the_receipt_names_provider_patient_service_date_and_amount(client, clea
         assert words in page, words
     dashboard = text(client.get(reverse("portal:dashboard")))
     assert reverse("payments:receipt", args=[payment.pk]) in dashboard
+    assert f'reference <span class="text-nowrap">{payment.reference}</span>' in dashboard
 
 
 def test_someone_elses_receipt_is_not_found(client, cleared, other_patient, infusion):

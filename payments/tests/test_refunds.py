@@ -155,7 +155,8 @@ def test_admin_lists_payments_and_filters_disputes_and_failed_refunds(
     with django_assert_max_num_queries(13):
         response = staff_client.get(reverse("admin:payments_payment_changelist"))
     assert response.status_code == 200
-    assert paid.reference in response.content.decode()
+    # A reference stays on one line: "P-" alone at a line's end reads as another code.
+    assert f'<span class="text-nowrap">{paid.reference}</span>' in response.content.decode()
     assert staff_client.get(reverse("admin:payments_payment_changelist") + "?status__exact=disputed").status_code == 200
     assert staff_client.get(reverse("admin:payments_payment_changelist") + "?refunds=failed").status_code == 200
     change = staff_client.get(reverse("admin:payments_payment_change", args=[paid.pk]))
@@ -170,6 +171,7 @@ def test_admin_refund_form(staff_client, paid, commit):
     assert "$100.00" in page.content.decode()
     # The payment as patients quote it (its opaque reference), never its row number.
     assert f"Refund payment {paid.reference}" in page.content.decode()
+    assert f'<h1>Refund payment <span class="text-nowrap">{paid.reference}</span></h1>' in page.content.decode()
     assert f"P-{paid.pk}<" not in page.content.decode()
 
     too_much = staff_client.post(url, {"amount": "150.00", "reason": "Oops"})
