@@ -1,6 +1,7 @@
 """A visit in admin: reassigning through the booking guard, cancelling, refunding in full, a reminder
 now, a no-show; the visit's page with its payment, messages, chart and history; list search."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -307,3 +308,12 @@ def test_the_list_finds_a_visit_by_the_patients_phone_and_filters_by_day(
     assert "Pat Example" in scheduler_client.get(url, {"when": "tomorrow"}).content.decode()
     assert "Pat Example" not in scheduler_client.get(url, {"when": "today"}).content.decode()
     assert "0 visits" in scheduler_client.get(url, {"q": "(917) 000-0000"}).content.decode()
+
+
+def test_the_nurse_filter_names_each_nurse_and_the_visits_without_one(clock, scheduler_client, cleared, infusion, maya):
+    book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    page = scheduler_client.get(reverse("admin:booking_visit_changelist")).content.decode()
+
+    assert re.search(rf'<a href="\?provider__id__exact={maya.pk}">\s*Maya Chen\s*</a>', page)
+    # Not Django's bare "-", which reads as nothing at all.
+    assert re.search(r'<a href="\?provider__isnull=True">\s*No nurse assigned\s*</a>', page)

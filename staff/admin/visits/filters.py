@@ -79,6 +79,11 @@ class ProviderFilter(admin.RelatedOnlyFieldListFilter):
     visit, so that is the same set.
     """
 
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # The choice for visits with no provider, which Django labels with the empty value ("-").
+        self.empty_value_display = _("No nurse assigned")
+
     def field_choices(self, field, request, model_admin):
         sql, params = loose_index_scan(field, after=None)
         providers = (
