@@ -80,7 +80,8 @@ class FailedRefundFilter(admin.SimpleListFilter):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, ShownColumnsAdmin):
-    list_display = ["reference", "patient", "covers", "amount", "refunded", "status", "created_at"]
+    # Status next to the amount: at a laptop's width with the sidebar open, the columns after it scroll.
+    list_display = ["reference", "patient", "amount", "status", "refunded", "covers", "created_at"]
     list_filter = ["status", FailedRefundFilter, "gateway", "created_at"]
     search_fields = ["=id", "patient__email", "intent_id", "charge_id", "refunds__refund_id"]
     # "For" names the visit or series by its key: neither row is read.

@@ -13,11 +13,13 @@ import time_machine
 from playwright.sync_api import expect
 
 from booking import services as booking
+from booking.checkout import checkout_start
 from booking.models import Visit
 from booking.tests import factories as bf
 from concierge.roles import roles_sync
 from concierge.testing import authenticator_for, browser_login
 from concierge.tests.factories import TEST_PASSWORD, UserFactory
+from payments.gateways import fake
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 3, 8, 30, tzinfo=NY).astimezone(UTC)
@@ -78,3 +80,26 @@ def test_a_scheduler_reassigns_a_visit_from_todays_board(live_server, page, axe,
     expect(priya_row).to_contain_text("11:00 AM-1:00 PM EST")
     expect(maya_row).not_to_contain_text("Pat Example")
     assert Visit.objects.get(pk=today["visit"].pk).provider == today["priya"]
+
+
+def test_a_payments_status_is_in_view_on_the_payments_list_at_a_laptops_width(live_server, page, today):
+    with time_machine.travel(START, tick=True):
+        patient = bf.cleared_patient(
+            UserFactory(role="patient", first_name="Alexandra", email="alexandra.morgan-whitfield@example.com")
+        )
+        held = booking.visit_hold(
+            patient=patient, service=today["visit"].service, starts_at=datetime(2026, 3, 4, 10, 0, tzinfo=NY)
+        )
+        payment = checkout_start(patient=patient, visit=held)
+        fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
+    page.set_viewport_size(LAPTOP)
+    browser_login(page, live_server.url, today["scheduler"], TEST_PASSWORD)
+
+    page.goto(live_server.url + "/admin/payments/payment/")
+
+    # With the navigation open, the list has ~670 px: the status comes before the columns that scroll.
+    status = page.locator("#result_list td.field-status").first
+    expect(status).to_have_text("Paid")
+    shown = page.locator("#changelist .results").bounding_box()
+    cell = status.bounding_box()
+    assert cell["x"] + cell["width"] <= shown["x"] + shown["width"]
