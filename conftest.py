@@ -60,17 +60,20 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with empty rate-limit counters (the cache is per process), and with no
-    ZIP remembered, so that tests counting queries count the same whatever ran before."""
+    """Each test starts with empty rate-limit counters (the cache is per process), with no ZIP
+    remembered and no admin app list kept, so that tests counting queries count the same whatever
+    ran before, and a test of what is kept sees only what it made."""
     from django.core.cache import caches
 
     from concierge.geo import zip_cache_clear
     from concierge.schedule import schedule_recent_clear
+    from staff.admin.site import kept_clear
 
     for cache in caches.all():
         cache.clear()
     zip_cache_clear()
     schedule_recent_clear()
+    kept_clear()
     yield
 
 

@@ -18,11 +18,17 @@ from staff import queues, views
 _kept = RecentlyUsed(256)
 
 
+def kept_clear() -> None:
+    """Forget the app lists and sidebars this process kept (tests: each starts with none)."""
+    _kept.clear()
+
+
 def viewer(request):
     """Everything Django's app list depends on besides the registered admins (fixed once the
-    process has started): the login's standing (a superuser may open everything; anyone else
-    what their permissions and roles allow: every admin here decides with those two), the
-    language its names are sorted in, and where its links lead (the URL prefix and configuration).
+    process has started): the login's standing (every admin here decides with the permissions
+    and the roles: a superuser has every permission, but a clinical act such as adding a
+    clearance also asks for the clinician role, superuser or not), the language its names are
+    sorted in, and where its links lead (the URL prefix and configuration).
 
     A change to someone's permissions or roles changes this, so a kept list is never used for
     them again. Reading the permissions costs nothing new: Django's app list asks for them for
@@ -32,7 +38,7 @@ def viewer(request):
     if not user.is_authenticated:
         standing = ("nobody",)  # a page drawn after logging out: nothing to open
     elif user.is_active and user.is_superuser:
-        standing = ("superuser",)
+        standing = ("superuser", tuple(sorted(user.roles)))
     else:
         standing = (user.is_active, user.is_staff, tuple(sorted(user.roles)), tuple(sorted(user.get_all_permissions())))
     return (standing, get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)

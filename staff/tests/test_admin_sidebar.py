@@ -112,3 +112,29 @@ def test_a_page_drawn_after_logging_out_has_no_apps_to_offer(rf):
 
     assert viewer(request)[0] == ("nobody",)
     assert site.get_app_list(request) == AdminSite.get_app_list(site, request) == []
+
+
+def test_a_superusers_role_decides_the_clinical_acts_offered(roles):
+    """A superuser has every permission, but adding a clearance also asks for the clinician role:
+    the list kept for one superuser is not another's, and a role change shows on the next page."""
+    add_clearance = reverse("admin:patients_clearance_add")
+    doctor = logged_in(UserFactory(role="clinician", is_staff=True, is_superuser=True, email="doc@example.com"))
+    desk_user = UserFactory(role="staff", is_staff=True, is_superuser=True, email="desk@example.com")
+    desk = logged_in(desk_user)
+    url = reverse("admin:booking_visit_changelist")
+
+    assert add_clearance in doctor.get(reverse("admin:index")).content.decode()
+    assert add_clearance in sidebar(doctor.get(url))
+    index = desk.get(reverse("admin:index")).content.decode()
+    assert add_clearance not in index
+    page = desk.get(url)
+    assert add_clearance not in sidebar(page)
+    assert sidebar(page) == djangos_sidebar(page).strip()
+
+    user_set_role(user=desk_user, role="clinician")
+    page = desk.get(url)
+    assert add_clearance in sidebar(page)
+    assert sidebar(page) == djangos_sidebar(page).strip()
+
+    user_set_role(user=desk_user, role="staff")
+    assert add_clearance not in desk.get(reverse("admin:index")).content.decode()
