@@ -104,7 +104,10 @@ def held_visits(*, limit: int = LIMIT) -> Queue:
 def review_queue(*, limit: int = LIMIT) -> Queue:
     # Finding who waits looks at every patient (their alerts, check-ins, intakes and decisions):
     # the first rows and how many there are in one statement, not that work twice.
-    first = list(review.review_queue().annotate(waiting_total=Window(Count("pk")))[:limit])
+    # The admin index asks for no rows (limit 0): then the count alone, which no row can carry.
+    waiting = review.review_queue()
+    first = list(waiting.annotate(waiting_total=Window(Count("pk")))[:limit]) if limit else []
+    count = first[0].waiting_total if first else (0 if limit else waiting.count())
     rows = [
         {
             "patient": _patient_name(p.user),
@@ -119,7 +122,7 @@ def review_queue(*, limit: int = LIMIT) -> Queue:
         key="review",
         title=_("Patients waiting for a clinician"),
         description=_("Open safety alerts first, then the longest waiting. A clinician opens the review screen."),
-        count=first[0].waiting_total if first else 0,
+        count=count,
         rows=rows,
         links=_links((_url("admin:patients_reviewqueueentry_changelist"), _("Open the review queue"))),
     )

@@ -148,6 +148,7 @@ def test_the_queues_page_and_the_admin_index_counts(waiting, manager_client, sch
     index = manager_client.get(reverse("admin:index")).content.decode()
     assert 'Patient safety: open alerts</a>: <span class="count">1</span>' in index
     assert 'Payments needing attention</a>: <span class="count">2</span>' in index
+    assert 'Patients waiting for a clinician</a>: <span class="count">2</span>' in index
     assert reverse("admin:staff_reports") in index and reverse("admin:booking_board") in index
 
     index = scheduler_client.get(reverse("admin:index")).content.decode()
