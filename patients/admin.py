@@ -52,6 +52,19 @@ def review_url(user):
     return reverse("admin:patients_clearance_add") + f"?patient={user.pk}"
 
 
+def may_review(user) -> bool:
+    """Whether `user` may open a patient's review screen, where a clearance is decided: the
+    permission and the clinician role, superuser or not (a decision is a clinical act). The screen
+    answers everyone else 403, so links to it are drawn only for those who may."""
+    return user.has_perm("patients.add_clearance") and user.has_role(Role.CLINICIAN)
+
+
+def review_column(request, shown, linked):
+    """A list's columns with `linked` (the patient, linked to their review screen) swapped for
+    `patient_unlinked` (the name alone) for someone who may not review."""
+    return shown if may_review(request.user) else tuple("patient_unlinked" if n == linked else n for n in shown)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records made by services: viewable with the view permission, never added, changed or deleted here."""
 
@@ -310,7 +323,7 @@ class SafetyAlertAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', review_url(obj.patient), _("Open this patient's review screen"))
 
     def get_fields(self, request, obj=None):
-        fields = list(self.readonly_fields)
+        fields = [name for name in self.readonly_fields if name != "review" or may_review(request.user)]
         if obj is not None and obj.resolved_at is None and self.has_change_permission(request, obj):
             return [*fields, "action", "resolution_note"]
         return [*fields, "resolution_note"]

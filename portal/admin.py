@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.errors import ApplicationError
 from concierge.models import Role
-from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
+from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_column, review_url
 
 from .checkins import checkin_mark_reviewed
 from .messaging_selectors import (
@@ -159,9 +159,17 @@ class FollowUpCheckInAdmin(admin.ModelAdmin):
         extra_context = {"title": _("Follow-up check-ins"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
+    def get_list_display(self, request):
+        # The name opens the review screen for those who may decide; anyone else reads it.
+        return review_column(request, super().get_list_display(request), "patient_name")
+
     @admin.display(description=_("patient"), ordering="patient__last_name")
     def patient_name(self, obj):
         return format_html('<a href="{}">{}</a>', review_url(obj.patient), patient_label(obj.patient))
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_unlinked(self, obj):
+        return patient_label(obj.patient)
 
     @admin.display(description=_("visit"))
     def visit(self, obj):

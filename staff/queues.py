@@ -24,6 +24,7 @@ from booking.models import HoldOutcome, SafetyHold, WaitlistEntry
 from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.models import Role, User
 from notifications.models import Message, MessageStatus
+from patients.admin import may_review
 from patients.models import SafetyAlert
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus, payment_reference
 from portal import messaging_selectors as portal
@@ -101,7 +102,7 @@ def held_visits(*, limit: int = LIMIT) -> Queue:
     )
 
 
-def review_queue(*, limit: int = LIMIT) -> Queue:
+def review_queue(*, limit: int = LIMIT, linked: bool = True) -> Queue:
     # Finding who waits looks at every patient (their alerts, check-ins, intakes and decisions):
     # the first rows and how many there are in one statement, not that work twice.
     # The admin index asks for no rows (limit 0): then the count alone, which no row can carry.
@@ -114,7 +115,8 @@ def review_queue(*, limit: int = LIMIT) -> Queue:
             "email": p.user.email,
             "alert": p.has_open_alert,
             "since": p.intake_sent_at,
-            "url": _url("admin:patients_clearance_add", {"patient": p.user_id}),
+            # The review screen, for those who may decide (anyone else would be refused it).
+            "url": _url("admin:patients_clearance_add", {"patient": p.user_id}) if linked else "",
         }
         for p in first
     ]
@@ -305,7 +307,7 @@ def queues_for(user: User, *, limit: int = LIMIT, now: datetime | None = None) -
     if user.has_perm("booking.view_visit"):
         queues.append(held_visits(limit=limit))
     if sees_clinical_queues(user):
-        alerts, review = safety_alerts(limit=limit), review_queue(limit=limit)
+        alerts, review = safety_alerts(limit=limit), review_queue(limit=limit, linked=may_review(user))
         # Managers see who waits; only clinicians open the records (the links would answer 403).
         if not user.has_perm("patients.view_safetyalert"):
             alerts.links = []

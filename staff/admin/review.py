@@ -23,7 +23,15 @@ from concierge.errors import ApplicationError
 from concierge.models import Role, User
 from nurses import protocol
 from patients import services
-from patients.admin import REVIEW_MEDIA, ReadOnlyAdmin, WorkFirstFilter, patient_label, review_url
+from patients.admin import (
+    REVIEW_MEDIA,
+    ReadOnlyAdmin,
+    WorkFirstFilter,
+    may_review,
+    patient_label,
+    review_column,
+    review_url,
+)
 from patients.models import (
     Clearance,
     ClearanceDecision,
@@ -61,9 +69,17 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         # Annotate first: the ordering reads the annotations.
         return review.review_queue(self.model._default_manager.all(), waiting_only=False)
 
+    def get_list_display(self, request):
+        # The name opens the review screen for those who may decide; anyone else reads it.
+        return review_column(request, super().get_list_display(request), "review_link")
+
     @admin.display(description=_("patient"))
     def review_link(self, obj):
         return format_html('<a href="{}">{}</a>', review_url(obj.user), patient_label(obj.user))
+
+    @admin.display(description=_("patient"))
+    def patient_unlinked(self, obj):
+        return patient_label(obj.user)
 
     @admin.display(description=_("safety"), ordering="-has_open_alert")
     def safety(self, obj):
@@ -285,8 +301,7 @@ class ClearanceAdmin(ShownColumnsAdmin):
         return patient_label(obj.patient)
 
     def has_add_permission(self, request):
-        # A decision is a clinical act: the permission and the clinician role, superuser or not.
-        return super().has_add_permission(request) and request.user.has_role(Role.CLINICIAN)
+        return may_review(request.user)
 
     def get_urls(self):
         view = self.admin_site.admin_view

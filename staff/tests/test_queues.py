@@ -16,7 +16,7 @@ from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from portal.models import MessageThread
 from staff import queues
 
-from .conftest import NOW
+from .conftest import NOW, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +173,32 @@ def test_the_queues_take_the_same_queries_however_long_they_are(waiting, manager
     # 19: the public holidays the reply clock skips (issue 15), interrupted sends (issue 16), the
     # visits on hold (issue 14), patients waiting for a clinician (two each: rows and a count)
     assert len(many) == len(few) <= 19
+
+
+def test_the_review_screen_is_linked_only_for_who_may_decide(waiting, clinician_user):
+    """A decision is a clinical act (the clinician role, superuser or not): the review screen
+    answers anyone else 403, so their lists name the patient without a link to it."""
+    superuser = UserFactory(role="staff", is_staff=True, is_superuser=True, email="sam@example.com")
+    alert = SafetyAlert.objects.get(resolved_at__isnull=True)
+    screen = reverse("admin:patients_clearance_add") + "?patient="
+    for user, decides in ((clinician_user, True), (superuser, False)):
+        client = logged_in(user)
+        review_list = client.get(reverse("admin:patients_reviewqueueentry_changelist")).content.decode()
+        assert "Ada Alert" in review_list and "Nell Newcomer" in review_list
+        for url in (
+            reverse("admin:patients_reviewqueueentry_changelist"),
+            reverse("admin:staff_queues"),
+            reverse("admin:patients_safetyalert_change", args=[alert.pk]),
+        ):
+            assert (screen in client.get(url).content.decode()) is decides, (user, url)
+        assert client.get(f"{screen}{alert.patient_id}").status_code == (200 if decides else 403)
+
+
+def test_staff_refused_a_page_are_told_why_and_led_back_to_admin(waiting):
+    superuser = UserFactory(role="staff", is_staff=True, is_superuser=True, email="sam@example.com")
+    response = logged_in(superuser).get(reverse("admin:patients_clearance_add"))
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your role does not include it." in page and f'href="{reverse("admin:index")}"' in page
+    assert "please call us" not in page  # that is what a patient reads
