@@ -101,6 +101,9 @@ def test_review_screen_shows_intake_scores_and_fired_rules_on_one_page(client, c
     assert 'name="infusion_minutes" value="40"' in page
     assert 'name="min_hours_between" value="48"' in page
     assert 'name="series_window_days" value="21"' in page
+    # It opens at its top, not scrolled to the form's first field (Django focuses it on add pages).
+    assert 'data-model-name="clearance"' not in page
+    assert 'data-model-name="clearance"' in client.get("/admin/patients/clearance/add/").content.decode()
 
 
 def clinic_today():
