@@ -103,6 +103,8 @@ def test_review_screen_shows_intake_scores_and_fired_rules_on_one_page(client, c
     assert 'name="series_window_days" value="21"' in page
     # It opens at its top, not scrolled to the form's first field (Django focuses it on add pages).
     assert 'data-model-name="clearance"' not in page
+    # What the patient is told about booking is quoted as theirs, not addressed to the clinician.
+    assert "The patient reads: <q>Infusions can be booked once a clinician has cleared you.</q>" in page
     assert 'data-model-name="clearance"' in client.get("/admin/patients/clearance/add/").content.decode()
 
 
