@@ -275,11 +275,16 @@ def intake_review(request):
 
 def _version_context(version):
     triage = getattr(version, "triage", None)
+    # What the rules said before a clinician looked; once a clinician has decided on these answers,
+    # that decision is what stands (the dashboard says what it allows).
+    decision = selectors.clearance_latest_for(patient=version.patient)
+    reviewed_on = decision.decided_at if decision and decision.decided_at >= version.submitted_at else None
     return {
         "version": version,
         "sections": intake.answers_for_display(version.answers, version.questionnaire_version),
-        "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage else "",
-        "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE),
+        "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage and not reviewed_on else "",
+        "reviewed_on": reviewed_on,
+        "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE and not reviewed_on),
         "has_draft": False,
     }
 

@@ -6,7 +6,7 @@ from concierge.opaque import encode as oid
 from patients import intake, services
 from patients.models import IntakeResponse, IntakeStatus, TriageOutcome
 
-from .factories import CLEAN_ANSWERS, sent_intake
+from .factories import CLEAN_ANSWERS, cleared, sent_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,17 @@ def test_an_unknown_section_is_404(client, profile):
     client.force_login(profile.user)
 
     assert client.get("/intake/no-such-part/").status_code == 404
+
+
+def test_once_a_clinician_has_decided_the_rules_first_word_is_not_repeated(client, profile, clinician):
+    sent = sent_intake(profile.user)
+    client.force_login(profile.user)
+    before = client.get("/intake/").content.decode()
+    assert "Nothing in your answers stops you booking your evaluation" in before
+
+    decision = cleared(profile.user, clinician)
+
+    for url in ("/intake/", f"/intake/versions/{oid(sent.pk)}/"):
+        page = client.get(url).content.decode()
+        assert "Nothing in your answers stops you" not in page, url
+        assert f"A clinician reviewed these answers on {decision.decided_at:%b} {decision.decided_at.day}" in page, url
