@@ -11,7 +11,7 @@ from booking import services
 from booking.forms import parse_start, start_param
 from booking.models import Visit, VisitStatus, WaitlistEntry
 from booking.tests import factories as f
-from booking.tests.conftest import TUESDAY, ny
+from booking.tests.conftest import TUESDAY, WEDNESDAY, ny
 from concierge.opaque import decode
 from concierge.tests.factories import TEST_PASSWORD
 
@@ -412,3 +412,22 @@ def test_a_time_grid_words_each_time_as_the_visit_pages_do(language):
             shown = time_choices(slots, time_zone=tz, choose_url="/x/")
             assert [label for label, _ in shown] == [visit_time(s, tz) for s in starts]
             assert [href for _, href in shown] == [f"/x/?start={start_param(s)}" for s in starts]
+
+
+def test_moving_a_video_evaluation_speaks_of_the_video_not_the_address(pat, cleared, infusion, evaluation, nyc):
+    nyc.providers.add(f.clinician_provider())
+    video = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=evaluation, starts_at=ny(WEDNESDAY, 8))
+    )
+    home = services.visit_confirm(
+        visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(WEDNESDAY, 14))
+    )
+
+    def confirm_page(visit, hour):
+        url = reverse("booking:reschedule_times", args=[visit.pk, WEDNESDAY.isoformat()])
+        return text(pat.get(f"{url}?start={start_param(ny(WEDNESDAY, hour))}"))
+
+    video_page = confirm_page(video, 11)
+    assert "Still a video visit. We keep the same clinician" in video_page and "Same address" not in video_page
+    home_page = confirm_page(home, 14)
+    assert "Same address. We keep the same nurse" in home_page and "video" not in home_page
