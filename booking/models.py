@@ -1,5 +1,6 @@
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -325,7 +326,12 @@ class Visit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M} UTC ({choice_label(VisitStatus, self.status)})"
+        # In the visit's own zone, as every page shows it (an admin title in UTC read as another time).
+        try:
+            starts = self.starts_at.astimezone(ZoneInfo(self.time_zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            starts = self.starts_at.astimezone(UTC)
+        return f"{self.service} {starts:%Y-%m-%d %H:%M %Z} ({choice_label(VisitStatus, self.status)})"
 
     @property
     def is_blocking(self):

@@ -264,6 +264,8 @@ def test_the_visit_page_shows_payment_messages_chart_and_history(
     assert reverse("admin:nurses_visitchart_change", args=[chart.pk]) not in page
     assert "History (audit trail)" in page and "held" in page and "confirmed" in page
     assert "Tue, Mar 3, 10:00 AM-12:00 PM EST" in page
+    # The page's title names the time as the page does, in the visit's zone (not 15:00 UTC).
+    assert "Home infusion 2026-03-03 10:00 EST (Confirmed)" in page
     for action in ("Reassign…", "Cancel…", "Send a reminder now", "Refund in full…"):
         assert action in page
     assert 'name="_save"' not in page  # nothing is edited as a form
