@@ -7,7 +7,7 @@ schedule cache), then the pure `booking.availability` module does the rest in me
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -28,6 +28,7 @@ from concierge.schedule import (
     schedule_recent_put_many,
     schedule_version,
 )
+from patients.models import PatientProfile
 from payments.services import visit_paid_allocation
 from roster.models import DateOverride, Licence, Provider, TimeOff, WeeklyShift
 from roster.selectors import provider_photo_url
@@ -485,7 +486,10 @@ VISIT_ROW_FIELDS = (
     "status",
     "starts_at",
     "time_zone",
+    "address_line1",  # visits_at_another_address
+    "zip_code",
     "service__name",
+    "service__is_telehealth",
     "provider__user__first_name",
     "provider__user__email",
 )
@@ -512,6 +516,19 @@ def visit_list_for_patient(
 def visit_get_for_patient(*, patient: User, pk: int) -> Visit | None:
     """One of the patient's own visits (any status), or None: someone else's is None too (404)."""
     return _patient_visits(patient).filter(pk=pk).first()
+
+
+def visits_at_another_address(*, visits: Iterable[Visit], profile: PatientProfile | None) -> list[Visit]:
+    """Of these visits, the home visits booked at an address the patient has since changed: the
+    nurse goes where a visit was booked, so the patient is asked to call (their dashboard)."""
+    if profile is None or not profile.zip_code:
+        return []
+    here = _address_key(profile.address_line1, profile.zip_code)
+    return [v for v in visits if not v.service.is_telehealth and _address_key(v.address_line1, v.zip_code) != here]
+
+
+def _address_key(line1: str, zip_code: str) -> tuple[str, str]:
+    return " ".join(line1.casefold().split()), (zip_code or "")[:5]
 
 
 @dataclass(frozen=True)

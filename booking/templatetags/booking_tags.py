@@ -58,8 +58,10 @@ def upcoming_visits_for(context, user):
     """The patient's next visits, for the dashboard (booking/_upcoming_visits.html)."""
     visits = list(selectors.visit_list_for_patient(patient=user, upcoming=True)[:5]) if user else []
     hold = selectors.hold_notice_for(patient=user) if user else None
+    profile = getattr(context.get("request"), "patient_profile", None)  # read once by patient_required
     return {
         "visits": visits,
+        "moved": selectors.visits_at_another_address(visits=visits, profile=profile),
         "hold": hold,
         "request": context.get("request"),
         **clinic(context.get("request")),  # the hold notice's number: no context processors here

@@ -431,3 +431,26 @@ def test_moving_a_video_evaluation_speaks_of_the_video_not_the_address(pat, clea
     assert "Still a video visit. We keep the same clinician" in video_page and "Same address" not in video_page
     home_page = confirm_page(home, 14)
     assert "Same address. We keep the same nurse" in home_page and "video" not in home_page
+
+
+def test_after_moving_house_the_dashboard_asks_to_call_about_visits_booked_at_the_old_address(
+    pat, cleared, infusion, evaluation, nyc
+):
+    from patients import services as patients_services
+
+    nyc.providers.add(f.clinician_provider())
+    services.visit_confirm(visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10)))
+    services.visit_confirm(visit=services.visit_hold(patient=cleared, service=evaluation, starts_at=ny(WEDNESDAY, 8)))
+    notice = "the nurse goes to the address a visit was booked at"
+    assert notice not in text(pat.get(reverse("portal:dashboard")))
+    # The same address, written differently, is not a move.
+    patients_services.profile_update(patient=cleared, address_line1="350  5TH AVE")
+    assert notice not in text(pat.get(reverse("portal:dashboard")))
+
+    patients_services.profile_update(patient=cleared, address_line1="75 9th Ave", zip_code="10011")
+    page = text(pat.get(reverse("portal:dashboard")))
+
+    assert notice in page
+    assert "Tue, Mar 3, 10:00 AM EST: 350 5th Ave, 10001" in page
+    assert "Wed, Mar 4" not in page.split(notice)[1].split("</div>")[0]  # the video visit has no address
+    assert "Please call us to change where:" in page and "tel:+18885550142" in page
