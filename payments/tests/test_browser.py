@@ -33,6 +33,12 @@ def demo_hold(transactional_db):
 
 
 def fill_card(page, number):
+    # Expiry and security code side by side (level) or one above the other, never out of line.
+    expiry, cvc = (
+        page.get_by_label("Expiry (MM / YY)").bounding_box(),
+        page.get_by_label("Security code (CVC)").bounding_box(),
+    )
+    assert expiry["y"] == cvc["y"] or expiry["x"] == cvc["x"], (expiry, cvc)
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
     page.get_by_label("Security code (CVC)").fill("123")
@@ -48,6 +54,7 @@ def test_the_demo_patient_is_declined_then_pays_and_is_booked(live_server, page,
     page.wait_for_load_state("load")
     axe(page)
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.goto(f"{live_server.url}/pay/{oid(demo_hold.pk)}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pay to book your visit")
     expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
