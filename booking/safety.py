@@ -227,18 +227,12 @@ class PlanUsage:
         zone = availability.zone(self.time_zone)
         start = datetime.combine(day, time(0), tzinfo=zone)
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-        hours = self.clearance.min_hours_between
+        # Short: it fits a day's cell on a phone; the page above the days states the spacing rule.
+        if any(start <= other < end for other in self.starts):
+            return _("You have an infusion this day.")
         for other in self.starts:
-            if other <= start and other + self.min_gap > start:
-                return _("At least %(hours)s hours after your infusion on %(when)s.") % {
-                    "hours": hours,
-                    "when": _when(other, self.time_zone),
-                }
-            if other >= end and other - self.min_gap < end:
-                return _("At least %(hours)s hours before your infusion on %(when)s.") % {
-                    "hours": hours,
-                    "when": _when(other, self.time_zone),
-                }
+            if other + self.min_gap > start and other - self.min_gap < end:
+                return _("Too close to your infusion on %(day)s.") % {"day": _day(self.local_date(other))}
         return ""
 
 

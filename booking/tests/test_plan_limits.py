@@ -141,15 +141,22 @@ def test_a_late_payment_for_a_hold_that_ran_out_is_refused_when_the_plan_filled_
 # --- the pages offer nothing the guard refuses, and say why -------------------------------------------
 
 
+def day_cell(page, day_label):
+    """A day's cell on the days page (text() of it), by its "Mar 3" label."""
+    return next(li for li in page.split("<li")[1:] if f'<span class="day-date">{day_label}</span>' in li)
+
+
 def test_the_days_page_explains_a_day_refused_by_the_spacing(client, cleared, infusion):
     booked(cleared, infusion, ny(TUESDAY, 10))
     client.force_login(cleared)
 
     page = text(client.get(reverse("booking:days", args=["home-infusion"])))
 
-    assert "At least 48 hours after your infusion on Tue, Mar 3, 10:00 AM EST." in page  # Wednesday
+    assert "You have an infusion this day." in day_cell(page, "Mar 3")
+    assert "Too close to your infusion on Tue, Mar 3." in day_cell(page, "Mar 4")
+    assert "Too close to your infusion on Tue, Mar 3." in day_cell(page, "Mar 2")  # the day before
     wednesday = text(client.get(reverse("booking:times", args=["home-infusion", "2026-03-04"])))
-    assert "At least 48 hours after your infusion on Tue, Mar 3, 10:00 AM EST." in wednesday
+    assert "Too close to your infusion on Tue, Mar 3." in wednesday
     assert "10:00 AM EST" in text(client.get(reverse("booking:times", args=["home-infusion", "2026-03-05"])))
 
 
