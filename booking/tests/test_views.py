@@ -276,7 +276,8 @@ def test_the_days_page_holds_each_days_times_as_its_one_day_page_offers_them(pat
         one_day = text(pat.get(reverse("booking:times", args=["home-infusion", day])))
         assert time_links(section) == time_links(one_day) != [], day
     # The day of the booked infusion and the next (48 hours apart) offer nothing, and say why.
-    assert TUESDAY.isoformat() not in sections and "At least 48 hours" in days
+    assert TUESDAY.isoformat() not in sections and "You have an infusion this day." in days
+    assert "Too close to your infusion on Tue, Mar 3." in days
 
 
 def test_moving_a_visit_shows_each_days_times_leading_to_the_move(pat, cleared, infusion):
