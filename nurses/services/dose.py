@@ -29,7 +29,6 @@ from .chart import (
     already_recorded,
     chart_lock,
     chart_open,
-    earliest_time,
     event_log,
     infusion_step_check,
     local_text,
@@ -37,7 +36,7 @@ from .chart import (
     time_check,
     visit_fresh,
 )
-from .errors import DoseChanged, ProtocolStop, TimeProblem
+from .errors import DoseChanged, ProtocolStop, TimeProblem, WrongStep
 
 
 def last_weight_kg(visit: Visit) -> Decimal | None:
@@ -144,6 +143,18 @@ def _duration_check(visit: Visit, started_at: datetime, stopped_at: datetime | N
         )
 
 
+def _earliest_start(chart: VisitChart) -> datetime:
+    """The earliest infusion start the nurse may type: the minute they checked in.
+
+    Not earliest_time()'s margin before arrival (a reading taken at the door): the drug starts
+    after the check-in's baseline vitals, so a start before the arrival is a typing mistake. A
+    typed time has no seconds, so the minute of the arrival itself is allowed.
+    """
+    if chart.arrived_at is None:
+        raise WrongStep(_("Check in first."))
+    return chart.arrived_at.replace(second=0, microsecond=0)
+
+
 def _infusion_times_check(
     visit: Visit, chart: VisitChart, started_at: datetime, stopped_at: datetime | None, now: datetime
 ) -> None:
@@ -152,7 +163,7 @@ def _infusion_times_check(
         started_at,
         now,
         field="started_at",
-        not_before=earliest_time(chart),
+        not_before=_earliest_start(chart),
         label=_("The start time"),
     )
     if stopped_at is not None:

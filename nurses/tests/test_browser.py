@@ -135,7 +135,9 @@ def dose_worked_out_and_recorded(page, axe):
     page.get_by_label("I have checked this dose against the plan").check()
     page.get_by_label("Lot number").fill("KT-2231")
     page.get_by_label("Volume (mL)").fill("100")
-    page.get_by_label("Infusion started").fill(hhmm(now - timedelta(minutes=1)))
+    # Started the minute she checked in (no earlier: the page refuses that), stopped a minute from now.
+    arrived = VisitChart.objects.filter(arrived_at__isnull=False).latest("arrived_at").arrived_at
+    page.get_by_label("Infusion started").fill(hhmm(arrived))
     page.get_by_label("Infusion stopped").fill(hhmm(now + timedelta(minutes=1)))
     page.get_by_role("button", name="Record the dose").click()
 

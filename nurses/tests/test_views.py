@@ -401,3 +401,34 @@ def test_a_non_finite_location_never_loses_the_check_in(nurse_client, visit, whe
         assert chart.arrival_latitude is not None and chart.arrival_accuracy_m is None
     else:
         assert chart.arrival_latitude is None
+
+
+# --- what the pages refuse, and what they offer --------------------------------------------------
+
+DOSE = {
+    "weight": "80",
+    "weight_unit": "kg",
+    "action": "record",
+    "confirmed_dose_mg": "40.0",
+    "confirm": "on",
+    "lot_number": "KT-1",
+    "volume_ml": "100",
+    "form_token": "d1",
+}
+
+
+def test_an_infusion_cannot_start_before_the_nurse_arrived_nor_in_the_future(nurse_client, visit, clock):
+    clock.move_to(ny(10, 16) + timedelta(seconds=40))
+    check_in(nurse_client, visit)  # the chart says "Arrived 10:16"
+
+    before = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:08"}))
+    assert "The start time cannot be before 10:16 AM EST." in before and 'value="10:08"' in before
+    future = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:30"}))
+    assert "The start time cannot be in the future." in future and 'value="10:30"' in future
+    backwards = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:16", "stopped_at": "10:12"}))
+    assert "The stop time must be after the start time." in backwards and 'value="10:12"' in backwards
+    assert not DoseRecord.objects.exists()
+
+    # The minute the nurse checked in is a start time she can type (the clock said 10:16).
+    assert nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:16"}).status_code == 302
+    assert DoseRecord.objects.get().started_at == ny(10, 16)
