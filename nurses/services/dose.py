@@ -55,16 +55,11 @@ def last_weight_kg(visit: Visit) -> Decimal | None:
 
 def _weight_check(visit: Visit, weight: Decimal, weight_unit: str, change_confirmed: bool) -> Decimal:
     """Today's weight in kg: plausible, in the right unit, and a big change ticked as checked."""
-    kg = protocol.weight_kg(weight, weight_unit)
-    low, high = protocol.WEIGHT_KG_RANGE
-    if not low <= kg <= high:
-        raise ApplicationError(
-            _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
-        )
     last = last_weight_kg(visit)
-    wrong_unit = protocol.wrong_unit_message(weight, weight_unit, last)
-    if wrong_unit is not None:
-        raise ApplicationError(wrong_unit, extra={"field": "weight"})
+    refusal = protocol.weight_refusal(weight, weight_unit, last)
+    if refusal is not None:
+        raise ApplicationError(refusal, extra={"field": "weight"})
+    kg = protocol.weight_kg(weight, weight_unit)
     if protocol.weight_changed_a_lot(kg, last) and not change_confirmed:
         raise ApplicationError(
             _("%(kg)s kg is more than 10%% from the last recorded %(last)s kg. Weigh again, then tick to confirm.")

@@ -432,3 +432,15 @@ def test_an_infusion_cannot_start_before_the_nurse_arrived_nor_in_the_future(nur
     # The minute the nurse checked in is a start time she can type (the clock said 10:16).
     assert nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:16"}).status_code == 302
     assert DoseRecord.objects.get().started_at == ny(10, 16)
+
+
+@pytest.mark.parametrize("action", ["calculate", "record"])
+def test_an_impossible_weight_gives_no_dose_on_either_button(nurse_client, visit, clock, action):
+    check_in(nurse_client, visit)
+    data = {**DOSE, "action": action, "weight": "1", "weight_unit": "lb", "started_at": "09:00"}
+
+    page = text(nurse_client.post(url("dose", visit), data))
+
+    assert "Enter a weight between 30 and 300 kg." in page and 'name="weight" value="1"' in page
+    assert "data-dose-mg" not in page and "0.3 mg" not in page and "I weighed again" not in page
+    assert not DoseRecord.objects.exists()
