@@ -230,16 +230,17 @@ class DoseForm(TokenMixin):
 
     def __init__(self, *args, last_weight_kg=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The patient's last recorded weight: a weight in the wrong unit is caught before the dose is shown.
+        # The patient's last recorded weight: an impossible weight, or one in the wrong unit, is caught
+        # before the dose is shown.
         self.last_weight_kg = last_weight_kg
 
     def clean(self):
         data = super().clean()
         weight, unit = data.get("weight"), data.get("weight_unit")
         if weight is not None and unit:
-            wrong_unit = protocol.wrong_unit_message(weight, unit, self.last_weight_kg)
-            if wrong_unit is not None:
-                self.add_error("weight", wrong_unit)
+            refusal = protocol.weight_refusal(weight, unit, self.last_weight_kg)
+            if refusal is not None:
+                self.add_error("weight", refusal)
         return data
 
     def weight_kg(self):

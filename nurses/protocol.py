@@ -31,7 +31,8 @@ services and tested at its edges:
 - DOSE CAP: at most 1.0 mg/kg and 100 mg per infusion (the clearance form refuses a plan above
   them; the dose step refuses a dose above them);
 - WEIGHT in the wrong unit: a weight that matches the last recorded one read in the other unit
-  (within 5 %) is refused with "did you mean ...?"; a change of more than 10 % needs a tick.
+  (within 5 %) is refused with "did you mean ...?"; a change of more than 10 % needs a tick; a
+  weight outside 30-300 kg is refused (weight_refusal, before any dose is worked out).
 """
 
 import math
@@ -234,3 +235,14 @@ def wrong_unit_message(value: DecimalLike, unit: str, last_kg: DecimalLike | Non
         "unit": suggestion[1],
         "last": last_kg,
     }
+
+
+def weight_refusal(value: DecimalLike, unit: str, last_kg: DecimalLike | None) -> "StrOrPromise | None":
+    """Why today's weight is refused, or None: outside WEIGHT_KG_RANGE (a typing mistake), or the
+    wrong unit. THE check of a weight: the dose page's form (working out the dose and recording
+    it) and the dose service both ask it, so no dose is ever shown for a weight that cannot be
+    recorded."""
+    low, high = WEIGHT_KG_RANGE
+    if not low <= weight_kg(value, unit) <= high:
+        return _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}
+    return wrong_unit_message(value, unit, last_kg)

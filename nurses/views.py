@@ -118,11 +118,11 @@ def _context(request, briefing, step, form=None, chart_view=None, **extra):
     }
 
 
-def _simple_step(request, briefing, step, form_class, act, done_message):
+def _simple_step(request, briefing, step, form_class, act, done_message, **extra):
     """A step whose whole job is: a valid form, one service call, back to the visit.
 
     `act(visit, data)` calls the service; its ApplicationError lands on the form, which is shown
-    again with what was typed. The template is nurses/<step>.html.
+    again with what was typed. The template is nurses/<step>.html (`extra` in its context).
     """
     visit = briefing.visit
     form = form_class(request.POST if request.method == "POST" else None)
@@ -133,7 +133,7 @@ def _simple_step(request, briefing, step, form_class, act, done_message):
             _apply_error(form, error)
         else:
             return _done(request, visit, step, done_message)
-    return render(request, f"nurses/{step}.html", _context(request, briefing, step, form))
+    return render(request, f"nurses/{step}.html", _context(request, briefing, step, form, **extra))
 
 
 def _local_date(visit):
@@ -233,6 +233,7 @@ def visit_detail(request, briefing):
             "next_step": next_step,
             "missing": missing,
             "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
+            "no_show_offered": services.no_show_refusal(visit=visit) is None,
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),
             # Shown only while en route (visit.html): not read from the outbox on every other visit page.
@@ -484,6 +485,8 @@ def no_show(request, briefing):
         ReasonForm,
         lambda visit, data: services.visit_no_show(visit=visit, nurse=request.user, reason=data["reason"]),
         _("Recorded as a no-show."),
+        # The service's own rule: the form is not offered when it would be refused.
+        refusal=services.no_show_refusal(visit=briefing.visit),
     )
 
 

@@ -20,7 +20,7 @@ Callers import from `nurses.services`: the names below are its public API.
 
 from .amendments import chart_amend
 from .chart import hold_words, infusion_step_check, local_moment, local_text, visit_local_date, visit_zone
-from .check_in import visit_check_in, visit_no_show
+from .check_in import no_show_refusal, visit_check_in, visit_no_show
 from .discharge import discharge_record, visit_stop
 from .dose import dose_record, last_weight_kg
 from .errors import (
@@ -66,6 +66,7 @@ __all__ = [
     "last_weight_kg",
     "local_moment",
     "local_text",
+    "no_show_refusal",
     "protocol_override_record",
     "visit_check_in",
     "visit_local_date",

@@ -70,8 +70,12 @@ def local_text(visit: Visit, moment: datetime) -> str:
     return f"{formats.time_format(local, 'g:i A')} {local.tzname()}"
 
 
+def on_visit_day(visit: Visit, now: datetime) -> bool:
+    return now.astimezone(visit_zone(visit)).date() == visit_local_date(visit)
+
+
 def require_visit_day(visit: Visit, now: datetime) -> None:
-    if now.astimezone(visit_zone(visit)).date() != visit_local_date(visit):
+    if not on_visit_day(visit, now):
         raise NotOnVisitDay()
 
 

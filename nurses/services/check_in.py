@@ -24,12 +24,13 @@ from .chart import (
     event_log,
     infusion_step_check,
     local_text,
+    on_visit_day,
     require_nurse,
     require_visit_day,
     transition,
     visit_fresh,
 )
-from .errors import WrongStep
+from .errors import NotOnVisitDay, WrongStep
 from .vitals import Vitals, reading_save
 
 if TYPE_CHECKING:
@@ -89,6 +90,27 @@ def visit_check_in(
     return chart
 
 
+def no_show_refusal(*, visit: Visit, now: datetime | None = None) -> ApplicationError | None:
+    """Why a no-show cannot be recorded on this visit now (the error visit_no_show raises), or None.
+
+    The one rule: the visit page offers "Record a no-show", and its page the form, only when
+    this is None, so the nurse is never offered what the service would refuse.
+    """
+    now = now or timezone.now()
+    if visit.status == S_IN_PROGRESS:
+        return WrongStep(_("A visit that has started cannot be a no-show. Stop the visit instead."))
+    if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
+        return WrongStep(_("This visit cannot be a no-show now."))
+    if not on_visit_day(visit, now):
+        return NotOnVisitDay()
+    if now < visit.starts_at:
+        return InvalidState(
+            _("A no-show can be recorded from the visit's start time (%(time)s).")
+            % {"time": local_text(visit, visit.starts_at)}
+        )
+    return None
+
+
 @transaction.atomic
 def visit_no_show(*, visit: Visit, nurse: User, reason: str, now: datetime | None = None) -> VisitChart | None:
     """Nobody to treat (not home, no adult, prep not followed...): NO_SHOW with the reason; the chart locks."""
@@ -97,14 +119,9 @@ def visit_no_show(*, visit: Visit, nurse: User, reason: str, now: datetime | Non
     require_nurse(visit, nurse)
     if visit.status == S_NO_SHOW:
         return chart_lock(visit)
-    if visit.status not in (S_CONFIRMED, S_EN_ROUTE):
-        raise WrongStep(_("A visit that has started cannot be a no-show. Stop the visit instead."))
-    require_visit_day(visit, now)
-    if now < visit.starts_at:
-        raise InvalidState(
-            _("A no-show can be recorded from the visit's start time (%(time)s).")
-            % {"time": local_text(visit, visit.starts_at)}
-        )
+    refusal = no_show_refusal(visit=visit, now=now)
+    if refusal is not None:
+        raise refusal
     if not (reason or "").strip():
         raise ApplicationError(_("Say what happened."), extra={"field": "reason"})
     transition(visit, S_NO_SHOW, nurse, now)

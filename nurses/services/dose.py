@@ -29,7 +29,6 @@ from .chart import (
     already_recorded,
     chart_lock,
     chart_open,
-    earliest_time,
     event_log,
     infusion_step_check,
     local_text,
@@ -37,7 +36,7 @@ from .chart import (
     time_check,
     visit_fresh,
 )
-from .errors import DoseChanged, ProtocolStop, TimeProblem
+from .errors import DoseChanged, ProtocolStop, TimeProblem, WrongStep
 
 
 def last_weight_kg(visit: Visit) -> Decimal | None:
@@ -56,16 +55,11 @@ def last_weight_kg(visit: Visit) -> Decimal | None:
 
 def _weight_check(visit: Visit, weight: Decimal, weight_unit: str, change_confirmed: bool) -> Decimal:
     """Today's weight in kg: plausible, in the right unit, and a big change ticked as checked."""
-    kg = protocol.weight_kg(weight, weight_unit)
-    low, high = protocol.WEIGHT_KG_RANGE
-    if not low <= kg <= high:
-        raise ApplicationError(
-            _("Enter a weight between %(low)s and %(high)s kg.") % {"low": low, "high": high}, extra={"field": "weight"}
-        )
     last = last_weight_kg(visit)
-    wrong_unit = protocol.wrong_unit_message(weight, weight_unit, last)
-    if wrong_unit is not None:
-        raise ApplicationError(wrong_unit, extra={"field": "weight"})
+    refusal = protocol.weight_refusal(weight, weight_unit, last)
+    if refusal is not None:
+        raise ApplicationError(refusal, extra={"field": "weight"})
+    kg = protocol.weight_kg(weight, weight_unit)
     if protocol.weight_changed_a_lot(kg, last) and not change_confirmed:
         raise ApplicationError(
             _("%(kg)s kg is more than 10%% from the last recorded %(last)s kg. Weigh again, then tick to confirm.")
@@ -144,6 +138,18 @@ def _duration_check(visit: Visit, started_at: datetime, stopped_at: datetime | N
         )
 
 
+def _earliest_start(chart: VisitChart) -> datetime:
+    """The earliest infusion start the nurse may type: the minute they checked in.
+
+    Not earliest_time()'s margin before arrival (a reading taken at the door): the drug starts
+    after the check-in's baseline vitals, so a start before the arrival is a typing mistake. A
+    typed time has no seconds, so the minute of the arrival itself is allowed.
+    """
+    if chart.arrived_at is None:
+        raise WrongStep(_("Check in first."))
+    return chart.arrived_at.replace(second=0, microsecond=0)
+
+
 def _infusion_times_check(
     visit: Visit, chart: VisitChart, started_at: datetime, stopped_at: datetime | None, now: datetime
 ) -> None:
@@ -152,7 +158,7 @@ def _infusion_times_check(
         started_at,
         now,
         field="started_at",
-        not_before=earliest_time(chart),
+        not_before=_earliest_start(chart),
         label=_("The start time"),
     )
     if stopped_at is not None:

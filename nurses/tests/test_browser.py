@@ -135,7 +135,9 @@ def dose_worked_out_and_recorded(page, axe):
     page.get_by_label("I have checked this dose against the plan").check()
     page.get_by_label("Lot number").fill("KT-2231")
     page.get_by_label("Volume (mL)").fill("100")
-    page.get_by_label("Infusion started").fill(hhmm(now - timedelta(minutes=1)))
+    # Started the minute she checked in (no earlier: the page refuses that), stopped a minute from now.
+    arrived = VisitChart.objects.filter(arrived_at__isnull=False).latest("arrived_at").arrived_at
+    page.get_by_label("Infusion started").fill(hhmm(arrived))
     page.get_by_label("Infusion stopped").fill(hhmm(now + timedelta(minutes=1)))
     page.get_by_role("button", name="Record the dose").click()
 
@@ -251,3 +253,23 @@ def test_the_nurse_opens_a_held_visit_sees_the_banner_and_cannot_start(live_serv
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.ON_HOLD and not VitalsReading.objects.filter(chart__visit=visit).exists()
+
+
+def test_a_late_visit_is_flagged_on_the_day_as_on_its_page(live_server, page, axe, demo_day):
+    """10:16 and Taylor's 9:00 visit has not started: her card says so, readably, like her page."""
+    demo_day.move_to(datetime(2026, 3, 3, 10, 16, tzinfo=NY))
+    maya = User.objects.get(email="nurse@demo.conciergemd.example")
+    authenticator_for(maya)
+    browser_login(page, live_server.url, maya, DEMO_PASSWORD, axe=axe)
+
+    axe(page)  # colour contrast included
+    taylor = page.locator(".visit-card").filter(has_text="Taylor")
+    badge = taylor.get_by_text("Late: not started")
+    expect(badge).to_be_visible()
+    text_colour, background = badge.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent", text_colour)
+    expect(page.locator(".visit-card").filter(has_text="Rob").get_by_text("Late: not started")).to_have_count(0)
+
+    taylor.get_by_role("link", name="Open the visit").click()
+    axe(page)
+    expect(page.get_by_role("status").filter(has_text="Late: due at 9:00 AM EST and not started.")).to_be_visible()

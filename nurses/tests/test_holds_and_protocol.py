@@ -308,7 +308,7 @@ def test_a_plan_above_the_mg_per_kg_cap_is_refused_at_the_door(visit, nurse, clo
     clock.move_to(ny(10))
     check_in(visit, nurse)
     with pytest.raises(services.ProtocolStop, match=r"1.10 mg/kg is above the protocol's maximum of 1.0 mg/kg"):
-        dose(visit, nurse, mg="88.0", start=(9, 55))
+        dose(visit, nurse, mg="88.0", start=(10, 0))
 
 
 # --- the weight: the wrong unit, and a big change -------------------------------------------------------
@@ -318,21 +318,21 @@ def test_a_weight_in_the_wrong_unit_is_refused_with_did_you_mean(visit, nurse, c
     clock.move_to(ny(10))
     check_in(visit, nurse)
     with pytest.raises(ApplicationError, match=re.escape("Did you mean 176 lb?")) as wrong:
-        dose(visit, nurse, weight="176", unit="kg", mg="88.0", start=(9, 55))
+        dose(visit, nurse, weight="176", unit="kg", mg="88.0", start=(10, 0))
     assert wrong.value.extra["field"] == "weight"
     with pytest.raises(ApplicationError, match=re.escape("Did you mean 80 kg?")):
-        dose(visit, nurse, weight="80", unit="lb", mg="18.2", start=(9, 55))
-    assert dose(visit, nurse, weight="176", unit="lb", mg="39.9", start=(9, 55)).weight_kg == Decimal("79.8")
+        dose(visit, nurse, weight="80", unit="lb", mg="18.2", start=(10, 0))
+    assert dose(visit, nurse, weight="176", unit="lb", mg="39.9", start=(10, 0)).weight_kg == Decimal("79.8")
 
 
 def test_a_weight_change_over_10_percent_needs_a_tick(visit, nurse, clock):
     clock.move_to(ny(10))
     check_in(visit, nurse)
-    assert dose(visit, nurse, weight="88.0", mg="44.0", start=(9, 55)).pk  # exactly 10 %: fine
+    assert dose(visit, nurse, weight="88.0", mg="44.0", start=(10, 0)).pk  # exactly 10 %: fine
     with pytest.raises(ApplicationError, match="more than 10% from the last recorded") as big:
-        dose(visit, nurse, weight="97.0", mg="48.5", start=(9, 56))  # 88 -> 97: over 10 %
+        dose(visit, nurse, weight="97.0", mg="48.5", start=(10, 1))  # 88 -> 97: over 10 %
     assert big.value.extra["field"] == "weight_change_confirmed"
-    record = dose(visit, nurse, weight="97.0", mg="48.5", start=(9, 56), weight_change_confirmed=True)
+    record = dose(visit, nurse, weight="97.0", mg="48.5", start=(10, 1), weight_change_confirmed=True)
     assert record.weight_change_confirmed
 
 

@@ -145,3 +145,22 @@ def test_the_dose_cap(mg_per_kg, dose, refused):
 def test_a_weight_in_the_wrong_unit_is_caught(value, unit, last_kg, suggestion):
     found = protocol.wrong_unit_suggestion(Decimal(value), unit, Decimal(last_kg) if last_kg else None)
     assert found == ((Decimal(suggestion[0]), suggestion[1]) if suggestion else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "refused"),
+    [
+        ("30", "kg", False),
+        ("29.9", "kg", True),
+        ("300", "kg", False),
+        ("300.1", "kg", True),
+        ("66.1", "lb", False),  # 29.98 kg, rounded to 30.0 as the dose uses it
+        ("66", "lb", True),  # 29.9 kg
+        ("1", "lb", True),  # 0.5 kg: a typing mistake, never a dose
+    ],
+)
+def test_a_weight_outside_30_to_300_kg_is_refused(value, unit, refused):
+    refusal = protocol.weight_refusal(Decimal(value), unit, None)
+    assert (refusal is not None) == refused
+    if refused:
+        assert str(refusal) == "Enter a weight between 30 and 300 kg."

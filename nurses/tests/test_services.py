@@ -526,3 +526,13 @@ def test_every_change_is_in_the_history_with_who_and_when(visit, nurse, clock):
     ]
     assert {actor for _, actor, _ in events} == {nurse.pk}
     assert events[0][2] == ny(9) and events[-1][2] == ny(11, 30)
+
+
+def test_an_infusion_starts_after_the_check_in_and_not_in_the_future(visit, nurse, clock):
+    clock.move_to(ny(10, 16))
+    check_in(visit, nurse)
+    for start, why in (((10, 15), "cannot be before 10:16 AM EST"), ((10, 22), "cannot be in the future")):
+        with pytest.raises(services.TimeProblem, match=why) as error:
+            record_dose(visit, nurse, start=start, stop=None)
+        assert (error.value.code, error.value.extra["field"]) == ("time_problem", "started_at")
+    assert record_dose(visit, nurse, start=(10, 16), stop=None).started_at == ny(10, 16)

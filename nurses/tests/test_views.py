@@ -352,8 +352,8 @@ def test_signing_from_the_page_after_the_discharge_checklist(nurse_client, visit
 
 def test_no_show_and_stop_pages(nurse_client, visit, clock, other_patient, nia):
     assert "can be recorded from the visit" in text(nurse_client.post(url("no_show", visit), {"reason": "Nobody home"}))
-    assert "Say what happened." in text(nurse_client.post(url("no_show", visit), {"reason": ""}))
     clock.move_to(ny(10, 15))
+    assert "Say what happened." in text(nurse_client.post(url("no_show", visit), {"reason": ""}))
     assert nurse_client.post(url("no_show", visit), {"reason": "Nobody home"}).status_code == 302
     visit.refresh_from_db()
     assert visit.status == S.NO_SHOW
@@ -401,3 +401,71 @@ def test_a_non_finite_location_never_loses_the_check_in(nurse_client, visit, whe
         assert chart.arrival_latitude is not None and chart.arrival_accuracy_m is None
     else:
         assert chart.arrival_latitude is None
+
+
+# --- what the pages refuse, and what they offer --------------------------------------------------
+
+DOSE = {
+    "weight": "80",
+    "weight_unit": "kg",
+    "action": "record",
+    "confirmed_dose_mg": "40.0",
+    "confirm": "on",
+    "lot_number": "KT-1",
+    "volume_ml": "100",
+    "form_token": "d1",
+}
+
+
+def test_an_infusion_cannot_start_before_the_nurse_arrived_nor_in_the_future(nurse_client, visit, clock):
+    clock.move_to(ny(10, 16) + timedelta(seconds=40))
+    check_in(nurse_client, visit)  # the chart says "Arrived 10:16"
+
+    before = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:08"}))
+    assert "The start time cannot be before 10:16 AM EST." in before and 'value="10:08"' in before
+    future = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:30"}))
+    assert "The start time cannot be in the future." in future and 'value="10:30"' in future
+    backwards = text(nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:16", "stopped_at": "10:12"}))
+    assert "The stop time must be after the start time." in backwards and 'value="10:12"' in backwards
+    assert not DoseRecord.objects.exists()
+
+    # The minute the nurse checked in is a start time she can type (the clock said 10:16).
+    assert nurse_client.post(url("dose", visit), {**DOSE, "started_at": "10:16"}).status_code == 302
+    assert DoseRecord.objects.get().started_at == ny(10, 16)
+
+
+@pytest.mark.parametrize("action", ["calculate", "record"])
+def test_an_impossible_weight_gives_no_dose_on_either_button(nurse_client, visit, clock, action):
+    check_in(nurse_client, visit)
+    data = {**DOSE, "action": action, "weight": "1", "weight_unit": "lb", "started_at": "09:00"}
+
+    page = text(nurse_client.post(url("dose", visit), data))
+
+    assert "Enter a weight between 30 and 300 kg." in page and 'name="weight" value="1"' in page
+    assert "data-dose-mg" not in page and "0.3 mg" not in page and "I weighed again" not in page
+    assert not DoseRecord.objects.exists()
+
+
+def no_show_offered(client, visit):
+    return "Record a no-show" in text(client.get(url("visit", visit)))
+
+
+def test_a_no_show_is_offered_only_when_it_can_be_recorded(nurse_client, visit, nia, patient, plan, clock):
+    later = f.visit_for(nia, patient, plan, ny(10, day=TODAY + timedelta(days=7)))
+    assert not no_show_offered(nurse_client, later)  # another day
+    page = text(nurse_client.get(url("no_show", later)))
+    assert "This can only be done on the day of the visit." in page and 'name="reason"' not in page
+    refused = text(nurse_client.post(url("no_show", later), {"reason": "Nobody home"}))
+    assert "This can only be done on the day of the visit." in refused
+    later.refresh_from_db()
+    assert later.status == S.CONFIRMED
+
+    assert not no_show_offered(nurse_client, visit)  # 9:00: the visit is at 10:00
+    before_start = text(nurse_client.get(url("no_show", visit)))
+    assert "can be recorded from the visit&#x27;s start time (10:00 AM EST)" in before_start
+    assert 'name="reason"' not in before_start
+    clock.move_to(ny(10))
+    assert no_show_offered(nurse_client, visit)
+    assert 'name="reason"' in text(nurse_client.get(url("no_show", visit)))
+    check_in(nurse_client, visit)
+    assert not no_show_offered(nurse_client, visit)  # started: stop it instead
