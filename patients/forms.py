@@ -184,7 +184,10 @@ class ProfileForm(forms.Form):
         widget=forms.Select(attrs={"autocomplete": "address-level1"}, choices=state_choices),  # type: ignore[arg-type]
     )
     zip_code = USZipCodeField(
-        label=_("ZIP code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"})
+        label=_("ZIP code"),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        # localflavor's own Spanish for this has a digit missing ("XXXX-XXXX"): ours is in our catalogue.
+        error_messages={"invalid": _("Enter a ZIP code in the format XXXXX or XXXXX-XXXX.")},
     )
     weight = forms.DecimalField(
         label=_("Weight"),
