@@ -319,6 +319,8 @@ def test_a_zip_from_another_state_is_refused_beside_the_zip_and_everything_typed
     [
         # localflavor's own Spanish said "XXXXX o XXXX-XXXX": four digits before the dash.
         ("zip_code", "8500", "Escriba el código postal con el formato XXXXX o XXXXX-XXXX."),
+        ("zip_code", "10001", "Este código postal es de NY, no de AZ."),
+        ("date_of_birth", "2099-01-01", "La fecha de nacimiento está en el futuro."),
     ],
 )
 def test_the_profiles_checks_answer_in_spanish(client, patient, field, value, spanish):
