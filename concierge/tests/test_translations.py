@@ -51,6 +51,7 @@ SPANISH_COMPLETE = (
     "booking/policy.py",
     "payments/templates/payments/",
     "payments/templatetags/",
+    "payments/display.py",
     "payments/errors.py",
     "payments/forms.py",
     "patients/instruments.py",
