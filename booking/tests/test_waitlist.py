@@ -417,3 +417,26 @@ def test_the_waitlist_dates_show_and_save_in_spanish(client, ann, infusion):
     assert (entry.first_day, entry.last_day) == (TUESDAY, TUESDAY)
     page = client.get(url).content.decode()
     assert f'value="{TUESDAY.isoformat()}"' in page and "/" + str(TUESDAY.year) not in page
+
+
+def test_the_service_is_named_in_the_patients_language(client, ann, infusion):
+    infusion.name_es = "Infusión en casa"
+    infusion.save(update_fields=["name_es"])
+    visit = booked(ann, infusion)
+    client.force_login(ann)
+    pages = [
+        reverse("booking:book"),
+        reverse("booking:time_waitlist", args=[infusion.code]),
+        reverse("booking:visit", args=[visit.pk]),
+        reverse("booking:visits"),
+    ]
+
+    for language, shown, not_shown in (
+        ("es", "Infusión en casa", "Home infusion"),
+        ("en", "Home infusion", "Infusión"),
+    ):
+        ann.language = language
+        ann.save(update_fields=["language"])
+        for url in pages:
+            page = client.get(url).content.decode()
+            assert shown in page and not_shown not in page, (language, url)
