@@ -486,6 +486,7 @@ VISIT_ROW_FIELDS = (
     "starts_at",
     "time_zone",
     "service__name",
+    "service__name_es",
     "provider__user__first_name",
     "provider__user__email",
 )
