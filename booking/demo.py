@@ -33,11 +33,45 @@ from .models import BLOCKING_STATUSES, PartOfDay, Service, ServiceArea, ServiceK
 
 logger = logging.getLogger(__name__)
 
+# The services' names as Spanish-speaking patients read them (also set on existing rows by
+# booking migration 0015).
+SERVICE_NAMES_ES = {
+    "evaluation": "Evaluación por video",
+    "home-infusion": "Infusión en casa",
+    "booster": "Infusión de refuerzo",
+}
 SERVICES = [
-    # code, name, kind, delivered by, by video, price, deposit
-    ("evaluation", "Telehealth evaluation", ServiceKind.EVALUATION, ProviderKind.CLINICIAN, True, 15000, 0),
-    ("home-infusion", "Home infusion", ServiceKind.INFUSION, ProviderKind.NURSE, False, 45000, 10000),
-    ("booster", "Booster infusion", ServiceKind.BOOSTER, ProviderKind.NURSE, False, 45000, 10000),
+    # code, name, name in Spanish, kind, delivered by, by video, price, deposit
+    (
+        "evaluation",
+        "Telehealth evaluation",
+        SERVICE_NAMES_ES["evaluation"],
+        ServiceKind.EVALUATION,
+        ProviderKind.CLINICIAN,
+        True,
+        15000,
+        0,
+    ),
+    (
+        "home-infusion",
+        "Home infusion",
+        SERVICE_NAMES_ES["home-infusion"],
+        ServiceKind.INFUSION,
+        ProviderKind.NURSE,
+        False,
+        45000,
+        10000,
+    ),
+    (
+        "booster",
+        "Booster infusion",
+        SERVICE_NAMES_ES["booster"],
+        ServiceKind.BOOSTER,
+        ProviderKind.NURSE,
+        False,
+        45000,
+        10000,
+    ),
 ]
 
 AREAS = [
@@ -61,8 +95,9 @@ DEMO_DOMAIN = "@demo.conciergemd.example"
 
 def _services():
     rows = {}
-    for code, name, kind, delivered_by, telehealth, price, deposit in SERVICES:
+    for code, name, name_es, kind, delivered_by, telehealth, price, deposit in SERVICES:
         service = Service.objects.filter(code=code).first() or Service(code=code)
+        service.name_es = name_es
         service.name, service.kind, service.delivered_by, service.is_telehealth = name, kind, delivered_by, telehealth
         service.price_cents, service.deposit_cents, service.duration_minutes = price, deposit, 45
         service.setup_minutes, service.default_infusion_minutes, service.observation_minutes = 20, 40, 60

@@ -108,9 +108,7 @@ PART_OF_DAY = [("", _("Any time")), ("morning", _("Mornings")), ("afternoon", _(
 
 
 class SeriesStartForm(forms.Form):
-    first_day = DayField(
-        label=_("First infusion on or after"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    first_day = DayField(label=_("First infusion on or after"))
     part_of_day = forms.ChoiceField(
         label=_("Preferred time of day"), choices=PART_OF_DAY, required=False, widget=forms.RadioSelect
     )
@@ -158,8 +156,8 @@ class TimeWaitlistForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one part of the day.")},
     )
-    first_day = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    first_day = DayField(label=_("From"))
+    last_day = DayField(label=_("Until"))
 
     def clean(self):
         data = super().clean()

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from localflavor.us.models import USZipCodeField
 
@@ -46,6 +46,10 @@ class Service(models.Model):
 
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # A service's name is data, so not in the catalogue: patients reading Spanish get this one.
+    name_es = models.CharField(
+        _("name in Spanish"), max_length=100, blank=True, help_text=_("What Spanish-speaking patients read.")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=ServiceKind.choices)
     delivered_by = models.CharField(_("delivered by"), max_length=16, choices=ProviderKind.choices)
     is_telehealth = models.BooleanField(_("by video"), default=False)
@@ -67,6 +71,13 @@ class Service(models.Model):
         ordering = ["price_cents"]
 
     def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name a patient reads, in their language (the English one when it has no translation)."""
+        if self.name_es and (translation.get_language() or "").split("-")[0] == "es":
+            return self.name_es
         return self.name
 
     def clean(self):

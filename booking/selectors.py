@@ -489,6 +489,7 @@ VISIT_ROW_FIELDS = (
     "address_line1",  # visits_at_another_address
     "zip_code",
     "service__name",
+    "service__name_es",
     "service__is_telehealth",
     "provider__user__first_name",
     "provider__user__email",

@@ -77,9 +77,21 @@ def validate_day_in_range(value: date) -> None:
 DATE_RANGE_VALIDATORS = [validate_day_in_range]
 
 
+class DayInput(forms.DateInput):
+    """``<input type="date">``: its value is always yyyy-mm-dd (the browser shows it in the reader's
+    own format). The localized format ("06/12/2026" in Spanish) is not a value it takes: the box
+    shows empty and the form comes back without the date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class DayField(forms.DateField):
     """A date field that refuses days outside the clinic's range, with a message beside the field."""
 
+    widget = DayInput
     default_validators = [validate_day_in_range]
 
 

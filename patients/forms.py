@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.us.forms import USStateField, USZipCodeField
 from phonenumber_field.formfields import PhoneNumberField
 
-from concierge.inputs import DayField
+from concierge.inputs import DayField, DayInput
 from concierge.models import User
 from concierge.states import state_choices
 
@@ -30,16 +30,10 @@ ANSWER_REQUIRED = _("Please answer this question.")
 MIN_KG, MAX_KG = Decimal(30), Decimal(300)
 
 
-def _date_input():
-    return forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d")
-
-
 class BirthDateField(DayField):
-    widget = forms.DateInput
-
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Date of birth"))
-        kwargs.setdefault("widget", _date_input())
+        kwargs.setdefault("widget", DayInput(attrs={"autocomplete": "bday"}))
         kwargs.setdefault("input_formats", ["%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y"])
         super().__init__(**kwargs)
 
@@ -190,7 +184,10 @@ class ProfileForm(forms.Form):
         widget=forms.Select(attrs={"autocomplete": "address-level1"}, choices=state_choices),  # type: ignore[arg-type]
     )
     zip_code = USZipCodeField(
-        label=_("ZIP code"), widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"})
+        label=_("ZIP code"),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+        # localflavor's own Spanish for this has a digit missing ("XXXX-XXXX"): ours is in our catalogue.
+        error_messages={"invalid": _("Enter a ZIP code in the format XXXXX or XXXXX-XXXX.")},
     )
     weight = forms.DecimalField(
         label=_("Weight"),

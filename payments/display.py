@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -42,6 +43,34 @@ SETTING_WORDS = (
     gettext_noop("after your visit: we email you a secure link to pay it by card"),
     gettext_noop("5 to 10 business days"),
 )
+
+
+# The gateway writes a card's decline in English (Stripe's `last_payment_error.message`), and the
+# payment keeps it so for staff. The patient reads the ones we know in their language; any other
+# only in English as written, else as the plain "declined" (never in a language they did not choose).
+DECLINE_WORDS = {
+    "Your card was declined.": gettext_lazy("Your card was declined."),
+    "Your card has insufficient funds.": gettext_lazy("Your card has insufficient funds."),
+    "Your card has expired.": gettext_lazy("Your card has expired."),
+    "Your card's security code is incorrect.": gettext_lazy("Your card's security code is incorrect."),
+    "Your card number is incorrect.": gettext_lazy("Your card number is incorrect."),
+    "Your card does not support this type of purchase.": gettext_lazy(
+        "Your card does not support this type of purchase."
+    ),
+    "An error occurred while processing your card. Try again in a little bit.": gettext_lazy(
+        "An error occurred while processing your card. Try again in a little bit."
+    ),
+}
+
+
+def decline_words(message: str) -> str:
+    """What the patient reads of a declined card, in their language (the gateway's message is English)."""
+    known = DECLINE_WORDS.get(message.strip())
+    if known is not None:
+        return str(known)
+    if message and (translation.get_language() or "en").split("-")[0] == "en":
+        return message
+    return _("Your card was declined.")
 
 
 def refund_days_words() -> "StrPromise":

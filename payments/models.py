@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from concierge.db import choice_label
 from concierge.opaque import decode, encode
@@ -47,7 +48,8 @@ class PaymentStatus(models.TextChoices):
     PROCESSING = "processing", _("Processing")
     SUCCEEDED = "succeeded", _("Paid")
     FAILED = "failed", _("Declined")  # the last attempt failed; the patient may try again
-    CANCELLED = "cancelled", _("Cancelled")
+    # A payment (el pago) is masculine in Spanish, a visit (la visita) feminine: one word, two contexts.
+    CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
     REFUNDED = "refunded", _("Refunded")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partly refunded")
     DISPUTED = "disputed", _("Disputed")
@@ -185,7 +187,7 @@ class RefundStatus(models.TextChoices):
     REQUIRES_ACTION = "requires_action", _("Needs action")
     SUCCEEDED = "succeeded", _("Refunded")
     FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
 
 
 # Money on its way back or gone back: counts against what is still refundable.

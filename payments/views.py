@@ -248,7 +248,7 @@ def receipt(request, payment_id):
             "lines": [
                 {
                     "date": visit_when(a.visit),
-                    "service": a.visit.service.name,
+                    "service": a.visit.service.display_name,
                     "kind": _("deposit") if a.amount_cents < a.visit.price_cents else _("paid in full"),
                     "amount": money(a.amount_cents),
                     "price": money(a.visit.price_cents),

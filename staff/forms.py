@@ -10,13 +10,9 @@ from roster.models import Provider
 MAX_REPORT_DAYS = 366
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class ReportRangeForm(forms.Form):
-    first_day = DayField(label=_("From"), widget=DateInput)
-    last_day = DayField(label=_("Until (inclusive)"), widget=DateInput)
+    first_day = DayField(label=_("From"))
+    last_day = DayField(label=_("Until (inclusive)"))
 
     @classmethod
     def default_range(cls, today=None):
@@ -111,7 +107,7 @@ class PhoneSearchForm(forms.Form):
 
 
 class PhoneSeriesForm(forms.Form):
-    first_day = forms.DateField(label=_("From"), widget=DateInput)
+    first_day = DayField(label=_("From"))
     part_of_day = forms.ChoiceField(
         label=_("Part of the day"),
         required=False,

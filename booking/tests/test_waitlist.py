@@ -32,7 +32,7 @@ from notifications.models import Channel, Message
 from patients.models import PatientProfile
 from roster.models import WeeklyShift
 
-from .conftest import NOW, TUESDAY, WEDNESDAY, ny
+from .conftest import MONDAY, NOW, TUESDAY, WEDNESDAY, ny
 
 pytestmark = pytest.mark.django_db
 
@@ -395,3 +395,48 @@ def test_the_origin_of_an_offered_hold_is_the_waitlist(ann, infusion):
     join(ann, infusion)
     services.waitlist_offers_make()
     assert Visit.objects.get(patient=ann).origin == BookingOrigin.WAITLIST
+
+
+def test_the_waitlist_dates_show_and_save_in_spanish(client, ann, infusion):
+    # <input type="date"> takes only yyyy-mm-dd: a Spanish "06/12/2026" shows an empty box.
+    ann.language = "es"
+    ann.save(update_fields=["language"])
+    client.force_login(ann)
+    url = reverse("booking:time_waitlist", args=[infusion.code])
+
+    page = client.get(url).content.decode()
+    assert "Desde" in page
+    assert f'type="date" name="first_day" value="{MONDAY.isoformat()}"' in page  # today (the clock)
+
+    response = client.post(
+        url,
+        {"weekdays": ["1"], "parts_of_day": ["morning"], "first_day": TUESDAY.isoformat(), "last_day": TUESDAY},
+    )
+    assert response.status_code == 302
+    entry = TimeWaitlistEntry.objects.get(patient=ann)
+    assert (entry.first_day, entry.last_day) == (TUESDAY, TUESDAY)
+    page = client.get(url).content.decode()
+    assert f'value="{TUESDAY.isoformat()}"' in page and "/" + str(TUESDAY.year) not in page
+
+
+def test_the_service_is_named_in_the_patients_language(client, ann, infusion):
+    infusion.name_es = "Infusión en casa"
+    infusion.save(update_fields=["name_es"])
+    visit = booked(ann, infusion)
+    client.force_login(ann)
+    pages = [
+        reverse("booking:book"),
+        reverse("booking:time_waitlist", args=[infusion.code]),
+        reverse("booking:visit", args=[visit.pk]),
+        reverse("booking:visits"),
+    ]
+
+    for language, shown, not_shown in (
+        ("es", "Infusión en casa", "Home infusion"),
+        ("en", "Home infusion", "Infusión"),
+    ):
+        ann.language = language
+        ann.save(update_fields=["language"])
+        for url in pages:
+            page = client.get(url).content.decode()
+            assert shown in page and not_shown not in page, (language, url)

@@ -314,6 +314,25 @@ def test_a_zip_from_another_state_is_refused_beside_the_zip_and_everything_typed
     assert not PatientProfile.objects.filter(user=patient, zip_code="10001").exists()
 
 
+@pytest.mark.parametrize(
+    "field, value, spanish",
+    [
+        # localflavor's own Spanish said "XXXXX o XXXX-XXXX": four digits before the dash.
+        ("zip_code", "8500", "Escriba el código postal con el formato XXXXX o XXXXX-XXXX."),
+        ("zip_code", "10001", "Este código postal es de NY, no de AZ."),
+        ("date_of_birth", "2099-01-01", "La fecha de nacimiento está en el futuro."),
+    ],
+)
+def test_the_profiles_checks_answer_in_spanish(client, patient, field, value, spanish):
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    client.force_login(patient)
+
+    response = client.post("/profile/", profile_data(**{field: value}))
+
+    assert error_beside(response.content.decode(), field, spanish)
+
+
 @pytest.mark.parametrize("phone", ["+44 20 7183 8750", "555-1234", "12345", "(212) 555-01"])
 def test_a_phone_that_is_not_a_us_mobile_is_refused_beside_the_field(client, patient, phone):
     client.force_login(patient)

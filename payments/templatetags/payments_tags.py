@@ -19,6 +19,12 @@ def reference(payment):
 
 
 @register.filter
+def decline_words(message):
+    """{{ payment.failure_message|decline_words }}: the decline in the patient's language."""
+    return display.decline_words(message or "")
+
+
+@register.filter
 def visit_title(visit):
     return display.visit_title(visit)
 

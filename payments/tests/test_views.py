@@ -201,3 +201,29 @@ def test_a_paid_card_never_sees_the_card_form_again_while_our_records_are_busy(p
     assert "Your payment is being processed" in page
     assert f'<meta http-equiv="refresh" content="3;url=/pay/return/{oid(payment.pk)}/?payment_intent=' in page
     assert "Card number" not in page
+
+
+@pytest.mark.parametrize(
+    "language, gateway_says, shown",
+    [
+        ("es", "Your card was declined.", "Su tarjeta fue rechazada."),
+        ("es", "Your card has insufficient funds.", "Su tarjeta no tiene fondos suficientes."),
+        ("es", "Your card was declined for making repeated attempts too frequently.", "Su tarjeta fue rechazada."),
+        ("en", "Your card has insufficient funds.", "Your card has insufficient funds."),
+        ("en", "Your card was declined for making repeated attempts too frequently.", "repeated attempts"),
+    ],
+)
+def test_a_declined_card_is_told_in_the_patients_language(patient_client, patient, held, language, gateway_says, shown):
+    # The gateway writes its decline message in English; the record keeps it as it came (for staff).
+    patient.language = language
+    patient.save(update_fields=["language"])
+    payment = checkout_start(patient=patient, visit=held)
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.FAILED, failure_message=gateway_says)
+
+    page = patient_client.get(f"/pay/payment/{oid(payment.pk)}/").content.decode()
+
+    failed = re.search(r'id="payment-failed">(.*?)</div>', page, re.S).group(1)
+    assert shown in failed
+    if language == "es":
+        assert "Your card" not in failed
+    assert Payment.objects.get(pk=payment.pk).failure_message == gateway_says
