@@ -442,7 +442,7 @@ def test_after_moving_house_the_dashboard_asks_to_call_about_visits_booked_at_th
     nyc.providers.add(f.clinician_provider())
     services.visit_confirm(visit=services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10)))
     services.visit_confirm(visit=services.visit_hold(patient=cleared, service=evaluation, starts_at=ny(WEDNESDAY, 8)))
-    notice = "the nurse goes to the address a visit was booked at"
+    notice = "booked at your old address, and the nurse goes where a visit was booked"
     assert notice not in text(pat.get(reverse("portal:dashboard")))
     # The same address, written differently, is not a move.
     patients_services.profile_update(patient=cleared, address_line1="350  5TH AVE")
