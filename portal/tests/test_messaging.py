@@ -423,3 +423,19 @@ def test_the_inbox_and_the_patients_list_take_a_fixed_number_of_queries(
     client.get("/dashboard/messages/")
     with django_assert_max_num_queries(10):
         assert client.get("/dashboard/messages/").status_code == 200
+
+
+def test_a_scheduler_is_told_health_conversations_are_for_clinicians(client, profile, staff_user, clinician, daytime):
+    from concierge.testing import VerifiedClient
+
+    answered = thread_for(profile.user, subject="About my dose", topic=ThreadTopic.HEALTH).thread
+    answer(answered, clinician)
+    for user, shown, empty in (
+        (clinician, True, "No answered conversations yet."),
+        (staff_user, False, "No answered conversations about visits, payments or the account yet"),
+    ):
+        staff = VerifiedClient()
+        staff.force_login(user)
+        page = staff.get("/staff/messages/").content.decode()
+        assert ("About my dose" in page) is shown, user
+        assert (empty in page) is not shown, user
