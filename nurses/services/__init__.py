@@ -22,7 +22,7 @@ from .amendments import chart_amend
 from .chart import hold_words, infusion_step_check, local_moment, local_text, visit_local_date, visit_zone
 from .check_in import no_show_refusal, visit_check_in, visit_no_show
 from .discharge import discharge_record, visit_stop
-from .dose import dose_record, last_weight_kg
+from .dose import dose_cap_stop, dose_record, last_weight_kg
 from .errors import (
     ActionRequired,
     ChartIncomplete,
@@ -59,6 +59,7 @@ __all__ = [
     "chart_missing",
     "chart_sign",
     "discharge_record",
+    "dose_cap_stop",
     "dose_record",
     "eta_estimate",
     "hold_words",

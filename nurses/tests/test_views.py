@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -469,3 +470,17 @@ def test_a_no_show_is_offered_only_when_it_can_be_recorded(nurse_client, visit, 
     assert 'name="reason"' in text(nurse_client.get(url("no_show", visit)))
     check_in(nurse_client, visit)
     assert not no_show_offered(nurse_client, visit)  # started: stop it instead
+
+
+def test_a_dose_over_the_cap_is_never_shown_on_either_button(nurse_client, visit, clock):
+    visit.clearance.dose_mg_per_kg = Decimal("1.0")  # the protocol's maximum per kg
+    visit.clearance.save(update_fields=["dose_mg_per_kg"])
+    check_in(nurse_client, visit)
+    for action in ("calculate", "record"):
+        data = {**DOSE, "action": action, "weight": "101", "weight_unit": "kg", "weight_change_confirmed": "on"}
+
+        page = text(nurse_client.post(url("dose", visit), data))
+
+        assert "101.0 mg is above the protocol&#x27;s maximum of 100 mg per infusion." in page, action
+        assert "Do not start: call the on-call clinician" in page and "data-dose-mg" not in page, action
+    assert not DoseRecord.objects.exists()
