@@ -23,7 +23,7 @@ from patients.models import PatientProfile
 from roster.models import TimeOff
 from staff.board import board_for_day, board_for_week
 
-from .conftest import NOW, TUESDAY, book, ny
+from .conftest import MONDAY, NOW, TUESDAY, book, logged_in, ny
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,3 +162,16 @@ def test_every_table_the_board_reads_is_watched(clock, cleared, infusion, maya):
 
     read = {table for q in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
     assert read and read <= set(schedule._watched), read - set(schedule._watched)
+
+
+def test_the_week_marks_today_and_moves_the_mark_at_midnight(clock, scheduler, scheduler_client):
+    today = r'<th scope="col" class="today" aria-current="date"><a href="[^"]*\?date={}">'
+    page = week(scheduler_client, MONDAY)
+    assert re.search(today.format("2026-03-02"), page) and page.count('aria-current="date"') == 1
+
+    clock.move_to(ny(TUESDAY, 0, 5))  # just after midnight where the clinic is
+    scheduler_client = logged_in(scheduler)  # a night's idle ends the session
+
+    page = week(scheduler_client, MONDAY)
+    assert re.search(today.format("2026-03-03"), page) and page.count('aria-current="date"') == 1
+    assert 'aria-current="date"' not in week(scheduler_client, MONDAY + timedelta(days=7))

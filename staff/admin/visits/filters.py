@@ -15,8 +15,8 @@ from concierge.admin import loose_index_scan
 from roster.models import Provider
 
 
-def clinic_today():
-    return timezone.now().astimezone(zone(settings.REPORTS_TIME_ZONE)).date()
+def clinic_today(now=None):
+    return (now or timezone.now()).astimezone(zone(settings.REPORTS_TIME_ZONE)).date()
 
 
 class WhenFilter(admin.SimpleListFilter):

@@ -174,7 +174,8 @@ class VisitPagesMixin:
 
         def draw(now):
             week = board.board_for_week(first_day=start, now=now)
-            return render_to_string("admin/booking/board_week_body.html", {"week": week, "title": title})
+            context = {"week": week, "title": title, "today": clinic_today(now)}  # kept per minute: today is too
+            return render_to_string("admin/booking/board_week_body.html", context)
 
         return _kept_board(f"board-week:{start.isoformat()}", draw)
 
