@@ -1,10 +1,12 @@
+import functools
+
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html
@@ -77,6 +79,44 @@ class ShownColumnsAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ShownColumnsChangeList if self.list_columns else super().get_changelist(request, **kwargs)
+
+
+@functools.cache
+def name_only(model, field_name):
+    """A read-only display of a foreign key as the related object's name alone (one function per
+    field, so a page's fieldsets and its read-only fields name the same one)."""
+    field = model._meta.get_field(field_name)
+
+    @admin.display(description=field.verbose_name)
+    def shown(obj):
+        value = getattr(obj, field_name)
+        return "-" if value is None else str(value)
+
+    shown.__name__ = field_name  # the row's CSS class, as the linked field's
+    return shown
+
+
+def unlinked_where_refused(model_admin, request, fieldsets):
+    """`fieldsets` with each read-only foreign key whose page the viewer may not open shown as its
+    name alone. Django links a read-only foreign key to the related object's change page whoever
+    looks; for a viewer without the view or change permission on that model the link is a 403
+    (a clinician on a visit's service or nurse)."""
+
+    def shown(name):
+        if not isinstance(name, str):
+            return name
+        try:
+            field = model_admin.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        if not field.many_to_one:
+            return name
+        related = model_admin.admin_site._registry.get(field.related_model)
+        if related is not None and related.has_view_or_change_permission(request):
+            return name
+        return name_only(model_admin.model, name)
+
+    return tuple((title, {**opts, "fields": tuple(shown(n) for n in opts["fields"])}) for title, opts in fieldsets)
 
 
 def loose_index_scan(field, *, after: str | None = "") -> tuple[str, list]:

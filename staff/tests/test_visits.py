@@ -319,3 +319,21 @@ def test_the_nurse_filter_names_each_nurse_and_the_visits_without_one(clock, sch
     assert re.search(rf'<a href="\?provider__id__exact={maya.pk}">\s*Maya Chen\s*</a>', page)
     # Not Django's bare "-", which reads as nothing at all.
     assert re.search(r'<a href="\?provider__isnull=True">\s*No nurse assigned\s*</a>', page)
+
+
+def test_a_visits_page_links_only_to_pages_the_viewer_may_open(
+    clock, scheduler_client, clinician_client, cleared, infusion, maya
+):
+    visit = book(cleared, infusion, ny(TUESDAY, 10), provider=maya)
+    url = reverse("admin:booking_visit_change", args=[visit.pk])
+    service_page = reverse("admin:booking_service_change", args=[infusion.pk])
+    nurse_page = reverse("admin:roster_provider_change", args=[maya.pk])
+    assert clinician_client.get(service_page).status_code == 403  # a clinician may not open these
+    assert clinician_client.get(nurse_page).status_code == 403
+
+    page = clinician_client.get(url).content.decode()
+    assert service_page not in page and nurse_page not in page
+    assert infusion.name in page and str(maya) in page  # named, not linked
+
+    page = scheduler_client.get(url).content.decode()
+    assert f'<a href="{service_page}">' in page and f'<a href="{nurse_page}">' in page

@@ -14,7 +14,7 @@ from booking.admin import ReadOnlyAdmin
 from booking.models import Visit, VisitStatus
 from booking.templatetags.booking_tags import dollars, visit_day_short, visit_time
 from concierge import audit
-from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
+from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter, unlinked_where_refused
 from concierge.models import Role
 from staff import board
 from staff.admin.audit import object_filter_value, render_changes
@@ -139,9 +139,8 @@ class VisitAdmin(VisitActionsMixin, PhonePagesMixin, VisitPagesMixin, ShownColum
     # --- one visit ------------------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        if _is_clinical(request.user):
-            return (*self.fieldsets, *self.clinical_fieldsets)
-        return self.fieldsets
+        fieldsets = (*self.fieldsets, *self.clinical_fieldsets) if _is_clinical(request.user) else self.fieldsets
+        return unlinked_where_refused(self, request, fieldsets)
 
     def get_readonly_fields(self, request, obj=None):
         return [name for _title, opts in self.get_fieldsets(request, obj) for name in opts["fields"]]
