@@ -232,7 +232,7 @@ def visit_detail(request, briefing):
             "chart_view": chart_view,
             "next_step": next_step,
             "missing": missing,
-            "is_visit_day": _local_date(visit) == timezone.now().astimezone(services.visit_zone(visit)).date(),
+            "is_visit_day": services.on_visit_day(visit, timezone.now()),  # what "On my way" and check-in ask
             "no_show_offered": services.no_show_refusal(visit=visit) is None,
             "draft_clear": request.session.pop(DRAFT_CLEAR_KEY, ""),
             "now": timezone.now(),

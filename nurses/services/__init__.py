@@ -19,7 +19,15 @@ Callers import from `nurses.services`: the names below are its public API.
 """
 
 from .amendments import chart_amend
-from .chart import hold_words, infusion_step_check, local_moment, local_text, visit_local_date, visit_zone
+from .chart import (
+    hold_words,
+    infusion_step_check,
+    local_moment,
+    local_text,
+    on_visit_day,
+    visit_local_date,
+    visit_zone,
+)
 from .check_in import no_show_refusal, visit_check_in, visit_no_show
 from .discharge import discharge_record, visit_stop
 from .dose import dose_cap_stop, dose_record, last_weight_kg
@@ -68,6 +76,7 @@ __all__ = [
     "local_moment",
     "local_text",
     "no_show_refusal",
+    "on_visit_day",
     "protocol_override_record",
     "visit_check_in",
     "visit_local_date",
