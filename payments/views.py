@@ -249,9 +249,11 @@ def receipt(request, payment_id):
                 {
                     "date": visit_when(a.visit),
                     "service": a.visit.service.display_name,
-                    "kind": _("deposit") if a.amount_cents < a.visit.price_cents else _("paid in full"),
+                    # "deposit of $450.00" read as a $450 deposit: the price is the whole, the amount the part.
+                    "kind": _("deposit toward %(price)s") % {"price": money(a.visit.price_cents)}
+                    if a.amount_cents < a.visit.price_cents
+                    else _("paid in full"),
                     "amount": money(a.amount_cents),
-                    "price": money(a.visit.price_cents),
                 }
                 for a in allocations
             ],

@@ -34,7 +34,7 @@ def test_the_receipt_names_provider_patient_service_date_and_amount(client, clea
         cleared.patient_profile.full_legal_name,
         "Wed Mar 4, 10:00 AM EST",
         "Home infusion",
-        "deposit of $450.00",
+        "(deposit toward $450.00)",
         "$100.00",
         "Print or save as PDF",
     ):

@@ -178,7 +178,7 @@ def test_the_dashboard_lists_the_patients_payments_in_three_queries(
     with django_assert_max_num_queries(3):  # as the dashboard draws it: nothing more per visit shown
         html = Template('{% include "payments/_dashboard_payments.html" %}').render(Context({"request": request}))
     assert "Payments" in html
-    assert '$100.00 <span class="fw-normal small">deposit of $450.00</span>' in html
+    assert '$100.00 <span class="fw-normal small">deposit toward $450.00</span>' in html
     assert "Home visit, Tue Mar 3, 10:00 AM EST" in html
     assert f'reference <span class="text-nowrap">{payment.reference}</span>' in html
     assert "Refund of $25.00: Pending" in html
