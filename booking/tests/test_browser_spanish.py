@@ -97,7 +97,7 @@ def test_sign_up_intake_and_booking_in_spanish_on_a_phone(live_server, page, axe
     page.get_by_label("Contacto de emergencia: nombre").fill("Ana Fernández")
     page.get_by_label("Contacto de emergencia: teléfono").fill("212 555 0123")
     page.get_by_label("Adulto que se queda con usted después de cada visita: nombre").fill("Ana Fernández")
-    page.get_by_label("Su teléfono").fill("212-555-0123")
+    page.get_by_label("Teléfono de esa persona").fill("212-555-0123")
     page.get_by_role("button", name="Guardar mis datos").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Hola, Lucía")
