@@ -369,11 +369,10 @@ def dose(request, briefing):
         kg = form.weight_kg()
         clearance = visit.clearance
         if kg is not None and clearance is not None:
-            computed = {"weight_kg": kg, "dose_mg": protocol.dose_mg(kg, clearance.dose_mg_per_kg)}
-            stop = services.dose_cap_stop(clearance.dose_mg_per_kg, computed["dose_mg"])
-            if stop is not None:  # over the cap: no dose to show or give, on either button
+            try:
+                computed = {"weight_kg": kg, "dose_mg": services.dose_worked_out(clearance.dose_mg_per_kg, kg)}
+            except services.ProtocolStop as stop:  # over the cap: no dose to show or give, on either button
                 form.add_error("weight", stop.message)
-                computed = None
         recording = request.POST.get("action") == "record"
         if recording and valid and form.check_record():
             data = form.cleaned_data

@@ -9,14 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from concierge.admin import ShownColumnsAdmin, ValuesInUseFilter
 from concierge.errors import ApplicationError
 
 from . import services
-from .display import money
+from .display import money, reference_html
 from .forms import StaffRefundForm
 from .models import Payment, PaymentAllocation, Refund, RefundStatus, WebhookEvent, payment_pk_from_reference
 
@@ -125,7 +124,7 @@ class PaymentAdmin(ReadOnlyMixin, ShownColumnsAdmin):
 
     @admin.display(description=_("reference"), ordering="pk")
     def reference(self, obj):
-        return format_html('<span class="text-nowrap">{}</span>', obj.reference)
+        return reference_html(obj)
 
     def get_search_results(self, request, queryset, search_term):
         """A reference as patients quote it (P-86AYCEDC2SYMJ) finds its payment."""

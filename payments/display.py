@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -27,6 +28,11 @@ class ShownVisit(Protocol):
 
     @property
     def price_cents(self) -> int: ...
+
+
+def reference_html(payment) -> str:
+    """A payment's reference kept on one line: "P-" alone at a line's end reads as a different code."""
+    return format_html('<span class="text-nowrap">{}</span>', payment.reference)
 
 
 def money(cents: int | None) -> str:

@@ -24,7 +24,7 @@ from booking.models import HoldOutcome, SafetyHold, WaitlistEntry
 from booking.templatetags.booking_tags import visit_day_short, visit_time
 from concierge.models import Role, User
 from notifications.models import Message, MessageStatus
-from patients.admin import may_review
+from patients.admin import may_review, review_url
 from patients.models import SafetyAlert
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus, payment_reference
 from portal import messaging_selectors as portal
@@ -116,7 +116,7 @@ def review_queue(*, limit: int = LIMIT, linked: bool = True) -> Queue:
             "alert": p.has_open_alert,
             "since": p.intake_sent_at,
             # The review screen, for those who may decide (anyone else would be refused it).
-            "url": _url("admin:patients_clearance_add", {"patient": p.user_id}) if linked else "",
+            "url": review_url(p.user) if linked else "",
         }
         for p in first
     ]

@@ -30,7 +30,7 @@ from .chart import (
 )
 from .check_in import no_show_refusal, visit_check_in, visit_no_show
 from .discharge import discharge_record, visit_stop
-from .dose import dose_cap_stop, dose_record, last_weight_kg
+from .dose import dose_record, dose_worked_out, last_weight_kg
 from .errors import (
     ActionRequired,
     ChartIncomplete,
@@ -67,8 +67,8 @@ __all__ = [
     "chart_missing",
     "chart_sign",
     "discharge_record",
-    "dose_cap_stop",
     "dose_record",
+    "dose_worked_out",
     "eta_estimate",
     "hold_words",
     "infusion_step_check",

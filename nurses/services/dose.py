@@ -69,17 +69,18 @@ def _weight_check(visit: Visit, weight: Decimal, weight_unit: str, change_confir
     return kg
 
 
-def dose_cap_stop(mg_per_kg: Decimal, dose: Decimal) -> ProtocolStop | None:
-    """The stop for a dose over the protocol's cap, or None: the dose page asks before it shows a
-    dose ("Work out the dose"), and recording asks again."""
+def dose_worked_out(mg_per_kg: Decimal, kg: Decimal) -> Decimal:
+    """The dose for today's weight under the plan; ProtocolStop when it is over the protocol's cap.
+    The dose page asks before it shows a dose ("Work out the dose"), and recording asks again."""
+    dose = protocol.dose_mg(kg, mg_per_kg)
     over = protocol.dose_over_cap(mg_per_kg, dose)
-    if over is None:
-        return None
-    return ProtocolStop(
-        _("%(why)s Do not start: call the on-call clinician at %(phone)s.")
-        % {"why": over, "phone": oncall_phone_now().display},
-        extra={"field": "weight"},
-    )
+    if over is not None:
+        raise ProtocolStop(
+            _("%(why)s Do not start: call the on-call clinician at %(phone)s.")
+            % {"why": over, "phone": oncall_phone_now().display},
+            extra={"field": "weight"},
+        )
+    return dose
 
 
 def _dose_for_weight(visit: Visit, kg: Decimal, confirmed_dose_mg: Decimal | None) -> tuple[Decimal, Decimal]:
@@ -88,10 +89,7 @@ def _dose_for_weight(visit: Visit, kg: Decimal, confirmed_dose_mg: Decimal | Non
     if visit.clearance is None:
         raise InvalidState(_("This visit has no treatment plan. Call the clinician before giving anything."))
     mg_per_kg = visit.clearance.dose_mg_per_kg
-    dose = protocol.dose_mg(kg, mg_per_kg)
-    stop = dose_cap_stop(mg_per_kg, dose)
-    if stop is not None:
-        raise stop
+    dose = dose_worked_out(mg_per_kg, kg)
     if confirmed_dose_mg is None or dose != confirmed_dose_mg:
         raise DoseChanged(extra={"dose_mg": dose, "weight_kg": kg})
     return mg_per_kg, dose

@@ -48,6 +48,17 @@ def url(name, visit):
 
 VITALS = {"systolic": "124", "diastolic": "78", "heart_rate": "72", "spo2": "98", "respiratory_rate": "14"}
 
+DOSE = {
+    "weight": "80",
+    "weight_unit": "kg",
+    "action": "record",
+    "confirmed_dose_mg": "40.0",
+    "confirm": "on",
+    "lot_number": "KT-1",
+    "volume_ml": "100",
+    "form_token": "d1",
+}
+
 
 def check_in(client, visit, **changes):
     data = {"adult_present": "on", "prep_followed": "on", **VITALS, **changes}
@@ -311,20 +322,7 @@ def test_the_dose_is_shown_then_confirmed(nurse_client, visit, clock):
 def test_signing_from_the_page_after_the_discharge_checklist(nurse_client, visit, nurse, clock):
     check_in(nurse_client, visit)
     clock.move_to(ny(10, 30))
-    nurse_client.post(
-        url("dose", visit),
-        {
-            "weight": "80",
-            "weight_unit": "kg",
-            "action": "record",
-            "confirmed_dose_mg": "40.0",
-            "confirm": "on",
-            "lot_number": "KT-1",
-            "volume_ml": "100",
-            "started_at": "09:10",
-            "stopped_at": "09:50",
-        },
-    )
+    nurse_client.post(url("dose", visit), {**DOSE, "started_at": "09:10", "stopped_at": "09:50"})
     for taken_at in ("09:20", "09:35", "09:50", "10:25"):  # every 15 minutes, then the observation's end
         nurse_client.post(url("vitals", visit), {"taken_at": taken_at, **VITALS})
     gate = text(nurse_client.get(url("sign", visit)))
@@ -405,17 +403,6 @@ def test_a_non_finite_location_never_loses_the_check_in(nurse_client, visit, whe
 
 
 # --- what the pages refuse, and what they offer --------------------------------------------------
-
-DOSE = {
-    "weight": "80",
-    "weight_unit": "kg",
-    "action": "record",
-    "confirmed_dose_mg": "40.0",
-    "confirm": "on",
-    "lot_number": "KT-1",
-    "volume_ml": "100",
-    "form_token": "d1",
-}
 
 
 def test_an_infusion_cannot_start_before_the_nurse_arrived_nor_in_the_future(nurse_client, visit, clock):

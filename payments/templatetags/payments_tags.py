@@ -1,5 +1,4 @@
 from django import template
-from django.utils.html import format_html
 
 from .. import display, selectors
 
@@ -14,8 +13,7 @@ def cents(value):
 
 @register.filter
 def reference(payment):
-    """A payment's reference kept on one line: "P-" alone at a line's end reads as a different code."""
-    return format_html('<span class="text-nowrap">{}</span>', payment.reference)
+    return display.reference_html(payment)
 
 
 @register.filter
