@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -123,11 +124,13 @@ class SeriesStartForm(forms.Form):
         day = self.cleaned_data["first_day"]
         if self.first and day < self.first:
             raise forms.ValidationError(
-                _("Please choose a date from %(date)s.") % {"date": self.first.strftime("%b %-d")}
+                _("Please choose a date from %(date)s.")
+                % {"date": formats.date_format(self.first, "MONTH_DAY_SHORT_FORMAT")}
             )
         if self.last and day > self.last:
             raise forms.ValidationError(
-                _("Please choose a date up to %(date)s.") % {"date": self.last.strftime("%b %-d")}
+                _("Please choose a date up to %(date)s.")
+                % {"date": formats.date_format(self.last, "MONTH_DAY_SHORT_FORMAT")}
             )
         return day
 

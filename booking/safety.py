@@ -120,11 +120,11 @@ class Permission:
 
 def _when(moment: datetime, time_zone: str) -> str:
     local = moment.astimezone(availability.zone(time_zone))
-    return f"{formats.date_format(local, 'D, M j')}, {formats.time_format(local, 'g:i A')} {local.tzname()}"
+    return f"{formats.date_format(local, 'SHORT_DAY_FORMAT')}, {formats.time_format(local, 'g:i A')} {local.tzname()}"
 
 
 def _day(day: date) -> str:
-    return formats.date_format(day, "D, M j")
+    return formats.date_format(day, "SHORT_DAY_FORMAT")
 
 
 # --- the plan: booking's part -----------------------------------------------------------------

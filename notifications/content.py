@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, translation
+from django.utils import dateformat, formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
 
 from .calendar import visit_calendar_ics
 from .models import Channel, Message
@@ -412,7 +411,7 @@ class Rendered:
 
 def when_text(moment: datetime, time_zone: str) -> str:
     """'Tue Mar 3, 9:00 AM EST': the visit's own zone, with its abbreviation."""
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j, g:i A T"))
+    return formats.date_format(moment.astimezone(ZoneInfo(time_zone)), "SHORT_DAY_TIME_FORMAT")
 
 
 def time_text(moment: datetime, time_zone: str) -> str:
@@ -421,7 +420,7 @@ def time_text(moment: datetime, time_zone: str) -> str:
 
 
 def day_text(moment: datetime, time_zone: str) -> str:
-    return dateformat.format(moment.astimezone(ZoneInfo(time_zone)), pgettext("date format", "D M j"))
+    return formats.date_format(moment.astimezone(ZoneInfo(time_zone)), "MESSAGE_DAY_FORMAT")
 
 
 def eta_text(eta_from, eta_until, time_zone):

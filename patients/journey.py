@@ -197,7 +197,7 @@ def _next_step_set(journey: Journey, standing: _Standing, patient: User) -> None
         journey.next_label, journey.next_url = str(_("See your evaluation")), _visit_url(evaluation)
         journey.next_text = str(
             _("Your video evaluation is booked for %(when)s. Your clinician will go through your answers with you.")
-        ) % {"when": f"{date_format(local, 'l, F j, g:i A')} {local.tzname()}"}
+        ) % {"when": f"{date_format(local, 'DAY_TIME_FORMAT')} {local.tzname()}"}
     elif decision is None:
         journey.next_label, journey.next_url = str(_("Book your evaluation")), book_url()
         journey.next_text = str(_("A video visit with a clinician licensed in your state."))

@@ -96,7 +96,7 @@ def score_charts(responses, zone, infusions=()):
                     x=x,
                     y=_y(response.total, definition.max_total),
                     total=response.total,
-                    date=date_format(local, "M j, Y"),
+                    date=date_format(local, "ABBR_DATE_FORMAT"),
                     band=str(band_label(code, response.band)),
                 )
             )
@@ -109,7 +109,7 @@ def score_charts(responses, zone, infusions=()):
             for moment in infusions:
                 if first <= moment <= last:
                     x = LEFT + plot_width * (moment - first).total_seconds() / span
-                    chart.infusions.append((x, date_format(timezone.localtime(moment, zone), "M j")))
+                    chart.infusions.append((x, date_format(timezone.localtime(moment, zone), "MONTH_DAY_SHORT_FORMAT")))
         threshold = definition.chart_threshold
         if code == "pcl5" and rows[-1].subscores.get("cutoff") is not None:
             threshold = rows[-1].subscores["cutoff"]

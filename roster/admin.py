@@ -10,7 +10,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -228,7 +228,7 @@ class ProviderAdmin(admin.ModelAdmin):
         # The soonest expiry within 30 days (or already past), highlighted; the licences are prefetched.
         soonest = min((lic.expires_on for lic in obj.licences.all()), default=None)
         note = licence_expiry_note(soonest)
-        return format_html("{} ({})", note, soonest.strftime("%b %-d, %Y")) if note else "—"
+        return format_html("{} ({})", note, formats.date_format(soonest, "ABBR_DATE_FORMAT")) if note else "—"
 
 
 # --- on call (issue 15) -------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ class OnCallShiftAdmin(admin.ModelAdmin):
             % {
                 "clinician": cover.clinician.get_full_name(),
                 "backup": cover.backup.get_full_name(),
-                "until": cover.ends_at.strftime("%a %H:%M %Z"),
+                "until": formats.date_format(cover.ends_at, "D H:i T"),
             }
             if cover
             else _("Nobody is on call now: urgent alerts go to the on-call inbox only. Add a block to the rota.")

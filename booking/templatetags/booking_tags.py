@@ -37,13 +37,13 @@ def _clock_time(hour, minute, zone_abbreviation, language):
 @register.filter
 def visit_day(value, tz):
     """'Tuesday, March 3' in the visit's time zone."""
-    return formats.date_format(_local(value, tz), "l, F j") if value is not None else ""
+    return formats.date_format(_local(value, tz), "DAY_FORMAT") if value is not None else ""
 
 
 @register.filter
 def visit_day_short(value, tz):
     """'Tue, Mar 3' in the visit's time zone."""
-    return formats.date_format(_local(value, tz), "D, M j") if value is not None else ""
+    return formats.date_format(_local(value, tz), "SHORT_DAY_FORMAT") if value is not None else ""
 
 
 @register.filter

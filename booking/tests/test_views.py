@@ -455,3 +455,20 @@ def test_after_moving_house_the_dashboard_asks_to_call_about_visits_booked_at_th
     assert "Tue, Mar 3, 10:00 AM EST: 350 5th Ave, 10001" in page
     assert "Wed, Mar 4" not in page.split(notice)[1].split("</div>")[0]  # the video visit has no address
     assert "Please call us to change where:" in page and "tel:+18885550142" in page
+
+
+def test_a_spanish_patient_reads_every_date_day_first_in_spanish(pat, cleared, infusion):
+    """Dates with names are written in the reader's order (concierge/formats): the series' times,
+    a day's heading and a form's refusal, not "Tue, Mar 3" or "Friday, March 13" in Spanish."""
+    cleared.language = "es"
+    cleared.save(update_fields=["language"])
+    page = text(pat.get(reverse("booking:series"), {"first_day": TUESDAY.isoformat(), "part_of_day": ""}))
+    assert "mar 3 mar, 8:30 AM EST" in page and "jue 5 mar, 8:30 AM EST" in page
+    assert "Tue, Mar 3" not in page
+
+    change = text(pat.get(reverse("booking:series_change", args=[5])))
+    assert "Viernes 13 de marzo" in change and "Friday, March 13" not in change
+
+    too_early = (TUESDAY - timedelta(days=40)).isoformat()
+    refused = text(pat.get(reverse("booking:series"), {"first_day": too_early, "part_of_day": ""}))
+    assert re.search(r"elija una fecha a partir del \d{1,2} (feb|mar)\.", refused), refused[-3000:]

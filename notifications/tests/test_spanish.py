@@ -94,7 +94,7 @@ def test_a_message_is_written_in_the_language_the_patient_has_when_it_is_sent():
 
     rendered = content.render(message)
     assert rendered.subject == "Su visita de ConciergeMD está reservada"
-    assert "Hola, Alex:" in rendered.text and "vie 6 Mar, 10:00 AM EST" in rendered.text
+    assert "Hola, Alex:" in rendered.text and "vie 6 mar, 10:00 AM EST" in rendered.text
     assert content.preview(message)[0] == "Su visita de ConciergeMD está reservada"  # what staff see in the outbox
 
 
@@ -116,3 +116,15 @@ def test_comenzar_opts_back_in_and_ayuda_answers_in_spanish(client, twilio_token
     assert "Para ayuda llame al (888) 555-0142" in helped and "Responda PARA para salir" in helped
     english = signed_post(client, "twilio-inbound", inbound("SM4", "HELP")).content.decode()
     assert "For help call (888) 555-0142" in english
+
+
+def test_a_spanish_text_writes_the_day_before_the_month():
+    """Sofía's Saturday, March 7 at 10:00 AM reads "sab 7 mar" (concierge/formats), never "Mar 7"."""
+    visit = visit_for(*SPANISH_PEOPLE[-2], telehealth=False)
+    texts = []
+    for message in every_message(visit):
+        if message.channel == Channel.SMS:
+            visit.patient.language = "es"
+            texts.append(content.render(spanish(message)).text)
+    assert any("sab 7 mar, 10:00 AM EST" in text for text in texts), texts
+    assert not [text for text in texts if "Mar 7" in text or "7 Mar" in text]

@@ -38,7 +38,7 @@ def date_in(value, tz):
     """'Tue, Mar 3' in the visit's zone."""
     if value is None or not tz:
         return ""
-    return formats.date_format(value.astimezone(ZoneInfo(tz)), "D, M j")
+    return formats.date_format(value.astimezone(ZoneInfo(tz)), "SHORT_DAY_FORMAT")
 
 
 @register.filter

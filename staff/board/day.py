@@ -408,7 +408,11 @@ def board_day_build(
         for lic in soon:
             row.notes.append(
                 _("%(type)s %(state)s licence expires %(date)s")
-                % {"type": lic.licence_type, "state": lic.state, "date": formats.date_format(lic.expires_on, "M j")}
+                % {
+                    "type": lic.licence_type,
+                    "state": lic.state,
+                    "date": formats.date_format(lic.expires_on, "MONTH_DAY_SHORT_FORMAT"),
+                }
             )
         rows.append(row)
 

@@ -60,7 +60,7 @@ def visit_risks(*, visit: Visit, provider_row_data: ProviderRowData | None, now:
         if expires <= visit_day + timedelta(days=licence_warning_days()):
             risks.append(
                 _("licence for %(state)s expires %(date)s")
-                % {"state": visit.state, "date": formats.date_format(expires, "M j, Y")}
+                % {"state": visit.state, "date": formats.date_format(expires, "ABBR_DATE_FORMAT")}
             )
     if not provider.is_active:
         risks.append(_("the nurse is no longer active"))

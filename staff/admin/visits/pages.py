@@ -12,7 +12,7 @@ from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -116,7 +116,7 @@ class VisitPagesMixin:
         return self._page(
             request,
             "admin/booking/board.html",
-            _("Schedule for %(day)s") % {"day": day.strftime("%A, %B %-d, %Y")},
+            _("Schedule for %(day)s") % {"day": formats.date_format(day, "DAY_YEAR_FORMAT")},
             board_html=self._board_html(request, day),
             # The board needs the page's width; the apps are a click away on the breadcrumbs.
             is_nav_sidebar_enabled=False,
@@ -156,7 +156,7 @@ class VisitPagesMixin:
             raise PermissionDenied
         start = _date_param(request.GET.get("start")) or clinic_today()
         start -= timedelta(days=start.weekday())
-        title = _("Week of %(day)s") % {"day": start.strftime("%B %-d, %Y")}
+        title = _("Week of %(day)s") % {"day": formats.date_format(start, "LONG_DATE_FORMAT")}
         return self._page(
             request,
             "admin/booking/board_week.html",
