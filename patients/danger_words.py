@@ -518,7 +518,7 @@ def _compiled() -> tuple[tuple[re.Pattern[str], ...], tuple[tuple[DangerIdea, st
     return idioms, phrases
 
 
-def _one_letter_off(word: str, target: str) -> bool:
+def one_letter_off(word: str, target: str) -> bool:
     """True when `word` is `target` with one letter added, dropped, changed or two swapped."""
     if word == target or abs(len(word) - len(target)) > 1:
         return word == target
@@ -537,7 +537,7 @@ def _misspelt_strong_word(idea: DangerIdea, words: list[str]) -> str | None:
     for language, strong in ((ENGLISH, idea.strong_english), (SPANISH, idea.strong_spanish)):
         targets = [_squeeze(w) for w in strong]
         for word in words:
-            if len(word) >= 6 and word not in NOT_MISSPELLINGS and any(_one_letter_off(word, t) for t in targets):
+            if len(word) >= 6 and word not in NOT_MISSPELLINGS and any(one_letter_off(word, t) for t in targets):
                 return language
     return None
 
