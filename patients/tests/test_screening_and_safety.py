@@ -259,3 +259,32 @@ def test_only_clinicians_resolve_and_never_twice(profile, clinician, staff_user)
     services.safety_alert_resolve(alert=alert, clinician=clinician, note="Done")
     with pytest.raises(InvalidState):
         services.safety_alert_resolve(alert=alert, clinician=clinician, note="Again")
+
+
+# --- the hand-made review: item 9 alone, at its lowest, in both languages ------------------------------
+
+
+@pytest.mark.parametrize(("language", "crisis_words"), [("en", "988 Suicide &amp; Crisis Lifeline"), ("es", "988")])
+def test_item_9_at_one_with_a_total_of_one_still_shows_988_at_once_and_alerts_the_on_call_clinician(
+    client, profile, clinician, settings, language, crisis_words, django_capture_on_commit_callbacks
+):
+    settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
+    cleared(profile.user, clinician)
+    profile.user.language = language
+    profile.user.save(update_fields=["language"])
+    client.force_login(profile.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/questionnaires/phq9/", post_data([0, 0, 0, 0, 0, 0, 0, 0, 1], 0))
+
+    saved = ScreeningResponse.objects.get()
+    assert (saved.total, saved.band) == (1, "minimal")  # the lowest band, and still the safety path
+    assert response["Location"] == f"/questionnaires/results/{oid(saved.pk)}/support/"
+    crisis = client.get(response["Location"]).content.decode()
+    assert 'href="tel:988"' in crisis and 'href="sms:988"' in crisis and crisis_words in crisis
+    if language == "es":
+        assert "Llame al 988" in crisis or "llame o escriba al 988" in crisis.lower()
+    alert = SafetyAlert.objects.get()
+    assert alert.screening == saved and alert.is_open and alert.notified_at is not None
+    assert [m.to for m in mail.outbox] == [["oncall@clinic.example"]]
+    assert booking_eligibility_for(patient=profile.user).can_book_infusion is False

@@ -67,6 +67,24 @@ CASES = {
         {"substance_use": "past", "substance_past_year": True},
         {"substance_use": "past", "substance_past_year": False},
     ),
+    # rules 2026.3 (the hand-made review): named in their own words, the structured answer said No
+    "MED-6": ({"medications": "Klonopin 0.5mg"}, {"medications": "Klonopin 0.5mg", "benzodiazepines": True}),
+    "MED-7": ({"medications": "norco 5/325"}, {"medications": "norco 5/325", "opioids": True}),
+    "MED-8": ({"medications": "lamictal 100"}, {"medications": "lamictal 100", "lamotrigine": True}),
+    "MED-9": ({"medications": "Nardil"}, {"medications": "Nardil", "maois": True}),
+    "MED-10": ({"medications": "adderall"}, {"medications": "adderall", "stimulants": True}),
+    "MED-11": ({"medications": "Keppra 500mg"}, {"medications": "Cymbalta 60mg"}),
+    "MED-12": ({"medications": "lithium 300mg"}, {"medications": "sertraline 100mg"}),
+    "BP-5": ({"heart_brain_details": "last BP 140/85"}, {"heart_brain_details": "last BP 139/89"}),
+    "CARD-4": ({"heart_brain_details": "afib"}, {"heart_brain_details": "afib", "heart_rhythm": True}),
+    "NEURO-4": ({"heart_brain_details": "epilepsy as a child"}, {"heart_brain_details": "epilepsy", "seizures": True}),
+    "PSY-4": ({"treatment_details": "bipolar 2"}, {"treatment_details": "bipolar 2", "bipolar": "yes"}),
+    "PREG-3": ({"medications": "prenatal vitamins"}, {"medications": "prenatal vitamins", "pregnancy": "pregnant"}),
+    "REACT-3": (
+        {"reaction_details": "ketamine: panic and vomiting"},
+        {"reaction_details": "propofol: nausea", "anaesthesia_reaction": True},
+    ),
+    "SUB-7": ({"substances": "weed most nights"}, {"substances": "weed most nights", "substance_use": "past"}),
 }
 
 
@@ -135,12 +153,25 @@ def test_the_hard_stops_are_the_medical_directors_list():
     assert {rule.outcome for rule in RULES} == {NOT_ELIGIBLE, CLINICIAN_REVIEW, NOTE}
 
 
-def test_every_rule_reads_a_structured_intake_question():
+def test_every_rule_reads_an_intake_question_and_free_text_only_asks_for_a_review():
     from patients.intake import QUESTIONS, TEXT
 
     for rule in RULES:
         assert rule.question in QUESTIONS, rule.id
-        assert QUESTIONS[rule.question].kind != TEXT, f"{rule.id} reads free text"
+    # A rule that reads the patient's own words never stops them: the words may be about the past.
+    words_only = {"medications": "Xanax, oxycodone, lithium, Keppra, adderall, Nardil, lamictal"}
+    words_only |= {
+        "heart_brain_details": "afib, epilepsy, BP 190/120, high BP",
+        "treatment_details": "bipolar, psychosis",
+        "substances": "cocaine",
+        "reaction_details": "ketamine",
+        "allergies": "ketamine",
+    }
+    words_only["has_allergies"] = True
+    result = evaluate(**words_only)
+    assert result.outcome == TriageOutcome.CLINICIAN_REVIEW
+    assert {rule.question for rule in result.fired if rule.outcome == NOT_ELIGIBLE} == set()
+    assert all(QUESTIONS[key].kind == TEXT for key in words_only if key != "has_allergies")
 
 
 def test_missing_answers_never_crash_a_rule():
@@ -209,3 +240,135 @@ def test_an_intake_answered_under_the_first_version_stays_readable():
     assert "glaucoma" in shown_new
     # and the old answers are still judged without the new questions firing anything
     assert triage_evaluate(old, today=TODAY).outcome == TriageOutcome.ELIGIBLE
+
+
+# --- the hand-made review (rules 2026.3): intakes typed the way patients type them ------------------------
+
+REVIEW = TriageOutcome.CLINICIAN_REVIEW
+# (the free-text answer, what the patient wrote) -> clinician review first
+NEEDS_REVIEW = [
+    ("medications", "Xanax 0.5mg as needed"),
+    ("medications", "alprazolam"),
+    ("medications", "alprazolan 0.25"),
+    ("medications", "xanex"),
+    ("medications", "klonopin 1mg at night"),
+    ("medications", "klonipin"),
+    ("medications", "Clonazepam .5"),
+    ("medications", "rivotril 2mg"),
+    ("medications", "ativan prn"),
+    ("medications", "Lorazepam"),
+    ("medications", "valium"),
+    ("medications", "diazepam 5 mg"),
+    ("medications", "oxycodone 10mg"),
+    ("medications", "oxicodona"),
+    ("medications", "percocet for my back"),
+    ("medications", "hydrocodone"),
+    ("medications", "Norco 5/325"),
+    ("medications", "tramadol 50mg twice a day"),
+    ("medications", "suboxone 8mg"),
+    ("medications", "buprenorphine"),
+    ("medications", "methadone 80mg daily"),
+    ("medications", "fentanyl patch"),
+    ("medications", "morphine"),
+    ("medications", "codeine cough syrup"),
+    ("medications", "jarabe con codeína"),
+    ("medications", "tylenol with codeine"),
+    ("medications", "lamotrigine 200mg"),
+    ("medications", "Lamictal"),
+    ("medications", "lithium 300mg"),
+    ("medications", "litio"),
+    ("medications", "seroquel 50 for sleep"),
+    ("medications", "abilify 5mg"),
+    ("medications", "Keppra 500mg"),
+    ("medications", "depakote"),
+    ("medications", "adderall 20mg"),
+    ("medications", "vyvanse"),
+    ("medications", "Nardil"),
+    ("medications", "sertraline 100mg, Xanax"),
+    ("medications", "prenatal vitamins"),
+    ("medications", "vitaminas prenatales, estoy embarazada"),
+    ("heart_brain_details", "my last BP was 150/95"),
+    ("heart_brain_details", "160 over 100"),
+    ("heart_brain_details", "150 sobre 95"),
+    ("heart_brain_details", "142/88 at the pharmacy"),
+    ("heart_brain_details", "high BP"),
+    ("heart_brain_details", "I have high blood pressure but don't take anything"),
+    ("heart_brain_details", "presión alta"),
+    ("heart_brain_details", "I have afib"),
+    ("heart_brain_details", "I have a pacemaker"),
+    ("heart_brain_details", "arritmia"),
+    ("heart_brain_details", "had a seizure in 2019"),
+    ("heart_brain_details", "epilepsia de niño"),
+    ("heart_brain_details", "I'm 8 weeks pregnant"),
+    ("treatment_details", "I was diagnosed bipolar 2 in 2015"),
+    ("treatment_details", "had a psychotic episode in college"),
+    ("treatment_details", "esquizofrenia"),
+    ("reaction_details", "ketamine gave me a terrible panic and I couldn't breathe"),
+    ("substances", "weed every night"),
+    ("substances", "cocaine on weekends"),
+    # The name is the patient's own whatever else the text denies or whoever else it names.
+    ("medications", "no other meds besides Xanax"),
+    ("medications", "Xanax 0.5, no other medicines"),
+    ("medications", "not sure if klonopin counts"),
+    ("medications", "no se si el rivotril cuenta"),
+    ("medications", "I have had no problems since starting lamictal"),
+    ("heart_brain_details", "no afib, but a stent in 2019"),
+    ("treatment_details", "I have bipolar, like my mother"),
+]
+# Nothing here needs a clinician first.
+QUIET = [
+    ("medications", "sertraline 100mg"),
+    ("medications", "vitamin D"),
+    ("medications", "none"),
+    ("medications", "n/a"),
+    ("medications", "Ninguno"),
+    ("medications", "zoloft 50mg, lexapro before"),
+    ("medications", "wellbutrin 150, birth control, fish oil"),
+    ("medications", "levothyroxine 50mcg, metformin 500mg"),
+    ("medications", "ibuprofen as needed, tylenol"),
+    ("medications", "trazodone 50 mg for sleep, melatonin"),
+    ("medications", "gabapentin 300, propranolol 10 for performance anxiety"),
+    ("medications", "escitalopram 10 mg; omeprazole"),
+    ("medications", "bupropion XL 300mg"),
+    ("medications", "prozac 20mg, multivitamin, magnesium"),
+    ("medications", "hydroxyzine 25 prn, buspirone 10 bid"),
+    ("medications", "Cymbalta 60mg"),
+    ("medications", "ambien 5mg"),
+    ("medications", "estradiol, spironolactone"),
+    ("heart_brain_details", "BP usually 118/76"),
+    ("heart_brain_details", "no"),
+    ("treatment_details", "therapy for 5 years, it has the ability to help"),
+    # Denied, or someone else's: what a patient writes to say "not me".
+    ("heart_brain_details", "No heart problems"),
+    ("heart_brain_details", "no history of seizures or epilepsy"),
+    ("heart_brain_details", "Denies any history of seizures"),
+    ("heart_brain_details", "never been pregnant"),
+    ("heart_brain_details", "sin convulsiones ni problemas del corazón"),
+    ("heart_brain_details", "family history of heart disease"),
+    ("heart_brain_details", "my mother had bipolar disorder"),
+    ("heart_brain_details", "mi hermana está embarazada"),
+    ("substances", "I do not use weed"),
+    ("treatment_details", "I go to concerts to relax"),
+    # A medicine they are allergic to is not one they take.
+    ("allergies", "codeine (hives), penicillin"),
+]
+
+
+@pytest.mark.parametrize(("key", "text"), NEEDS_REVIEW)
+def test_a_contraindication_in_the_patients_own_words_needs_a_clinician_first(key, text):
+    result = evaluate(**{key: text})
+    message = str(patient_message(result.outcome, result.rule_ids))
+
+    assert result.outcome == REVIEW, result.rule_ids
+    assert "A few of your answers need a clinician" in message
+
+
+@pytest.mark.parametrize(("key", "text"), QUIET)
+def test_everyday_medicines_and_answers_need_nothing(key, text):
+    assert evaluate(**{key: text}).outcome == TriageOutcome.ELIGIBLE
+
+
+def test_allergic_to_ketamine_in_words_needs_a_clinician_and_high_bp_treated_stays_a_note():
+    assert evaluate(has_allergies=True, allergies="ketamina").outcome == REVIEW
+    controlled = evaluate(hypertension="controlled", heart_brain_details="high blood pressure, on lisinopril")
+    assert controlled.rule_ids == ["BP-4"]

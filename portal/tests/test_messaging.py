@@ -341,7 +341,7 @@ def test_a_message_with_danger_words_shows_988_and_911_alerts_the_on_call_clinic
     # The thread goes to the clinicians, urgent; the alert holds infusions like the PHQ-9 item 9 path.
     assert (thread.urgent, thread.topic) == (True, ThreadTopic.HEALTH)
     message = thread.messages.get()
-    assert message.danger_words == ["kill myself"]
+    assert message.danger_words == ["kill myself", "end my life"]  # "I can't do this anymore" too
     alert = SafetyAlert.objects.get()
     assert (alert.patient, alert.reason, alert.message, alert.is_open) == (profile.user, "message", message, True)
     assert alert.notified_at is not None
