@@ -194,7 +194,7 @@ def series_hold(
     `visits`: [(starts_at, preferred provider id or None)] (e.g. from series_propose, adjusted).
     Returns the Series; its visits are HELD for BOOKING_HOLD_MINUTES, or for
     BOOKING_PHONE_HOLD_MINUTES when a scheduler books them for the patient (`booked_by`). The
-    patient's own open series at exactly those times (the same form sent twice) is returned.
+    patient's own open series at exactly those times, booked online (the same form sent twice), is returned.
     """
     now = now or timezone.now()
     by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
@@ -207,6 +207,8 @@ def series_hold(
     except ApplicationError:
         # Refused because of this very series sent twice (a double click, a second tab): its times
         # read as taken, or the plan as full. That series is the answer to both.
+        if origin != BookingOrigin.ONLINE:
+            raise  # a scheduler's second post is refused as before (staff/tests/test_phone.py)
         starts = sorted({starts_at for starts_at, _provider in visits})
         own = _own_open_holds(patient=patient, service_id=service.pk, starts=starts, origin=origin, now=now)
         series_ids = {v.series_id for v in own}

@@ -73,7 +73,7 @@ def visit_hold(
     online). Raises NotEligible, NotCovered, SlotTaken, TryAgainLater, or NotAllowed for a
     `booked_by` who may not book for patients. `provider` (staff booking) restricts the choice
     to one provider; `origin` is for the waitlist's offers (services/waitlist.py). The patient's
-    own open hold at that time (the same form sent twice) is returned, not refused.
+    own open hold at that time, booked online (the same form sent twice), is returned, not refused.
     """
     now = now or timezone.now()
     by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
@@ -93,6 +93,8 @@ def visit_hold(
     except ApplicationError:
         # Refused because of this very booking sent twice (a double click, a second tab): the time
         # reads as taken, or too close to an infusion. That hold is the answer to both.
+        if origin != BookingOrigin.ONLINE:
+            raise  # staff and the waitlist are told what they asked twice (staff/tests/test_phone.py)
         own = _own_open_holds(patient=patient, service_id=service.pk, starts=[starts_at], origin=origin, now=now)
         if not own:
             raise
