@@ -100,3 +100,65 @@ def race(*workers, timeout=60):
         thread.join(timeout)
     assert not any(thread.is_alive() for thread in threads), "a racer did not finish in time"
     return outcomes
+
+
+# --- races over HTTP -------------------------------------------------------------------------------
+
+
+class HttpBrowser:
+    """One browser (or tab) talking to the live server over real HTTP, logged in with both steps.
+
+    Made for races through the whole stack (middleware, views, services, the database, each
+    request in the server's own thread with its own connection). It carries the session cookie
+    and a CSRF cookie, and puts the matching token in every POST, as a page's form would.
+    `tab()` is a second tab of the same browser: the same session, its own connection.
+    """
+
+    CSRF_TOKEN = "r" * 32  # any 32 letters: the cookie and the form only have to agree
+
+    def __init__(self, base_url, user=None, *, _cookies=None):
+        import requests
+        from django.conf import settings
+
+        self.base_url = base_url.rstrip("/")
+        self.user = user
+        self.http = requests.Session()
+        if _cookies is not None:
+            self.http.cookies.update(_cookies)
+            return
+        self.http.cookies.set(settings.CSRF_COOKIE_NAME, self.CSRF_TOKEN)
+        if user is not None:
+            client = VerifiedClient()
+            client.force_login(user)
+            self.http.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+    def tab(self):
+        return HttpBrowser(self.base_url, self.user, _cookies=self.http.cookies.copy())
+
+    def get(self, path, **kwargs):
+        return self.http.get(self.base_url + path, timeout=60, **kwargs)
+
+    def post(self, path, data=None, **kwargs):
+        data = {"csrfmiddlewaretoken": self.CSRF_TOKEN, **(data or {})}
+        return self.http.post(self.base_url + path, data=data, timeout=60, **kwargs)
+
+
+def http_race(*requests_, timeout=60):
+    """Send these requests (callables that return a response) at the same moment; their responses.
+
+    Each runs in its own thread, released together at a barrier, so the server handles them in
+    overlapping threads. A request that raised (the connection broke, say) fails the test.
+    """
+    outcomes = race(*requests_, timeout=timeout)
+    failed = [o.error for o in outcomes if not o.ok]
+    assert not failed, f"a request did not get an answer: {failed}"
+    return [o.value for o in outcomes]
+
+
+def page_text(response):
+    """The page's visible words, one space between them (tags, scripts and styles dropped)."""
+    import html
+    import re
+
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.text)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()

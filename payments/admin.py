@@ -189,6 +189,11 @@ class PaymentAdmin(ReadOnlyMixin, ShownColumnsAdmin):
                     actor=request.user,
                 )
             except ApplicationError as exc:
+                # Refused from the payment as it is now (another refund may just have gone through):
+                # the page shows that, not what was read before.
+                payment.refresh_from_db()
+                form = StaffRefundForm(request.POST, refundable_cents=payment.refundable_cents)
+                form.is_valid()
                 form.add_error(None, exc.message)
             else:
                 refund.refresh_from_db()

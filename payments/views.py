@@ -210,6 +210,10 @@ def fake_pay(request, client_secret):
         except GatewayError as exc:
             if exc.code == "incorrect_number":
                 form.add_error("card_number", _("Your card number is incorrect."))
+            elif exc.code == "payment_intent_unexpected_state":
+                # Paid (or cancelled) meanwhile, by "pay" pressed twice: the return page reads the
+                # intent and lands on the outcome, as Stripe's page would send the patient back.
+                return redirect(reverse("payments:return", args=[payment.pk]))
             else:
                 messages.error(request, exc.message)
                 return redirect(_pay_url(payment))

@@ -238,6 +238,27 @@ def _guard(
     return placed
 
 
+def _own_open_holds(
+    *, patient: User, service_id: int, starts: Sequence[datetime], origin: str, now: datetime
+) -> list[Visit]:
+    """The patient's own holds, still open, at exactly these times (same service, same origin).
+
+    What a lost race against oneself finds: the same booking form sent twice (a double click, two
+    tabs) queues at the patient's lock, and the second sees the first one's hold as "taken". Asked
+    only after SlotTaken, outside the failed attempt's transaction, so the first one has committed.
+    """
+    return list(
+        Visit.objects.filter(
+            patient=patient,
+            service_id=service_id,
+            starts_at__in=list(starts),
+            status=S.HELD,
+            origin=origin,
+            hold_expires_at__gt=now,
+        ).order_by("starts_at")
+    )
+
+
 def _new_visit(
     ctx: BookingContext,
     slot: Slot,

@@ -19,7 +19,7 @@ from ..availability import Slot
 from ..errors import NotEligible
 from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Service, ServiceKind, Visit, VisitStatus
 from .context import BookingContext, _check_clearance_date, acting_for_patient, booking_context
-from .guard import _guard, _place_new
+from .guard import _guard, _own_open_holds, _place_new
 from .visits import visit_confirm
 
 S = VisitStatus
@@ -181,7 +181,6 @@ def series_check(
     return in_order
 
 
-@transaction.atomic
 def series_hold(
     *,
     patient: User,
@@ -194,12 +193,40 @@ def series_hold(
 
     `visits`: [(starts_at, preferred provider id or None)] (e.g. from series_propose, adjusted).
     Returns the Series; its visits are HELD for BOOKING_HOLD_MINUTES, or for
-    BOOKING_PHONE_HOLD_MINUTES when a scheduler books them for the patient (`booked_by`).
+    BOOKING_PHONE_HOLD_MINUTES when a scheduler books them for the patient (`booked_by`). The
+    patient's own open series at exactly those times, booked online (the same form sent twice), is returned.
     """
     now = now or timezone.now()
     by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
     origin = BookingOrigin.PHONE if by_phone else BookingOrigin.ONLINE
     booked_by = booked_by if by_phone else None
+    try:
+        return _series_place(
+            patient=patient, service=service, visits=visits, now=now, origin=origin, booked_by=booked_by
+        )
+    except ApplicationError:
+        # Refused because of this very series sent twice (a double click, a second tab): its times
+        # read as taken, or the plan as full. That series is the answer to both.
+        if origin != BookingOrigin.ONLINE:
+            raise  # a scheduler's second post is refused as before (staff/tests/test_phone.py)
+        starts = sorted({starts_at for starts_at, _provider in visits})
+        own = _own_open_holds(patient=patient, service_id=service.pk, starts=starts, origin=origin, now=now)
+        series_ids = {v.series_id for v in own}
+        if [v.starts_at for v in own] != starts or len(series_ids) != 1 or None in series_ids:
+            raise
+        return Series.objects.get(pk=series_ids.pop())
+
+
+@transaction.atomic
+def _series_place(
+    *,
+    patient: User,
+    service: Service,
+    visits: Sequence[tuple[datetime, int | None]],
+    now: datetime,
+    origin: str,
+    booked_by: User | None,
+) -> Series:
     if service.kind != ServiceKind.INFUSION:
         raise SeriesInvalid(_("Only infusions are booked as a series."))
     ctx = booking_context(patient=patient, service=service)

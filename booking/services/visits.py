@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from concierge.errors import InvalidState
+from concierge.errors import ApplicationError, InvalidState
 from concierge.models import User
 from notifications import services as notify
 from payments import services as payments
@@ -24,7 +24,7 @@ from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, NotEligible, TransitionNotAllowed
 from ..models import BookingOrigin, CancelledBy, HoldOutcome, SafetyHold, Service, Visit, VisitStatus
 from .context import acting_for_patient, booking_context, booking_context_for_visit
-from .guard import _guard, _place_new, _provider_day, _route_update, visit_locked
+from .guard import _guard, _own_open_holds, _place_new, _provider_day, _route_update, visit_locked
 
 S = VisitStatus
 
@@ -55,7 +55,6 @@ def transition_allowed(from_status: str, to_status: str) -> bool:
     return to_status in ALLOWED_TRANSITIONS.get(from_status, set())
 
 
-@transaction.atomic
 def visit_hold(
     *,
     patient: User,
@@ -73,21 +72,33 @@ def visit_hold(
     when a scheduler books it for the patient on the phone (`booked_by`; the same checks as
     online). Raises NotEligible, NotCovered, SlotTaken, TryAgainLater, or NotAllowed for a
     `booked_by` who may not book for patients. `provider` (staff booking) restricts the choice
-    to one provider; `origin` is for the waitlist's offers (services/waitlist.py).
+    to one provider; `origin` is for the waitlist's offers (services/waitlist.py). The patient's
+    own open hold at that time, booked online (the same form sent twice), is returned, not refused.
     """
     now = now or timezone.now()
     by_phone = acting_for_patient(actor=booked_by, patient_id=patient.pk)
     origin = origin or (BookingOrigin.PHONE if by_phone else BookingOrigin.ONLINE)
-    ctx = booking_context(patient=patient, service=service)
-    placed = _guard(
-        ctx=ctx,
-        requests=[(starts_at, None)],
-        now=now,
-        provider_ids=[provider.pk] if provider is not None else None,
-        write=lambda slot, candidate, index: _place_new(
-            ctx, slot, candidate, now=now, origin=origin, booked_by=booked_by if by_phone else None
-        ),
-    )
+    try:
+        with transaction.atomic():
+            ctx = booking_context(patient=patient, service=service)
+            placed = _guard(
+                ctx=ctx,
+                requests=[(starts_at, None)],
+                now=now,
+                provider_ids=[provider.pk] if provider is not None else None,
+                write=lambda slot, candidate, index: _place_new(
+                    ctx, slot, candidate, now=now, origin=origin, booked_by=booked_by if by_phone else None
+                ),
+            )
+    except ApplicationError:
+        # Refused because of this very booking sent twice (a double click, a second tab): the time
+        # reads as taken, or too close to an infusion. That hold is the answer to both.
+        if origin != BookingOrigin.ONLINE:
+            raise  # staff and the waitlist are told what they asked twice (staff/tests/test_phone.py)
+        own = _own_open_holds(patient=patient, service_id=service.pk, starts=[starts_at], origin=origin, now=now)
+        if not own:
+            raise
+        return own[0]
     return placed[0]
 
 

@@ -207,6 +207,7 @@ def test_every_chart_step_that_starts_an_infusion_uses_the_step_check():
         "visit_hold",
         "_take_again",  # a hold that ran out, taken again: visit_confirm and visit_hold_renew
         "visit_reschedule",
-        "series_hold",
+        "_series_place",  # series_hold's attempt (series_hold answers a double click with the first series)
     }
     assert {function for _, function in _callers("_take_again")} == {"visit_confirm", "visit_hold_renew"}
+    assert {function for _, function in _callers("_series_place")} == {"series_hold"}

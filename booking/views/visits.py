@@ -195,6 +195,8 @@ def _reschedule_ctx(request, visit):
 @require_GET
 def visit_reschedule(request, pk):
     visit = own_visit(request, pk)
+    if visit.status not in policy.CHANGEABLE_STATUSES:  # cancelled meanwhile (another tab): nothing to move
+        return redirect("booking:visit", pk=visit.pk)
     if not policy.patient_may_change(visit):
         return _closed(request, visit)
     try:
@@ -223,6 +225,8 @@ def visit_reschedule(request, pk):
 def visit_reschedule_times(request, pk, day):
     """A day's free times; choosing one shows old -> new and the money before anything moves."""
     visit = own_visit(request, pk)
+    if visit.status not in policy.CHANGEABLE_STATUSES:  # cancelled meanwhile (another tab): nothing to move
+        return redirect("booking:visit", pk=visit.pk)
     if not policy.patient_may_change(visit):
         return _closed(request, visit)
     try:

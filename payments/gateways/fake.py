@@ -175,8 +175,24 @@ def refund_list(*, intent_id: str) -> list[RefundResult]:
 
 
 def intent_pay(*, client_secret: str, card_number: str) -> IntentResult:
-    """Try a card on an intent, as the Payment Element would, and announce the outcome."""
-    obj = FakeGatewayObject.objects.filter(kind="payment_intent", data__client_secret=client_secret).first()
+    """Try a card on an intent, as the Payment Element would, and announce the outcome.
+
+    One card check at a time per intent, as at Stripe: "pay" pressed twice charges once, and the
+    second is told the payment is already complete. The outcome is announced after the change
+    is committed, outside the intent's lock.
+    """
+    with transaction.atomic():
+        obj = (
+            FakeGatewayObject.objects.select_for_update()
+            .filter(kind="payment_intent", data__client_secret=client_secret)
+            .first()
+        )
+        event_type = _card_check(obj, card_number)
+    _deliver(event_type, _intent_public(obj.data))
+    return intent_from_dict(obj.data)
+
+
+def _card_check(obj: FakeGatewayObject | None, card_number: str) -> str:
     if obj is None:
         raise GatewayError("This payment could not be found.", code="resource_missing")
     data = obj.data
@@ -214,8 +230,7 @@ def intent_pay(*, client_secret: str, card_number: str) -> IntentResult:
     else:
         raise GatewayError("Your card number is incorrect.", code="incorrect_number")
     obj.save(update_fields=["data"])
-    _deliver(event_type, _intent_public(data))
-    return intent_from_dict(data)
+    return event_type
 
 
 # --- what tests (and a curious developer) use to play Stripe's part -------------------------
