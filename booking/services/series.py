@@ -212,9 +212,12 @@ def series_hold(
         starts = sorted({starts_at for starts_at, _provider in visits})
         own = _own_open_holds(patient=patient, service_id=service.pk, starts=starts, origin=origin, now=now)
         series_ids = {v.series_id for v in own}
-        if [v.starts_at for v in own] != starts or len(series_ids) != 1 or None in series_ids:
+        if [v.starts_at for v in own] != starts or len(series_ids) != 1:
             raise
-        return Series.objects.get(pk=series_ids.pop())
+        series_id = series_ids.pop()
+        if series_id is None:
+            raise
+        return Series.objects.get(pk=series_id)
 
 
 @transaction.atomic

@@ -36,9 +36,9 @@ NAMED = re.compile(r"^[A-Z_]+_FORMAT$")
 def project_files(*suffixes):
     for path in sorted(ROOT.rglob("*")):
         parts = path.relative_to(ROOT).parts
-        if path.suffix in suffixes and parts[0] not in {".venv", "bench", "node_modules", "staticfiles"}:
-            if "tests" not in parts and "migrations" not in parts:
-                yield path
+        outside = parts[0] in {".venv", "bench", "node_modules", "staticfiles"}
+        if path.suffix in suffixes and not outside and "tests" not in parts and "migrations" not in parts:
+            yield path
 
 
 def used_formats():

@@ -187,14 +187,14 @@ def intent_pay(*, client_secret: str, card_number: str) -> IntentResult:
             .filter(kind="payment_intent", data__client_secret=client_secret)
             .first()
         )
+        if obj is None:
+            raise GatewayError("This payment could not be found.", code="resource_missing")
         event_type = _card_check(obj, card_number)
     _deliver(event_type, _intent_public(obj.data))
     return intent_from_dict(obj.data)
 
 
-def _card_check(obj: FakeGatewayObject | None, card_number: str) -> str:
-    if obj is None:
-        raise GatewayError("This payment could not be found.", code="resource_missing")
+def _card_check(obj: FakeGatewayObject, card_number: str) -> str:
     data = obj.data
     if data["status"] == "succeeded":
         raise GatewayError("This payment is already complete.", code="payment_intent_unexpected_state")
