@@ -459,14 +459,18 @@ def screening_submit(
     # The once-per-form rule is left to the database constraint below: checking it here too would
     # turn a double click racing this request into an error instead of the first response.
     response.full_clean(validate_constraints=False)
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        # The same form sent twice at the same moment: the other request saved it.
-        return ScreeningResponse.objects.get(patient=patient, form_token=form_token)
-    if response.needs_safety_review:
-        safety_alert_raise(screening=response)
+    # The answers and their alert are one write: answers kept without the alert they call for
+    # (the alert's locks not granted in time, say) would be a warning sign nobody is told of.
+    # When the alert cannot be raised nothing is kept, and the patient is asked to send again.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                response.save()
+        except IntegrityError:
+            # The same form sent twice at the same moment: the other request saved it.
+            return ScreeningResponse.objects.get(patient=patient, form_token=form_token)
+        if response.needs_safety_review:
+            safety_alert_raise(screening=response)
     return response
 
 

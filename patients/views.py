@@ -376,14 +376,19 @@ def screening_form(request, instrument):
         form = ScreeningForm(initial=draft, definition=definition)
         return _screening_page(request, form, definition, steps, step, fresh_token)
     if form.is_valid():
-        response = services.screening_submit(
-            patient=request.user,
-            instrument=instrument,
-            item_answers=form.item_answers(),
-            difficulty=form.cleaned_data.get("difficulty"),
-            form_token=form.form_token(),
-            started_at=form.started_at(),
-        )
+        try:
+            response = services.screening_submit(
+                patient=request.user,
+                instrument=instrument,
+                item_answers=form.item_answers(),
+                difficulty=form.cleaned_data.get("difficulty"),
+                form_token=form.form_token(),
+                started_at=form.started_at(),
+            )
+        except ApplicationError as error:
+            # Nothing was kept (services.screening_submit): the answers stay on the page to send again.
+            form.add_error(None, error.message)
+            return _screening_page(request, form, definition, steps, step, fresh_token)
         request.session.pop(key, None)
         if response.needs_safety_review:
             # The very next page is the crisis panel: never carry on silently.

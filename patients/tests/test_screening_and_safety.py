@@ -288,3 +288,35 @@ def test_item_9_at_one_with_a_total_of_one_still_shows_988_at_once_and_alerts_th
     assert alert.screening == saved and alert.is_open and alert.notified_at is not None
     assert [m.to for m in mail.outbox] == [["oncall@clinic.example"]]
     assert booking_eligibility_for(patient=profile.user).can_book_infusion is False
+
+
+def test_answers_whose_alert_cannot_be_raised_are_not_kept_without_it_and_stay_on_the_page(
+    client, profile, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Item 9 answered, and the alert's locks not granted in time: nothing is kept (no answers
+    without their alert), the patient reads why with every answer still chosen, and sending
+    again keeps the answers and raises the alert."""
+    from concierge.errors import TryAgainLater
+
+    client.force_login(profile.user)
+    data = post_data([1, 1, 1, 1, 1, 1, 1, 1, 2])
+    real_raise = services.safety_alert_raise
+
+    def busy(**kwargs):
+        raise TryAgainLater()
+
+    monkeypatch.setattr(services, "safety_alert_raise", busy)
+    page = client.post("/questionnaires/phq9/", data)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "We are busy with that right now" in html and "Your answers are kept: please send them again." in html
+    assert html.count("checked") >= 9
+    assert not ScreeningResponse.objects.exists() and not SafetyAlert.objects.exists()
+
+    monkeypatch.setattr(services, "safety_alert_raise", real_raise)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post("/questionnaires/phq9/", data)
+    assert again["Location"].endswith("/support/")
+    assert ScreeningResponse.objects.get().item_answers[8] == 2
+    assert SafetyAlert.objects.get().is_open
