@@ -32,6 +32,7 @@ urlpatterns = [
     path("calendar/<str:token>/visits.ics", views.calendar_feed, name="calendar_feed"),
     path("visits/calendar/new-address/", views.calendar_feed_reset, name="calendar_feed_reset"),
     path("visits/<oid:pk>/cancel/", views.visit_cancel, name="cancel"),
+    path("visits/<oid:pk>/cancel/support/", views.cancel_support, name="cancel_support"),
     path("visits/<oid:pk>/reschedule/", views.visit_reschedule, name="reschedule"),
     path("visits/<oid:pk>/reschedule/<day:day>/", views.visit_reschedule_times, name="reschedule_times"),
 ]

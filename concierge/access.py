@@ -217,6 +217,7 @@ ACCESS = {
     ),
     "booking:calendar_feed_reset": patient(POST, why="a new feed address; the old one stops working"),
     "booking:cancel": patient(GET_POST, VISIT),
+    "booking:cancel_support": patient(owned=VISIT),
     "booking:reschedule": patient(owned=VISIT),
     "booking:reschedule_times": patient(GET_POST, VISIT),
     "booking:join": patient(owned=VISIT),

@@ -298,7 +298,7 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("from"))
     def source(self, obj):
-        """The message or check-in whose words raised it (issue 10), or the questionnaire."""
+        """The message, check-in, text or reason for cancelling whose words raised it, or the questionnaire."""
         if obj.message_id:
             url = reverse("portal:staff_thread", args=[obj.message.thread_id])
             return format_html('<a href="{}">{}</a>', url, _("Open the conversation"))
@@ -310,6 +310,11 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             return format_html('<a href="{}">{}</a>', url, obj.screening)
         if obj.inbound_text_id:
             return format_html("{} {}<br><q>{}</q>", _("A text from"), obj.from_number, obj.source_text)
+        if obj.cancelled_visit_id:
+            url = reverse("admin:booking_visit_change", args=[obj.cancelled_visit_id])
+            return format_html(
+                '<a href="{}">{}</a><br><q>{}</q>', url, _("The visit they cancelled, saying:"), obj.source_text
+            )
         return "—"
 
     @admin.display(description=_("danger words matched"))

@@ -323,3 +323,8 @@ def clearance_questionnaires_missing(*, patient: User, now: datetime | None = No
         .distinct()
     )
     return [str(instrument.label) for instrument in CLEARANCE_INSTRUMENTS if instrument not in sent]
+
+
+def cancellation_alert_open(*, visit_id: int) -> bool:
+    """True while the safety alert raised by a patient's reason for cancelling this visit is open."""
+    return SafetyAlert.objects.filter(cancelled_visit_id=visit_id, resolved_at__isnull=True).exists()

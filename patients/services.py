@@ -484,6 +484,9 @@ _ALERT_WHERE = {
     SafetyReason.TEXT: _(
         "A text sent to the clinic's number suggests the sender may be in danger. Please call them back today."
     ),
+    SafetyReason.CANCELLATION: _(
+        "A patient's reason for cancelling a visit suggests they may be in danger. Please contact them today."
+    ),
 }
 
 
@@ -494,6 +497,7 @@ def safety_alert_raise(
     message: Model | None = None,
     checkin: Model | None = None,
     inbound_text: Model | None = None,
+    cancelled_visit: Model | None = None,
     patient: User | None = None,
     matched_words: Iterable[str] = (),
     source_text: str = "",
@@ -502,14 +506,21 @@ def safety_alert_raise(
     """Open a safety alert for one warning sign, once per source, and start the on-call chain.
 
     The source is exactly one of: a PHQ-9 (`screening`, item 9 above 0), a portal `message` or a
-    follow-up `checkin` whose words suggest danger (portal), or an `inbound_text` to the clinic's
-    number (patients/inbound.py; `patient` None when no patient has the number). A new alert
+    follow-up `checkin` whose words suggest danger (portal), an `inbound_text` to the clinic's
+    number (patients/inbound.py; `patient` None when no patient has the number), or a
+    `cancelled_visit` whose reason for cancelling does (booking's visit_cancel). A new alert
     holds infusion booking (`safety_review_required`), tells booking through
     `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
     call (roster/oncall.py), all in this transaction. Raising again for the same source returns
     the first alert, notifies nobody again, and only repeats the (idempotent) hold.
     """
-    sources = {"screening": screening, "message": message, "checkin": checkin, "inbound_text": inbound_text}
+    sources = {
+        "screening": screening,
+        "message": message,
+        "checkin": checkin,
+        "inbound_text": inbound_text,
+        "cancelled_visit": cancelled_visit,
+    }
     given = {name: value for name, value in sources.items() if value is not None}
     if len(given) != 1:
         raise ValueError("A safety alert has exactly one source")
@@ -519,6 +530,7 @@ def safety_alert_raise(
         "message": SafetyReason.MESSAGE,
         "checkin": SafetyReason.CHECKIN,
         "inbound_text": SafetyReason.TEXT,
+        "cancelled_visit": SafetyReason.CANCELLATION,
     }[source_name]
     if screening is not None:
         patient = screening.patient

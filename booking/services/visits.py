@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from concierge.errors import ApplicationError, InvalidState
 from concierge.models import User
 from notifications import services as notify
+from patients import services as patient_services
+from patients.danger_words import danger_words_in
 from payments import services as payments
 from payments.display import money
 from payments.models import Refund, RefundReason
@@ -242,7 +244,21 @@ def visit_cancel(
     if (hold.previous_status if hold is not None else was) != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
         notify.visit_cancelled(visit=current)
+    if by == CancelledBy.PATIENT and current.cancellation_reason:
+        _cancellation_reason_read(current)
     return current
+
+
+def _cancellation_reason_read(visit: Visit) -> None:
+    """The reason a patient gives for cancelling is their own words to us, read like a portal
+    message (patients/danger_words.py): words that suggest danger raise a safety alert, in the
+    cancellation's transaction (both or neither), which holds their other infusions and pages the
+    clinician on call. The page they see next shows 988 and 911 (views: cancel_support)."""
+    words = danger_words_in(visit.cancellation_reason)
+    if words:
+        patient_services.safety_alert_raise(
+            cancelled_visit=visit, patient=visit.patient, matched_words=words, source_text=visit.cancellation_reason
+        )
 
 
 def hold_open_for(visit: Visit) -> SafetyHold | None:

@@ -15,6 +15,7 @@ from booking.forms import start_param
 from booking.models import CalendarFeed, CancelledBy, Visit, VisitStatus
 from booking.tests.conftest import TUESDAY, WEDNESDAY, ny
 from booking.tests.test_views import pay_fake
+from patients.models import SafetyAlert, SafetyReason
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +197,45 @@ def test_a_visit_not_started_after_its_start_is_late(booked):
     assert policy.visit_is_late(booked, now=booked.starts_at + timedelta(minutes=16))
     booked.status = VisitStatus.IN_PROGRESS
     assert not policy.visit_is_late(booked, now=booked.starts_at + timedelta(hours=3))
+
+
+# --- the reason for cancelling is read like any other words a patient writes to us ---------------
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["I can't do this anymore. I want to end my life.", "Ya no quiero vivir, perdón."],
+    ids=["english", "spanish"],
+)
+def test_a_reason_for_cancelling_that_suggests_danger_shows_988_alerts_the_clinician_and_holds_the_rest(
+    clock, booked, pat, cleared, infusion, settings, commit, mailoutbox, reason
+):
+    settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
+    later = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(WEDNESDAY + timedelta(days=2), 10))
+    pay_fake(pat, later)
+
+    with commit():
+        response = pat.post(reverse("booking:cancel", args=[booked.pk]), {"reason": reason})
+
+    assert response["Location"] == reverse("booking:cancel_support", args=[booked.pk])
+    page = text(pat.get(response["Location"]))
+    assert 'href="tel:988"' in page and 'href="tel:911"' in page and "Your visit is cancelled" in page
+    booked.refresh_from_db()
+    assert booked.status == VisitStatus.CANCELLED and booked.cancellation_reason == reason
+    alert = SafetyAlert.objects.get()
+    assert (alert.patient, alert.cancelled_visit, alert.reason) == (cleared, booked, SafetyReason.CANCELLATION)
+    assert alert.matched_words and alert.source_text == reason
+    later.refresh_from_db()
+    assert later.status == VisitStatus.ON_HOLD  # every other infusion waits for a clinician
+    urgent = [m for m in mailoutbox if m.to == ["oncall@clinic.example"]]
+    assert len(urgent) == 1 and urgent[0].subject == "Urgent: a patient needs a safety review"
+    assert "cancelling" in urgent[0].body and reason not in urgent[0].body
+
+
+def test_an_everyday_reason_for_cancelling_goes_to_the_visits_with_no_alert(clock, booked, pat, commit):
+    with commit():
+        response = pat.post(reverse("booking:cancel", args=[booked.pk]), {"reason": "Work is killing me this week"})
+
+    assert response["Location"] == reverse("booking:visits")
+    assert not SafetyAlert.objects.exists()
+    assert pat.get(reverse("booking:cancel_support", args=[booked.pk]))["Location"] == reverse("booking:visits")

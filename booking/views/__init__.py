@@ -21,6 +21,7 @@ from .series import series, series_change, series_checkout
 from .visits import (
     calendar_feed,
     calendar_feed_reset,
+    cancel_support,
     visit_cancel,
     visit_detail,
     visit_ics,
@@ -36,6 +37,7 @@ __all__ = [
     "book_times",
     "calendar_feed",
     "calendar_feed_reset",
+    "cancel_support",
     "checkout",
     "coverage",
     "offer",

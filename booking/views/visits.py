@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from concierge.errors import ApplicationError
 from concierge.ratelimit import rate_limit
 from notifications.calendar import calendar_links, visit_calendar_ics, visits_calendar_feed
+from patients.selectors import cancellation_alert_open
 from payments.display import money, refund_days_words
 from payments.selectors import refund_automatic_for_visit
 
@@ -174,6 +175,9 @@ def visit_cancel(request, pk):
             )
         else:
             messages.success(request, _("Your visit is cancelled. Nothing was charged for it."))
+        if cancellation_alert_open(visit_id=visit.pk):
+            # Their reason suggests danger (services.visit_cancel raised the alert): 988 and 911 first.
+            return redirect("booking:cancel_support", pk=visit.pk)
         return redirect("booking:visits")
     return render(
         request,
@@ -185,6 +189,16 @@ def visit_cancel(request, pk):
             "money": selectors.visit_money_for(visit=visit),
         },
     )
+
+
+@patient_required
+@require_GET
+def cancel_support(request, pk):
+    """After a cancellation whose reason suggests danger: the crisis panel, while the alert is open."""
+    visit = own_visit(request, pk)
+    if not cancellation_alert_open(visit_id=visit.pk):
+        return redirect("booking:visits")
+    return render(request, "booking/cancel_support.html", {"visit": visit})
 
 
 def _reschedule_ctx(request, visit):

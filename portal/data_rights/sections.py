@@ -226,6 +226,7 @@ SECTIONS = (
             ("portal_message_id", "message_id"),
             "checkin_id",
             ("text_to_our_number_id", "inbound_text_id"),
+            "cancelled_visit_id",
             "from_number",
             "source_text",
             "matched_words",
