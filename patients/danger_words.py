@@ -1,8 +1,9 @@
 """Words in what a patient writes that suggest danger: the one matcher and its lists.
 
 Used by every place a patient writes to us in their own words: portal messages
-(portal/messaging.py), the free text of a follow-up check-in (portal/checkins.py) and texts sent
-to our number (patients/inbound.py, through notifications' `inbound_text_received` seam). A match
+(portal/messaging.py), the free text of a follow-up check-in (portal/checkins.py), texts sent
+to our number (patients/inbound.py, through notifications' `inbound_text_received` seam) and the
+reason a patient gives for cancelling a visit (booking/services/visits.py). A match
 shows (or texts) the patient 988 and 911 at once and raises a safety alert that pages the
 on-call clinician (patients.services.safety_alert_raise).
 
