@@ -220,6 +220,7 @@ def test_a_reason_for_cancelling_that_suggests_danger_shows_988_alerts_the_clini
     assert response["Location"] == reverse("booking:cancel_support", args=[booked.pk])
     page = text(pat.get(response["Location"]))
     assert 'href="tel:988"' in page and 'href="tel:911"' in page and "Your visit is cancelled" in page
+    assert page.index('href="tel:988"') < page.index("Your visit is cancelled")  # the panel before anything else
     booked.refresh_from_db()
     assert booked.status == VisitStatus.CANCELLED and booked.cancellation_reason == reason
     alert = SafetyAlert.objects.get()
