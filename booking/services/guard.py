@@ -241,22 +241,28 @@ def _guard(
 def _own_open_holds(
     *, patient: User, service_id: int, starts: Sequence[datetime], origin: str, now: datetime
 ) -> list[Visit]:
-    """The patient's own holds, still open, at exactly these times (same service, same origin).
+    """The patient's own holds, still open, at exactly these times (same service), booked online;
+    empty unless there is one at every time.
 
     What a lost race against oneself finds: the same booking form sent twice (a double click, two
     tabs) queues at the patient's lock, and the second sees the first one's hold as "taken". Asked
-    only after SlotTaken, outside the failed attempt's transaction, so the first one has committed.
+    only after a refusal, outside the failed attempt's transaction, so the first one has committed.
+    Staff and the waitlist's offers (any other `origin`) are told what they asked twice: empty.
     """
-    return list(
+    if origin != BookingOrigin.ONLINE:
+        return []
+    wanted = sorted(set(starts))
+    own = list(
         Visit.objects.filter(
             patient=patient,
             service_id=service_id,
-            starts_at__in=list(starts),
+            starts_at__in=wanted,
             status=S.HELD,
             origin=origin,
             hold_expires_at__gt=now,
         ).order_by("starts_at")
     )
+    return own if [visit.starts_at for visit in own] == wanted else []
 
 
 def _new_visit(

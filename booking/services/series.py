@@ -207,17 +207,17 @@ def series_hold(
     except ApplicationError:
         # Refused because of this very series sent twice (a double click, a second tab): its times
         # read as taken, or the plan as full. That series is the answer to both.
-        if origin != BookingOrigin.ONLINE:
-            raise  # a scheduler's second post is refused as before (staff/tests/test_phone.py)
-        starts = sorted({starts_at for starts_at, _provider in visits})
-        own = _own_open_holds(patient=patient, service_id=service.pk, starts=starts, origin=origin, now=now)
-        series_ids = {v.series_id for v in own}
-        if [v.starts_at for v in own] != starts or len(series_ids) != 1:
+        own = _own_open_holds(
+            patient=patient,
+            service_id=service.pk,
+            starts=[starts_at for starts_at, _ in visits],
+            origin=origin,
+            now=now,
+        )
+        series = own[0].series if own else None
+        if series is None or any(visit.series_id != series.pk for visit in own):
             raise
-        series_id = series_ids.pop()
-        if series_id is None:
-            raise
-        return Series.objects.get(pk=series_id)
+        return series
 
 
 @transaction.atomic

@@ -148,15 +148,25 @@ def _closed(request, visit):
     )
 
 
+def _change_refused(request, visit, *, cancelling=False):
+    """The page for a visit the patient may not change online now, or None when they may.
+
+    One no longer held or booked (cancelled in another tab, say) goes to its own page; one inside
+    the cut-off, to "call us". A hold nobody has paid for may always be cancelled."""
+    if visit.status not in policy.CHANGEABLE_STATUSES:
+        return redirect("booking:visit", pk=visit.pk)
+    if not (cancelling and visit.status == VisitStatus.HELD) and not policy.patient_may_change(visit):
+        return _closed(request, visit)
+    return None
+
+
 @patient_required
 @require_http_methods(["GET", "POST"])
 @rate_limit("booking", per_hour=60)
 def visit_cancel(request, pk):
     visit = own_visit(request, pk)
-    if visit.status not in policy.CHANGEABLE_STATUSES:
-        return redirect("booking:visit", pk=visit.pk)
-    if visit.status != VisitStatus.HELD and not policy.patient_may_change(visit):
-        return _closed(request, visit)
+    if refused := _change_refused(request, visit, cancelling=True):
+        return refused
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -209,10 +219,8 @@ def _reschedule_ctx(request, visit):
 @require_GET
 def visit_reschedule(request, pk):
     visit = own_visit(request, pk)
-    if visit.status not in policy.CHANGEABLE_STATUSES:  # cancelled meanwhile (another tab): nothing to move
-        return redirect("booking:visit", pk=visit.pk)
-    if not policy.patient_may_change(visit):
-        return _closed(request, visit)
+    if refused := _change_refused(request, visit):
+        return refused
     try:
         ctx = _reschedule_ctx(request, visit)
     except ApplicationError as error:
@@ -239,10 +247,8 @@ def visit_reschedule(request, pk):
 def visit_reschedule_times(request, pk, day):
     """A day's free times; choosing one shows old -> new and the money before anything moves."""
     visit = own_visit(request, pk)
-    if visit.status not in policy.CHANGEABLE_STATUSES:  # cancelled meanwhile (another tab): nothing to move
-        return redirect("booking:visit", pk=visit.pk)
-    if not policy.patient_may_change(visit):
-        return _closed(request, visit)
+    if refused := _change_refused(request, visit):
+        return refused
     try:
         ctx = _reschedule_ctx(request, visit)
     except ApplicationError as error:
