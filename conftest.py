@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import factory.random
 import pytest
 
 # The New York test world (clock, Maya, the NYC area, cleared patients), shared by every app's tests.
@@ -47,6 +48,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_setup(item):
+    # The factories' random names and numbers are seeded by the test's own id: a run is repeatable,
+    # so a test that fails on one name ("Oliver" read as "Olive") fails the same way every time.
+    factory.random.reseed_random(item.nodeid)
     for marker in ("postgres", "redis", "browser", "gettext"):
         if item.get_closest_marker(marker) is None:
             continue

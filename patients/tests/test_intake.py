@@ -1,10 +1,12 @@
 import re
 
 import pytest
+from django.utils import timezone
 
 from concierge.opaque import encode as oid
 from patients import intake, services
 from patients.models import IntakeResponse, IntakeStatus, TriageOutcome
+from patients.views import patient_zone
 
 from .factories import CLEAN_ANSWERS, cleared, sent_intake
 
@@ -205,4 +207,6 @@ def test_once_a_clinician_has_decided_the_rules_first_word_is_not_repeated(clien
     for url in ("/intake/", f"/intake/versions/{oid(sent.pk)}/"):
         page = client.get(url).content.decode()
         assert "Nothing in your answers stops you" not in page, url
-        assert f"A clinician reviewed these answers on {decision.decided_at:%b} {decision.decided_at.day}" in page, url
+        # Shown in the patient's own zone: near midnight UTC that is still the day before.
+        on = timezone.localtime(decision.decided_at, patient_zone(profile))
+        assert f"A clinician reviewed these answers on {on:%b} {on.day}, {on.year}." in page, url
