@@ -298,7 +298,8 @@ class SafetyAlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("from"))
     def source(self, obj):
-        """The message, check-in, text or reason for cancelling whose words raised it, or the questionnaire."""
+        """The message, check-in, text, reason for cancelling or health questions whose words raised it, or the
+        questionnaire."""
         if obj.message_id:
             url = reverse("portal:staff_thread", args=[obj.message.thread_id])
             return format_html('<a href="{}">{}</a>', url, _("Open the conversation"))
@@ -314,6 +315,11 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             url = reverse("admin:booking_visit_change", args=[obj.cancelled_visit_id])
             return format_html(
                 '<a href="{}">{}</a><br><q>{}</q>', url, _("The visit they cancelled, saying:"), obj.source_text
+            )
+        if obj.intake_id:
+            url = reverse("admin:patients_intakeresponse_change", args=[obj.intake_id])
+            return format_html(
+                '<a href="{}">{}</a><br><q>{}</q>', url, _("Their health questions, where they wrote:"), obj.source_text
             )
         return "—"
 

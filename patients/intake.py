@@ -506,6 +506,15 @@ def clean_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def written_answers(answers: Mapping[str, Any]) -> dict[str, str]:
+    """The answers the patient wrote in their own words (the free-text questions), by question."""
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in QUESTIONS and QUESTIONS[key].kind == TEXT and isinstance(value, str) and value.strip()
+    }
+
+
 def answers_for_display(
     answers: Mapping[str, Any], questionnaire_version: str | None = None
 ) -> list[tuple[Section, list[tuple[Question, str]]]]:

@@ -447,13 +447,15 @@ class SafetyReason(models.TextChoices):
     CHECKIN = "checkin", _("A follow-up check-in needs a safety review")
     TEXT = "text", _("A text to the clinic's number needs a safety review")
     CANCELLATION = "cancellation", _("A reason for cancelling a visit needs a safety review")
+    INTAKE = "intake", _("Words in the health questions need a safety review")
 
 
 class SafetyAlert(models.Model):
     """An urgent item for the on-call clinician. Holds infusion booking until resolved.
 
     Raised by patients.services.safety_alert_raise, once per source (a questionnaire, a portal
-    message, a check-in, a text or the reason a patient gave for cancelling a visit). A text from
+    message, a check-in, a text, the reason a patient gave for cancelling a visit, or the words they
+    wrote in a version of the health questions). A text from
     a number no patient has is an alert with no patient: the clinician calls the number back.
     """
 
@@ -505,8 +507,17 @@ class SafetyAlert(models.Model):
         related_name="cancellation_safety_alert",
         verbose_name=_("cancelled visit"),
     )
+    # Or the version of the health questions whose written answers suggest danger.
+    intake = models.OneToOneField(
+        IntakeResponse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="safety_alert",
+        verbose_name=_("health questions"),
+    )
     from_number = models.CharField(_("texted from"), max_length=20, blank=True)
-    source_text = models.TextField(_("what they wrote (texts and cancellations)"), blank=True)
+    source_text = models.TextField(_("what they wrote (texts, cancellations, health questions)"), blank=True)
     # The danger ideas the words matched (patients/danger_words.py), for the clinician.
     matched_words = models.JSONField(_("danger words matched"), default=list, blank=True)
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)

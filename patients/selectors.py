@@ -328,3 +328,9 @@ def clearance_questionnaires_missing(*, patient: User, now: datetime | None = No
 def cancellation_alert_open(*, visit_id: int) -> bool:
     """True while the safety alert raised by a patient's reason for cancelling this visit is open."""
     return SafetyAlert.objects.filter(cancelled_visit_id=visit_id, resolved_at__isnull=True).exists()
+
+
+def intake_alert_open(*, intake_id: int) -> bool:
+    """True while the safety alert raised by the words written in this version of the health
+    questions is open."""
+    return SafetyAlert.objects.filter(intake_id=intake_id, resolved_at__isnull=True).exists()

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +36,7 @@ from roster.licensure import licence_valid_in
 from roster.models import Licence
 
 from . import instruments, intake, selectors
+from .danger_words import danger_words_in
 from .models import (
     Clearance,
     ClearanceDecision,
@@ -388,7 +389,30 @@ def intake_submit(*, patient: User) -> IntakeResponse:
     if evaluation.outcome in (TriageOutcome.NOT_ELIGIBLE, TriageOutcome.CLINICIAN_REVIEW):
         # A new answer may stop the next infusion (pregnancy, a new medicine): booking asks again.
         infusion_safety_announce(patient=patient, reason="triage")
+    _intake_words_read(version=draft, before=latest)
     return draft
+
+
+def _intake_words_read(*, version: IntakeResponse, before: IntakeResponse | None) -> None:
+    """What the patient wrote in their own words is read for danger like their other words to us
+    (a message, a check-in, a text, a reason for cancelling): a match raises a safety alert in the
+    sending's transaction. Only answers new or changed since the version before are read: words a
+    clinician has already seen (and resolved) do not raise a second alert when the patient sends
+    a new version to change their medicines."""
+    earlier = intake.written_answers(before.answers) if before is not None else {}
+    changed = {key: text for key, text in intake.written_answers(version.answers).items() if earlier.get(key) != text}
+    matched = {key: danger_words_in(text) for key, text in changed.items()}
+    matched = {key: words for key, words in matched.items() if words}
+    if not matched:
+        return
+    with translation.override(settings.LANGUAGE_CODE):  # for the clinician, in the clinic's language
+        source_text = "\n".join(f"{intake.QUESTIONS[key].label}: {changed[key]}" for key in matched)
+    safety_alert_raise(
+        intake=version,
+        patient=version.patient,
+        matched_words=list(dict.fromkeys(word for words in matched.values() for word in words)),
+        source_text=source_text,
+    )
 
 
 # --- what booking must hear: "may this patient receive an infusion now?" may have changed ---------
@@ -487,6 +511,9 @@ _ALERT_WHERE = {
     SafetyReason.CANCELLATION: _(
         "A patient's reason for cancelling a visit suggests they may be in danger. Please contact them today."
     ),
+    SafetyReason.INTAKE: _(
+        "Words a patient wrote in their health questions suggest they may be in danger. Please contact them today."
+    ),
 }
 
 
@@ -498,6 +525,7 @@ def safety_alert_raise(
     checkin: Model | None = None,
     inbound_text: Model | None = None,
     cancelled_visit: Model | None = None,
+    intake: IntakeResponse | None = None,
     patient: User | None = None,
     matched_words: Iterable[str] = (),
     source_text: str = "",
@@ -507,8 +535,9 @@ def safety_alert_raise(
 
     The source is exactly one of: a PHQ-9 (`screening`, item 9 above 0), a portal `message` or a
     follow-up `checkin` whose words suggest danger (portal), an `inbound_text` to the clinic's
-    number (patients/inbound.py; `patient` None when no patient has the number), or a
-    `cancelled_visit` whose reason for cancelling does (booking's visit_cancel). A new alert
+    number (patients/inbound.py; `patient` None when no patient has the number), a
+    `cancelled_visit` whose reason for cancelling does (booking's visit_cancel), or an `intake`
+    version whose written answers do (intake_submit). A new alert
     holds infusion booking (`safety_review_required`), tells booking through
     `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
     call (roster/oncall.py), all in this transaction. Raising again for the same source returns
@@ -520,6 +549,7 @@ def safety_alert_raise(
         "checkin": checkin,
         "inbound_text": inbound_text,
         "cancelled_visit": cancelled_visit,
+        "intake": intake,
     }
     given = {name: value for name, value in sources.items() if value is not None}
     if len(given) != 1:
@@ -531,6 +561,7 @@ def safety_alert_raise(
         "checkin": SafetyReason.CHECKIN,
         "inbound_text": SafetyReason.TEXT,
         "cancelled_visit": SafetyReason.CANCELLATION,
+        "intake": SafetyReason.INTAKE,
     }[source_name]
     if screening is not None:
         patient = screening.patient

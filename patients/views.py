@@ -279,10 +279,16 @@ def _version_context(version):
     # that decision is what stands (the dashboard says what it allows).
     decision = selectors.clearance_latest_for(patient=version.patient)
     reviewed_on = decision.decided_at if decision and decision.decided_at >= version.submitted_at else None
+    # Words in these answers that suggest danger: the crisis panel first, and no "nothing stops
+    # you booking" beside it while a clinician has not spoken with them.
+    safety_alert_open = selectors.intake_alert_open(intake_id=version.pk)
     return {
         "version": version,
         "sections": intake.answers_for_display(version.answers, version.questionnaire_version),
-        "triage_message": patient_message(triage.outcome, triage.fired_rules) if triage and not reviewed_on else "",
+        "safety_alert_open": safety_alert_open,
+        "triage_message": patient_message(triage.outcome, triage.fired_rules)
+        if triage and not reviewed_on and not safety_alert_open
+        else "",
         "reviewed_on": reviewed_on,
         "not_eligible": bool(triage and triage.outcome == TriageOutcome.NOT_ELIGIBLE and not reviewed_on),
         "has_draft": False,

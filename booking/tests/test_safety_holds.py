@@ -74,6 +74,10 @@ def danger_words(patient):
     )
 
 
+def danger_words_in_the_health_questions(patient):
+    sent_intake(patient, treatment_details="Nothing helps. I have a plan to kill myself.")
+
+
 def pregnancy(patient):
     sent_intake(patient, pregnancy="pregnant")
 
@@ -110,6 +114,7 @@ def clinician_licensed():
 SIGNALS = {
     "PHQ-9 item 9": (item_9, safety.SAFETY_ALERT, True),
     "danger words in a message": (danger_words, safety.SAFETY_ALERT, True),
+    "danger words in the health questions": (danger_words_in_the_health_questions, safety.SAFETY_ALERT, True),
     "a new pregnancy in an updated intake": (pregnancy, safety.TRIAGE_NOT_ELIGIBLE, False),
     "an updated intake for clinician review": (needs_review, safety.TRIAGE_REVIEW, False),
     "a clinician declined": (declined, safety.CLEARANCE_DECLINED, False),

@@ -227,6 +227,7 @@ SECTIONS = (
             "checkin_id",
             ("text_to_our_number_id", "inbound_text_id"),
             "cancelled_visit_id",
+            ("intake_version_id", "intake_id"),
             "from_number",
             "source_text",
             "matched_words",
