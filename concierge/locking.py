@@ -28,7 +28,13 @@ from .errors import TryAgainLater
 
 # The one order, lowest first. A kind added here must be added in its place: a use case that
 # locks a visit has already locked its provider and patient; a payment comes after its visits.
+# The patient's profile comes first: it is the lock of a patient's standing (intake, clearance,
+# consent, a safety alert), and a safety alert puts the patient's visits on hold, which locks
+# their providers, the patient and the visits after it. A use case that locks schedule rows and
+# may then raise an alert (a patient cancelling in words that suggest danger) locks the profile
+# before them (patients.services.profile_lock).
 LOCK_ORDER = (
+    "patients.PatientProfile",
     "roster.Provider",
     "concierge.User",
     "booking.Visit",

@@ -89,12 +89,23 @@ def weight_for_display(weight_kg: Decimal | None, unit: str) -> Decimal | None:
     return Decimal(weight_kg).quantize(Decimal("0.1"))
 
 
-def _profile_locked(patient: User) -> PatientProfile:
-    """The patient's profile row, locked for this transaction (made if missing)."""
-    profile = PatientProfile.objects.select_for_update().filter(user=patient).first()
+def _profile_locked(patient: User | int) -> PatientProfile:
+    """The patient's profile row, locked for this transaction (made if missing).
+
+    First in the one lock order (concierge/locking.py): every use case that locks it does so
+    before any provider, patient login, visit or payment row."""
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    profile = PatientProfile.objects.select_for_update().filter(user_id=patient_id).first()
     if profile is None:
-        profile = PatientProfile.objects.create(user=patient)
+        profile = PatientProfile.objects.create(user_id=patient_id)
     return profile
+
+
+def profile_lock(*, patient_id: int) -> None:
+    """Lock the patient's profile now, first in the lock order, for a use case that will lock
+    schedule rows and then may raise a safety alert (which locks the profile): taken after them,
+    it could deadlock with an alert raised elsewhere that holds the profile and wants the visits."""
+    _profile_locked(patient_id)
 
 
 # --- sign-up and profile ------------------------------------------------------------------------

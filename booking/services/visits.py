@@ -217,6 +217,11 @@ def visit_cancel(
     the visit. Staff (`by=STAFF`) may cancel any visit not yet in progress, refunded in full.
     """
     now = now or timezone.now()
+    danger = danger_words_in(reason) if by == CancelledBy.PATIENT else []
+    if danger:
+        # The alert these words raise locks the patient's profile, which comes before the visit's
+        # rows in the one lock order (concierge/locking.py): lock it now, not after them.
+        patient_services.profile_lock(patient_id=visit.patient_id)
     current = visit_locked(visit)
     if current.status == S.CANCELLED:
         return current
@@ -242,21 +247,20 @@ def visit_cancel(
     if (hold.previous_status if hold is not None else was) != S.HELD:
         # A hold nobody paid for had no confirmation and no reminders: nothing to tell anyone.
         notify.visit_cancelled(visit=current)
-    if by == CancelledBy.PATIENT and current.cancellation_reason:
-        _cancellation_reason_read(current)
+    if danger:
+        _cancellation_reason_read(current, danger)
     return current
 
 
-def _cancellation_reason_read(visit: Visit) -> None:
+def _cancellation_reason_read(visit: Visit, words: list[str]) -> None:
     """The reason a patient gives for cancelling is their own words to us, read like a portal
-    message (patients/danger_words.py): words that suggest danger raise a safety alert, in the
-    cancellation's transaction (both or neither), which holds their other infusions and pages the
-    clinician on call. The page they see next shows 988 and 911 (views: cancel_support)."""
-    words = danger_words_in(visit.cancellation_reason)
-    if words:
-        patient_services.safety_alert_raise(
-            cancelled_visit=visit, patient=visit.patient, matched_words=words, source_text=visit.cancellation_reason
-        )
+    message (patients/danger_words.py; visit_cancel reads them before taking its locks): words
+    that suggest danger raise a safety alert, in the cancellation's transaction (both or
+    neither), which holds their other infusions and pages the clinician on call. The page they
+    see next shows 988 and 911 (views: cancel_support)."""
+    patient_services.safety_alert_raise(
+        cancelled_visit=visit, patient=visit.patient, matched_words=words, source_text=visit.cancellation_reason
+    )
 
 
 def hold_open_for(visit: Visit) -> SafetyHold | None:

@@ -126,3 +126,58 @@ def test_cancel_and_rebook_racing(clock, infusion, nyc):
     assert results[1][0] in ("ok", "taken"), results
     blocking = Visit.objects.filter(status__in=["held", "confirmed"])
     assert blocking.count() == (1 if results[1][0] == "ok" else 0)
+
+
+def test_a_cancellation_in_words_of_danger_and_a_phq9_item_9_at_once_both_go_through(clock, infusion, nyc, monkeypatch):
+    """The two paths to a safety alert that touch schedule rows: a patient cancelling one visit in
+    words that suggest danger (visit rows, then the alert) and the same patient's PHQ-9 with item 9
+    above 0 (the alert, whose holds then lock the visits). The profile comes first in the one lock
+    order, so they queue instead of deadlocking. The hooks make the bad interleaving happen: the
+    questionnaire, holding the profile, waits until the cancellation holds its visit (or 2 s)."""
+    from patients import services as patient_services
+    from patients.models import PatientProfile, SafetyAlert, SafetyReason
+    from patients.tests.factories import screening
+
+    patient = f.cleared_patient(UserFactory(role="patient"))
+    cancelled, other = (
+        services.visit_confirm(
+            visit=services.visit_hold(patient=patient, service=infusion, starts_at=ny(TUESDAY + timedelta(days=d), 10))
+        )
+        for d in (1, 3)
+    )
+    visit_locked_by_cancel = threading.Event()
+    original_locked, original_announce = services.visits.visit_locked, patient_services.infusion_safety_announce
+
+    def locked_then_tell(visit):
+        current = original_locked(visit)
+        if threading.current_thread().name == "cancel":
+            visit_locked_by_cancel.set()
+        return current
+
+    def announce_after_the_cancel_has_its_visit(**kwargs):
+        if threading.current_thread().name == "phq9":
+            visit_locked_by_cancel.wait(2)
+        return original_announce(**kwargs)
+
+    monkeypatch.setattr(services.visits, "visit_locked", locked_then_tell)
+    monkeypatch.setattr(patient_services, "infusion_safety_announce", announce_after_the_cancel_has_its_visit)
+
+    def cancel():
+        threading.current_thread().name = "cancel"
+        return services.visit_cancel(
+            visit=cancelled, by=CancelledBy.PATIENT, reason="I can't go on, I want to end my life.", actor=patient
+        )
+
+    def phq9():
+        threading.current_thread().name = "phq9"
+        return screening(patient, "phq9", answers=[2, 2, 2, 2, 2, 2, 2, 2, 2])
+
+    results = race_kinds(cancel, phq9)
+
+    assert [kind for kind, _ in results] == ["ok", "ok"], results
+    assert Visit.objects.get(pk=cancelled.pk).status == VisitStatus.CANCELLED
+    assert Visit.objects.get(pk=other.pk).status == VisitStatus.ON_HOLD
+    assert sorted(SafetyAlert.objects.filter(patient=patient).values_list("reason", flat=True)) == sorted(
+        [SafetyReason.CANCELLATION, SafetyReason.PHQ9_ITEM9]
+    )
+    assert PatientProfile.objects.get(user=patient).safety_review_required

@@ -106,8 +106,8 @@ def patient_account_close(*, patient: User, reason: str = "", now: datetime | No
     cut-off or under way; TryAgainLater when a booking raced the closure.
     """
     now = now or timezone.now()
-    # The profile row first: two closings of one account queue here, and the second finds it
-    # closed. Booking never locks profiles, so this cannot deadlock with its provider->patient order.
+    # The profile row first, as the one lock order says (concierge/locking.py): two closings of one
+    # account queue here, and the second finds it closed.
     profile = _profile_locked(patient)
     if profile.account_closed_at is not None and not User.objects.filter(pk=patient.pk, is_active=True).exists():
         return AccountClosure(closed_at=profile.account_closed_at, already_closed=True)
