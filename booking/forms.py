@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.formfields import PhoneNumberField
 
 from concierge.forms import DirectTextInput
@@ -142,13 +143,13 @@ class TimeWaitlistForm(forms.Form):
         label=_("Days of the week"),
         coerce=int,
         choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
+            (0, pgettext_lazy("a day of the week, as a choice", "Monday")),
+            (1, pgettext_lazy("a day of the week, as a choice", "Tuesday")),
+            (2, pgettext_lazy("a day of the week, as a choice", "Wednesday")),
+            (3, pgettext_lazy("a day of the week, as a choice", "Thursday")),
+            (4, pgettext_lazy("a day of the week, as a choice", "Friday")),
+            (5, pgettext_lazy("a day of the week, as a choice", "Saturday")),
+            (6, pgettext_lazy("a day of the week, as a choice", "Sunday")),
         ],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one day of the week.")},

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from localflavor.us.models import USZipCodeField
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -111,13 +112,13 @@ class Licence(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
+    MONDAY = 0, pgettext_lazy("a day of the week, as a choice", "Monday")
+    TUESDAY = 1, pgettext_lazy("a day of the week, as a choice", "Tuesday")
+    WEDNESDAY = 2, pgettext_lazy("a day of the week, as a choice", "Wednesday")
+    THURSDAY = 3, pgettext_lazy("a day of the week, as a choice", "Thursday")
+    FRIDAY = 4, pgettext_lazy("a day of the week, as a choice", "Friday")
+    SATURDAY = 5, pgettext_lazy("a day of the week, as a choice", "Saturday")
+    SUNDAY = 6, pgettext_lazy("a day of the week, as a choice", "Sunday")
 
 
 class WeeklyShift(models.Model):

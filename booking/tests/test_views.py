@@ -472,3 +472,32 @@ def test_a_spanish_patient_reads_every_date_day_first_in_spanish(pat, cleared, i
     too_early = (TUESDAY - timedelta(days=40)).isoformat()
     refused = text(pat.get(reverse("booking:series"), {"first_day": too_early, "part_of_day": ""}))
     assert re.search(r"elija una fecha a partir del \d{1,2} (feb|mar)\.", refused), refused[-3000:]
+
+
+def test_spanish_weekdays_are_lower_case_in_a_sentence_and_capitalised_where_a_line_starts(
+    pat, cleared, infusion, clock
+):
+    """Spanish writes weekdays in lower case ("su visita del martes"); Django's catalogue does too,
+    and the weekday choices of the forms ("Lunes") have their own context so they no longer
+    capitalise every date. A line that starts with a date capitalises it (|capfirst)."""
+    cleared.language = "es"
+    cleared.save(update_fields=["language"])
+    visit = services.visit_hold(patient=cleared, service=infusion, starts_at=ny(TUESDAY, 10))
+    pay_fake(pat, visit)
+
+    page = text(pat.get(reverse("booking:visit", args=[visit.pk])))
+    assert "<strong>Martes 3 de marzo</strong>" in page
+
+    clock.move_to(ny(TUESDAY, 1))
+    pat.force_login(cleared)  # a night later: a new session
+    closed = text(pat.get(reverse("booking:cancel", args=[visit.pk])))
+    assert "su visita del martes 3 de marzo a las 10:00 AM" in closed, closed[-3000:]
+    assert "Martes 3" not in closed
+
+    from django.utils import translation
+
+    from booking.forms import TimeWaitlistForm
+
+    with translation.override("es"):
+        choices = str(TimeWaitlistForm()["weekdays"])
+    assert "Lunes" in choices and "Domingo" in choices  # a form's choices are not dates in a sentence

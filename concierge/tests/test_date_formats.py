@@ -1,7 +1,7 @@
 """Dates read in the reader's language: the project's named date formats.
 
 A date written with month or weekday names puts its words in each language's order ("Monday,
-December 7" but "Lunes 7 de diciembre"), so pages, messages and forms ask for such a format by
+December 7" but "lunes 7 de diciembre"), so pages, messages and forms ask for such a format by
 name and concierge/formats/<language>/formats.py says how it reads. These tests hold that rule for
 every template and module, not for the pages that happen to be tested: a format written out in
 English order, or a name that no language defines (Django would print the name's letters as a
@@ -101,9 +101,9 @@ MONDAY = datetime.datetime(2026, 12, 7, 14, 30, tzinfo=ZoneInfo("America/New_Yor
 @pytest.mark.parametrize(
     ("name", "english_text", "spanish_text"),
     [
-        ("DAY_FORMAT", "Monday, December 7", "Lunes 7 de diciembre"),
-        ("DAY_YEAR_FORMAT", "Monday, December 7, 2026", "Lunes 7 de diciembre de 2026"),
-        ("DAY_TIME_FORMAT", "Monday, December 7, 2:30 PM", "Lunes 7 de diciembre, 2:30 PM"),
+        ("DAY_FORMAT", "Monday, December 7", "lunes 7 de diciembre"),
+        ("DAY_YEAR_FORMAT", "Monday, December 7, 2026", "lunes 7 de diciembre de 2026"),
+        ("DAY_TIME_FORMAT", "Monday, December 7, 2:30 PM", "lunes 7 de diciembre, 2:30 PM"),
         ("SHORT_DAY_FORMAT", "Mon, Dec 7", "lun 7 dic"),
         ("SHORT_DAY_TIME_FORMAT", "Mon Dec 7, 2:30 PM EST", "lun 7 dic, 2:30 PM EST"),
         ("MESSAGE_DAY_FORMAT", "Mon Dec 7", "lun 7 dic"),

@@ -1,13 +1,14 @@
 """Spanish date formats: the project's named formats (see concierge/formats/en/formats.py) in
-Spanish order, day before month, month abbreviations in lower case ("lun 7 dic", "Lunes 7 de
-diciembre"), and times as the English pages give them (12-hour, the zone named: the clinic's
+Spanish order, day before month, weekdays and months in lower case as Spanish writes them ("lun
+7 dic", "el lunes 7 de diciembre"; a heading that starts with one adds `|capfirst`), and times as the English pages give them (12-hour, the zone named: the clinic's
 patients and nurses read US times). Names not here come from Django's own Spanish formats.
 """
 
 DATETIME_FORMAT = r"j \d\e F \d\e Y, g:i A T"
 SHORT_DATETIME_FORMAT = "d/m/Y g:i A T"
 
-# Lunes 7 de diciembre (Django's Spanish catalogue capitalises the whole weekday names)
+# lunes 7 de diciembre (the weekday choices in forms, "Lunes", have their own context:
+# pgettext "a day of the week, as a choice")
 DAY_FORMAT = r"l j \d\e F"
 DAY_YEAR_FORMAT = r"l j \d\e F \d\e Y"
 DAY_TIME_FORMAT = r"l j \d\e F, g:i A"
