@@ -1,7 +1,8 @@
 """Spanish date formats: the project's named formats (see concierge/formats/en/formats.py) in
-Spanish order, day before month, weekdays and months in lower case as Spanish writes them ("lun
-7 dic", "el lunes 7 de diciembre"; a heading that starts with one adds `|capfirst`), and times as the English pages give them (12-hour, the zone named: the clinic's
-patients and nurses read US times). Names not here come from Django's own Spanish formats.
+Spanish order, day before month, weekdays and months in lower case as Spanish writes them
+("lun 7 dic", "el lunes 7 de diciembre"; a heading that starts with one adds `|capfirst`), and
+times as the English pages give them (12-hour, the zone named: the clinic's patients and nurses
+read US times). Names not here come from Django's own Spanish formats.
 """
 
 DATETIME_FORMAT = r"j \d\e F \d\e Y, g:i A T"
