@@ -10,11 +10,12 @@ asks.
 The answer has two parts.
 
 - **Clinical** (the clinical record's, built on `patients.selectors.booking_eligibility_for`): an
-  open safety alert of any origin (PHQ-9 item 9, danger words in a message, a check-in or a text
-  reply), a latest intake whose triage is not eligible or raises a review rule the clearance did
-  not see, a clearance declined, revoked or past its expiry on the day of the infusion. Whatever
-  else `booking_eligibility_for` refuses (a consent, a new rule) becomes a reason too, in its
-  own words, without a change here.
+  open safety alert of any origin (PHQ-9 item 9, danger words in anything the patient writes to
+  us, severe side effects reported after an infusion, a serious adverse event charted during one),
+  a latest intake whose triage is not eligible or raises a review rule the clearance did not see,
+  a clearance declined, revoked or past its expiry on the day of the infusion. Whatever else
+  `booking_eligibility_for` refuses (a consent, a new rule) becomes a reason too, in its own
+  words, without a change here.
 - **The plan** (booking's, for infusions of the plan): its number of infusions, the minimum hours
   between two of them (real elapsed hours, as availability counts them) and its window (all of
   them within so many days). `PlanUsage` also tells the booking pages which days offer nothing
@@ -276,7 +277,8 @@ def _safety_reasons(patient: User) -> list[Reason]:
             SAFETY_ALERT,
             _("A clinician from our team needs to speak with you before your next infusion. We will call you soon."),
             _("Open safety alert (%(sources)s): a clinician must speak with the patient first.") % {"sources": sources},
-            safety=True,
+            # 988/911 with it only for a danger sign, not for a side effect or an adverse event.
+            safety=any(alert.is_danger_sign for alert in alerts),
         )
     ]
 

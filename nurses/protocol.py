@@ -95,6 +95,15 @@ WEIGHT_CHANGE_WARNING = Decimal("0.10")
 # Today's weight read in the other unit within this of the last recorded one: the wrong unit.
 WEIGHT_WRONG_UNIT_MATCH = Decimal("0.05")
 
+# --- adverse events a clinician reviews before the next infusion -------------------------------------
+# Charting one of these (nurses.models.AdverseEventKind) with the dose raises an alert for the
+# on-call clinician and holds the patient's next infusions until a clinician has reviewed it
+# (patients.services.safety_alert_raise, adverse_event_visit=). The others (nausea, a headache,
+# anxiety, dizziness, an IV site problem, "other") are charted and read at the chart review.
+ADVERSE_EVENTS_FOR_REVIEW = frozenset(
+    {"blood_pressure", "heart_rate", "breathing", "oversedation", "emergence", "allergic"}
+)
+
 # --- dose cap ---------------------------------------------------------------------------------------
 # The medical director's maximums: a plan above DOSE_MAX_MG_PER_KG is refused by the clearance
 # form; a dose above either is refused at the door (call the clinician).

@@ -399,6 +399,16 @@ def dose(request, briefing):
                 override_needed = bool(error.extra.get("override"))
                 _apply_error(form, error)
             else:
+                if set(data["adverse_events"]) & protocol.ADVERSE_EVENTS_FOR_REVIEW:
+                    return _done(
+                        request,
+                        visit,
+                        "dose",
+                        _(
+                            "Dose recorded. The on-call clinician is told of the adverse event, and the patient's "
+                            "next infusions wait for a clinician's review. Keep monitoring as usual."
+                        ),
+                    )
                 return _done(request, visit, "dose", _("Dose recorded."))
         if computed is not None:
             # The page shows this dose; confirming it sends it back, checked again by the service.

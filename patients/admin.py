@@ -316,6 +316,14 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             return format_html(
                 '<a href="{}">{}</a><br><q>{}</q>', url, _("The visit they cancelled, saying:"), obj.source_text
             )
+        if obj.adverse_event_visit_id:
+            url = reverse("admin:booking_visit_change", args=[obj.adverse_event_visit_id])
+            return format_html(
+                '<a href="{}">{}</a>{}',
+                url,
+                _("The visit where the nurse charted it"),
+                format_html("<br><q>{}</q>", obj.source_text) if obj.source_text else "",
+            )
         if obj.intake_id:
             url = reverse("admin:patients_intakeresponse_change", args=[obj.intake_id])
             return format_html(
@@ -323,9 +331,10 @@ class SafetyAlertAdmin(admin.ModelAdmin):
             )
         return "—"
 
-    @admin.display(description=_("danger words matched"))
+    @admin.display(description=_("what raised it"))
     def words(self, obj):
-        return ", ".join(obj.matched_words) or "—"
+        """The danger ideas the words matched, or the side effects or adverse events reported."""
+        return ", ".join(str(word).replace("_", " ") for word in obj.matched_words) or "—"
 
     @admin.display(description=_("review"))
     def review(self, obj):

@@ -112,8 +112,8 @@ def journey_for(*, patient: User, record: PatientRecord | None = None) -> Journe
     if standing.profile and standing.profile.safety_review_required:
         journey.notice = str(
             _(
-                "Thank you for telling us how you have been feeling. A clinician will call you soon. "
-                "If you are in danger or thinking about harming yourself, call or text 988 now, or call 911."
+                "A clinician from our team needs to speak with you before your next infusion and will call you "
+                "soon. If you are in danger or thinking about harming yourself, call or text 988 now, or call 911."
             )
         )
         journey.notice_level = "warning"

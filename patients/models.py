@@ -448,6 +448,22 @@ class SafetyReason(models.TextChoices):
     TEXT = "text", _("A text to the clinic's number needs a safety review")
     CANCELLATION = "cancellation", _("A reason for cancelling a visit needs a safety review")
     INTAKE = "intake", _("Words in the health questions need a safety review")
+    # Not danger signs: a clinician reviews them before the next infusion (no crisis panel).
+    SIDE_EFFECTS = "side_effects", _("Severe side effects after an infusion need a clinician's review")
+    ADVERSE_EVENT = "adverse_event", _("A serious adverse event during an infusion needs a clinician's review")
+
+
+# The alerts raised by a sign the patient may be in danger: the crisis panel (988, 911) with them.
+DANGER_REASONS = frozenset(
+    {
+        SafetyReason.PHQ9_ITEM9,
+        SafetyReason.MESSAGE,
+        SafetyReason.CHECKIN,
+        SafetyReason.TEXT,
+        SafetyReason.CANCELLATION,
+        SafetyReason.INTAKE,
+    }
+)
 
 
 class SafetyAlert(models.Model):
@@ -455,7 +471,9 @@ class SafetyAlert(models.Model):
 
     Raised by patients.services.safety_alert_raise, once per source (a questionnaire, a portal
     message, a check-in, a text, the reason a patient gave for cancelling a visit, or the words they
-    wrote in a version of the health questions). A text from
+    wrote in a version of the health questions), or for a clinical event a clinician must review
+    before the next infusion (severe side effects reported in a check-in, a serious adverse event
+    the nurse charted during an infusion). A text from
     a number no patient has is an alert with no patient: the clinician calls the number back.
     """
 
@@ -516,6 +534,15 @@ class SafetyAlert(models.Model):
         related_name="safety_alert",
         verbose_name=_("health questions"),
     )
+    # Or the visit during which the nurse charted a serious adverse event (nurses/protocol.py).
+    adverse_event_visit = models.OneToOneField(
+        "booking.Visit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adverse_event_alert",
+        verbose_name=_("visit with a serious adverse event"),
+    )
     from_number = models.CharField(_("texted from"), max_length=20, blank=True)
     source_text = models.TextField(_("what they wrote (texts, cancellations, health questions)"), blank=True)
     # The danger ideas the words matched (patients/danger_words.py), for the clinician.
@@ -557,6 +584,11 @@ class SafetyAlert(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+    @property
+    def is_danger_sign(self):
+        """A sign the patient may be in danger (the crisis panel goes with it), not a clinical event."""
+        return self.reason in DANGER_REASONS
 
 
 class ReviewQueueEntry(PatientProfile):

@@ -437,10 +437,12 @@ def infusion_safety_announce(*, patient: User, reason: str, safety: bool = False
 
 
 def safety_review_require(*, patient: User, alert: SafetyAlert) -> None:
-    """An open safety alert of any origin (PHQ-9 item 9, a message, a check-in, a text): infusions wait.
+    """An open safety alert of any origin (PHQ-9 item 9, a patient's words, a severe side effect, a
+    serious adverse event): infusions wait.
 
     The profile says a review is needed (new bookings stop), and booking puts the visits already
-    booked on hold. Inside the caller's transaction; safe to call again for the same alert.
+    booked on hold, as a danger sign (the crisis panel with it) when the alert is one. Inside the
+    caller's transaction; safe to call again for the same alert.
     """
     profile = _profile_locked(patient)
     if not alert.is_open:
@@ -448,7 +450,7 @@ def safety_review_require(*, patient: User, alert: SafetyAlert) -> None:
     if not profile.safety_review_required:
         profile.safety_review_required = True
         profile.save(update_fields=["safety_review_required", "updated_at"])
-    infusion_safety_announce(patient=patient, reason="safety_alert", safety=True)
+    infusion_safety_announce(patient=patient, reason="safety_alert", safety=alert.is_danger_sign)
 
 
 # --- symptom questionnaires and the safety path -------------------------------------------------
@@ -525,6 +527,13 @@ _ALERT_WHERE = {
     SafetyReason.INTAKE: _(
         "Words a patient wrote in their health questions suggest they may be in danger. Please contact them today."
     ),
+    SafetyReason.SIDE_EFFECTS: _(
+        "A patient's follow-up check-in needs a clinician's review before their next visit. Please contact them today."
+    ),
+    SafetyReason.ADVERSE_EVENT: _(
+        "A visit's chart needs a clinician's review before the patient's next visit. Please review it and contact "
+        "them today."
+    ),
 }
 
 
@@ -537,6 +546,8 @@ def safety_alert_raise(
     inbound_text: Model | None = None,
     cancelled_visit: Model | None = None,
     intake: IntakeResponse | None = None,
+    adverse_event_visit: Model | None = None,
+    side_effects: bool = False,
     patient: User | None = None,
     matched_words: Iterable[str] = (),
     source_text: str = "",
@@ -547,10 +558,12 @@ def safety_alert_raise(
     The source is exactly one of: a PHQ-9 (`screening`, item 9 above 0), a portal `message` or a
     follow-up `checkin` whose words suggest danger (portal), an `inbound_text` to the clinic's
     number (patients/inbound.py; `patient` None when no patient has the number), a
-    `cancelled_visit` whose reason for cancelling does (booking's visit_cancel), or an `intake`
-    version whose written answers do (intake_submit). A new alert
+    `cancelled_visit` whose reason for cancelling does (booking's visit_cancel), an `intake`
+    version whose written answers do (intake_submit); or, not a danger sign, a `checkin` with
+    `side_effects=True` (severe side effects reported after an infusion) or an
+    `adverse_event_visit` (a serious adverse event charted during it: nurses' dose_record). A new alert
     holds infusion booking (`safety_review_required`), tells booking through
-    `infusion_safety_changed` (safety=True), emails the on-call inbox and pages the clinician on
+    `infusion_safety_changed` (safety: whether it is a danger sign), emails the on-call inbox and pages the clinician on
     call (roster/oncall.py), all in this transaction. Raising again for the same source returns
     the first alert, notifies nobody again, and only repeats the (idempotent) hold.
     """
@@ -561,6 +574,7 @@ def safety_alert_raise(
         "inbound_text": inbound_text,
         "cancelled_visit": cancelled_visit,
         "intake": intake,
+        "adverse_event_visit": adverse_event_visit,
     }
     given = {name: value for name, value in sources.items() if value is not None}
     if len(given) != 1:
@@ -573,7 +587,12 @@ def safety_alert_raise(
         "inbound_text": SafetyReason.TEXT,
         "cancelled_visit": SafetyReason.CANCELLATION,
         "intake": SafetyReason.INTAKE,
+        "adverse_event_visit": SafetyReason.ADVERSE_EVENT,
     }[source_name]
+    if side_effects:
+        if source_name != "checkin":
+            raise ValueError("Only a check-in reports side effects")
+        reason = SafetyReason.SIDE_EFFECTS
     if screening is not None:
         patient = screening.patient
     if patient is None and reason != SafetyReason.TEXT:

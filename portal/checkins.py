@@ -234,6 +234,16 @@ def checkin_submit(
     checkin.save()
     if danger:
         safety_alert_raise(checkin=checkin, patient=patient, matched_words=danger)
+    elif CheckInFlag.SEVERE_SIDE_EFFECTS in checkin.flags:
+        # Not a danger sign, but the next infusion waits for a clinician's review: an alert holds
+        # it (no crisis panel) and tells the on-call clinician, as the flags' email would have.
+        safety_alert_raise(
+            checkin=checkin,
+            patient=patient,
+            side_effects=True,
+            matched_words=checkin.side_effects,
+            source_text=checkin.other_side_effect,
+        )
     elif checkin.flags and CheckInFlag.PHQ9_ITEM9 not in checkin.flags:
         # (PHQ-9 item 9 has emailed the on-call clinician already, through its own alert.)
         _notify_oncall(checkin)

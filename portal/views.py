@@ -373,7 +373,13 @@ def checkin_done(request, visit_id):
     done = checkins.checkin_get(visit=visit)
     if done is None:
         return redirect("portal:checkin", visit_id=visit.pk)
-    return render(request, "portal/checkin/done.html", {"visit": visit, "checkin": done})
+    context = {
+        "visit": visit,
+        "checkin": done,
+        # Severe side effects hold the next infusion until a clinician has spoken with them (checkins.py).
+        "next_infusion_waits": CheckInFlag.SEVERE_SIDE_EFFECTS in done.flags,
+    }
+    return render(request, "portal/checkin/done.html", context)
 
 
 @patient_required

@@ -23,6 +23,7 @@ from concierge.errors import ApplicationError, InvalidState
 from concierge.models import User
 from nurses import protocol
 from nurses.models import AdverseEvent, ChartEventKind, DoseRecord, OverrideKind, ReadingKind, VisitChart
+from patients import services as patient_services
 from roster.selectors import oncall_phone_now
 
 from .chart import (
@@ -209,6 +210,12 @@ def dose_record(
     ProtocolStop (the module's docstring).
     """
     now = now or timezone.now()
+    adverse_events = list(dict.fromkeys(adverse_events))
+    for_review = [kind for kind in adverse_events if kind in protocol.ADVERSE_EVENTS_FOR_REVIEW]
+    if for_review:
+        # The alert these raise locks the patient's profile, first in the one lock order
+        # (concierge/locking.py): before the visit's rows, not after them.
+        patient_services.profile_lock(patient_id=visit.patient_id)
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
     chart = chart_lock(visit)
@@ -246,4 +253,12 @@ def dose_record(
     summary = f"{record}; lot {record.lot_number}; {record.volume_ml} mL; {times}"
     event_log(chart, ChartEventKind.DOSE, nurse, summary, now)
     _adverse_events_record(chart, adverse_events, adverse_event_note, nurse, now)
+    if for_review:
+        # A serious event: the next infusions wait for a clinician's review (once per visit).
+        patient_services.safety_alert_raise(
+            adverse_event_visit=visit,
+            patient=visit.patient,
+            matched_words=for_review,
+            source_text=adverse_event_note.strip(),
+        )
     return record

@@ -369,3 +369,64 @@ def test_the_chart_list_counts_each_charts_readings_past_limits(visit, nurse, cl
     page = client.get(reverse("admin:nurses_visitchart_changelist")).content.decode()
 
     assert '<td class="field-alerts_count">2</td>' in page
+
+
+# --- a serious adverse event holds the next infusion -----------------------------------------------
+
+
+def next_infusion(nia, patient, plan):
+    """Pat's next infusion, Friday at 10:00 (the plan keeps 48 hours between two), confirmed."""
+    from nurses.tests import factories as f
+
+    return f.visit_for(nia, patient, plan, ny(10, day=date(2026, 3, 6)))
+
+
+@pytest.mark.parametrize("kind", sorted(__import__("nurses.protocol").protocol.ADVERSE_EVENTS_FOR_REVIEW))
+def test_a_serious_adverse_event_charted_with_the_dose_holds_the_next_infusion_for_a_clinician(
+    visit, nurse, nia, patient, plan, clock, kind, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    from patients.models import PatientProfile, SafetyAlert, SafetyReason
+
+    settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
+    later = next_infusion(nia, patient, plan)
+    clock.move_to(ny(10))
+    check_in(visit, nurse)
+    clock.move_to(ny(10, 30))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dose(visit, nurse, adverse_events=[kind, "nausea"], adverse_event_note="Settled after stopping")
+
+    alert = SafetyAlert.objects.get()
+    assert (alert.patient, alert.adverse_event_visit, alert.reason) == (patient, visit, SafetyReason.ADVERSE_EVENT)
+    assert alert.matched_words == [kind] and alert.source_text == "Settled after stopping"
+    assert PatientProfile.objects.get(user=patient).safety_review_required
+    later.refresh_from_db()
+    assert later.status == S.ON_HOLD
+    hold = SafetyHold.objects.get(visit=later)
+    assert hold.safety is False  # a clinical event, not a danger sign: no crisis panel for the patient
+    [email] = [m for m in mailoutbox if m.to == ["oncall@clinic.example"]]
+    assert email.subject == "Urgent: a patient needs a safety review"
+    assert kind not in email.body and "Settled" not in email.body
+    # Today's infusion is under way: its monitoring and its dose's stop time are never refused.
+    visit.refresh_from_db()
+    assert visit.status == S.IN_PROGRESS
+    clock.move_to(ny(10, 50))
+    vitals(visit, nurse, 10, 45)
+    clock.move_to(ny(11, 10))
+    dose(visit, nurse, stop=(11, 0), adverse_events=[kind])  # recorded again: the one alert
+    assert SafetyAlert.objects.count() == 1
+
+
+def test_mild_adverse_events_are_charted_without_holding_anything(visit, nurse, nia, patient, plan, clock):
+    from patients.models import SafetyAlert
+
+    later = next_infusion(nia, patient, plan)
+    clock.move_to(ny(10))
+    check_in(visit, nurse)
+    clock.move_to(ny(10, 30))
+
+    dose(visit, nurse, adverse_events=["nausea", "headache", "anxiety", "dizziness", "iv_site", "other"])
+
+    assert not SafetyAlert.objects.exists()
+    later.refresh_from_db()
+    assert later.status == S.CONFIRMED

@@ -319,6 +319,19 @@ def test_the_dose_is_shown_then_confirmed(nurse_client, visit, clock):
     assert ChartEvent.objects.filter(kind="adverse_event").count() == 1
 
 
+def test_a_serious_adverse_event_tells_the_nurse_that_the_next_infusions_wait(nurse_client, visit, clock):
+    from patients.models import SafetyAlert
+
+    check_in(nurse_client, visit)
+    clock.move_to(ny(9, 30))
+    data = {**DOSE, "started_at": "09:10", "adverse_events": ["allergic"], "adverse_event_note": "Hives, settled"}
+
+    page = text(nurse_client.post(url("dose", visit), data, follow=True))
+
+    assert "the patient&#x27;s next infusions wait for a clinician&#x27;s review" in page
+    assert SafetyAlert.objects.get().adverse_event_visit == visit
+
+
 def test_signing_from_the_page_after_the_discharge_checklist(nurse_client, visit, nurse, clock):
     check_in(nurse_client, visit)
     clock.move_to(ny(10, 30))

@@ -145,7 +145,10 @@ def test_item_9_above_zero_shows_the_crisis_panel_next_alerts_the_clinician_and_
     assert "A clinician needs to speak with you" in str(eligibility.reason)
     # the dashboard says so calmly, with 988
     dashboard = client.get("/dashboard/").content.decode()
-    assert "A clinician will call you soon" in dashboard and 'href="tel:988"' in dashboard
+    assert (
+        "needs to speak with you before your next infusion and will call you soon" in dashboard
+        and 'href="tel:988"' in dashboard
+    )
 
 
 def test_item_9_at_zero_raises_nothing(client, profile, django_capture_on_commit_callbacks):

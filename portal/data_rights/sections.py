@@ -228,6 +228,7 @@ SECTIONS = (
             ("text_to_our_number_id", "inbound_text_id"),
             "cancelled_visit_id",
             ("intake_version_id", "intake_id"),
+            "adverse_event_visit_id",
             "from_number",
             "source_text",
             "matched_words",

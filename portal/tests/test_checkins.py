@@ -142,10 +142,9 @@ def test_a_mistake_is_shown_beside_its_question_and_the_rest_is_kept(client, pro
     ("data", "flags"),
     [
         (post_data(feeling=1), [CheckInFlag.FEELING_VERY_BAD]),
-        (post_data(feeling=3, side_effects=["sleep"], severity="severe"), [CheckInFlag.SEVERE_SIDE_EFFECTS]),
         (post_data(feeling=3, side_effects=["sleep"], severity="moderate"), []),
     ],
-    ids=["feels very bad", "severe side effects", "moderate side effects"],
+    ids=["feels very bad", "moderate side effects"],
 )
 def test_worrying_answers_go_to_the_clinicians_queue_with_a_neutral_email(
     client, profile, plan, clinician, data, flags
@@ -242,6 +241,42 @@ def test_danger_words_in_a_check_in_raise_an_alert_and_show_911_and_988(
     assert (alert.reason, alert.checkin) == ("checkin", done)
     [email] = [m for m in mail.outbox if m.to == ["clinician@demo.conciergemd.example"]]
     assert email.subject == "Urgent: a patient needs a safety review" and "chest" not in email.body
+
+
+def test_severe_side_effects_hold_the_next_infusion_until_a_clinician_has_spoken_with_them(
+    client, profile, plan, settings, django_capture_on_commit_callbacks
+):
+    """Not a danger sign (no crisis panel), but the next infusion waits for a clinician's review:
+    an alert holds it and tells the on-call clinician, and the patient reads why."""
+    from booking.models import SafetyHold, Visit
+
+    settings.ONCALL_CLINICIAN_EMAIL = "oncall@clinic.example"
+    later = home_visit(profile.user, ended_hours_ago=-70, status=VisitStatus.CONFIRMED)  # in three days
+    screening(profile.user, "phq9")
+    screening(profile.user, "pcl5")
+    client.force_login(profile.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/dashboard/check-in/{oid(plan.pk)}/",
+            post_data(feeling=3, side_effects=["sleep", "disconnected"], severity="severe", other="lasted two days"),
+        )
+
+    assert response["Location"] == f"/dashboard/check-in/{oid(plan.pk)}/thanks/"
+    page = client.get(response["Location"]).content.decode()
+    assert "a clinician will call you before your next infusion, and it waits until you have spoken" in page
+    assert 'href="tel:988"' not in page.split("<main")[1].split("</main>")[0]
+    done = FollowUpCheckIn.objects.get()
+    alert = SafetyAlert.objects.get()
+    assert (alert.reason, alert.checkin, alert.patient) == ("side_effects", done, profile.user)
+    assert alert.matched_words == ["sleep", "disconnected"] and alert.source_text == "lasted two days"
+    assert Visit.objects.get(pk=later.pk).status == VisitStatus.ON_HOLD
+    assert SafetyHold.objects.get(visit=later).safety is False
+    [email] = [m for m in mail.outbox if m.to == ["oncall@clinic.example"]]
+    assert email.subject == "Urgent: a patient needs a safety review" and "sleep" not in email.body
+    # One email: the alert's, not also the queue's "needs a look".
+    assert not Message.objects.filter(unique_key__startswith="staff-alert:checkin-flagged:").exists()
+    assert profile.user in [entry.user for entry in review_queue()]
 
 
 def test_checking_in_twice_has_one_effect(client, profile, plan):
