@@ -130,6 +130,16 @@ def staff_user(db):
     return UserFactory(role="staff", email="staff@example.com", first_name="Stef")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _lock_order_watched():
+    """Every use case's row locks are checked against the one lock order (concierge/locking.py)."""
+    from concierge.testing import lock_order_watch
+
+    stop = lock_order_watch()
+    yield
+    stop()
+
+
 # --- the browser ------------------------------------------------------------------------------
 
 

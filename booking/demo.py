@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from concierge.demo import demo_step
 from concierge.errors import ApplicationError
-from concierge.locking import lock_rows
+from concierge.locking import lock_order_next_use_case, lock_rows
 from notifications import services as notify
 from payments import services as payments
 from payments.gateways import fake
@@ -137,6 +137,7 @@ def _book(patient, service, *, days_ahead, count=1, confirm=True):
             break
         if slot.local_start.hour != 10 or (earliest and slot.starts_at < earliest):
             continue
+        lock_order_next_use_case()  # one booking after another, inside the seed's transaction
         try:
             visit = services.visit_hold(patient=patient, service=service, starts_at=slot.starts_at)
             if confirm:
@@ -194,6 +195,7 @@ def demo_visit_pay(visit):
         return None
     if PaymentAllocation.objects.filter(visit=visit).exists():
         return None
+    lock_order_next_use_case()  # the payment opened, then synced: two use cases, as in the app
     with transaction.atomic():
         lock_rows({Visit: [visit.pk]})
         payment = payments.payment_open(
@@ -206,6 +208,7 @@ def demo_visit_pay(visit):
         fake.intent_pay(client_secret=payment.client_secret, card_number=fake.SUCCESS_CARD)
     finally:
         fake.DELIVER_EVENTS = delivering
+    lock_order_next_use_case()
     payments.payment_sync(payment=payment, intent=fake.intent_retrieve(intent_id=payment.intent_id), source="demo")
     return payment
 

@@ -119,6 +119,9 @@ def clearance_decide(
     `plan`: the treatment plan fields of `patients.services.clearance_record` (note, infusions_planned,
     dose_mg_per_kg, infusion_minutes, min_hours_between, series_window_days, expires_on).
     """
+    # The decision is recorded under the patient's profile lock, which comes before the evaluation
+    # visit's rows in the one lock order (concierge/locking.py): take it first.
+    patient_services.profile_lock(patient_id=patient.pk)
     if evaluation is not None:
         # The status as it is now, not as the form saw it.
         evaluation = Visit.objects.select_related("service").get(pk=evaluation.pk)

@@ -5,6 +5,8 @@ from collections.abc import Callable
 from django.utils.module_loading import autodiscover_modules
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from concierge.locking import lock_order_next_use_case
+
 from .models import Role, User
 from .services import user_create, user_set_role
 from .two_factor import two_factor_required
@@ -101,5 +103,6 @@ def seed_demo():
         lines.append(f"  {role.label:<10} {email}")
     autodiscover_modules("demo")  # each app's demo.py registers its steps
     for _order, _name, step in sorted(_steps, key=lambda entry: entry[:2]):
+        lock_order_next_use_case()  # each step as if run on its own (concierge/locking.py)
         step(users, lines)
     return lines

@@ -14,6 +14,12 @@ it is, because retrying it as "busy" would hide a real failure.
 
 On SQLite (the local run) there are no row locks; its write transactions already run one at a
 time, so the order costs nothing there.
+
+**The order is checked, not only written.** Under the test suite (concierge.testing's
+`lock_order_watch`, installed by the root conftest) every use case's locks are noted as they are
+taken: a row of a kind that comes earlier in LOCK_ORDER than a row the same use case already
+holds (a profile after a visit, a provider after a visit) fails the test with both names
+(LockOrderBroken), on whatever path took it. Outside the tests nothing is noted.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -66,6 +72,42 @@ def lock_failures_as_try_again() -> Iterator[None]:
         raise
 
 
+class LockOrderBroken(AssertionError):
+    """A use case took a lock out of LOCK_ORDER (raised only while the test suite watches)."""
+
+
+def lock_order_note(label: str, ids: Iterable[int]) -> None:
+    """Note that this use case locks these rows of `label` now; while the order is watched (tests),
+    a new row of a kind earlier in LOCK_ORDER than one already held raises LockOrderBroken.
+
+    lock_rows notes its own rows; code that locks a kind of LOCK_ORDER itself (the patient's
+    profile: patients.services._profile_locked) calls this."""
+    token = getattr(connection, "lock_order_use_case", None)
+    if token is None:
+        return  # not watched: production, the local run
+    state = getattr(connection, "lock_order_state", None)
+    if state is None or state[0] is not token:
+        state = (token, {})
+        setattr(connection, "lock_order_state", state)  # noqa: B010 (not an attribute Django declares)
+    held: dict[str, set[int]] = state[1]
+    rank = _RANK[_label(label)]
+    new = set(ids) - held.get(label, set())
+    later = [other for other, rows in held.items() if rows and _RANK[other] > rank]
+    if new and later:
+        raise LockOrderBroken(
+            f"{label} {sorted(new)} locked after {', '.join(later)}: LOCK_ORDER (concierge/locking.py) "
+            f"puts {label} first. Lock it before them."
+        )
+    held.setdefault(label, set()).update(new)
+
+
+def lock_order_next_use_case() -> None:
+    """A script that runs use cases one after another inside one transaction (the demo seed) says
+    where each starts: the order binds the locks of one use case, not of a whole script."""
+    if getattr(connection, "lock_order_use_case", None) is not None:
+        setattr(connection, "lock_order_use_case", object())  # noqa: B010
+
+
 def _label(kind: str | type[Model]) -> str:
     label = kind if isinstance(kind, str) else kind._meta.label
     if label not in _RANK:
@@ -95,6 +137,7 @@ def lock_rows(rows: Mapping[str | type[Model], Iterable[int | None]], *, timeout
     with lock_failures_as_try_again():
         for label in sorted(wanted, key=_RANK.__getitem__):
             if wanted[label]:
+                lock_order_note(label, wanted[label])
                 model = apps.get_model(label)
                 list(model.objects.select_for_update().filter(pk__in=wanted[label]).order_by("pk").values_list("pk"))
 

@@ -102,6 +102,34 @@ def race(*workers, timeout=60):
     return outcomes
 
 
+# --- the lock order, watched -------------------------------------------------------------------------
+
+
+def lock_order_watch():
+    """Watch every use case's locks for the rest of the process (the root conftest calls it once).
+
+    Each time a use case's transaction starts (an atomic block entered while no block of the code's
+    own is open: the test's own wrapping blocks do not count), its connection gets a fresh token;
+    concierge.locking.lock_order_note keeps the rows that use case has locked under it and raises
+    LockOrderBroken on a lock out of LOCK_ORDER. Returns a function that stops watching."""
+    from django.db import transaction
+
+    original = transaction.Atomic.__enter__
+
+    def enter(self):
+        connection = transaction.get_connection(self.using)
+        if all(block._from_testcase for block in connection.atomic_blocks):
+            connection.lock_order_use_case = object()
+        return original(self)
+
+    transaction.Atomic.__enter__ = enter
+
+    def stop():
+        transaction.Atomic.__enter__ = original
+
+    return stop
+
+
 # --- races over HTTP -------------------------------------------------------------------------------
 
 

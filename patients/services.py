@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
+from concierge.locking import lock_order_note
 from concierge.models import Role, User
 from concierge.services import user_create
 from notifications.facts import VisitFacts
@@ -98,6 +99,7 @@ def _profile_locked(patient: User | int) -> PatientProfile:
     profile = PatientProfile.objects.select_for_update().filter(user_id=patient_id).first()
     if profile is None:
         profile = PatientProfile.objects.create(user_id=patient_id)
+    lock_order_note("patients.PatientProfile", [profile.pk])
     return profile
 
 

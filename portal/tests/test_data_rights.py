@@ -573,6 +573,29 @@ def test_a_visit_under_way_also_stops_it(clock, patient, nurse):
     assert User.objects.get(pk=patient.pk).is_active
 
 
+def test_closing_cancels_visits_of_several_nurses_in_the_one_lock_order(records, patient, commit):
+    """Each visit's cancellation locks its nurse, the patient and the visit: one after another, the
+    second nurse would be locked after the first visit. The closing locks them all first (the
+    lock order is watched under the tests: concierge.testing.lock_order_watch)."""
+    other_nurse = bf.ProviderFactory(home_zip="10011")
+    other = bf.VisitFactory(
+        patient=patient,
+        provider=other_nurse,
+        service=records.service,
+        status=VisitStatus.CONFIRMED,
+        starts_at=ny(SATURDAY, 10),
+        ends_at=ny(SATURDAY, 12),
+    )
+
+    with commit():
+        closure = data_rights.patient_account_close(patient=patient)
+
+    assert closure.visits_cancelled == 2
+    assert set(Visit.objects.filter(pk__in=[records.pk, other.pk]).values_list("status", flat=True)) == {
+        VisitStatus.CANCELLED
+    }
+
+
 def test_closing_twice_has_one_effect(records, patient, commit):
     with commit():
         first = data_rights.patient_account_close(patient=patient, reason="First")

@@ -119,6 +119,19 @@ def test_save_and_cancel_the_visits_refunds_and_tells_the_patients(clock, schedu
     assert Refund.objects.get(visit=booked).amount_cents == 10000
 
 
+def test_cancelling_the_visits_of_several_patients_takes_their_locks_in_the_one_order(
+    clock, scheduler_client, booked, maya, cleared_too, infusion
+):
+    """One save cancels each orphaned visit: one after another, the second patient would be locked
+    after the first visit. The save locks them all first (the order is watched under the tests)."""
+    olive = book(cleared_too, infusion, ny(TUESDAY, 14), provider=maya)
+
+    response = scheduler_client.post(change_url(maya), without_tuesday(maya, _orphans="cancel"))
+
+    assert response.status_code == 302
+    assert set(Visit.objects.filter(pk__in=[booked.pk, olive.pk]).values_list("status", flat=True)) == {"cancelled"}
+
+
 def test_a_change_that_orphans_nothing_saves_at_once(clock, scheduler_client, booked, maya):
     sunday = {
         "weekly_shifts-TOTAL_FORMS": WeeklyShift.objects.filter(provider=maya).count() + 1,
