@@ -76,12 +76,14 @@ class LockOrderBroken(AssertionError):
     """A use case took a lock out of LOCK_ORDER (raised only while the test suite watches)."""
 
 
-def lock_order_note(label: str, ids: Iterable[int]) -> None:
+def lock_order_note(label: str, ids: Iterable[int] | None) -> None:
     """Note that this use case locks these rows of `label` now; while the order is watched (tests),
     a new row of a kind earlier in LOCK_ORDER than one already held raises LockOrderBroken.
 
     lock_rows notes its own rows; code that locks a kind of LOCK_ORDER itself (the patient's
-    profile: patients.services._profile_locked) calls this."""
+    profile: patients.services._profile_locked) calls this. `ids` None: rows of that kind, which
+    ones not known (any other `SELECT ... FOR UPDATE`, noted by the watch from its SQL): new only
+    when the use case holds no row of that kind yet."""
     token = getattr(connection, "lock_order_use_case", None)
     if token is None:
         return  # not watched: production, the local run
@@ -91,11 +93,15 @@ def lock_order_note(label: str, ids: Iterable[int]) -> None:
         setattr(connection, "lock_order_state", state)  # noqa: B010 (not an attribute Django declares)
     held: dict[str, set[int]] = state[1]
     rank = _RANK[_label(label)]
-    new = set(ids) - held.get(label, set())
+    if ids is None:
+        new = set() if held.get(label) else {0}
+        ids = ()
+    else:
+        new = set(ids) - held.get(label, set())
     later = [other for other, rows in held.items() if rows and _RANK[other] > rank]
     if new and later:
         raise LockOrderBroken(
-            f"{label} {sorted(new)} locked after {', '.join(later)}: LOCK_ORDER (concierge/locking.py) "
+            f"{label} {sorted(new) if ids else ''} locked after {', '.join(later)}: LOCK_ORDER (concierge/locking.py) "
             f"puts {label} first. Lock it before them."
         )
     held.setdefault(label, set()).update(new)

@@ -112,7 +112,13 @@ def lock_order_watch():
     own is open: the test's own wrapping blocks do not count), its connection gets a fresh token;
     concierge.locking.lock_order_note keeps the rows that use case has locked under it and raises
     LockOrderBroken on a lock out of LOCK_ORDER. Returns a function that stops watching."""
+    import re
+
+    from django.apps import apps
     from django.db import transaction
+    from django.db.backends.signals import connection_created
+
+    from concierge.locking import LOCK_ORDER, lock_order_note
 
     original = transaction.Atomic.__enter__
 
@@ -122,10 +128,33 @@ def lock_order_watch():
             connection.lock_order_use_case = object()
         return original(self)
 
+    # Any other row lock of an ordered kind (a `select_for_update()` written by hand) is noted
+    # from its SQL: the table it reads first.
+    labels = {apps.get_model(label)._meta.db_table: label for label in LOCK_ORDER}
+    first_table = re.compile(r'\bFROM "?([A-Za-z0-9_]+)"?')
+
+    def raw_locks(execute, sql, params, many, context):
+        if isinstance(sql, str) and sql.startswith("SELECT") and " FOR UPDATE" in sql:
+            match = first_table.search(sql)
+            if match and match.group(1) in labels:
+                lock_order_note(labels[match.group(1)], None)
+        return execute(sql, params, many, context)
+
+    def install(*, connection, **kwargs):
+        if raw_locks not in connection.execute_wrappers:
+            connection.execute_wrappers.insert(0, raw_locks)  # first: execute_wrapper() blocks pop the last
+
     transaction.Atomic.__enter__ = enter
+    connection_created.connect(install, dispatch_uid="concierge.testing.lock_order_watch")
+    for connection in connections.all(initialized_only=True):
+        install(connection=connection)
 
     def stop():
         transaction.Atomic.__enter__ = original
+        connection_created.disconnect(dispatch_uid="concierge.testing.lock_order_watch")
+        for connection in connections.all(initialized_only=True):
+            if raw_locks in connection.execute_wrappers:
+                connection.execute_wrappers.remove(raw_locks)
 
     return stop
 

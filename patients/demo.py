@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from concierge.demo import demo_step
+from concierge.locking import lock_order_next_use_case
 from concierge.services import user_language_set
 
 from . import selectors, services
@@ -90,6 +91,7 @@ JORDAN_SCREENINGS = [
 
 
 def _profile(user, **fields):
+    lock_order_next_use_case()  # each patient's profile as its own use case (concierge/locking.py)
     profile = services.profile_update(patient=user, **fields)
     if profile.terms_accepted_at is None:
         PatientProfile.objects.filter(pk=profile.pk).update(
