@@ -53,3 +53,15 @@ def test_the_patients_profile_comes_first(rows, patient):
     with pytest.raises(LockOrderBroken), transaction.atomic():
         lock_rows({"booking.Visit": [visit.pk]})
         patient_services.profile_lock(patient_id=patient.pk)
+
+
+def test_a_row_lock_written_by_hand_counts_too(rows):
+    from booking.models import Visit
+
+    visit, other = rows
+
+    with pytest.raises(LockOrderBroken) as broken, transaction.atomic():
+        list(Visit.objects.select_for_update().filter(pk=visit.pk))  # no lock_rows: read from its SQL
+        lock_rows({Provider: [other.pk]})
+
+    assert "roster.Provider" in str(broken.value) and "booking.Visit" in str(broken.value)
