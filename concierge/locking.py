@@ -17,8 +17,9 @@ time, so the order costs nothing there.
 
 **The order is checked, not only written.** Under the test suite (concierge.testing's
 `lock_order_watch`, installed by the root conftest) every use case's locks are noted as they are
-taken: a row of a kind that comes earlier in LOCK_ORDER than a row the same use case already
-holds (a profile after a visit, a provider after a visit) fails the test with both names
+taken (lock_rows' rows, the profile's, and any other row lock of an ordered kind, read from its
+SQL): a row of a kind that comes earlier in LOCK_ORDER than a row the same use case already holds
+(a profile after a visit, a provider after a visit) fails the test with both names
 (LockOrderBroken), on whatever path took it. Outside the tests nothing is noted.
 """
 
