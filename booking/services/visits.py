@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import ApplicationError, InvalidState
+from concierge.locking import lock_rows
 from concierge.models import User
 from notifications import services as notify
 from patients import services as patient_services
@@ -24,7 +25,16 @@ from roster.models import Provider
 from .. import policy, safety, telehealth
 from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, NotEligible, TransitionNotAllowed
-from ..models import BookingOrigin, CancelledBy, HoldOutcome, SafetyHold, Service, Visit, VisitStatus
+from ..models import (
+    HOLDABLE_STATUSES,
+    BookingOrigin,
+    CancelledBy,
+    HoldOutcome,
+    SafetyHold,
+    Service,
+    Visit,
+    VisitStatus,
+)
 from .context import acting_for_patient, booking_context, booking_context_for_visit
 from .guard import _guard, _own_open_holds, _place_new, _provider_day, _route_update, visit_locked
 
@@ -219,9 +229,7 @@ def visit_cancel(
     now = now or timezone.now()
     danger = danger_words_in(reason) if by == CancelledBy.PATIENT else []
     if danger:
-        # The alert these words raise locks the patient's profile, which comes before the visit's
-        # rows in the one lock order (concierge/locking.py): lock it now, not after them.
-        patient_services.profile_lock(patient_id=visit.patient_id)
+        _alert_rows_lock(visit, now)
     current = visit_locked(visit)
     if current.status == S.CANCELLED:
         return current
@@ -250,6 +258,26 @@ def visit_cancel(
     if danger:
         _cancellation_reason_read(current, danger)
     return current
+
+
+def _alert_rows_lock(visit: Visit, now: datetime) -> None:
+    """Before a cancellation whose words will raise a safety alert: the alert locks the patient's
+    profile, and its holds lock the patient's other visits (their nurses, the patient, the
+    visits), after the refund has locked the payment. So take them all now, in the one lock order
+    (concierge/locking.py): the profile, then every upcoming visit's rows with this one's."""
+    patient_services.profile_lock(patient_id=visit.patient_id)
+    ahead = list(
+        Visit.objects.filter(patient_id=visit.patient_id, status__in=(*HOLDABLE_STATUSES, S.ON_HOLD), ends_at__gt=now)
+        .exclude(pk=visit.pk)
+        .values_list("pk", "provider_id")
+    )
+    lock_rows(
+        {
+            Provider: [visit.provider_id, *(provider for _pk, provider in ahead)],
+            User: [visit.patient_id],
+            Visit: [visit.pk, *(pk for pk, _provider in ahead)],
+        }
+    )
 
 
 def _cancellation_reason_read(visit: Visit, words: list[str]) -> None:
