@@ -229,7 +229,7 @@ def visit_cancel(
     now = now or timezone.now()
     danger = danger_words_in(reason) if by == CancelledBy.PATIENT else []
     if danger:
-        _alert_rows_lock(visit, now)
+        safety_alert_rows_lock(visit=visit, now=now)
     current = visit_locked(visit)
     if current.status == S.CANCELLED:
         return current
@@ -260,11 +260,14 @@ def visit_cancel(
     return current
 
 
-def _alert_rows_lock(visit: Visit, now: datetime) -> None:
-    """Before a cancellation whose words will raise a safety alert: the alert locks the patient's
-    profile, and its holds lock the patient's other visits (their nurses, the patient, the
-    visits), after the refund has locked the payment. So take them all now, in the one lock order
-    (concierge/locking.py): the profile, then every upcoming visit's rows with this one's."""
+def safety_alert_rows_lock(*, visit: Visit, now: datetime | None = None) -> None:
+    """For a use case on one visit that will then raise a safety alert (a cancellation in words
+    that suggest danger, a serious adverse event charted with the dose): the alert locks the
+    patient's profile, and its holds lock the patient's other visits (their nurses, the patient,
+    the visits), after this visit's rows (and a refund's payment). So take them all first, in the
+    one lock order (concierge/locking.py): the profile, then every upcoming visit's rows with
+    this one's."""
+    now = now or timezone.now()
     patient_services.profile_lock(patient_id=visit.patient_id)
     ahead = list(
         Visit.objects.filter(patient_id=visit.patient_id, status__in=(*HOLDABLE_STATUSES, S.ON_HOLD), ends_at__gt=now)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Visit
+from booking.services import safety_alert_rows_lock
 from concierge.errors import ApplicationError, InvalidState
 from concierge.models import User
 from nurses import protocol
@@ -213,9 +214,9 @@ def dose_record(
     adverse_events = list(dict.fromkeys(adverse_events))
     for_review = [kind for kind in adverse_events if kind in protocol.ADVERSE_EVENTS_FOR_REVIEW]
     if for_review:
-        # The alert these raise locks the patient's profile, first in the one lock order
-        # (concierge/locking.py): before the visit's rows, not after them.
-        patient_services.profile_lock(patient_id=visit.patient_id)
+        # The alert these raise locks the patient's profile and its holds the patient's other
+        # visits: all of them first, in the one lock order (concierge/locking.py).
+        safety_alert_rows_lock(visit=visit, now=now)
     visit = visit_fresh(visit)
     require_nurse(visit, nurse)
     chart = chart_lock(visit)

@@ -417,6 +417,24 @@ def test_a_serious_adverse_event_charted_with_the_dose_holds_the_next_infusion_f
     assert SafetyAlert.objects.count() == 1
 
 
+def test_a_serious_adverse_event_holds_an_infusion_booked_with_another_nurse_too(
+    visit, nurse, nia, patient, plan, clock
+):
+    """The alert's holds lock the other nurse's row after this visit's: taken first, in the one
+    lock order (watched under the tests)."""
+    from nurses.tests import factories as f
+
+    later = f.visit_for(f.ProviderFactory(), patient, plan, ny(10, day=date(2026, 3, 6)))
+    clock.move_to(ny(10))
+    check_in(visit, nurse)
+    clock.move_to(ny(10, 30))
+
+    dose(visit, nurse, adverse_events=["breathing"])
+
+    later.refresh_from_db()
+    assert later.status == S.ON_HOLD
+
+
 def test_mild_adverse_events_are_charted_without_holding_anything(visit, nurse, nia, patient, plan, clock):
     from patients.models import SafetyAlert
 
