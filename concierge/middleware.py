@@ -103,7 +103,9 @@ class UserLanguageMiddleware:
     """A logged-in person reads the site in their own language (the profile's choice).
 
     Visitors get Django's LocaleMiddleware: the header switch's cookie, else the browser's
-    Accept-Language. Runs after AuthenticationMiddleware.
+    Accept-Language. Runs after AuthenticationMiddleware. The language is the request's only: the
+    thread goes back to the one it had once the response is made (code that runs after it in the
+    same thread, a test's next service call, is not in the patient's language).
     """
 
     def __init__(self, get_response):
@@ -111,10 +113,13 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.language in dict(settings.LANGUAGES):
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
-        return self.get_response(request)
+        if user is None or not user.is_authenticated or user.language not in dict(settings.LANGUAGES):
+            return self.get_response(request)
+        request.LANGUAGE_CODE = user.language
+        with translation.override(user.language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", user.language)  # LocaleMiddleware's, for this language
+        return response
 
 
 class IdleTimeoutMiddleware:

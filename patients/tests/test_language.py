@@ -179,3 +179,22 @@ def test_the_phq9_page_shows_the_official_spanish_stem_and_item_9(client, patien
 
     assert PHQ9_ES_STEM in last and PHQ9_ES_ITEMS[8] in last
     assert "Thoughts that you would be better off dead" not in last
+
+
+@pytest.mark.django_db
+def test_a_spanish_patients_language_lasts_for_their_request_only(client, patient):
+    """The page is in Spanish, and says so; the thread is back in its own language afterwards, so
+    whatever runs next in it (a test's next service call, say) is not in the patient's language."""
+    from django.utils import translation
+
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    client.force_login(patient)
+
+    with translation.override("en"):
+        response = client.get("/dashboard/")
+        after = translation.get_language()
+
+    assert response.status_code == 200 and '<html lang="es">' in response.content.decode()
+    assert response["Content-Language"] == "es"
+    assert after == "en"
