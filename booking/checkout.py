@@ -17,14 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from concierge.errors import ApplicationError, NotAllowed, TryAgainLater
-from concierge.locking import lock_rows
 from concierge.models import User
 from payments import services as payments
 from payments.errors import AlreadyPaid, NothingToPay
 from payments.gateways import GatewayError
 from payments.models import Payment, PaymentStatus
 from payments.selectors import payment_paid_for
-from roster.models import Provider
 
 from . import services
 from .errors import HoldExpired
@@ -56,8 +54,7 @@ def _checkout_open(*, patient: User, visit: Visit | None, series: Series | None)
     else:
         raise ValueError("Pay for one visit or one series")
     now = timezone.now()
-    rows = list(Visit.objects.filter(pk__in=ids).values_list("provider_id", "patient_id"))
-    lock_rows({Provider: [p for p, _ in rows], User: [u for _, u in rows], Visit: ids})
+    services.visits_lock(Visit.objects.filter(pk__in=ids).only("pk", "provider_id", "patient_id"))
     visits = list(Visit.objects.filter(pk__in=ids).order_by("pk"))
     if not visits:
         raise NothingToPay()

@@ -92,20 +92,16 @@ def lock_order_note(label: str, ids: Iterable[int] | None) -> None:
     if state is None or state[0] is not token:
         state = (token, {})
         setattr(connection, "lock_order_state", state)  # noqa: B010 (not an attribute Django declares)
-    held: dict[str, set[int]] = state[1]
+    held: dict[str, set[int]] = state[1]  # kind -> the ids held (empty: rows of it, ids unknown)
     rank = _RANK[_label(label)]
-    if ids is None:
-        new = set() if held.get(label) else {0}
-        ids = ()
-    else:
-        new = set(ids) - held.get(label, set())
-    later = [other for other, rows in held.items() if rows and _RANK[other] > rank]
+    new = label not in held if ids is None else bool(set(ids) - held.get(label, set()))
+    later = [other for other in held if _RANK[other] > rank]
     if new and later:
         raise LockOrderBroken(
-            f"{label} {sorted(new) if ids else ''} locked after {', '.join(later)}: LOCK_ORDER (concierge/locking.py) "
-            f"puts {label} first. Lock it before them."
+            f"{label} locked after {', '.join(later)}: LOCK_ORDER (concierge/locking.py) puts {label} first. "
+            "Lock it before them."
         )
-    held.setdefault(label, set()).update(new)
+    held.setdefault(label, set()).update(ids or ())
 
 
 def lock_order_next_use_case() -> None:

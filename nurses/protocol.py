@@ -104,6 +104,12 @@ ADVERSE_EVENTS_FOR_REVIEW = frozenset(
     {"blood_pressure", "heart_rate", "breathing", "oversedation", "emergence", "allergic"}
 )
 
+
+def adverse_events_for_review(kinds: Iterable[str]) -> list[str]:
+    """Those of the charted adverse events that a clinician reviews before the next infusion."""
+    return [kind for kind in dict.fromkeys(kinds) if kind in ADVERSE_EVENTS_FOR_REVIEW]
+
+
 # --- dose cap ---------------------------------------------------------------------------------------
 # The medical director's maximums: a plan above DOSE_MAX_MG_PER_KG is refused by the clearance
 # form; a dose above either is refused at the door (call the clinician).

@@ -399,7 +399,7 @@ def dose(request, briefing):
                 override_needed = bool(error.extra.get("override"))
                 _apply_error(form, error)
             else:
-                if set(data["adverse_events"]) & protocol.ADVERSE_EVENTS_FOR_REVIEW:
+                if protocol.adverse_events_for_review(data["adverse_events"]):
                     return _done(
                         request,
                         visit,

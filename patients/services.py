@@ -570,31 +570,20 @@ def safety_alert_raise(
     the first alert, notifies nobody again, and only repeats the (idempotent) hold.
     """
     sources = {
-        "screening": screening,
-        "message": message,
-        "checkin": checkin,
-        "inbound_text": inbound_text,
-        "cancelled_visit": cancelled_visit,
-        "intake": intake,
-        "adverse_event_visit": adverse_event_visit,
+        "screening": (screening, SafetyReason.PHQ9_ITEM9),
+        "message": (message, SafetyReason.MESSAGE),
+        "checkin": (checkin, SafetyReason.SIDE_EFFECTS if side_effects else SafetyReason.CHECKIN),
+        "inbound_text": (inbound_text, SafetyReason.TEXT),
+        "cancelled_visit": (cancelled_visit, SafetyReason.CANCELLATION),
+        "intake": (intake, SafetyReason.INTAKE),
+        "adverse_event_visit": (adverse_event_visit, SafetyReason.ADVERSE_EVENT),
     }
-    given = {name: value for name, value in sources.items() if value is not None}
+    given = [(name, source, reason) for name, (source, reason) in sources.items() if source is not None]
     if len(given) != 1:
         raise ValueError("A safety alert has exactly one source")
-    ((source_name, source),) = given.items()
-    reason = {
-        "screening": SafetyReason.PHQ9_ITEM9,
-        "message": SafetyReason.MESSAGE,
-        "checkin": SafetyReason.CHECKIN,
-        "inbound_text": SafetyReason.TEXT,
-        "cancelled_visit": SafetyReason.CANCELLATION,
-        "intake": SafetyReason.INTAKE,
-        "adverse_event_visit": SafetyReason.ADVERSE_EVENT,
-    }[source_name]
-    if side_effects:
-        if source_name != "checkin":
-            raise ValueError("Only a check-in reports side effects")
-        reason = SafetyReason.SIDE_EFFECTS
+    ((source_name, source, reason),) = given
+    if side_effects and source_name != "checkin":
+        raise ValueError("Only a check-in reports side effects")
     if screening is not None:
         patient = screening.patient
     if patient is None and reason != SafetyReason.TEXT:

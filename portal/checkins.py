@@ -234,7 +234,7 @@ def checkin_submit(
     checkin.save()
     if danger:
         safety_alert_raise(checkin=checkin, patient=patient, matched_words=danger)
-    elif CheckInFlag.SEVERE_SIDE_EFFECTS in checkin.flags:
+    elif holds_next_infusion(checkin):
         # Not a danger sign, but the next infusion waits for a clinician's review: an alert holds
         # it (no crisis panel) and tells the on-call clinician, as the flags' email would have.
         safety_alert_raise(
@@ -249,6 +249,12 @@ def checkin_submit(
         _notify_oncall(checkin)
     logger.info("check-in %s for visit %s sent (%s flags)", checkin.pk, visit.pk, len(checkin.flags))
     return checkin
+
+
+def holds_next_infusion(checkin: FollowUpCheckIn) -> bool:
+    """Severe side effects: not a danger sign, but the next infusion waits for a clinician's
+    review (checkin_submit raises the alert; the thanks page says so)."""
+    return CheckInFlag.SEVERE_SIDE_EFFECTS in checkin.flags
 
 
 def _screenings_submit(patient: User, screenings: Mapping[str, ScreeningAnswers]) -> dict[str, ScreeningResponse]:

@@ -376,8 +376,7 @@ def checkin_done(request, visit_id):
     context = {
         "visit": visit,
         "checkin": done,
-        # Severe side effects hold the next infusion until a clinician has spoken with them (checkins.py).
-        "next_infusion_waits": CheckInFlag.SEVERE_SIDE_EFFECTS in done.flags,
+        "next_infusion_waits": checkins.holds_next_infusion(done),
     }
     return render(request, "portal/checkin/done.html", context)
 

@@ -20,11 +20,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from booking import services
-from booking.models import CancelledBy, Visit
+from booking.models import CancelledBy
 from booking.templatetags.booking_tags import visit_day_short
 from concierge.errors import ApplicationError
-from concierge.locking import lock_rows
-from concierge.models import User
 from roster.models import Provider
 from staff.board import patient_display_name, time_range_label, visits_orphaned_by_roster
 
@@ -81,13 +79,7 @@ class RosterChangeCheckMixin:
         done = 0
         # All their rows at once, in the one lock order: cancelled one by one (in this save's
         # transaction), the second patient would be locked after the first visit (concierge/locking.py).
-        lock_rows(
-            {
-                Provider: [orphan.visit.provider_id for orphan in orphans],
-                User: [orphan.visit.patient_id for orphan in orphans],
-                Visit: [orphan.visit.pk for orphan in orphans],
-            }
-        )
+        services.visits_lock(orphan.visit for orphan in orphans)
         for orphan in orphans:
             try:
                 services.visit_cancel(visit=orphan.visit, by=CancelledBy.STAFF, reason=str(reason), actor=request.user)

@@ -6,7 +6,7 @@ docstring tells how two bookings racing for one nurse get one success and one "j
 One module per use case (this package re-exports their public functions, so callers keep
 writing `from booking import services; services.visit_hold(...)`):
 
-    guard       the guard itself, visit_locked (the one lock order), providers' routes
+    guard       the guard itself, visit_locked and visits_lock (the one lock order), providers' routes
     context     booking_context, booking_context_for_visit, BookingContext: who may book what,
                 where, for how long
     visits      the life cycle: visit_hold, visit_confirm, visit_cancel (and the refund policy),
@@ -25,7 +25,7 @@ A name with a leading underscore is for these modules only (a few are shared bet
 
 from .calendar_feed import calendar_feed_for, calendar_feed_reset
 from .context import BookingContext, acting_for_patient, booking_context, booking_context_for_visit
-from .guard import visit_locked
+from .guard import visit_locked, visits_lock
 from .holds import visit_holds_expire
 from .offers import (
     WaitlistInvalid,
@@ -110,6 +110,7 @@ __all__ = [
     "visit_refund_by_policy",
     "visit_reschedule",
     "visit_transition",
+    "visits_lock",
     "waitlist_join",
     "waitlist_offer_accept",
     "waitlist_offer_decline",

@@ -42,7 +42,7 @@ from roster.models import Provider
 from .. import availability, policy, safety
 from ..availability import Candidate, Slot
 from ..errors import NotEligible, SlotTaken
-from ..models import BLOCKING_STATUSES, BookingOrigin, Series, Visit, VisitStatus, hold_lapsed
+from ..models import BLOCKING_STATUSES, HOLDABLE_STATUSES, BookingOrigin, Series, Visit, VisitStatus, hold_lapsed
 from .context import BookingContext
 
 # One logger name for the whole package, as before the split: log filters keyed on it still match.
@@ -57,6 +57,36 @@ EXCLUSION_VIOLATION = "23P01"
 def _lock(*, provider_ids: Iterable[int | None] = (), patient_ids: Iterable[int] = ()) -> None:
     """Lock providers, then patients, in concierge.locking's one order (inside the transaction)."""
     lock_rows({Provider: provider_ids, User: patient_ids})
+
+
+def visits_lock(visits: Iterable[Visit]) -> None:
+    """Lock several visits' rows at once, in the one order: their providers, their patients, then
+    the visits. For a use case that works on several visits (pay a series, hold a patient's
+    infusions, close an account, cancel a roster's orphans): locked one by one, a second visit's
+    provider or patient would come after the first visit."""
+    visits = list(visits)
+    lock_rows(
+        {
+            Provider: [visit.provider_id for visit in visits],
+            User: [visit.patient_id for visit in visits],
+            Visit: [visit.pk for visit in visits],
+        }
+    )
+
+
+def upcoming_infusions(*, patient_id: int, now: datetime) -> list[Visit]:
+    """The patient's infusions a safety hold concerns: held (not run out), confirmed, en route or
+    on hold, not over (booking/services/safety_holds.py)."""
+    return list(
+        Visit.objects.filter(
+            patient_id=patient_id,
+            status__in=(*HOLDABLE_STATUSES, S.ON_HOLD),
+            service__kind__in=safety.INFUSION_KINDS,
+            ends_at__gt=now,
+        )
+        .exclude(hold_lapsed(now))
+        .order_by("starts_at", "pk")
+    )
 
 
 def visit_locked(visit: Visit, *, related: Sequence[str] = ()) -> Visit:

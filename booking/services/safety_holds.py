@@ -32,15 +32,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import InvalidState, NotAllowed
-from concierge.locking import lock_rows
 from concierge.models import Role, User
 from notifications import services as notify
 from patients import selectors as patient_selectors
-from roster.models import Provider
 
 from .. import availability, safety
-from ..models import HOLDABLE_STATUSES, CancelledBy, HoldOutcome, SafetyHold, Visit, VisitStatus, hold_lapsed
-from .guard import _provider_day, _route_update, visit_locked
+from ..models import CancelledBy, HoldOutcome, SafetyHold, Visit, VisitStatus
+from .guard import _provider_day, _route_update, upcoming_infusions, visit_locked, visits_lock
 from .visits import _hold_end, hold_open_for, visit_cancel
 
 logger = logging.getLogger(__package__)
@@ -53,20 +51,6 @@ class HoldNotReleasable(InvalidState):
     code = "hold_not_releasable"
 
 
-def _upcoming_infusions(patient: User, now: datetime) -> list[Visit]:
-    """The patient's infusions a hold concerns: held (not run out), confirmed, en route or on hold, not over."""
-    return list(
-        Visit.objects.filter(
-            patient=patient,
-            status__in=(*HOLDABLE_STATUSES, S.ON_HOLD),
-            service__kind__in=safety.INFUSION_KINDS,
-            ends_at__gt=now,
-        )
-        .exclude(hold_lapsed(now))
-        .order_by("starts_at", "pk")
-    )
-
-
 @transaction.atomic
 def safety_holds_place(*, patient: User, safety_sign: bool = False, now: datetime | None = None) -> list[SafetyHold]:
     """Ask the one question for each upcoming infusion of the patient; hold every one it refuses.
@@ -76,12 +60,12 @@ def safety_holds_place(*, patient: User, safety_sign: bool = False, now: datetim
     holds placed or added to.
     """
     now = now or timezone.now()
-    candidates = _upcoming_infusions(patient, now)
+    candidates = upcoming_infusions(patient_id=patient.pk, now=now)
     if not candidates:
         return []
-    lock_rows({Provider: [v.provider_id for v in candidates], User: [patient.pk], Visit: [v.pk for v in candidates]})
+    visits_lock(candidates)
     holds, first_new = [], None
-    for visit in _upcoming_infusions(patient, now):
+    for visit in upcoming_infusions(patient_id=patient.pk, now=now):
         permission = safety.infusion_permission_for(patient=patient, at=visit.starts_at, visit=visit, now=now)
         if permission.allowed:
             continue

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from concierge.errors import ApplicationError, InvalidState
-from concierge.locking import lock_rows
 from concierge.models import User
 from notifications import services as notify
 from patients import services as patient_services
@@ -26,7 +25,6 @@ from .. import policy, safety, telehealth
 from ..availability import Candidate, Slot
 from ..errors import ChangeWindowClosed, NotEligible, TransitionNotAllowed
 from ..models import (
-    HOLDABLE_STATUSES,
     BookingOrigin,
     CancelledBy,
     HoldOutcome,
@@ -36,7 +34,16 @@ from ..models import (
     VisitStatus,
 )
 from .context import acting_for_patient, booking_context, booking_context_for_visit
-from .guard import _guard, _own_open_holds, _place_new, _provider_day, _route_update, visit_locked
+from .guard import (
+    _guard,
+    _own_open_holds,
+    _place_new,
+    _provider_day,
+    _route_update,
+    upcoming_infusions,
+    visit_locked,
+    visits_lock,
+)
 
 S = VisitStatus
 
@@ -269,18 +276,7 @@ def safety_alert_rows_lock(*, visit: Visit, now: datetime | None = None) -> None
     this one's."""
     now = now or timezone.now()
     patient_services.profile_lock(patient_id=visit.patient_id)
-    ahead = list(
-        Visit.objects.filter(patient_id=visit.patient_id, status__in=(*HOLDABLE_STATUSES, S.ON_HOLD), ends_at__gt=now)
-        .exclude(pk=visit.pk)
-        .values_list("pk", "provider_id")
-    )
-    lock_rows(
-        {
-            Provider: [visit.provider_id, *(provider for _pk, provider in ahead)],
-            User: [visit.patient_id],
-            Visit: [visit.pk, *(pk for pk, _provider in ahead)],
-        }
-    )
+    visits_lock([visit, *upcoming_infusions(patient_id=visit.patient_id, now=now)])
 
 
 def _cancellation_reason_read(visit: Visit, words: list[str]) -> None:

@@ -212,7 +212,7 @@ def dose_record(
     """
     now = now or timezone.now()
     adverse_events = list(dict.fromkeys(adverse_events))
-    for_review = [kind for kind in adverse_events if kind in protocol.ADVERSE_EVENTS_FOR_REVIEW]
+    for_review = protocol.adverse_events_for_review(adverse_events)
     if for_review:
         # The alert these raise locks the patient's profile and its holds the patient's other
         # visits: all of them first, in the one lock order (concierge/locking.py).

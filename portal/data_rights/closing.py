@@ -18,16 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import policy
 from booking.models import BLOCKING_STATUSES, CancelledBy, Visit, VisitStatus
-from booking.services import visit_cancel
+from booking.services import visit_cancel, visits_lock
 from concierge.errors import NotAllowed, TryAgainLater
-from concierge.locking import lock_rows
 from concierge.models import User
 from notifications import services as notify
 from notifications.content import when_text
 from patients.models import PatientProfile
 from patients.services import _profile_locked
 from payments.models import Refund, RefundReason
-from roster.models import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +117,7 @@ def patient_account_close(*, patient: User, reason: str = "", now: datetime | No
         raise AccountCloseRefused(refused_message(preview.blocking[0]))
     # Every visit's rows at once, in the one lock order: cancelled one by one, the second visit's
     # nurse would be locked after the first visit (concierge/locking.py).
-    lock_rows(
-        {
-            Provider: [visit.provider_id for visit in preview.to_cancel],
-            User: [patient.pk],
-            Visit: [visit.pk for visit in preview.to_cancel],
-        }
-    )
+    visits_lock(preview.to_cancel)
     cancelled = [
         visit_cancel(visit=visit, by=CancelledBy.PATIENT, reason=CLOSED_VISIT_REASON, actor=patient, now=now)
         for visit in preview.to_cancel
