@@ -85,3 +85,47 @@ def test_a_signed_in_page_reads_the_login_with_its_roles_and_sees_a_role_taken_a
     patient.groups.remove(Group.objects.get(name="patient"))
 
     assert client.get(reverse("patients:profile")).status_code in (302, 403)
+
+
+@pytest.mark.postgres
+def test_the_login_read_for_a_session_is_the_stored_login_with_its_roles(patient, nurse):
+    from concierge.backends import EmailLoginBackend
+    from concierge.models import User
+
+    nurse.groups.add(*patient.groups.all())  # two roles
+    backend = EmailLoginBackend()
+    for stored in (patient, nurse):
+        read = backend.get_user(stored.pk)
+        expected = User.objects.get(pk=stored.pk)
+        for field in User._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.attname
+            assert type(getattr(read, field.attname)) is type(getattr(expected, field.attname)), field.attname
+        assert read.roles == expected.roles
+        assert read._state.adding is False and read._state.db == "default"
+    assert nurse.pk != patient.pk and backend.get_user(nurse.pk).roles == {"nurse", "patient"}
+
+    # The id as a session stores it (a string), an unknown id, a malformed one.
+    assert backend.get_user(str(patient.pk)).pk == patient.pk
+    assert backend.get_user(max(patient.pk, nurse.pk) + 1000) is None
+    assert backend.get_user("not-a-number") is None
+    # A closed login's sessions end.
+    User.objects.filter(pk=patient.pk).update(is_active=False)
+    assert backend.get_user(patient.pk) is None
+
+
+@pytest.mark.postgres
+def test_a_signed_in_request_runs_the_login_statement_without_compiling_it_again(client, patient):
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.urls import reverse
+
+    from concierge.backends import EmailLoginBackend
+
+    EmailLoginBackend().get_user(patient.pk)  # the process's first read compiles it
+    with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as compiled:
+        assert EmailLoginBackend().get_user(patient.pk).pk == patient.pk
+    assert compiled.call_count == 0
+
+    client.force_login(patient)
+    assert client.get(reverse("patients:profile")).status_code == 200
