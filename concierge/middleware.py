@@ -1,10 +1,17 @@
+import functools
+import http.client
 import time
 from zoneinfo import ZoneInfo
 
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -214,3 +221,57 @@ class ClinicTimeZoneMiddleware:
             finally:
                 timezone.deactivate()
         return self.get_response(request)
+
+
+# A response names its own policy through these (django-csp's decorators: the payment page's).
+_CSP_OWN_POLICY = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_exempt",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+)
+
+
+@functools.cache
+def _site_policy() -> str:
+    """The site's Content-Security-Policy header, as django-csp builds it from the settings."""
+    return build_policy()
+
+
+@receiver(setting_changed)
+def _site_policy_forget(*, setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _site_policy.cache_clear()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the site's policy built once instead of for every response.
+
+    django-csp builds the header again for each response (copying its settings into dataclasses
+    and joining every directive: ~0.2 ms, an eighth of what a signed-in request costs before its
+    page reads anything). A response that names no policy of its own, uses no nonce and is not
+    excluded gets the same header every time: that one is kept. Everything else (the payment
+    page's Stripe additions, a nonce, a report-only policy, the debug pages) goes through
+    django-csp as before.
+    """
+
+    def process_response(self, request, response):
+        if (
+            getattr(request, "_csp_nonce", None) is None
+            and not any(hasattr(response, name) for name in _CSP_OWN_POLICY)
+            and HEADER not in response
+            and not getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+            and not (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get("EXCLUDE_URL_PREFIXES")
+            and not (
+                settings.DEBUG and response.status_code in (http.client.NOT_FOUND, http.client.INTERNAL_SERVER_ERROR)
+            )
+        ):
+            response[HEADER] = _site_policy()
+            # As django-csp does: a nonce asked for after the header is written is an error.
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+            return response
+        return super().process_response(request, response)

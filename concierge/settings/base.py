@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "concierge.audit.PatientRecordViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "concierge.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "concierge.middleware.SecurityHeadersMiddleware",
     # Last, as django-axes asks: it turns a lockout into the locked-out page.

@@ -41,6 +41,38 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "<script>" not in response.content.decode()
 
 
+def test_the_kept_policy_is_django_csps_own_and_follows_the_settings(client, settings, rf):
+    from csp.utils import build_policy
+    from django.http import HttpResponse
+
+    from concierge.middleware import ContentSecurityPolicyMiddleware
+
+    assert client.get("/")["Content-Security-Policy"] == build_policy()
+
+    changed = {"DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}}
+    settings.CONTENT_SECURITY_POLICY = changed
+    assert client.get("/")["Content-Security-Policy"] == build_policy()
+    assert "data:" not in client.get("/")["Content-Security-Policy"]
+
+    # A policy asking for nonces: a response that used one carries it (django-csp builds it).
+    from csp.constants import NONCE
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**changed["DIRECTIVES"], "script-src": ["'self'", NONCE]}}
+    request = rf.get("/")
+
+    def uses_a_nonce(request):
+        return HttpResponse(f"<script nonce='{request.csp_nonce}'></script>")
+
+    response = ContentSecurityPolicyMiddleware(uses_a_nonce)(request)
+    assert f"'nonce-{request._csp_nonce}'" in response["Content-Security-Policy"]
+
+    # A nonce asked for once the header is written is refused, as django-csp refuses it.
+    request = rf.get("/")
+    ContentSecurityPolicyMiddleware(lambda request: HttpResponse("plain"))(request)
+    with pytest.raises(Exception, match="not available after the CSP header"):
+        str(request.csp_nonce)
+
+
 def test_unknown_page_gets_the_friendly_404(client):
     response = client.get("/no-such-page/")
 
