@@ -70,6 +70,7 @@ def _fresh_cache():
     from django.core.cache import caches
 
     from concierge.geo import zip_cache_clear
+    from concierge.patient_state import patient_pages_forget
     from concierge.schedule import schedule_recent_clear
     from staff.admin.site import kept_clear
 
@@ -77,6 +78,7 @@ def _fresh_cache():
         cache.clear()
     zip_cache_clear()
     schedule_recent_clear()
+    patient_pages_forget()
     kept_clear()
     yield
 

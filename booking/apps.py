@@ -10,13 +10,14 @@ class BookingConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models cannot be imported before the app registry is ready.
+        from concierge.patient_state import patient_state_tables_watch
         from concierge.schedule import schedule_tables_watch
         from patients.journey import evaluation_finder_register
         from patients.signals import infusion_safety_changed
         from payments.signals import payment_succeeded
 
         from .checkout import on_payment_succeeded
-        from .models import Service, ServiceArea, Visit
+        from .models import CalendarFeed, SafetyHold, Series, Service, ServiceArea, TimeOffer, TimeWaitlistEntry, Visit
         from .selectors import evaluation_upcoming_for
         from .services import on_infusion_safety_changed
 
@@ -39,3 +40,9 @@ class BookingConfig(AppConfig):
             ServiceArea.providers.through._meta.db_table,
             ServiceArea.services.through._meta.db_table,
         )
+        # A patient's pages are kept under their state version (concierge/patient_state.py):
+        # every write to these tables moves the version of the patient it names.
+        for model in (Visit, Series, CalendarFeed, TimeWaitlistEntry):
+            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+        for model in (SafetyHold, TimeOffer):
+            patient_state_tables_watch(model._meta.db_table, via=("visit_id", Visit._meta.db_table, "patient_id"))

@@ -33,3 +33,18 @@ class ConciergeConfig(AppConfig):
         schedule_watch_connections()
         schedule_tables_watch(User._meta.db_table, only_updates_of="is_active")
         schedule_tables_watch(ZipCode._meta.db_table)
+        schedule_tables_watch("auth_group")  # role names, shown with a login
+
+        # A patient's pages are kept under their state version (concierge/patient_state.py):
+        # every write to a table of theirs moves it. Here: their login, its roles, its two-step
+        # device. The triggers that count the writes are made after every migrate.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from .patient_state import patient_state_tables_watch, patient_state_triggers_after_migrate
+
+        patient_state_tables_watch(User._meta.db_table, patient="id")
+        patient_state_tables_watch(User.groups.through._meta.db_table, patient="user_id")
+        patient_state_tables_watch(TOTPDevice._meta.db_table, patient="user_id")
+        post_migrate.connect(
+            patient_state_triggers_after_migrate, sender=self, dispatch_uid="concierge.patient_state_triggers"
+        )

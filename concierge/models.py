@@ -182,3 +182,31 @@ class ZipCode(models.Model):
 
     def __str__(self):
         return self.zip_code
+
+
+class PatientStateChange(models.Model):
+    """One committed change of a patient's state (concierge/patient_state.py): written by a
+    database trigger on each watched table, never by Python. No foreign key, so that writing it
+    locks nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    patient_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        db_table = "concierge_patientstatechange"
+
+    def __str__(self):
+        return f"change {self.pk} of patient {self.patient_id}"
+
+
+class PatientStateFolded(models.Model):
+    """A patient's older changes, counted (the log folded by patient_state_log_fold)."""
+
+    patient_id = models.BigIntegerField(primary_key=True)
+    changes = models.BigIntegerField()
+
+    class Meta:
+        db_table = "concierge_patientstatefolded"
+
+    def __str__(self):
+        return f"{self.changes} changes of patient {self.patient_id}"

@@ -71,3 +71,12 @@ def enqueue_on_commit(task_name: str, *args: int | str, once: bool = False) -> N
     # robust: whatever else goes wrong while queueing is logged too, never turned into an error
     # for a request whose transaction has already committed.
     transaction.on_commit(queue, robust=True)
+
+
+@app.task(name="concierge.tasks.patient_state_log_fold", ignore_result=True)
+def patient_state_log_fold() -> int:
+    """Fold the patients' change log into a count each (concierge/patient_state.py), so that a
+    version is read from a few rows however long a patient's history."""
+    from .patient_state import patient_state_log_fold as fold
+
+    return fold()

@@ -18,4 +18,30 @@ class PatientsConfig(AppConfig):
         from .services import sms_consent_apply
 
         sms_consent_changed.connect(sms_consent_apply, dispatch_uid=SMS_CONSENT_RECEIVER)
+
+        # A patient's pages are kept under their state version (concierge/patient_state.py):
+        # every write to these tables moves the version of the patient it names. The consent
+        # texts everyone signs move the schedule version (concierge/schedule.py).
+        from concierge.patient_state import patient_state_tables_watch
+        from concierge.schedule import schedule_tables_watch
+
+        from .models import (
+            Clearance,
+            ConsentDocument,
+            ConsentSignature,
+            ConsentText,
+            IntakeResponse,
+            PatientProfile,
+            SafetyAlert,
+            ScreeningResponse,
+            TriageResult,
+        )
+
+        patient_state_tables_watch(PatientProfile._meta.db_table, patient="user_id")
+        for model in (Clearance, IntakeResponse, ScreeningResponse, SafetyAlert, ConsentSignature):
+            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+        patient_state_tables_watch(
+            TriageResult._meta.db_table, via=("intake_id", IntakeResponse._meta.db_table, "patient_id")
+        )
+        schedule_tables_watch(ConsentDocument._meta.db_table, ConsentText._meta.db_table)
         inbound_text_received.connect(inbound_text_check, dispatch_uid=INBOUND_TEXT_RECEIVER)

@@ -17,3 +17,13 @@ class PaymentsConfig(AppConfig):
         # Receipts and refund notices leave through the outbox like every other email.
         for template in TEMPLATES:
             template_register(template)
+
+        # A patient's pages are kept under their state version (concierge/patient_state.py):
+        # every write to a payment, its allocations or its refunds moves the patient's.
+        from concierge.patient_state import patient_state_tables_watch
+
+        from .models import Payment, PaymentAllocation, Refund
+
+        patient_state_tables_watch(Payment._meta.db_table, patient="patient_id")
+        for model in (PaymentAllocation, Refund):
+            patient_state_tables_watch(model._meta.db_table, via=("payment_id", Payment._meta.db_table, "patient_id"))

@@ -19,3 +19,15 @@ class PortalConfig(AppConfig):
 
         # A patient's /me/ is their dashboard.
         landing_register(role=Role.PATIENT, view=dashboard)
+
+        # A patient's pages are kept under their state version (concierge/patient_state.py):
+        # every write to their threads, messages and check-ins moves it.
+        from concierge.patient_state import patient_state_tables_watch
+
+        from .models import FollowUpCheckIn, MessageThread, ThreadMessage
+
+        for model in (MessageThread, FollowUpCheckIn):
+            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+        patient_state_tables_watch(
+            ThreadMessage._meta.db_table, via=("thread_id", MessageThread._meta.db_table, "patient_id")
+        )

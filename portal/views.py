@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from booking.selectors import infusion_starts_for, visit_get_for_patient
 from concierge import two_factor
 from concierge.errors import ApplicationError
+from concierge.patient_state import patient_page_kept
 from concierge.ratelimit import rate_limit
 from patients import selectors as patient_selectors
 from patients.forms import ScreeningForm, screening_steps, screening_token, step_number
@@ -70,6 +71,7 @@ def _dashboard_sections():
 
 
 @patient_required
+@patient_page_kept
 def dashboard(request):
     profile = request.patient_profile
     record = patient_selectors.PatientRecord(request.user, profile=profile)  # each row read once

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from concierge.errors import ApplicationError
+from concierge.patient_state import patient_page_kept
 from concierge.ratelimit import rate_limit
 from patients import selectors as patient_selectors
 
@@ -60,6 +61,7 @@ def book(request):
 
 @patient_required
 @require_GET
+@patient_page_kept
 def book_days(request, code):
     """Step 2: the days with free times."""
     service = service_or_404(code)
@@ -83,6 +85,7 @@ def book_days(request, code):
 
 @patient_required
 @require_GET
+@patient_page_kept
 def book_times(request, code, day):
     """Step 3: the free times of one day, in the visit's time zone."""
     service = service_or_404(code)

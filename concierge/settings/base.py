@@ -197,6 +197,9 @@ CACHES = {
 # How long a cached search may be kept at most (the version makes it stale long before, on any
 # change; this bounds what a lost version change could cost).
 SCHEDULE_CACHE_SECONDS = env.int("SCHEDULE_CACHE_SECONDS", default=15 * 60)
+# A patient's dashboard and booking pages kept per process under their state version, the schedule
+# version and the minute (concierge/patient_state.py). PostgreSQL only; off: every page drawn afresh.
+PATIENT_PAGES_KEPT = env.bool("PATIENT_PAGES_KEPT", default=True)
 RATE_LIMITS_ENABLED = True
 # Set when a proxy we run puts the client address in X-Forwarded-For.
 RATE_LIMIT_TRUST_X_FORWARDED_FOR = env.bool("RATE_LIMIT_TRUST_X_FORWARDED_FOR", default=False)
@@ -355,6 +358,10 @@ WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 WAITLIST_MAX_LAPSED_OFFERS = env.int("WAITLIST_MAX_LAPSED_OFFERS", default=3)
 # How long a use case waits for a row lock before answering "try again" (concierge/locking.py).
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=3000)
+CELERY_BEAT_SCHEDULE["concierge-patient-state-log-fold"] = {
+    "task": "concierge.tasks.patient_state_log_fold",
+    "schedule": 600.0,  # the patients' change log folded into a count each (concierge/patient_state.py)
+}
 CELERY_BEAT_SCHEDULE["nurses-running-late"] = {
     "task": "nurses.tasks.visits_running_late_notify",
     "schedule": 300.0,  # every five minutes: the next patient hears well before their time

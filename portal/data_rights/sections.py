@@ -712,6 +712,13 @@ NOT_PATIENT_RECORDS = {
         "Who on the staff opened your record: the clinic's access log. Ask us for an accounting of it."
     ),
     "concierge.ZipCode": _("The list of US ZIP codes (public reference data)."),
+    # concierge/patient_state.py: numbers only, so that the portal can show pages quickly.
+    "concierge.PatientStateChange": _(
+        "A count of changes to your records (no content) that lets your pages load quickly."
+    ),
+    "concierge.PatientStateFolded": _(
+        "A count of changes to your records (no content) that lets your pages load quickly."
+    ),
     "booking.CalendarFeed": _(
         "The secret address of your calendar subscription: a key, not a record (your visits are above)."
     ),
