@@ -63,26 +63,32 @@ FUNCTION = "concierge_patient_state_touch"
 @dataclass(frozen=True)
 class Watched:
     table: str
-    column: str  # the patient's id, or the id of the row in `via_table` that names them
-    via_table: str = ""
-    via_column: str = ""  # the patient's id in via_table
+    column: str  # the patient's id, or the id of the first row in `via` on the way to them
+    via: tuple[tuple[str, str], ...] = ()  # (table, column): each row's id leads to the next
 
 
 _watched: dict[str, Watched] = {}
 
 
-def patient_state_tables_watch(table: str, *, patient: str = "", via: tuple[str, str, str] | None = None) -> None:
+def patient_state_tables_watch(
+    table: str, *, patient: str = "", via: tuple[str, str, str] | tuple[str, tuple[tuple[str, str], ...]] | None = None
+) -> None:
     """Count writes to `table` as changes of a patient's state.
 
-    `patient`: the column holding the patient's user id. `via`: (column, table, column) when the
-    row names another row that names the patient (a refund's payment_id, payments_payment,
-    patient_id).
+    `patient`: the column holding the patient's user id. `via`: when the row names another row
+    that names the patient, (column, table, column), e.g. a refund's ("payment_id",
+    "payments_payment", "patient_id"); through several rows, (column, ((table, column), ...)),
+    e.g. a vital sign's ("chart_id", (("nurses_visitchart", "visit_id"), ("booking_visit",
+    "patient_id"))).
     """
-    if via is not None:
-        column, via_table, via_column = via
-        _watched[table] = Watched(table, column, via_table, via_column)
-    else:
+    if via is None:
         _watched[table] = Watched(table, patient)
+    elif len(via) == 3:
+        column, via_table, via_column = via
+        _watched[table] = Watched(table, column, ((via_table, via_column),))
+    else:
+        column, steps = via
+        _watched[table] = Watched(table, column, tuple(steps))
 
 
 def patient_state_watched() -> dict[str, Watched]:
@@ -94,12 +100,11 @@ def patient_state_watched() -> dict[str, Watched]:
 _FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION __FUNCTION__() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    column_name text := TG_ARGV[0];
-    via_table text := TG_ARGV[1];
-    via_column text := TG_ARGV[2];
+    column_name text := TG_ARGV[0];  -- then (table, column) pairs leading to the patient
     ids bigint[] := '{}';
     one bigint;
     patient bigint;
+    step int;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
         RETURN NULL;
@@ -111,11 +116,13 @@ BEGIN
         ids := ids || (to_jsonb(OLD) ->> column_name)::bigint;
     END IF;
     FOR one IN SELECT DISTINCT x FROM unnest(ids) AS x WHERE x IS NOT NULL LOOP
-        IF via_table = '' THEN
-            patient := one;
-        ELSE
-            EXECUTE format('SELECT %I FROM %I WHERE id = $1', via_column, via_table) INTO patient USING one;
-        END IF;
+        patient := one;
+        step := 1;
+        WHILE step < TG_NARGS AND patient IS NOT NULL LOOP
+            EXECUTE format('SELECT %I FROM %I WHERE id = $1', TG_ARGV[step + 1], TG_ARGV[step])
+                INTO patient USING patient;
+            step := step + 2;
+        END LOOP;
         IF patient IS NOT NULL THEN
             INSERT INTO __LOG_TABLE__ (patient_id) VALUES (patient);
         END IF;
@@ -144,10 +151,8 @@ def patient_state_triggers_install(using: str = "default") -> None:
             if table not in _watched:
                 cursor.execute(f'DROP TRIGGER {TRIGGER} ON "{table}"')
         for watched in _watched.values():
-            args = ", ".join(
-                "'" + value.replace("'", "''") + "'"
-                for value in (watched.column, watched.via_table, watched.via_column)
-            )
+            values = [watched.column, *(name for step in watched.via for name in step)]
+            args = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
             cursor.execute(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{watched.table}"')
             cursor.execute(
                 f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{watched.table}" '
@@ -172,6 +177,27 @@ def patient_state_triggered_tables(using: str = "default") -> set[str]:
 # --- the version -------------------------------------------------------------------------------
 
 
+_VERSIONS_SQL = """
+SELECT people.id, COALESCE(folded.changes, 0) + log.changes, COALESCE(log.last, 0)
+FROM (__PEOPLE__) AS people(id)
+LEFT JOIN concierge_patientstatefolded AS folded ON folded.patient_id = people.id
+CROSS JOIN LATERAL (
+    SELECT count(*) AS changes, max(id) AS last FROM concierge_patientstatechange WHERE patient_id = people.id
+) AS log
+ORDER BY 1
+"""
+
+
+def patient_state_versions(people_sql: str, params: list[Any]) -> tuple[tuple[int, int, int], ...] | None:
+    """(id, changes, last change's id) of each person `people_sql` selects (one column of user
+    ids), in one statement; None on SQLite. See `patient_state_version`."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSIONS_SQL.replace("__PEOPLE__", people_sql), params)
+        return tuple((int(who), int(changes), int(last)) for who, changes, last in cursor.fetchall())
+
+
 def patient_state_version(patient_id: int) -> tuple[int, int] | None:
     """(how many committed changes of this patient's state there have been, the id of the last
     one still in the log); None on SQLite.
@@ -180,16 +206,11 @@ def patient_state_version(patient_id: int) -> tuple[int, int] | None:
     alone would not: inside a transaction that wrote (and may roll back) a change, the count
     is one more than outside, with a log id no committed change will ever have.
     """
-    if connection.vendor != "postgresql":
+    versions = patient_state_versions("SELECT %s::bigint", [patient_id])
+    if versions is None:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE((SELECT changes FROM concierge_patientstatefolded WHERE patient_id = %s), 0)"
-            " + count(*), COALESCE(max(id), 0) FROM concierge_patientstatechange WHERE patient_id = %s",
-            [patient_id, patient_id],
-        )
-        changes, last = cursor.fetchone()
-        return int(changes), int(last)
+    _, changes, last = versions[0]
+    return changes, last
 
 
 def patient_state_log_fold() -> int:
@@ -215,7 +236,7 @@ def patient_state_log_fold() -> int:
 
 # --- kept pages --------------------------------------------------------------------------------
 
-_pages = RecentlyUsed(512)
+_pages = RecentlyUsed(200)  # a page is ~20-60 KB
 _settings_generation = [0]
 
 
@@ -237,23 +258,26 @@ def _session_fingerprint(request: HttpRequest) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _page_key(request: HttpRequest, view: Callable[..., Any]) -> tuple[Any, ...] | None:
+People = Callable[..., tuple[str, list[Any]]]
+
+
+def _page_key(request: HttpRequest, view: Callable[..., Any], people: tuple[str, list[Any]]) -> tuple[Any, ...] | None:
     if request.method != "GET" or connection.vendor != "postgresql" or not settings.PATIENT_PAGES_KEPT:
         return None
     if not schedule_cache_usable():
         return None  # this transaction changed the schedule: its version does not count that yet
     if request.headers.get("HX-Request") or len(messages.get_messages(request)) > 0:
         return None  # a partial page; a message to show once
-    patient_version = patient_state_version(request.user.pk or 0)
+    versions = patient_state_versions(*people)
     schedule = schedule_version()
-    if patient_version is None or schedule is None:
+    if versions is None or schedule is None:
         return None
     return (
         view.__module__,
         view.__qualname__,
         request.get_full_path(),
         request.user.pk,
-        patient_version,
+        versions,
         schedule,
         int(timezone.now().timestamp() // 60),
         translation.get_language(),
@@ -263,34 +287,46 @@ def _page_key(request: HttpRequest, view: Callable[..., Any]) -> tuple[Any, ...]
     )
 
 
-def patient_page_kept(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Keep this patient page's response under the patient's and the schedule's versions (see the
-    module's docstring). For pages drawn only from the signed-in patient's rows and the schedule's
-    tables: a test holds every such page to it."""
+def page_kept(people: People) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Keep a page's response under the state versions of the people it shows (`people(request,
+    *args, **kwargs)`: SQL selecting their user ids, and its parameters), the schedule version,
+    the minute and the rest of the module docstring's key. For pages drawn only from those
+    people's rows and the schedule's tables: a test holds every such page to it."""
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        key = _page_key(request, view)
-        if key is None:
-            return view(request, *args, **kwargs)
-        kept = _pages.get(key)
-        if kept is not None:
-            content, headers = kept
-            response = HttpResponse(content)
-            for name, value in headers:
-                response.headers[name] = value
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            key = _page_key(request, view, people(request, *args, **kwargs))
+            if key is None:
+                return view(request, *args, **kwargs)
+            kept = _pages.get(key)
+            if kept is not None:
+                content, headers = kept
+                response = HttpResponse(content)
+                for name, value in headers:
+                    response.headers[name] = value
+                return response
+            before = _session_fingerprint(request)
+            response = view(request, *args, **kwargs)
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and len(messages.get_messages(request)) == 0
+                and _session_fingerprint(request) == before
+            ):
+                _pages.put(key, (response.content, tuple(response.headers.items())))
             return response
-        before = _session_fingerprint(request)
-        response = view(request, *args, **kwargs)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and len(messages.get_messages(request)) == 0
-            and _session_fingerprint(request) == before
-        ):
-            _pages.put(key, (response.content, tuple(response.headers.items())))
-        return response
 
-    wrapped.patient_page_kept = True  # type: ignore[attr-defined]
-    return wrapped
+        wrapped.page_kept = True  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def _the_patient(request: HttpRequest, *args: Any, **kwargs: Any) -> tuple[str, list[Any]]:
+    return "SELECT %s::bigint", [request.user.pk]
+
+
+# The signed-in patient's own page (their dashboard, their booking pages).
+patient_page_kept = page_kept(_the_patient)

@@ -38,7 +38,8 @@ def provider_today(provider: Provider, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(ZoneInfo(provider.time_zone)).date()
 
 
-def _day_bounds(provider: Provider, first_day: date, days: int = 1) -> tuple[datetime, datetime]:
+def day_bounds(provider: Provider, first_day: date, days: int = 1) -> tuple[datetime, datetime]:
+    """The first instant of `first_day` and of the day after the last, in the provider's zone."""
     tz = ZoneInfo(provider.time_zone)
     start = datetime.combine(first_day, time(0), tzinfo=tz)
     end = datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=tz)
@@ -165,7 +166,7 @@ DAY_CARD_FIELDS = (
 def visit_list_for_nurse(*, provider: Provider, day: date) -> list[Briefing]:
     """The nurse's home visits on one day (their own zone), in time order, as Briefings (only
     `DAY_CARD_FIELDS` of each visit are read)."""
-    start, end = _day_bounds(provider, day)
+    start, end = day_bounds(provider, day)
     visits = list(_visits(provider).only(*DAY_CARD_FIELDS).filter(starts_at__gte=start, starts_at__lt=end))
     intakes = _latest_intakes(v.patient_id for v in visits)
     return [briefing_for(v, intakes.get(v.patient_id)) for v in visits]
@@ -173,7 +174,7 @@ def visit_list_for_nurse(*, provider: Provider, day: date) -> list[Briefing]:
 
 def visit_week_for_nurse(*, provider: Provider, first_day: date, days: int = 7) -> list[tuple[date, list[Visit]]]:
     """[(day, [visits])] for `days` days from `first_day`, every day listed (empty ones too)."""
-    start, end = _day_bounds(provider, first_day, days)
+    start, end = day_bounds(provider, first_day, days)
     tz = ZoneInfo(provider.time_zone)
     by_day: dict[date, list[Visit]] = {first_day + timedelta(days=i): [] for i in range(days)}
     for visit in _visits(provider).filter(starts_at__gte=start, starts_at__lt=end):
@@ -202,7 +203,7 @@ def previous_stop(*, visit: Visit) -> Visit | None:
     provider = visit.provider
     if provider is None:
         return None  # nobody's route: no stop before it
-    start, _end = _day_bounds(provider, visit.starts_at.astimezone(ZoneInfo(provider.time_zone)).date())
+    start, _end = day_bounds(provider, visit.starts_at.astimezone(ZoneInfo(provider.time_zone)).date())
     return (
         Visit.objects.filter(
             provider=provider,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from concierge.audit import record_view
 from concierge.errors import ApplicationError
 from concierge.inputs import day_from
+from concierge.patient_state import page_kept
 from roster.selectors import provider_for_nurse
 
 from . import protocol, selectors, services
@@ -148,8 +149,21 @@ def _day_param(request, provider):
     return day or selectors.provider_today(provider)
 
 
+def _day_people(request, *args, **kwargs):
+    """Whose records the day page shows: the nurse's own and each patient with a visit that day
+    (for concierge.patient_state: the visits themselves move the schedule version)."""
+    provider = request.provider
+    start, end = selectors.day_bounds(provider, _day_param(request, provider))
+    return (
+        "SELECT %s::bigint UNION SELECT patient_id FROM booking_visit"
+        " WHERE provider_id = %s AND starts_at >= %s AND starts_at < %s",
+        [request.user.pk, provider.pk, start, end],
+    )
+
+
 @nurse_required
 @require_GET
+@page_kept(_day_people)
 def today(request):
     provider = request.provider
     day = _day_param(request, provider)

@@ -7,6 +7,7 @@ wrote it: a service, the admin's bulk update, raw SQL, another table that leads 
 import re
 import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -250,3 +251,58 @@ def test_pages_are_drawn_afresh_with_the_setting_off(demo, settings):
     with CaptureQueriesContext(connection) as queries:
         client.get("/dashboard/")
     assert len(queries) > 5
+
+
+NURSE = "nurse@demo.conciergemd.example"
+
+
+def test_every_table_the_nurses_kept_day_reads_is_watched(demo):
+    from roster.models import Provider
+
+    triggered = patient_state.patient_state_triggered_tables()
+    read = set()
+    for provider in Provider.objects.select_related("user"):
+        client = signed_in(provider.user.email)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/nurse/")
+        if response.status_code == 404:
+            continue  # not a nurse's login (a clinician on the roster)
+        assert response.status_code == 200
+        read |= {table for q in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
+    unwatched = read - triggered - set(schedule._watched) - NOT_PAGE_STATE
+    assert not unwatched, unwatched
+    assert {"booking_visit", "patients_patientprofile", "nurses_visitchart"} <= read
+
+
+def test_the_nurses_kept_day_shows_a_patients_new_name_and_chart_at_once(demo):
+    from booking.models import Visit
+    from roster.models import Provider
+
+    nurse = User.objects.get(email=NURSE)
+    provider = Provider.objects.get(user=nurse)
+    client = signed_in(NURSE)
+    visit = Visit.objects.filter(provider=provider).order_by("starts_at").first()
+    day = visit.starts_at.astimezone(ZoneInfo(provider.time_zone)).date()
+    url = f"/nurse/?date={day.isoformat()}"
+    first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).content.decode() == first  # kept
+    read = [q["sql"] for q in queries if '"django_session"' not in q["sql"]]
+    # The login, the two-step device (nurses must use one), the nurse's roster row, the versions.
+    assert len(read) == 4, [sql[:80] for sql in read]
+
+    with connection.cursor() as cursor:  # the patient's new name: raw SQL, as a psql session would
+        cursor.execute(
+            "UPDATE patients_patientprofile SET preferred_name = 'Quillon', legal_last_name = 'Quillfeather'"
+            " WHERE user_id = %s",
+            [visit.patient_id],
+        )
+    assert "Quillon" not in first
+    assert "Quillon" in client.get(url).content.decode()  # the name on the card
+
+    # A write to the patient's chart (a table two rows away from them) moves their version too.
+    from nurses.models import VisitChart
+
+    before = version_of(visit.patient_id)
+    VisitChart.objects.update_or_create(visit=visit, defaults={"nurse": nurse})
+    assert version_of(visit.patient_id) != before
