@@ -311,6 +311,7 @@ def page_kept(people: People) -> Callable[[Callable[..., HttpResponse]], Callabl
             if (
                 response.status_code == 200
                 and not response.streaming
+                and getattr(response, "is_rendered", True)  # a TemplateResponse renders later
                 and not response.cookies
                 and len(messages.get_messages(request)) == 0
                 and _session_fingerprint(request) == before
