@@ -224,7 +224,12 @@ def worker_rss_mb(tree: Tree) -> list[float]:
 
 
 def cookies() -> dict[str, str]:
-    """A logged-in, two-step-verified session for each login the pages need."""
+    """A logged-in, two-step-verified session for each login the pages need, with the CSRF
+    cookie a browser holds from the login page on (without it, every page would make a new CSRF
+    secret and answer with a cookie: a browser's first visit, every time)."""
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
+
     from concierge.models import User
     from concierge.testing import VerifiedClient
 
@@ -232,7 +237,9 @@ def cookies() -> dict[str, str]:
     for email in (clinic.PATIENT, clinic.NURSE, clinic.ADMIN):
         client = VerifiedClient()
         client.force_login(User.objects.get(email=email))
-        jar[email] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        jar[email] = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
     return jar
 
 

@@ -14,10 +14,9 @@ its roles in one statement on PostgreSQL (every signed-in page asks for the role
 
 That statement is the same on every signed-in request but its user id, and Django compiled it
 afresh each time (~1.2 ms, half of what a signed-in request costs before its page reads
-anything): it is compiled once per process, by the ORM, and run with the id.
+anything): it is compiled once per process, by the ORM, and run with the id
+(`concierge.db.kept_statement`).
 """
-
-import functools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -26,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import OuterRef
 
-_ID_PLACEHOLDER = -7_412_930_551  # stands for the user id while the statement is compiled
+from .db import kept_statement
 
 
 class EmailLoginBackend(ModelBackend):
@@ -43,33 +42,25 @@ class EmailLoginBackend(ModelBackend):
             user_id = model._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        sql, params, field_names = _login_statement()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id if p == _ID_PLACEHOLDER else p for p in params])
-            row = cursor.fetchone()
+        statement = kept_statement("the login and its roles", _login_with_roles)
+        row = statement.run(user_id)
         if row is None:
             return None
-        user = model.from_db(connection.alias, field_names, row[:-1])
+        user = model.from_db(connection.alias, statement.field_names, row[:-1])
         user.roles_from(row[-1] or ())
         return user
 
 
-@functools.cache
-def _login_statement() -> tuple[str, tuple, list[str]]:
-    """The active login with this id and its group names (last column), as the ORM compiles it."""
+def _login_with_roles(user_id):
+    """The active login with this id and its group names (last column)."""
     from django.contrib.postgres.expressions import ArraySubquery
 
     model = get_user_model()
-    field_names = [field.attname for field in model._meta.concrete_fields]
     names = ArraySubquery(Group.objects.filter(user=OuterRef("pk")).values("name"))
-    query = (
-        model._default_manager.filter(pk=_ID_PLACEHOLDER, is_active=True)
+    fields = [field.attname for field in model._meta.concrete_fields]
+    return (
+        model._default_manager.filter(pk=user_id, is_active=True)
         .annotate(group_names=names)
-        .values_list(*field_names, "group_names")
+        .values_list(*fields, "group_names")
         .order_by()[:1]
-        .query
     )
-    sql, params = query.sql_with_params()
-    if list(params).count(_ID_PLACEHOLDER) != 1:  # the id must be the one parameter it stands for
-        raise RuntimeError("the login statement's user id could not be found among its parameters")
-    return sql, tuple(params), field_names

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from concierge.db import kept_row_by
 from concierge.models import User
 
 from .models import (
@@ -38,7 +39,9 @@ REVIEW_RULE_IDS = {rule.id for rule in RULES if rule.outcome in (CLINICIAN_REVIE
 
 
 def profile_get(*, patient: User) -> PatientProfile | None:
-    return PatientProfile.objects.filter(user=patient).first()
+    """The patient's profile. Read on every patient page (patient_required), through a statement
+    compiled once per process (`concierge.db.kept_row_by`)."""
+    return kept_row_by(PatientProfile, "user", patient.pk)
 
 
 def profile_list_by_phone(*, phone_number: str) -> QuerySet[PatientProfile]:

@@ -7,16 +7,25 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
+from concierge.db import kept_row_by
 from concierge.models import Role, User
 
 from .models import Provider, ProviderKind, ProviderPhoto
 
 
 def provider_for_nurse(*, user: User | AnonymousUser) -> Provider | None:
-    """The nurse's Provider row, or None (not a nurse, or no roster profile yet)."""
+    """The nurse's Provider row, or None (not a nurse, or no roster profile yet).
+
+    Read on every page of the nurse's, through a statement compiled once per process
+    (`concierge.db.kept_row_by`); its `user` is the login asked about.
+    """
     if not user.is_authenticated or not user.has_role(Role.NURSE):
         return None
-    return Provider.objects.filter(user=user, kind=ProviderKind.NURSE).select_related("user").first()
+    provider = kept_row_by(Provider, "user", user.pk)
+    if provider is None or provider.kind != ProviderKind.NURSE:
+        return None
+    provider.user = user
+    return provider
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,31 @@ def test_a_choice_is_named_as_django_names_it(model, field, choices, language):
                 assert str(row).startswith(f"{expected} ")
             else:
                 assert str(row).endswith(f"({expected})")
+
+
+@pytest.mark.django_db
+def test_a_kept_statement_reads_the_same_row_as_the_orm_converted_as_the_orm_converts_it():
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from concierge.db import kept_row_by
+    from patients.models import PatientProfile
+    from patients.tests.factories import PatientProfileFactory
+
+    profiles = [
+        PatientProfileFactory(mobile_phone="+12125550123", preferred_name="Lex"),
+        PatientProfileFactory(mobile_phone="", weight_kg="71.5"),
+    ]
+    for stored in profiles:
+        read = kept_row_by(PatientProfile, "user", stored.user_id)
+        expected = PatientProfile.objects.get(pk=stored.pk)
+        for field in PatientProfile._meta.concrete_fields:
+            got, want = getattr(read, field.attname), getattr(expected, field.attname)
+            assert got == want and type(got) is type(want), field.attname  # a phone number stays one
+        assert read._state.adding is False
+    assert kept_row_by(PatientProfile, "user", max(p.user_id for p in profiles) + 1000) is None
+
+    with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as compiled:
+        assert kept_row_by(PatientProfile, "user", profiles[0].user_id).preferred_name == "Lex"
+    assert compiled.call_count == 0  # compiled once, by the first read
