@@ -74,7 +74,7 @@ def choice_label(choices: type[Choices], value: str) -> str:
 # --- statements compiled once ---------------------------------------------------------------------
 
 # Stands for the one value a kept statement is run with, while the ORM compiles it.
-_VALUE = -7_412_930_551
+_VALUE = -2_045_678_913  # within a 32-bit integer: Django refuses a wider one for an int column
 
 
 @dataclass(frozen=True)

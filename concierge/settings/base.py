@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sees every response below it (two-step, idle timeout, lockout pages included).
     "concierge.middleware.NoStoreMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "concierge.middleware.TwoStepDeviceMiddleware",  # django-otp's OTPMiddleware
     "concierge.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "concierge.middleware.IdleTimeoutMiddleware",

@@ -155,3 +155,40 @@ def test_demo_logins_share_the_published_key_and_the_local_run_shows_the_code(cl
 
     settings.DEMO_DATA_ALLOWED = False  # production
     assert "the code right now" not in client.get("/accounts/2fa/verify/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_sessions_device_is_read_as_django_otp_reads_it_and_a_bad_one_is_no_device(rf, nurse, staff_user):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from concierge.middleware import TwoStepDeviceMiddleware
+
+    device = TOTPDevice.objects.create(user=nurse, name="phone", confirmed=True)
+    unconfirmed = TOTPDevice.objects.create(user=staff_user, name="new", confirmed=False)
+    others = TOTPDevice.objects.create(user=staff_user, name="theirs", confirmed=True)
+
+    def verified_device(user, persistent_id):
+        request = rf.get("/")
+        request.session = SessionStore()
+        request.session[DEVICE_ID_SESSION_KEY] = persistent_id
+        request.user = user
+        TwoStepDeviceMiddleware(lambda r: None)._verify_user_sync(request, user)
+        return user.otp_device, DEVICE_ID_SESSION_KEY in request.session
+
+    found, kept = verified_device(nurse, device.persistent_id)
+    assert found == device and kept and nurse.is_verified()
+    assert {f.attname: getattr(found, f.attname) for f in TOTPDevice._meta.concrete_fields} == {
+        f.attname: getattr(device, f.attname) for f in TOTPDevice._meta.concrete_fields
+    }
+    # Someone else's device, an unconfirmed one, a malformed or unknown id: no device, and the
+    # session forgets it (django-otp's rules).
+    for user, persistent_id in (
+        (nurse, others.persistent_id),
+        (staff_user, unconfirmed.persistent_id),
+        (nurse, "otp_totp.totpdevice/not-a-number"),
+        (nurse, "no_such_app.device/1"),
+        (nurse, "concierge.user/1"),
+        (nurse, f"otp_totp.totpdevice/{others.pk + 1000}"),
+    ):
+        assert verified_device(user, persistent_id) == (None, False), persistent_id
