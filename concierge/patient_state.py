@@ -9,8 +9,9 @@ under both versions and the minute, and served again while none of them moves.
 
 **Every write passes here, in its own transaction.** The apps that own a patient's tables
 register them (`patient_state_tables_watch`, in their AppConfig.ready), each with the column that
-names the patient, or the column that leads to the row that does (a refund's payment, a hold's
-visit). After every migrate, PostgreSQL gets a row trigger on each of them
+names the patient, or the rows that lead to them (a refund's payment; a vital sign's chart, then
+its visit). Logins count as people too: a login's own row, roles and two-step device are logged
+under its id. After every migrate, PostgreSQL gets a row trigger on each of them
 (`patient_state_triggers_install`): any INSERT, UPDATE or DELETE, from a service, the admin, a bulk
 update, a data migration or a psql session, adds a row naming the patient to a change log, in
 the writing transaction. The patient's version is how many such rows there are, with the id
@@ -20,11 +21,13 @@ rollback), so a page kept under one version is never served after a change is co
 Nothing is locked: the log is only ever added to (a periodic task folds old rows into a count
 per patient, `patient_state_log_fold`, in one statement that keeps the sum).
 
-A page is kept per process (`patient_page_kept`) under the view and its URL, the patient, their
-session (its contents and CSRF cookie: the page's forms carry the session's token), both
-versions, the minute (a page says "in 2 hours", a join button opens 10 minutes before) and the
-language. A page with a message waiting to be shown, a page whose drawing wrote to the session or
-set a cookie, anything but a GET, and every page on SQLite (no triggers there) are drawn afresh.
+A page is kept per process (`page_kept`) under the view and its URL, the versions of the people
+whose records it shows (`patient_page_kept`: the signed-in patient; the nurse's day: the nurse
+and each patient with a visit that day), the signed-in login and their session (its contents
+and CSRF cookie: the page's forms carry the session's token), the schedule version, the minute
+(a page says "in 2 hours", a join button opens 10 minutes before) and the language. A page with
+a message waiting to be shown, a page whose drawing wrote to the session or set a cookie,
+anything but a GET, and every page on SQLite (no triggers there) are drawn afresh.
 Whatever the kept page showed, booking, paying and every clinical rule are decided again by their
 services under their locks (booking.guard), never from a kept page.
 
