@@ -190,10 +190,12 @@ class PatientStateChange(models.Model):
     locks nothing."""
 
     id = models.BigAutoField(primary_key=True)
-    patient_id = models.BigIntegerField(db_index=True)
+    patient_id = models.BigIntegerField()
 
     class Meta:
         db_table = "concierge_patientstatechange"
+        # A version (count and last id of one person's rows) is read from the index alone.
+        indexes = [models.Index(fields=["patient_id", "id"], name="concierge_change_patient_id")]
 
     def __str__(self):
         return f"change {self.pk} of patient {self.patient_id}"
