@@ -43,6 +43,6 @@ class BookingConfig(AppConfig):
         # A patient's pages are kept under their state version (concierge/patient_state.py):
         # every write to these tables moves the version of the patient it names.
         for model in (Visit, Series, CalendarFeed, TimeWaitlistEntry):
-            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+            patient_state_tables_watch(model._meta.db_table, "patient_id")
         for model in (SafetyHold, TimeOffer):
-            patient_state_tables_watch(model._meta.db_table, via=("visit_id", Visit._meta.db_table, "patient_id"))
+            patient_state_tables_watch(model._meta.db_table, "visit_id", (Visit._meta.db_table, "patient_id"))

@@ -42,9 +42,9 @@ class ConciergeConfig(AppConfig):
 
         from .patient_state import patient_state_tables_watch, patient_state_triggers_after_migrate
 
-        patient_state_tables_watch(User._meta.db_table, patient="id")
-        patient_state_tables_watch(User.groups.through._meta.db_table, patient="user_id")
-        patient_state_tables_watch(TOTPDevice._meta.db_table, patient="user_id")
+        patient_state_tables_watch(User._meta.db_table, "id")
+        patient_state_tables_watch(User.groups.through._meta.db_table, "user_id")
+        patient_state_tables_watch(TOTPDevice._meta.db_table, "user_id")
         post_migrate.connect(
             patient_state_triggers_after_migrate, sender=self, dispatch_uid="concierge.patient_state_triggers"
         )

@@ -84,8 +84,7 @@ class KeptStatement:
 
     sql: str
     params: tuple[Any, ...]
-    field_names: tuple[str, ...]
-    extra: int  # columns after the model's fields (annotations), returned as they are
+    field_names: tuple[str, ...]  # the model's; any annotations' columns follow them
     converters: dict[int, tuple[list[Any], Any]]
 
     def run(self, value: Any, using: str = "default") -> tuple[Any, ...] | None:
@@ -122,14 +121,11 @@ def kept_statement(name: str, build: Callable[[Any], QuerySet[Any]], using: str 
         sql, params = compiler.as_sql()
         if list(params).count(_VALUE) != 1:
             raise ValueError(f"{name}: the value must be one of the statement's parameters, once")
-        fields = tuple(queryset.query.values_select)
-        columns = [column for column, _, _ in compiler.select]
         found = KeptStatement(
             sql=sql,
             params=tuple(params),
-            field_names=fields,
-            extra=len(columns) - len(fields),
-            converters=compiler.get_converters(columns),
+            field_names=tuple(queryset.query.values_select),
+            converters=compiler.get_converters([column for column, _, _ in compiler.select]),
         )
         _kept_statements[key] = found
     return found
@@ -139,13 +135,16 @@ def kept_row_by(model: type[M], field: str, value: Any, using: str = "default") 
     """The row of `model` whose `field` (unique) is `value`, every concrete field read, through a
     statement compiled once (`kept_statement`): the same object as
     `model.objects.filter(field=value).first()`, for a read made on every request."""
-    names = [f.attname for f in model._meta.concrete_fields]
     statement = kept_statement(
         f"{model._meta.label}.{field}",
-        lambda v: model._default_manager.filter(**{field: v}).order_by().values_list(*names)[:1],
+        lambda v: (
+            model._default_manager.filter(**{field: v})
+            .order_by()
+            .values_list(*(f.attname for f in model._meta.concrete_fields))[:1]
+        ),
         using=using,
     )
     row = statement.run(value, using=using)
     if row is None:
         return None
-    return model.from_db(using, names, row)
+    return model.from_db(using, statement.field_names, row)

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,15 +46,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.signals import setting_changed
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from .recent import RecentlyUsed
 from .schedule import schedule_cache_usable, schedule_version
-
-logger = logging.getLogger(__name__)
 
 LOG_TABLE = "concierge_patientstatechange"
 FOLDED_TABLE = "concierge_patientstatefolded"
@@ -73,25 +70,15 @@ class Watched:
 _watched: dict[str, Watched] = {}
 
 
-def patient_state_tables_watch(
-    table: str, *, patient: str = "", via: tuple[str, str, str] | tuple[str, tuple[tuple[str, str], ...]] | None = None
-) -> None:
+def patient_state_tables_watch(table: str, column: str, *via: tuple[str, str]) -> None:
     """Count writes to `table` as changes of a patient's state.
 
-    `patient`: the column holding the patient's user id. `via`: when the row names another row
-    that names the patient, (column, table, column), e.g. a refund's ("payment_id",
-    "payments_payment", "patient_id"); through several rows, (column, ((table, column), ...)),
-    e.g. a vital sign's ("chart_id", (("nurses_visitchart", "visit_id"), ("booking_visit",
-    "patient_id"))).
+    `column` holds the patient's user id; or, with `via`, the id of a row in the first (table,
+    column) pair, whose column holds the id of a row in the next, up to the patient's id: a
+    refund is ("payment_id", ("payments_payment", "patient_id")), a vital sign ("chart_id",
+    ("nurses_visitchart", "visit_id"), ("booking_visit", "patient_id")).
     """
-    if via is None:
-        _watched[table] = Watched(table, patient)
-    elif len(via) == 3:
-        column, via_table, via_column = via
-        _watched[table] = Watched(table, column, ((via_table, via_column),))
-    else:
-        column, steps = via
-        _watched[table] = Watched(table, column, tuple(steps))
+    _watched[table] = Watched(table, column, tuple(via))
 
 
 def patient_state_watched() -> dict[str, Watched]:
@@ -139,18 +126,12 @@ $$;
 def patient_state_triggers_install(using: str = "default") -> None:
     """Make the trigger function and one trigger per watched table; drop triggers of tables no
     longer watched. Idempotent (after every migrate). PostgreSQL only."""
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor != "postgresql":
         return
     with transaction.atomic(using=using), conn.cursor() as cursor:
         cursor.execute(_FUNCTION_SQL)
-        cursor.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
-            [TRIGGER],
-        )
-        for (table,) in cursor.fetchall():
+        for table in patient_state_triggered_tables(using=using):
             if table not in _watched:
                 cursor.execute(f'DROP TRIGGER {TRIGGER} ON "{table}"')
         for watched in _watched.values():
@@ -168,8 +149,8 @@ def patient_state_triggers_after_migrate(*, using: str = "default", **kwargs: An
 
 
 def patient_state_triggered_tables(using: str = "default") -> set[str]:
-    """The tables that carry the trigger in this database (what the tests check against)."""
-    with connection.cursor() as cursor:
+    """The tables that carry the trigger in this database."""
+    with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
             [TRIGGER],
@@ -322,7 +303,6 @@ def page_kept(people: People) -> Callable[[Callable[..., HttpResponse]], Callabl
                 _pages.put(key, (response.content, tuple(response.headers.items())))
             return response
 
-        wrapped.page_kept = True  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

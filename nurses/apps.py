@@ -35,7 +35,7 @@ class NursesConfig(AppConfig):
         )
 
         visit = (Visit._meta.db_table, "patient_id")
-        patient_state_tables_watch(VisitChart._meta.db_table, via=("visit_id", (visit,)))
+        patient_state_tables_watch(VisitChart._meta.db_table, "visit_id", visit)
         chart = (VisitChart._meta.db_table, "visit_id")
         children = (
             VitalsReading,
@@ -47,4 +47,4 @@ class NursesConfig(AppConfig):
             ChartEvent,
         )
         for model in children:
-            patient_state_tables_watch(model._meta.db_table, via=("chart_id", (chart, visit)))
+            patient_state_tables_watch(model._meta.db_table, "chart_id", chart, visit)

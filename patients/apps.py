@@ -37,11 +37,11 @@ class PatientsConfig(AppConfig):
             TriageResult,
         )
 
-        patient_state_tables_watch(PatientProfile._meta.db_table, patient="user_id")
+        patient_state_tables_watch(PatientProfile._meta.db_table, "user_id")
         for model in (Clearance, IntakeResponse, ScreeningResponse, SafetyAlert, ConsentSignature):
-            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+            patient_state_tables_watch(model._meta.db_table, "patient_id")
         patient_state_tables_watch(
-            TriageResult._meta.db_table, via=("intake_id", IntakeResponse._meta.db_table, "patient_id")
+            TriageResult._meta.db_table, "intake_id", (IntakeResponse._meta.db_table, "patient_id")
         )
         schedule_tables_watch(ConsentDocument._meta.db_table, ConsentText._meta.db_table)
         inbound_text_received.connect(inbound_text_check, dispatch_uid=INBOUND_TEXT_RECEIVER)

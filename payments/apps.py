@@ -24,6 +24,6 @@ class PaymentsConfig(AppConfig):
 
         from .models import Payment, PaymentAllocation, Refund
 
-        patient_state_tables_watch(Payment._meta.db_table, patient="patient_id")
+        patient_state_tables_watch(Payment._meta.db_table, "patient_id")
         for model in (PaymentAllocation, Refund):
-            patient_state_tables_watch(model._meta.db_table, via=("payment_id", Payment._meta.db_table, "patient_id"))
+            patient_state_tables_watch(model._meta.db_table, "payment_id", (Payment._meta.db_table, "patient_id"))

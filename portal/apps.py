@@ -27,7 +27,7 @@ class PortalConfig(AppConfig):
         from .models import FollowUpCheckIn, MessageThread, ThreadMessage
 
         for model in (MessageThread, FollowUpCheckIn):
-            patient_state_tables_watch(model._meta.db_table, patient="patient_id")
+            patient_state_tables_watch(model._meta.db_table, "patient_id")
         patient_state_tables_watch(
-            ThreadMessage._meta.db_table, via=("thread_id", MessageThread._meta.db_table, "patient_id")
+            ThreadMessage._meta.db_table, "thread_id", (MessageThread._meta.db_table, "patient_id")
         )
